@@ -1,0 +1,77 @@
+# pgpart - plain make.  "make" builds ./pgpart; "make check" runs every test,
+# also under AddressSanitizer + UndefinedBehaviorSanitizer; "make demo" shows
+# it working on a private PostgreSQL cluster.  See README.md.
+
+CC ?= cc
+PG_CONFIG ?= pg_config
+PG_INCLUDEDIR := $(shell $(PG_CONFIG) --includedir 2>/dev/null)
+
+WARNINGS = -Wall -Wextra -Werror -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
+	-Wvla -Wwrite-strings -Wshadow
+CPPFLAGS += -Isrc -I$(PG_INCLUDEDIR) -D_GNU_SOURCE
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 $(WARNINGS)
+LIBS = -lpq -ljansson -lzstd -lcurl -lm
+
+SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+
+# the pure modules: no libpq, no I/O; unit-tested without a database
+CORE_SRC = $(wildcard src/core/*.c) src/util/mem.c src/util/strbuf.c
+APP_SRC = $(filter-out src/main.c, $(wildcard src/*.c src/util/*.c src/pg/*.c src/ops/*.c \
+	src/cmd/*.c)) $(wildcard src/core/*.c)
+UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+
+BUILD = build
+OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(APP_SRC))
+SAN_OBJ = $(patsubst src/%.c,$(BUILD)/san/%.o,$(APP_SRC))
+
+.PHONY: all check check-unit check-integration check-asan demo demo-stop bench clean format
+
+all: pgpart
+
+pgpart: $(OBJ) $(BUILD)/obj/main.o
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# the same program with sanitizers, for the test suite's second pass
+$(BUILD)/pgpart-san: $(SAN_OBJ) $(BUILD)/san/main.o
+	$(CC) -std=c11 $(SAN_FLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/san/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -std=c11 $(WARNINGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/unit/%: tests/unit/%.c $(CORE_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ -lm
+
+$(BUILD)/unit-san/%: tests/unit/%.c $(CORE_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -std=c11 $(WARNINGS) $(SAN_FLAGS) -o $@ $^ -lm
+
+deps:
+	scripts/install-deps
+
+# Unit tests, integration tests against a private cluster, then all of it
+# again with the sanitizer build.  Ends with "N passed, N failed".
+check: deps pgpart $(BUILD)/pgpart-san $(addprefix $(BUILD)/unit/,$(UNIT_TESTS)) \
+		$(addprefix $(BUILD)/unit-san/,$(UNIT_TESTS))
+	tests/run-all
+
+demo: deps pgpart
+	scripts/demo
+
+demo-stop:
+	scripts/pgcluster destroy $(CURDIR)/.demo
+
+clean:
+	rm -rf $(BUILD) pgpart tmp_check
+
+format:
+	clang-format -i src/*.c src/*/*.c src/*/*.h tests/unit/*.c
+
+-include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)

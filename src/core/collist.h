@@ -1,0 +1,25 @@
+/*
+ * collist.h - the column list of "pgpart index add", e.g.
+ * "(org_id, property_id, occurred_at)" or 'org_id, "Mixed Case"'.
+ *
+ * Only plain column names are accepted, with SQL's rules: an unquoted name is
+ * folded to lower case, a "quoted" one is taken as written ("" is a quote).
+ * Each name is later quoted with PQescapeIdentifier, so nothing the user
+ * types is ever pasted into SQL as is.
+ */
+#ifndef PGPART_CORE_COLLIST_H
+#define PGPART_CORE_COLLIST_H
+
+#include <stdbool.h>
+
+typedef struct ColumnList
+{
+	char **names;
+	int n;
+} ColumnList;
+
+/* false with a malloc'd *why (caller frees) when the text is not a column list */
+bool collist_parse(const char *text, ColumnList *out, char **why);
+void collist_free(ColumnList *l);
+
+#endif

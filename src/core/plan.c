@@ -1,0 +1,72 @@
+#include "core/plan.h"
+
+#include <stdlib.h>
+
+int
+plan_periods(CivilDate first, CivilDate last, CalUnit unit, Period **out)
+{
+	CivilDate start = cal_period_start(first, unit);
+	CivilDate stop = cal_period_start(last, unit);
+	int n = 0;
+	int cap = 0;
+	Period *periods = NULL;
+
+	*out = NULL;
+	while (cal_compare(start, stop) <= 0)
+	{
+		if (n >= PLAN_MAX_PERIODS)
+		{
+			free(periods);
+			return -1;
+		}
+		if (n == cap)
+		{
+			Period *grown;
+
+			cap = cap ? cap * 2 : 16;
+			grown = realloc(periods, sizeof(Period) * (size_t) cap);
+			if (grown == NULL)
+			{
+				free(periods);
+				return -1;
+			}
+			periods = grown;
+		}
+		periods[n].start = start;
+		periods[n].end = cal_period_add(start, unit, 1);
+		cal_period_suffix(start, unit, periods[n].suffix);
+		start = periods[n].end;
+		n++;
+	}
+	*out = periods;
+	return n;
+}
+
+static bool
+overlaps(int64_t lo, int64_t hi, const ExistingRange *r)
+{
+	bool starts_before_our_end = r->lo_unbounded || r->lo < hi;
+	bool ends_after_our_start = r->hi_unbounded || r->hi > lo;
+
+	return starts_before_our_end && ends_after_our_start;
+}
+
+SlotState
+plan_classify(int64_t lo, int64_t hi, const ExistingRange *existing, int n, int *which)
+{
+	int i;
+
+	*which = -1;
+	for (i = 0; i < n; i++)
+	{
+		const ExistingRange *r = &existing[i];
+
+		if (!overlaps(lo, hi, r))
+			continue;
+		*which = i;
+		if (!r->lo_unbounded && !r->hi_unbounded && r->lo == lo && r->hi == hi)
+			return SLOT_PRESENT;
+		return SLOT_CONFLICT;
+	}
+	return SLOT_MISSING;
+}

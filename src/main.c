@@ -1,0 +1,104 @@
+/*
+ * main.c - pgpart's command table and global options.
+ *
+ *   pgpart [GLOBAL OPTION]... COMMAND [ARGUMENT]... [OPTION]...
+ *
+ * Global options may also follow the command, as in PostgreSQL's own tools.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cli.h"
+#include "util/log.h"
+
+#define PGPART_VERSION "0.1.0"
+
+static const Command commands[] = {
+	{"init", "create or upgrade pgpart's schema in the database", cmd_init},
+	{"create", "partition a new or empty table by a time range", cmd_create},
+	{"maintain", "premake partitions and empty the default partition", cmd_maintain},
+	{"status", "partitions, sizes and warnings of managed tables", cmd_status},
+	{"index", "add an index to a partitioned table without blocking writes", cmd_index},
+};
+
+static void
+print_help(void)
+{
+	size_t i;
+
+	printf("pgpart manages time-range partitioning of PostgreSQL tables.\n\n"
+		   "Usage:\n"
+		   "  pgpart [OPTION]... COMMAND [ARGUMENT]... [OPTION]...\n\n"
+		   "Commands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+	printf("%s", CLI_COMMON_HELP);
+	printf("      --version            show the version and exit\n\n"
+		   "\"pgpart COMMAND --help\" describes a command.\n\n"
+		   "Exit status: 0 success, 1 the operation failed, 2 invalid usage,\n"
+		   "3 a check found a problem.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option long_options[] = {
+		CLI_COMMON_LONG_OPTIONS,
+		{"version", no_argument, NULL, OPT_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	GlobalOpts g = {NULL, false, false, LOCK_POLICY_DEFAULT};
+	const char *name;
+	size_t i;
+	int c;
+
+	/* "+": stop at the command name; the command parses the rest */
+	while ((c = getopt_long(argc, argv, "+" CLI_COMMON_SHORT_OPTIONS, long_options, NULL)) != -1)
+	{
+		int handled = cli_common_option(c, optarg, &g);
+
+		if (handled < 0)
+			return EXIT_USAGE;
+		if (handled)
+			continue;
+		if (c == OPT_HELP)
+		{
+			print_help();
+			return EXIT_OK;
+		}
+		if (c == OPT_VERSION)
+		{
+			printf("pgpart %s\n", PGPART_VERSION);
+			return EXIT_OK;
+		}
+		fprintf(stderr, "pgpart: hint: Try \"pgpart --help\" for more information.\n");
+		return EXIT_USAGE;
+	}
+	if (optind >= argc)
+	{
+		log_error("no command given");
+		fprintf(stderr, "pgpart: hint: Try \"pgpart --help\" for more information.\n");
+		return EXIT_USAGE;
+	}
+	name = argv[optind];
+	if (strcmp(name, "help") == 0)
+	{
+		print_help();
+		return EXIT_OK;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	{
+		if (strcmp(commands[i].name, name) == 0)
+		{
+			int sub_argc = argc - optind;
+			char **sub_argv = argv + optind;
+
+			optind = 0; /* a fresh getopt scan for the command */
+			return commands[i].run(sub_argc, sub_argv, &g);
+		}
+	}
+	log_error("unknown command \"%s\"", name);
+	fprintf(stderr, "pgpart: hint: Try \"pgpart --help\" for the list of commands.\n");
+	return EXIT_USAGE;
+}

@@ -1,0 +1,219 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/target.h"
+#include "pg/bounds.h"
+#include "pg/config.h"
+#include "pg/schema.h"
+#include "util/mem.h"
+
+void
+statusresult_free(StatusResult *r)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++)
+	{
+		TableStatus *t = &r->tables[i];
+
+		free(t->schema);
+		free(t->name);
+		free(t->column);
+		free(t->time_zone);
+		free(t->last_maintain_at);
+		partitionstatslist_free(&t->parts);
+		namelist_free(&t->warnings);
+	}
+	free(r->tables);
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+warn(TableStatus *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+warn(TableStatus *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = pg_xvasprintf(fmt, ap);
+	va_end(ap);
+	namelist_add(&t->warnings, s);
+	free(s);
+}
+
+/* start of the period after the current one, as an instant */
+static bool
+next_period_start_us(PgConn *pc, const PartConfig *cfg, KeyType key_type, int64_t *us,
+					 PgpError *err)
+{
+	char *today_text = NULL;
+	CivilDate today, next;
+	ResolvedBound b;
+	bool ok;
+
+	if (!catalog_today(pc, cfg->time_zone, &today_text, err))
+		return false;
+	ok = cal_date_parse(today_text, &today);
+	free(today_text);
+	if (!ok)
+		return false;
+	next = cal_period_add(cal_period_start(today, cfg->unit), cfg->unit, 1);
+	if (!bounds_resolve(pc, key_type, cfg->time_zone, &next, 1, &b, err))
+		return false;
+	*us = b.us;
+	bounds_free(&b, 1);
+	return true;
+}
+
+static bool
+last_maintenance(PgConn *pc, RelOid parent, TableStatus *t, PgpError *err)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+	PGresult *res;
+
+	snprintf(oid, sizeof(oid), "%u", parent);
+	res = pgc_query(pc,
+					"SELECT finished_at::text, ok FROM pgpart.run_log "
+					"WHERE parent_table = $1::pg_catalog.oid AND command = 'maintain' "
+					"ORDER BY finished_at DESC LIMIT 1",
+					1, params, err);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) > 0)
+	{
+		t->last_maintain_at = pg_xstrdup(PQgetvalue(res, 0, 0));
+		t->last_maintain_ok = PQgetvalue(res, 0, 1)[0] == 't';
+	}
+	PQclear(res);
+	return true;
+}
+
+static bool
+status_one(PgConn *pc, const PartConfig *cfg, TableStatus *t, PgpError *err)
+{
+	ColumnInfo col;
+	bool found;
+	int64_t next_us;
+	int i;
+	const PartitionStats *def = NULL;
+
+	t->schema = pg_xstrdup(cfg->parent_schema);
+	t->name = pg_xstrdup(cfg->parent_name);
+	t->column = pg_xstrdup(cfg->column);
+	t->unit = cfg->unit;
+	t->premake = cfg->premake;
+	t->time_zone = pg_xstrdup(cfg->time_zone);
+	t->exists = cfg->parent_exists;
+	if (!t->exists)
+	{
+		warn(t, "the table (OID %s) no longer exists; remove it from pgpart.part_config",
+			 cfg->parent_name);
+		return true;
+	}
+	if (!catalog_column(pc, cfg->parent, cfg->column, &col, &found, err))
+		return false;
+	if (!found || !col.key_type_ok)
+	{
+		warn(t, "partition column \"%s\" is missing or no longer a date/time column",
+			 cfg->column);
+		columninfo_free(&col);
+		return true;
+	}
+	if (!stats_partitions(pc, cfg->parent, col.key_type, cfg->time_zone, &t->parts, err) ||
+		!next_period_start_us(pc, cfg, col.key_type, &next_us, err) ||
+		!last_maintenance(pc, cfg->parent, t, err))
+	{
+		columninfo_free(&col);
+		return false;
+	}
+	columninfo_free(&col);
+
+	for (i = 0; i < t->parts.n; i++)
+	{
+		const PartitionStats *p = &t->parts.items[i];
+
+		if (p->is_default)
+			def = p;
+		else if (p->has_lo && p->lo_us >= next_us)
+			t->future_partitions++;
+		if (p->invalid_indexes)
+			warn(t, "partition %s has invalid indexes: %s (an interrupted CREATE INDEX "
+					"CONCURRENTLY; \"pgpart index add\" rebuilds them)",
+				 p->name, p->invalid_indexes);
+		if (p->missing_indexes)
+			warn(t, "partition %s lacks indexes of the parent: %s (run \"pgpart index add\" "
+					"for them)",
+				 p->name, p->missing_indexes);
+	}
+	if (def == NULL)
+		warn(t, "no default partition: rows outside every partition are refused");
+	else
+	{
+		if (!stats_count_rows_capped(pc, t->schema, def->name, STATUS_DEFAULT_COUNT_CAP,
+									 &t->default_rows, err))
+			return false;
+		if (t->default_rows > 0)
+			warn(t, "%s%ld rows in the default partition %s; \"pgpart maintain\" moves them "
+					"into partitions of their own",
+				 t->default_rows >= STATUS_DEFAULT_COUNT_CAP ? "at least " : "",
+				 t->default_rows, def->name);
+	}
+	if (t->future_partitions < cfg->premake)
+		warn(t, "only %d future partitions, fewer than premake %d; run \"pgpart maintain\"",
+			 t->future_partitions, cfg->premake);
+	if (t->last_maintain_at && !t->last_maintain_ok)
+		warn(t, "the last maintenance (%s) failed", t->last_maintain_at);
+	return true;
+}
+
+bool
+ops_status(PgConn *pc, const char *table, StatusResult *res, PgpError *err)
+{
+	PartConfig *cfgs = NULL;
+	int n = 0, i;
+	RelOid only = 0;
+	bool ok = true;
+
+	memset(res, 0, sizeof(*res));
+	if (!schema_require(pc, err))
+		return false;
+	if (table)
+	{
+		RelInfo rel;
+		bool found;
+
+		if (!catalog_resolve_table(pc, table, &rel, &found, err))
+			return false;
+		only = rel.oid;
+		relinfo_free(&rel);
+		if (!found)
+		{
+			err_set(err, EXIT_USAGE, "table \"%s\" does not exist", table);
+			return false;
+		}
+	}
+	if (!config_load(pc, only, &cfgs, &n, err))
+		return false;
+	if (table && n == 0)
+	{
+		err_set(err, EXIT_USAGE, "table \"%s\" is not managed by pgpart", table);
+		err_hint(err, "Partition it first with \"pgpart create\".");
+		partconfig_list_free(cfgs, n);
+		return false;
+	}
+	res->tables = pg_xcalloc((size_t) n + 1, sizeof(TableStatus));
+	res->n = n;
+	for (i = 0; i < n && ok; i++)
+	{
+		ok = status_one(pc, &cfgs[i], &res->tables[i], err);
+		res->warnings += res->tables[i].warnings.n;
+	}
+	partconfig_list_free(cfgs, n);
+	return ok;
+}

@@ -1,0 +1,463 @@
+#include "pg/catalog.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/mem.h"
+
+void
+relinfo_free(RelInfo *r)
+{
+	free(r->schema);
+	free(r->name);
+	free(r->tablespace);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+columninfo_free(ColumnInfo *c)
+{
+	free(c->name);
+	free(c->type_name);
+	memset(c, 0, sizeof(*c));
+}
+
+void
+namelist_free(NameList *l)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+void
+namelist_add(NameList *l, const char *item)
+{
+	l->items = pg_xrealloc(l->items, sizeof(char *) * (size_t) (l->n + 1));
+	l->items[l->n++] = pg_xstrdup(item);
+}
+
+char *
+namelist_join(const NameList *l, const char *sep)
+{
+	StrBuf sb;
+	int i;
+
+	sb_init(&sb);
+	for (i = 0; i < l->n; i++)
+	{
+		if (i > 0)
+			sb_append(&sb, sep);
+		sb_append(&sb, l->items[i]);
+	}
+	return sb_steal(&sb);
+}
+
+static char *
+dup_or_null(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	return pg_xstrdup(PQgetvalue(res, row, col));
+}
+
+/*
+ * Runs one query with the user's search_path in force, so that names they
+ * type resolve exactly as in psql; pgpart's own path is restored afterwards.
+ */
+static PGresult *
+query_with_user_path(PgConn *pc, const char *sql, int nparams, const char *const *params,
+					 PgpError *err)
+{
+	const char *p[1] = {pc->user_search_path};
+	PGresult *res;
+	PgpError reset_err;
+
+	if (!pgc_exec(pc, "SELECT pg_catalog.set_config('search_path', $1, false)", 1, p, err))
+		return NULL;
+	res = pgc_query(pc, sql, nparams, params, err);
+	err_init(&reset_err);
+	if (!pgc_exec(pc, "SELECT pg_catalog.set_config('search_path', '', false)", 0, NULL,
+				  &reset_err))
+	{
+		PQclear(res);
+		*err = reset_err;
+		return NULL;
+	}
+	return res;
+}
+
+static const char rel_columns[] =
+	"SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispartition, c.relpersistence, "
+	"       t.spcname "
+	"FROM pg_catalog.pg_class c "
+	"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+	"LEFT JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace ";
+
+static bool
+fill_relinfo(PGresult *res, RelInfo *rel, bool *found)
+{
+	memset(rel, 0, sizeof(*rel));
+	*found = PQntuples(res) > 0;
+	if (*found)
+	{
+		rel->oid = (RelOid) strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+		rel->schema = pg_xstrdup(PQgetvalue(res, 0, 1));
+		rel->name = pg_xstrdup(PQgetvalue(res, 0, 2));
+		rel->relkind = PQgetvalue(res, 0, 3)[0];
+		rel->is_partition = PQgetvalue(res, 0, 4)[0] == 't';
+		rel->relpersistence = PQgetvalue(res, 0, 5)[0];
+		rel->tablespace = dup_or_null(res, 0, 6);
+	}
+	PQclear(res);
+	return true;
+}
+
+bool
+catalog_resolve_table(PgConn *pc, const char *user_name, RelInfo *rel, bool *found, PgpError *err)
+{
+	StrBuf sql;
+	PGresult *res;
+	const char *params[1] = {user_name};
+
+	sb_init(&sql);
+	sb_append(&sql, rel_columns);
+	sb_append(&sql, "WHERE c.oid = pg_catalog.to_regclass($1)");
+	res = query_with_user_path(pc, sql.data, 1, params, err);
+	sb_free(&sql);
+	if (res == NULL)
+	{
+		err_prefix(err, "invalid table name \"%s\"", user_name);
+		err->exit_code = EXIT_USAGE;
+		return false;
+	}
+	return fill_relinfo(res, rel, found);
+}
+
+bool
+catalog_table_by_oid(PgConn *pc, RelOid oid, RelInfo *rel, bool *found, PgpError *err)
+{
+	StrBuf sql;
+	PGresult *res;
+	char buf[16];
+	const char *params[1] = {buf};
+
+	snprintf(buf, sizeof(buf), "%u", oid);
+	sb_init(&sql);
+	sb_append(&sql, rel_columns);
+	sb_append(&sql, "WHERE c.oid = $1::pg_catalog.oid");
+	res = pgc_query(pc, sql.data, 1, params, err);
+	sb_free(&sql);
+	if (res == NULL)
+		return false;
+	return fill_relinfo(res, rel, found);
+}
+
+bool
+catalog_split_name(PgConn *pc, const char *user_name, char **schema, char **name, PgpError *err)
+{
+	const char *params[1] = {user_name};
+	PGresult *res;
+	int n;
+
+	res = query_with_user_path(pc,
+							   "SELECT (pg_catalog.parse_ident($1))[1], "
+							   "       (pg_catalog.parse_ident($1))[2], "
+							   "       pg_catalog.array_length(pg_catalog.parse_ident($1), 1), "
+							   "       pg_catalog.current_schema()",
+							   1, params, err);
+	if (res == NULL)
+	{
+		err_prefix(err, "invalid table name \"%s\"", user_name);
+		err->exit_code = EXIT_USAGE;
+		return false;
+	}
+	n = atoi(PQgetvalue(res, 0, 2));
+	if (n == 1)
+	{
+		if (PQgetisnull(res, 0, 3))
+		{
+			PQclear(res);
+			err_set(err, EXIT_USAGE, "no schema to create \"%s\" in", user_name);
+			err_hint(err, "Qualify the name (schema.table): the search_path names no existing "
+						  "schema.");
+			return false;
+		}
+		*schema = pg_xstrdup(PQgetvalue(res, 0, 3));
+		*name = pg_xstrdup(PQgetvalue(res, 0, 0));
+	}
+	else if (n == 2)
+	{
+		*schema = pg_xstrdup(PQgetvalue(res, 0, 0));
+		*name = pg_xstrdup(PQgetvalue(res, 0, 1));
+	}
+	else
+	{
+		PQclear(res);
+		err_set(err, EXIT_USAGE, "invalid table name \"%s\"", user_name);
+		err_hint(err, "Give a table name as table or schema.table.");
+		return false;
+	}
+	PQclear(res);
+	return true;
+}
+
+bool
+catalog_column(PgConn *pc, RelOid table, const char *column, ColumnInfo *col, bool *found,
+			   PgpError *err)
+{
+	char buf[16];
+	const char *params[2] = {buf, column};
+	PGresult *res;
+
+	snprintf(buf, sizeof(buf), "%u", table);
+	memset(col, 0, sizeof(*col));
+	/* a domain over timestamptz partitions like timestamptz: compare base types */
+	res = pgc_query(pc,
+					"SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
+					"       CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END, "
+					"       a.attnotnull, a.attgenerated <> '' "
+					"FROM pg_catalog.pg_attribute a "
+					"JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+					"WHERE a.attrelid = $1::pg_catalog.oid AND a.attname = $2 "
+					"  AND a.attnum > 0 AND NOT a.attisdropped",
+					2, params, err);
+	if (res == NULL)
+		return false;
+	*found = PQntuples(res) > 0;
+	if (*found)
+	{
+		unsigned typ = (unsigned) strtoul(PQgetvalue(res, 0, 2), NULL, 10);
+
+		col->name = pg_xstrdup(PQgetvalue(res, 0, 0));
+		col->type_name = pg_xstrdup(PQgetvalue(res, 0, 1));
+		col->not_null = PQgetvalue(res, 0, 3)[0] == 't';
+		col->generated = PQgetvalue(res, 0, 4)[0] == 't';
+		col->key_type_ok = true;
+		/* built-in type OIDs are fixed across versions */
+		if (typ == 1184)
+			col->key_type = KEY_TIMESTAMPTZ;
+		else if (typ == 1114)
+			col->key_type = KEY_TIMESTAMP;
+		else if (typ == 1082)
+			col->key_type = KEY_DATE;
+		else
+			col->key_type_ok = false;
+	}
+	PQclear(res);
+	return true;
+}
+
+bool
+catalog_insertable_columns(PgConn *pc, RelOid table, char **list, PgpError *err)
+{
+	char buf[16];
+	const char *params[1] = {buf};
+
+	snprintf(buf, sizeof(buf), "%u", table);
+	if (!pgc_query_value(pc,
+						 "SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' "
+						 "                             ORDER BY a.attnum) "
+						 "FROM pg_catalog.pg_attribute a "
+						 "WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 "
+						 "  AND NOT a.attisdropped AND a.attgenerated = ''",
+						 1, params, list, err))
+		return false;
+	if (*list == NULL)
+	{
+		err_set(err, EXIT_RUNTIME, "table has no columns that can be copied");
+		return false;
+	}
+	return true;
+}
+
+bool
+catalog_unique_keys_without(PgConn *pc, RelOid table, const char *column, NameList *keys,
+							PgpError *err)
+{
+	char buf[16];
+	const char *params[2] = {buf, column};
+	PGresult *res;
+	int i;
+
+	snprintf(buf, sizeof(buf), "%u", table);
+	res = pgc_query(pc,
+					"SELECT CASE con.contype WHEN 'p' THEN 'primary key ' "
+					"                        WHEN 'u' THEN 'unique constraint ' "
+					"                        WHEN 'x' THEN 'exclusion constraint ' "
+					"                        ELSE 'unique index ' END "
+					"       || pg_catalog.quote_ident(ic.relname) "
+					"       || ' ' || pg_catalog.regexp_replace("
+					"            pg_catalog.pg_get_indexdef(i.indexrelid), '^.* USING \\w+ ', '') "
+					"FROM pg_catalog.pg_index i "
+					"JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+					"LEFT JOIN pg_catalog.pg_constraint con "
+					"       ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid "
+					"WHERE i.indrelid = $1::pg_catalog.oid "
+					"  AND (i.indisunique OR i.indisexclusion) "
+					"  AND NOT (SELECT a.attnum FROM pg_catalog.pg_attribute a "
+					"           WHERE a.attrelid = i.indrelid AND a.attname = $2) "
+					"          = ANY (i.indkey::pg_catalog.int2[]) "
+					"ORDER BY ic.relname",
+					2, params, err);
+	if (res == NULL)
+		return false;
+	for (i = 0; i < PQntuples(res); i++)
+		namelist_add(keys, PQgetvalue(res, i, 0));
+	PQclear(res);
+	return true;
+}
+
+bool
+catalog_table_has_rows(PgConn *pc, RelOid table, bool *has_rows, PgpError *err)
+{
+	char buf[16];
+	const char *params[1] = {buf};
+	char *qualified = NULL;
+	char *v = NULL;
+	StrBuf sql;
+	bool ok;
+
+	snprintf(buf, sizeof(buf), "%u", table);
+	if (!pgc_query_value(pc, "SELECT $1::pg_catalog.oid::pg_catalog.regclass::text", 1, params,
+						 &qualified, err))
+		return false;
+	sb_init(&sql);
+	/* the regclass text of an OID is already quoted and qualified (empty search_path) */
+	sb_appendf(&sql, "SELECT EXISTS (SELECT FROM %s)", qualified);
+	ok = pgc_query_value(pc, sql.data, 0, NULL, &v, err);
+	if (ok)
+		*has_rows = v && v[0] == 't';
+	free(v);
+	free(qualified);
+	sb_free(&sql);
+	return ok;
+}
+
+void
+partitionlist_free(PartitionList *l)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++)
+	{
+		free(l->items[i].schema);
+		free(l->items[i].name);
+		free(l->items[i].lo_text);
+		free(l->items[i].hi_text);
+		free(l->items[i].tablespace);
+	}
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+	l->default_index = -1;
+}
+
+bool
+catalog_partitions(PgConn *pc, RelOid parent, PartitionList *list, PgpError *err)
+{
+	char buf[16];
+	const char *params[1] = {buf};
+	PGresult *res;
+	int i;
+
+	snprintf(buf, sizeof(buf), "%u", parent);
+	memset(list, 0, sizeof(*list));
+	list->default_index = -1;
+	/*
+	 * The server prints a bound only as text ("FOR VALUES FROM ('...') TO
+	 * ('...')"); take the two literals apart and let the server turn them
+	 * into numbers, so no client-side date parsing is involved.  The session
+	 * runs in UTC, so a timestamp or date bound maps to the same instant as
+	 * a timestamptz one written the same way.
+	 */
+	res = pgc_query(
+		pc,
+		"WITH p AS ("
+		"  SELECT c.oid, n.nspname, c.relname, t.spcname, "
+		"         pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS bound "
+		"  FROM pg_catalog.pg_inherits h "
+		"  JOIN pg_catalog.pg_class c ON c.oid = h.inhrelid "
+		"  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		"  LEFT JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace "
+		"  WHERE h.inhparent = $1::pg_catalog.oid), "
+		"b AS ("
+		"  SELECT p.*, pg_catalog.regexp_match(bound, "
+		"           '^FOR VALUES FROM \\((MINVALUE|''[^'']*'')\\) TO \\((MAXVALUE|''[^'']*'')\\)$') "
+		"           AS m "
+		"  FROM p), "
+		"v AS ("
+		"  SELECT b.*, "
+		"         CASE WHEN m[1] LIKE '''%' THEN pg_catalog.btrim(m[1], '''') END AS lo, "
+		"         CASE WHEN m[2] LIKE '''%' THEN pg_catalog.btrim(m[2], '''') END AS hi "
+		"  FROM b) "
+		"SELECT oid, nspname, relname, bound = 'DEFAULT', m IS NOT NULL, "
+		"       m[1] = 'MINVALUE', m[2] = 'MAXVALUE', "
+		"       (pg_catalog.extract(epoch FROM lo::timestamptz) * 1000000)::bigint, "
+		"       (pg_catalog.extract(epoch FROM hi::timestamptz) * 1000000)::bigint, "
+		"       lo, hi, spcname "
+		"FROM v "
+		"ORDER BY bound = 'DEFAULT', lo::timestamptz NULLS FIRST, relname",
+		1, params, err);
+	if (res == NULL)
+		return false;
+	list->n = PQntuples(res);
+	list->items = pg_xcalloc((size_t) list->n, sizeof(PartitionInfo));
+	for (i = 0; i < list->n; i++)
+	{
+		PartitionInfo *p = &list->items[i];
+
+		p->oid = (RelOid) strtoul(PQgetvalue(res, i, 0), NULL, 10);
+		p->schema = pg_xstrdup(PQgetvalue(res, i, 1));
+		p->name = pg_xstrdup(PQgetvalue(res, i, 2));
+		p->is_default = PQgetvalue(res, i, 3)[0] == 't';
+		p->bounds_known = PQgetvalue(res, i, 4)[0] == 't';
+		p->lo_unbounded = PQgetvalue(res, i, 5)[0] == 't';
+		p->hi_unbounded = PQgetvalue(res, i, 6)[0] == 't';
+		p->lo_us = PQgetisnull(res, i, 7) ? 0 : strtoll(PQgetvalue(res, i, 7), NULL, 10);
+		p->hi_us = PQgetisnull(res, i, 8) ? 0 : strtoll(PQgetvalue(res, i, 8), NULL, 10);
+		p->lo_text = dup_or_null(res, i, 9);
+		p->hi_text = dup_or_null(res, i, 10);
+		p->tablespace = dup_or_null(res, i, 11);
+		if (p->is_default)
+			list->default_index = i;
+	}
+	PQclear(res);
+	return true;
+}
+
+bool
+catalog_range_key_column(PgConn *pc, RelOid parent, char **column, PgpError *err)
+{
+	char buf[16];
+	const char *params[1] = {buf};
+
+	snprintf(buf, sizeof(buf), "%u", parent);
+	return pgc_query_value(pc,
+						   "SELECT a.attname FROM pg_catalog.pg_partitioned_table pt "
+						   "JOIN pg_catalog.pg_attribute a "
+						   "  ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0] "
+						   "WHERE pt.partrelid = $1::pg_catalog.oid AND pt.partstrat = 'r' "
+						   "  AND pt.partnatts = 1",
+						   1, params, column, err);
+}
+
+bool
+catalog_today(PgConn *pc, const char *time_zone, char **date, PgpError *err)
+{
+	const char *params[1] = {time_zone};
+
+	if (!pgc_query_value(pc, "SELECT (pg_catalog.now() AT TIME ZONE $1)::date::text", 1, params,
+						 date, err))
+	{
+		if (strcmp(err->sqlstate, "22023") != 0)
+			return false;
+		err_set(err, EXIT_USAGE, "unknown time zone \"%s\"", time_zone);
+		err_hint(err, "Use a name from pg_timezone_names, such as UTC or Europe/Berlin.");
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,116 @@
+/*
+ * catalog.h - what pgpart needs to know about a user's table, read from the
+ * system catalogs.  Read-only: nothing here takes more than ACCESS SHARE.
+ */
+#ifndef PGPART_PG_CATALOG_H
+#define PGPART_PG_CATALOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pg/conn.h"
+
+typedef unsigned int RelOid;
+
+typedef struct RelInfo
+{
+	RelOid oid;
+	char *schema;
+	char *name;
+	char relkind;		/* 'r' plain table, 'p' partitioned, ... */
+	bool is_partition;	/* it is itself a partition of another table */
+	char relpersistence; /* 'p' permanent, 'u' unlogged, 't' temp */
+	char *tablespace;	/* NULL: the database default */
+} RelInfo;
+
+void relinfo_free(RelInfo *r);
+
+/*
+ * Resolves a table name as the user typed it (psql's rules: the user's
+ * search_path, "Quoted" names, schema.table).  *found is false when no such
+ * relation exists; a malformed name is an error.
+ */
+bool catalog_resolve_table(PgConn *pc, const char *user_name, RelInfo *rel, bool *found,
+						   PgpError *err);
+bool catalog_table_by_oid(PgConn *pc, RelOid oid, RelInfo *rel, bool *found, PgpError *err);
+
+/* splits a (possibly qualified, possibly quoted) name; unqualified -> current schema */
+bool catalog_split_name(PgConn *pc, const char *user_name, char **schema, char **name,
+						PgpError *err);
+
+typedef enum KeyType
+{
+	KEY_TIMESTAMPTZ,
+	KEY_TIMESTAMP,
+	KEY_DATE
+} KeyType;
+
+typedef struct ColumnInfo
+{
+	char *name;
+	char *type_name; /* format_type() text */
+	bool key_type_ok;
+	KeyType key_type;
+	bool not_null;
+	bool generated;
+} ColumnInfo;
+
+void columninfo_free(ColumnInfo *c);
+bool catalog_column(PgConn *pc, RelOid table, const char *column, ColumnInfo *col, bool *found,
+					PgpError *err);
+
+/* columns that an INSERT may write, quoted and comma separated (no generated ones) */
+bool catalog_insertable_columns(PgConn *pc, RelOid table, char **list, PgpError *err);
+
+/* unique or exclusion constraints / unique indexes that do not contain column */
+typedef struct NameList
+{
+	char **items;
+	int n;
+} NameList;
+
+void namelist_free(NameList *l);
+void namelist_add(NameList *l, const char *item);
+/* "a, b, c" (malloc'd) */
+char *namelist_join(const NameList *l, const char *sep);
+
+bool catalog_unique_keys_without(PgConn *pc, RelOid table, const char *column, NameList *keys,
+								 PgpError *err);
+
+/* is there at least one row? (reads one row; takes ACCESS SHARE) */
+bool catalog_table_has_rows(PgConn *pc, RelOid table, bool *has_rows, PgpError *err);
+
+typedef struct PartitionInfo
+{
+	RelOid oid;
+	char *schema;
+	char *name;
+	bool is_default;
+	bool bounds_known; /* a single-column FROM (...) TO (...) we understand */
+	bool lo_unbounded; /* MINVALUE */
+	bool hi_unbounded; /* MAXVALUE */
+	int64_t lo_us;	   /* microseconds since 1970-01-01 UTC */
+	int64_t hi_us;
+	char *lo_text; /* bound as the server prints it (UTC) */
+	char *hi_text;
+	char *tablespace; /* NULL: the database default */
+} PartitionInfo;
+
+typedef struct PartitionList
+{
+	PartitionInfo *items;
+	int n;
+	int default_index; /* -1 when there is no default partition */
+} PartitionList;
+
+void partitionlist_free(PartitionList *l);
+/* direct partitions of parent, ordered by lower bound, default last */
+bool catalog_partitions(PgConn *pc, RelOid parent, PartitionList *list, PgpError *err);
+
+/* single-column RANGE key of a partitioned table; *column NULL if not such a table */
+bool catalog_range_key_column(PgConn *pc, RelOid parent, char **column, PgpError *err);
+
+/* the civil date of "now" in time_zone; also validates the zone name */
+bool catalog_today(PgConn *pc, const char *time_zone, char **date, PgpError *err);
+
+#endif

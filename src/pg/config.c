@@ -1,0 +1,118 @@
+#include "pg/config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/mem.h"
+
+void
+partconfig_free(PartConfig *c)
+{
+	free(c->parent_schema);
+	free(c->parent_name);
+	free(c->column);
+	free(c->time_zone);
+	memset(c, 0, sizeof(*c));
+}
+
+void
+partconfig_list_free(PartConfig *list, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		partconfig_free(&list[i]);
+	free(list);
+}
+
+bool
+config_load(PgConn *pc, RelOid parent, PartConfig **list, int *n, PgpError *err)
+{
+	char buf[16];
+	const char *params[1] = {buf};
+	PGresult *res;
+	int i;
+
+	snprintf(buf, sizeof(buf), "%u", parent);
+	*list = NULL;
+	*n = 0;
+	res = pgc_query(pc,
+					"SELECT pc.parent_table::pg_catalog.oid, n.nspname, c.relname, "
+					"       c.oid IS NOT NULL, pc.part_column, pc.part_interval, "
+					"       pc.start_date::text, pc.premake, pc.time_zone, "
+					"       pc.parent_table::pg_catalog.oid::text "
+					"FROM pgpart.part_config pc "
+					"LEFT JOIN pg_catalog.pg_class c ON c.oid = pc.parent_table "
+					"LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+					"WHERE $1::pg_catalog.oid = 0 OR pc.parent_table = $1::pg_catalog.oid "
+					"ORDER BY n.nspname, c.relname",
+					1, params, err);
+	if (res == NULL)
+		return false;
+	*n = PQntuples(res);
+	*list = pg_xcalloc((size_t) *n, sizeof(PartConfig));
+	for (i = 0; i < *n; i++)
+	{
+		PartConfig *c = &(*list)[i];
+
+		c->parent = (RelOid) strtoul(PQgetvalue(res, i, 0), NULL, 10);
+		c->parent_exists = PQgetvalue(res, i, 3)[0] == 't';
+		/* a dropped table has no name any more: show its OID */
+		c->parent_schema = pg_xstrdup(c->parent_exists ? PQgetvalue(res, i, 1) : "?");
+		c->parent_name = pg_xstrdup(c->parent_exists ? PQgetvalue(res, i, 2)
+													 : PQgetvalue(res, i, 9));
+		c->column = pg_xstrdup(PQgetvalue(res, i, 4));
+		if (!cal_unit_parse(PQgetvalue(res, i, 5), &c->unit))
+			c->unit = CAL_QUARTER;
+		if (!cal_date_parse(PQgetvalue(res, i, 6), &c->start))
+			c->start = (CivilDate){1970, 1, 1};
+		c->premake = atoi(PQgetvalue(res, i, 7));
+		c->time_zone = pg_xstrdup(PQgetvalue(res, i, 8));
+	}
+	PQclear(res);
+	return true;
+}
+
+bool
+config_insert(PgConn *pc, const PartConfig *c, PgpError *err)
+{
+	char oid[16], start[16], premake[16];
+	const char *params[6];
+
+	snprintf(oid, sizeof(oid), "%u", c->parent);
+	cal_date_format(c->start, start);
+	snprintf(premake, sizeof(premake), "%d", c->premake);
+	params[0] = oid;
+	params[1] = c->column;
+	params[2] = cal_unit_name(c->unit);
+	params[3] = start;
+	params[4] = premake;
+	params[5] = c->time_zone;
+	return pgc_change(pc,
+					  "INSERT INTO pgpart.part_config "
+					  "(parent_table, part_column, part_interval, start_date, premake, time_zone) "
+					  "VALUES ($1::pg_catalog.oid::pg_catalog.regclass, $2, $3, $4::date, "
+					  "$5::integer, $6)",
+					  6, params, err);
+}
+
+bool
+config_log_run(PgConn *pc, RelOid parent, const char *command, const char *started_at, bool ok,
+			   const char *summary_json, PgpError *err)
+{
+	char oid[16];
+	const char *params[5];
+
+	snprintf(oid, sizeof(oid), "%u", parent);
+	params[0] = parent ? oid : NULL;
+	params[1] = command;
+	params[2] = started_at;
+	params[3] = ok ? "true" : "false";
+	params[4] = summary_json ? summary_json : "{}";
+	return pgc_change(pc,
+					  "INSERT INTO pgpart.run_log (parent_table, command, started_at, ok, summary) "
+					  "VALUES ($1::pg_catalog.oid::pg_catalog.regclass, $2, $3::timestamptz, "
+					  "$4::boolean, $5::jsonb)",
+					  5, params, err);
+}

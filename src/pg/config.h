@@ -1,0 +1,33 @@
+/* config.h - the tables pgpart manages (pgpart.part_config). */
+#ifndef PGPART_PG_CONFIG_H
+#define PGPART_PG_CONFIG_H
+
+#include "core/calendar.h"
+#include "pg/catalog.h"
+
+typedef struct PartConfig
+{
+	RelOid parent;
+	char *parent_schema;
+	char *parent_name;
+	bool parent_exists; /* false when the table was dropped behind pgpart's back */
+	char *column;
+	CalUnit unit;
+	CivilDate start;
+	int premake;
+	char *time_zone;
+} PartConfig;
+
+void partconfig_free(PartConfig *c);
+void partconfig_list_free(PartConfig *list, int n);
+
+/* all configured tables, or only parent when parent != 0 */
+bool config_load(PgConn *pc, RelOid parent, PartConfig **list, int *n, PgpError *err);
+/* INSERT (in the caller's transaction; printed in --dry-run) */
+bool config_insert(PgConn *pc, const PartConfig *c, PgpError *err);
+
+/* records one command's outcome in pgpart.run_log (feeds status and metrics) */
+bool config_log_run(PgConn *pc, RelOid parent, const char *command, const char *started_at,
+					bool ok, const char *summary_json, PgpError *err);
+
+#endif

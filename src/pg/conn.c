@@ -1,0 +1,218 @@
+#include "pg/conn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "util/mem.h"
+
+static void
+fill_error_from_result(PgConn *pc, const PGresult *res, PgpError *err)
+{
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	if (primary == NULL)
+	{
+		/* connection-level failure: libpq's own message, one line */
+		char *msg = pg_xstrdup(PQerrorMessage(pc->conn));
+		size_t n = strlen(msg);
+
+		while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+			msg[--n] = '\0';
+		err_set(err, EXIT_RUNTIME, "%s", n ? msg : "lost connection to the server");
+		free(msg);
+	}
+	else
+		err_set(err, EXIT_RUNTIME, "%s", primary);
+	if (detail)
+		err_detail(err, "%s", detail);
+	if (hint)
+		err_hint(err, "%s", hint);
+	if (state)
+		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
+}
+
+bool
+pgc_connect(PgConn *pc, const char *conninfo, bool dry_run, PgpError *err)
+{
+	/* expand_dbname lets -d take a full connection string or URI */
+	const char *keys[] = {"dbname", "application_name", "fallback_application_name", NULL};
+	const char *vals[] = {conninfo, NULL, "pgpart", NULL};
+	PGresult *res;
+
+	pc->dry_run = dry_run;
+	pc->user_search_path = NULL;
+	pc->conn = PQconnectdbParams(keys, vals, 1);
+	if (pc->conn == NULL)
+	{
+		err_set(err, EXIT_RUNTIME, "out of memory while connecting");
+		return false;
+	}
+	if (PQstatus(pc->conn) != CONNECTION_OK)
+	{
+		fill_error_from_result(pc, NULL, err);
+		err_prefix(err, "could not connect to the server");
+		err_hint(err, "Check -d (a connection string or URI) or the PGHOST, PGPORT, "
+					  "PGUSER and PGDATABASE environment variables.");
+		PQfinish(pc->conn);
+		pc->conn = NULL;
+		return false;
+	}
+	res = pgc_query(pc,
+					"SELECT pg_catalog.current_setting('search_path'), "
+					"pg_catalog.set_config('timezone', 'UTC', false), "
+					"pg_catalog.set_config('statement_timeout', '0', false), "
+					"pg_catalog.set_config('search_path', '', false)",
+					0, NULL, err);
+	if (res == NULL)
+	{
+		pgc_close(pc);
+		return false;
+	}
+	pc->user_search_path = pg_xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return true;
+}
+
+void
+pgc_close(PgConn *pc)
+{
+	if (pc->conn)
+		PQfinish(pc->conn);
+	pc->conn = NULL;
+	free(pc->user_search_path);
+	pc->user_search_path = NULL;
+}
+
+PGresult *
+pgc_query(PgConn *pc, const char *sql, int nparams, const char *const *params, PgpError *err)
+{
+	PGresult *res;
+	ExecStatusType st;
+
+	log_debug("SQL: %s", sql);
+	res = PQexecParams(pc->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return res;
+	fill_error_from_result(pc, res, err);
+	PQclear(res);
+	return NULL;
+}
+
+bool
+pgc_exec(PgConn *pc, const char *sql, int nparams, const char *const *params, PgpError *err)
+{
+	PGresult *res = pgc_query(pc, sql, nparams, params, err);
+
+	PQclear(res);
+	return res != NULL;
+}
+
+/* SQL with $n replaced by quoted literals, for --dry-run output only */
+static char *
+inline_params(PgConn *pc, const char *sql, int nparams, const char *const *params)
+{
+	StrBuf sb;
+	const char *p = sql;
+
+	sb_init(&sb);
+	while (*p)
+	{
+		if (*p == '$' && p[1] >= '1' && p[1] <= '9')
+		{
+			char *end;
+			long n = strtol(p + 1, &end, 10);
+
+			if (n >= 1 && n <= nparams)
+			{
+				if (params[n - 1] == NULL)
+					sb_append(&sb, "NULL");
+				else
+					pgc_append_literal(pc, &sb, params[n - 1]);
+				p = end;
+				continue;
+			}
+		}
+		sb_append_char(&sb, *p++);
+	}
+	return sb_steal(&sb);
+}
+
+bool
+pgc_change(PgConn *pc, const char *sql, int nparams, const char *const *params, PgpError *err)
+{
+	if (pc->dry_run)
+	{
+		char *text = inline_params(pc, sql, nparams, params);
+
+		printf("%s;\n", text);
+		free(text);
+		return true;
+	}
+	return pgc_exec(pc, sql, nparams, params, err);
+}
+
+bool
+pgc_query_value(PgConn *pc, const char *sql, int nparams, const char *const *params,
+				char **value, PgpError *err)
+{
+	PGresult *res = pgc_query(pc, sql, nparams, params, err);
+
+	*value = NULL;
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0))
+		*value = pg_xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return true;
+}
+
+void
+pgc_append_ident(PgConn *pc, StrBuf *sb, const char *ident)
+{
+	char *q = PQescapeIdentifier(pc->conn, ident, strlen(ident));
+
+	if (q == NULL)
+	{
+		/* only fails on invalid encoding or OOM; never emit it unquoted */
+		log_error("could not quote identifier: %s", PQerrorMessage(pc->conn));
+		exit(EXIT_RUNTIME);
+	}
+	sb_append(sb, q);
+	PQfreemem(q);
+}
+
+void
+pgc_append_literal(PgConn *pc, StrBuf *sb, const char *value)
+{
+	char *q = PQescapeLiteral(pc->conn, value, strlen(value));
+
+	if (q == NULL)
+	{
+		log_error("could not quote literal: %s", PQerrorMessage(pc->conn));
+		exit(EXIT_RUNTIME);
+	}
+	sb_append(sb, q);
+	PQfreemem(q);
+}
+
+void
+pgc_append_qualified(PgConn *pc, StrBuf *sb, const char *schema, const char *name)
+{
+	pgc_append_ident(pc, sb, schema);
+	sb_append_char(sb, '.');
+	pgc_append_ident(pc, sb, name);
+}
+
+bool
+pgc_error_is_retryable_lock(const PgpError *err)
+{
+	return strcmp(err->sqlstate, SQLSTATE_LOCK_NOT_AVAILABLE) == 0 ||
+		   strcmp(err->sqlstate, SQLSTATE_DEADLOCK_DETECTED) == 0 ||
+		   strcmp(err->sqlstate, SQLSTATE_SERIALIZATION_FAILURE) == 0;
+}

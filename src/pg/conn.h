@@ -1,0 +1,77 @@
+/*
+ * conn.h - the one place pgpart talks to the server.
+ *
+ * Every statement goes through the extended query protocol (PQexecParams),
+ * even DDL with no parameters: the server then accepts exactly one statement
+ * per call, so a user-supplied predicate can never smuggle in a second one.
+ * Values are always $n parameters; identifiers and DDL literals are escaped
+ * with libpq's own functions on this connection.
+ */
+#ifndef PGPART_PG_CONN_H
+#define PGPART_PG_CONN_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "util/error.h"
+#include "util/strbuf.h"
+
+typedef struct PgConn
+{
+	PGconn *conn;
+	/* --dry-run: changes are printed instead of run; reads still run */
+	bool dry_run;
+	/*
+	 * The user's search_path, used only to resolve the table names they type
+	 * (as psql would); pgpart's own statements run with an empty search_path
+	 * so catalog functions print fully qualified names and no user object can
+	 * shadow a built-in one.
+	 */
+	char *user_search_path;
+} PgConn;
+
+/*
+ * Connects with a libpq connection string or URI (NULL: PG* environment,
+ * service file and .pgpass as libpq resolves them).  Sets up the session the
+ * way pgpart relies on: UTC time zone (boundaries print the same whoever runs
+ * it), application_name, no statement timeout.
+ */
+bool pgc_connect(PgConn *pc, const char *conninfo, bool dry_run, PgpError *err);
+void pgc_close(PgConn *pc);
+
+/*
+ * Runs a statement that reads (or that must run even in --dry-run).  Returns
+ * the result on success (caller PQclear()s it) or NULL with err filled from
+ * the server's message, detail, hint and SQLSTATE.
+ */
+PGresult *pgc_query(PgConn *pc, const char *sql, int nparams, const char *const *params,
+					PgpError *err);
+/* like pgc_query for statements whose result is not needed */
+bool pgc_exec(PgConn *pc, const char *sql, int nparams, const char *const *params,
+			  PgpError *err);
+/*
+ * A statement that changes something: in --dry-run mode it is printed to
+ * stdout (with its parameters substituted as literals) instead of run.
+ */
+bool pgc_change(PgConn *pc, const char *sql, int nparams, const char *const *params,
+				PgpError *err);
+
+/* first column of the first row as a malloc'd string (NULL if SQL NULL/no row) */
+bool pgc_query_value(PgConn *pc, const char *sql, int nparams, const char *const *params,
+					 char **value, PgpError *err);
+
+/* quoted identifier / literal appended to sb, escaped for this connection */
+void pgc_append_ident(PgConn *pc, StrBuf *sb, const char *ident);
+void pgc_append_literal(PgConn *pc, StrBuf *sb, const char *value);
+/* "schema"."name" */
+void pgc_append_qualified(PgConn *pc, StrBuf *sb, const char *schema, const char *name);
+
+/* SQLSTATEs pgpart reacts to */
+#define SQLSTATE_LOCK_NOT_AVAILABLE "55P03"
+#define SQLSTATE_DEADLOCK_DETECTED "40P01"
+#define SQLSTATE_SERIALIZATION_FAILURE "40001"
+#define SQLSTATE_QUERY_CANCELED "57014"
+
+bool pgc_error_is_retryable_lock(const PgpError *err);
+
+#endif

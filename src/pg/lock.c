@@ -1,0 +1,120 @@
+#include "pg/lock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+void
+lock_txn_mark_locked(LockStats *stats)
+{
+	if (stats->locked_at == 0)
+		stats->locked_at = clock_ms();
+}
+
+static int
+backoff_ms(const LockPolicy *policy, int attempt)
+{
+	long ms = policy->backoff_initial_ms;
+	int i;
+
+	for (i = 1; i < attempt && ms < policy->backoff_max_ms; i++)
+		ms *= 2;
+	if (ms > policy->backoff_max_ms)
+		ms = policy->backoff_max_ms;
+	/*
+	 * Full jitter: several pgpart instances (or other tools) retrying the same
+	 * lock must not wake up in step.
+	 */
+	return (int) (ms / 2 + (rand() % (ms / 2 + 1)));
+}
+
+static bool
+run_one_attempt(PgConn *pc, const LockPolicy *policy, LockedBody body, void *arg,
+				LockStats *stats, PgpError *err)
+{
+	char timeout[32];
+	const char *params[1];
+
+	if (!pgc_change(pc, "BEGIN", 0, NULL, err))
+		return false;
+	snprintf(timeout, sizeof(timeout), "%dms", policy->lock_timeout_ms);
+	params[0] = timeout;
+	if (!pgc_change(pc, "SELECT pg_catalog.set_config('lock_timeout', $1, true)", 1, params,
+					err) ||
+		!body(pc, arg, stats, err) || !pgc_change(pc, "COMMIT", 0, NULL, err))
+	{
+		PgpError ignored;
+
+		err_init(&ignored);
+		if (!pc->dry_run)
+			pgc_exec(pc, "ROLLBACK", 0, NULL, &ignored);
+		err_clear(&ignored);
+		return false;
+	}
+	return true;
+}
+
+bool
+lock_run_txn(PgConn *pc, const LockPolicy *policy, LockedBody body, void *arg,
+			 LockStats *stats_out, PgpError *err)
+{
+	LockStats local;
+	LockStats *stats = stats_out ? stats_out : &local;
+	int attempt;
+	static bool seeded;
+
+	if (!seeded)
+	{
+		srand((unsigned) getpid() ^ (unsigned) clock_ms());
+		seeded = true;
+	}
+	memset(stats, 0, sizeof(*stats));
+	for (attempt = 1;; attempt++)
+	{
+		double end;
+
+		stats->attempts = attempt;
+		stats->attempt_started = clock_ms();
+		stats->locked_at = 0;
+		if (run_one_attempt(pc, policy, body, arg, stats, err))
+		{
+			end = clock_ms();
+			if (stats->locked_at == 0)
+				stats->locked_at = stats->attempt_started;
+			stats->held_ms = end - stats->locked_at;
+			stats->waited_ms += stats->locked_at - stats->attempt_started;
+			return true;
+		}
+		stats->waited_ms += clock_ms() - stats->attempt_started;
+		if (!pgc_error_is_retryable_lock(err) || attempt >= policy->max_attempts)
+		{
+			if (pgc_error_is_retryable_lock(err))
+			{
+				err_set(err, EXIT_RUNTIME,
+						"could not get the locks needed after %d attempts (lock_timeout %d ms)",
+						attempt, policy->lock_timeout_ms);
+				err_detail(err,
+						   "Other sessions held conflicting locks the whole time; nothing "
+						   "was changed.");
+				err_hint(err,
+						 "Look for long-running transactions in pg_stat_activity, or retry "
+						 "with a larger --lock-timeout or --retries.");
+			}
+			return false;
+		}
+		{
+			int sleep = backoff_ms(policy, attempt);
+
+			log_info("lock not granted (attempt %d of %d, %s); retrying in %d ms", attempt,
+					 policy->max_attempts, err->message, sleep);
+			err_clear(err);
+			sleep_ms(sleep);
+			stats->waited_ms += sleep;
+		}
+	}
+}

@@ -1,0 +1,274 @@
+#include "pg/partition.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/mem.h"
+
+/* the CHECK constraint that lets ATTACH skip its validation scan */
+#define BOUNDS_CONSTRAINT "pgpart_partition_bounds"
+
+static void
+append_range_predicate(PgConn *pc, StrBuf *sb, const NewPartition *np)
+{
+	pgc_append_ident(pc, sb, np->column);
+	sb_append(sb, " >= ");
+	pgc_append_literal(pc, sb, np->lo_literal);
+	sb_append(sb, " AND ");
+	pgc_append_ident(pc, sb, np->column);
+	sb_append(sb, " < ");
+	pgc_append_literal(pc, sb, np->hi_literal);
+}
+
+static void
+append_for_values(PgConn *pc, StrBuf *sb, const NewPartition *np)
+{
+	sb_append(sb, " FOR VALUES FROM (");
+	pgc_append_literal(pc, sb, np->lo_literal);
+	sb_append(sb, ") TO (");
+	pgc_append_literal(pc, sb, np->hi_literal);
+	sb_append(sb, ")");
+}
+
+typedef struct AttachCtx
+{
+	const NewPartition *np;
+	long rows_moved;
+} AttachCtx;
+
+static bool
+exec_sb(PgConn *pc, StrBuf *sb, PgpError *err)
+{
+	bool ok = pgc_change(pc, sb->data, 0, NULL, err);
+
+	sb_reset(sb);
+	return ok;
+}
+
+static bool
+attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
+{
+	AttachCtx *ctx = arg;
+	const NewPartition *np = ctx->np;
+	StrBuf sql;
+	bool ok = false;
+
+	sb_init(&sql);
+	ctx->rows_moved = 0;
+
+	/*
+	 * The standalone table first: LIKE takes only ACCESS SHARE on the parent,
+	 * so nothing the application does waits while it is built.  Identity is
+	 * left out: partitions use the parent's sequence, a copy would start its
+	 * own.
+	 */
+	sb_append(&sql, "CREATE TABLE ");
+	pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
+	sb_append(&sql, " (LIKE ");
+	pgc_append_qualified(pc, &sql, np->parent_schema, np->parent_name);
+	sb_append(&sql, " INCLUDING ALL EXCLUDING IDENTITY");
+	if (np->lo_literal)
+	{
+		sb_append(&sql, ", CONSTRAINT " BOUNDS_CONSTRAINT " CHECK (");
+		pgc_append_ident(pc, &sql, np->column);
+		sb_append(&sql, " IS NOT NULL AND ");
+		append_range_predicate(pc, &sql, np);
+		sb_append(&sql, ")");
+	}
+	sb_append(&sql, ")");
+	if (np->tablespace)
+	{
+		sb_append(&sql, " TABLESPACE ");
+		pgc_append_ident(pc, &sql, np->tablespace);
+	}
+	if (!exec_sb(pc, &sql, err))
+		goto done;
+
+	/*
+	 * Strong locks in the order queries take them (parent, then partition),
+	 * so that we cannot deadlock with the application.  ONLY: LOCK on a
+	 * partitioned table would otherwise lock every partition.
+	 */
+	sb_append(&sql, "LOCK TABLE ONLY ");
+	pgc_append_qualified(pc, &sql, np->parent_schema, np->parent_name);
+	sb_append(&sql, " IN SHARE UPDATE EXCLUSIVE MODE");
+	if (!exec_sb(pc, &sql, err))
+		goto done;
+	if (np->default_name)
+	{
+		sb_append(&sql, "LOCK TABLE ONLY ");
+		pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
+		sb_append(&sql, " IN ACCESS EXCLUSIVE MODE");
+		if (!exec_sb(pc, &sql, err))
+			goto done;
+	}
+	lock_txn_mark_locked(stats);
+
+	if (np->move_from_default && np->default_name && np->lo_literal)
+	{
+		PGresult *res;
+
+		/* one statement: a row is deleted from the default exactly when it is inserted */
+		sb_append(&sql, "WITH moved AS (DELETE FROM ONLY ");
+		pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
+		sb_append(&sql, " WHERE ");
+		append_range_predicate(pc, &sql, np);
+		sb_appendf(&sql, " RETURNING %s) INSERT INTO ", np->columns);
+		pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
+		sb_appendf(&sql, " (%s) SELECT %s FROM moved", np->columns, np->columns);
+		if (pc->dry_run)
+		{
+			if (!exec_sb(pc, &sql, err))
+				goto done;
+		}
+		else
+		{
+			res = pgc_query(pc, sql.data, 0, NULL, err);
+			sb_reset(&sql);
+			if (res == NULL)
+				goto done;
+			ctx->rows_moved = atol(PQcmdTuples(res));
+			PQclear(res);
+		}
+	}
+
+	sb_append(&sql, "ALTER TABLE ");
+	pgc_append_qualified(pc, &sql, np->parent_schema, np->parent_name);
+	sb_append(&sql, " ATTACH PARTITION ");
+	pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
+	if (np->lo_literal)
+		append_for_values(pc, &sql, np);
+	else
+		sb_append(&sql, " DEFAULT");
+	if (!exec_sb(pc, &sql, err))
+		goto done;
+	if (np->lo_literal == NULL)
+	{
+		ok = true;
+		goto done;
+	}
+
+	/* the partition constraint now guarantees the same; don't leave a duplicate */
+	sb_append(&sql, "ALTER TABLE ");
+	pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
+	sb_append(&sql, " DROP CONSTRAINT " BOUNDS_CONSTRAINT);
+	if (!exec_sb(pc, &sql, err))
+		goto done;
+	ok = true;
+done:
+	sb_free(&sql);
+	return ok;
+}
+
+bool
+partition_attach_new(PgConn *pc, const LockPolicy *policy, const NewPartition *np,
+					 AttachResult *result, PgpError *err)
+{
+	AttachCtx ctx = {np, 0};
+	bool ok;
+
+	ok = lock_run_txn(pc, policy, attach_body, &ctx, &result->locks, err);
+	result->rows_moved = ok ? ctx.rows_moved : 0;
+	if (!ok)
+		err_prefix(err, "could not create partition %s.%s", np->parent_schema, np->name);
+	return ok;
+}
+
+bool
+partition_create_of(PgConn *pc, const NewPartition *np, PgpError *err)
+{
+	StrBuf sql;
+	bool ok;
+
+	sb_init(&sql);
+	sb_append(&sql, "CREATE TABLE ");
+	pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
+	sb_append(&sql, " PARTITION OF ");
+	pgc_append_qualified(pc, &sql, np->parent_schema, np->parent_name);
+	if (np->lo_literal)
+		append_for_values(pc, &sql, np);
+	else
+		sb_append(&sql, " DEFAULT");
+	if (np->tablespace)
+	{
+		sb_append(&sql, " TABLESPACE ");
+		pgc_append_ident(pc, &sql, np->tablespace);
+	}
+	ok = pgc_change(pc, sql.data, 0, NULL, err);
+	sb_free(&sql);
+	return ok;
+}
+
+bool
+partition_count_default_rows(PgConn *pc, const char *default_schema, const char *default_name,
+							 const char *column, const char *lo_literal, const char *hi_literal,
+							 long *count, PgpError *err)
+{
+	NewPartition np;
+	StrBuf sql;
+	char *v = NULL;
+	bool ok;
+
+	memset(&np, 0, sizeof(np));
+	np.column = column;
+	np.lo_literal = lo_literal;
+	np.hi_literal = hi_literal;
+	sb_init(&sql);
+	sb_append(&sql, "SELECT pg_catalog.count(*) FROM ONLY ");
+	pgc_append_qualified(pc, &sql, default_schema, default_name);
+	sb_append(&sql, " WHERE ");
+	append_range_predicate(pc, &sql, &np);
+	ok = pgc_query_value(pc, sql.data, 0, NULL, &v, err);
+	*count = v ? atol(v) : 0;
+	free(v);
+	sb_free(&sql);
+	return ok;
+}
+
+bool
+partition_default_period_starts(PgConn *pc, const char *default_schema, const char *default_name,
+								const char *column, KeyType key_type, const char *trunc_field,
+								const char *time_zone, CivilDate **starts, int *n, long *null_rows,
+								PgpError *err)
+{
+	StrBuf sql, key;
+	const char *params[2] = {trunc_field, time_zone};
+	PGresult *res;
+	int i, k = 0;
+
+	*starts = NULL;
+	*n = 0;
+	*null_rows = 0;
+	sb_init(&key);
+	pgc_append_ident(pc, &key, column);
+	sb_init(&sql);
+	/* the civil time the row belongs to, in the table's zone for timestamptz */
+	sb_append(&sql, "SELECT pg_catalog.date_trunc($1, ");
+	if (key_type == KEY_TIMESTAMPTZ)
+		sb_appendf(&sql, "%s AT TIME ZONE $2", key.data);
+	else
+		sb_appendf(&sql, "%s::timestamp", key.data);
+	sb_appendf(&sql, ")::date::text AS period, pg_catalog.count(*) FROM ONLY ");
+	pgc_append_qualified(pc, &sql, default_schema, default_name);
+	/* $2 is referenced in every branch so its type is always known */
+	sb_append(&sql, " WHERE $2::text IS NOT NULL GROUP BY 1 ORDER BY 1 NULLS LAST");
+	res = pgc_query(pc, sql.data, 2, params, err);
+	sb_free(&sql);
+	sb_free(&key);
+	if (res == NULL)
+		return false;
+	*starts = pg_xcalloc((size_t) PQntuples(res) + 1, sizeof(CivilDate));
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		if (PQgetisnull(res, i, 0))
+		{
+			*null_rows = atol(PQgetvalue(res, i, 1));
+			continue;
+		}
+		if (cal_date_parse(PQgetvalue(res, i, 0), &(*starts)[k]))
+			k++;
+	}
+	*n = k;
+	PQclear(res);
+	return true;
+}

@@ -1,0 +1,69 @@
+/*
+ * partition.h - making partitions.
+ *
+ * Two ways, for two situations:
+ *  - partition_create_of(): CREATE TABLE ... PARTITION OF, which takes an
+ *    ACCESS EXCLUSIVE lock on the parent.  Only for a parent nobody can use
+ *    yet (inside the transaction that creates it).
+ *  - partition_attach_new(): for a live parent.  The new table is built
+ *    standalone, with a CHECK constraint that matches its bounds so ATTACH
+ *    need not scan it, then attached.  ATTACH PARTITION takes only SHARE
+ *    UPDATE EXCLUSIVE on the parent (readers and writers go on), but ACCESS
+ *    EXCLUSIVE on the default partition, so every lock is requested under
+ *    lock_timeout and the transaction is retried with backoff.  Rows for the
+ *    new range found in the default partition are moved into the new table in
+ *    the same transaction: at every instant each row is in exactly one place.
+ */
+#ifndef PGPART_PG_PARTITION_H
+#define PGPART_PG_PARTITION_H
+
+#include "core/calendar.h"
+#include "pg/catalog.h"
+#include "pg/lock.h"
+
+typedef struct NewPartition
+{
+	const char *parent_schema;
+	const char *parent_name;
+	const char *default_schema; /* NULL when the parent has no default partition */
+	const char *default_name;
+	const char *column;
+	const char *name;		 /* in the parent's schema */
+	const char *lo_literal; /* bound values as text, unquoted; NULL: DEFAULT */
+	const char *hi_literal;
+	const char *tablespace; /* NULL: the parent's (or database) default */
+	/* move rows of [lo, hi) out of the default partition (needs columns) */
+	bool move_from_default;
+	const char *columns; /* quoted, comma separated, no generated columns */
+} NewPartition;
+
+typedef struct AttachResult
+{
+	LockStats locks;
+	long rows_moved;
+} AttachResult;
+
+bool partition_attach_new(PgConn *pc, const LockPolicy *policy, const NewPartition *np,
+						  AttachResult *result, PgpError *err);
+
+/* CREATE TABLE name PARTITION OF parent FOR VALUES ... / DEFAULT (lo NULL) */
+bool partition_create_of(PgConn *pc, const NewPartition *np, PgpError *err);
+
+/* how many rows of the default partition fall in [lo, hi) (bounded count) */
+bool partition_count_default_rows(PgConn *pc, const char *default_schema,
+								  const char *default_name, const char *column,
+								  const char *lo_literal, const char *hi_literal, long *count,
+								  PgpError *err);
+
+/*
+ * Distinct period starts (date_trunc(field, key) in time_zone) of the rows in
+ * the default partition, and how many rows have a NULL key (those can live
+ * nowhere else).  Reads the whole default partition, which pgpart keeps small.
+ */
+bool partition_default_period_starts(PgConn *pc, const char *default_schema,
+									 const char *default_name, const char *column,
+									 KeyType key_type, const char *trunc_field,
+									 const char *time_zone, CivilDate **starts, int *n,
+									 long *null_rows, PgpError *err);
+
+#endif

@@ -1,0 +1,155 @@
+#include "pg/schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "util/mem.h"
+
+/*
+ * Upgrade steps: upgrade_steps[i] takes the schema from version i to i + 1.
+ * Never edit a released step; append a new one and bump PGPART_SCHEMA_VERSION.
+ * Each step is a list of single statements (the extended protocol runs one
+ * statement per call).
+ */
+static const char *const step_1[] = {
+	"CREATE SCHEMA pgpart",
+	"COMMENT ON SCHEMA pgpart IS 'state of the pgpart partition manager; changed only by pgpart'",
+	"CREATE TABLE pgpart.schema_version ("
+	" singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),"
+	" version integer NOT NULL,"
+	" upgraded_at timestamptz NOT NULL DEFAULT pg_catalog.now())",
+	"INSERT INTO pgpart.schema_version (version) VALUES (0)",
+	/* regclass follows renames, and pg_upgrade preserves table OIDs */
+	"CREATE TABLE pgpart.part_config ("
+	" parent_table regclass PRIMARY KEY,"
+	" part_column name NOT NULL,"
+	" part_interval text NOT NULL"
+	"  CHECK (part_interval IN ('day', 'week', 'month', 'quarter', 'year')),"
+	" start_date date NOT NULL,"
+	" premake integer NOT NULL CHECK (premake BETWEEN 0 AND 1000),"
+	" time_zone text NOT NULL DEFAULT 'UTC',"
+	" created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),"
+	" updated_at timestamptz NOT NULL DEFAULT pg_catalog.now())",
+	"CREATE TABLE pgpart.run_log ("
+	" id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	" parent_table regclass,"
+	" command text NOT NULL,"
+	" started_at timestamptz NOT NULL,"
+	" finished_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),"
+	" ok boolean NOT NULL,"
+	" summary jsonb NOT NULL DEFAULT '{}')",
+	"CREATE INDEX ON pgpart.run_log (parent_table, command, finished_at)",
+	NULL,
+};
+
+static const char *const *const upgrade_steps[PGPART_SCHEMA_VERSION] = {step_1};
+
+static bool
+read_version(PgConn *pc, int *version, PgpError *err)
+{
+	char *v;
+
+	if (!pgc_query_value(pc,
+						 "SELECT CASE WHEN pg_catalog.to_regclass('pgpart.schema_version') IS NULL "
+						 "THEN NULL ELSE 1 END",
+						 0, NULL, &v, err))
+		return false;
+	if (v == NULL)
+	{
+		*version = 0;
+		return true;
+	}
+	free(v);
+	if (!pgc_query_value(pc, "SELECT version FROM pgpart.schema_version", 0, NULL, &v, err))
+		return false;
+	*version = v ? atoi(v) : 0;
+	free(v);
+	return true;
+}
+
+bool
+schema_install(PgConn *pc, int *from_version, int *to_version, PgpError *err)
+{
+	int version;
+	int step;
+	bool ok = false;
+	char vbuf[16];
+	const char *params[1];
+
+	if (!pgc_change(pc, "BEGIN", 0, NULL, err))
+		return false;
+	/* two concurrent "pgpart init" runs must not both create the schema */
+	if (!pgc_exec(pc, "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgpart init'))",
+				  0, NULL, err))
+		goto done;
+	if (!read_version(pc, &version, err))
+		goto done;
+	*from_version = version;
+	*to_version = PGPART_SCHEMA_VERSION;
+	if (version > PGPART_SCHEMA_VERSION)
+	{
+		err_set(err, EXIT_RUNTIME,
+				"pgpart schema version %d is newer than this pgpart understands (%d)", version,
+				PGPART_SCHEMA_VERSION);
+		err_hint(err, "Use the pgpart release that installed it, or a newer one.");
+		goto done;
+	}
+	for (step = version; step < PGPART_SCHEMA_VERSION; step++)
+	{
+		const char *const *stmt;
+
+		for (stmt = upgrade_steps[step]; *stmt; stmt++)
+			if (!pgc_change(pc, *stmt, 0, NULL, err))
+				goto done;
+	}
+	if (version < PGPART_SCHEMA_VERSION)
+	{
+		snprintf(vbuf, sizeof(vbuf), "%d", PGPART_SCHEMA_VERSION);
+		params[0] = vbuf;
+		if (!pgc_change(pc,
+						"UPDATE pgpart.schema_version SET version = $1::integer, "
+						"upgraded_at = pg_catalog.now()",
+						1, params, err))
+			goto done;
+	}
+	ok = pgc_change(pc, "COMMIT", 0, NULL, err);
+done:
+	if (!ok && !pc->dry_run)
+	{
+		PgpError ignored;
+
+		err_init(&ignored);
+		pgc_exec(pc, "ROLLBACK", 0, NULL, &ignored);
+		err_clear(&ignored);
+	}
+	return ok;
+}
+
+bool
+schema_require(PgConn *pc, PgpError *err)
+{
+	int version;
+
+	if (!read_version(pc, &version, err))
+		return false;
+	if (version == PGPART_SCHEMA_VERSION)
+		return true;
+	if (version == 0)
+	{
+		err_set(err, EXIT_RUNTIME, "pgpart is not initialised in this database");
+		err_hint(err, "Run \"pgpart init\" first; it creates the schema \"pgpart\".");
+	}
+	else if (version < PGPART_SCHEMA_VERSION)
+	{
+		err_set(err, EXIT_RUNTIME, "pgpart schema version %d is older than this pgpart (%d)",
+				version, PGPART_SCHEMA_VERSION);
+		err_hint(err, "Run \"pgpart init\" to upgrade it.");
+	}
+	else
+	{
+		err_set(err, EXIT_RUNTIME, "pgpart schema version %d is newer than this pgpart (%d)",
+				version, PGPART_SCHEMA_VERSION);
+		err_hint(err, "Use a newer pgpart.");
+	}
+	return false;
+}

@@ -1,0 +1,21 @@
+/*
+ * schema.h - pgpart's own schema in the user's database: configuration and
+ * run history, with a version number so a newer pgpart can upgrade it.
+ */
+#ifndef PGPART_PG_SCHEMA_H
+#define PGPART_PG_SCHEMA_H
+
+#include "pg/conn.h"
+
+#define PGPART_SCHEMA_VERSION 1
+
+/*
+ * Creates the schema or upgrades it to PGPART_SCHEMA_VERSION, in one
+ * transaction.  *from_version is 0 when it was not installed.
+ */
+bool schema_install(PgConn *pc, int *from_version, int *to_version, PgpError *err);
+
+/* fails with a hint to run "pgpart init" unless the schema is current */
+bool schema_require(PgConn *pc, PgpError *err);
+
+#endif

@@ -1,0 +1,141 @@
+#include "pg/stats.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/mem.h"
+
+void
+partitionstatslist_free(PartitionStatsList *l)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++)
+	{
+		PartitionStats *p = &l->items[i];
+
+		free(p->name);
+		free(p->from);
+		free(p->to);
+		free(p->heap_pretty);
+		free(p->index_pretty);
+		free(p->tablespace);
+		free(p->invalid_indexes);
+		free(p->missing_indexes);
+	}
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+static char *
+dup_or_null(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : pg_xstrdup(PQgetvalue(res, row, col));
+}
+
+bool
+stats_partitions(PgConn *pc, RelOid parent, KeyType key_type, const char *time_zone,
+				 PartitionStatsList *list, PgpError *err)
+{
+	char oid[16];
+	const char *params[3];
+	PGresult *res;
+	int i;
+
+	snprintf(oid, sizeof(oid), "%u", parent);
+	params[0] = oid;
+	params[1] = time_zone;
+	params[2] = key_type == KEY_TIMESTAMPTZ ? "timestamptz" : "timestamp";
+	memset(list, 0, sizeof(*list));
+	res = pgc_query(
+		pc,
+		"WITH parts AS ("
+		"  SELECT c.oid, c.relname, c.reltuples, "
+		"         pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS bound, "
+		"         pg_catalog.coalesce(t.spcname, (SELECT s.spcname FROM pg_catalog.pg_tablespace s "
+		"           JOIN pg_catalog.pg_database d ON d.dattablespace = s.oid "
+		"           WHERE d.datname = pg_catalog.current_database())) AS spc "
+		"  FROM pg_catalog.pg_inherits h "
+		"  JOIN pg_catalog.pg_class c ON c.oid = h.inhrelid "
+		"  LEFT JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace "
+		"  WHERE h.inhparent = $1::pg_catalog.oid), "
+		"b AS ("
+		"  SELECT parts.*, pg_catalog.regexp_match(bound, "
+		"    '^FOR VALUES FROM \\(''([^'']*)''\\) TO \\(''([^'']*)''\\)$') AS m FROM parts), "
+		"shown AS ("
+		"  SELECT b.*, "
+		"    CASE WHEN $3 = 'timestamptz' "
+		"      THEN pg_catalog.to_char(m[1]::timestamptz AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI:SS') "
+		"      ELSE pg_catalog.to_char(m[1]::timestamp, 'YYYY-MM-DD HH24:MI:SS') END AS lo_shown, "
+		"    CASE WHEN $3 = 'timestamptz' "
+		"      THEN pg_catalog.to_char(m[2]::timestamptz AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI:SS') "
+		"      ELSE pg_catalog.to_char(m[2]::timestamp, 'YYYY-MM-DD HH24:MI:SS') END AS hi_shown "
+		"  FROM b) "
+		"SELECT relname, bound = 'DEFAULT', "
+		"  pg_catalog.regexp_replace(lo_shown, ' 00:00:00$', ''), "
+		"  pg_catalog.regexp_replace(hi_shown, ' 00:00:00$', ''), "
+		"  (pg_catalog.extract(epoch FROM m[1]::timestamptz) * 1000000)::bigint, "
+		"  reltuples::bigint, pg_catalog.pg_table_size(oid), pg_catalog.pg_indexes_size(oid), "
+		"  pg_catalog.pg_size_pretty(pg_catalog.pg_table_size(oid)), "
+		"  pg_catalog.pg_size_pretty(pg_catalog.pg_indexes_size(oid)), spc, "
+		"  (SELECT pg_catalog.string_agg(ic.relname, ', ' ORDER BY ic.relname) "
+		"   FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+		"   WHERE i.indrelid = shown.oid AND NOT i.indisvalid), "
+		"  (SELECT pg_catalog.string_agg(pi.relname, ', ' ORDER BY pi.relname) "
+		"   FROM pg_catalog.pg_index px JOIN pg_catalog.pg_class pi ON pi.oid = px.indexrelid "
+		"   WHERE px.indrelid = $1::pg_catalog.oid AND NOT EXISTS ("
+		"     SELECT FROM pg_catalog.pg_inherits ih "
+		"     JOIN pg_catalog.pg_index ci ON ci.indexrelid = ih.inhrelid "
+		"     WHERE ih.inhparent = px.indexrelid AND ci.indrelid = shown.oid)) "
+		"FROM shown "
+		"ORDER BY bound = 'DEFAULT', m[1]::timestamptz NULLS FIRST, relname",
+		3, params, err);
+	if (res == NULL)
+		return false;
+	list->n = PQntuples(res);
+	list->items = pg_xcalloc((size_t) list->n + 1, sizeof(PartitionStats));
+	for (i = 0; i < list->n; i++)
+	{
+		PartitionStats *p = &list->items[i];
+
+		p->name = pg_xstrdup(PQgetvalue(res, i, 0));
+		p->is_default = PQgetvalue(res, i, 1)[0] == 't';
+		p->from = dup_or_null(res, i, 2);
+		p->to = dup_or_null(res, i, 3);
+		p->has_lo = !PQgetisnull(res, i, 4);
+		p->lo_us = p->has_lo ? strtoll(PQgetvalue(res, i, 4), NULL, 10) : 0;
+		p->est_rows = strtoll(PQgetvalue(res, i, 5), NULL, 10);
+		p->heap_bytes = strtoll(PQgetvalue(res, i, 6), NULL, 10);
+		p->index_bytes = strtoll(PQgetvalue(res, i, 7), NULL, 10);
+		p->heap_pretty = pg_xstrdup(PQgetvalue(res, i, 8));
+		p->index_pretty = pg_xstrdup(PQgetvalue(res, i, 9));
+		p->tablespace = dup_or_null(res, i, 10);
+		p->invalid_indexes = dup_or_null(res, i, 11);
+		p->missing_indexes = dup_or_null(res, i, 12);
+	}
+	PQclear(res);
+	return true;
+}
+
+bool
+stats_count_rows_capped(PgConn *pc, const char *schema, const char *name, long cap, long *count,
+						PgpError *err)
+{
+	StrBuf sql;
+	char capbuf[24];
+	const char *params[1] = {capbuf};
+	char *v = NULL;
+	bool ok;
+
+	snprintf(capbuf, sizeof(capbuf), "%ld", cap);
+	sb_init(&sql);
+	sb_append(&sql, "SELECT pg_catalog.count(*) FROM (SELECT FROM ONLY ");
+	pgc_append_qualified(pc, &sql, schema, name);
+	sb_append(&sql, " LIMIT $1::bigint) s");
+	ok = pgc_query_value(pc, sql.data, 1, params, &v, err);
+	*count = v ? atol(v) : 0;
+	free(v);
+	sb_free(&sql);
+	return ok;
+}

@@ -1,0 +1,80 @@
+#include "util/error.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/mem.h"
+
+void
+err_init(PgpError *e)
+{
+	memset(e, 0, sizeof(*e));
+}
+
+void
+err_clear(PgpError *e)
+{
+	free(e->message);
+	free(e->detail);
+	free(e->hint);
+	err_init(e);
+}
+
+bool
+err_is_set(const PgpError *e)
+{
+	return e->message != NULL;
+}
+
+void
+err_set(PgpError *e, int exit_code, const char *fmt, ...)
+{
+	va_list ap;
+
+	err_clear(e);
+	va_start(ap, fmt);
+	e->message = pg_xvasprintf(fmt, ap);
+	va_end(ap);
+	e->exit_code = exit_code;
+}
+
+void
+err_detail(PgpError *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(e->detail);
+	va_start(ap, fmt);
+	e->detail = pg_xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+void
+err_hint(PgpError *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(e->hint);
+	va_start(ap, fmt);
+	e->hint = pg_xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+void
+err_prefix(PgpError *e, const char *fmt, ...)
+{
+	va_list ap;
+	char *prefix;
+	char *joined;
+
+	va_start(ap, fmt);
+	prefix = pg_xvasprintf(fmt, ap);
+	va_end(ap);
+	joined = pg_xasprintf("%s: %s", prefix, e->message ? e->message : "unknown error");
+	free(prefix);
+	free(e->message);
+	e->message = joined;
+	if (e->exit_code == 0)
+		e->exit_code = EXIT_RUNTIME;
+}

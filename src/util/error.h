@@ -1,0 +1,39 @@
+/*
+ * error.h - the error a library function hands back to its caller.
+ *
+ * Functions below the CLI never print or exit: they return false and fill a
+ * caller-owned PgpError with what failed (message), the facts behind it
+ * (detail), what to do about it (hint), the server's SQLSTATE when the server
+ * said no, and the exit code the CLI should end with.
+ */
+#ifndef PGPART_UTIL_ERROR_H
+#define PGPART_UTIL_ERROR_H
+
+#include <stdbool.h>
+
+/* Exit codes, documented in README.md ("Exit codes"). */
+#define EXIT_OK 0
+#define EXIT_RUNTIME 1 /* the operation failed: server error, lock not granted, I/O */
+#define EXIT_USAGE 2   /* bad command line or input that cannot work */
+#define EXIT_CHECK 3   /* a check or verification found a problem */
+
+typedef struct PgpError
+{
+	char *message;
+	char *detail;
+	char *hint;
+	char sqlstate[6];
+	int exit_code;
+} PgpError;
+
+void err_init(PgpError *e);
+void err_clear(PgpError *e);
+bool err_is_set(const PgpError *e);
+/* sets the message (replacing any earlier error) and the exit code */
+void err_set(PgpError *e, int exit_code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void err_detail(PgpError *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void err_hint(PgpError *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* puts "context: " in front of the message, keeping detail and hint */
+void err_prefix(PgpError *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

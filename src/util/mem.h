@@ -1,0 +1,21 @@
+/*
+ * mem.h - allocation that cannot return NULL.
+ *
+ * pgpart is a short-lived client: when memory runs out there is nothing
+ * sensible left to do, so these report and exit instead of making every caller
+ * check for NULL (the same choice as PostgreSQL's pg_malloc in frontend code).
+ */
+#ifndef PGPART_UTIL_MEM_H
+#define PGPART_UTIL_MEM_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+void *pg_xmalloc(size_t size);
+void *pg_xcalloc(size_t n, size_t size);
+void *pg_xrealloc(void *ptr, size_t size);
+char *pg_xstrdup(const char *s);
+char *pg_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *pg_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+#endif

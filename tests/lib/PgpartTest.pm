@@ -1,0 +1,93 @@
+# PgpartTest.pm - what the integration tests share: a private cluster (from
+# PostgreSQL's own PostgreSQL::Test::Cluster), running the pgpart binary under
+# test, and content checksums of tables.
+package PgpartTest;
+
+use strict;
+use warnings;
+use Exporter 'import';
+use IPC::Run ();
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+our @EXPORT = qw(new_cluster pgpart pgpart_ok pgpart_fails table_fingerprint psql_ok
+  seed_schema);
+
+my $bin = $ENV{PGPART} || die "PGPART (the pgpart binary to test) is not set\n";
+
+# A fresh cluster, started, with settings that make tests fast and show
+# every statement in the log.
+sub new_cluster
+{
+	my ($name, %opts) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name || 'main');
+	$node->init;
+	$node->append_conf('postgresql.conf', join("\n",
+		'fsync = off', 'synchronous_commit = off', 'full_page_writes = off',
+		'log_statement = all', 'log_lock_waits = on', 'deadlock_timeout = 100ms',
+		'max_prepared_transactions = 5', 'max_connections = 50',
+		($opts{conf} ? $opts{conf} : ())));
+	$node->start;
+	return $node;
+}
+
+# Runs pgpart against the node; returns (exit code, stdout, stderr).
+sub pgpart
+{
+	my ($node, @args) = @_;
+	my ($out, $err) = ('', '');
+	my @cmd = ($bin, '-d', $node->connstr('postgres'), @args);
+	IPC::Run::run(\@cmd, '<', \undef, '>', \$out, '2>', \$err);
+	my $rc = $? >> 8;
+	note("pgpart @args -> $rc\n$out$err");
+	return ($rc, $out, $err);
+}
+
+# pgpart must succeed; returns stdout.
+sub pgpart_ok
+{
+	my ($node, $name, @args) = @_;
+	my ($rc, $out, $err) = pgpart($node, @args);
+	is($rc, 0, $name) or diag("stdout: $out\nstderr: $err");
+	return $out;
+}
+
+# pgpart must fail with the given exit code and an error matching $re.
+sub pgpart_fails
+{
+	my ($node, $name, $want_rc, $re, @args) = @_;
+	my ($rc, $out, $err) = pgpart($node, @args);
+	is($rc, $want_rc, "$name: exit code $want_rc") or diag("stdout: $out\nstderr: $err");
+	like($err, $re, "$name: message");
+	# one clear error line, no stack of messages
+	my @errors = ($err =~ /^pgpart: error:/mg);
+	is(scalar @errors, 1, "$name: exactly one error line");
+	return $err;
+}
+
+sub psql_ok
+{
+	my ($node, $sql) = @_;
+	return $node->safe_psql('postgres', $sql);
+}
+
+# Row count and an order-independent checksum of every row of a table
+# (the whole row as text, so any changed value changes it).
+sub table_fingerprint
+{
+	my ($node, $table) = @_;
+	return $node->safe_psql('postgres',
+		"SELECT count(*) || ' ' || coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint), 0) FROM $table t");
+}
+
+# The seed plan's tables, empty, in a schema of the caller's choosing.
+sub seed_schema
+{
+	my ($node) = @_;
+	my $file = "$ENV{TOP}/scripts/seed-schema.sql";
+	$node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d',
+			$node->connstr('postgres'), '-f', $file ], 'load seed schema');
+}
+
+1;
