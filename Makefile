@@ -4,7 +4,8 @@
 
 CC ?= cc
 PG_CONFIG ?= pg_config
-PG_INCLUDEDIR := $(shell $(PG_CONFIG) --includedir 2>/dev/null)
+# "=" not ":=": evaluated when a rule runs, after "make deps" installed libpq-dev
+PG_INCLUDEDIR = $(or $(shell $(PG_CONFIG) --includedir 2>/dev/null),/usr/include/postgresql)
 
 WARNINGS = -Wall -Wextra -Werror -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 	-Wvla -Wwrite-strings -Wshadow

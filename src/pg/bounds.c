@@ -41,7 +41,7 @@ bounds_resolve(PgConn *pc, KeyType key_type, const char *time_zone, const CivilD
 					"     WHEN 'timestamp' THEN (d::timestamp)::text "
 					"     ELSE d::text END AS lit "
 					"  FROM pg_catalog.unnest($1::date[]) WITH ORDINALITY AS u(d, o)) "
-					"SELECT lit, (pg_catalog.extract(epoch FROM lit::timestamptz) * 1000000)::bigint "
+					"SELECT lit, (EXTRACT(epoch FROM lit::timestamptz) * 1000000)::bigint "
 					"FROM d ORDER BY o",
 					3, params, err);
 	sb_free(&arr);

@@ -396,8 +396,8 @@ catalog_partitions(PgConn *pc, RelOid parent, PartitionList *list, PgpError *err
 		"  FROM b) "
 		"SELECT oid, nspname, relname, bound = 'DEFAULT', m IS NOT NULL, "
 		"       m[1] = 'MINVALUE', m[2] = 'MAXVALUE', "
-		"       (pg_catalog.extract(epoch FROM lo::timestamptz) * 1000000)::bigint, "
-		"       (pg_catalog.extract(epoch FROM hi::timestamptz) * 1000000)::bigint, "
+		"       (EXTRACT(epoch FROM lo::timestamptz) * 1000000)::bigint, "
+		"       (EXTRACT(epoch FROM hi::timestamptz) * 1000000)::bigint, "
 		"       lo, hi, spcname "
 		"FROM v "
 		"ORDER BY bound = 'DEFAULT', lo::timestamptz NULLS FIRST, relname",

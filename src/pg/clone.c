@@ -15,7 +15,7 @@ clonescript_free(CloneScript *cs)
 	namelist_free(&cs->warnings);
 }
 
-/* appends column 0 of every row of a query taking ($1 oid, $2 tmp qualified name) */
+/* appends column 0 of every row of a query taking ($1 oid, $2::text tmp qualified name) */
 static bool
 collect(PgConn *pc, const char *sql, const char *const *params, NameList *into, PgpError *err)
 {
@@ -32,15 +32,15 @@ collect(PgConn *pc, const char *sql, const char *const *params, NameList *into, 
 }
 
 /*
- * Parameters of every query below: $1 the old table's OID, $2 the new
- * table's temporary qualified name, $3 the old table's qualified name (which
+ * Parameters of every query below: $1 the old table's OID, $2::text the new
+ * table's temporary qualified name, $3::text the old table's qualified name (which
  * the new table will carry after the rename).
  */
 static const char blockers_sql[] =
 	"SELECT 'it is referenced by foreign key ' || pg_catalog.quote_ident(conname) || ' of ' "
 	"       || conrelid::pg_catalog.regclass::text "
 	"FROM pg_catalog.pg_constraint WHERE confrelid = $1::pg_catalog.oid AND contype = 'f' "
-	"  AND $2 IS NOT NULL AND $3 IS NOT NULL "
+	"  AND $2::text IS NOT NULL AND $3::text IS NOT NULL "
 	"UNION ALL "
 	"SELECT DISTINCT 'view ' || r.ev_class::pg_catalog.regclass::text || ' depends on it' "
 	"FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid "
@@ -79,27 +79,28 @@ static const char warnings_sql[] =
 	"SELECT 'storage parameters ' || pg_catalog.array_to_string(reloptions, ', ') "
 	"       || ' are not carried over (a partitioned table takes none; set them per partition)' "
 	"FROM pg_catalog.pg_class WHERE oid = $1::pg_catalog.oid AND reloptions IS NOT NULL "
-	"  AND $2 IS NOT NULL AND $3 IS NOT NULL "
+	"  AND $2::text IS NOT NULL AND $3::text IS NOT NULL "
 	"UNION ALL "
 	"SELECT 'replica identity is not carried over' FROM pg_catalog.pg_class "
 	"WHERE oid = $1::pg_catalog.oid AND relreplident NOT IN ('d', 'n')";
 
 /* serial columns: the sequence must follow the column, or DROP would take it along */
 static const char before_drop_sql[] =
-	"SELECT 'ALTER SEQUENCE ' || d.objid::pg_catalog.regclass::text || ' OWNED BY ' || $2 "
+	"SELECT 'ALTER SEQUENCE ' || d.objid::pg_catalog.regclass::text || ' OWNED BY ' || $2::text "
 	"       || '.' || pg_catalog.quote_ident(a.attname) "
 	"FROM pg_catalog.pg_depend d "
+	"JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S' "
 	"JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
 	"WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
 	"  AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
-	"  AND d.refobjid = $1::pg_catalog.oid AND d.deptype = 'a' AND $3 IS NOT NULL";
+	"  AND d.refobjid = $1::pg_catalog.oid AND d.deptype = 'a' AND $3::text IS NOT NULL";
 
 static const char after_rename_sql[] =
 	/* keys and unique/exclusion constraints, under their old names */
-	"SELECT 'ALTER TABLE ' || $3 || ' ADD CONSTRAINT ' || pg_catalog.quote_ident(con.conname) "
+	"SELECT 'ALTER TABLE ' || $3::text || ' ADD CONSTRAINT ' || pg_catalog.quote_ident(con.conname) "
 	"       || ' ' || pg_catalog.pg_get_constraintdef(con.oid), 1 AS ord "
 	"FROM pg_catalog.pg_constraint con "
-	"WHERE con.conrelid = $1::pg_catalog.oid AND con.contype IN ('p', 'u', 'x') AND $2 IS NOT NULL "
+	"WHERE con.conrelid = $1::pg_catalog.oid AND con.contype IN ('p', 'u', 'x') AND $2::text IS NOT NULL "
 	"UNION ALL "
 	/* other indexes: pg_get_indexdef names the table, which by then is the new one */
 	"SELECT pg_catalog.pg_get_indexdef(i.indexrelid), 2 "
@@ -108,7 +109,7 @@ static const char after_rename_sql[] =
 	"  SELECT FROM pg_catalog.pg_constraint c WHERE c.conindid = i.indexrelid "
 	"  AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x')) "
 	"UNION ALL "
-	"SELECT 'ALTER TABLE ' || $3 || ' ADD CONSTRAINT ' || pg_catalog.quote_ident(con.conname) "
+	"SELECT 'ALTER TABLE ' || $3::text || ' ADD CONSTRAINT ' || pg_catalog.quote_ident(con.conname) "
 	"       || ' ' || pg_catalog.pg_get_constraintdef(con.oid), 3 "
 	"FROM pg_catalog.pg_constraint con "
 	"WHERE con.conrelid = $1::pg_catalog.oid AND con.contype = 'f' "
@@ -121,15 +122,15 @@ static const char after_rename_sql[] =
 	"  AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0 "
 	"WHERE i.indrelid = $1::pg_catalog.oid "
 	"UNION ALL "
-	"SELECT 'COMMENT ON TABLE ' || $3 || ' IS ' || pg_catalog.quote_literal(d.description), 5 "
+	"SELECT 'COMMENT ON TABLE ' || $3::text || ' IS ' || pg_catalog.quote_literal(d.description), 5 "
 	"FROM pg_catalog.pg_description d WHERE d.objoid = $1::pg_catalog.oid "
 	"  AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0 "
 	"UNION ALL "
-	"SELECT 'ALTER TABLE ' || $3 || ' OWNER TO ' "
+	"SELECT 'ALTER TABLE ' || $3::text || ' OWNER TO ' "
 	"       || pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(c.relowner)), 6 "
 	"FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid "
 	"UNION ALL "
-	"SELECT 'GRANT ' || a.privilege_type || ' ON ' || $3 || ' TO ' "
+	"SELECT 'GRANT ' || a.privilege_type || ' ON ' || $3::text || ' TO ' "
 	"       || CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
 	"          ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END "
 	"       || CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END, 7 "
@@ -137,14 +138,16 @@ static const char after_rename_sql[] =
 	"WHERE c.oid = $1::pg_catalog.oid AND a.grantee <> c.relowner "
 	"UNION ALL "
 	/* identity columns get a new sequence from LIKE: continue where the old one was */
-	"SELECT pg_catalog.format('SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(%L, %L), "
-	"       %s, %s)', $3, a.attname, s.last_value, s.is_called), 8 "
+	"SELECT pg_catalog.format("
+	"       'SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(%L, %L), %s, %s)', "
+	"       $3::text, a.attname, s.last_value, "
+	"       CASE WHEN s.is_called THEN 'true' ELSE 'false' END), 8 "
 	"FROM pg_catalog.pg_attribute a, "
 	"LATERAL (SELECT * FROM pg_catalog.pg_sequences ps "
 	"         WHERE (pg_catalog.quote_ident(ps.schemaname) || '.' || pg_catalog.quote_ident(ps.sequencename)) "
-	"               = pg_catalog.pg_get_serial_sequence($3, a.attname)) q, "
+	"               = pg_catalog.pg_get_serial_sequence($3::text, a.attname)) q, "
 	"LATERAL (SELECT q.last_value IS NOT NULL AS is_called, "
-	"                pg_catalog.coalesce(q.last_value, q.start_value) AS last_value) s "
+	"                COALESCE(q.last_value, q.start_value) AS last_value) s "
 	"WHERE a.attrelid = $1::pg_catalog.oid AND a.attidentity <> '' AND NOT a.attisdropped "
 	"ORDER BY 2";
 

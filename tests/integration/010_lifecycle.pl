@@ -17,7 +17,7 @@ like(pgpart_ok($node, 'init again', 'init'), qr/up to date/, 'init is idempotent
 # --dry-run prints SQL and changes nothing
 my $dry = pgpart_ok($node, 'create --dry-run', '--dry-run', 'create', 'revenues',
 	'--column', 'occurred_at', '--start', '2024-10-01');
-like($dry, qr/CREATE TABLE public\.revenues_pgpart_new \(LIKE public\.revenues/, 'dry run shows the DDL');
+like($dry, qr/CREATE TABLE "public"\."revenues_pgpart_new" \(LIKE "public"\."revenues"/, 'dry run shows the DDL');
 is(psql_ok($node, "SELECT relkind FROM pg_class WHERE oid = 'revenues'::regclass"), 'r',
 	'dry run changed nothing');
 

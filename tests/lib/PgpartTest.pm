@@ -44,6 +44,15 @@ sub pgpart
 	return ($rc, $out, $err);
 }
 
+# Runs pgpart with exactly these arguments (no -d added).
+sub run_raw
+{
+	my (@args) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ $bin, @args ], '<', \undef, '>', \$out, '2>', \$err);
+	return ($? >> 8, $out, $err);
+}
+
 # pgpart must succeed; returns stdout.
 sub pgpart_ok
 {
