@@ -27,7 +27,7 @@ BUILD = build
 OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(APP_SRC))
 SAN_OBJ = $(patsubst src/%.c,$(BUILD)/san/%.o,$(APP_SRC))
 
-.PHONY: all check check-unit check-integration check-asan demo demo-stop bench clean format
+.PHONY: all deps unit check demo demo-stop bench clean format
 
 all: pgpart
 
@@ -54,13 +54,15 @@ $(BUILD)/unit-san/%: tests/unit/%.c $(CORE_SRC)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -std=c11 $(WARNINGS) $(SAN_FLAGS) -o $@ $^ -lm
 
+unit: $(addprefix $(BUILD)/unit/,$(UNIT_TESTS)) $(addprefix $(BUILD)/unit-san/,$(UNIT_TESTS))
+
 deps:
 	scripts/install-deps
 
 # Unit tests, integration tests against a private cluster, then all of it
 # again with the sanitizer build.  Ends with "N passed, N failed".
-check: deps pgpart $(BUILD)/pgpart-san $(addprefix $(BUILD)/unit/,$(UNIT_TESTS)) \
-		$(addprefix $(BUILD)/unit-san/,$(UNIT_TESTS))
+check: deps
+	$(MAKE) pgpart $(BUILD)/pgpart-san unit
 	tests/run-all
 
 demo: deps pgpart

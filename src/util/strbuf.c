@@ -4,8 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util/mem.h"
 #include <stdlib.h>
+
+#include "util/mem.h"
 
 static void
 sb_reserve(StrBuf *sb, size_t extra)
@@ -32,6 +33,11 @@ sb_init(StrBuf *sb)
 void
 sb_reset(StrBuf *sb)
 {
+	if (sb->data == NULL)
+	{
+		sb_init(sb);
+		return;
+	}
 	sb->len = 0;
 	sb->data[0] = '\0';
 }
@@ -49,9 +55,9 @@ sb_steal(StrBuf *sb)
 {
 	char *s = sb->data;
 
+	/* the buffer is left empty and unallocated: appending or sb_reset re-arms it */
 	sb->data = NULL;
 	sb->len = sb->cap = 0;
-	sb_init(sb);
 	return s;
 }
 
