@@ -69,7 +69,7 @@ demo: deps pgpart
 	scripts/demo
 
 demo-stop:
-	scripts/pgcluster destroy $(CURDIR)/.demo
+	scripts/pgcluster destroy "$${PGPART_DEMO_DIR:-$(CURDIR)/.demo}"
 
 clean:
 	rm -rf $(BUILD) pgpart tmp_check

@@ -90,7 +90,7 @@ sub table_fingerprint
 		"SELECT count(*) || ' ' || coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint), 0) FROM $table t");
 }
 
-# The seed plan's tables, empty, in a schema of the caller's choosing.
+# The seed plan's tables, empty, in schema public.
 sub seed_schema
 {
 	my ($node) = @_;
