@@ -46,7 +46,27 @@ for my $pass (['normal', "$top/pgpart", "$top/build/unit"],
 	$passed += scalar $agg->passed;
 	$failed += scalar $agg->failed;
 	# a crash or a plan mismatch is a failure even if every "ok" line was printed
-	$bad_files += scalar(grep { $agg->parsers($_)->has_problems } $agg->descriptions);
+	my @bad = grep { my ($p) = $agg->parsers($_); $p->has_problems } $agg->descriptions;
+	$bad_files += @bad;
+	# the work directory goes away at exit: show what a failed test logged
+	for my $desc (@bad)
+	{
+		next unless $desc =~ m{^integration/(\S+)\.pl};
+		my $log = "$testdir/tmp_check/log/regress_log_$1";
+		next unless -r $log;
+		print "# ---- last lines of $log\n";
+		open(my $fh, '<', $log) or next;
+		my @lines = <$fh>;
+		# every failure with its diagnostics, then how the test ended
+		for my $i (0 .. $#lines)
+		{
+			next unless $lines[$i] =~ /\bnot ok\b/;
+			my $j = $i;
+			$j++ while $j < $#lines && $lines[ $j + 1 ] =~ /^\S*\s*#/;
+			print map { "#   $_" } @lines[ ($i > 3 ? $i - 3 : 0) .. $j ];
+		}
+		print map { "#   $_" } @lines[ ($#lines > 15 ? $#lines - 15 : 0) .. $#lines ];
+	}
 }
 
 $failed += $bad_files if $failed == 0 && $bad_files;

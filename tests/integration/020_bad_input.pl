@@ -18,7 +18,7 @@ psql_ok($node, q{
 
 # a snapshot of everything a failed command could have touched
 my $snapshot_sql = q{
-	SELECT string_agg(c.relname || ':' || c.relkind, ',' ORDER BY c.relname)
+	SELECT string_agg(c.relname || ':' || c.relkind::text, ',' ORDER BY c.relname)
 	  || '|' || (SELECT count(*) FROM pgpart.part_config)
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 	WHERE n.nspname IN ('public', 'pgpart')};
