@@ -42,7 +42,48 @@ static const char *const step_1[] = {
 	NULL,
 };
 
-static const char *const *const upgrade_steps[PGPART_SCHEMA_VERSION] = {step_1};
+/* version 2: online migrations (pgpart migrate) */
+static const char *const step_2[] = {
+	"CREATE TABLE pgpart.migration ("
+	" id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	/* regclass follows the renames of switch and rollback */
+	" source regclass,"
+	" shadow regclass,"
+	" table_schema name NOT NULL,"
+	" table_name name NOT NULL,"
+	" shadow_name name NOT NULL,"
+	" old_name name NOT NULL,"
+	" part_column name NOT NULL,"
+	" part_interval text NOT NULL,"
+	" start_date date NOT NULL,"
+	" premake integer NOT NULL,"
+	" time_zone text NOT NULL,"
+	" key_columns name[] NOT NULL,"
+	" key_types text[] NOT NULL,"
+	" upper_key text[],"
+	" last_key text[],"
+	" rows_copied bigint NOT NULL DEFAULT 0,"
+	" batches bigint NOT NULL DEFAULT 0,"
+	" phase text NOT NULL CHECK (phase IN"
+	"  ('backfilling', 'backfilled', 'switched', 'finished', 'rolled_back')),"
+	" fingerprint text NOT NULL,"
+	" verified_at timestamptz,"
+	" verify_ok boolean,"
+	" verify_summary jsonb,"
+	" switch_lock_ms double precision,"
+	" started_at timestamptz NOT NULL DEFAULT pg_catalog.now(),"
+	" backfill_started_at timestamptz,"
+	" backfill_finished_at timestamptz,"
+	" switched_at timestamptz,"
+	" finished_at timestamptz,"
+	" updated_at timestamptz NOT NULL DEFAULT pg_catalog.now())",
+	/* one migration in progress per table */
+	"CREATE UNIQUE INDEX migration_active ON pgpart.migration (table_schema, table_name)"
+	" WHERE phase NOT IN ('finished', 'rolled_back')",
+	NULL,
+};
+
+static const char *const *const upgrade_steps[PGPART_SCHEMA_VERSION] = {step_1, step_2};
 
 static bool
 read_version(PgConn *pc, int *version, PgpError *err)

@@ -1,0 +1,336 @@
+#include "pg/mirror.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/mem.h"
+
+void
+mirrorspec_free(MirrorSpec *m)
+{
+	free(m->from);
+	free(m->to);
+	namelist_free(&m->columns);
+	namelist_free(&m->key);
+	namelist_free(&m->key_types);
+	free(m->part_column);
+	memset(m, 0, sizeof(*m));
+}
+
+static char *
+quoted(PgConn *pc, const char *ident)
+{
+	StrBuf sb;
+
+	sb_init(&sb);
+	pgc_append_ident(pc, &sb, ident);
+	return sb_steal(&sb);
+}
+
+bool
+mirrorspec_load(PgConn *pc, RelOid from_oid, RelOid to_oid, const NameList *key,
+				const NameList *key_types, const char *part_column, MirrorSpec *m,
+				PgpError *err)
+{
+	char from_buf[16], to_buf[16];
+	const char *params[3] = {from_buf, to_buf, part_column};
+	PGresult *res;
+	int i;
+
+	memset(m, 0, sizeof(*m));
+	snprintf(from_buf, sizeof(from_buf), "%u", from_oid);
+	snprintf(to_buf, sizeof(to_buf), "%u", to_oid);
+	/* with an empty search_path regclass::text is always schema-qualified */
+	res = pgc_query(pc,
+					"SELECT $1::pg_catalog.oid::pg_catalog.regclass::text, "
+					"       $2::pg_catalog.oid::pg_catalog.regclass::text, "
+					"       (SELECT attnotnull FROM pg_catalog.pg_attribute "
+					"        WHERE attrelid = $1::pg_catalog.oid AND attname = $3::text)",
+					3, params, err);
+	if (res == NULL)
+		return false;
+	m->from = pg_xstrdup(PQgetvalue(res, 0, 0));
+	m->to = pg_xstrdup(PQgetvalue(res, 0, 1));
+	m->part_not_null = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+	PQclear(res);
+	res = pgc_query(pc,
+					"SELECT a.attname FROM pg_catalog.pg_attribute a "
+					"WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 "
+					"  AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum",
+					1, params, err);
+	if (res == NULL)
+		return false;
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		char *q = quoted(pc, PQgetvalue(res, i, 0));
+
+		namelist_add(&m->columns, q);
+		free(q);
+	}
+	PQclear(res);
+	for (i = 0; i < key->n; i++)
+	{
+		char *q = quoted(pc, key->items[i]);
+
+		namelist_add(&m->key, q);
+		free(q);
+		namelist_add(&m->key_types, key_types->items[i]);
+	}
+	m->part_column = quoted(pc, part_column);
+	return true;
+}
+
+/* "a.c1, a.c2" */
+static void
+append_list(StrBuf *sb, const NameList *cols, const char *alias)
+{
+	int i;
+
+	for (i = 0; i < cols->n; i++)
+	{
+		if (i > 0)
+			sb_append(sb, ", ");
+		if (alias)
+			sb_appendf(sb, "%s.", alias);
+		sb_append(sb, cols->items[i]);
+	}
+}
+
+/* "a.k1 = b.k1 AND ..." plus the partition column when it cannot be null */
+static void
+append_key_match(StrBuf *sb, const MirrorSpec *m, const char *a, const char *b)
+{
+	int i;
+
+	for (i = 0; i < m->key.n; i++)
+		sb_appendf(sb, "%s%s.%s = %s.%s", i > 0 ? " AND " : "", a, m->key.items[i], b,
+				   m->key.items[i]);
+	if (m->part_not_null)
+	{
+		bool in_key = false;
+
+		for (i = 0; i < m->key.n; i++)
+			if (strcmp(m->key.items[i], m->part_column) == 0)
+				in_key = true;
+		if (!in_key)
+			sb_appendf(sb, " AND %s.%s = %s.%s", a, m->part_column, b, m->part_column);
+	}
+}
+
+/* the row's content as text, with an explicit column list: stable whatever the column order */
+static void
+append_row_hash(StrBuf *sb, const MirrorSpec *m, const char *alias)
+{
+	sb_append(sb, "('x' || pg_catalog.substr(pg_catalog.md5(ROW(");
+	append_list(sb, &m->columns, alias);
+	sb_append(sb, ")::text), 1, 15))::bit(60)::bigint");
+}
+
+static char *
+function_sql(PgConn *pc, const char *func, const char *body)
+{
+	StrBuf sb;
+
+	sb_init(&sb);
+	/*
+	 * SECURITY DEFINER: a writer allowed to write the source must not need
+	 * rights on pgpart's copy; the empty search_path makes that safe, as every
+	 * name in the body is qualified.
+	 */
+	sb_appendf(&sb,
+			   "CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql "
+			   "SECURITY DEFINER SET search_path = '' AS ",
+			   func);
+	pgc_append_literal(pc, &sb, body);
+	return sb_steal(&sb);
+}
+
+char *
+mirror_row_function_sql(PgConn *pc, const MirrorSpec *m, const char *func)
+{
+	StrBuf body;
+	char *sql;
+	int i;
+
+	sb_init(&body);
+	sb_append(&body, "BEGIN\n  IF TG_OP IN ('UPDATE', 'DELETE') THEN\n    DELETE FROM ");
+	sb_append(&body, m->to);
+	sb_append(&body, " c WHERE ");
+	for (i = 0; i < m->key.n; i++)
+		sb_appendf(&body, "%sc.%s = OLD.%s", i > 0 ? " AND " : "", m->key.items[i],
+				   m->key.items[i]);
+	if (m->part_not_null)
+		sb_appendf(&body, " AND c.%s = OLD.%s", m->part_column, m->part_column);
+	sb_append(&body, ";\n  END IF;\n  IF TG_OP IN ('INSERT', 'UPDATE') THEN\n    INSERT INTO ");
+	sb_append(&body, m->to);
+	sb_append(&body, " (");
+	append_list(&body, &m->columns, NULL);
+	/* identity columns keep the application's values */
+	sb_append(&body, ") OVERRIDING SYSTEM VALUE VALUES (");
+	append_list(&body, &m->columns, "NEW");
+	sb_append(&body, ");\n  END IF;\n  RETURN NULL;\nEND");
+	sql = function_sql(pc, func, body.data);
+	sb_free(&body);
+	return sql;
+}
+
+char *
+mirror_truncate_function_sql(PgConn *pc, const MirrorSpec *m, const char *func)
+{
+	StrBuf body;
+	char *sql;
+
+	sb_init(&body);
+	sb_appendf(&body, "BEGIN\n  TRUNCATE %s;\n  RETURN NULL;\nEND", m->to);
+	sql = function_sql(pc, func, body.data);
+	sb_free(&body);
+	return sql;
+}
+
+int
+keyrange_params(const KeyRange *r, const char **params)
+{
+	int n = 0, i;
+
+	if (r->lower)
+		for (i = 0; i < r->lower->n; i++)
+			params[n++] = r->lower->items[i];
+	if (r->upper)
+		for (i = 0; i < r->upper->n; i++)
+			params[n++] = r->upper->items[i];
+	return n;
+}
+
+/* "(a.k1, a.k2) > ($1::t1, $2::t2) AND (...) <= (...)"; returns the next parameter number */
+static int
+append_range(StrBuf *sb, const MirrorSpec *m, const KeyRange *r, const char *alias)
+{
+	int p = 1, i, b;
+
+	sb_append(sb, "true");
+	for (b = 0; b < 2; b++)
+	{
+		const NameList *bound = b == 0 ? r->lower : r->upper;
+
+		if (bound == NULL || bound->n == 0)
+			continue;
+		sb_append(sb, " AND (");
+		append_list(sb, &m->key, alias);
+		sb_append(sb, b == 0 ? ") > (" : ") <= (");
+		for (i = 0; i < m->key.n; i++)
+			sb_appendf(sb, "%s$%d::%s", i > 0 ? ", " : "", p++, m->key_types.items[i]);
+		sb_append(sb, ")");
+	}
+	return p;
+}
+
+static void
+append_key_order(StrBuf *sb, const MirrorSpec *m, const char *alias, const char *dir)
+{
+	int i;
+
+	for (i = 0; i < m->key.n; i++)
+		sb_appendf(sb, "%s%s.%s%s", i > 0 ? ", " : "", alias, m->key.items[i], dir);
+}
+
+char *
+mirror_lock_batch_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r)
+{
+	StrBuf sb;
+	int p, i;
+
+	(void) pc;
+	sb_init(&sb);
+	sb_append(&sb, "WITH locked AS MATERIALIZED (SELECT ");
+	append_list(&sb, &m->key, "s");
+	sb_appendf(&sb, " FROM ONLY %s s WHERE ", m->from);
+	p = append_range(&sb, m, r, "s");
+	sb_append(&sb, " ORDER BY ");
+	append_key_order(&sb, m, "s", "");
+	sb_appendf(&sb, " LIMIT $%d FOR SHARE OF s) SELECT ", p);
+	for (i = 0; i < m->key.n; i++)
+		sb_appendf(&sb, "l.%s::text, ", m->key.items[i]);
+	sb_append(&sb, "(SELECT pg_catalog.count(*) FROM locked)::text FROM locked l ORDER BY ");
+	/* rows re-checked after a wait may come back out of order: take the highest */
+	append_key_order(&sb, m, "l", " DESC");
+	sb_append(&sb, " LIMIT 1");
+	return sb_steal(&sb);
+}
+
+char *
+mirror_copy_missing_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r)
+{
+	StrBuf sb;
+
+	(void) pc;
+	sb_init(&sb);
+	sb_appendf(&sb, "INSERT INTO %s (", m->to);
+	append_list(&sb, &m->columns, NULL);
+	sb_append(&sb, ") OVERRIDING SYSTEM VALUE SELECT ");
+	append_list(&sb, &m->columns, "s");
+	sb_appendf(&sb, " FROM ONLY %s s WHERE ", m->from);
+	append_range(&sb, m, r, "s");
+	sb_appendf(&sb, " AND NOT EXISTS (SELECT FROM %s c WHERE ", m->to);
+	append_key_match(&sb, m, "c", "s");
+	sb_append(&sb, ")");
+	return sb_steal(&sb);
+}
+
+char *
+mirror_delete_stale_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r)
+{
+	StrBuf sb;
+
+	(void) pc;
+	sb_init(&sb);
+	sb_appendf(&sb, "DELETE FROM %s c WHERE ", m->to);
+	append_range(&sb, m, r, "c");
+	sb_appendf(&sb, " AND NOT EXISTS (SELECT FROM ONLY %s s WHERE ", m->from);
+	append_key_match(&sb, m, "s", "c");
+	sb_append(&sb, " AND ");
+	append_row_hash(&sb, m, "s");
+	sb_append(&sb, " = ");
+	append_row_hash(&sb, m, "c");
+	sb_append(&sb, ")");
+	return sb_steal(&sb);
+}
+
+char *
+mirror_compare_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r)
+{
+	StrBuf sb;
+
+	(void) pc;
+	sb_init(&sb);
+	sb_append(&sb, "SELECT src.n::text, src.h::text, dst.n::text, dst.h::text "
+				   "FROM (SELECT pg_catalog.count(*) AS n, COALESCE(pg_catalog.sum(");
+	append_row_hash(&sb, m, "s");
+	sb_appendf(&sb, "), 0) AS h FROM ONLY %s s WHERE ", m->from);
+	append_range(&sb, m, r, "s");
+	sb_append(&sb, ") src, (SELECT pg_catalog.count(*) AS n, COALESCE(pg_catalog.sum(");
+	append_row_hash(&sb, m, "c");
+	sb_appendf(&sb, "), 0) AS h FROM %s c WHERE ", m->to);
+	append_range(&sb, m, r, "c");
+	sb_append(&sb, ") dst");
+	return sb_steal(&sb);
+}
+
+char *
+mirror_chunk_end_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r)
+{
+	StrBuf sb;
+	int p, i;
+
+	(void) pc;
+	sb_init(&sb);
+	sb_append(&sb, "SELECT ");
+	for (i = 0; i < m->key.n; i++)
+		sb_appendf(&sb, "%ss.%s::text", i > 0 ? ", " : "", m->key.items[i]);
+	sb_appendf(&sb, " FROM ONLY %s s WHERE ", m->from);
+	p = append_range(&sb, m, r, "s");
+	sb_append(&sb, " ORDER BY ");
+	append_key_order(&sb, m, "s", "");
+	sb_appendf(&sb, " OFFSET $%d::bigint - 1 LIMIT 1", p);
+	return sb_steal(&sb);
+}

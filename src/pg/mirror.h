@@ -1,0 +1,76 @@
+/*
+ * mirror.h - SQL that keeps a copy of a table's rows in another table during
+ * an online migration: the row triggers that mirror every write, the batch
+ * that copies existing rows, and the range checksum that proves both equal.
+ *
+ * The invariant everything here relies on: once the mirror trigger exists,
+ * every committed row of the copy equals the committed row of the source with
+ * the same key (the trigger writes the copy in the writer's own transaction;
+ * an UPDATE deletes and re-inserts, so it also creates a copy that did not
+ * exist yet).  A backfill batch locks its source rows FOR SHARE first and only
+ * then, in a new statement and snapshot, inserts the rows that have no copy:
+ * every writer that touched those rows has committed by then, so no stale
+ * version can be written and no deleted row can come back.
+ */
+#ifndef PGPART_PG_MIRROR_H
+#define PGPART_PG_MIRROR_H
+
+#include "pg/catalog.h"
+
+typedef struct MirrorSpec
+{
+	char *from;			/* qualified, quoted: the table written by the application */
+	char *to;			/* qualified, quoted: the copy */
+	NameList columns;	/* quoted names of the columns copied (not generated, not dropped) */
+	NameList key;		/* quoted names of the unique key columns, in key order */
+	NameList key_types; /* their types, format_type() text */
+	char *part_column;	/* quoted; compared too when not null, so lookups are pruned */
+	bool part_not_null;
+} MirrorSpec;
+
+void mirrorspec_free(MirrorSpec *m);
+
+/*
+ * Loads the columns of from_oid; key and key_types are given (unquoted) by the
+ * caller.  part_column is unquoted.
+ */
+bool mirrorspec_load(PgConn *pc, RelOid from_oid, RelOid to_oid, const NameList *key,
+					 const NameList *key_types, const char *part_column, MirrorSpec *m,
+					 PgpError *err);
+
+/* CREATE OR REPLACE FUNCTION func() for the row trigger, and for TRUNCATE */
+char *mirror_row_function_sql(PgConn *pc, const MirrorSpec *m, const char *func);
+char *mirror_truncate_function_sql(PgConn *pc, const MirrorSpec *m, const char *func);
+
+/*
+ * A key range (lower, upper]: either bound may be absent (NULL list or n == 0).
+ * The statements below take the lower bound's values as $1..$k and the upper
+ * bound's as the next k parameters, in that order, then their own.
+ */
+typedef struct KeyRange
+{
+	const NameList *lower; /* exclusive */
+	const NameList *upper; /* inclusive */
+} KeyRange;
+
+/* fills params (caller-provided, 2k + extra slots) and returns how many were used */
+int keyrange_params(const KeyRange *r, const char **params);
+
+/*
+ * SELECT locking at most $next rows of the range FOR SHARE, returning the
+ * highest key locked (as text, one column per key column) and the count.
+ */
+char *mirror_lock_batch_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r);
+/* INSERT into the copy every row of the range that has no copy yet */
+char *mirror_copy_missing_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r);
+/* DELETE from the copy the rows of the range that differ from the source or have none */
+char *mirror_delete_stale_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r);
+/*
+ * SELECT count and order-independent checksum of the range, in one statement
+ * (one snapshot) for both tables: columns src_count, src_sum, dst_count, dst_sum.
+ */
+char *mirror_compare_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r);
+/* SELECT the key of the row n-th after the lower bound ($next = n), for chunking */
+char *mirror_chunk_end_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r);
+
+#endif
