@@ -28,31 +28,51 @@ quoted(PgConn *pc, const char *ident)
 	return sb_steal(&sb);
 }
 
+static void
+namelist_copy(const NameList *from, NameList *to)
+{
+	int i;
+
+	for (i = 0; i < from->n; i++)
+		namelist_add(to, from->items[i]);
+}
+
+void
+mirrorspec_reverse(const MirrorSpec *m, MirrorSpec *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->from = pg_xstrdup(m->to);
+	out->to = pg_xstrdup(m->from);
+	namelist_copy(&m->columns, &out->columns);
+	namelist_copy(&m->key, &out->key);
+	namelist_copy(&m->key_types, &out->key_types);
+	out->part_column = pg_xstrdup(m->part_column);
+	out->part_not_null = m->part_not_null;
+}
+
 bool
-mirrorspec_load(PgConn *pc, RelOid from_oid, RelOid to_oid, const NameList *key,
+mirrorspec_load(PgConn *pc, RelOid from_oid, const char *to, const NameList *key,
 				const NameList *key_types, const char *part_column, MirrorSpec *m,
 				PgpError *err)
 {
-	char from_buf[16], to_buf[16];
-	const char *params[3] = {from_buf, to_buf, part_column};
+	char from_buf[16];
+	const char *params[2] = {from_buf, part_column};
 	PGresult *res;
 	int i;
 
 	memset(m, 0, sizeof(*m));
 	snprintf(from_buf, sizeof(from_buf), "%u", from_oid);
-	snprintf(to_buf, sizeof(to_buf), "%u", to_oid);
 	/* with an empty search_path regclass::text is always schema-qualified */
 	res = pgc_query(pc,
 					"SELECT $1::pg_catalog.oid::pg_catalog.regclass::text, "
-					"       $2::pg_catalog.oid::pg_catalog.regclass::text, "
 					"       (SELECT attnotnull FROM pg_catalog.pg_attribute "
-					"        WHERE attrelid = $1::pg_catalog.oid AND attname = $3::text)",
-					3, params, err);
+					"        WHERE attrelid = $1::pg_catalog.oid AND attname = $2::text)",
+					2, params, err);
 	if (res == NULL)
 		return false;
 	m->from = pg_xstrdup(PQgetvalue(res, 0, 0));
-	m->to = pg_xstrdup(PQgetvalue(res, 0, 1));
-	m->part_not_null = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+	m->to = pg_xstrdup(to);
+	m->part_not_null = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 	PQclear(res);
 	res = pgc_query(pc,
 					"SELECT a.attname FROM pg_catalog.pg_attribute a "

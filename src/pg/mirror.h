@@ -29,12 +29,15 @@ typedef struct MirrorSpec
 } MirrorSpec;
 
 void mirrorspec_free(MirrorSpec *m);
+/* the same spec in the other direction (after switch: new table -> old table) */
+void mirrorspec_reverse(const MirrorSpec *m, MirrorSpec *out);
 
 /*
- * Loads the columns of from_oid; key and key_types are given (unquoted) by the
- * caller.  part_column is unquoted.
+ * Loads the columns of from_oid; to is the copy's qualified, quoted name (it
+ * may not exist yet); key and key_types are given (unquoted) by the caller.
+ * part_column is unquoted.
  */
-bool mirrorspec_load(PgConn *pc, RelOid from_oid, RelOid to_oid, const NameList *key,
+bool mirrorspec_load(PgConn *pc, RelOid from_oid, const char *to, const NameList *key,
 					 const NameList *key_types, const char *part_column, MirrorSpec *m,
 					 PgpError *err);
 
