@@ -20,6 +20,7 @@ static const Command commands[] = {
 	{"maintain", "premake partitions and empty the default partition", cmd_maintain},
 	{"status", "partitions, sizes and warnings of managed tables", cmd_status},
 	{"index", "add an index to a partitioned table without blocking writes", cmd_index},
+	{"migrate", "move a live table's rows into a partitioned table, online", cmd_migrate},
 };
 
 static void

@@ -77,5 +77,6 @@ int cmd_create(int argc, char **argv, GlobalOpts *g);
 int cmd_maintain(int argc, char **argv, GlobalOpts *g);
 int cmd_status(int argc, char **argv, GlobalOpts *g);
 int cmd_index(int argc, char **argv, GlobalOpts *g);
+int cmd_migrate(int argc, char **argv, GlobalOpts *g);
 
 #endif
