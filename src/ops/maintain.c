@@ -123,6 +123,31 @@ maintain_one(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, TableMai
 		err_hint(err, "Wait for it to finish; pgpart processes take turns per table.");
 		return false;
 	}
+	{
+		/*
+		 * Between switch and finish the old table mirrors this one through row
+		 * triggers; moving rows out of the default partition writes the new
+		 * partition before it is attached, which no trigger sees.
+		 */
+		char oid[16];
+		const char *params[1] = {oid};
+		char *phase = NULL;
+
+		snprintf(oid, sizeof(oid), "%u", cfg->parent);
+		if (!pgc_query_value(pc,
+							 "SELECT phase FROM pgpart.migration WHERE shadow = "
+							 "$1::pg_catalog.oid AND phase = 'switched'",
+							 1, params, &phase, err))
+			goto done;
+		if (phase)
+		{
+			namelist_add(&tm->notes, "skipped: an online migration of this table is between "
+									 "switch and finish (run \"pgpart migrate finish\" first)");
+			free(phase);
+			ok = true;
+			goto done;
+		}
+	}
 	if (!target_load(pc, cfg->parent, cfg->column, cfg->unit, cfg->time_zone, &t, err))
 		goto done;
 	if (t.parent.relkind != 'p')

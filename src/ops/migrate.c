@@ -629,11 +629,12 @@ start_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	/* the highest key now: every row above it will have been written through the trigger */
 	sb_reset(&sql);
 	sb_append(&sql, "SELECT ");
+	/* qualified: a bare name in ORDER BY would mean the text output column */
 	for (i = 0; i < spec.key.n; i++)
-		sb_appendf(&sql, "%s%s::text", i ? ", " : "", spec.key.items[i]);
-	sb_appendf(&sql, " FROM ONLY %s ORDER BY ", p->source_q);
+		sb_appendf(&sql, "%ss.%s::text", i ? ", " : "", spec.key.items[i]);
+	sb_appendf(&sql, " FROM ONLY %s s ORDER BY ", p->source_q);
 	for (i = 0; i < spec.key.n; i++)
-		sb_appendf(&sql, "%s%s DESC", i ? ", " : "", spec.key.items[i]);
+		sb_appendf(&sql, "%ss.%s DESC", i ? ", " : "", spec.key.items[i]);
 	sb_append(&sql, " LIMIT 1");
 	res = pgc_query(pc, sql.data, 0, NULL, err);
 	if (res == NULL)

@@ -326,10 +326,13 @@ migration_fingerprint(PgConn *pc, RelOid table, char **fingerprint, PgpError *er
 		"  a.attnotnull, a.attgenerated), ';' ORDER BY a.attnum) "
 		"  FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1::pg_catalog.oid "
 		"  AND a.attnum > 0 AND NOT a.attisdropped), '') || '|' || "
-		" COALESCE((SELECT pg_catalog.string_agg(pg_catalog.pg_get_indexdef(i.indexrelid), ';' "
-		"  ORDER BY i.indexrelid) FROM pg_catalog.pg_index i "
-		"  WHERE i.indrelid = $1::pg_catalog.oid), '') || '|' || "
-		" COALESCE((SELECT pg_catalog.string_agg(t.tgname || ':' || t.tgenabled, ';' ORDER BY t.tgname) "
+		/* index definitions without their names, which switch swaps */
+		" COALESCE((SELECT pg_catalog.string_agg(d, ';' ORDER BY d) FROM (SELECT pg_catalog.format("
+		"  '%s %s %s %s %s', i.indisunique, i.indkey, i.indclass, "
+		"  pg_catalog.pg_get_expr(i.indexprs, i.indrelid), "
+		"  pg_catalog.pg_get_expr(i.indpred, i.indrelid)) AS d FROM pg_catalog.pg_index i "
+		"  WHERE i.indrelid = $1::pg_catalog.oid) x), '') || '|' || "
+		" COALESCE((SELECT pg_catalog.string_agg(t.tgname || ':' || t.tgenabled::text, ';' ORDER BY t.tgname) "
 		"  FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $1::pg_catalog.oid "
 		"  AND NOT t.tgisinternal AND t.tgname !~ '^pgpart_migration_'), ''))",
 		1, params, fingerprint, err);
