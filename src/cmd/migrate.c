@@ -271,7 +271,8 @@ cmd_migrate(int argc, char **argv, GlobalOpts *g)
 	memset(&r, 0, sizeof(r));
 	if (!cli_connect(g, &pc, &err) || !steps[s].run(&pc, &opt, &r, &err))
 	{
-		if (r.labels.n > 0 && err.exit_code == EXIT_CHECK)
+		/* what was found or done before the failure (plan's blockers, verify's ranges) */
+		if (r.labels.n > 0)
 			print_report(g, sub, &r);
 		rc = cli_fail(&err);
 	}

@@ -413,8 +413,10 @@ ops_migrate_plan(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpErr
 			   est / 10000.0);
 	report(r, "next step", "%s", r->blockers.n > 0 ? "none: resolve the blockers first"
 												   : "pgpart migrate start (same options)");
+	if (r->blockers.n > 0)
+		refuse(&p, r, err);
 	prepared_free(&p);
-	return true;
+	return r->blockers.n == 0;
 }
 
 /* ---- triggers ---- */
