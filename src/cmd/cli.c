@@ -98,3 +98,43 @@ cli_parse_int(const char *text, int min, int max, int *value)
 	*value = (int) v;
 	return true;
 }
+
+int
+cli_partition_option(int c, const char *arg, const char *command, PartitionArgs *pa)
+{
+	switch (c)
+	{
+		case 'c':
+			pa->column = arg;
+			return 1;
+		case 'i':
+			if (!cal_unit_parse(arg, &pa->unit))
+			{
+				cli_usage_error(command,
+								"invalid interval \"%s\" (use day, week, month, quarter or year)",
+								arg);
+				return -1;
+			}
+			return 1;
+		case OPT_START:
+			if (!cal_date_parse(arg, &pa->start))
+			{
+				cli_usage_error(command, "invalid --start date \"%s\" (use YYYY-MM-DD)", arg);
+				return -1;
+			}
+			pa->has_start = true;
+			return 1;
+		case OPT_PREMAKE:
+			if (!cli_parse_int(arg, 0, 1000, &pa->premake))
+			{
+				cli_usage_error(command, "invalid --premake \"%s\" (0 to 1000)", arg);
+				return -1;
+			}
+			return 1;
+		case OPT_TIME_ZONE:
+			pa->time_zone = arg;
+			return 1;
+		default:
+			return 0;
+	}
+}

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "core/calendar.h"
 #include "pg/conn.h"
 #include "pg/lock.h"
 
@@ -27,8 +28,35 @@ enum
 	OPT_LOCK_TIMEOUT,
 	OPT_RETRIES,
 	OPT_VERSION,
+	OPT_START, /* the partitioning options shared by create and migrate */
+	OPT_PREMAKE,
+	OPT_TIME_ZONE,
 	OPT_FIRST_COMMAND_OPTION /* commands number their own options from here */
 };
+
+/* how a table is to be partitioned: options of create and migrate plan/start */
+typedef struct PartitionArgs
+{
+	const char *column;
+	CalUnit unit;
+	bool has_start;
+	CivilDate start;
+	int premake;
+	const char *time_zone;
+} PartitionArgs;
+
+#define PARTITION_ARGS_DEFAULT {NULL, CAL_QUARTER, false, {0, 0, 0}, 4, "UTC"}
+
+#define CLI_PARTITION_LONG_OPTIONS                                             \
+	{"column", required_argument, NULL, 'c'},                                  \
+		{"interval", required_argument, NULL, 'i'},                            \
+		{"start", required_argument, NULL, OPT_START},                         \
+		{"premake", required_argument, NULL, OPT_PREMAKE},                     \
+		{"time-zone", required_argument, NULL, OPT_TIME_ZONE}
+#define CLI_PARTITION_SHORT_OPTIONS "c:i:"
+
+/* 1: handled; 0: not a partitioning option; -1: invalid (reported, exit 2) */
+int cli_partition_option(int c, const char *arg, const char *command, PartitionArgs *pa);
 
 /* spread into each command's long option table */
 #define CLI_COMMON_LONG_OPTIONS                                                \

@@ -32,10 +32,7 @@ static const char help[] =
 
 enum
 {
-	OPT_START = OPT_FIRST_COMMAND_OPTION,
-	OPT_PREMAKE,
-	OPT_TIME_ZONE,
-	OPT_LIKE
+	OPT_LIKE = OPT_FIRST_COMMAND_OPTION
 };
 
 static void
@@ -87,11 +84,7 @@ cmd_create(int argc, char **argv, GlobalOpts *g)
 {
 	static const struct option opts[] = {
 		CLI_COMMON_LONG_OPTIONS,
-		{"column", required_argument, NULL, 'c'},
-		{"interval", required_argument, NULL, 'i'},
-		{"start", required_argument, NULL, OPT_START},
-		{"premake", required_argument, NULL, OPT_PREMAKE},
-		{"time-zone", required_argument, NULL, OPT_TIME_ZONE},
+		CLI_PARTITION_LONG_OPTIONS,
 		{"like", required_argument, NULL, OPT_LIKE},
 		{NULL, 0, NULL, 0},
 	};
@@ -99,16 +92,17 @@ cmd_create(int argc, char **argv, GlobalOpts *g)
 	CreateResult res;
 	PgConn pc = {0};
 	PgpError err;
+	PartitionArgs pa = PARTITION_ARGS_DEFAULT;
 	int c, rc = EXIT_OK;
 
 	memset(&opt, 0, sizeof(opt));
-	opt.unit = CAL_QUARTER;
-	opt.premake = 4;
-	opt.time_zone = "UTC";
-	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS "c:i:", opts)) != -1)
+	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS CLI_PARTITION_SHORT_OPTIONS,
+						   opts)) != -1)
 	{
 		int h = cli_common_option(c, optarg, g);
 
+		if (h == 0)
+			h = cli_partition_option(c, optarg, "create", &pa);
 		if (h < 0)
 			return EXIT_USAGE;
 		if (h)
@@ -118,30 +112,6 @@ cmd_create(int argc, char **argv, GlobalOpts *g)
 			case OPT_HELP:
 				printf("%s%s", help, CLI_COMMON_HELP);
 				return EXIT_OK;
-			case 'c':
-				opt.column = optarg;
-				break;
-			case 'i':
-				if (!cal_unit_parse(optarg, &opt.unit))
-					return cli_usage_error("create",
-										   "invalid interval \"%s\" (use day, week, month, "
-										   "quarter or year)",
-										   optarg);
-				break;
-			case OPT_START:
-				if (!cal_date_parse(optarg, &opt.start))
-					return cli_usage_error("create", "invalid --start date \"%s\" (use YYYY-MM-DD)",
-										   optarg);
-				opt.has_start = true;
-				break;
-			case OPT_PREMAKE:
-				if (!cli_parse_int(optarg, 0, 1000, &opt.premake))
-					return cli_usage_error("create", "invalid --premake \"%s\" (0 to 1000)",
-										   optarg);
-				break;
-			case OPT_TIME_ZONE:
-				opt.time_zone = optarg;
-				break;
 			case OPT_LIKE:
 				opt.like = optarg;
 				break;
@@ -153,8 +123,14 @@ cmd_create(int argc, char **argv, GlobalOpts *g)
 		return cli_usage_error("create", "no table given");
 	if (optind + 1 < argc)
 		return cli_usage_error("create", "unexpected argument \"%s\"", argv[optind + 1]);
-	if (opt.column == NULL)
+	if (pa.column == NULL)
 		return cli_usage_error("create", "--column is required");
+	opt.column = pa.column;
+	opt.unit = pa.unit;
+	opt.has_start = pa.has_start;
+	opt.start = pa.start;
+	opt.premake = pa.premake;
+	opt.time_zone = pa.time_zone;
 	opt.table = argv[optind];
 	opt.lock = g->lock;
 

@@ -46,10 +46,7 @@ static const char help[] =
 
 enum
 {
-	OPT_START = OPT_FIRST_COMMAND_OPTION,
-	OPT_PREMAKE,
-	OPT_TIME_ZONE,
-	OPT_EXTEND_KEYS,
+	OPT_EXTEND_KEYS = OPT_FIRST_COMMAND_OPTION,
 	OPT_BATCH_SIZE,
 	OPT_RATE,
 	OPT_MAX_LAG,
@@ -132,11 +129,7 @@ cmd_migrate(int argc, char **argv, GlobalOpts *g)
 {
 	static const struct option opts[] = {
 		CLI_COMMON_LONG_OPTIONS,
-		{"column", required_argument, NULL, 'c'},
-		{"interval", required_argument, NULL, 'i'},
-		{"start", required_argument, NULL, OPT_START},
-		{"premake", required_argument, NULL, OPT_PREMAKE},
-		{"time-zone", required_argument, NULL, OPT_TIME_ZONE},
+		CLI_PARTITION_LONG_OPTIONS,
 		{"extend-keys", no_argument, NULL, OPT_EXTEND_KEYS},
 		{"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
 		{"rate", required_argument, NULL, OPT_RATE},
@@ -151,6 +144,7 @@ cmd_migrate(int argc, char **argv, GlobalOpts *g)
 	MigrateReport r;
 	PgConn pc = {0};
 	PgpError err;
+	PartitionArgs pa = PARTITION_ARGS_DEFAULT;
 	int c, rc = EXIT_OK;
 	size_t s;
 	const char *sub;
@@ -177,15 +171,15 @@ cmd_migrate(int argc, char **argv, GlobalOpts *g)
 	argv++;
 
 	memset(&opt, 0, sizeof(opt));
-	opt.unit = CAL_QUARTER;
-	opt.premake = 4;
-	opt.time_zone = "UTC";
 	opt.batch_size = 5000;
 	opt.sample = 1.0;
-	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS "c:i:", opts)) != -1)
+	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS CLI_PARTITION_SHORT_OPTIONS,
+						   opts)) != -1)
 	{
 		int h = cli_common_option(c, optarg, g);
 
+		if (h == 0)
+			h = cli_partition_option(c, optarg, "migrate", &pa);
 		if (h < 0)
 			return EXIT_USAGE;
 		if (h)
@@ -195,29 +189,6 @@ cmd_migrate(int argc, char **argv, GlobalOpts *g)
 			case OPT_HELP:
 				printf("%s%s", help, CLI_COMMON_HELP);
 				return EXIT_OK;
-			case 'c':
-				opt.column = optarg;
-				break;
-			case 'i':
-				if (!cal_unit_parse(optarg, &opt.unit))
-					return cli_usage_error("migrate",
-										   "invalid interval \"%s\" (use day, week, month, "
-										   "quarter or year)",
-										   optarg);
-				break;
-			case OPT_START:
-				if (!cal_date_parse(optarg, &opt.start))
-					return cli_usage_error("migrate", "invalid --start date \"%s\" (use YYYY-MM-DD)",
-										   optarg);
-				opt.has_start = true;
-				break;
-			case OPT_PREMAKE:
-				if (!cli_parse_int(optarg, 0, 1000, &opt.premake))
-					return cli_usage_error("migrate", "invalid --premake \"%s\" (0 to 1000)", optarg);
-				break;
-			case OPT_TIME_ZONE:
-				opt.time_zone = optarg;
-				break;
 			case OPT_EXTEND_KEYS:
 				opt.extend_keys = true;
 				break;
@@ -261,8 +232,14 @@ cmd_migrate(int argc, char **argv, GlobalOpts *g)
 		return cli_usage_error("migrate", "no table given");
 	if (optind + 1 < argc)
 		return cli_usage_error("migrate", "unexpected argument \"%s\"", argv[optind + 1]);
-	if (steps[s].needs_column && opt.column == NULL)
+	if (steps[s].needs_column && pa.column == NULL)
 		return cli_usage_error("migrate", "--column is required for %s", sub);
+	opt.column = pa.column;
+	opt.unit = pa.unit;
+	opt.has_start = pa.has_start;
+	opt.start = pa.start;
+	opt.premake = pa.premake;
+	opt.time_zone = pa.time_zone;
 	opt.table = argv[optind];
 	opt.lock = g->lock;
 	opt.show_progress = !g->json;

@@ -228,53 +228,18 @@ prepare(PgConn *pc, CreatePlan *p, PgpError *err)
 static bool
 plan_partitions(PgConn *pc, CreatePlan *p, PgpError *err)
 {
-	char *today_text = NULL;
-	CivilDate today, first, last;
-	CivilDate *dates;
-	int i;
-	bool ok;
+	ColumnInfo col;
+	bool found, ok;
 
-	if (!catalog_today(pc, p->opt->time_zone, &today_text, err))
+	if (!target_plan_periods(pc, p->opt->time_zone, p->opt->unit,
+							 p->opt->has_start ? &p->opt->start : NULL, p->opt->premake,
+							 &p->periods, &p->nperiods, err))
 		return false;
-	ok = cal_date_parse(today_text, &today);
-	free(today_text);
-	if (!ok)
-	{
-		err_set(err, EXIT_RUNTIME, "server returned an unexpected date");
+	if (!catalog_column(pc, p->source.oid, p->opt->column, &col, &found, err))
 		return false;
-	}
-	first = p->opt->has_start ? p->opt->start : today;
-	last = cal_period_add(cal_period_start(today, p->opt->unit), p->opt->unit, p->opt->premake);
-	if (cal_compare(first, last) > 0)
-		last = first;
-	p->nperiods = plan_periods(first, last, p->opt->unit, &p->periods);
-	if (p->nperiods < 0)
-	{
-		err_set(err, EXIT_USAGE, "that would be more than %d partitions", PLAN_MAX_PERIODS);
-		err_hint(err, "Choose a later --start or a longer --interval.");
-		return false;
-	}
-	dates = pg_xcalloc((size_t) p->nperiods * 2 + 1, sizeof(CivilDate));
-	for (i = 0; i < p->nperiods; i++)
-	{
-		dates[2 * i] = p->periods[i].start;
-		dates[2 * i + 1] = p->periods[i].end;
-	}
-	p->bounds = pg_xcalloc((size_t) p->nperiods * 2 + 1, sizeof(ResolvedBound));
-	{
-		ColumnInfo col;
-		bool found;
-
-		if (!catalog_column(pc, p->source.oid, p->opt->column, &col, &found, err))
-		{
-			free(dates);
-			return false;
-		}
-		ok = bounds_resolve(pc, col.key_type, p->opt->time_zone, dates, p->nperiods * 2,
-							p->bounds, err);
-		columninfo_free(&col);
-	}
-	free(dates);
+	ok = target_resolve_bounds(pc, col.key_type, p->opt->time_zone, p->periods, p->nperiods,
+							   &p->bounds, err);
+	columninfo_free(&col);
 	return ok;
 }
 

@@ -4,6 +4,7 @@
 
 #include "ops/target.h"
 #include "pg/config.h"
+#include "pg/migration.h"
 #include "pg/schema.h"
 #include "util/clock.h"
 #include "util/mem.h"
@@ -129,21 +130,14 @@ maintain_one(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, TableMai
 		 * triggers; moving rows out of the default partition writes the new
 		 * partition before it is attached, which no trigger sees.
 		 */
-		char oid[16];
-		const char *params[1] = {oid};
-		char *phase = NULL;
+		bool migrating;
 
-		snprintf(oid, sizeof(oid), "%u", cfg->parent);
-		if (!pgc_query_value(pc,
-							 "SELECT phase FROM pgpart.migration WHERE shadow = "
-							 "$1::pg_catalog.oid AND phase = 'switched'",
-							 1, params, &phase, err))
+		if (!migration_between_switch_and_finish(pc, cfg->parent, &migrating, err))
 			goto done;
-		if (phase)
+		if (migrating)
 		{
 			namelist_add(&tm->notes, "skipped: an online migration of this table is between "
 									 "switch and finish (run \"pgpart migrate finish\" first)");
-			free(phase);
 			ok = true;
 			goto done;
 		}

@@ -7,6 +7,7 @@
 
 #include "core/naming.h"
 #include "core/plan.h"
+#include "ops/target.h"
 #include "pg/bounds.h"
 #include "pg/clone.h"
 #include "pg/config.h"
@@ -44,16 +45,6 @@ report(MigrateReport *r, const char *label, const char *fmt, ...)
 	namelist_add(&r->labels, label);
 	namelist_add(&r->values, v);
 	free(v);
-}
-
-static char *
-qualified(PgConn *pc, const char *schema, const char *name)
-{
-	StrBuf sb;
-
-	sb_init(&sb);
-	pgc_append_qualified(pc, &sb, schema, name);
-	return sb_steal(&sb);
 }
 
 /* ---- what a migration needs to know before it changes anything ---- */
@@ -159,14 +150,12 @@ no_migration_yet(PgConn *pc, const RelInfo *rel, PgpError *err)
 static bool
 plan_periods_from_data(PgConn *pc, const MigrateOptions *opt, Prepared *p, PgpError *err)
 {
-	char *today_text = NULL;
-	CivilDate today, first, last;
-	CivilDate *dates;
+	CivilDate first;
+	bool has_first;
 	StrBuf sql;
 	PGresult *res;
 	const char *params[1] = {opt->time_zone};
 	int i;
-	bool ok;
 
 	/* the data's range, as civil dates in the table's time zone */
 	sb_init(&sql);
@@ -187,43 +176,14 @@ plan_periods_from_data(PgConn *pc, const MigrateOptions *opt, Prepared *p, PgpEr
 	p->max_text = PQgetisnull(res, 0, 1) ? NULL : pg_xstrdup(PQgetvalue(res, 0, 1));
 	PQclear(res);
 
-	if (!catalog_today(pc, opt->time_zone, &today_text, err))
-		return false;
-	ok = cal_date_parse(today_text, &today);
-	free(today_text);
-	if (!ok)
-	{
-		err_set(err, EXIT_RUNTIME, "server returned an unexpected date");
-		return false;
-	}
-	first = today;
+	/* from the oldest row's period; a date outside 1..9999 goes to the default partition */
+	has_first = opt->has_start || (p->min_text && cal_date_parse(p->min_text, &first));
 	if (opt->has_start)
 		first = opt->start;
-	else if (p->min_text && !cal_date_parse(p->min_text, &first))
-		first = today; /* a date outside 1..9999: the default partition takes it */
-	last = cal_period_add(cal_period_start(today, opt->unit), opt->unit, opt->premake);
-	if (cal_compare(first, last) > 0)
-		last = first;
-	p->nperiods = plan_periods(first, last, opt->unit, &p->periods);
-	if (p->nperiods < 0)
-	{
-		err_set(err, EXIT_USAGE, "the data would need more than %d partitions of one %s",
-				PLAN_MAX_PERIODS, cal_unit_name(opt->unit));
-		err_hint(err, "Choose a longer --interval, or a later --start (older rows then go to "
-					  "the default partition).");
-		return false;
-	}
-	dates = pg_xcalloc((size_t) p->nperiods * 2 + 1, sizeof(CivilDate));
-	for (i = 0; i < p->nperiods; i++)
-	{
-		dates[2 * i] = p->periods[i].start;
-		dates[2 * i + 1] = p->periods[i].end;
-	}
-	p->bounds = pg_xcalloc((size_t) p->nperiods * 2 + 1, sizeof(ResolvedBound));
-	ok = bounds_resolve(pc, p->col.key_type, opt->time_zone, dates, p->nperiods * 2, p->bounds,
-						err);
-	free(dates);
-	return ok;
+	return target_plan_periods(pc, opt->time_zone, opt->unit, has_first ? &first : NULL,
+							   opt->premake, &p->periods, &p->nperiods, err) &&
+		   target_resolve_bounds(pc, p->col.key_type, opt->time_zone, p->periods, p->nperiods,
+								 &p->bounds, err);
 }
 
 /* everything that can be checked without changing anything; blockers go to r */
@@ -257,7 +217,7 @@ prepare(PgConn *pc, const MigrateOptions *opt, Prepared *p, MigrateReport *r, Pg
 	}
 	if (!no_migration_yet(pc, &p->rel, err))
 		return false;
-	p->source_q = qualified(pc, p->rel.schema, p->rel.name);
+	p->source_q = pgc_quote_qualified(pc, p->rel.schema, p->rel.name);
 	if (!catalog_column(pc, p->rel.oid, opt->column, &p->col, &found, err))
 		return false;
 	if (!found)
@@ -286,7 +246,7 @@ prepare(PgConn *pc, const MigrateOptions *opt, Prepared *p, MigrateReport *r, Pg
 	for (i = 0; i < 2; i++)
 	{
 		RelInfo other;
-		char *q = qualified(pc, p->rel.schema, i == 0 ? p->shadow_name : p->old_name);
+		char *q = pgc_quote_qualified(pc, p->rel.schema, i == 0 ? p->shadow_name : p->old_name);
 
 		if (!catalog_resolve_table(pc, q, &other, &found, err))
 		{
@@ -498,34 +458,32 @@ drop_functions(PgConn *pc, const Migration *m, PgpError *err)
 static bool
 create_functions(PgConn *pc, const Migration *m, const MirrorSpec *fwd, PgpError *err)
 {
-	MirrorSpec rev, rev_named;
-	char *old_q = qualified(pc, m->schema, m->old_name);
-	char *new_q = qualified(pc, m->schema, m->name);
+	MirrorSpec rev;
+	char *old_q = pgc_quote_qualified(pc, m->schema, m->old_name);
+	char *new_q = pgc_quote_qualified(pc, m->schema, m->name);
 	char *f[4], *sql[4];
 	int i;
 	bool ok = true;
 
-	/* after switch the tables have traded names: the bodies use the names valid then */
-	mirrorspec_reverse(fwd, &rev);
-	memset(&rev_named, 0, sizeof(rev_named));
-	rev_named = rev;
-	rev_named.from = new_q;
-	rev_named.to = old_q;
+	/* same columns and key; after switch the tables have traded names, and the
+	 * reverse bodies must use the names valid then */
+	rev = *fwd;
+	rev.from = new_q;
+	rev.to = old_q;
 	f[0] = function_name(m, "forward");
 	f[1] = function_name(m, "forward_truncate");
 	f[2] = function_name(m, "reverse");
 	f[3] = function_name(m, "reverse_truncate");
 	sql[0] = mirror_row_function_sql(pc, fwd, f[0]);
 	sql[1] = mirror_truncate_function_sql(pc, fwd, f[1]);
-	sql[2] = mirror_row_function_sql(pc, &rev_named, f[2]);
-	sql[3] = mirror_truncate_function_sql(pc, &rev_named, f[3]);
+	sql[2] = mirror_row_function_sql(pc, &rev, f[2]);
+	sql[3] = mirror_truncate_function_sql(pc, &rev, f[3]);
 	for (i = 0; i < 4; i++)
 	{
 		ok = ok && pgc_change(pc, sql[i], 0, NULL, err);
 		free(sql[i]);
 		free(f[i]);
 	}
-	mirrorspec_free(&rev);
 	free(old_q);
 	free(new_q);
 	return ok;
@@ -547,7 +505,7 @@ start_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	Prepared *p = c->p;
 	const MigrateOptions *opt = c->opt;
 	Migration *m = &c->m;
-	char *shadow_q = qualified(pc, p->rel.schema, p->shadow_name);
+	char *shadow_q = pgc_quote_qualified(pc, p->rel.schema, p->shadow_name);
 	StrBuf sql;
 	MirrorSpec spec;
 	PGresult *res;
@@ -711,6 +669,28 @@ active_free(Active *a)
 	mirrorspec_free(&a->spec);
 }
 
+/*
+ * schema and name of the table a migration is recorded under: the table the
+ * user names if it exists (it may be either side after a switch), else the
+ * name as typed (the table may be gone after finish).
+ */
+static bool
+migration_table_name(PgConn *pc, const char *user_name, char **schema, char **name,
+					 PgpError *err)
+{
+	RelInfo rel;
+	bool found;
+
+	if (!catalog_resolve_table(pc, user_name, &rel, &found, err))
+		return false;
+	if (!found)
+		return catalog_split_name(pc, user_name, schema, name, err);
+	*schema = pg_xstrdup(rel.schema);
+	*name = pg_xstrdup(rel.name);
+	relinfo_free(&rel);
+	return true;
+}
+
 static bool
 load_active(PgConn *pc, const MigrateOptions *opt, Active *a, PgpError *err)
 {
@@ -721,22 +701,8 @@ load_active(PgConn *pc, const MigrateOptions *opt, Active *a, PgpError *err)
 	memset(a, 0, sizeof(*a));
 	if (!schema_require(pc, err))
 		return false;
-	{
-		RelInfo rel;
-
-		if (!catalog_resolve_table(pc, opt->table, &rel, &found, err))
-			return false;
-		if (found)
-		{
-			schema = pg_xstrdup(rel.schema);
-			name = pg_xstrdup(rel.name);
-		}
-		else if (!catalog_split_name(pc, opt->table, &schema, &name, err))
-			return false;
-		relinfo_free(&rel);
-		if (schema == NULL)
-			schema = pg_xstrdup("public");
-	}
+	if (!migration_table_name(pc, opt->table, &schema, &name, err))
+		return false;
 	if (!migration_load_active(pc, schema, name, false, &a->m, &found, err))
 		goto done;
 	if (!found)
@@ -1314,8 +1280,8 @@ switch_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	SwapCtx *c = arg;
 	Active *a = c->a;
 	Migration *m = &a->m;
-	char *old_q = qualified(pc, m->schema, m->old_name);
-	char *new_q = qualified(pc, m->schema, m->name);
+	char *old_q = pgc_quote_qualified(pc, m->schema, m->old_name);
+	char *new_q = pgc_quote_qualified(pc, m->schema, m->name);
 	PartConfig cfg;
 	bool ok;
 
@@ -1348,9 +1314,9 @@ rollback_switched_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	SwapCtx *c = arg;
 	Active *a = c->a;
 	Migration *m = &a->m;
-	char *old_q = qualified(pc, m->schema, m->old_name);
-	char *new_q = qualified(pc, m->schema, m->name);
-	char *src_q = qualified(pc, m->schema, m->name);
+	char *old_q = pgc_quote_qualified(pc, m->schema, m->old_name);
+	char *new_q = pgc_quote_qualified(pc, m->schema, m->name);
+	char *src_q = pgc_quote_qualified(pc, m->schema, m->name);
 	char oid[16];
 	const char *params[1] = {oid};
 	bool ok;
@@ -1405,7 +1371,7 @@ finish_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	SwapCtx *c = arg;
 	Active *a = c->a;
 	Migration *m = &a->m;
-	char *new_q = qualified(pc, m->schema, m->name);
+	char *new_q = pgc_quote_qualified(pc, m->schema, m->name);
 	char *sql = pg_xasprintf("DROP TABLE %s", a->spec.from);
 	bool ok;
 
@@ -1541,21 +1507,13 @@ ops_migrate_status(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpE
 	Migration m;
 	bool found;
 	char *schema = NULL, *name = NULL;
-	RelInfo rel;
 	bool ok = false;
 
 	memset(r, 0, sizeof(*r));
-	if (!schema_require(pc, err) || !catalog_resolve_table(pc, opt->table, &rel, &found, err))
+	memset(&m, 0, sizeof(m));
+	if (!schema_require(pc, err) || !migration_table_name(pc, opt->table, &schema, &name, err))
 		return false;
-	if (found)
-	{
-		schema = pg_xstrdup(rel.schema);
-		name = pg_xstrdup(rel.name);
-	}
-	else if (!catalog_split_name(pc, opt->table, &schema, &name, err))
-		return false;
-	relinfo_free(&rel);
-	if (!migration_load_latest(pc, schema ? schema : "public", name, &m, &found, err))
+	if (!migration_load_latest(pc, schema, name, &m, &found, err))
 		goto out;
 	if (!found)
 	{

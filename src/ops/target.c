@@ -323,13 +323,13 @@ target_default_periods(PgConn *pc, Target *t, Period **periods, int *n, long *nu
 }
 
 bool
-target_wanted_periods(PgConn *pc, Target *t, const CivilDate *start, int premake,
-					  Period **periods, int *n, PgpError *err)
+target_plan_periods(PgConn *pc, const char *time_zone, CalUnit unit, const CivilDate *start,
+					int premake, Period **periods, int *n, PgpError *err)
 {
 	char *today_text = NULL;
 	CivilDate today, last, first;
 
-	if (!catalog_today(pc, t->time_zone, &today_text, err))
+	if (!catalog_today(pc, time_zone, &today_text, err))
 		return false;
 	if (!cal_date_parse(today_text, &today))
 	{
@@ -338,11 +338,11 @@ target_wanted_periods(PgConn *pc, Target *t, const CivilDate *start, int premake
 		return false;
 	}
 	free(today_text);
-	last = cal_period_add(cal_period_start(today, t->unit), t->unit, premake);
+	last = cal_period_add(cal_period_start(today, unit), unit, premake);
 	first = start ? *start : today;
 	if (cal_compare(first, last) > 0)
 		last = first;
-	*n = plan_periods(first, last, t->unit, periods);
+	*n = plan_periods(first, last, unit, periods);
 	if (*n < 0)
 	{
 		err_set(err, EXIT_USAGE, "that would be more than %d partitions", PLAN_MAX_PERIODS);
@@ -350,4 +350,30 @@ target_wanted_periods(PgConn *pc, Target *t, const CivilDate *start, int premake
 		return false;
 	}
 	return true;
+}
+
+bool
+target_wanted_periods(PgConn *pc, Target *t, const CivilDate *start, int premake,
+					  Period **periods, int *n, PgpError *err)
+{
+	return target_plan_periods(pc, t->time_zone, t->unit, start, premake, periods, n, err);
+}
+
+bool
+target_resolve_bounds(PgConn *pc, KeyType key_type, const char *time_zone, const Period *periods,
+					  int n, ResolvedBound **bounds, PgpError *err)
+{
+	CivilDate *dates = pg_xcalloc((size_t) n * 2 + 1, sizeof(CivilDate));
+	int i;
+	bool ok;
+
+	for (i = 0; i < n; i++)
+	{
+		dates[2 * i] = periods[i].start;
+		dates[2 * i + 1] = periods[i].end;
+	}
+	*bounds = pg_xcalloc((size_t) n * 2 + 1, sizeof(ResolvedBound));
+	ok = bounds_resolve(pc, key_type, time_zone, dates, n * 2, *bounds, err);
+	free(dates);
+	return ok;
 }

@@ -6,6 +6,7 @@
 #define PGPART_OPS_TARGET_H
 
 #include "core/plan.h"
+#include "pg/bounds.h"
 #include "ops/ops.h"
 
 typedef struct Target
@@ -59,5 +60,16 @@ bool target_default_periods(PgConn *pc, Target *t, Period **periods, int *n, lon
 /* [first .. today + premake] for a config; start NULL: from today */
 bool target_wanted_periods(PgConn *pc, Target *t, const CivilDate *start, int premake,
 						   Period **periods, int *n, PgpError *err);
+
+/*
+ * The periods from start (NULL: today, in time_zone) through the current
+ * period plus premake; the same rule for create, migrate and maintain.
+ */
+bool target_plan_periods(PgConn *pc, const char *time_zone, CalUnit unit, const CivilDate *start,
+						 int premake, Period **periods, int *n, PgpError *err);
+
+/* bounds[2i], bounds[2i+1]: start and end of periods[i] (free with bounds_free(.., 2n)) */
+bool target_resolve_bounds(PgConn *pc, KeyType key_type, const char *time_zone,
+						   const Period *periods, int n, ResolvedBound **bounds, PgpError *err);
 
 #endif

@@ -216,3 +216,23 @@ pgc_error_is_retryable_lock(const PgpError *err)
 		   strcmp(err->sqlstate, SQLSTATE_DEADLOCK_DETECTED) == 0 ||
 		   strcmp(err->sqlstate, SQLSTATE_SERIALIZATION_FAILURE) == 0;
 }
+
+char *
+pgc_quote_ident(PgConn *pc, const char *ident)
+{
+	StrBuf sb;
+
+	sb_init(&sb);
+	pgc_append_ident(pc, &sb, ident);
+	return sb_steal(&sb);
+}
+
+char *
+pgc_quote_qualified(PgConn *pc, const char *schema, const char *name)
+{
+	StrBuf sb;
+
+	sb_init(&sb);
+	pgc_append_qualified(pc, &sb, schema, name);
+	return sb_steal(&sb);
+}

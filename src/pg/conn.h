@@ -65,6 +65,9 @@ void pgc_append_ident(PgConn *pc, StrBuf *sb, const char *ident);
 void pgc_append_literal(PgConn *pc, StrBuf *sb, const char *value);
 /* "schema"."name" */
 void pgc_append_qualified(PgConn *pc, StrBuf *sb, const char *schema, const char *name);
+/* the same as malloc'd strings (caller frees) */
+char *pgc_quote_ident(PgConn *pc, const char *ident);
+char *pgc_quote_qualified(PgConn *pc, const char *schema, const char *name);
 
 /* SQLSTATEs pgpart reacts to */
 #define SQLSTATE_LOCK_NOT_AVAILABLE "55P03"

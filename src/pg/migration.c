@@ -191,6 +191,24 @@ migration_load_latest(PgConn *pc, const char *schema, const char *name, Migratio
 }
 
 bool
+migration_between_switch_and_finish(PgConn *pc, RelOid table, bool *yes, PgpError *err)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+	char *phase = NULL;
+
+	snprintf(oid, sizeof(oid), "%u", table);
+	if (!pgc_query_value(pc,
+						 "SELECT phase FROM pgpart.migration "
+						 "WHERE shadow = $1::pg_catalog.oid AND phase = 'switched'",
+						 1, params, &phase, err))
+		return false;
+	*yes = phase != NULL;
+	free(phase);
+	return true;
+}
+
+bool
 migration_insert(PgConn *pc, Migration *m, PgpError *err)
 {
 	char src[16], shd[16], start[11], premake[16];

@@ -49,6 +49,9 @@ bool migration_load_active(PgConn *pc, const char *schema, const char *name, boo
 bool migration_load_latest(PgConn *pc, const char *schema, const char *name, Migration *m,
 						   bool *found, PgpError *err);
 
+/* whether table is the new side of a migration that is switched but not finished */
+bool migration_between_switch_and_finish(PgConn *pc, RelOid table, bool *yes, PgpError *err);
+
 /* INSERT; sets m->id (in --dry-run "0") */
 bool migration_insert(PgConn *pc, Migration *m, PgpError *err);
 /* phase change; timestamp_column (may be NULL) is set to now() */

@@ -18,38 +18,6 @@ mirrorspec_free(MirrorSpec *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static char *
-quoted(PgConn *pc, const char *ident)
-{
-	StrBuf sb;
-
-	sb_init(&sb);
-	pgc_append_ident(pc, &sb, ident);
-	return sb_steal(&sb);
-}
-
-static void
-namelist_copy(const NameList *from, NameList *to)
-{
-	int i;
-
-	for (i = 0; i < from->n; i++)
-		namelist_add(to, from->items[i]);
-}
-
-void
-mirrorspec_reverse(const MirrorSpec *m, MirrorSpec *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->from = pg_xstrdup(m->to);
-	out->to = pg_xstrdup(m->from);
-	namelist_copy(&m->columns, &out->columns);
-	namelist_copy(&m->key, &out->key);
-	namelist_copy(&m->key_types, &out->key_types);
-	out->part_column = pg_xstrdup(m->part_column);
-	out->part_not_null = m->part_not_null;
-}
-
 bool
 mirrorspec_load(PgConn *pc, RelOid from_oid, const char *to, const NameList *key,
 				const NameList *key_types, const char *part_column, MirrorSpec *m,
@@ -83,7 +51,7 @@ mirrorspec_load(PgConn *pc, RelOid from_oid, const char *to, const NameList *key
 		return false;
 	for (i = 0; i < PQntuples(res); i++)
 	{
-		char *q = quoted(pc, PQgetvalue(res, i, 0));
+		char *q = pgc_quote_ident(pc, PQgetvalue(res, i, 0));
 
 		namelist_add(&m->columns, q);
 		free(q);
@@ -91,13 +59,13 @@ mirrorspec_load(PgConn *pc, RelOid from_oid, const char *to, const NameList *key
 	PQclear(res);
 	for (i = 0; i < key->n; i++)
 	{
-		char *q = quoted(pc, key->items[i]);
+		char *q = pgc_quote_ident(pc, key->items[i]);
 
 		namelist_add(&m->key, q);
 		free(q);
 		namelist_add(&m->key_types, key_types->items[i]);
 	}
-	m->part_column = quoted(pc, part_column);
+	m->part_column = pgc_quote_ident(pc, part_column);
 	return true;
 }
 

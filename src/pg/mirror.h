@@ -29,8 +29,6 @@ typedef struct MirrorSpec
 } MirrorSpec;
 
 void mirrorspec_free(MirrorSpec *m);
-/* the same spec in the other direction (after switch: new table -> old table) */
-void mirrorspec_reverse(const MirrorSpec *m, MirrorSpec *out);
 
 /*
  * Loads the columns of from_oid; to is the copy's qualified, quoted name (it

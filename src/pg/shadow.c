@@ -65,26 +65,6 @@ static const char extras_sql[] =
 	"WHERE c.oid = $1::pg_catalog.oid AND a.grantee <> c.relowner "
 	"ORDER BY 2";
 
-static char *
-qualified(PgConn *pc, const char *schema, const char *name)
-{
-	StrBuf sb;
-
-	sb_init(&sb);
-	pgc_append_qualified(pc, &sb, schema, name);
-	return sb_steal(&sb);
-}
-
-static char *
-ident(PgConn *pc, const char *name)
-{
-	StrBuf sb;
-
-	sb_init(&sb);
-	pgc_append_ident(pc, &sb, name);
-	return sb_steal(&sb);
-}
-
 static void
 add_owned(NameList *l, char *stmt)
 {
@@ -98,8 +78,8 @@ shadow_statements(PgConn *pc, RelOid source, const char *schema, const char *sha
 				  NameList *changes, PgpError *err)
 {
 	char oid[16];
-	char *shadow = qualified(pc, schema, shadow_name);
-	char *col = ident(pc, part_column);
+	char *shadow = pgc_quote_qualified(pc, schema, shadow_name);
+	char *col = pgc_quote_ident(pc, part_column);
 	const char *params[3];
 	PGresult *res;
 	int i;
@@ -122,7 +102,7 @@ shadow_statements(PgConn *pc, RelOid source, const char *schema, const char *sha
 		const char *cols = PQgetvalue(res, i, 4);
 		bool col_not_null = PQgetvalue(res, i, 5)[0] == 't';
 		char *newname = naming_derive(name, "pgpart_new");
-		char *qnew = ident(pc, newname);
+		char *qnew = pgc_quote_ident(pc, newname);
 
 		if (has_col)
 			add_owned(stmts, pg_xasprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", shadow, qnew, def));
@@ -170,7 +150,7 @@ shadow_statements(PgConn *pc, RelOid source, const char *schema, const char *sha
 		bool has_col = PQgetvalue(res, i, 2)[0] == 't';
 		const char *rest = PQgetvalue(res, i, 3);
 		char *newname = naming_derive(name, "pgpart_new");
-		char *qnew = ident(pc, newname);
+		char *qnew = pgc_quote_ident(pc, newname);
 
 		if (unique && !has_col)
 			add_owned(problems, pg_xasprintf("unique index %s does not contain \"%s\"; make it a "
