@@ -25,7 +25,9 @@ static const char help[] =
 	"            keeps receiving every write, so rollback loses nothing\n"
 	"  finish    after a passing verify: drop the triggers and the old table\n"
 	"  rollback  undo start (drop the copy) or switch (swap back)\n"
-	"  status    phase, progress, rate, ETA, last verify\n\n"
+	"  status    phase, progress, rate, ETA, last verify\n"
+	"  batch-sql the statements one backfill batch runs, for review (and the\n"
+	"            isolation tests): lock the rows, copy the missing ones, compare\n\n"
 	"Options of plan and start:\n"
 	"  -c, --column=COL         partition column (timestamptz, timestamp or date)\n"
 	"  -i, --interval=UNIT      day, week, month, quarter (default) or year\n"
@@ -68,6 +70,7 @@ static const struct
 	{"backfill", ops_migrate_backfill, false}, {"verify", ops_migrate_verify, false},
 	{"switch", ops_migrate_switch, false},	  {"rollback", ops_migrate_rollback, false},
 	{"finish", ops_migrate_finish, false},	  {"status", ops_migrate_status, false},
+	{"batch-sql", ops_migrate_batch_sql, false},
 };
 
 static void
@@ -165,7 +168,7 @@ cmd_migrate(int argc, char **argv, GlobalOpts *g)
 	if (s == sizeof(steps) / sizeof(steps[0]))
 		return cli_usage_error("migrate",
 							   "unknown subcommand \"%s\" (use plan, start, backfill, verify, "
-							   "switch, finish, rollback or status)",
+							   "switch, finish, rollback, status or batch-sql)",
 							   sub);
 	argc--;
 	argv++;

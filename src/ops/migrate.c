@@ -754,11 +754,61 @@ wrong_phase(const Migration *m, const char *step, PgpError *err)
 	return false;
 }
 
+/*
+ * ALTER TABLE ... DISABLE TRIGGER (ALL or by name) stops the mirror without
+ * any error in the application: every write made meanwhile is missing from the
+ * other table.  Checked before each batch, verify and switch; a disable and
+ * re-enable between two checks is only caught by verify's comparison.
+ */
+static bool
+check_mirror_triggers(PgConn *pc, const Migration *m, PgpError *err)
+{
+	bool switched = strcmp(m->phase, "switched") == 0;
+	char oid[16];
+	char *prefix = pg_xasprintf("pgpart_migration_%s_%s", m->id, switched ? "reverse" : "forward");
+	const char *params[2] = {oid, prefix};
+	char *bad = NULL;
+	bool ok;
+
+	snprintf(oid, sizeof(oid), "%u", switched ? m->shadow : m->source);
+	if (!pgc_query_value(
+			pc,
+			"SELECT pg_catalog.string_agg(w.name || ' (' || COALESCE(CASE t.tgenabled "
+			"  WHEN 'D' THEN 'disabled' WHEN 'O' THEN 'enabled ORIGIN only' "
+			"  WHEN 'R' THEN 'enabled REPLICA only' END, 'missing') || ')', ', ') "
+			"FROM (VALUES ($2::text), ($2::text || '_truncate')) w(name) "
+			"LEFT JOIN pg_catalog.pg_trigger t ON t.tgrelid = $1::pg_catalog.oid "
+			"  AND t.tgname = w.name "
+			"WHERE t.tgenabled IS DISTINCT FROM 'A'",
+			2, params, &bad, err))
+	{
+		free(prefix);
+		return false;
+	}
+	free(prefix);
+	ok = bad == NULL;
+	if (!ok)
+	{
+		err_set(err, EXIT_CHECK, "the triggers that mirror writes of %s.%s are not active: %s",
+				m->schema, m->name, bad);
+		err_detail(err, "Writes made while they were off reached only one of the two tables.");
+		err_hint(err,
+				 "Enable them again with ALTER TABLE ... ENABLE ALWAYS TRIGGER, then run "
+				 "\"pgpart migrate verify %s.%s --repair\"; or roll back.",
+				 m->schema, m->name);
+	}
+	free(bad);
+	return ok;
+}
+
 static bool
 check_fingerprint(PgConn *pc, const Migration *m, PgpError *err)
 {
 	char *now = NULL;
 	bool same;
+
+	if (!check_mirror_triggers(pc, m, err))
+		return false;
 
 	if (!migration_fingerprint(pc, m->source, &now, err))
 		return false;
@@ -1021,6 +1071,42 @@ out:
 	namelist_free(&c.next_key);
 	active_free(&a);
 	return ok;
+}
+
+bool
+ops_migrate_batch_sql(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
+{
+	Active a;
+	KeyRange range;
+	char *sql;
+	int k;
+
+	memset(r, 0, sizeof(*r));
+	if (!load_active(pc, opt, &a, err))
+		return false;
+	if (a.m.shadow == 0 || strcmp(a.m.phase, "switched") == 0)
+	{
+		wrong_phase(&a.m, "show the batch SQL of", err);
+		active_free(&a);
+		return false;
+	}
+	/* only the number of key columns matters to the text */
+	range.lower = &a.spec.key;
+	range.upper = &a.spec.key;
+	k = a.spec.key.n;
+	report(r, "parameters", "$1..$%d lower key (excluded), $%d..$%d upper key (included), "
+		   "$%d batch size (lock only)", k, k + 1, 2 * k, 2 * k + 1);
+	sql = mirror_lock_batch_sql(pc, &a.spec, &range);
+	report(r, "lock", "%s", sql);
+	free(sql);
+	sql = mirror_copy_missing_sql(pc, &a.spec, &range);
+	report(r, "copy", "%s", sql);
+	free(sql);
+	sql = mirror_compare_sql(pc, &a.spec, &range);
+	report(r, "compare", "%s", sql);
+	free(sql);
+	active_free(&a);
+	return true;
 }
 
 /* ---- verify ---- */

@@ -61,4 +61,13 @@ bool ops_migrate_rollback(PgConn *pc, const MigrateOptions *opt, MigrateReport *
 bool ops_migrate_finish(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
 bool ops_migrate_status(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
 
+/*
+ * The SQL of one backfill batch over keys (lower, upper], as prepared
+ * statements would take it: $1..$k the lower key, $k+1..$2k the upper key,
+ * and for "lock" $2k+1 the batch size.  Lets a reviewer (and the isolation
+ * specs) run exactly what backfill runs.
+ */
+bool ops_migrate_batch_sql(PgConn *pc, const MigrateOptions *opt, MigrateReport *r,
+						   PgpError *err);
+
 #endif

@@ -350,7 +350,7 @@ migration_fingerprint(PgConn *pc, RelOid table, char **fingerprint, PgpError *er
 		"  pg_catalog.pg_get_expr(i.indexprs, i.indrelid), "
 		"  pg_catalog.pg_get_expr(i.indpred, i.indrelid)) AS d FROM pg_catalog.pg_index i "
 		"  WHERE i.indrelid = $1::pg_catalog.oid) x), '') || '|' || "
-		" COALESCE((SELECT pg_catalog.string_agg(t.tgname || ':' || t.tgenabled::text, ';' ORDER BY t.tgname) "
+		" COALESCE((SELECT pg_catalog.string_agg(t.tgname || ':' || t.tgtype || ':' || t.tgfoid::text, ';' ORDER BY t.tgname) "
 		"  FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $1::pg_catalog.oid "
 		"  AND NOT t.tgisinternal AND t.tgname !~ '^pgpart_migration_'), ''))",
 		1, params, fingerprint, err);

@@ -141,16 +141,37 @@ mirror_row_function_sql(PgConn *pc, const MirrorSpec *m, const char *func)
 	char *sql;
 	int i;
 
-	sb_init(&body);
-	sb_append(&body, "BEGIN\n  IF TG_OP IN ('UPDATE', 'DELETE') THEN\n    DELETE FROM ");
-	sb_append(&body, m->to);
-	sb_append(&body, " c WHERE ");
+	StrBuf match;
+
+	sb_init(&match);
 	for (i = 0; i < m->key.n; i++)
-		sb_appendf(&body, "%sc.%s = OLD.%s", i > 0 ? " AND " : "", m->key.items[i],
+		sb_appendf(&match, "%sc.%s = OLD.%s", i > 0 ? " AND " : "", m->key.items[i],
 				   m->key.items[i]);
 	if (m->part_not_null)
-		sb_appendf(&body, " AND c.%s = OLD.%s", m->part_column, m->part_column);
-	sb_append(&body, ";\n  END IF;\n  IF TG_OP IN ('INSERT', 'UPDATE') THEN\n    INSERT INTO ");
+		sb_appendf(&match, " AND c.%s = OLD.%s", m->part_column, m->part_column);
+	sb_init(&body);
+	sb_appendf(&body, "BEGIN\n  IF TG_OP IN ('UPDATE', 'DELETE') THEN\n    DELETE FROM %s c WHERE %s;\n",
+			   m->to, match.data);
+	/*
+	 * Under REPEATABLE READ or SERIALIZABLE, a copy that a backfill batch
+	 * committed after this transaction's snapshot is invisible here, so the
+	 * DELETE above misses it and would leave a ghost row.  Inserting the old
+	 * row with ON CONFLICT DO NOTHING makes PostgreSQL detect exactly that
+	 * case and raise a serialization failure (40001), which such
+	 * applications retry; when there is no copy yet, the probe row is
+	 * removed again at once.
+	 */
+	sb_appendf(&body,
+			   "    IF NOT FOUND AND pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN\n"
+			   "      INSERT INTO %s (",
+			   m->to);
+	append_list(&body, &m->columns, NULL);
+	sb_append(&body, ") OVERRIDING SYSTEM VALUE VALUES (");
+	append_list(&body, &m->columns, "OLD");
+	sb_appendf(&body, ") ON CONFLICT DO NOTHING;\n      DELETE FROM %s c WHERE %s;\n    END IF;\n",
+			   m->to, match.data);
+	sb_free(&match);
+	sb_append(&body, "  END IF;\n  IF TG_OP IN ('INSERT', 'UPDATE') THEN\n    INSERT INTO ");
 	sb_append(&body, m->to);
 	sb_append(&body, " (");
 	append_list(&body, &m->columns, NULL);
