@@ -70,7 +70,11 @@ main(int argc, char **argv)
 		}
 		if (c == OPT_VERSION)
 		{
+#ifdef PGPART_TEST_HOOKS
+			printf("pgpart %s (test build with fault-injection hooks)\n", PGPART_VERSION);
+#else
 			printf("pgpart %s\n", PGPART_VERSION);
+#endif
 			return EXIT_OK;
 		}
 		fprintf(stderr, "pgpart: hint: Try \"pgpart --help\" for more information.\n");

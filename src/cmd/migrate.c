@@ -38,6 +38,8 @@ static const char help[] =
 	"Options of backfill:\n"
 	"      --batch-size=N       rows per batch transaction (default 5000)\n"
 	"      --rate=ROWS_PER_S    throttle the copy (default: no limit)\n"
+	"      --max-rows=N         stop after about N rows (a batch more at most);\n"
+	"                           run backfill again to continue\n"
 	"      --max-lag=DURATION   pause while a standby replays more than this behind\n"
 	"Options of verify:\n"
 	"      --full               compare every range (default)\n"
@@ -51,6 +53,7 @@ enum
 	OPT_EXTEND_KEYS = OPT_FIRST_COMMAND_OPTION,
 	OPT_BATCH_SIZE,
 	OPT_RATE,
+	OPT_MAX_ROWS,
 	OPT_MAX_LAG,
 	OPT_FULL,
 	OPT_SAMPLE,
@@ -136,6 +139,7 @@ cmd_migrate(int argc, char **argv, GlobalOpts *g)
 		{"extend-keys", no_argument, NULL, OPT_EXTEND_KEYS},
 		{"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
 		{"rate", required_argument, NULL, OPT_RATE},
+		{"max-rows", required_argument, NULL, OPT_MAX_ROWS},
 		{"max-lag", required_argument, NULL, OPT_MAX_LAG},
 		{"full", no_argument, NULL, OPT_FULL},
 		{"sample", required_argument, NULL, OPT_SAMPLE},
@@ -204,6 +208,12 @@ cmd_migrate(int argc, char **argv, GlobalOpts *g)
 				opt.rate = strtod(optarg, &end);
 				if (*optarg == '\0' || *end != '\0' || opt.rate <= 0)
 					return cli_usage_error("migrate", "invalid --rate \"%s\" (rows per second, > 0)",
+										   optarg);
+				break;
+			case OPT_MAX_ROWS:
+				opt.max_rows = strtoll(optarg, &end, 10);
+				if (*optarg == '\0' || *end != '\0' || opt.max_rows <= 0)
+					return cli_usage_error("migrate", "invalid --max-rows \"%s\" (a number > 0)",
 										   optarg);
 				break;
 			case OPT_MAX_LAG:

@@ -975,6 +975,61 @@ replica_lag_ms(PgConn *pc)
 	return lag;
 }
 
+#ifdef PGPART_TEST_HOOKS
+/*
+ * PGPART_TEST_CORRUPT=KIND:BATCH[:COLUMN] damages the copy of that batch
+ * (counted from 1 in this run) after it committed, where only verify can see
+ * it.  Test builds only: the release binary has no such code.
+ */
+static bool
+test_corrupt_copy(PgConn *pc, Active *a, const NameList *upper, int batch, PgpError *err)
+{
+	const char *env = getenv("PGPART_TEST_CORRUPT");
+	char *spec, *kind, *num, *column;
+	KeyRange range = {&a->m.last_key, upper};
+	const char *params[130];
+	bool ok = true;
+
+	if (env == NULL || pc->dry_run)
+		return true;
+	spec = pg_xstrdup(env);
+	kind = strtok(spec, ":");
+	num = strtok(NULL, ":");
+	column = strtok(NULL, ":");
+	if (kind && num && atoi(num) == batch)
+	{
+		char *sql = mirror_test_corrupt_sql(pc, &a->spec, &range, kind, column);
+		int np = keyrange_params(&range, params);
+
+		log_info("test hook: corrupting the copy of batch %d (%s)", batch, kind);
+		if (strcmp(kind, "dup") == 0)
+		{
+			char *drop = NULL;
+			char oid[16];
+			const char *p1[1] = {oid};
+
+			/* the copy's unique constraints would refuse the duplicate */
+			snprintf(oid, sizeof(oid), "%u", a->m.shadow);
+			ok = pgc_query_value(pc,
+								 "SELECT pg_catalog.string_agg(pg_catalog.format('ALTER TABLE %s "
+								 "DROP CONSTRAINT %I', conrelid::pg_catalog.regclass, conname), '; ') "
+								 "FROM pg_catalog.pg_constraint WHERE conrelid = $1::pg_catalog.oid "
+								 "AND contype IN ('p', 'u')",
+								 1, p1, &drop, err) &&
+				 (drop == NULL || pgc_change(pc, drop, 0, NULL, err));
+			free(drop);
+		}
+		ok = ok && sql && pgc_change(pc, sql, np, params, err);
+		if (sql == NULL && ok)
+			err_set(err, EXIT_USAGE, "PGPART_TEST_CORRUPT: unknown kind \"%s\"", kind);
+		ok = ok && sql;
+		free(sql);
+	}
+	free(spec);
+	return ok;
+}
+#endif
+
 bool
 ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
@@ -984,6 +1039,9 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 	double t0 = clock_ms(), last_log = t0;
 	long long copied = 0;
 	bool ok = false;
+#ifdef PGPART_TEST_HOOKS
+	int batches = 0;
+#endif
 
 	memset(r, 0, sizeof(*r));
 	memset(&c, 0, sizeof(c));
@@ -1031,12 +1089,21 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 			ok = true;
 			break;
 		}
+#ifdef PGPART_TEST_HOOKS
+		if (!test_corrupt_copy(pc, &a, &c.next_key, ++batches, err))
+			break;
+#endif
 		copied += c.copied;
 		a.m.rows_copied += c.copied;
 		namelist_free(&a.m.last_key);
 		a.m.last_key = c.next_key;
 		memset(&c.next_key, 0, sizeof(c.next_key));
 		progress_update(&prog, a.m.rows_copied, NULL);
+		if (opt->max_rows > 0 && copied >= opt->max_rows)
+		{
+			ok = true; /* a planned stop: the next run continues from here */
+			break;
+		}
 		if (!opt->show_progress && clock_ms() - last_log > 10000)
 		{
 			char *k = namelist_join(&a.m.last_key, ", ");
@@ -1123,38 +1190,37 @@ repair_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
 	RepairCtx *c = arg;
 	const char *params[130];
-	char limit[32];
 	int np;
 	char *sql;
 	PGresult *res;
-	bool equal;
+	bool equal, ok;
 	long long rows;
 
-	/* freeze the source rows of the range, then make the copy match them */
-	sql = mirror_lock_batch_sql(pc, &c->a->spec, c->range);
-	np = keyrange_params(c->range, params);
-	snprintf(limit, sizeof(limit), "%lld", (long long) 1 << 62);
-	params[np++] = limit;
-	res = pgc_query(pc, sql, np, params, err);
+	/*
+	 * Writers of the source wait (milliseconds, under lock_timeout) while the
+	 * range is rewritten: with no write in flight, deleting the copy's rows of
+	 * the range and copying them again cannot race with the trigger, and it
+	 * also removes duplicates and rows that exist only in the copy.
+	 */
+	sql = pg_xasprintf("LOCK TABLE %s IN SHARE MODE", c->a->spec.from);
+	ok = pgc_change(pc, sql, 0, NULL, err);
 	free(sql);
-	if (res == NULL)
+	if (!ok)
 		return false;
-	PQclear(res);
 	lock_txn_mark_locked(stats);
 	np = keyrange_params(c->range, params);
-	sql = mirror_delete_stale_sql(pc, &c->a->spec, c->range);
+	sql = mirror_delete_range_sql(pc, &c->a->spec, c->range);
 	res = pgc_query(pc, sql, np, params, err);
 	free(sql);
 	if (res == NULL)
 		return false;
-	c->fixed = atoll(PQcmdTuples(res));
 	PQclear(res);
 	sql = mirror_copy_missing_sql(pc, &c->a->spec, c->range);
 	res = pgc_query(pc, sql, np, params, err);
 	free(sql);
 	if (res == NULL)
 		return false;
-	c->fixed += atoll(PQcmdTuples(res));
+	c->fixed = atoll(PQcmdTuples(res));
 	PQclear(res);
 	if (!compare_range(pc, &c->a->spec, c->range, &equal, &rows, NULL, err))
 		return false;
@@ -1184,6 +1250,17 @@ ops_migrate_verify(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpE
 		strcmp(a.m.phase, "switched") != 0)
 	{
 		wrong_phase(&a.m, "verify", err);
+		goto out;
+	}
+	if (opt->repair && strcmp(a.m.phase, "switched") == 0)
+	{
+		/* the application writes the new table now: pgpart will not overwrite it from the old */
+		err_set(err, EXIT_USAGE, "--repair is only possible before switch");
+		err_detail(err, "After switch the partitioned table is the application's table; "
+						"repairing would overwrite its rows with the old table's.");
+		err_hint(err, "Run verify without --repair to see the differences; \"pgpart migrate "
+					  "rollback %s.%s\" returns to the old table, which received every write.",
+				 a.m.schema, a.m.name);
 		goto out;
 	}
 	if (!check_fingerprint(pc, &a.m, err))
@@ -1470,6 +1547,42 @@ finish_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	return ok;
 }
 
+/*
+ * Who holds locks on the two tables now, for the error message: sessions
+ * and, easy to forget because no session shows them, prepared transactions.
+ */
+static char *
+lock_holders(PgConn *pc, const Active *a)
+{
+	char src[16], dst[16];
+	const char *params[2] = {src, dst};
+	char *text = NULL;
+	PgpError e;
+
+	snprintf(src, sizeof(src), "%u", a->m.source);
+	snprintf(dst, sizeof(dst), "%u", a->m.shadow);
+	err_init(&e);
+	if (!pgc_query_value(
+			pc,
+			"SELECT pg_catalog.string_agg(DISTINCT CASE WHEN l.pid IS NULL "
+			"  THEN pg_catalog.format('prepared transaction %L (COMMIT PREPARED or ROLLBACK "
+			"PREPARED it)', p.gid) "
+			"  ELSE pg_catalog.format('pid %s (%s, %s lock, transaction open since %s)', l.pid, "
+			"    s.state, l.mode, s.xact_start) END, '; ') "
+			"FROM pg_catalog.pg_locks l "
+			"LEFT JOIN pg_catalog.pg_stat_activity s ON s.pid = l.pid "
+			/* a prepared transaction's locks have no pid; its xid is on its transactionid lock */
+			"LEFT JOIN pg_catalog.pg_locks x ON l.pid IS NULL AND x.pid IS NULL "
+			"  AND x.locktype = 'transactionid' AND x.virtualtransaction = l.virtualtransaction "
+			"LEFT JOIN pg_catalog.pg_prepared_xacts p ON p.transaction = x.transactionid "
+			"WHERE l.locktype = 'relation' AND l.granted "
+			"  AND l.relation IN ($1::pg_catalog.oid, $2::pg_catalog.oid) "
+			"  AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid()",
+			2, params, &text, &e))
+		err_clear(&e);
+	return text;
+}
+
 static bool
 run_swap(PgConn *pc, const MigrateOptions *opt, Active *a, LockedBody body, const char *step,
 		 MigrateReport *r, PgpError *err)
@@ -1480,7 +1593,13 @@ run_swap(PgConn *pc, const MigrateOptions *opt, Active *a, LockedBody body, cons
 	if (!lock_run_txn(pc, &opt->lock, body, &c, &st, err))
 	{
 		if (err->exit_code == EXIT_RUNTIME && strstr(err->message, "could not get the locks"))
-			err_detail(err, "%s did not happen; the tables are as they were.", step);
+		{
+			char *holders = lock_holders(pc, a);
+
+			err_detail(err, "%s did not happen; the tables are as they were.%s%s", step,
+					   holders ? "  Locks are held by: " : "", holders ? holders : "");
+			free(holders);
+		}
 		return false;
 	}
 	r->lock_held_ms = st.held_ms;

@@ -287,7 +287,7 @@ mirror_copy_missing_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r)
 }
 
 char *
-mirror_delete_stale_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r)
+mirror_delete_range_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r)
 {
 	StrBuf sb;
 
@@ -295,13 +295,6 @@ mirror_delete_stale_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r)
 	sb_init(&sb);
 	sb_appendf(&sb, "DELETE FROM %s c WHERE ", m->to);
 	append_range(&sb, m, r, "c");
-	sb_appendf(&sb, " AND NOT EXISTS (SELECT FROM ONLY %s s WHERE ", m->from);
-	append_key_match(&sb, m, "s", "c");
-	sb_append(&sb, " AND ");
-	append_row_hash(&sb, m, "s");
-	sb_append(&sb, " = ");
-	append_row_hash(&sb, m, "c");
-	sb_append(&sb, ")");
 	return sb_steal(&sb);
 }
 
@@ -343,3 +336,82 @@ mirror_chunk_end_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r)
 	sb_appendf(&sb, " OFFSET $%d::bigint - 1 LIMIT 1", p);
 	return sb_steal(&sb);
 }
+
+#ifdef PGPART_TEST_HOOKS
+/* "(a.k1, a.k2)" */
+static void
+append_key_row(StrBuf *sb, const MirrorSpec *m, const char *alias)
+{
+	sb_append(sb, "(");
+	append_list(sb, &m->key, alias);
+	sb_append(sb, ")");
+}
+
+char *
+mirror_test_corrupt_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r, const char *kind,
+						const char *column)
+{
+	StrBuf sb;
+	char *col = pgc_quote_ident(pc, column ? column : "");
+
+	sb_init(&sb);
+	if (strcmp(kind, "drop") == 0 || strcmp(kind, "byte") == 0)
+	{
+		if (kind[0] == 'd')
+			sb_appendf(&sb, "DELETE FROM %s d WHERE ", m->to);
+		else
+			/* one changed character in the middle of the longest value */
+			sb_appendf(&sb,
+					   "UPDATE %s d SET %s = pg_catalog.overlay(d.%s placing CASE WHEN "
+					   "pg_catalog.substr(d.%s, pg_catalog.length(d.%s) / 2, 1) = 'x' THEN 'y' "
+					   "ELSE 'x' END from pg_catalog.length(d.%s) / 2 for 1) WHERE ",
+					   m->to, col, col, col, col, col);
+		append_key_row(&sb, m, "d");
+		sb_append(&sb, " = (SELECT ");
+		append_list(&sb, &m->key, "c");
+		sb_appendf(&sb, " FROM %s c WHERE ", m->to);
+		append_range(&sb, m, r, "c");
+		sb_append(&sb, " ORDER BY ");
+		if (kind[0] == 'b')
+			sb_appendf(&sb, "pg_catalog.length(c.%s) DESC, ", col);
+		append_key_order(&sb, m, "c", "");
+		sb_append(&sb, " LIMIT 1)");
+	}
+	else if (strcmp(kind, "dup") == 0)
+	{
+		sb_appendf(&sb, "INSERT INTO %s (", m->to);
+		append_list(&sb, &m->columns, NULL);
+		sb_append(&sb, ") OVERRIDING SYSTEM VALUE SELECT ");
+		append_list(&sb, &m->columns, "c");
+		sb_appendf(&sb, " FROM %s c WHERE ", m->to);
+		append_range(&sb, m, r, "c");
+		sb_append(&sb, " ORDER BY ");
+		append_key_order(&sb, m, "c", "");
+		sb_append(&sb, " LIMIT 1");
+	}
+	else if (strcmp(kind, "swap") == 0)
+	{
+		/* the column's values of the first two rows trade places */
+		sb_append(&sb, "WITH p AS (SELECT ");
+		append_list(&sb, &m->key, "c");
+		sb_appendf(&sb, ", c.%s AS v, pg_catalog.row_number() OVER (ORDER BY ", col);
+		append_key_order(&sb, m, "c", "");
+		sb_appendf(&sb, ") AS rn FROM %s c WHERE ", m->to);
+		append_range(&sb, m, r, "c");
+		sb_append(&sb, " ORDER BY ");
+		append_key_order(&sb, m, "c", "");
+		sb_appendf(&sb, " LIMIT 2) UPDATE %s d SET %s = q.v FROM p, p q WHERE ", m->to, col);
+		append_key_row(&sb, m, "d");
+		sb_append(&sb, " = ");
+		append_key_row(&sb, m, "p");
+		sb_append(&sb, " AND q.rn = 3 - p.rn");
+	}
+	free(col);
+	if (sb.len == 0)
+	{
+		sb_free(&sb);
+		return NULL;
+	}
+	return sb_steal(&sb);
+}
+#endif

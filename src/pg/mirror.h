@@ -64,8 +64,8 @@ int keyrange_params(const KeyRange *r, const char **params);
 char *mirror_lock_batch_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r);
 /* INSERT into the copy every row of the range that has no copy yet */
 char *mirror_copy_missing_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r);
-/* DELETE from the copy the rows of the range that differ from the source or have none */
-char *mirror_delete_stale_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r);
+/* DELETE every row of the range from the copy (repair copies them again) */
+char *mirror_delete_range_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r);
 /*
  * SELECT count and order-independent checksum of the range, in one statement
  * (one snapshot) for both tables: columns src_count, src_sum, dst_count, dst_sum.
@@ -73,5 +73,16 @@ char *mirror_delete_stale_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r
 char *mirror_compare_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r);
 /* SELECT the key of the row n-th after the lower bound ($next = n), for chunking */
 char *mirror_chunk_end_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r);
+
+#ifdef PGPART_TEST_HOOKS
+/*
+ * Test builds only: damages the copy in the range so that tests can prove
+ * verify notices.  kind: drop (a row), dup (a row twice; the caller removes
+ * the copy's unique constraints first), byte (one character of column's
+ * longest value), swap (column's values of two rows).  NULL for an unknown kind.
+ */
+char *mirror_test_corrupt_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r,
+							  const char *kind, const char *column);
+#endif
 
 #endif
