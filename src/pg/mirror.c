@@ -362,9 +362,9 @@ mirror_test_corrupt_sql(PgConn *pc, const MirrorSpec *m, const KeyRange *r, cons
 		else
 			/* one changed character in the middle of the longest value */
 			sb_appendf(&sb,
-					   "UPDATE %s d SET %s = pg_catalog.overlay(d.%s placing CASE WHEN "
+					   "UPDATE %s d SET %s = pg_catalog.overlay(d.%s, CASE WHEN "
 					   "pg_catalog.substr(d.%s, pg_catalog.length(d.%s) / 2, 1) = 'x' THEN 'y' "
-					   "ELSE 'x' END from pg_catalog.length(d.%s) / 2 for 1) WHERE ",
+					   "ELSE 'x' END, pg_catalog.length(d.%s) / 2, 1) WHERE ",
 					   m->to, col, col, col, col, col);
 		append_key_row(&sb, m, "d");
 		sb_append(&sb, " = (SELECT ");
