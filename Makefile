@@ -68,6 +68,10 @@ check: deps
 demo: deps pgpart
 	scripts/demo
 
+# benchmarks measure (bench/README.md); results go to bench/results/
+bench: deps pgpart
+	bench/migrate
+
 demo-stop:
 	scripts/pgcluster destroy "$${PGPART_DEMO_DIR:-$(CURDIR)/.demo}"
 

@@ -21,6 +21,8 @@ static const Command commands[] = {
 	{"status", "partitions, sizes and warnings of managed tables", cmd_status},
 	{"index", "add an index to a partitioned table without blocking writes", cmd_index},
 	{"migrate", "move a live table's rows into a partitioned table, online", cmd_migrate},
+	{"rollup", "per-day or per-month summaries of a table, kept current", cmd_rollup},
+	{"report", "daily, monthly, yearly and cross-org reports, from rollups when they cover", cmd_report},
 };
 
 static void

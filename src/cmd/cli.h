@@ -106,5 +106,7 @@ int cmd_maintain(int argc, char **argv, GlobalOpts *g);
 int cmd_status(int argc, char **argv, GlobalOpts *g);
 int cmd_index(int argc, char **argv, GlobalOpts *g);
 int cmd_migrate(int argc, char **argv, GlobalOpts *g);
+int cmd_rollup(int argc, char **argv, GlobalOpts *g);
+int cmd_report(int argc, char **argv, GlobalOpts *g);
 
 #endif

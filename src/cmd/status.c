@@ -66,6 +66,13 @@ table_json(const TableStatus *t)
 						t->last_maintain_at ? json_boolean(t->last_maintain_ok) : json_null());
 	json_object_set_new(o, "partitions", parts);
 	json_object_set_new(o, "warnings", warnings);
+	{
+		json_t *rl = json_array();
+
+		for (i = 0; i < t->rollups.n; i++)
+			json_array_append_new(rl, json_string(t->rollups.items[i]));
+		json_object_set_new(o, "rollups", rl);
+	}
 	return o;
 }
 
@@ -112,6 +119,8 @@ print_table(const TableStatus *t)
 	}
 	printf("  %d future partitions; last maintenance: %s\n", t->future_partitions,
 		   t->last_maintain_at ? t->last_maintain_at : "never");
+	for (i = 0; i < t->rollups.n; i++)
+		printf("  rollup %s\n", t->rollups.items[i]);
 	for (i = 0; i < t->warnings.n; i++)
 		printf("  WARNING: %s\n", t->warnings.items[i]);
 }

@@ -34,9 +34,8 @@ skip_space(const char *p)
 	return p;
 }
 
-/* parses one name at *pp; returns malloc'd name or NULL with *why set */
-static char *
-parse_name(const char **pp, char **why)
+char *
+collist_parse_name(const char **pp, char **why)
 {
 	const char *p = *pp;
 	StrBuf sb;
@@ -110,7 +109,7 @@ collist_parse(const char *text, ColumnList *out, char **why)
 	}
 	for (;;)
 	{
-		char *name = parse_name(&p, why);
+		char *name = collist_parse_name(&p, why);
 
 		if (name == NULL)
 			goto fail;

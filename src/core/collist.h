@@ -22,4 +22,10 @@ typedef struct ColumnList
 bool collist_parse(const char *text, ColumnList *out, char **why);
 void collist_free(ColumnList *l);
 
+/*
+ * One name at *pp (advanced past it), folded or unquoted as above; NULL
+ * with a malloc'd *why when there is none.
+ */
+char *collist_parse_name(const char **pp, char **why);
+
 #endif

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/rollup.h"
 #include "ops/target.h"
 #include "pg/config.h"
 #include "pg/migration.h"
@@ -245,6 +246,9 @@ ops_maintain(PgConn *pc, const char *table, const LockPolicy *lock, MaintainResu
 			break;
 		}
 		tm->ok = maintain_one(pc, &cfgs[i], lock, tm, &terr);
+		/* new partitions and changed buckets: the table's rollups follow */
+		if (tm->ok && cfgs[i].parent_exists && !pc->dry_run)
+			tm->ok = ops_rollup_refresh_table(pc, cfgs[i].parent, lock, &tm->notes, &terr);
 		tm->duration_ms = clock_ms() - t0;
 		if (!tm->ok)
 		{

@@ -1535,14 +1535,13 @@ finish_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	Active *a = c->a;
 	Migration *m = &a->m;
 	char *new_q = pgc_quote_qualified(pc, m->schema, m->name);
-	char *sql = pg_xasprintf("DROP TABLE %s", a->spec.from);
 	bool ok;
 
+	(void) c;
+	/* the old table is dropped afterwards, in its own transaction: see ops_migrate_finish */
 	ok = recheck_phase(pc, a, "switched", err) && lock_both(pc, a, stats, err) &&
 		 drop_triggers(pc, m, new_q, "reverse", err) && drop_functions(pc, m, err) &&
-		 (c->opt->keep_old || pgc_change(pc, sql, 0, NULL, err)) &&
 		 migration_set_phase(pc, m, "finished", "finished_at", err);
-	free(sql);
 	free(new_q);
 	return ok;
 }
@@ -1581,6 +1580,18 @@ lock_holders(PgConn *pc, const Active *a)
 			2, params, &text, &e))
 		err_clear(&e);
 	return text;
+}
+
+static bool
+drop_old_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
+{
+	Active *a = arg;
+	char *sql = pg_xasprintf("DROP TABLE IF EXISTS %s",  a->spec.from);
+	bool ok = pgc_change(pc, sql, 0, NULL, err);
+
+	lock_txn_mark_locked(stats);
+	free(sql);
+	return ok;
 }
 
 static bool
@@ -1696,8 +1707,27 @@ ops_migrate_finish(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpE
 	}
 	if (!run_swap(pc, opt, &a, finish_body, "finish", r, err))
 		goto out;
-	report(r, "old table", "%s.%s %s", a.m.schema, a.m.old_name,
-		   opt->keep_old ? "kept (no longer synchronised)" : "dropped");
+	if (opt->keep_old)
+		report(r, "old table", "%s.%s kept (no longer synchronised)", a.m.schema, a.m.old_name);
+	else
+	{
+		/*
+		 * Nothing uses the old table any more, so dropping it (unlinking
+		 * gigabytes can take a while) holds no lock the application waits for.
+		 */
+		LockStats st;
+		PgpError derr;
+
+		err_init(&derr);
+		if (lock_run_txn(pc, &opt->lock, drop_old_body, &a, &st, &derr))
+			report(r, "old table", "%s.%s dropped (its lock held %.1f ms, alone)", a.m.schema,
+				   a.m.old_name, st.held_ms);
+		else
+			report(r, "old table", "%s.%s NOT dropped (%s): the migration is finished; drop "
+								   "it yourself",
+				   a.m.schema, a.m.old_name, derr.message ? derr.message : "error");
+		err_clear(&derr);
+	}
 	report(r, "table", "%s.%s is partitioned and managed by pgpart (see pgpart status)",
 		   a.m.schema, a.m.name);
 	ok = true;

@@ -94,6 +94,7 @@ typedef struct TableStatus
 	int future_partitions;
 	char *last_maintain_at; /* NULL: never */
 	bool last_maintain_ok;
+	NameList rollups; /* one line per rollup: coverage and freshness */
 	NameList warnings;
 } TableStatus;
 

@@ -25,6 +25,7 @@ statusresult_free(StatusResult *r)
 		free(t->last_maintain_at);
 		partitionstatslist_free(&t->parts);
 		namelist_free(&t->warnings);
+		namelist_free(&t->rollups);
 	}
 	free(r->tables);
 	memset(r, 0, sizeof(*r));
@@ -172,6 +173,34 @@ status_one(PgConn *pc, const PartConfig *cfg, TableStatus *t, PgpError *err)
 	return true;
 }
 
+/* how current each rollup of the table is */
+static bool
+rollup_lines(PgConn *pc, RelOid table, NameList *lines, PgpError *err)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+	PGresult *res;
+	int i;
+
+	snprintf(oid, sizeof(oid), "%u", table);
+	res = pgc_query(
+		pc,
+		"SELECT r.summary::text || ' (' || r.grain || '): ' || "
+		"  (SELECT pg_catalog.count(*) FROM pgpart.rollup_coverage c WHERE c.rollup_id = r.id) "
+		"  || ' partitions summarised, ' || "
+		"  (SELECT pg_catalog.count(DISTINCT d.bucket) FROM pgpart.rollup_dirty d "
+		"   WHERE d.rollup_id = r.id) || ' buckets changed since the last refresh (' || "
+		"  COALESCE(r.refreshed_at::text, 'never') || ')' "
+		"FROM pgpart.rollup r WHERE r.source = $1::pg_catalog.oid ORDER BY r.id",
+		1, params, err);
+	if (res == NULL)
+		return false;
+	for (i = 0; i < PQntuples(res); i++)
+		namelist_add(lines, PQgetvalue(res, i, 0));
+	PQclear(res);
+	return true;
+}
+
 bool
 ops_status(PgConn *pc, const char *table, StatusResult *res, PgpError *err)
 {
@@ -211,7 +240,8 @@ ops_status(PgConn *pc, const char *table, StatusResult *res, PgpError *err)
 	res->n = n;
 	for (i = 0; i < n && ok; i++)
 	{
-		ok = status_one(pc, &cfgs[i], &res->tables[i], err);
+		ok = status_one(pc, &cfgs[i], &res->tables[i], err) &&
+			 rollup_lines(pc, cfgs[i].parent, &res->tables[i].rollups, err);
 		res->warnings += res->tables[i].warnings.n;
 	}
 	partconfig_list_free(cfgs, n);

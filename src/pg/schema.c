@@ -83,7 +83,42 @@ static const char *const step_2[] = {
 	NULL,
 };
 
-static const char *const *const upgrade_steps[PGPART_SCHEMA_VERSION] = {step_1, step_2};
+/* rollups: per-bucket summaries of a table, what they cover, and what changed since */
+static const char *const step_3[] = {
+	"CREATE TABLE pgpart.rollup ("
+	" id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	/* regclass follows renames */
+	" source regclass NOT NULL,"
+	" summary regclass NOT NULL UNIQUE,"
+	" grain text NOT NULL CHECK (grain IN ('day', 'month')),"
+	" group_by name[] NOT NULL,"
+	" measures text NOT NULL,"
+	" filter text,"
+	" created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),"
+	" refreshed_at timestamptz)",
+	/* bucket ranges [lo, hi) summarised from a partition; kept when it is archived */
+	"CREATE TABLE pgpart.rollup_coverage ("
+	" rollup_id integer NOT NULL REFERENCES pgpart.rollup ON DELETE CASCADE,"
+	" lo date NOT NULL,"
+	" hi date NOT NULL,"
+	" partition_name name NOT NULL,"
+	" summary_rows bigint NOT NULL,"
+	" built_at timestamptz NOT NULL DEFAULT pg_catalog.now(),"
+	" PRIMARY KEY (rollup_id, lo))",
+	/*
+	 * Written by the application's statements (through pgpart's triggers):
+	 * buckets changed since they were summarised; NULL: everything
+	 * (TRUNCATE).  No foreign key, so that writers take no extra lock.
+	 */
+	"CREATE TABLE pgpart.rollup_dirty ("
+	" rollup_id integer NOT NULL,"
+	" bucket date,"
+	" marked_at timestamptz NOT NULL DEFAULT pg_catalog.now())",
+	"CREATE INDEX rollup_dirty_bucket ON pgpart.rollup_dirty (rollup_id, bucket)",
+	NULL,
+};
+
+static const char *const *const upgrade_steps[PGPART_SCHEMA_VERSION] = {step_1, step_2, step_3};
 
 static bool
 read_version(PgConn *pc, int *version, PgpError *err)

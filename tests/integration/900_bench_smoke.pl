@@ -1,0 +1,36 @@
+# The benchmarks run at a tiny scale: they complete and write well-formed
+# results.  Nothing about their figures is asserted (benchmarks measure;
+# tests assert).
+use strict;
+use warnings;
+use PgpartTest;
+use Test::More;
+use JSON::PP;
+use File::Temp qw(tempdir);
+
+my $top = $ENV{TOP};
+my $dir = tempdir(CLEANUP => 1);
+local $ENV{BENCH_ROWS} = 3000;
+local $ENV{BENCH_ORGS} = 50;
+local $ENV{BENCH_WRITERS} = 2;
+local $ENV{BENCH_SWITCHES} = 2;
+local $ENV{BENCH_WRITER_SECS} = 2;
+local $ENV{BENCH_DIR} = "$dir/cluster";
+local $ENV{BENCH_OUT} = "$dir/results";
+my ($out, $err) = ('', '');
+my $ok = IPC::Run::run([ "$top/bench/migrate" ], '<', \undef, '>', \$out, '2>', \$err);
+ok($ok, 'bench/migrate completes') or diag("$out\n$err");
+my ($json) = glob("$dir/results/migrate-*.json");
+ok($json && -s $json, 'it writes JSON');
+my $r = decode_json(do { local $/; open(my $fh, '<', $json) or die; <$fh> });
+for my $k (qw(rows insert_select_s backfill_5000_s backfill_with_writers_s writers_tps_alone locks postgres cores))
+{
+	ok(defined $r->{$k} && $r->{$k} ne '', "result has $k");
+}
+like($r->{locks}, qr/^switch \d/, 'switch lock times recorded');
+my ($md) = glob("$dir/results/migrate-*.md");
+like(do { local $/; open(my $fh, '<', $md) or die; <$fh> }, qr/\| backfill, batch 5000, no writers \| [\d.]+ s, \d+ rows\/s/,
+	'it writes the markdown table');
+ok(!-d "$dir/cluster/data", 'the cluster is gone');
+
+done_testing();
