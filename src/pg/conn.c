@@ -66,6 +66,8 @@ pgc_connect(PgConn *pc, const char *conninfo, bool dry_run, PgpError *err)
 					"SELECT pg_catalog.current_setting('search_path'), "
 					"pg_catalog.set_config('timezone', 'UTC', false), "
 					"pg_catalog.set_config('statement_timeout', '0', false), "
+					/* pgpart runs many short statements: compiling each costs more than it saves */
+					"pg_catalog.set_config('jit', 'off', false), "
 					"pg_catalog.set_config('search_path', '', false)",
 					0, NULL, err);
 	if (res == NULL)

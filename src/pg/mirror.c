@@ -228,8 +228,18 @@ append_range(StrBuf *sb, const MirrorSpec *m, const KeyRange *r, const char *ali
 		append_list(sb, &m->key, alias);
 		sb_append(sb, b == 0 ? ") > (" : ") <= (");
 		for (i = 0; i < m->key.n; i++)
-			sb_appendf(sb, "%s$%d::%s", i > 0 ? ", " : "", p++, m->key_types.items[i]);
+			sb_appendf(sb, "%s$%d::%s", i > 0 ? ", " : "", p + i, m->key_types.items[i]);
 		sb_append(sb, ")");
+		/*
+		 * Implied by the row comparison, but the planner estimates a row
+		 * comparison badly (as if it kept most of the table) and then merges
+		 * the whole copy for every batch; a range on the first column it
+		 * estimates well, and probes the copy's index instead.
+		 */
+		if (m->key.n > 1)
+			sb_appendf(sb, " AND %s.%s %s $%d::%s", alias, m->key.items[0], b == 0 ? ">=" : "<=", p,
+					   m->key_types.items[0]);
+		p += m->key.n;
 	}
 	return p;
 }
