@@ -71,6 +71,7 @@ demo: deps pgpart
 # benchmarks measure (bench/README.md); results go to bench/results/
 bench: deps pgpart
 	bench/migrate
+	bench/rollup
 
 demo-stop:
 	scripts/pgcluster destroy "$${PGPART_DEMO_DIR:-$(CURDIR)/.demo}"

@@ -85,6 +85,7 @@ print_result(const ReportResult *r, const char *format)
 		json_object_set_new(o, "source", json_string(r->source));
 		json_object_set_new(o, "why", json_string(r->why ? r->why : ""));
 		json_object_set_new(o, "buckets_from_detail", json_integer(r->dirty_buckets));
+		json_object_set_new(o, "query_ms", json_real(r->query_ms));
 		json_object_set_new(o, "columns", cols);
 		json_object_set_new(o, "rows", rows);
 		json_dumpf(o, stdout, JSON_INDENT(2));

@@ -16,6 +16,7 @@
 #include "pg/config.h"
 #include "pg/rollup.h"
 #include "pg/schema.h"
+#include "util/clock.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
 
@@ -285,6 +286,7 @@ run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Roll
 	const char *pg = period_grain(opt->kind);
 	int np = 0, i;
 	bool ok = true, use_rollup = use != NULL;
+	double t0 = clock_ms();
 
 	if (use_rollup)
 	{
@@ -380,6 +382,7 @@ run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Roll
 		}
 	}
 	ok = fetch(pc, sql.data, params, np, res, err);
+	res->query_ms = clock_ms() - t0;
 	if (use_rollup)
 		res->source = pg_xasprintf("rollup %s.%s", use->summary_schema, use->summary_name);
 	else

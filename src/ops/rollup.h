@@ -78,6 +78,7 @@ typedef struct ReportResult
 	char *source;		/* "rollup NAME" or "detail" */
 	char *why;			/* why this source */
 	long dirty_buckets; /* read from the detail rows although a rollup served the rest */
+	double query_ms;	/* the report's statements, as the client saw them */
 } ReportResult;
 
 void reportresult_free(ReportResult *r);

@@ -33,4 +33,15 @@ like(do { local $/; open(my $fh, '<', $md) or die; <$fh> }, qr/\| backfill, batc
 	'it writes the markdown table');
 ok(!-d "$dir/cluster/data", 'the cluster is gone');
 
+local $ENV{BENCH_RUNS} = 3;
+($out, $err) = ('', '');
+$ok = IPC::Run::run([ "$top/bench/rollup" ], '<', \undef, '>', \$out, '2>', \$err);
+ok($ok, 'bench/rollup completes') or diag("$out\n$err");
+($json) = glob("$dir/results/rollup-*.json");
+$r = decode_json(do { local $/; open(my $fh, '<', $json) or die; <$fh> });
+for my $k (qw(yearly_detail_p95_ms yearly_rollup_p95_ms crossorg_rollup_p95_ms writer_tps_with writer_tps_without))
+{
+	like($r->{$k} // '', qr/^[\d.]+$/, "rollup result has $k");
+}
+
 done_testing();
