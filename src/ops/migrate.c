@@ -271,7 +271,9 @@ prepare(PgConn *pc, const MigrateOptions *opt, Prepared *p, MigrateReport *r, Pg
 	for (i = 0; i < cs.blockers.n; i++)
 		namelist_add(&r->blockers, cs.blockers.items[i]);
 	for (i = 0; i < cs.warnings.n; i++)
-		namelist_add(&r->warnings, cs.warnings.items[i]);
+		/* migrate gives the source's storage parameters to every partition (start_body) */
+		if (strncmp(cs.warnings.items[i], "storage parameters", 18) != 0)
+			namelist_add(&r->warnings, cs.warnings.items[i]);
 	clonescript_free(&cs);
 
 	if (!shadow_statements(pc, p->rel.oid, p->rel.schema, p->shadow_name, opt->column,
@@ -547,6 +549,29 @@ start_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 			goto done;
 	}
 	ok = false;
+	/* a partitioned table takes no storage parameters: its partitions get the source's */
+	{
+		char oid[16];
+		const char *params[2] = {oid, shadow_q};
+
+		snprintf(oid, sizeof(oid), "%u", p->rel.oid);
+		res = pgc_query(pc,
+						"SELECT 'ALTER TABLE ' || i.inhrelid::pg_catalog.regclass::text || ' SET (' "
+						"  || pg_catalog.array_to_string(c.reloptions, ', ') || ')' "
+						"FROM pg_catalog.pg_class c, pg_catalog.pg_inherits i "
+						"WHERE c.oid = $1::pg_catalog.oid AND c.reloptions IS NOT NULL "
+						"  AND i.inhparent = pg_catalog.to_regclass($2)",
+						2, params, err);
+		if (res == NULL)
+			goto done;
+		for (i = 0; i < PQntuples(res); i++)
+			if (!pgc_change(pc, PQgetvalue(res, i, 0), 0, NULL, err))
+			{
+				PQclear(res);
+				goto done;
+			}
+		PQclear(res);
+	}
 
 	/* from here on writers wait: keep it short */
 	sb_reset(&sql);
@@ -1396,8 +1421,15 @@ typedef struct SwapCtx
 static bool
 lock_both(PgConn *pc, Active *a, LockStats *stats, PgpError *err)
 {
-	/* the source first, in the order writers reach them through the trigger */
-	char *sql = pg_xasprintf("LOCK TABLE %s, %s IN ACCESS EXCLUSIVE MODE", a->spec.from, a->spec.to);
+	/*
+	 * In the order writers reach them, or the lock waits on a writer that
+	 * waits on it: before switch they write the source and their trigger the
+	 * copy; after switch the new table and their trigger the old one.
+	 */
+	bool switched = strcmp(a->m.phase, "switched") == 0;
+	char *sql = pg_xasprintf("LOCK TABLE %s, %s IN ACCESS EXCLUSIVE MODE",
+							 switched ? a->spec.to : a->spec.from,
+							 switched ? a->spec.from : a->spec.to);
 	bool ok = pgc_change(pc, sql, 0, NULL, err);
 
 	free(sql);
@@ -1460,6 +1492,7 @@ switch_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		 shadow_copy_identity_positions(pc, m->source, m->shadow, err) &&
 		 shadow_move_owned_sequences(pc, m->source, m->shadow, err) &&
 		 shadow_swap_index_names(pc, m->source, m->shadow, "pgpart_old", "pgpart_new", err) &&
+		 shadow_swap_identity_sequence_names(pc, m->source, m->shadow, "pgpart_old", err) &&
 		 rename_table(pc, a->spec.from, m->old_name, err) &&
 		 rename_table(pc, a->spec.to, m->name, err) &&
 		 drop_triggers(pc, m, old_q, "forward", err) &&
@@ -1489,6 +1522,7 @@ rollback_switched_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		 shadow_copy_identity_positions(pc, m->shadow, m->source, err) &&
 		 shadow_move_owned_sequences(pc, m->shadow, m->source, err) &&
 		 shadow_swap_index_names(pc, m->shadow, m->source, "pgpart_new", "pgpart_old", err) &&
+		 shadow_swap_identity_sequence_names(pc, m->shadow, m->source, "pgpart_new", err) &&
 		 drop_triggers(pc, m, new_q, "reverse", err) &&
 		 rename_table(pc, new_q, m->shadow_name, err) &&
 		 rename_table(pc, old_q, m->name, err) &&

@@ -176,7 +176,7 @@ append_detail(PgConn *pc, StrBuf *sb, const Rollup *shape, const ReportOptions *
 	{
 		sb_append(sb, " AND s.");
 		pgc_append_ident(pc, sb, opt->org_column);
-		sb_append(sb, "::text = $3");
+		sb_append(sb, " = $3");
 	}
 	if (only)
 	{
@@ -244,7 +244,7 @@ append_rollup(PgConn *pc, StrBuf *sb, const Rollup *r, const ReportOptions *opt,
 	{
 		sb_append(sb, " AND r.");
 		pgc_append_ident(pc, sb, opt->org_column);
-		sb_append(sb, "::text = $3");
+		sb_append(sb, " = $3");
 	}
 	if (skip_dirty)
 		sb_appendf(sb, " AND r.bucket <> ALL($%d::pg_catalog.date[])", opt->org ? 4 : 3);

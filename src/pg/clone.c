@@ -81,8 +81,8 @@ static const char warnings_sql[] =
 	"FROM pg_catalog.pg_class WHERE oid = $1::pg_catalog.oid AND reloptions IS NOT NULL "
 	"  AND $2::text IS NOT NULL AND $3::text IS NOT NULL "
 	"UNION ALL "
-	"SELECT 'replica identity is not carried over' FROM pg_catalog.pg_class "
-	"WHERE oid = $1::pg_catalog.oid AND relreplident NOT IN ('d', 'n')";
+	"SELECT 'replica identity USING INDEX is not carried over' FROM pg_catalog.pg_class "
+	"WHERE oid = $1::pg_catalog.oid AND relreplident = 'i'";
 
 /* serial columns: the sequence must follow the column, or DROP would take it along */
 static const char before_drop_sql[] =

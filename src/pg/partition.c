@@ -45,6 +45,55 @@ exec_sb(PgConn *pc, StrBuf *sb, PgpError *err)
 	return ok;
 }
 
+/*
+ * What CREATE TABLE ... PARTITION OF and LIKE leave out: the parent's replica
+ * identity (FULL or NOTHING) and per-column statistics targets, and the
+ * storage parameters of the newest sibling that has any (a partitioned
+ * parent cannot hold them, so partitions carry them from one to the next).
+ */
+static bool
+copy_settings(PgConn *pc, const NewPartition *np, PgpError *err)
+{
+	char *parent = pgc_quote_qualified(pc, np->parent_schema, np->parent_name);
+	char *part = pgc_quote_qualified(pc, np->parent_schema, np->name);
+	const char *params[2] = {parent, part};
+	PGresult *res;
+	int i;
+	bool ok = true;
+
+	if (pc->dry_run)
+	{
+		free(parent);
+		free(part);
+		return true;
+	}
+	res = pgc_query(
+		pc,
+		"SELECT 'ALTER TABLE ' || $2 || ' REPLICA IDENTITY ' || "
+		"  CASE c.relreplident WHEN 'f' THEN 'FULL' ELSE 'NOTHING' END "
+		"FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.regclass "
+		"  AND c.relreplident IN ('f', 'n') "
+		"UNION ALL "
+		"SELECT 'ALTER TABLE ' || $2 || ' ALTER COLUMN ' || pg_catalog.quote_ident(a.attname) "
+		"  || ' SET STATISTICS ' || a.attstattarget "
+		"FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1::pg_catalog.regclass "
+		"  AND a.attnum > 0 AND NOT a.attisdropped AND a.attstattarget >= 0 "
+		"UNION ALL "
+		"(SELECT 'ALTER TABLE ' || $2 || ' SET (' || pg_catalog.array_to_string(c.reloptions, ', ') || ')' "
+		" FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
+		" WHERE i.inhparent = $1::pg_catalog.regclass AND c.reloptions IS NOT NULL "
+		"   AND c.oid <> $2::pg_catalog.regclass ORDER BY c.oid DESC LIMIT 1)",
+		2, params, err);
+	free(parent);
+	free(part);
+	if (res == NULL)
+		return false;
+	for (i = 0; ok && i < PQntuples(res); i++)
+		ok = pgc_change(pc, PQgetvalue(res, i, 0), 0, NULL, err);
+	PQclear(res);
+	return ok;
+}
+
 static bool
 attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
@@ -81,7 +130,7 @@ attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		sb_append(&sql, " TABLESPACE ");
 		pgc_append_ident(pc, &sql, np->tablespace);
 	}
-	if (!exec_sb(pc, &sql, err))
+	if (!exec_sb(pc, &sql, err) || !copy_settings(pc, np, err))
 		goto done;
 
 	/*
@@ -194,7 +243,7 @@ partition_create_of(PgConn *pc, const NewPartition *np, PgpError *err)
 		sb_append(&sql, " TABLESPACE ");
 		pgc_append_ident(pc, &sql, np->tablespace);
 	}
-	ok = pgc_change(pc, sql.data, 0, NULL, err);
+	ok = pgc_change(pc, sql.data, 0, NULL, err) && copy_settings(pc, np, err);
 	sb_free(&sql);
 	return ok;
 }

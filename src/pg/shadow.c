@@ -53,6 +53,15 @@ static const char extras_sql[] =
 	"FROM pg_catalog.pg_description d WHERE d.objoid = $1::pg_catalog.oid "
 	"  AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0 "
 	"UNION ALL "
+	"SELECT 'ALTER TABLE ' || $3::text || ' ALTER COLUMN ' || pg_catalog.quote_ident(a.attname) "
+	"       || ' SET STATISTICS ' || a.attstattarget, 5 "
+	"FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 "
+	"  AND NOT a.attisdropped AND a.attstattarget >= 0 "
+	"UNION ALL "
+	"SELECT 'ALTER TABLE ' || $3::text || ' REPLICA IDENTITY ' "
+	"       || CASE c.relreplident WHEN 'f' THEN 'FULL' ELSE 'NOTHING' END, 6 "
+	"FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid AND c.relreplident IN ('f', 'n') "
+	"UNION ALL "
 	"SELECT 'ALTER TABLE ' || $3::text || ' OWNER TO ' "
 	"       || pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(c.relowner)), 3 "
 	"FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid "
@@ -286,6 +295,59 @@ shadow_move_owned_sequences(PgConn *pc, RelOid from, RelOid to, PgpError *err)
 		return false;
 	for (i = 0; ok && i < PQntuples(res); i++)
 		ok = pgc_change(pc, PQgetvalue(res, i, 0), 0, NULL, err);
+	PQclear(res);
+	return ok;
+}
+
+bool
+shadow_swap_identity_sequence_names(PgConn *pc, RelOid from, RelOid to, const char *suffix_from,
+									PgpError *err)
+{
+	char a[16], b[16];
+	const char *params[2] = {a, b};
+	PGresult *res;
+	int i;
+	bool ok = true;
+
+	oid_text(from, a, sizeof(a));
+	oid_text(to, b, sizeof(b));
+	/* identity sequences, by column: from's (the name to keep) and to's */
+	res = pgc_query(pc,
+					"SELECT n.nspname, fs.relname, pg_catalog.pg_get_serial_sequence("
+					"         $2::pg_catalog.oid::pg_catalog.regclass::text, a.attname) "
+					"FROM pg_catalog.pg_attribute a "
+					"JOIN pg_catalog.pg_class fs ON fs.oid = pg_catalog.pg_get_serial_sequence("
+					"       $1::pg_catalog.oid::pg_catalog.regclass::text, a.attname)::pg_catalog.regclass "
+					"JOIN pg_catalog.pg_namespace n ON n.oid = fs.relnamespace "
+					"WHERE a.attrelid = $1::pg_catalog.oid AND a.attidentity <> '' AND NOT a.attisdropped",
+					2, params, err);
+	if (res == NULL)
+		return false;
+	for (i = 0; ok && i < PQntuples(res); i++)
+	{
+		const char *schema = PQgetvalue(res, i, 0);
+		const char *name = PQgetvalue(res, i, 1);
+		char *parked = naming_derive(name, suffix_from);
+		StrBuf sql;
+
+		if (PQgetisnull(res, i, 2))
+		{
+			free(parked);
+			continue;
+		}
+		sb_init(&sql);
+		sb_append(&sql, "ALTER SEQUENCE ");
+		pgc_append_qualified(pc, &sql, schema, name);
+		sb_append(&sql, " RENAME TO ");
+		pgc_append_ident(pc, &sql, parked);
+		ok = pgc_change(pc, sql.data, 0, NULL, err);
+		sb_reset(&sql);
+		sb_appendf(&sql, "ALTER SEQUENCE %s RENAME TO ", PQgetvalue(res, i, 2));
+		pgc_append_ident(pc, &sql, name);
+		ok = ok && pgc_change(pc, sql.data, 0, NULL, err);
+		sb_free(&sql);
+		free(parked);
+	}
 	PQclear(res);
 	return ok;
 }

@@ -31,6 +31,14 @@ bool shadow_statements(PgConn *pc, RelOid source, const char *schema, const char
 bool shadow_swap_index_names(PgConn *pc, RelOid from, RelOid to, const char *suffix_from,
 							 const char *suffix_to, PgpError *err);
 
+/*
+ * The identity sequences trade names like the indexes: from's X becomes
+ * X_<suffix_from>, to's takes X (run after the tables were renamed or not:
+ * it works by column).
+ */
+bool shadow_swap_identity_sequence_names(PgConn *pc, RelOid from, RelOid to,
+										 const char *suffix_from, PgpError *err);
+
 /* identity columns of to continue where from's sequences are */
 bool shadow_copy_identity_positions(PgConn *pc, RelOid from, RelOid to, PgpError *err);
 
