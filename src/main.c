@@ -22,6 +22,9 @@ static const Command commands[] = {
 	{"index", "add an index to a partitioned table without blocking writes", cmd_index},
 	{"migrate", "move a live table's rows into a partitioned table, online", cmd_migrate},
 	{"rollup", "per-day or per-month summaries of a table, kept current", cmd_rollup},
+	{"vacuum", "VACUUM each partition, several at once, biggest first", cmd_parallel},
+	{"analyze", "ANALYZE each partition, several at once, biggest first", cmd_parallel},
+	{"reindex", "REINDEX each partition CONCURRENTLY, several at once", cmd_parallel},
 	{"report", "daily, monthly, yearly and cross-org reports, from rollups when they cover", cmd_report},
 };
 

@@ -1,0 +1,345 @@
+#include "ops/parallel.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg/schema.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+void
+parallelresult_free(ParallelResult *r)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++)
+	{
+		free(r->items[i].name);
+		free(r->items[i].detail);
+	}
+	free(r->items);
+	free(r->schema);
+	free(r->table);
+	memset(r, 0, sizeof(*r));
+}
+
+typedef struct Job
+{
+	int item;	   /* index into the result's items */
+	char *sql;	   /* the statement */
+} Job;
+
+typedef struct Worker
+{
+	PgConn pc;
+	int job; /* -1: idle */
+	double started;
+	char *error;
+} Worker;
+
+/* leaf partitions with their activity; only those overlapping [from, to) when given */
+static bool
+load_partitions(PgConn *pc, RelOid parent, const ParallelOptions *opt, ParallelResult *res,
+				PartitionActivity **acts, char ***qualified, PgpError *err)
+{
+	char oid[16];
+	const char *params[3] = {oid, opt->from, opt->to};
+	PGresult *r;
+	int i;
+
+	snprintf(oid, sizeof(oid), "%u", parent);
+	r = pgc_query(
+		pc,
+		"SELECT n.nspname, c.relname, pg_catalog.pg_total_relation_size(c.oid), "
+		"  COALESCE(s.n_live_tup, 0), COALESCE(s.n_dead_tup, 0), "
+		"  COALESCE(s.n_mod_since_analyze, 0), COALESCE(s.n_tup_upd + s.n_tup_del, 0), "
+		"  pg_catalog.age(c.relfrozenxid), "
+		"  (s.last_vacuum IS NULL AND s.last_autovacuum IS NULL), "
+		"  (s.last_analyze IS NULL AND s.last_autoanalyze IS NULL) "
+		"FROM pg_catalog.pg_partition_tree($1::pg_catalog.oid::pg_catalog.regclass) t "
+		"JOIN pg_catalog.pg_class c ON c.oid = t.relid "
+		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		"LEFT JOIN pg_catalog.pg_stat_user_tables s ON s.relid = c.oid "
+		"WHERE t.isleaf AND ($2::text IS NULL OR EXISTS ("
+		/* the partition's bounds, as FOR VALUES FROM (lo) TO (hi) prints them */
+		"  SELECT FROM pg_catalog.regexp_match(pg_catalog.pg_get_expr(c.relpartbound, c.oid), "
+		"    'FROM \\(''([^'']*)''\\) TO \\(''([^'']*)''\\)') m "
+		"  WHERE m[1]::pg_catalog.timestamptz < $3::pg_catalog.timestamptz "
+		"    AND m[2]::pg_catalog.timestamptz > $2::pg_catalog.timestamptz)) "
+		"ORDER BY c.relname",
+		3, params, err);
+	if (r == NULL)
+		return false;
+	res->n = PQntuples(r);
+	res->items = pg_xcalloc((size_t) res->n + 1, sizeof(PartitionOutcome));
+	*acts = pg_xcalloc((size_t) res->n + 1, sizeof(PartitionActivity));
+	*qualified = pg_xcalloc((size_t) res->n + 1, sizeof(char *));
+	for (i = 0; i < res->n; i++)
+	{
+		PartitionActivity *a = &(*acts)[i];
+
+		res->items[i].name = pg_xstrdup(PQgetvalue(r, i, 1));
+		res->items[i].bytes = atoll(PQgetvalue(r, i, 2));
+		(*qualified)[i] = pgc_quote_qualified(pc, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+		a->bytes = res->items[i].bytes;
+		a->live_rows = atoll(PQgetvalue(r, i, 3));
+		a->dead_rows = atoll(PQgetvalue(r, i, 4));
+		a->modified_since_analyze = atoll(PQgetvalue(r, i, 5));
+		a->updated_or_deleted = atoll(PQgetvalue(r, i, 6));
+		a->frozen_xid_age = atoll(PQgetvalue(r, i, 7));
+		a->never_vacuumed = PQgetvalue(r, i, 8)[0] == 't';
+		a->never_analyzed = PQgetvalue(r, i, 9)[0] == 't';
+	}
+	PQclear(r);
+	return true;
+}
+
+static char *
+statement(MaintAction action, const char *qualified)
+{
+	/* CONCURRENTLY: writers and readers of the partition are not blocked while it rebuilds */
+	return pg_xasprintf(action == MAINT_VACUUM	  ? "VACUUM %s"
+						: action == MAINT_ANALYZE ? "ANALYZE %s"
+												  : "REINDEX TABLE CONCURRENTLY %s",
+						qualified);
+}
+
+/* reads what a worker's statement returned; true when it has finished */
+static bool
+collect(Worker *w)
+{
+	PGresult *r;
+
+	if (!PQconsumeInput(w->pc.conn))
+	{
+		free(w->error);
+		w->error = pg_xstrdup(PQerrorMessage(w->pc.conn));
+		return true;
+	}
+	while (!PQisBusy(w->pc.conn))
+	{
+		r = PQgetResult(w->pc.conn);
+		if (r == NULL)
+			return true;
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK &&
+			w->error == NULL)
+		{
+			char *m = pg_xstrdup(PQresultErrorMessage(r));
+			size_t len = strlen(m);
+
+			while (len > 0 && (m[len - 1] == '\n' || m[len - 1] == ' '))
+				m[--len] = '\0';
+			w->error = m;
+		}
+		PQclear(r);
+	}
+	return false;
+}
+
+static void
+cancel_running(Worker *workers, int nw)
+{
+	int i;
+	char buf[256];
+
+	for (i = 0; i < nw; i++)
+		if (workers[i].job >= 0)
+		{
+			PGcancel *c = PQgetCancel(workers[i].pc.conn);
+
+			if (c)
+			{
+				PQcancel(c, buf, sizeof(buf));
+				PQfreeCancel(c);
+			}
+		}
+}
+
+bool
+ops_parallel(PgConn *pc, const ParallelOptions *opt, ParallelResult *res, PgpError *err)
+{
+	RelInfo rel;
+	bool found, ok = false;
+	PartitionActivity *acts = NULL;
+	char **qualified = NULL;
+	int *order = NULL;
+	Job *jobs = NULL;
+	Worker *workers = NULL;
+	int njobs = 0, nw = 0, next = 0, done = 0, i;
+	double t0 = clock_ms();
+	char timeout[32];
+
+	memset(res, 0, sizeof(*res));
+	if (!catalog_resolve_table(pc, opt->table, &rel, &found, err))
+		return false;
+	if (!found)
+	{
+		err_set(err, EXIT_USAGE, "table \"%s\" does not exist", opt->table);
+		return false;
+	}
+	res->schema = pg_xstrdup(rel.schema);
+	res->table = pg_xstrdup(rel.name);
+	if (rel.relkind != 'p')
+	{
+		err_set(err, EXIT_USAGE, "%s.%s is not a partitioned table", rel.schema, rel.name);
+		err_hint(err, "Run %s on it directly; pgpart works partition by partition.",
+				 opt->action == MAINT_REINDEX ? "REINDEX" : opt->action == MAINT_VACUUM ? "VACUUM" : "ANALYZE");
+		relinfo_free(&rel);
+		return false;
+	}
+	if (!load_partitions(pc, rel.oid, opt, res, &acts, &qualified, err))
+		goto out;
+	order = pg_xcalloc((size_t) res->n + 1, sizeof(int));
+	jobs = pg_xcalloc((size_t) res->n + 1, sizeof(Job));
+	maint_order(acts, res->n, order);
+	for (i = 0; i < res->n; i++)
+	{
+		int k = order[i];
+		const char *why;
+		bool needed = maint_needed(opt->action, &acts[k], opt->only_needed, &why);
+
+		if (!needed)
+		{
+			res->items[k].detail = pg_xstrdup(why);
+			res->skipped++;
+			continue;
+		}
+		jobs[njobs].item = k;
+		jobs[njobs].sql = statement(opt->action, qualified[k]);
+		njobs++;
+	}
+	if (pc->dry_run)
+	{
+		for (i = 0; i < njobs; i++)
+			pgc_change(pc, jobs[i].sql, 0, NULL, err);
+		ok = true;
+		goto out;
+	}
+
+	nw = opt->jobs < njobs ? opt->jobs : njobs;
+	workers = pg_xcalloc((size_t) nw + 1, sizeof(Worker));
+	snprintf(timeout, sizeof(timeout), "%dms", opt->lock.lock_timeout_ms);
+	for (i = 0; i < nw; i++)
+	{
+		const char *params[1] = {timeout};
+
+		workers[i].job = -1;
+		if (!pgc_connect(&workers[i].pc, opt->conninfo, false, err) ||
+			!pgc_exec(&workers[i].pc, "SELECT pg_catalog.set_config('lock_timeout', $1, false)", 1,
+					  params, err))
+		{
+			nw = i + (workers[i].pc.conn != NULL);
+			goto out;
+		}
+	}
+	if (opt->progress)
+		opt->progress(opt->progress_arg, 0, njobs, NULL);
+	while (done < njobs)
+	{
+		struct pollfd *fds = pg_xcalloc((size_t) nw, sizeof(struct pollfd));
+		int busy = 0;
+
+		/* hand out work to idle workers, unless we are stopping */
+		for (i = 0; i < nw && !res->cancelled; i++)
+			if (workers[i].job < 0 && next < njobs)
+			{
+				log_info("%s %s", maint_action_name(opt->action), res->items[jobs[next].item].name);
+				if (!PQsendQuery(workers[i].pc.conn, jobs[next].sql))
+				{
+					PartitionOutcome *o = &res->items[jobs[next].item];
+
+					o->ran = true;
+					o->detail = pg_xstrdup(PQerrorMessage(workers[i].pc.conn));
+					res->failed++;
+					done++;
+					next++;
+					continue;
+				}
+				workers[i].job = next++;
+				workers[i].started = clock_ms();
+			}
+		for (i = 0; i < nw; i++)
+		{
+			fds[i].fd = workers[i].job >= 0 ? PQsocket(workers[i].pc.conn) : -1;
+			fds[i].events = POLLIN;
+			busy += workers[i].job >= 0;
+		}
+		if (busy == 0)
+		{
+			free(fds);
+			/* cancelled: the rest never started */
+			for (; next < njobs; next++, done++)
+				res->items[jobs[next].item].detail = pg_xstrdup("not started: cancelled");
+			break;
+		}
+		poll(fds, (nfds_t) nw, 200);
+		if (opt->cancel && *opt->cancel && !res->cancelled)
+		{
+			res->cancelled = true;
+			cancel_running(workers, nw);
+		}
+		for (i = 0; i < nw; i++)
+		{
+			Worker *w = &workers[i];
+
+			if (w->job < 0 || !(fds[i].revents & (POLLIN | POLLERR | POLLHUP)))
+				continue;
+			if (collect(w))
+			{
+				PartitionOutcome *o = &res->items[jobs[w->job].item];
+
+				o->ran = true;
+				o->ms = clock_ms() - w->started;
+				o->ok = w->error == NULL;
+				o->detail = w->error ? w->error : pg_xstrdup("done");
+				w->error = NULL;
+				if (o->ok)
+					res->ran++;
+				else
+					res->failed++;
+				w->job = -1;
+				done++;
+				if (opt->progress)
+					opt->progress(opt->progress_arg, done, njobs, o->name);
+			}
+		}
+		free(fds);
+	}
+	ok = true;
+out:
+	res->ms = clock_ms() - t0;
+	for (i = 0; i < nw; i++)
+	{
+		free(workers[i].error);
+		pgc_close(&workers[i].pc);
+	}
+	free(workers);
+	for (i = 0; i < njobs; i++)
+		free(jobs[i].sql);
+	free(jobs);
+	free(order);
+	if (qualified)
+		for (i = 0; i < res->n; i++)
+			free(qualified[i]);
+	free(qualified);
+	free(acts);
+	relinfo_free(&rel);
+	if (ok && res->cancelled)
+	{
+		err_set(err, EXIT_RUNTIME, "cancelled: %d partitions done, the running statements were "
+								   "cancelled on the server",
+				res->ran);
+		ok = false;
+	}
+	else if (ok && res->failed > 0)
+	{
+		err_set(err, EXIT_RUNTIME, "%s failed on %d of %d partitions", maint_action_name(opt->action),
+				res->failed, res->failed + res->ran);
+		err_hint(err, "The summary above lists the errors; the other partitions are done.");
+		ok = false;
+	}
+	return ok;
+}
