@@ -23,7 +23,10 @@ static const char help[] =
 	"      --org-column=COL     the organisation column (default org_id)\n"
 	"      --amount-column=COL  the summed column (default amount)\n"
 	"      --format=FMT         table (default), csv or json (--json is the same)\n"
-	"      --source=SRC         auto (default), rollup (fail if none fits) or detail\n";
+	"      --source=SRC         auto (default), rollup (fail if none fits) or detail\n"
+	"      --no-orgs            cross-org: leave out the count of distinct orgs, so a\n"
+	"                           rollup that is not grouped by org can answer (a few\n"
+	"                           rows per bucket, however many orgs there are)\n";
 
 enum
 {
@@ -37,7 +40,8 @@ enum
 	OPT_ORG_COLUMN,
 	OPT_AMOUNT_COLUMN,
 	OPT_FORMAT,
-	OPT_SOURCE
+	OPT_SOURCE,
+	OPT_NO_ORGS
 };
 
 static void
@@ -164,6 +168,7 @@ cmd_report(int argc, char **argv, GlobalOpts *g)
 		{"amount-column", required_argument, NULL, OPT_AMOUNT_COLUMN},
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"source", required_argument, NULL, OPT_SOURCE},
+		{"no-orgs", no_argument, NULL, OPT_NO_ORGS},
 		{NULL, 0, NULL, 0},
 	};
 	ReportOptions opt;
@@ -199,6 +204,7 @@ cmd_report(int argc, char **argv, GlobalOpts *g)
 	argv++;
 	opt.org_column = "org_id";
 	opt.amount_column = "amount";
+	opt.count_orgs = true;
 	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS, opts)) != -1)
 	{
 		int h = cli_common_option(c, optarg, g);
@@ -256,6 +262,9 @@ cmd_report(int argc, char **argv, GlobalOpts *g)
 					return cli_usage_error("report", "invalid --source \"%s\" (auto, rollup or detail)",
 										   optarg);
 				break;
+			case OPT_NO_ORGS:
+				opt.count_orgs = false;
+				break;
 			default:
 				return cli_usage_error("report", "invalid option");
 		}
@@ -269,6 +278,8 @@ cmd_report(int argc, char **argv, GlobalOpts *g)
 		return cli_usage_error("report", "the %s report is for one organisation: give --org", kind);
 	if (opt.kind == REPORT_CROSS_ORG && opt.org)
 		return cli_usage_error("report", "cross-org covers every organisation: drop --org");
+	if (opt.kind != REPORT_CROSS_ORG && !opt.count_orgs)
+		return cli_usage_error("report", "--no-orgs is for the cross-org report");
 	/* each report's period, as [from, to) */
 	if (opt.kind == REPORT_DAILY)
 	{

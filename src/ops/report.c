@@ -77,6 +77,19 @@ period_grain(ReportKind k)
 	return k == REPORT_MONTHLY ? "day" : k == REPORT_YEARLY ? "month" : NULL;
 }
 
+/*
+ * One org's reports filter on it, and a cross-org report counts distinct
+ * orgs unless told not to: a count of distinct values does not add up across
+ * buckets, so only rows grouped by org can give it.  Without it, a rollup
+ * that is not grouped by org (a few rows per bucket however many orgs there
+ * are) can answer.
+ */
+static bool
+report_needs_org(const ReportOptions *opt)
+{
+	return opt->org != NULL || (opt->kind == REPORT_CROSS_ORG && opt->count_orgs);
+}
+
 /* why rollup r cannot answer, or NULL when it can (coverage is checked later) */
 static const char *
 unsuitable(const Rollup *r, const ReportOptions *opt, const ColumnList *by)
@@ -87,7 +100,7 @@ unsuitable(const Rollup *r, const ReportOptions *opt, const ColumnList *by)
 		return "it keeps only some rows (--where)";
 	if (!measure_name(r, AGG_COUNT, NULL) || !measure_name(r, AGG_SUM, opt->amount_column))
 		return "it lacks count(*) or the sum of the amount column";
-	if (!has(&r->group_by, opt->org_column))
+	if (report_needs_org(opt) && !has(&r->group_by, opt->org_column))
 		return "it is not grouped by the org column";
 	for (i = 0; i < by->n; i++)
 		if (!has(&r->group_by, by->names[i]))
@@ -102,6 +115,17 @@ unsuitable(const Rollup *r, const ReportOptions *opt, const ColumnList *by)
 			return "its buckets are months, the range is not whole months";
 	}
 	return NULL;
+}
+
+/* whether rollup a has fewer rows per range than rollup b (a guess from its shape) */
+static bool
+fewer_rows(const Rollup *a, const Rollup *b)
+{
+	bool a_month = strcmp(a->grain, "month") == 0, b_month = strcmp(b->grain, "month") == 0;
+
+	if (a_month != b_month)
+		return a_month;
+	return a->group_by.n < b->group_by.n;
 }
 
 static bool
@@ -165,9 +189,16 @@ append_detail(PgConn *pc, StrBuf *sb, const Rollup *shape, const ReportOptions *
 	append_cols(pc, sb, "s", by);
 	sb_append(sb, ", 1::bigint, s.");
 	pgc_append_ident(pc, sb, opt->amount_column);
-	sb_append(sb, "::pg_catalog.numeric, s.");
-	pgc_append_ident(pc, sb, opt->org_column);
-	sb_appendf(sb, "::text FROM %s s WHERE s.", source_q);
+	sb_append(sb, "::pg_catalog.numeric, ");
+	if (report_needs_org(opt))
+	{
+		sb_append(sb, "s.");
+		pgc_append_ident(pc, sb, opt->org_column);
+		sb_append(sb, "::text");
+	}
+	else
+		sb_append(sb, "NULL::text");
+	sb_appendf(sb, " FROM %s s WHERE s.", source_q);
 	pgc_append_ident(pc, sb, shape->column);
 	sb_appendf(sb, " >= %s AND s.", lo);
 	pgc_append_ident(pc, sb, shape->column);
@@ -234,10 +265,17 @@ append_rollup(PgConn *pc, StrBuf *sb, const Rollup *r, const ReportOptions *opt,
 	pgc_append_ident(pc, sb, measure_name(r, AGG_COUNT, NULL));
 	sb_append(sb, "::bigint, r.");
 	pgc_append_ident(pc, sb, measure_name(r, AGG_SUM, opt->amount_column));
-	sb_append(sb, "::pg_catalog.numeric, r.");
-	pgc_append_ident(pc, sb, opt->org_column);
+	sb_append(sb, "::pg_catalog.numeric, ");
+	if (report_needs_org(opt))
+	{
+		sb_append(sb, "r.");
+		pgc_append_ident(pc, sb, opt->org_column);
+		sb_append(sb, "::text");
+	}
+	else
+		sb_append(sb, "NULL::text");
 	sb_appendf(sb,
-			   "::text FROM %s r WHERE r.bucket >= $1::pg_catalog.date AND r.bucket < "
+			   " FROM %s r WHERE r.bucket >= $1::pg_catalog.date AND r.bucket < "
 			   "$2::pg_catalog.date",
 			   summary_q);
 	if (opt->org)
@@ -345,7 +383,7 @@ run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Roll
 		sb_append(&sql, ", ");
 	}
 	sb_append(&sql, "pg_catalog.sum(x.n)::bigint AS rows, pg_catalog.sum(x.amount) AS amount");
-	if (opt->kind == REPORT_CROSS_ORG)
+	if (opt->kind == REPORT_CROSS_ORG && opt->count_orgs)
 		sb_append(&sql, ", pg_catalog.count(DISTINCT x.org) AS orgs");
 	sb_append(&sql, " FROM (");
 	if (use_rollup)
@@ -463,32 +501,34 @@ ops_report(PgConn *pc, const ReportOptions *opt, ReportResult *res, PgpError *er
 	{
 		if (!rollup_load(pc, rel.oid, 0, &list, &n, err))
 			goto out_txn;
-		/* month buckets first: fewer rows to read when they fit */
-		for (i = 0; i < 2 * n && use == NULL; i++)
+		/*
+		 * Of the rollups that fit, read the one with the fewest rows per
+		 * range: month buckets before day buckets, then the fewest group-by
+		 * columns (a rollup not grouped by org has a few rows per bucket
+		 * whatever the number of orgs).
+		 */
+		for (i = 0; i < n; i++)
 		{
-			const char *no;
-
-			if ((strcmp(list[i % n].grain, "month") == 0) != (i < n))
-				continue;
-			no = unsuitable(&list[i % n], opt, &by);
+			const Rollup *cand = &list[i];
+			const char *no = unsuitable(cand, opt, &by);
 			bool cov = false;
 
 			if (no == NULL)
 			{
-				if (!covered(pc, &list[i % n], opt, &cov, err))
+				if (!covered(pc, cand, opt, &cov, err))
 					goto out_txn;
 				if (!cov)
 					no = "it does not cover the whole range (run pgpart rollup refresh)";
 			}
-			if (no == NULL)
-				use = &list[i % n];
-			else
+			if (no != NULL)
 			{
-				char *line = pg_xasprintf("%s: %s", list[i % n].summary_name, no);
+				char *line = pg_xasprintf("%s: %s", cand->summary_name, no);
 
 				namelist_add(&reasons, line);
 				free(line);
 			}
+			else if (use == NULL || fewer_rows(cand, use))
+				use = cand;
 		}
 		if (use == NULL && opt->source == SOURCE_ROLLUP)
 		{

@@ -67,6 +67,7 @@ typedef struct ReportOptions
 	const char *amount_column;
 	const char *by; /* column list; NULL: the kind's default */
 	ReportSource source;
+	bool count_orgs; /* cross-org: the distinct orgs of each group (default) */
 } ReportOptions;
 
 typedef struct ReportResult

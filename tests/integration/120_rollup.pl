@@ -40,6 +40,9 @@ pgpart_ok($node, 'daily rollup', 'rollup', 'add', 'revenues', '--name', 'revenue
 pgpart_ok($node, 'monthly rollup', 'rollup', 'add', 'revenues', '--name', 'Revenues "Monthly"',
 	'--grain', 'month', '--group-by', 'org_id, status, category',
 	'--measures', 'sum(amount), count(*), max(amount)');
+# not grouped by org: a few rows per bucket, for cross-org reports that do not count orgs
+pgpart_ok($node, 'cross-org rollup', 'rollup', 'add', 'revenues', '--name', 'revenues_all_orgs',
+	'--grain', 'month', '--group-by', 'status, category', '--measures', 'sum(amount), count(*)');
 pgpart_fails($node, 'name taken', 2, qr/already exists/, 'rollup', 'add', 'revenues',
 	'--name', 'revenues_daily', '--grain', 'day', '--group-by', 'org_id', '--measures', 'count(*)');
 like(pgpart_ok($node, 'status', 'status', 'revenues'), qr/rollup public.revenues_daily \(day\): \d+ partitions summarised/,
@@ -69,6 +72,8 @@ sub random_reports
 	push @r, [ 'yearly', 'revenues', '--org', 1 + int(rand(5)), '--year', '2025' ];
 	push @r, [ 'cross-org', 'revenues', '--from', '2025-01-01', '--to', '2025-04-01' ];
 	push @r, [ 'cross-org', 'revenues', '--from', '2025-02-03', '--to', '2025-02-17', '--by', 'status' ];
+	push @r, [ 'cross-org', 'revenues', '--from', '2025-04-01', '--to', '2025-07-01', '--no-orgs' ];
+	push @r, [ 'cross-org', 'revenues', '--from', '2025-02-03', '--to', '2025-02-17', '--no-orgs' ];
 	return @r;
 }
 
@@ -89,6 +94,14 @@ sub compare_all
 compare_all('freshly summarised', qr/^rollup/);
 my $yearly = report('auto', 'yearly', 'revenues', '--org', '1', '--year', '2025');
 like($yearly->{source}, qr/Monthly/, 'the yearly report uses the month rollup');
+my $cross = report('auto', 'cross-org', 'revenues', '--from', '2025-01-01', '--to', '2025-04-01');
+like($cross->{source}, qr/Monthly/, 'cross-org counting orgs needs a rollup grouped by org');
+ok(exists $cross->{rows}[0]{orgs}, 'cross-org counts the orgs by default');
+$cross = report('auto', 'cross-org', 'revenues', '--from', '2025-01-01', '--to', '2025-04-01', '--no-orgs');
+like($cross->{source}, qr/revenues_all_orgs/, 'cross-org --no-orgs reads the rollup not grouped by org');
+ok(!exists $cross->{rows}[0]{orgs}, 'cross-org --no-orgs has no orgs column');
+pgpart_fails($node, '--no-orgs outside cross-org', 2, qr/--no-orgs is for the cross-org report/, 'report',
+	'daily', 'revenues', '--org', '1', '--date', '2025-03-03', '--no-orgs');
 my $daily = report('auto', 'daily', 'revenues', '--org', '1', '--date', '2025-03-03');
 like($daily->{source}, qr/revenues_daily/, 'the daily report needs the day rollup');
 
