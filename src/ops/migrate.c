@@ -313,7 +313,7 @@ ops_migrate_plan(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpErr
 	}
 	snprintf(oid, sizeof(oid), "%u", p.rel.oid);
 	res = pgc_query(pc,
-					"SELECT GREATEST(c.reltuples, 0)::bigint::text, "
+					"SELECT NULL, "
 					"       pg_catalog.pg_size_pretty(pg_catalog.pg_total_relation_size(c.oid)), "
 					"       (SELECT pg_catalog.string_agg(pg_catalog.format('%I (%s)', a.attname, "
 					"          CASE WHEN a.attidentity <> '' THEN 'identity: values are copied, "
@@ -333,10 +333,15 @@ ops_migrate_plan(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpErr
 		prepared_free(&p);
 		return false;
 	}
-	est = atof(PQgetvalue(res, 0, 0));
+	if (!catalog_estimate_rows(pc, p.rel.oid, &est, err))
+	{
+		PQclear(res);
+		prepared_free(&p);
+		return false;
+	}
 	report(r, "table", "%s.%s", p.rel.schema, p.rel.name);
 	report(r, "size", "%s", PQgetvalue(res, 0, 1));
-	report(r, "rows (estimate)", "%s", PQgetvalue(res, 0, 0));
+	report(r, "rows (estimate)", "%.0f", est);
 	report(r, "partition column", "%s (%s)", p.col.name, p.col.type_name);
 	report(r, "data range", "%s .. %s", p.min_text ? p.min_text : "(no rows)",
 		   p.max_text ? p.max_text : "(no rows)");
@@ -1087,6 +1092,8 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 	}
 	c.a = &a;
 	c.batch_size = opt->batch_size;
+	if (a.m.est_rows < 0 && !catalog_estimate_rows(pc, a.m.source, &a.m.est_rows, err))
+		goto out;
 	progress_start(&prog, "rows", a.m.est_rows > 0 ? (int64_t) a.m.est_rows : 0,
 				   opt->show_progress);
 	for (;;)

@@ -1,9 +1,11 @@
 #include "pg/catalog.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/mem.h"
+#include "util/strbuf.h"
 
 void
 relinfo_free(RelInfo *r)
@@ -333,6 +335,44 @@ catalog_table_has_rows(PgConn *pc, RelOid table, bool *has_rows, PgpError *err)
 	if (ok)
 		*has_rows = v && v[0] == 't';
 	free(v);
+	free(qualified);
+	sb_free(&sql);
+	return ok;
+}
+
+bool
+catalog_estimate_rows(PgConn *pc, RelOid table, double *rows, PgpError *err)
+{
+	char buf[16];
+	const char *params[1] = {buf};
+	char *qualified = NULL, *plan = NULL, *reltuples = NULL;
+	json_t *root = NULL;
+	StrBuf sql;
+	bool ok = false;
+
+	snprintf(buf, sizeof(buf), "%u", table);
+	if (!pgc_query_value(pc, "SELECT c.reltuples::text FROM pg_catalog.pg_class c WHERE c.oid = "
+							 "$1::pg_catalog.oid", 1, params, &reltuples, err))
+		return false;
+	*rows = reltuples ? atof(reltuples) : 0;
+	free(reltuples);
+	if (*rows >= 0)
+		return true;
+	/* the planner estimates an unanalysed table from its pages and column widths */
+	if (!pgc_query_value(pc, "SELECT $1::pg_catalog.oid::pg_catalog.regclass::text", 1, params,
+						 &qualified, err))
+		return false;
+	sb_init(&sql);
+	sb_appendf(&sql, "EXPLAIN (FORMAT JSON) SELECT FROM %s", qualified);
+	if (pgc_query_value(pc, sql.data, 0, NULL, &plan, err))
+	{
+		root = plan ? json_loads(plan, 0, NULL) : NULL;
+		*rows = json_number_value(
+			json_object_get(json_object_get(json_array_get(root, 0), "Plan"), "Plan Rows"));
+		ok = true;
+	}
+	json_decref(root);
+	free(plan);
 	free(qualified);
 	sb_free(&sql);
 	return ok;

@@ -77,6 +77,13 @@ char *namelist_join(const NameList *l, const char *sep);
 bool catalog_unique_keys_without(PgConn *pc, RelOid table, const char *column, NameList *keys,
 								 PgpError *err);
 
+/*
+ * Rows of a table, estimated: pg_class.reltuples, or for a table never
+ * vacuumed nor analysed (reltuples -1) the planner's guess from its size.
+ * Reads no rows.
+ */
+bool catalog_estimate_rows(PgConn *pc, RelOid table, double *rows, PgpError *err);
+
 /* is there at least one row? (reads one row; takes ACCESS SHARE) */
 bool catalog_table_has_rows(PgConn *pc, RelOid table, bool *has_rows, PgpError *err);
 
