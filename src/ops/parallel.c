@@ -23,6 +23,7 @@ parallelresult_free(ParallelResult *r)
 	free(r->items);
 	free(r->schema);
 	free(r->table);
+	namelist_free(&r->notes);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -40,6 +41,77 @@ typedef struct Worker
 	char *error;
 } Worker;
 
+/*
+ * The partitions under $1 (an OID), at any depth, read from pg_inherits:
+ * pg_partition_tree() would lock each of them and wait behind a session that
+ * holds one.
+ */
+#define LEAVES_SQL                                                                           \
+	"(WITH RECURSIVE tree(relid) AS ("                                                       \
+	"  SELECT h.inhrelid FROM pg_catalog.pg_inherits h WHERE h.inhparent = $1::pg_catalog.oid " \
+	"  UNION ALL SELECT h.inhrelid FROM pg_catalog.pg_inherits h JOIN tree ON h.inhparent = tree.relid) " \
+	" SELECT relid FROM tree)"
+
+/*
+ * An interrupted REINDEX CONCURRENTLY (lock timeout, cancel, lost connection)
+ * leaves an invalid index named ..._ccnew (the unfinished copy) or ..._ccold
+ * (the replaced original).  Writers keep maintaining an invalid index, so
+ * they are dropped, CONCURRENTLY, under the lock timeout; what cannot be
+ * dropped now is said in the notes and dropped by the next run.
+ */
+static void
+drop_reindex_leftovers(PgConn *pc, RelOid parent, NameList *notes)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+	PGresult *r;
+	PgpError e;
+	int i;
+
+	err_init(&e);
+	snprintf(oid, sizeof(oid), "%u", parent);
+	r = pgc_query(pc,
+				  "SELECT n.nspname, ic.relname FROM " LEAVES_SQL " t "
+				  "JOIN pg_catalog.pg_class c ON c.oid = t.relid "
+				  /* REINDEX TABLE also rebuilds the index of the partition's TOAST table */
+				  "JOIN pg_catalog.pg_index i ON i.indrelid IN (c.oid, c.reltoastrelid) "
+				  "JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+				  "JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace "
+				  "WHERE NOT i.indisvalid AND ic.relname ~ '_cc(new|old)[0-9]*$' "
+				  "ORDER BY 1, 2",
+				  1, params, &e);
+	if (r == NULL)
+	{
+		char *note = pg_xasprintf("could not look for leftovers of interrupted reindexes: %s",
+								  e.message);
+
+		namelist_add(notes, note);
+		free(note);
+		err_clear(&e);
+		return;
+	}
+	for (i = 0; i < PQntuples(r); i++)
+	{
+		char *q = pgc_quote_qualified(pc, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+		char *sql = pg_xasprintf("DROP INDEX CONCURRENTLY IF EXISTS %s", q);
+		char *note;
+
+		if (pgc_change(pc, sql, 0, NULL, &e))
+			note = pg_xasprintf("dropped %s, an invalid leftover of an interrupted reindex",
+								PQgetvalue(r, i, 1));
+		else
+			note = pg_xasprintf("could not drop %s, an invalid leftover of an interrupted "
+								"reindex (the next run tries again): %s",
+								PQgetvalue(r, i, 1), e.message);
+		namelist_add(notes, note);
+		free(note);
+		free(sql);
+		free(q);
+		err_clear(&e);
+	}
+	PQclear(r);
+}
+
 /* leaf partitions with their activity; only those overlapping [from, to) when given */
 static bool
 load_partitions(PgConn *pc, RelOid parent, const ParallelOptions *opt, ParallelResult *res,
@@ -53,23 +125,34 @@ load_partitions(PgConn *pc, RelOid parent, const ParallelOptions *opt, ParallelR
 	snprintf(oid, sizeof(oid), "%u", parent);
 	r = pgc_query(
 		pc,
-		"SELECT n.nspname, c.relname, pg_catalog.pg_total_relation_size(c.oid), "
+		/*
+		 * Sizes from the catalog's page counts (kept by VACUUM, ANALYZE and
+		 * autovacuum), not pg_total_relation_size(): that one opens each
+		 * partition and would wait, without a timeout, behind a session that
+		 * holds a lock on it.  This query takes no lock on any partition.
+		 */
+		"SELECT n.nspname, c.relname, "
+		"  (c.relpages::pg_catalog.int8 + COALESCE((SELECT pg_catalog.sum(ic.relpages) "
+		"     FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+		"     WHERE i.indrelid = c.oid), 0) + COALESCE((SELECT tc.relpages "
+		"     FROM pg_catalog.pg_class tc WHERE tc.oid = c.reltoastrelid), 0)) "
+		"   * pg_catalog.current_setting('block_size')::pg_catalog.int8, "
 		"  COALESCE(s.n_live_tup, 0), COALESCE(s.n_dead_tup, 0), "
 		"  COALESCE(s.n_mod_since_analyze, 0), COALESCE(s.n_tup_upd + s.n_tup_del, 0), "
 		"  pg_catalog.age(c.relfrozenxid), "
 		"  (s.last_vacuum IS NULL AND s.last_autovacuum IS NULL), "
 		"  (s.last_analyze IS NULL AND s.last_autoanalyze IS NULL) "
-		"FROM pg_catalog.pg_partition_tree($1::pg_catalog.oid::pg_catalog.regclass) t "
+		"FROM " LEAVES_SQL " t "
 		"JOIN pg_catalog.pg_class c ON c.oid = t.relid "
 		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 		"LEFT JOIN pg_catalog.pg_stat_user_tables s ON s.relid = c.oid "
-		"WHERE t.isleaf AND ($2::text IS NULL OR EXISTS ("
+		"WHERE c.relkind = 'r' AND ($2::text IS NULL OR EXISTS ("
 		/* the partition's bounds, as FOR VALUES FROM (lo) TO (hi) prints them */
 		"  SELECT FROM pg_catalog.regexp_match(pg_catalog.pg_get_expr(c.relpartbound, c.oid), "
 		"    'FROM \\(''([^'']*)''\\) TO \\(''([^'']*)''\\)') m "
 		"  WHERE m[1]::pg_catalog.timestamptz < $3::pg_catalog.timestamptz "
 		"    AND m[2]::pg_catalog.timestamptz > $2::pg_catalog.timestamptz)) "
-		"ORDER BY c.relname",
+		"ORDER BY 3 DESC, c.relname",
 		3, params, err);
 	if (r == NULL)
 		return false;
@@ -190,8 +273,19 @@ ops_parallel(PgConn *pc, const ParallelOptions *opt, ParallelResult *res, PgpErr
 		relinfo_free(&rel);
 		return false;
 	}
+	snprintf(timeout, sizeof(timeout), "%dms", opt->lock.lock_timeout_ms);
+	{
+		const char *params[1] = {timeout};
+
+		/* this connection's own statements (leftover drops) wait no longer than the workers' */
+		if (!pgc_exec(pc, "SELECT pg_catalog.set_config('lock_timeout', $1, false)", 1, params,
+					  err))
+			goto out;
+	}
 	if (!load_partitions(pc, rel.oid, opt, res, &acts, &qualified, err))
 		goto out;
+	if (opt->action == MAINT_REINDEX)
+		drop_reindex_leftovers(pc, rel.oid, &res->notes);
 	order = pg_xcalloc((size_t) res->n + 1, sizeof(int));
 	jobs = pg_xcalloc((size_t) res->n + 1, sizeof(Job));
 	maint_order(acts, res->n, order);
@@ -221,7 +315,6 @@ ops_parallel(PgConn *pc, const ParallelOptions *opt, ParallelResult *res, PgpErr
 
 	nw = opt->jobs < njobs ? opt->jobs : njobs;
 	workers = pg_xcalloc((size_t) nw + 1, sizeof(Worker));
-	snprintf(timeout, sizeof(timeout), "%dms", opt->lock.lock_timeout_ms);
 	for (i = 0; i < nw; i++)
 	{
 		const char *params[1] = {timeout};
@@ -247,7 +340,9 @@ ops_parallel(PgConn *pc, const ParallelOptions *opt, ParallelResult *res, PgpErr
 			if (workers[i].job < 0 && next < njobs)
 			{
 				log_info("%s %s", maint_action_name(opt->action), res->items[jobs[next].item].name);
-				if (!PQsendQuery(workers[i].pc.conn, jobs[next].sql))
+				/* the extended protocol, as every statement of pgpart: one statement per call */
+				if (!PQsendQueryParams(workers[i].pc.conn, jobs[next].sql, 0, NULL, NULL, NULL,
+									   NULL, 0))
 				{
 					PartitionOutcome *o = &res->items[jobs[next].item];
 
@@ -309,6 +404,8 @@ ops_parallel(PgConn *pc, const ParallelOptions *opt, ParallelResult *res, PgpErr
 		free(fds);
 	}
 	ok = true;
+	if (opt->action == MAINT_REINDEX && res->failed > 0)
+		drop_reindex_leftovers(pc, rel.oid, &res->notes);
 out:
 	res->ms = clock_ms() - t0;
 	for (i = 0; i < nw; i++)

@@ -47,6 +47,7 @@ typedef struct ParallelResult
 	int ran, failed, skipped;
 	bool cancelled;
 	double ms;
+	NameList notes; /* leftovers of interrupted reindexes dropped (or not) */
 } ParallelResult;
 
 void parallelresult_free(ParallelResult *r);
