@@ -139,6 +139,18 @@ ok($hm, 'valid exposition over HTTP') or diag($@);
 is($hm->{pgpart_scheduler_leader}{samples}{''}, 1, 'this instance is the leader');
 is($hm->{pgpart_up}{samples}{''}, 1, 'pgpart_up 1 over HTTP');
 is($http->get("http://127.0.0.1:$port/nothing")->{status}, 404, 'other paths: 404');
+
+# the dashboard and the alert rules use only metrics pgpart serves
+for my $file ("$ENV{TOP}/contrib/grafana/pgpart-dashboard.json", "$ENV{TOP}/contrib/prometheus/pgpart-alerts.yml")
+{
+	open(my $fh, '<', $file) or die "$file: $!";
+	my $content = do { local $/; <$fh> };
+	decode_json($content) if $file =~ /\.json$/;    # valid JSON, or the test dies
+	my %used = map { $_ => 1 } $content =~ /\b(pgpart_[a-z_]+)/g;
+	my @unknown = grep { !$hm->{$_} } sort keys %used;
+	cmp_ok(scalar keys %used, '>=', 5, "$file uses pgpart's metrics");
+	is("@unknown", '', "$file: every metric it uses is served");
+}
 my $bad = IPC::Run::start([ $ENV{PGPART}, '-d', $node->connstr('postgres'), 'run', '--metrics-addr', "127.0.0.1:$port" ],
 	'<', \undef, '>', \my $bout, '2>', \my $berr);
 $bad->finish;
