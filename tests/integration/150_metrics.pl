@@ -126,10 +126,13 @@ my $run = IPC::Run::start([ $ENV{PGPART}, '-d', $node->connstr('postgres'), 'run
 		'--metrics-addr', "127.0.0.1:$port" ], '<', \undef, '>', "$dir/run150.log", '2>', "$dir/run150.err");
 my $http = HTTP::Tiny->new(timeout => 10);
 my $res;
-for (1 .. 100)
+for (1 .. 200)
 {
 	$res = $http->get("http://127.0.0.1:$port/metrics");
-	last if $res->{success} && $res->{content} =~ /^pgpart_scheduler_leader 1$/m;
+	# once the first cycle has moved the far row out of the default partition
+	# (creating one more future partition) the values stay put
+	last if $res->{success} && $res->{content} =~ /^pgpart_scheduler_leader 1$/m
+	  && $res->{content} =~ /^pgpart_scheduler_cycles_total [1-9]/m;
 	sleep 0.1;
 }
 ok($res->{success}, 'GET /metrics: 200') or diag("$res->{status} $res->{content}");
@@ -138,6 +141,9 @@ my $hm = eval { parse_exposition($res->{content}) };
 ok($hm, 'valid exposition over HTTP') or diag($@);
 is($hm->{pgpart_scheduler_leader}{samples}{''}, 1, 'this instance is the leader');
 is($hm->{pgpart_up}{samples}{''}, 1, 'pgpart_up 1 over HTTP');
+is($hm->{pgpart_default_partition_rows}{samples}{$rev}, 0, 'the scheduler emptied the default partition');
+is($hm->{pgpart_future_partitions}{samples}{$rev}, $m->{pgpart_future_partitions}{samples}{$rev} + 1,
+	'and made a partition for the far row: one more future partition');
 is($http->get("http://127.0.0.1:$port/nothing")->{status}, 404, 'other paths: 404');
 
 # the dashboard and the alert rules use only metrics pgpart serves
