@@ -151,7 +151,8 @@ cmd_parallel(int argc, char **argv, GlobalOpts *g)
 						   ? "dead rows above autovacuum's threshold, old transaction IDs, or\n"
 							 "                           never vacuumed"
 					   : opt.action == MAINT_ANALYZE ? "rows changed since the last analyse, or never analysed"
-													 : "rows updated or deleted since the statistics were reset");
+													 : "rows updated or deleted since the last reindex (or\n"
+															   "                           the statistics reset)");
 				printf("%s", CLI_COMMON_HELP);
 				return EXIT_OK;
 			case 'j':

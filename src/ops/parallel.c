@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "pg/config.h"
 #include "pg/schema.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -112,6 +115,106 @@ drop_reindex_leftovers(PgConn *pc, RelOid parent, NameList *notes)
 	PQclear(r);
 }
 
+/*
+ * History in pgpart.run_log, when pgpart's schema exists (these commands work
+ * without it).  For reindex, the summary carries each partition's
+ * n_tup_upd + n_tup_del at its last reindex, so that --only-needed counts the
+ * changes since then rather than since the statistics were reset.
+ */
+static bool
+run_log_exists(PgConn *pc)
+{
+	PgpError e;
+	char *v = NULL;
+	bool yes;
+
+	err_init(&e);
+	yes = pgc_query_value(pc, "SELECT pg_catalog.to_regclass('pgpart.run_log') IS NOT NULL", 0,
+						  NULL, &v, &e) &&
+		  v && v[0] == 't';
+	free(v);
+	err_clear(&e);
+	return yes;
+}
+
+/* baselines[i] / has[i]: the counter at partition i's last reindex */
+static void
+load_reindex_baselines(PgConn *pc, RelOid parent, const ParallelResult *res, int64_t *baselines,
+					   bool *has)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+	PGresult *r;
+	PgpError e;
+	int i, k;
+
+	err_init(&e);
+	snprintf(oid, sizeof(oid), "%u", parent);
+	r = pgc_query(pc,
+				  "SELECT b.key, b.value FROM (SELECT l.summary FROM pgpart.run_log l "
+				  "  WHERE l.parent_table = $1::pg_catalog.oid AND l.command = 'reindex' "
+				  "  AND l.summary ? 'change_baselines' ORDER BY l.finished_at DESC LIMIT 1) x, "
+				  "pg_catalog.jsonb_each_text(x.summary->'change_baselines') b",
+				  1, params, &e);
+	if (r != NULL)
+	{
+		for (k = 0; k < PQntuples(r); k++)
+		{
+			RelOid part = (RelOid) strtoul(PQgetvalue(r, k, 0), NULL, 10);
+
+			for (i = 0; i < res->n; i++)
+				if (res->items[i].oid == part)
+				{
+					baselines[i] = strtoll(PQgetvalue(r, k, 1), NULL, 10);
+					has[i] = true;
+				}
+		}
+		PQclear(r);
+	}
+	err_clear(&e);
+}
+
+static void
+log_run(PgConn *pc, RelOid parent, const ParallelOptions *opt, const char *started,
+		ParallelResult *res, const int64_t *counters, const int64_t *baselines, const bool *has)
+{
+	json_t *o = json_object(), *b = json_object();
+	PgpError e;
+	char *summary;
+	int i;
+
+	json_object_set_new(o, "done", json_integer(res->ran));
+	json_object_set_new(o, "failed", json_integer(res->failed));
+	json_object_set_new(o, "skipped", json_integer(res->skipped));
+	json_object_set_new(o, "cancelled", json_boolean(res->cancelled));
+	json_object_set_new(o, "only_needed", json_boolean(opt->only_needed));
+	json_object_set_new(o, "duration_ms", json_real(res->ms));
+	if (opt->action == MAINT_REINDEX)
+	{
+		for (i = 0; i < res->n; i++)
+		{
+			char key[16];
+
+			snprintf(key, sizeof(key), "%u", res->items[i].oid);
+			if (res->items[i].ran && res->items[i].ok)
+				json_object_set_new(b, key, json_integer(counters[i]));
+			else if (has[i])
+				json_object_set_new(b, key, json_integer(baselines[i]));
+		}
+		json_object_set_new(o, "change_baselines", b);
+	}
+	else
+		json_decref(b);
+	summary = json_dumps(o, JSON_COMPACT);
+	err_init(&e);
+	/* the history must not hide the outcome: a failure to write it is ignored */
+	res->logged = config_log_run(pc, parent, maint_action_name(opt->action), started,
+								 res->failed == 0 && !res->cancelled, summary, &e);
+	err_clear(&e);
+	free(summary);
+	json_decref(o);
+}
+
 /* leaf partitions with their activity; only those overlapping [from, to) when given */
 static bool
 load_partitions(PgConn *pc, RelOid parent, const ParallelOptions *opt, ParallelResult *res,
@@ -141,7 +244,7 @@ load_partitions(PgConn *pc, RelOid parent, const ParallelOptions *opt, ParallelR
 		"  COALESCE(s.n_mod_since_analyze, 0), COALESCE(s.n_tup_upd + s.n_tup_del, 0), "
 		"  pg_catalog.age(c.relfrozenxid), "
 		"  (s.last_vacuum IS NULL AND s.last_autovacuum IS NULL), "
-		"  (s.last_analyze IS NULL AND s.last_autoanalyze IS NULL) "
+		"  (s.last_analyze IS NULL AND s.last_autoanalyze IS NULL), c.oid "
 		"FROM " LEAVES_SQL " t "
 		"JOIN pg_catalog.pg_class c ON c.oid = t.relid "
 		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
@@ -164,6 +267,7 @@ load_partitions(PgConn *pc, RelOid parent, const ParallelOptions *opt, ParallelR
 	{
 		PartitionActivity *a = &(*acts)[i];
 
+		res->items[i].oid = (RelOid) strtoul(PQgetvalue(r, i, 10), NULL, 10);
 		res->items[i].name = pg_xstrdup(PQgetvalue(r, i, 1));
 		res->items[i].bytes = atoll(PQgetvalue(r, i, 2));
 		(*qualified)[i] = pgc_quote_qualified(pc, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
@@ -254,6 +358,10 @@ ops_parallel(PgConn *pc, const ParallelOptions *opt, ParallelResult *res, PgpErr
 	int njobs = 0, nw = 0, next = 0, done = 0, i;
 	double t0 = clock_ms();
 	char timeout[32];
+	int64_t *counters = NULL, *baselines = NULL;
+	bool *has_baseline = NULL;
+	bool history = false;
+	char *started = NULL;
 
 	memset(res, 0, sizeof(*res));
 	if (!catalog_resolve_table(pc, opt->table, &rel, &found, err))
@@ -284,8 +392,31 @@ ops_parallel(PgConn *pc, const ParallelOptions *opt, ParallelResult *res, PgpErr
 	}
 	if (!load_partitions(pc, rel.oid, opt, res, &acts, &qualified, err))
 		goto out;
+	counters = pg_xcalloc((size_t) res->n + 1, sizeof(int64_t));
+	baselines = pg_xcalloc((size_t) res->n + 1, sizeof(int64_t));
+	has_baseline = pg_xcalloc((size_t) res->n + 1, sizeof(bool));
+	history = !pc->dry_run && run_log_exists(pc);
+	if (history)
+	{
+		PgpError e;
+
+		err_init(&e);
+		if (!pgc_query_value(pc, "SELECT pg_catalog.clock_timestamp()::text", 0, NULL, &started,
+							 &e))
+			history = false;
+		err_clear(&e);
+	}
+	for (i = 0; i < res->n; i++)
+		counters[i] = acts[i].updated_or_deleted;
 	if (opt->action == MAINT_REINDEX)
+	{
+		if (history)
+			load_reindex_baselines(pc, rel.oid, res, baselines, has_baseline);
+		for (i = 0; i < res->n; i++)
+			acts[i].updated_or_deleted =
+				maint_changes_since(counters[i], has_baseline[i], baselines[i]);
 		drop_reindex_leftovers(pc, rel.oid, &res->notes);
+	}
 	order = pg_xcalloc((size_t) res->n + 1, sizeof(int));
 	jobs = pg_xcalloc((size_t) res->n + 1, sizeof(Job));
 	maint_order(acts, res->n, order);
@@ -406,8 +537,15 @@ ops_parallel(PgConn *pc, const ParallelOptions *opt, ParallelResult *res, PgpErr
 	ok = true;
 	if (opt->action == MAINT_REINDEX && res->failed > 0)
 		drop_reindex_leftovers(pc, rel.oid, &res->notes);
+	res->ms = clock_ms() - t0;
+	if (history)
+		log_run(pc, rel.oid, opt, started, res, counters, baselines, has_baseline);
 out:
 	res->ms = clock_ms() - t0;
+	free(started);
+	free(counters);
+	free(baselines);
+	free(has_baseline);
 	for (i = 0; i < nw; i++)
 	{
 		free(workers[i].error);

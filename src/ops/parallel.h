@@ -30,6 +30,7 @@ typedef struct ParallelOptions
 
 typedef struct PartitionOutcome
 {
+	RelOid oid;
 	char *name;
 	long long bytes;
 	bool ran;
@@ -48,6 +49,7 @@ typedef struct ParallelResult
 	bool cancelled;
 	double ms;
 	NameList notes; /* leftovers of interrupted reindexes dropped (or not) */
+	bool logged;	/* recorded in pgpart.run_log (when pgpart's schema exists) */
 } ParallelResult;
 
 void parallelresult_free(ParallelResult *r);

@@ -101,6 +101,18 @@ for my $cmd ('vacuum', 'analyze', 'reindex')
 		$cmd eq 'vacuum' ? qr/no dead rows/ : $cmd eq 'analyze' ? qr/unchanged since the last analyse/
 		: qr/no update or delete/, "$cmd: says why it skipped Q1");
 }
+# reindexed once, the updated partition is not reindexed again until it changes again
+$out = pgpart_ok($node, 'reindex --only-needed again', 'reindex', 'revenues', '--only-needed', '--json');
+($o, $by) = outcomes($out);
+is($o->{skipped}, $nleaves, 'reindex --only-needed right after: every partition skipped');
+like($by->{revenues_2025_q2}{detail}, qr/no update or delete since the last reindex/, 'Q2 too, since its last reindex');
+psql_ok($node, q{DELETE FROM revenues WHERE occurred_at >= '2025-05-01' AND occurred_at < '2025-05-02'});
+$out = pgpart_ok($node, 'reindex --only-needed after a delete', 'reindex', 'revenues', '--only-needed', '--json');
+($o, $by) = outcomes($out);
+is($by->{revenues_2025_q2}{result}, 'done', 'a delete in Q2: reindexed again');
+is($o->{skipped}, $nleaves - 1, 'the others skipped');
+is(psql_ok($node, q{SELECT count(*) FROM pgpart.run_log WHERE command IN ('vacuum', 'analyze', 'reindex')
+	AND parent_table = 'revenues'::regclass AND ok}) > 5 ? 'yes' : 'no', 'yes', 'runs recorded in pgpart.run_log');
 $out = pgpart_ok($node, 'vacuum --only-needed text', 'vacuum', 'revenues', '--only-needed');
 like($out, qr/^  revenues_2025_q3\s+skipped\s.*no dead rows/m, 'text summary says skipped and why');
 
