@@ -101,6 +101,25 @@ $h{b}->signal('HUP');
 wait_for('the reload line', 10, sub { grep { $_->{action} eq 'reload' } events('b') });
 is(leads('b'), 1, 'still the leader after SIGHUP');
 
+# the leader's lock session ends under it (terminated here; a network cut
+# does the same): it must stop acting at once, and a follower takes over
+$h{c} = start_run('c');
+wait_for('c to wait', 15, sub { grep { $_->{action} eq 'follower' } events('c') });
+my $lock_pid = psql_ok($node, q{SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+	AND classid = hashtext('pgpart scheduler')::oid AND objid = 0 AND objsubid = 2});
+psql_ok($node, "SELECT pg_terminate_backend($lock_pid)");
+wait_for('c to take over', 15, sub { leads('c') });
+wait_for('b to notice', 15, sub { grep { $_->{action} eq 'follower' && $_->{detail} =~ /lost the leader lock/ } events('b') });
+my ($c_leads) = grep { $_->{action} eq 'leader' && $_->{result} eq 'ok' } events('c');
+my @late = grep { $_->{action} =~ /^(maintain|vacuum|analyze)$/ && $_->{ts} ge $c_leads->{ts} } events('b');
+is(scalar @late, 0, 'the old leader did nothing after the new one took the lock');
+sleep 2.5;
+is(scalar(grep { $_->{action} =~ /^(maintain|vacuum|analyze)$/ && $_->{ts} ge $c_leads->{ts} } events('b')), 0,
+	'nor an interval later: it is a follower now');
+$h{c}->signal('TERM');
+$h{c}->finish;
+is($? >> 8, 0, 'the new leader stops on SIGTERM: exit 0');
+
 # SIGTERM: exits 0, lock released, no session left
 $h{b}->signal('TERM');
 $h{b}->finish;
