@@ -10,9 +10,10 @@
 #include "util/progress.h"
 
 static const char help_fmt[] =
-	"pgpart %s runs %s on each partition of a partitioned table, over N\n"
-	"connections at once, biggest partition first.%s  A failure on one partition\n"
-	"does not stop the others (exit status 1 then, with the errors in the summary).\n"
+	"pgpart %s runs %s on each partition\n"
+	"of a partitioned table, over N connections at once, biggest partition first.\n"
+	"%sA failure on one partition does not stop the others (exit status 1 then,\n"
+	"with the errors in the summary).\n"
 	"Ctrl-C cancels the running statements on the server and exits.\n\n"
 	"Usage:\n"
 	"  pgpart %s TABLE [OPTION]...\n\n"
@@ -144,15 +145,17 @@ cmd_parallel(int argc, char **argv, GlobalOpts *g)
 					   : opt.action == MAINT_ANALYZE ? "ANALYZE"
 													 : "REINDEX TABLE CONCURRENTLY",
 					   opt.action == MAINT_REINDEX
-						   ? "  Indexes are rebuilt\nCONCURRENTLY: readers and writers are not blocked."
+						   ? "Indexes are rebuilt CONCURRENTLY: readers and writers are not blocked.\n"
+							 "Invalid leftovers of interrupted reindexes (..._ccnew, ..._ccold) are\n"
+							 "dropped.\n"
 						   : "",
 					   command,
 					   opt.action == MAINT_VACUUM
 						   ? "dead rows above autovacuum's threshold, old transaction IDs, or\n"
 							 "                           never vacuumed"
 					   : opt.action == MAINT_ANALYZE ? "rows changed since the last analyse, or never analysed"
-													 : "rows updated or deleted since the last reindex (or\n"
-															   "                           the statistics reset)");
+													 : "rows updated or deleted since pgpart last reindexed\n"
+															   "                           the partition)");
 				printf("%s", CLI_COMMON_HELP);
 				return EXIT_OK;
 			case 'j':
