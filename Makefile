@@ -12,7 +12,7 @@ WARNINGS = -Wall -Wextra -Werror -Wformat=2 -Wmissing-prototypes -Wstrict-protot
 CPPFLAGS += -Isrc -I$(PG_INCLUDEDIR) -D_GNU_SOURCE
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 $(WARNINGS)
-LIBS = -lpq -ljansson -lzstd -lcurl -lm
+LIBS = -lpq -ljansson -lzstd -lcurl -lmicrohttpd -lpthread -lm
 
 SAN_FLAGS = -DPGPART_TEST_HOOKS -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all

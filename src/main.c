@@ -26,6 +26,8 @@ static const Command commands[] = {
 	{"analyze", "ANALYZE each partition, several at once, biggest first", cmd_parallel},
 	{"reindex", "REINDEX each partition CONCURRENTLY, several at once", cmd_parallel},
 	{"report", "daily, monthly, yearly and cross-org reports, from rollups when they cover", cmd_report},
+	{"run", "maintain every managed table on a schedule; one active instance of several", cmd_run},
+	{"metrics", "the state of managed tables for Prometheus (text exposition format)", cmd_metrics},
 };
 
 static void

@@ -110,5 +110,7 @@ int cmd_rollup(int argc, char **argv, GlobalOpts *g);
 int cmd_report(int argc, char **argv, GlobalOpts *g);
 /* vacuum, analyze and reindex: argv[0] says which */
 int cmd_parallel(int argc, char **argv, GlobalOpts *g);
+int cmd_run(int argc, char **argv, GlobalOpts *g);
+int cmd_metrics(int argc, char **argv, GlobalOpts *g);
 
 #endif

@@ -10,9 +10,10 @@
 #include "util/progress.h"
 
 static const char help_fmt[] =
-	"pgpart %s runs %s on each partition of a partitioned table, over N\n"
-	"connections at once, biggest partition first.%s  A failure on one partition\n"
-	"does not stop the others (exit status 1 then, with the errors in the summary).\n"
+	"pgpart %s runs %s on each partition\n"
+	"of a partitioned table, over N connections at once, biggest partition first.\n"
+	"%sA failure on one partition does not stop the others (exit status 1 then,\n"
+	"with the errors in the summary).\n"
 	"Ctrl-C cancels the running statements on the server and exits.\n\n"
 	"Usage:\n"
 	"  pgpart %s TABLE [OPTION]...\n\n"
@@ -74,6 +75,10 @@ print_result(const GlobalOpts *g, const char *command, const ParallelResult *r)
 			json_array_append_new(arr, item);
 		}
 		json_object_set_new(o, "partitions", arr);
+		arr = json_array();
+		for (i = 0; i < r->notes.n; i++)
+			json_array_append_new(arr, json_string(r->notes.items[i]));
+		json_object_set_new(o, "notes", arr);
 		json_object_set_new(o, "done", json_integer(r->ran));
 		json_object_set_new(o, "failed", json_integer(r->failed));
 		json_object_set_new(o, "skipped", json_integer(r->skipped));
@@ -93,6 +98,8 @@ print_result(const GlobalOpts *g, const char *command, const ParallelResult *r)
 		printf("  %-40s  %-7s  %9.0f ms  %s\n", p->name,
 			   p->ran ? (p->ok ? "done" : "FAILED") : "skipped", p->ms, p->detail ? p->detail : "");
 	}
+	for (i = 0; i < r->notes.n; i++)
+		printf("  note: %s\n", r->notes.items[i]);
 	printf("%s of %s.%s: %d done, %d failed, %d skipped, %.0f ms\n", command, r->schema,
 		   r->table, r->ran, r->failed, r->skipped, r->ms);
 }
@@ -138,14 +145,17 @@ cmd_parallel(int argc, char **argv, GlobalOpts *g)
 					   : opt.action == MAINT_ANALYZE ? "ANALYZE"
 													 : "REINDEX TABLE CONCURRENTLY",
 					   opt.action == MAINT_REINDEX
-						   ? "  Indexes are rebuilt\nCONCURRENTLY: readers and writers are not blocked."
+						   ? "Indexes are rebuilt CONCURRENTLY: readers and writers are not blocked.\n"
+							 "Invalid leftovers of interrupted reindexes (..._ccnew, ..._ccold) are\n"
+							 "dropped.\n"
 						   : "",
 					   command,
 					   opt.action == MAINT_VACUUM
 						   ? "dead rows above autovacuum's threshold, old transaction IDs, or\n"
 							 "                           never vacuumed"
 					   : opt.action == MAINT_ANALYZE ? "rows changed since the last analyse, or never analysed"
-													 : "rows updated or deleted since the statistics were reset");
+													 : "rows updated or deleted since pgpart last reindexed\n"
+															   "                           the partition)");
 				printf("%s", CLI_COMMON_HELP);
 				return EXIT_OK;
 			case 'j':

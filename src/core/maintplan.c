@@ -39,12 +39,20 @@ maint_needed(MaintAction action, const PartitionActivity *a, bool only_needed, c
 		case MAINT_REINDEX:
 			/* indexes of a partition that only ever got INSERTs do not bloat */
 			if (a->updated_or_deleted > 0)
-				return (*why = "rows updated or deleted since the statistics were reset"), true;
-			*why = "no update or delete since the statistics were reset";
+				return (*why = "rows updated or deleted since the last reindex"), true;
+			*why = "no update or delete since the last reindex";
 			return false;
 	}
 	*why = "unknown action";
 	return false;
+}
+
+int64_t
+maint_changes_since(int64_t counter, bool has_baseline, int64_t baseline)
+{
+	if (!has_baseline || counter < baseline)
+		return counter;
+	return counter - baseline;
 }
 
 static const PartitionActivity *sort_acts;

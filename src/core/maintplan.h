@@ -23,7 +23,7 @@ typedef struct PartitionActivity
 	int64_t live_rows;
 	int64_t dead_rows;
 	int64_t modified_since_analyze;
-	int64_t updated_or_deleted; /* since the statistics were reset */
+	int64_t updated_or_deleted; /* since the last reindex (or the statistics reset) */
 	int64_t frozen_xid_age;
 	bool never_vacuumed;
 	bool never_analyzed;
@@ -43,5 +43,13 @@ bool maint_needed(MaintAction action, const PartitionActivity *a, bool only_need
 void maint_order(const PartitionActivity *acts, int n, int *order);
 
 const char *maint_action_name(MaintAction action);
+
+/*
+ * Changes (n_tup_upd + n_tup_del, which only grow until the statistics are
+ * reset) since a baseline recorded when the partition was last reindexed:
+ * counter - baseline; the whole counter without a baseline, or when it is
+ * below the baseline (the statistics were reset since).
+ */
+int64_t maint_changes_since(int64_t counter, bool has_baseline, int64_t baseline);
 
 #endif

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "pg/config.h"
 #include "pg/schema.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -23,6 +26,7 @@ parallelresult_free(ParallelResult *r)
 	free(r->items);
 	free(r->schema);
 	free(r->table);
+	namelist_free(&r->notes);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -40,6 +44,177 @@ typedef struct Worker
 	char *error;
 } Worker;
 
+/*
+ * The partitions under $1 (an OID), at any depth, read from pg_inherits:
+ * pg_partition_tree() would lock each of them and wait behind a session that
+ * holds one.
+ */
+#define LEAVES_SQL                                                                           \
+	"(WITH RECURSIVE tree(relid) AS ("                                                       \
+	"  SELECT h.inhrelid FROM pg_catalog.pg_inherits h WHERE h.inhparent = $1::pg_catalog.oid " \
+	"  UNION ALL SELECT h.inhrelid FROM pg_catalog.pg_inherits h JOIN tree ON h.inhparent = tree.relid) " \
+	" SELECT relid FROM tree)"
+
+/*
+ * An interrupted REINDEX CONCURRENTLY (lock timeout, cancel, lost connection)
+ * leaves an invalid index named ..._ccnew (the unfinished copy) or ..._ccold
+ * (the replaced original).  Writers keep maintaining an invalid index, so
+ * they are dropped, CONCURRENTLY, under the lock timeout; what cannot be
+ * dropped now is said in the notes and dropped by the next run.
+ */
+static void
+drop_reindex_leftovers(PgConn *pc, RelOid parent, NameList *notes)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+	PGresult *r;
+	PgpError e;
+	int i;
+
+	err_init(&e);
+	snprintf(oid, sizeof(oid), "%u", parent);
+	r = pgc_query(pc,
+				  "SELECT n.nspname, ic.relname FROM " LEAVES_SQL " t "
+				  "JOIN pg_catalog.pg_class c ON c.oid = t.relid "
+				  /* REINDEX TABLE also rebuilds the index of the partition's TOAST table */
+				  "JOIN pg_catalog.pg_index i ON i.indrelid IN (c.oid, c.reltoastrelid) "
+				  "JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+				  "JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace "
+				  "WHERE NOT i.indisvalid AND ic.relname ~ '_cc(new|old)[0-9]*$' "
+				  "ORDER BY 1, 2",
+				  1, params, &e);
+	if (r == NULL)
+	{
+		char *note = pg_xasprintf("could not look for leftovers of interrupted reindexes: %s",
+								  e.message);
+
+		namelist_add(notes, note);
+		free(note);
+		err_clear(&e);
+		return;
+	}
+	for (i = 0; i < PQntuples(r); i++)
+	{
+		char *q = pgc_quote_qualified(pc, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+		char *sql = pg_xasprintf("DROP INDEX CONCURRENTLY IF EXISTS %s", q);
+		char *note;
+
+		if (pgc_change(pc, sql, 0, NULL, &e))
+			note = pg_xasprintf("dropped %s, an invalid leftover of an interrupted reindex",
+								PQgetvalue(r, i, 1));
+		else
+			note = pg_xasprintf("could not drop %s, an invalid leftover of an interrupted "
+								"reindex (the next run tries again): %s",
+								PQgetvalue(r, i, 1), e.message);
+		namelist_add(notes, note);
+		free(note);
+		free(sql);
+		free(q);
+		err_clear(&e);
+	}
+	PQclear(r);
+}
+
+/*
+ * History in pgpart.run_log, when pgpart's schema exists (these commands work
+ * without it).  For reindex, the summary carries each partition's
+ * n_tup_upd + n_tup_del at its last reindex, so that --only-needed counts the
+ * changes since then rather than since the statistics were reset.
+ */
+static bool
+run_log_exists(PgConn *pc)
+{
+	PgpError e;
+	char *v = NULL;
+	bool yes;
+
+	err_init(&e);
+	yes = pgc_query_value(pc, "SELECT pg_catalog.to_regclass('pgpart.run_log') IS NOT NULL", 0,
+						  NULL, &v, &e) &&
+		  v && v[0] == 't';
+	free(v);
+	err_clear(&e);
+	return yes;
+}
+
+/* baselines[i] / has[i]: the counter at partition i's last reindex */
+static void
+load_reindex_baselines(PgConn *pc, RelOid parent, const ParallelResult *res, int64_t *baselines,
+					   bool *has)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+	PGresult *r;
+	PgpError e;
+	int i, k;
+
+	err_init(&e);
+	snprintf(oid, sizeof(oid), "%u", parent);
+	r = pgc_query(pc,
+				  "SELECT b.key, b.value FROM (SELECT l.summary FROM pgpart.run_log l "
+				  "  WHERE l.parent_table = $1::pg_catalog.oid AND l.command = 'reindex' "
+				  "  AND l.summary ? 'change_baselines' ORDER BY l.finished_at DESC LIMIT 1) x, "
+				  "pg_catalog.jsonb_each_text(x.summary->'change_baselines') b",
+				  1, params, &e);
+	if (r != NULL)
+	{
+		for (k = 0; k < PQntuples(r); k++)
+		{
+			RelOid part = (RelOid) strtoul(PQgetvalue(r, k, 0), NULL, 10);
+
+			for (i = 0; i < res->n; i++)
+				if (res->items[i].oid == part)
+				{
+					baselines[i] = strtoll(PQgetvalue(r, k, 1), NULL, 10);
+					has[i] = true;
+				}
+		}
+		PQclear(r);
+	}
+	err_clear(&e);
+}
+
+static void
+log_run(PgConn *pc, RelOid parent, const ParallelOptions *opt, const char *started,
+		ParallelResult *res, const int64_t *counters, const int64_t *baselines, const bool *has)
+{
+	json_t *o = json_object(), *b = json_object();
+	PgpError e;
+	char *summary;
+	int i;
+
+	json_object_set_new(o, "done", json_integer(res->ran));
+	json_object_set_new(o, "failed", json_integer(res->failed));
+	json_object_set_new(o, "skipped", json_integer(res->skipped));
+	json_object_set_new(o, "cancelled", json_boolean(res->cancelled));
+	json_object_set_new(o, "only_needed", json_boolean(opt->only_needed));
+	json_object_set_new(o, "duration_ms", json_real(res->ms));
+	if (opt->action == MAINT_REINDEX)
+	{
+		for (i = 0; i < res->n; i++)
+		{
+			char key[16];
+
+			snprintf(key, sizeof(key), "%u", res->items[i].oid);
+			if (res->items[i].ran && res->items[i].ok)
+				json_object_set_new(b, key, json_integer(counters[i]));
+			else if (has[i])
+				json_object_set_new(b, key, json_integer(baselines[i]));
+		}
+		json_object_set_new(o, "change_baselines", b);
+	}
+	else
+		json_decref(b);
+	summary = json_dumps(o, JSON_COMPACT);
+	err_init(&e);
+	/* the history must not hide the outcome: a failure to write it is ignored */
+	res->logged = config_log_run(pc, parent, maint_action_name(opt->action), started,
+								 res->failed == 0 && !res->cancelled, summary, &e);
+	err_clear(&e);
+	free(summary);
+	json_decref(o);
+}
+
 /* leaf partitions with their activity; only those overlapping [from, to) when given */
 static bool
 load_partitions(PgConn *pc, RelOid parent, const ParallelOptions *opt, ParallelResult *res,
@@ -53,23 +228,34 @@ load_partitions(PgConn *pc, RelOid parent, const ParallelOptions *opt, ParallelR
 	snprintf(oid, sizeof(oid), "%u", parent);
 	r = pgc_query(
 		pc,
-		"SELECT n.nspname, c.relname, pg_catalog.pg_total_relation_size(c.oid), "
+		/*
+		 * Sizes from the catalog's page counts (kept by VACUUM, ANALYZE and
+		 * autovacuum), not pg_total_relation_size(): that one opens each
+		 * partition and would wait, without a timeout, behind a session that
+		 * holds a lock on it.  This query takes no lock on any partition.
+		 */
+		"SELECT n.nspname, c.relname, "
+		"  (c.relpages::pg_catalog.int8 + COALESCE((SELECT pg_catalog.sum(ic.relpages) "
+		"     FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+		"     WHERE i.indrelid = c.oid), 0) + COALESCE((SELECT tc.relpages "
+		"     FROM pg_catalog.pg_class tc WHERE tc.oid = c.reltoastrelid), 0)) "
+		"   * pg_catalog.current_setting('block_size')::pg_catalog.int8, "
 		"  COALESCE(s.n_live_tup, 0), COALESCE(s.n_dead_tup, 0), "
 		"  COALESCE(s.n_mod_since_analyze, 0), COALESCE(s.n_tup_upd + s.n_tup_del, 0), "
 		"  pg_catalog.age(c.relfrozenxid), "
 		"  (s.last_vacuum IS NULL AND s.last_autovacuum IS NULL), "
-		"  (s.last_analyze IS NULL AND s.last_autoanalyze IS NULL) "
-		"FROM pg_catalog.pg_partition_tree($1::pg_catalog.oid::pg_catalog.regclass) t "
+		"  (s.last_analyze IS NULL AND s.last_autoanalyze IS NULL), c.oid "
+		"FROM " LEAVES_SQL " t "
 		"JOIN pg_catalog.pg_class c ON c.oid = t.relid "
 		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 		"LEFT JOIN pg_catalog.pg_stat_user_tables s ON s.relid = c.oid "
-		"WHERE t.isleaf AND ($2::text IS NULL OR EXISTS ("
+		"WHERE c.relkind = 'r' AND ($2::text IS NULL OR EXISTS ("
 		/* the partition's bounds, as FOR VALUES FROM (lo) TO (hi) prints them */
 		"  SELECT FROM pg_catalog.regexp_match(pg_catalog.pg_get_expr(c.relpartbound, c.oid), "
 		"    'FROM \\(''([^'']*)''\\) TO \\(''([^'']*)''\\)') m "
 		"  WHERE m[1]::pg_catalog.timestamptz < $3::pg_catalog.timestamptz "
 		"    AND m[2]::pg_catalog.timestamptz > $2::pg_catalog.timestamptz)) "
-		"ORDER BY c.relname",
+		"ORDER BY 3 DESC, c.relname",
 		3, params, err);
 	if (r == NULL)
 		return false;
@@ -81,6 +267,7 @@ load_partitions(PgConn *pc, RelOid parent, const ParallelOptions *opt, ParallelR
 	{
 		PartitionActivity *a = &(*acts)[i];
 
+		res->items[i].oid = (RelOid) strtoul(PQgetvalue(r, i, 10), NULL, 10);
 		res->items[i].name = pg_xstrdup(PQgetvalue(r, i, 1));
 		res->items[i].bytes = atoll(PQgetvalue(r, i, 2));
 		(*qualified)[i] = pgc_quote_qualified(pc, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
@@ -171,6 +358,10 @@ ops_parallel(PgConn *pc, const ParallelOptions *opt, ParallelResult *res, PgpErr
 	int njobs = 0, nw = 0, next = 0, done = 0, i;
 	double t0 = clock_ms();
 	char timeout[32];
+	int64_t *counters = NULL, *baselines = NULL;
+	bool *has_baseline = NULL;
+	bool history = false;
+	char *started = NULL;
 
 	memset(res, 0, sizeof(*res));
 	if (!catalog_resolve_table(pc, opt->table, &rel, &found, err))
@@ -190,8 +381,42 @@ ops_parallel(PgConn *pc, const ParallelOptions *opt, ParallelResult *res, PgpErr
 		relinfo_free(&rel);
 		return false;
 	}
+	snprintf(timeout, sizeof(timeout), "%dms", opt->lock.lock_timeout_ms);
+	{
+		const char *params[1] = {timeout};
+
+		/* this connection's own statements (leftover drops) wait no longer than the workers' */
+		if (!pgc_exec(pc, "SELECT pg_catalog.set_config('lock_timeout', $1, false)", 1, params,
+					  err))
+			goto out;
+	}
 	if (!load_partitions(pc, rel.oid, opt, res, &acts, &qualified, err))
 		goto out;
+	counters = pg_xcalloc((size_t) res->n + 1, sizeof(int64_t));
+	baselines = pg_xcalloc((size_t) res->n + 1, sizeof(int64_t));
+	has_baseline = pg_xcalloc((size_t) res->n + 1, sizeof(bool));
+	history = !pc->dry_run && run_log_exists(pc);
+	if (history)
+	{
+		PgpError e;
+
+		err_init(&e);
+		if (!pgc_query_value(pc, "SELECT pg_catalog.clock_timestamp()::text", 0, NULL, &started,
+							 &e))
+			history = false;
+		err_clear(&e);
+	}
+	for (i = 0; i < res->n; i++)
+		counters[i] = acts[i].updated_or_deleted;
+	if (opt->action == MAINT_REINDEX)
+	{
+		if (history)
+			load_reindex_baselines(pc, rel.oid, res, baselines, has_baseline);
+		for (i = 0; i < res->n; i++)
+			acts[i].updated_or_deleted =
+				maint_changes_since(counters[i], has_baseline[i], baselines[i]);
+		drop_reindex_leftovers(pc, rel.oid, &res->notes);
+	}
 	order = pg_xcalloc((size_t) res->n + 1, sizeof(int));
 	jobs = pg_xcalloc((size_t) res->n + 1, sizeof(Job));
 	maint_order(acts, res->n, order);
@@ -221,7 +446,6 @@ ops_parallel(PgConn *pc, const ParallelOptions *opt, ParallelResult *res, PgpErr
 
 	nw = opt->jobs < njobs ? opt->jobs : njobs;
 	workers = pg_xcalloc((size_t) nw + 1, sizeof(Worker));
-	snprintf(timeout, sizeof(timeout), "%dms", opt->lock.lock_timeout_ms);
 	for (i = 0; i < nw; i++)
 	{
 		const char *params[1] = {timeout};
@@ -247,7 +471,9 @@ ops_parallel(PgConn *pc, const ParallelOptions *opt, ParallelResult *res, PgpErr
 			if (workers[i].job < 0 && next < njobs)
 			{
 				log_info("%s %s", maint_action_name(opt->action), res->items[jobs[next].item].name);
-				if (!PQsendQuery(workers[i].pc.conn, jobs[next].sql))
+				/* the extended protocol, as every statement of pgpart: one statement per call */
+				if (!PQsendQueryParams(workers[i].pc.conn, jobs[next].sql, 0, NULL, NULL, NULL,
+									   NULL, 0))
 				{
 					PartitionOutcome *o = &res->items[jobs[next].item];
 
@@ -309,8 +535,17 @@ ops_parallel(PgConn *pc, const ParallelOptions *opt, ParallelResult *res, PgpErr
 		free(fds);
 	}
 	ok = true;
+	if (opt->action == MAINT_REINDEX && res->failed > 0)
+		drop_reindex_leftovers(pc, rel.oid, &res->notes);
+	res->ms = clock_ms() - t0;
+	if (history)
+		log_run(pc, rel.oid, opt, started, res, counters, baselines, has_baseline);
 out:
 	res->ms = clock_ms() - t0;
+	free(started);
+	free(counters);
+	free(baselines);
+	free(has_baseline);
 	for (i = 0; i < nw; i++)
 	{
 		free(workers[i].error);

@@ -30,6 +30,7 @@ typedef struct ParallelOptions
 
 typedef struct PartitionOutcome
 {
+	RelOid oid;
 	char *name;
 	long long bytes;
 	bool ran;
@@ -47,6 +48,8 @@ typedef struct ParallelResult
 	int ran, failed, skipped;
 	bool cancelled;
 	double ms;
+	NameList notes; /* leftovers of interrupted reindexes dropped (or not) */
+	bool logged;	/* recorded in pgpart.run_log (when pgpart's schema exists) */
 } ParallelResult;
 
 void parallelresult_free(ParallelResult *r);

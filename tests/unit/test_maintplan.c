@@ -37,5 +37,9 @@ main(void)
 	ok(order[0] == 1 && order[1] == 3 && order[2] == 0 && order[3] == 2,
 	   "biggest first, ties in their order: %d %d %d %d", order[0], order[1], order[2], order[3]);
 	is_str(maint_action_name(MAINT_REINDEX), "reindex", "action names");
+	is_int(maint_changes_since(700, false, 0), 700, "no baseline: every change counts");
+	is_int(maint_changes_since(700, true, 650), 50, "changes since the last reindex");
+	is_int(maint_changes_since(700, true, 700), 0, "none since the last reindex");
+	is_int(maint_changes_since(20, true, 700), 20, "statistics reset since: the counter as it is");
 	return done_testing();
 }

@@ -1,0 +1,75 @@
+/*
+ * scheduler.h - "pgpart run": maintain every managed table on a schedule.
+ *
+ * Several instances (hosts) may run at once for high availability; only the
+ * one holding a session-level advisory lock on a connection of its own acts.
+ * The server releases that lock when the session ends (the process died, was
+ * killed, or its host vanished and TCP keepalive noticed), and a follower,
+ * polling with pg_try_advisory_lock, takes over.  The leader checks its lock
+ * connection before every step and stops acting at once when it is gone.
+ *
+ * Each cycle, for every managed table: maintain (premake, default partition,
+ * rollups; tier policy once it exists), then VACUUM and ANALYZE of the
+ * partitions that need it (--only-needed), over a few connections.
+ */
+#ifndef PGPART_OPS_SCHEDULER_H
+#define PGPART_OPS_SCHEDULER_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pg/conn.h"
+#include "pg/lock.h"
+
+/* what a metrics scrape may read while the scheduler runs (other thread) */
+typedef struct SchedulerStatus
+{
+	pthread_mutex_t mutex;
+	bool leader;
+	long cycles;	   /* completed by this process as leader */
+	double last_cycle_end; /* Unix time; 0: none yet */
+	double last_cycle_seconds;
+	bool last_cycle_ok;
+	long failed_steps; /* over this process' life */
+} SchedulerStatus;
+
+void schedulerstatus_init(SchedulerStatus *s);
+void schedulerstatus_destroy(SchedulerStatus *s);
+
+/* one action, for the log: one line each */
+typedef struct SchedulerEvent
+{
+	const char *action; /* leader, follower, maintain, vacuum, analyze, cycle, reload, stop, ... */
+	const char *table;	/* schema.name, or NULL */
+	const char *result; /* ok, failed, skipped, info */
+	double ms;			/* < 0: not timed */
+	const char *detail; /* or NULL */
+} SchedulerEvent;
+
+typedef struct SchedulerOptions
+{
+	const char *conninfo;
+	int64_t every_ms;
+	bool once;
+	int jobs;		   /* connections for vacuum/analyze */
+	bool maintenance;  /* vacuum/analyze --only-needed after maintain */
+	LockPolicy lock;
+	int64_t poll_ms;   /* how often a follower tries to take over */
+	volatile sig_atomic_t *stop;   /* SIGTERM/SIGINT: finish or cancel the step, return */
+	volatile sig_atomic_t *reload; /* SIGHUP */
+	void (*log)(void *arg, const SchedulerEvent *ev);
+	void *log_arg;
+	SchedulerStatus *status; /* may be NULL */
+} SchedulerOptions;
+
+/*
+ * Runs until *stop (true: a clean stop) or, with once, after one cycle (true
+ * when every step succeeded, or when another instance is the leader).
+ * false with err: it could not start (the server unreachable at the start of
+ * a --once run, pgpart not initialised) or a step failed in a --once run.
+ */
+bool ops_scheduler_run(const SchedulerOptions *opt, PgpError *err);
+
+#endif
