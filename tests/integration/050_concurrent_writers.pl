@@ -62,10 +62,18 @@ for my $log (glob("$ENV{TESTDIR}/pgb_$$*"))
 	}
 }
 note("pgbench: $bout");
-# lock_timeout is 200 ms and locks are held for milliseconds: a writer queued
-# behind maintain waits well under a second; 5 s leaves room for a slow CI box
-cmp_ok($max_us / 1000, '<', 5000, sprintf('longest writer transaction %.0f ms', $max_us / 1000));
-
+note(sprintf('longest writer transaction %.0f ms (wall clock: CPU starvation on a busy machine counts too)',
+	$max_us / 1000));
+# What pgpart can cause is a lock wait.  log_lock_waits reports every wait
+# longer than deadlock_timeout (100 ms) with its length once granted; with
+# lock_timeout 200 ms and locks held for milliseconds, no writer may wait
+# anywhere near 2 s.  (Wall-clock latency is no test: a loaded machine's
+# scheduler alone can stall a transaction for seconds.)
+my $log = PostgreSQL::Test::Utils::slurp_file($node->logfile);
+my @waits = $log =~ /acquired \w+ on relation \d+ of database \d+ after ([\d.]+) ms/g;
+my ($longest) = sort { $b <=> $a } @waits, 0;
+note(scalar(@waits) . " lock waits over 100 ms logged, the longest $longest ms");
+cmp_ok($longest, '<', 2000, 'no writer waited 2 s for a lock');
 pgpart_ok($node, 'final maintain', 'maintain');
 is(psql_ok($node, 'SELECT count(*) FROM ONLY revenues_default'), '0', 'default partition empty at the end');
 
