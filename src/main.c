@@ -26,6 +26,7 @@ static const Command commands[] = {
 	{"analyze", "ANALYZE each partition, several at once, biggest first", cmd_parallel},
 	{"reindex", "REINDEX each partition CONCURRENTLY, several at once", cmd_parallel},
 	{"report", "daily, monthly, yearly and cross-org reports, from rollups when they cover", cmd_report},
+	{"move", "move a closed partition to another tablespace, online", cmd_move},
 };
 
 static void
