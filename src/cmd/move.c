@@ -75,7 +75,7 @@ print_text(const TierMoveResult *r)
 		printf("%s: already in tablespace %s\n", r->partition, r->to_tablespace);
 	else
 		printf("%s: moved from %s to %s: %ld rows, %lld kB; copy %.0f ms (writes to its range "
-			   "refused), swap held the table's lock %.1f ms (%d lock attempts)\n",
+			   "refused), swap held the table's lock %.1f ms; %d transactions\n",
 			   r->partition, r->from_tablespace, r->to_tablespace, r->rows, r->bytes / 1024,
 			   r->copy_ms, r->swap_lock_held_ms, r->lock_attempts);
 	if (r->old_table && !r->already_there)

@@ -402,10 +402,18 @@ current_place(PgConn *pc, Move *m, char **from, bool *there, PgpError *err)
 
 /* ---- leftovers of an interrupted move ---- */
 
+typedef enum GuardAction
+{
+	GUARD_KEEP,
+	GUARD_DISARM, /* disable: does not wait for readers */
+	GUARD_DROP	  /* drop: ACCESS EXCLUSIVE on the partition */
+} GuardAction;
+
 typedef struct DropCtx
 {
-	const char *table_q;
-	const char *guard_on; /* drop the guard of this table too (may be NULL) */
+	const Move *m;
+	const char *table_q; /* a table to drop, or NULL */
+	GuardAction guard;
 } DropCtx;
 
 static bool
@@ -413,29 +421,57 @@ drop_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
 	DropCtx *c = arg;
 
-	if (c->guard_on)
-	{
-		/* DROP TRIGGER takes ACCESS EXCLUSIVE on the partition: under lock_timeout */
-		if (!change_f(pc, err, "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", c->guard_on))
-			return false;
-	}
+	if (c->guard == GUARD_DROP &&
+		!change_f(pc, err, "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", c->m->part_q))
+		return false;
 	lock_txn_mark_locked(stats);
 	if (c->table_q && !change_f(pc, err, "DROP TABLE IF EXISTS %s", c->table_q))
 		return false;
-	return c->guard_on == NULL || tiermove_drop_guard(pc, c->guard_on, err);
+	if (c->guard == GUARD_DISARM)
+		return tiermove_disarm_guard(pc, c->m->part->oid, c->m->part_q, err);
+	if (c->guard == GUARD_DROP)
+		return tiermove_drop_guard(pc, c->m->part_q, err);
+	return true;
 }
 
 static bool
-run_drop(PgConn *pc, Move *m, const char *table_q, const char *guard_on, TierMoveResult *res,
+run_drop(PgConn *pc, Move *m, const char *table_q, GuardAction guard, TierMoveResult *res,
 		 PgpError *err)
 {
-	DropCtx c = {table_q, guard_on};
+	DropCtx c = {m, table_q, guard};
 	LockStats st;
 	bool ok = lock_run_txn(pc, &m->opt->lock, drop_body, &c, &st, err);
 
 	if (ok)
 		note_locks(res, &st);
 	return ok;
+}
+
+/* drops the guard triggers if there are any; when a reader keeps that from happening, says so */
+static bool
+remove_guard(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
+{
+	int present = 0;
+	bool intact = false;
+	PgpError derr;
+
+	if (!tiermove_guard_state(pc, m->part->oid, &present, &intact, err))
+		return false;
+	if (present == 0)
+		return true;
+	err_init(&derr);
+	if (!run_drop(pc, m, NULL, GUARD_DROP, res, &derr))
+	{
+		char *note = pg_xasprintf("the guard triggers on %s.%s are disabled but not dropped (%s); "
+								  "the next move of it drops them",
+								  m->part->schema, m->part->name,
+								  derr.message ? derr.message : "error");
+
+		namelist_add(&res->notes, note);
+		free(note);
+	}
+	err_clear(&derr);
+	return true;
 }
 
 /*
@@ -458,7 +494,7 @@ clear_leftover(PgConn *pc, Move *m, const char *name, const char *name_q, const 
 	if (comment && strncmp(comment, mark_drop, strlen(mark_drop)) == 0)
 	{
 		log_info("dropping %s.%s, left by an interrupted move", m->part->schema, name);
-		ok = run_drop(pc, m, name_q, NULL, res, err);
+		ok = run_drop(pc, m, name_q, GUARD_KEEP, res, err);
 		if (ok)
 		{
 			char *note = pg_xasprintf("dropped %s.%s, left by an interrupted move",
@@ -500,7 +536,9 @@ undo(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
 	copy_is_ours = oid != 0 && comment &&
 				   strncmp(comment, TIERMOVE_COPY_MARK, strlen(TIERMOVE_COPY_MARK)) == 0;
 	free(comment);
-	return run_drop(pc, m, copy_is_ours ? m->copy_q : NULL, m->part_q, res, err);
+	/* writers first: the guard is disabled, which no reader can hold up */
+	return run_drop(pc, m, copy_is_ours ? m->copy_q : NULL, GUARD_DISARM, res, err) &&
+		   remove_guard(pc, m, res, err);
 }
 
 /* ---- 1. guard ---- */
@@ -554,7 +592,7 @@ compare(PgConn *pc, Move *m, PgpError *err)
 	PGresult *res;
 	bool ok = false;
 
-	if (!mirrorspec_load(pc, m->part->oid, m->copy_q, &none, &none, NULL, &spec, err))
+	if (!mirrorspec_load(pc, m->part->oid, m->copy_q, &none, &none, m->column, &spec, err))
 	{
 		mirrorspec_free(&spec);
 		return false;
@@ -702,7 +740,8 @@ swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	if (!pc->dry_run)
 	{
 		char *now = NULL;
-		bool present = false, intact = false;
+		int present = 0;
+		bool intact = false;
 
 		/* the copy is exact only if nothing could change the partition since it was taken */
 		if (!migration_fingerprint(pc, m->part->oid, &now, err) ||
@@ -811,12 +850,8 @@ do_move(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
 		return false;
 	if (there)
 	{
-		bool present = false, intact = false;
-
 		res->already_there = true;
-		if (!tiermove_guard_state(pc, m->part->oid, &present, &intact, err))
-			return false;
-		return !present || run_drop(pc, m, NULL, m->part_q, res, err);
+		return remove_guard(pc, m, res, err);
 	}
 	if (!tiermove_blockers(pc, m->parent.oid, m->part->oid, &blockers, err))
 		return false;
@@ -853,13 +888,13 @@ do_move(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
 	res->swap_lock_held_ms = st.held_ms;
 	/* 4. the former partition: nothing uses it any more */
 	if (m->opt->keep_old)
-		res->old_table = pg_xstrdup(m->old_q);
+		res->old_table = pg_xasprintf("%s.%s", m->part->schema, m->old_name);
 	else
 	{
 		PgpError derr;
 
 		err_init(&derr);
-		if (!run_drop(pc, m, m->old_q, NULL, res, &derr))
+		if (!run_drop(pc, m, m->old_q, GUARD_KEEP, res, &derr))
 		{
 			char *note = pg_xasprintf("moved, but the former partition %s.%s could not be "
 									  "dropped (%s); the next move of this partition drops it",
@@ -868,7 +903,7 @@ do_move(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
 
 			namelist_add(&res->notes, note);
 			free(note);
-			res->old_table = pg_xstrdup(m->old_q);
+			res->old_table = pg_xasprintf("%s.%s", m->part->schema, m->old_name);
 		}
 		err_clear(&derr);
 	}
@@ -904,7 +939,7 @@ ops_tier_move(PgConn *pc, const TierMoveOptions *opt, TierMoveResult *res, PgpEr
 	m.parts.default_index = -1;
 	if (!schema_require(pc, err) || !resolve(pc, &m, err))
 		goto done;
-	res->partition = pgc_quote_qualified(pc, m.part->schema, m.part->name);
+	res->partition = pg_xasprintf("%s.%s", m.part->schema, m.part->name);
 	if (!ops_try_table_lock(pc, m.parent.oid, &locked, err))
 		goto done;
 	if (!locked)

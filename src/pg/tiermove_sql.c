@@ -166,7 +166,7 @@ static const char blockers_sql[] =
 	"  AND d.refobjid = $2::pg_catalog.oid AND d.deptype = 'a' "
 	"UNION ALL "
 	"SELECT CASE relkind WHEN 'p' THEN 'it is partitioned itself (move its partitions instead)' "
-	"       ELSE 'it is not a plain table (relkind ' || relkind || ')' END "
+	"       ELSE 'it is not a plain table (relkind ' || relkind::text || ')' END "
 	"FROM pg_catalog.pg_class WHERE oid = $2::pg_catalog.oid AND relkind <> 'r' "
 	"UNION ALL "
 	"SELECT 'index ' || pi.indexrelid::pg_catalog.regclass::text "
@@ -202,10 +202,12 @@ tiermove_column_settings(PgConn *pc, RelOid part, const char *copy_q, NameList *
 		"FROM pg_catalog.pg_attribute WHERE attrelid = $1::pg_catalog.oid AND attnum > 0 "
 		"  AND NOT attisdropped AND attstattarget >= 0 "
 		"UNION ALL "
+		/* the planner's options; not what a server build may keep there for itself */
 		"SELECT 'ALTER TABLE ' || $2 || ' ALTER COLUMN ' || pg_catalog.quote_ident(attname) "
-		"       || ' SET (' || pg_catalog.array_to_string(attoptions, ', ') || ')' "
-		"FROM pg_catalog.pg_attribute WHERE attrelid = $1::pg_catalog.oid AND attnum > 0 "
-		"  AND NOT attisdropped AND attoptions IS NOT NULL",
+		"       || ' SET (' || pg_catalog.string_agg(o, ', ') || ')' "
+		"FROM pg_catalog.pg_attribute, pg_catalog.unnest(attoptions) o "
+		"WHERE attrelid = $1::pg_catalog.oid AND attnum > 0 AND NOT attisdropped "
+		"  AND o ~ '^n_distinct(_inherited)?=' GROUP BY attname, attnum",
 		oid, copy_q, stmts, err);
 }
 
@@ -336,11 +338,25 @@ tiermove_ensure_guard_function(PgConn *pc, PgpError *err)
 	return ok;
 }
 
+static bool
+enable_always(PgConn *pc, const char *table_q, PgpError *err)
+{
+	/* ALWAYS: writers with session_replication_role = replica are refused too */
+	char *a = pg_xasprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER " TIERMOVE_GUARD_ROW, table_q);
+	char *b = pg_xasprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER " TIERMOVE_GUARD_TRUNCATE, table_q);
+	bool ok = pgc_change(pc, a, 0, NULL, err) && pgc_change(pc, b, 0, NULL, err);
+
+	free(a);
+	free(b);
+	return ok;
+}
+
 bool
 tiermove_install_guard(PgConn *pc, RelOid part, const char *table_q, const char *tablespace,
 					   PgpError *err)
 {
-	bool present = false, intact = false;
+	int present = 0;
+	bool intact = false;
 	StrBuf sql, arg;
 	bool ok;
 
@@ -348,8 +364,10 @@ tiermove_install_guard(PgConn *pc, RelOid part, const char *table_q, const char 
 		return false;
 	if (intact)
 		return true;
-	/* half there (or disabled by someone): start it again */
-	if (present && !tiermove_drop_guard(pc, table_q, err))
+	/* disarmed by an earlier cleanup: arm it again (no stronger lock than creating it) */
+	if (present == 2)
+		return enable_always(pc, table_q, err);
+	if (present > 0 && !tiermove_drop_guard(pc, table_q, err))
 		return false;
 	sb_init(&sql);
 	sb_init(&arg);
@@ -364,16 +382,31 @@ tiermove_install_guard(PgConn *pc, RelOid part, const char *table_q, const char 
 			   "CREATE TRIGGER " TIERMOVE_GUARD_TRUNCATE " BEFORE TRUNCATE ON %s "
 			   "FOR EACH STATEMENT EXECUTE FUNCTION " TIERMOVE_GUARD_FUNCTION "(%s)",
 			   table_q, arg.data);
-	ok = ok && pgc_change(pc, sql.data, 0, NULL, err);
-	sb_reset(&sql);
-	/* ALWAYS: writers with session_replication_role = replica are refused too */
-	sb_appendf(&sql, "ALTER TABLE %s ENABLE ALWAYS TRIGGER " TIERMOVE_GUARD_ROW, table_q);
-	ok = ok && pgc_change(pc, sql.data, 0, NULL, err);
-	sb_reset(&sql);
-	sb_appendf(&sql, "ALTER TABLE %s ENABLE ALWAYS TRIGGER " TIERMOVE_GUARD_TRUNCATE, table_q);
-	ok = ok && pgc_change(pc, sql.data, 0, NULL, err);
+	ok = ok && pgc_change(pc, sql.data, 0, NULL, err) && enable_always(pc, table_q, err);
 	sb_free(&sql);
 	sb_free(&arg);
+	return ok;
+}
+
+bool
+tiermove_disarm_guard(PgConn *pc, RelOid part, const char *table_q, PgpError *err)
+{
+	int present = 0;
+	bool intact = false;
+	char *a, *b;
+	bool ok;
+
+	if (!tiermove_guard_state(pc, part, &present, &intact, err))
+		return false;
+	if (present == 0)
+		return true;
+	if (present != 2)
+		return tiermove_drop_guard(pc, table_q, err);
+	a = pg_xasprintf("ALTER TABLE %s DISABLE TRIGGER " TIERMOVE_GUARD_ROW, table_q);
+	b = pg_xasprintf("ALTER TABLE %s DISABLE TRIGGER " TIERMOVE_GUARD_TRUNCATE, table_q);
+	ok = pgc_change(pc, a, 0, NULL, err) && pgc_change(pc, b, 0, NULL, err);
+	free(a);
+	free(b);
 	return ok;
 }
 
@@ -390,7 +423,7 @@ tiermove_drop_guard(PgConn *pc, const char *table_q, PgpError *err)
 }
 
 bool
-tiermove_guard_state(PgConn *pc, RelOid part, bool *present, bool *intact, PgpError *err)
+tiermove_guard_state(PgConn *pc, RelOid part, int *present, bool *intact, PgpError *err)
 {
 	char oid[16];
 	const char *params[1] = {oid};
@@ -404,7 +437,7 @@ tiermove_guard_state(PgConn *pc, RelOid part, bool *present, bool *intact, PgpEr
 					1, params, err);
 	if (res == NULL)
 		return false;
-	*present = atoi(PQgetvalue(res, 0, 0)) > 0;
+	*present = atoi(PQgetvalue(res, 0, 0));
 	*intact = atoi(PQgetvalue(res, 0, 1)) == 2;
 	PQclear(res);
 	return true;

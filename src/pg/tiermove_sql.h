@@ -90,9 +90,17 @@ bool tiermove_ensure_guard_function(PgConn *pc, PgpError *err);
 /* the guard triggers on table_q when missing, ENABLE ALWAYS; tablespace names the target */
 bool tiermove_install_guard(PgConn *pc, RelOid part, const char *table_q, const char *tablespace,
 							PgpError *err);
+/*
+ * The guard off without dropping it: DISABLE TRIGGER takes SHARE ROW
+ * EXCLUSIVE, which readers do not conflict with, where DROP TRIGGER needs
+ * ACCESS EXCLUSIVE.  So a failed move lets writers in again even while a
+ * long reader holds the partition; the disabled triggers are dropped later.
+ */
+bool tiermove_disarm_guard(PgConn *pc, RelOid part, const char *table_q, PgpError *err);
+/* DROP TRIGGER IF EXISTS, both (ACCESS EXCLUSIVE on the table) */
 bool tiermove_drop_guard(PgConn *pc, const char *table_q, PgpError *err);
-/* whether both guard triggers are present and enabled ALWAYS */
-bool tiermove_guard_state(PgConn *pc, RelOid part, bool *present, bool *intact, PgpError *err);
+/* how many guard triggers exist (0-2), and whether both are enabled ALWAYS */
+bool tiermove_guard_state(PgConn *pc, RelOid part, int *present, bool *intact, PgpError *err);
 
 /* a plain table schema.name: *oid 0 if none; *comment its table comment (may be NULL) */
 bool tiermove_find_table(PgConn *pc, const char *schema, const char *name, RelOid *oid,
