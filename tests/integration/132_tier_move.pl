@@ -179,6 +179,19 @@ pgpart_fails($node, 'a kept former partition is in the way', 2, qr/kept by an ea
 	'revenues', $part, '--tablespace', 'warm');
 psql_ok($node, 'DROP TABLE revenues_2025_q1_pgpart_old');
 
+# ---- PostgreSQL 15 locks only the partition an INSERT is routed to: a writer of the current
+# partition holds no lock on the closed one, so installing the guard there never waits for it
+{
+	my $writer = $node->background_psql('postgres');
+	$writer->query_safe(q{BEGIN; INSERT INTO revenues (org_id, property_id, occurred_at, amount) VALUES (5, 1000, now(), 1)});
+	my $pid = $writer->query_safe('SELECT pg_backend_pid()');
+	$pid =~ s/\s+//g;
+	is(psql_ok($node, qq{SELECT count(*) FROM pg_locks WHERE pid = $pid AND relation = '$part'::regclass}), '0',
+		'a writer routed to another partition holds no lock on the closed one');
+	$writer->query_safe('ROLLBACK');
+	$writer->quit;
+}
+
 # ---- readers of the whole table and writers of the current partition, while it moves back and forth:
 # no statement waits longer than the lock timeout (statement_timeout = lock timeout fails it),
 # no writer fails
