@@ -1,5 +1,6 @@
 /* pgpart move - move a closed partition to another tablespace, online */
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +31,25 @@ enum
 	OPT_KEEP_OLD = OPT_FIRST_COMMAND_OPTION,
 	OPT_ABORT
 };
+
+/*
+ * Ctrl-C or SIGTERM: the running statement is cancelled (PQcancel is safe in
+ * a signal handler) and the move stops at its next step, dropping its copy
+ * and the write guard; a second signal ends pgpart at once.
+ */
+static volatile sig_atomic_t cancel_requested;
+static PGcancel *volatile cancel_handle;
+
+static void
+on_signal(int sig)
+{
+	char buf[256];
+
+	(void) sig;
+	cancel_requested = 1;
+	if (cancel_handle)
+		PQcancel(cancel_handle, buf, sizeof(buf));
+}
 
 static void
 print_json(const GlobalOpts *g, const TierMoveResult *r)
@@ -139,14 +159,41 @@ cmd_move(int argc, char **argv, GlobalOpts *g)
 	opt.lock = g->lock;
 	opt.dry_run = g->dry_run;
 
+	opt.cancel = &cancel_requested;
+
 	err_init(&err);
 	memset(&res, 0, sizeof(res));
-	if (!cli_connect(g, &pc, &err) || !ops_tier_move(&pc, &opt, &res, &err))
+	if (!cli_connect(g, &pc, &err))
 		rc = cli_fail(&err);
-	else if (g->json)
-		print_json(g, &res);
-	else if (!g->dry_run)
-		print_text(&res);
+	else
+	{
+		struct sigaction sa, old_int, old_term;
+		bool ok;
+
+		cancel_handle = PQgetCancel(pc.conn);
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sa.sa_flags = SA_RESETHAND;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, &old_int);
+		sigaction(SIGTERM, &sa, &old_term);
+		ok = ops_tier_move(&pc, &opt, &res, &err);
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+		if (cancel_handle)
+		{
+			PGcancel *handle = cancel_handle;
+
+			cancel_handle = NULL;
+			PQfreeCancel(handle);
+		}
+		if (!ok)
+			rc = cli_fail(&err);
+		else if (g->json)
+			print_json(g, &res);
+		else if (!g->dry_run)
+			print_text(&res);
+	}
 	tiermoveresult_free(&res);
 	err_clear(&err);
 	pgc_close(&pc);

@@ -174,6 +174,15 @@ test_pause(const char *step)
 #define test_pause(step) ((void) 0)
 #endif
 
+static bool
+cancelled(const Move *m, PgpError *err)
+{
+	if (m->opt->cancel == NULL || !*m->opt->cancel)
+		return false;
+	err_set(err, EXIT_RUNTIME, "interrupted; nothing was changed");
+	return true;
+}
+
 /* ---- checks: nothing is changed until all of them passed ---- */
 
 static bool
@@ -477,11 +486,12 @@ remove_guard(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
 /*
  * name is pgpart's leftover if it carries one of the markers: mark_drop
  * means drop it; mark_keep (may be NULL) means it was kept on purpose.  A
- * table of that name without a marker is the user's: refuse.
+ * table of that name without a marker is the user's: refuse when the move
+ * needs the name (need_name), else leave it alone.
  */
 static bool
 clear_leftover(PgConn *pc, Move *m, const char *name, const char *name_q, const char *mark_drop,
-			   const char *mark_keep, TierMoveResult *res, PgpError *err)
+			   const char *mark_keep, bool need_name, TierMoveResult *res, PgpError *err)
 {
 	RelOid oid;
 	char *comment = NULL;
@@ -505,6 +515,8 @@ clear_leftover(PgConn *pc, Move *m, const char *name, const char *name_q, const 
 			res->leftovers_dropped++;
 		}
 	}
+	else if (!need_name)
+		ok = true;
 	else if (comment && mark_keep && strncmp(comment, mark_keep, strlen(mark_keep)) == 0)
 	{
 		err_set(err, EXIT_USAGE, "%s.%s, kept by an earlier move with --keep-old, is in the way",
@@ -763,6 +775,10 @@ swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		}
 		free(now);
 	}
+	/* read under the locks: a GRANT or COMMENT made during the copy is not lost */
+	namelist_free(&m->after);
+	if (!tiermove_after_rename(pc, m->part->oid, m->part_regclass, &m->after, err))
+		return false;
 	if (!change_f(pc, err, "ALTER TABLE %s DETACH PARTITION %s", m->parent_q, m->part_q) ||
 		!change_f(pc, err, "ALTER TABLE %s ATTACH PARTITION %s %s", m->parent_q, m->copy_q,
 				  m->bound_sql) ||
@@ -811,7 +827,6 @@ prepare(PgConn *pc, Move *m, PgpError *err)
 		   tiermove_reloptions(pc, m->part->oid, &m->reloptions, err) &&
 		   tiermove_capture_indexes(pc, m->part->oid, m->copy_q, &m->idx, err) &&
 		   tiermove_column_settings(pc, m->part->oid, m->copy_q, &m->col_settings, err) &&
-		   tiermove_after_rename(pc, m->part->oid, m->part_regclass, &m->after, err) &&
 		   migration_fingerprint(pc, m->part->oid, &m->fingerprint, err);
 }
 
@@ -845,8 +860,8 @@ do_move(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
 		return false;
 	res->to_tablespace = pg_xstrdup(m->tablespace);
 	/* a former partition whose drop was interrupted: finish that first */
-	if (!clear_leftover(pc, m, m->old_name, m->old_q, TIERMOVE_OLD_MARK, TIERMOVE_KEPT_MARK, res,
-						err))
+	if (!clear_leftover(pc, m, m->old_name, m->old_q, TIERMOVE_OLD_MARK, TIERMOVE_KEPT_MARK,
+						!there, res, err))
 		return false;
 	if (there)
 	{
@@ -867,7 +882,7 @@ do_move(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
 		return false;
 	}
 	/* a copy left by an interrupted attempt: start again from the rows */
-	if (!clear_leftover(pc, m, m->copy_name, m->copy_q, TIERMOVE_COPY_MARK, NULL, res, err))
+	if (!clear_leftover(pc, m, m->copy_name, m->copy_q, TIERMOVE_COPY_MARK, NULL, true, res, err))
 		return false;
 
 	/* 1. from here on, a failure must take the guard (and a copy) away again */
@@ -876,13 +891,14 @@ do_move(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
 	note_locks(res, &st);
 	t0 = clock_ms();
 	/* 2. */
-	if (!prepare(pc, m, err) || !lock_run_txn(pc, &m->opt->lock, copy_body, m, &st, err))
+	if (cancelled(m, err) || !prepare(pc, m, err) ||
+		!lock_run_txn(pc, &m->opt->lock, copy_body, m, &st, err))
 		goto undo;
 	res->lock_attempts += st.attempts;
 	res->copy_ms = clock_ms() - t0;
 	test_pause("swap");
 	/* 3. */
-	if (!lock_run_txn(pc, &m->opt->lock, swap_body, m, &st, err))
+	if (cancelled(m, err) || !lock_run_txn(pc, &m->opt->lock, swap_body, m, &st, err))
 		goto undo;
 	note_locks(res, &st);
 	res->swap_lock_held_ms = st.held_ms;

@@ -8,6 +8,8 @@
 #ifndef PGPART_OPS_TIERMOVE_H
 #define PGPART_OPS_TIERMOVE_H
 
+#include <signal.h>
+
 #include "pg/catalog.h"
 #include "pg/conn.h"
 #include "pg/lock.h"
@@ -22,6 +24,8 @@ typedef struct TierMoveOptions
 	bool dry_run;
 	bool keep_old; /* keep the former partition (renamed, detached) instead of dropping it */
 	bool abort;	   /* only undo an interrupted move: drop its copy and write guard */
+	/* set (by a signal handler) to stop at the next step and undo; may be NULL */
+	volatile sig_atomic_t *cancel;
 } TierMoveOptions;
 
 typedef struct TierMoveResult

@@ -239,7 +239,7 @@ psql_ok($node, 'DROP TABLE revenues_2025_q1_pgpart_old');
 # ---- writers and readers during the copy (the pause hook exists only in the test build)
 SKIP:
 {
-	skip 'the pause hook exists only in the test build', 25 unless $test_build;
+	skip 'the pause hook exists only in the test build', 28 unless $test_build;
 
 	sub start_move
 	{
@@ -287,6 +287,16 @@ SKIP:
 	is($?, 0, 'the move finished') or diag($$err);
 	is(tablespace_of($part), 'Cold Space', 'the partition is in "Cold Space"');
 	is(table_fingerprint($node, $part), $before, 'rows identical: refused writes changed nothing');
+
+	# Ctrl-C while copying: the move stops, drops its copy and guard, exit 1
+	($h, $out, $err) = start_move('copy:2', 'revenues', $part, '--tablespace', 'warm');
+	$h->signal('INT');
+	$h->finish;
+	is($? >> 8, 1, 'interrupted move: exit 1');
+	like($$err, qr/interrupted; nothing was changed/, 'interrupted move: message');
+	is(psql_ok($node, q{SELECT count(*) FROM pg_class WHERE relname ~ 'pgpart_(move|old)'}) . ' '
+		. psql_ok($node, q{SELECT count(*) FROM pg_trigger WHERE tgname ~ 'tier_move'}) . ' ' . tablespace_of($part),
+		'0 0 Cold Space', 'interrupted move: no copy, no guard, not moved');
 
 	# kill -9 while copying: the partition is untouched, writes are refused until a re-run
 	($h, $out, $err) = start_move('copy:60', 'revenues', $part, '--tablespace', 'warm');
