@@ -86,6 +86,8 @@ typedef struct Move
 	bool unlogged;
 	TierIndexList idx;
 	NameList col_settings;
+	NameList fk_add;
+	NameList fk_validate;
 	NameList after;
 	long rows;
 } Move;
@@ -112,6 +114,8 @@ move_free(Move *m)
 	free(m->fingerprint);
 	tierindexlist_free(&m->idx);
 	namelist_free(&m->col_settings);
+	namelist_free(&m->fk_add);
+	namelist_free(&m->fk_validate);
 	namelist_free(&m->after);
 }
 
@@ -709,6 +713,51 @@ done:
 	return ok;
 }
 
+/*
+ * The foreign keys, after the copy committed: adding one locks the
+ * referenced table against writes, so it gets a transaction of its own
+ * under lock_timeout; validating it only reads.
+ */
+typedef struct FkCtx
+{
+	const NameList *stmts;
+	int i; /* one statement per transaction; -1: all */
+} FkCtx;
+
+static bool
+fk_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
+{
+	FkCtx *c = arg;
+
+	lock_txn_mark_locked(stats);
+	if (c->i < 0)
+		return exec_list(pc, c->stmts, err);
+	return pgc_change(pc, c->stmts->items[c->i], 0, NULL, err);
+}
+
+static bool
+copy_foreign_keys(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
+{
+	FkCtx c = {&m->fk_add, -1};
+	LockStats st;
+	int i;
+
+	if (m->fk_add.n == 0)
+		return true;
+	if (!lock_run_txn(pc, &m->opt->lock, fk_body, &c, &st, err))
+		return false;
+	note_locks(res, &st);
+	c.stmts = &m->fk_validate;
+	for (i = 0; i < m->fk_validate.n; i++)
+	{
+		c.i = i;
+		if (cancelled(m, err) || !lock_run_txn(pc, &m->opt->lock, fk_body, &c, &st, err))
+			return false;
+		res->lock_attempts += st.attempts;
+	}
+	return true;
+}
+
 /* ---- 3. swap ---- */
 
 /* ALTER TABLE|INDEX schema.from RENAME TO to */
@@ -827,6 +876,7 @@ prepare(PgConn *pc, Move *m, PgpError *err)
 		   tiermove_reloptions(pc, m->part->oid, &m->reloptions, err) &&
 		   tiermove_capture_indexes(pc, m->part->oid, m->copy_q, &m->idx, err) &&
 		   tiermove_column_settings(pc, m->part->oid, m->copy_q, &m->col_settings, err) &&
+		   tiermove_foreign_keys(pc, m->part->oid, m->copy_q, &m->fk_add, &m->fk_validate, err) &&
 		   migration_fingerprint(pc, m->part->oid, &m->fingerprint, err);
 }
 
@@ -895,6 +945,8 @@ do_move(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
 		!lock_run_txn(pc, &m->opt->lock, copy_body, m, &st, err))
 		goto undo;
 	res->lock_attempts += st.attempts;
+	if (!copy_foreign_keys(pc, m, res, err))
+		goto undo;
 	res->copy_ms = clock_ms() - t0;
 	test_pause("swap");
 	/* 3. */

@@ -134,10 +134,6 @@ static const char blockers_sql[] =
 	"FROM pg_catalog.pg_constraint WHERE contype = 'f' "
 	"  AND confrelid IN ($1::pg_catalog.oid, $2::pg_catalog.oid) "
 	"UNION ALL "
-	"SELECT 'it has foreign key ' || pg_catalog.quote_ident(conname) "
-	"       || ' (partitions with foreign keys cannot be moved yet)' "
-	"FROM pg_catalog.pg_constraint WHERE conrelid = $2::pg_catalog.oid AND contype = 'f' "
-	"UNION ALL "
 	"SELECT 'it has exclusion constraint ' || pg_catalog.quote_ident(conname) "
 	"       || ' (not carried over)' "
 	"FROM pg_catalog.pg_constraint WHERE conrelid = $2::pg_catalog.oid AND contype = 'x' "
@@ -225,6 +221,38 @@ tiermove_reloptions(PgConn *pc, RelOid part, char **options, PgpError *err)
 		"FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid "
 		"WHERE c.oid = $1::pg_catalog.oid",
 		1, params, options, err);
+}
+
+bool
+tiermove_foreign_keys(PgConn *pc, RelOid part, const char *copy_q, NameList *add,
+					  NameList *validate, PgpError *err)
+{
+	char oid[16];
+	const char *params[2] = {oid, copy_q};
+	PGresult *res;
+	int i;
+
+	snprintf(oid, sizeof(oid), "%u", part);
+	res = pgc_query(
+		pc,
+		"SELECT 'ALTER TABLE ' || $2 || ' ADD CONSTRAINT ' || pg_catalog.quote_ident(conname) || ' ' "
+		"       || pg_catalog.pg_get_constraintdef(oid) || CASE WHEN convalidated THEN ' NOT VALID' "
+		"          ELSE '' END, "
+		"  CASE WHEN convalidated THEN 'ALTER TABLE ' || $2 || ' VALIDATE CONSTRAINT ' "
+		"       || pg_catalog.quote_ident(conname) END "
+		"FROM pg_catalog.pg_constraint WHERE conrelid = $1::pg_catalog.oid AND contype = 'f' "
+		"ORDER BY conname",
+		2, params, err);
+	if (res == NULL)
+		return false;
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		namelist_add(add, PQgetvalue(res, i, 0));
+		if (!PQgetisnull(res, i, 1))
+			namelist_add(validate, PQgetvalue(res, i, 1));
+	}
+	PQclear(res);
+	return true;
 }
 
 /* $1 the partition's OID, $2 its regclass text (the name the copy carries when they run) */

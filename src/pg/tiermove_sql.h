@@ -58,7 +58,7 @@ bool tiermove_capture_indexes(PgConn *pc, RelOid part, const char *copy_q, TierI
 /*
  * Reasons the partition cannot be moved (human sentences; empty: none):
  * things a swap would break (views, rules, policies, publications, foreign
- * keys), and parent indexes this partition has no index for (ATTACH would
+ * keys that reference the table or the partition), and parent indexes this partition has no index for (ATTACH would
  * build them while holding the parent's lock).
  */
 bool tiermove_blockers(PgConn *pc, RelOid parent, RelOid part, NameList *blockers,
@@ -70,6 +70,16 @@ bool tiermove_blockers(PgConn *pc, RelOid parent, RelOid part, NameList *blocker
  */
 bool tiermove_column_settings(PgConn *pc, RelOid part, const char *copy_q, NameList *stmts,
 							  PgpError *err);
+
+/*
+ * The partition's foreign keys as statements on the copy: add lists ADD
+ * CONSTRAINT ... NOT VALID (a short SHARE ROW EXCLUSIVE lock of the
+ * referenced table), validate the VALIDATE CONSTRAINT of those that were
+ * valid (a scan that blocks no writer).  With an equal key on the copy,
+ * ATTACH adopts it instead of adding and checking a new one under its lock.
+ */
+bool tiermove_foreign_keys(PgConn *pc, RelOid part, const char *copy_q, NameList *add,
+						   NameList *validate, PgpError *err);
 
 /* storage parameters of the partition and of its TOAST table, "a=1, toast.b=2" or NULL */
 bool tiermove_reloptions(PgConn *pc, RelOid part, char **options, PgpError *err);

@@ -358,20 +358,30 @@ SKIP:
 # ---- quoted names: schema, table and partition with spaces, capitals and quotes
 psql_ok($node, q{
 	CREATE SCHEMA "Billing Dept";
+	CREATE TABLE "Billing Dept"."Org" (id bigint PRIMARY KEY);
+	INSERT INTO "Billing Dept"."Org" SELECT generate_series(0, 99);
+	CREATE TABLE "Billing Dept"."Org Ref" (id bigint PRIMARY KEY);
+	INSERT INTO "Billing Dept"."Org Ref" SELECT generate_series(0, 99);
 	CREATE TABLE "Billing Dept"."Rev ""Q"" Table" (id bigint, junk int, "Occurred At" date NOT NULL, note text,
-	  "Twice" bigint GENERATED ALWAYS AS (id * 2) STORED) PARTITION BY RANGE ("Occurred At");
+	  "Twice" bigint GENERATED ALWAYS AS (id * 2) STORED, org bigint REFERENCES "Billing Dept"."Org")
+	  PARTITION BY RANGE ("Occurred At");
 	ALTER TABLE "Billing Dept"."Rev ""Q"" Table" DROP COLUMN junk;
 	-- attached from a table of its own: other column order, a dropped column of its own
 	CREATE TABLE "Billing Dept"."Old ""Part"" 2024" (gone int, note text, "Occurred At" date NOT NULL, id bigint,
-	  "Twice" bigint GENERATED ALWAYS AS (id * 2) STORED);
+	  "Twice" bigint GENERATED ALWAYS AS (id * 2) STORED, org bigint,
+	  CONSTRAINT "Own FK" FOREIGN KEY (org) REFERENCES "Billing Dept"."Org Ref");
 	ALTER TABLE "Billing Dept"."Old ""Part"" 2024" DROP COLUMN gone;
 	ALTER TABLE "Billing Dept"."Rev ""Q"" Table" ATTACH PARTITION "Billing Dept"."Old ""Part"" 2024"
 	  FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 	CREATE TABLE "Billing Dept"."Cur" PARTITION OF "Billing Dept"."Rev ""Q"" Table"
 	  FOR VALUES FROM ('2025-01-01') TO (MAXVALUE);
 	CREATE INDEX "Idx ""Note""" ON "Billing Dept"."Rev ""Q"" Table" (note);
-	INSERT INTO "Billing Dept"."Rev ""Q"" Table" (id, "Occurred At", note)
-	  SELECT g, date '2024-01-01' + g % 366, CASE WHEN g % 9 <> 0 THEN 'n' || g END FROM generate_series(1, 2000) g});
+	INSERT INTO "Billing Dept"."Rev ""Q"" Table" (id, "Occurred At", note, org)
+	  SELECT g, date '2024-01-01' + g % 366, CASE WHEN g % 9 <> 0 THEN 'n' || g END, g % 100 FROM generate_series(1, 2000) g});
+my $fks = q{SELECT string_agg(conname || ' ' || (conparentid <> 0) || ' ' || convalidated || ' ' || pg_get_constraintdef(oid), '; ' ORDER BY conname)
+	FROM pg_constraint WHERE conrelid = '"Billing Dept"."Old ""Part"" 2024"'::regclass AND contype = 'f'};
+my $fks_before = psql_ok($node, $fks);
+like($fks_before, qr/Own FK false true.*; .+_org_fkey true true FOREIGN KEY/, 'the partition has its own and an inherited foreign key');
 my $qbefore = table_fingerprint($node, q{"Billing Dept"."Old ""Part"" 2024"});
 my $qparent = table_fingerprint($node, q{"Billing Dept"."Rev ""Q"" Table"});
 pgpart_ok($node, 'move with quoted names', 'move', q{"Billing Dept"."Rev ""Q"" Table"},
@@ -383,6 +393,13 @@ is(table_fingerprint($node, q{"Billing Dept"."Rev ""Q"" Table"}), $qparent,
 psql_ok($node, q{INSERT INTO "Billing Dept"."Rev ""Q"" Table" (id, "Occurred At") VALUES (9999, '2024-06-01')});
 is(psql_ok($node, q{SELECT "Twice" FROM "Billing Dept"."Old ""Part"" 2024" WHERE id = 9999}), '19998',
 	'the generated column still works in the moved partition');
+is(psql_ok($node, $fks), $fks_before, 'foreign keys carried over, valid, the inherited one attached to the parent\'s');
+{
+	my ($frc, $fout, $ferr) = ('', '', '');
+	$frc = $node->psql('postgres', q{INSERT INTO "Billing Dept"."Rev ""Q"" Table" (id, "Occurred At", org) VALUES (1, '2024-02-02', 12345)},
+		stdout => \$fout, stderr => \$ferr);
+	like($ferr, qr/violates foreign key constraint/, 'and enforced');
+}
 is(psql_ok($node, q{SELECT count(*) FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
 	WHERE h.inhparent = '"Billing Dept"."Idx ""Note"""'::regclass AND c.reltablespace <> 0}), '1',
 	'its index is attached to the parent index and in the tablespace');
