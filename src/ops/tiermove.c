@@ -909,16 +909,7 @@ do_move(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
 		!current_place(pc, m, &res->from_tablespace, &there, err))
 		return false;
 	res->to_tablespace = pg_xstrdup(m->tablespace);
-	/* a former partition whose drop was interrupted: finish that first */
-	if (!clear_leftover(pc, m, m->old_name, m->old_q, TIERMOVE_OLD_MARK, TIERMOVE_KEPT_MARK,
-						!there, res, err))
-		return false;
-	if (there)
-	{
-		res->already_there = true;
-		return remove_guard(pc, m, res, err);
-	}
-	if (!tiermove_blockers(pc, m->parent.oid, m->part->oid, &blockers, err))
+	if (!there && !tiermove_blockers(pc, m->parent.oid, m->part->oid, &blockers, err))
 		return false;
 	if (blockers.n > 0)
 	{
@@ -930,6 +921,15 @@ do_move(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
 		free(list);
 		namelist_free(&blockers);
 		return false;
+	}
+	/* a former partition whose drop was interrupted: finish that first */
+	if (!clear_leftover(pc, m, m->old_name, m->old_q, TIERMOVE_OLD_MARK, TIERMOVE_KEPT_MARK,
+						!there, res, err))
+		return false;
+	if (there)
+	{
+		res->already_there = true;
+		return remove_guard(pc, m, res, err);
 	}
 	/* a copy left by an interrupted attempt: start again from the rows */
 	if (!clear_leftover(pc, m, m->copy_name, m->copy_q, TIERMOVE_COPY_MARK, NULL, true, res, err))

@@ -481,7 +481,9 @@ tiermove_find_table(PgConn *pc, const char *schema, const char *name, RelOid *oi
 	*oid = 0;
 	*comment = NULL;
 	res = pgc_query(pc,
-					"SELECT c.oid, pg_catalog.obj_description(c.oid, 'pg_class') "
+					/* a partition is never pgpart's leftover, whatever its comment */
+					"SELECT c.oid, CASE WHEN NOT c.relispartition "
+					"  THEN pg_catalog.obj_description(c.oid, 'pg_class') END "
 					"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 					"WHERE n.nspname = $1 AND c.relname = $2",
 					2, params, err);

@@ -112,7 +112,10 @@ bool tiermove_drop_guard(PgConn *pc, const char *table_q, PgpError *err);
 /* how many guard triggers exist (0-2), and whether both are enabled ALWAYS */
 bool tiermove_guard_state(PgConn *pc, RelOid part, int *present, bool *intact, PgpError *err);
 
-/* a plain table schema.name: *oid 0 if none; *comment its table comment (may be NULL) */
+/*
+ * The relation schema.name: *oid 0 if none; *comment its table comment (NULL
+ * if none, and for a partition, which is never a leftover)
+ */
 bool tiermove_find_table(PgConn *pc, const char *schema, const char *name, RelOid *oid,
 						 char **comment, PgpError *err);
 
