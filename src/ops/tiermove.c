@@ -696,6 +696,8 @@ copy_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		m->rows = atol(PQcmdTuples(res));
 		PQclear(res);
 	}
+	log_info("copied %ld rows of %s.%s; building %d indexes in %s", m->rows, m->part->schema,
+			 m->part->name, m->idx.n, m->tablespace);
 	test_pause("copy");
 	for (i = 0; i < m->idx.n; i++)
 	{
@@ -939,6 +941,8 @@ do_move(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
 	if (!lock_run_txn(pc, &m->opt->lock, guard_body, m, &st, err))
 		return false;
 	note_locks(res, &st);
+	log_info("writes to %s.%s are refused from now on; copying it to tablespace %s",
+			 m->part->schema, m->part->name, m->tablespace);
 	t0 = clock_ms();
 	/* 2. */
 	if (cancelled(m, err) || !prepare(pc, m, err) ||
@@ -950,6 +954,8 @@ do_move(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
 	res->copy_ms = clock_ms() - t0;
 	test_pause("swap");
 	/* 3. */
+	log_info("copy of %s.%s verified (%ld rows, count and checksum); swapping it in",
+			 m->part->schema, m->part->name, m->rows);
 	if (cancelled(m, err) || !lock_run_txn(pc, &m->opt->lock, swap_body, m, &st, err))
 		goto undo;
 	note_locks(res, &st);
