@@ -28,6 +28,7 @@ static const Command commands[] = {
 	{"report", "daily, monthly, yearly and cross-org reports, from rollups when they cover", cmd_report},
 	{"run", "maintain every managed table on a schedule; one active instance of several", cmd_run},
 	{"metrics", "the state of managed tables for Prometheus (text exposition format)", cmd_metrics},
+	{"move", "move a closed partition to another tablespace, online", cmd_move},
 };
 
 static void

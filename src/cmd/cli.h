@@ -108,6 +108,7 @@ int cmd_index(int argc, char **argv, GlobalOpts *g);
 int cmd_migrate(int argc, char **argv, GlobalOpts *g);
 int cmd_rollup(int argc, char **argv, GlobalOpts *g);
 int cmd_report(int argc, char **argv, GlobalOpts *g);
+int cmd_move(int argc, char **argv, GlobalOpts *g);
 /* vacuum, analyze and reindex: argv[0] says which */
 int cmd_parallel(int argc, char **argv, GlobalOpts *g);
 int cmd_run(int argc, char **argv, GlobalOpts *g);

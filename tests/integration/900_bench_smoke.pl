@@ -44,4 +44,14 @@ for my $k (qw(yearly_detail_p95_ms yearly_rollup_p95_ms crossorg_rollup_p95_ms w
 	like($r->{$k} // '', qr/^[\d.]+$/, "rollup result has $k");
 }
 
+($out, $err) = ('', '');
+$ok = IPC::Run::run([ "$top/bench/tiermove" ], '<', \undef, '>', \$out, '2>', \$err);
+ok($ok, 'bench/tiermove completes') or diag("$out\n$err");
+($json) = glob("$dir/results/tiermove-*.json");
+$r = decode_json(do { local $/; open(my $fh, '<', $json) or die; <$fh> });
+for my $k (qw(plain_set_tablespace_ms move_swap_lock_ms move_copy_ms move_under_load_swap_lock_ms tps_during))
+{
+	like($r->{$k} // '', qr/^[\d.]+$/, "tiermove result has $k");
+}
+
 done_testing();
