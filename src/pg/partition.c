@@ -137,10 +137,21 @@ attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	 * Strong locks in the order queries take them (parent, then partition),
 	 * so that we cannot deadlock with the application.  ONLY: LOCK on a
 	 * partitioned table would otherwise lock every partition.
+	 *
+	 * With a default partition, ATTACH narrows the default's constraint.  An
+	 * INSERT that routed its row to the default with the partition map it
+	 * read before our commit would then fail the new constraint ("violates
+	 * partition constraint", an error no retry logic expects).  So writers
+	 * of the parent are kept out for this short transaction: SHARE ROW
+	 * EXCLUSIVE waits for the ones in flight, and those that come after see
+	 * the new partition.  Readers are not blocked by it.  Without a default
+	 * partition nothing else changes, and SHARE UPDATE EXCLUSIVE (what
+	 * ATTACH itself takes) lets writers go on.
 	 */
 	sb_append(&sql, "LOCK TABLE ONLY ");
 	pgc_append_qualified(pc, &sql, np->parent_schema, np->parent_name);
-	sb_append(&sql, " IN SHARE UPDATE EXCLUSIVE MODE");
+	sb_append(&sql, np->default_name ? " IN SHARE ROW EXCLUSIVE MODE"
+									 : " IN SHARE UPDATE EXCLUSIVE MODE");
 	if (!exec_sb(pc, &sql, err))
 		goto done;
 	if (np->default_name)

@@ -27,7 +27,7 @@ close $fh;
 my ($bout, $berr) = ('', '');
 my $bench = IPC::Run::start(
 	[ 'pgbench', '-n', '-c', '4', '-T', '8', '-f', $script, '--log', "--log-prefix=$ENV{TESTDIR}/pgb_$$",
-	  '-d', $node->connstr('postgres') ],
+	  $node->connstr('postgres') ],
 	'>', \$bout, '2>', \$berr);
 
 my ($runs, $failures, $moved) = (0, 0, 0);
