@@ -167,7 +167,7 @@ archkey_escape(const char *name)
 		else if (*c == '_' || *c == '-')
 			sb_append_char(&sb, (char) *c);
 		else
-			sb_appendf(&sb, "%%%02X", *c);
+			sb_appendf(&sb, "~%02X", *c);
 	}
 	return sb_steal(&sb);
 }

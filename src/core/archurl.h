@@ -37,7 +37,8 @@ char *archurl_format(const ArchUrl *u);
 
 /*
  * A database name as one safe object-key component: letters, digits, '_',
- * '-' kept; everything else (quotes, spaces, '/', '.', non-ASCII) as %XX.
+ * '-' kept; everything else (quotes, spaces, '/', '.', '~', non-ASCII) as ~XX
+ * ('~' is unreserved in URLs, so a key needs no further escaping anywhere).
  */
 char *archkey_escape(const char *name);
 

@@ -96,7 +96,7 @@ main(void)
 	free(why);
 
 	s = archkey_escape("Rev \"Q1\"/x.y");
-	is_str(s, "Rev%20%22Q1%22%2Fx%2Ey", "key escape of quotes, space, slash, dot");
+	is_str(s, "Rev~20~22Q1~22~2Fx~2Ey", "key escape of quotes, space, slash, dot");
 	free(s);
 	s = archkey_escape("revenues_2025_q1-a");
 	is_str(s, "revenues_2025_q1-a", "plain names kept");
