@@ -12,7 +12,7 @@
 #include "cmd/cli.h"
 #include "util/log.h"
 
-#define PGPART_VERSION "0.1.0"
+#include "util/version.h"
 
 static const Command commands[] = {
 	{"init", "create or upgrade pgpart's schema in the database", cmd_init},
