@@ -26,6 +26,9 @@ static const Command commands[] = {
 	{"analyze", "ANALYZE each partition, several at once, biggest first", cmd_parallel},
 	{"reindex", "REINDEX each partition CONCURRENTLY, several at once", cmd_parallel},
 	{"report", "daily, monthly, yearly and cross-org reports, from rollups when they cover", cmd_report},
+	{"policy", "when partitions go warm, to the archive, and away (maintain applies it)", cmd_policy},
+	{"archive", "move closed partitions to file:// or s3:// storage; \"archive list\"", cmd_archive},
+	{"restore", "bring an archived partition back into its table", cmd_restore},
 };
 
 static void
