@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "archive/digest.h"
 #include "archive/storage.h"
@@ -441,6 +442,34 @@ upload_part(StorageWriter *w, PgpError *err)
 	free(query);
 	response_free(&r);
 	w->len = 0;
+#ifdef PGPART_TEST_HOOKS
+	{
+		/*
+		 * PGPART_TEST_S3_STALL=N:FILE - after part N, create FILE.ready and
+		 * wait (at most 60 s) until the test removes it: the test stops the
+		 * server meanwhile, so the next request meets a dead server.
+		 */
+		const char *env = getenv("PGPART_TEST_S3_STALL");
+		const char *colon = env ? strchr(env, ':') : NULL;
+
+		if (ok && colon && atoi(env) == w->etags.n)
+		{
+			char *ready = pg_xasprintf("%s.ready", colon + 1);
+			FILE *f = fopen(ready, "w");
+			int i;
+
+			if (f)
+				fclose(f);
+			for (i = 0; i < 600 && f; i++)
+			{
+				if (access(ready, F_OK) != 0)
+					break;
+				sleep_ms(100);
+			}
+			free(ready);
+		}
+	}
+#endif
 	return ok;
 }
 
