@@ -72,6 +72,7 @@ demo: deps pgpart
 bench: deps pgpart
 	bench/migrate
 	bench/rollup
+	bench/archive
 
 demo-stop:
 	scripts/pgcluster destroy "$${PGPART_DEMO_DIR:-$(CURDIR)/.demo}"

@@ -240,6 +240,7 @@ cmd_archive(int argc, char **argv, GlobalOpts *g)
 	if (o.to == NULL)
 		return cli_usage_error("archive", "--to is required");
 	o.lock = g->lock;
+	o.show_progress = !g->json && !g->dry_run;
 
 	err_init(&err);
 	if (!cli_connect(g, &pc, &err))
@@ -345,6 +346,7 @@ cmd_restore(int argc, char **argv, GlobalOpts *g)
 	if (o.from == NULL)
 		return cli_usage_error("restore", "--from is required");
 	o.lock = g->lock;
+	o.show_progress = !g->json && !g->dry_run;
 	err_init(&err);
 	if (!cli_connect(g, &pc, &err))
 	{

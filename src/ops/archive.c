@@ -19,6 +19,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/progress.h"
 #include "util/version.h"
 
 /* ---- shared helpers (archive_int.h) ------------------------------- */
@@ -203,6 +204,7 @@ typedef struct PartCtx
 	char *copy_columns;	  /* quoted, comma separated */
 	json_t *columns;	  /* [{name, type, not_null}] */
 	bool has_default;	  /* the parent has a default partition */
+	int64_t est_rows;	  /* for the progress bar */
 } PartCtx;
 
 static bool
@@ -438,8 +440,10 @@ step_upload(PartCtx *c, PgpError *err)
 	bool ok = false, copying = false;
 	double t0 = clock_ms();
 	int level = c->opt->level ? c->opt->level : 3;
+	Progress prog;
 
 	memset(&u, 0, sizeof(u));
+	memset(&prog, 0, sizeof(prog));
 	sb_init(&sql);
 	u.st = c->st;
 	u.cctx = ZSTD_createCCtx();
@@ -463,6 +467,7 @@ step_upload(PartCtx *c, PgpError *err)
 	}
 	PQclear(res);
 	copying = true;
+	progress_start(&prog, "rows", c->est_rows, c->opt->show_progress);
 	for (;;)
 	{
 		char *buf;
@@ -471,6 +476,8 @@ step_upload(PartCtx *c, PgpError *err)
 
 		if (n == -1)
 			break;
+		if ((u.rows & 1023) == 0)
+			progress_update(&prog, u.rows, c->job->pname);
 		if (n < 0)
 		{
 			err_set(err, EXIT_RUNTIME, "COPY of the partition failed: %s",
@@ -489,6 +496,7 @@ step_upload(PartCtx *c, PgpError *err)
 		ok = false;
 	}
 	copying = false;
+	progress_update(&prog, u.rows, c->job->pname);
 	res = PQgetResult(c->pc->conn);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 	{
@@ -510,6 +518,7 @@ step_upload(PartCtx *c, PgpError *err)
 	ok = c->st->ops->put_finish(u.w, true, err);
 	u.w = NULL;
 done:
+	progress_finish(&prog);
 	if (copying)
 		abandon_copy(c->pc);
 	if (u.w)
@@ -940,6 +949,20 @@ run_job(PgConn *pc, const ArchiveOptions *opt, Storage *st, const PartConfig *cf
 		free(oid);
 		if (!table_bytes(pc, job->pschema, job->pname, &out->table_bytes, err))
 			goto done;
+		{
+			char *est = NULL;
+			char oidt[16];
+			const char *p1[1] = {oidt};
+
+			snprintf(oidt, sizeof(oidt), "%u", rel);
+			if (!pgc_query_value(pc,
+								 "SELECT GREATEST(reltuples, 0)::bigint FROM pg_catalog.pg_class "
+								 "WHERE oid = $1::pg_catalog.oid",
+								 1, p1, &est, err))
+				goto done;
+			c.est_rows = est ? strtoll(est, NULL, 10) : 0;
+			free(est);
+		}
 	}
 	if (strcmp(job->phase, "detached") == 0)
 	{
@@ -1093,6 +1116,31 @@ done:
 	free(pn);
 	free(xn);
 	free(xs);
+	return ok;
+}
+
+/* --dry-run: the statements an archive of p would run (the data path as comments) */
+static bool
+print_plan(PgConn *pc, const PartConfig *cfg, const PartitionInfo *p, bool has_default,
+		   const char *object_url, PgpError *err)
+{
+	char *parent_q = pgc_quote_qualified(pc, cfg->parent_schema, cfg->parent_name);
+	char *q = pgc_quote_qualified(pc, p->schema, p->name);
+	StrBuf sql;
+	bool ok;
+
+	sb_init(&sql);
+	sb_appendf(&sql, "ALTER TABLE %s DETACH PARTITION %s%s", parent_q, q,
+			   has_default ? "" : " CONCURRENTLY");
+	ok = arch_exec_sb(pc, &sql, err);
+	if (ok)
+		printf("-- COPY %s TO STDOUT | zstd | sha256 -> %s (+ manifest; read back and verified)\n",
+			   q, object_url);
+	sb_appendf(&sql, "DROP TABLE %s", q);
+	ok = ok && arch_exec_sb(pc, &sql, err);
+	sb_free(&sql);
+	free(q);
+	free(parent_q);
 	return ok;
 }
 
@@ -1316,8 +1364,9 @@ ops_archive(PgConn *pc, const ArchiveOptions *opt, ArchiveResult *res, PgpError 
 				res->items[0].hi = pg_xstrdup(p->hi_text);
 				res->items[0].object_url = location_url(st, job.object_key);
 				res->items[0].manifest_url = location_url(st, job.manifest_key);
+				ok = print_plan(pc, &cfg, p, parts.default_index >= 0, res->items[0].object_url,
+								err);
 				archjob_free(&job);
-				ok = true;
 				goto done;
 			}
 #ifdef PGPART_TEST_HOOKS
@@ -1372,6 +1421,7 @@ ops_archive(PgConn *pc, const ArchiveOptions *opt, ArchiveResult *res, PgpError 
 			a->hi = pg_xstrdup(p->hi_text);
 			a->object_url = location_url(st, job.object_key);
 			a->manifest_url = location_url(st, job.manifest_key);
+			ok = print_plan(pc, &cfg, p, parts.default_index >= 0, a->object_url, err);
 		}
 		else
 			ok = run_job(pc, opt, st, &cfg, parts.default_index >= 0, &job,

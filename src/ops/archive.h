@@ -32,7 +32,7 @@ typedef struct ArchiveOptions
 	StorageOptions storage;
 	LockPolicy lock;
 	int level;			/* zstd level, 0: 3 */
-	bool foreign_table; /* file://: leave a file_fdw foreign table in its place */
+	bool show_progress; /* a progress bar on a terminal */
 } ArchiveOptions;
 
 typedef struct ArchivedPartition
@@ -69,6 +69,7 @@ typedef struct RestoreOptions
 	const char *from; /* URL of a manifest */
 	StorageOptions storage;
 	LockPolicy lock;
+	bool show_progress;
 } RestoreOptions;
 
 typedef struct RestoreResult

@@ -21,6 +21,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/progress.h"
 
 void
 restoreresult_free(RestoreResult *r)
@@ -169,6 +170,9 @@ typedef struct LoadCtx
 	const char *object_key;
 	const char *what;
 	double load_ms;
+	bool show_progress;
+	Progress prog;
+	long long sent;
 } LoadCtx;
 
 static bool
@@ -182,6 +186,8 @@ copy_sink(void *arg, const void *data, size_t n, PgpError *err)
 				PQerrorMessage(l->pc->conn));
 		return false;
 	}
+	l->sent += (long long) n;
+	progress_update(&l->prog, l->sent, l->m->pname);
 	return true;
 }
 
@@ -238,10 +244,12 @@ load_table(LoadCtx *l, PgpError *err)
 		PQclear(res);
 		in_copy = true;
 		archive_reader_init(&r, copy_sink, l);
+		progress_start(&l->prog, "bytes", m->raw_bytes, l->show_progress);
 		ok = l->st->ops->get(l->st, l->object_key, archive_reader_chunk, &r, err) &&
 			 archive_reader_finish(&r, l->what, m->sha256, m->compressed_bytes, m->raw_bytes,
 								   err);
 		archive_reader_free(&r);
+		progress_finish(&l->prog);
 		/* a bad object ends the COPY with an error: the server discards every row */
 		PQputCopyEnd(pc->conn, ok ? NULL : "pgpart: archive object failed verification");
 		in_copy = false;
@@ -439,7 +447,17 @@ ops_restore(PgConn *pc, const RestoreOptions *opt, RestoreResult *res, PgpError 
 	}
 	if (mark == NULL)
 	{
-		LoadCtx l = {pc, st, &m, qualified, parent_q, objkey, opt->from, 0};
+		LoadCtx l;
+
+		memset(&l, 0, sizeof(l));
+		l.pc = pc;
+		l.st = st;
+		l.m = &m;
+		l.qualified = qualified;
+		l.parent_q = parent_q;
+		l.object_key = objkey;
+		l.what = opt->from;
+		l.show_progress = opt->show_progress;
 
 		if (!load_table(&l, err))
 			goto done;
