@@ -27,7 +27,9 @@ static const char archive_help[] =
 	"                           AWS_ENDPOINT_URL, or AWS itself)\n"
 	"      --part-size=BYTES    multipart upload part size (default 8 MiB; at least\n"
 	"                           5 MiB on AWS S3)\n"
-	"      --level=N            zstd compression level, 1-19 (default 3)\n\n"
+	"      --level=N            zstd compression level, 1-19 (default 3)\n"
+	"      --no-foreign-table   file://: do not leave a read-only file_fdw partition\n"
+	"                           reading the archive in place of the table\n\n"
 	"S3 credentials and region come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\n"
 	"AWS_SESSION_TOKEN and AWS_REGION.  Only partitions whose whole range is in the\n"
 	"past are archived.\n";
@@ -51,7 +53,8 @@ enum
 	OPT_S3_ENDPOINT,
 	OPT_PART_SIZE,
 	OPT_LEVEL,
-	OPT_FROM
+	OPT_FROM,
+	OPT_NO_FOREIGN
 };
 
 static void
@@ -182,6 +185,7 @@ cmd_archive(int argc, char **argv, GlobalOpts *g)
 										 {"s3-endpoint", required_argument, NULL, OPT_S3_ENDPOINT},
 										 {"part-size", required_argument, NULL, OPT_PART_SIZE},
 										 {"level", required_argument, NULL, OPT_LEVEL},
+										 {"no-foreign-table", no_argument, NULL, OPT_NO_FOREIGN},
 										 {NULL, 0, NULL, 0}};
 	ArchiveOptions o;
 	ArchiveResult res;
@@ -222,6 +226,9 @@ cmd_archive(int argc, char **argv, GlobalOpts *g)
 			case OPT_LEVEL:
 				if (!cli_parse_int(optarg, 1, 19, &o.level))
 					return cli_usage_error("archive", "invalid --level \"%s\" (1 to 19)", optarg);
+				break;
+			case OPT_NO_FOREIGN:
+				o.no_foreign_table = true;
 				break;
 			default:
 				return cli_usage_error("archive", "invalid option");
@@ -267,7 +274,8 @@ cmd_archive(int argc, char **argv, GlobalOpts *g)
 							   "compressed_bytes", (json_int_t) a->compressed_bytes,
 							   "table_bytes", (json_int_t) a->table_bytes, "sha256", a->sha256,
 							   "resumed", a->resumed, "copy_ms", a->copy_ms, "total_ms",
-							   a->total_ms, "max_lock_held_ms", a->max_lock_held_ms));
+							   a->total_ms, "max_lock_held_ms", a->max_lock_held_ms, "note",
+							   a->note));
 		}
 		top = json_pack("{s:o, s:b, s:b}", "archived", arr, "dry_run", g->dry_run, "ok", ok);
 		json_dumpf(top, stdout, JSON_INDENT(2));
@@ -291,6 +299,8 @@ cmd_archive(int argc, char **argv, GlobalOpts *g)
 					   a->compressed_bytes > 0 ? (double) a->table_bytes / (double) a->compressed_bytes
 											   : 0.0,
 					   a->total_ms / 1000.0, a->manifest_url);
+			if (a->note)
+				printf("  note: %s\n", a->note);
 		}
 		if (ok && res.n == 0)
 			printf("nothing to archive\n");

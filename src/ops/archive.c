@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +206,8 @@ typedef struct PartCtx
 	json_t *columns;	  /* [{name, type, not_null}] */
 	bool has_default;	  /* the parent has a default partition */
 	int64_t est_rows;	  /* for the progress bar */
+	bool fdw;			  /* leave a file_fdw foreign partition in place of the table */
+	char *fdw_program;	  /* zstd -dc -- 'PATH' */
 } PartCtx;
 
 static bool
@@ -548,11 +551,21 @@ load_indexes(PartCtx *c, RelOid rel, json_t **out, PgpError *err)
 	int i;
 
 	snprintf(oid, sizeof(oid), "%u", rel);
+	/*
+	 * The definition names the table; restore may load into another name
+	 * first, so keep also what follows "ON table ": "USING method (...)".
+	 */
 	res = pgc_query(c->pc,
 					"SELECT ic.relname, pg_catalog.pg_get_indexdef(i.indexrelid), con.conname, "
-					"pg_catalog.pg_get_constraintdef(con.oid) "
+					"pg_catalog.pg_get_constraintdef(con.oid), i.indisunique, "
+					"CASE WHEN i.indisunique THEN 'CREATE UNIQUE INDEX ' ELSE 'CREATE INDEX ' END "
+					"|| pg_catalog.quote_ident(ic.relname) || ' ON ' "
+					"|| pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(t.relname) "
+					"|| ' ' "
 					"FROM pg_catalog.pg_index i "
 					"JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+					"JOIN pg_catalog.pg_class t ON t.oid = i.indrelid "
+					"JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace "
 					"LEFT JOIN pg_catalog.pg_constraint con ON con.conindid = i.indexrelid "
 					"AND con.conrelid = i.indrelid "
 					"WHERE i.indrelid = $1::pg_catalog.oid ORDER BY ic.relname",
@@ -562,8 +575,12 @@ load_indexes(PartCtx *c, RelOid rel, json_t **out, PgpError *err)
 	*out = json_array();
 	for (i = 0; i < PQntuples(res); i++)
 	{
-		json_t *o = json_pack("{s:s, s:s}", "name", PQgetvalue(res, i, 0), "definition",
-							  PQgetvalue(res, i, 1));
+		const char *def = PQgetvalue(res, i, 1), *prefix = PQgetvalue(res, i, 5);
+		json_t *o = json_pack("{s:s, s:s, s:b}", "name", PQgetvalue(res, i, 0), "definition", def,
+							  "unique", PQgetvalue(res, i, 4)[0] == 't');
+
+		if (strncmp(def, prefix, strlen(prefix)) == 0)
+			json_object_set_new(o, "using", json_string(def + strlen(prefix)));
 
 		if (!PQgetisnull(res, i, 2))
 		{
@@ -707,6 +724,161 @@ typedef struct DropCtx
 	long long rows_now;
 } DropCtx;
 
+static void
+set_note(PartCtx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+set_note(PartCtx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(c->out->note);
+	va_start(ap, fmt);
+	c->out->note = pg_xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * A file:// archive can stay queryable where it lies: a file_fdw foreign
+ * table reading "zstd -dc OBJECT", attached as the partition of the range.
+ * PostgreSQL must allow it: no unique index on the parent (foreign
+ * partitions cannot take part in one), no generated columns, file_fdw
+ * installable, and COPY FROM PROGRAM allowed (superuser or
+ * pg_execute_server_program).  Whatever stops it is said in the note; the
+ * archive itself goes on.
+ */
+static bool
+fdw_prepare(PartCtx *c, PgpError *err)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+	PGresult *res;
+	const char *why = NULL;
+	PgpError ferr;
+
+	c->fdw = false;
+	if (strncmp(c->st->url, "file://", 7) != 0)
+		return true;
+	snprintf(oid, sizeof(oid), "%u", c->parent);
+	res = pgc_query(c->pc,
+					"SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i "
+					"  WHERE i.indrelid = $1::pg_catalog.oid AND i.indisunique), "
+					"EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a "
+					"  WHERE a.attrelid = $1::pg_catalog.oid AND a.attgenerated <> '' "
+					"  AND NOT a.attisdropped), "
+					"(SELECT r.rolsuper OR pg_catalog.pg_has_role(r.oid, "
+					"  'pg_execute_server_program', 'MEMBER') FROM pg_catalog.pg_roles r "
+					"  WHERE r.rolname = CURRENT_USER), "
+					"EXISTS (SELECT 1 FROM pg_catalog.pg_available_extensions "
+					"  WHERE name = 'file_fdw')",
+					1, params, err);
+	if (res == NULL)
+		return false;
+	if (PQgetvalue(res, 0, 0)[0] == 't')
+		why = "the table has unique indexes (a primary key), and PostgreSQL attaches no foreign "
+			  "partition under those";
+	else if (PQgetvalue(res, 0, 1)[0] == 't')
+		why = "the table has generated columns";
+	else if (PQgetvalue(res, 0, 2)[0] != 't')
+		why = "the server does not let this role run programs (it needs superuser or "
+			  "pg_execute_server_program for file_fdw's program option)";
+	else if (PQgetvalue(res, 0, 3)[0] != 't')
+		why = "the server has no file_fdw extension available";
+	PQclear(res);
+	if (why)
+	{
+		set_note(c, "not queryable in place: %s; \"pgpart restore\" brings it back", why);
+		return true;
+	}
+	err_init(&ferr);
+	if (!pgc_change(c->pc, "CREATE EXTENSION IF NOT EXISTS file_fdw SCHEMA pgpart", 0, NULL,
+					&ferr) ||
+		!pgc_change(c->pc,
+					"CREATE SERVER IF NOT EXISTS pgpart_archive FOREIGN DATA WRAPPER file_fdw", 0,
+					NULL, &ferr))
+	{
+		set_note(c, "not queryable in place: %s", ferr.message ? ferr.message : "file_fdw failed");
+		err_clear(&ferr);
+		return true;
+	}
+	err_clear(&ferr);
+	{
+		/* the server reads the object: it must see the same path (same machine) */
+		StrBuf prog;
+		const char *p;
+
+		sb_init(&prog);
+		sb_append(&prog, "zstd -dcq -- '");
+		for (p = c->st->url + 7; *p; p++)
+			*p == '\'' ? sb_append(&prog, "'\\''") : sb_append_char(&prog, *p);
+		sb_append(&prog, "/");
+		for (p = c->job->object_key; *p; p++)
+			*p == '\'' ? sb_append(&prog, "'\\''") : sb_append_char(&prog, *p);
+		sb_append(&prog, "'");
+		c->fdw_program = sb_steal(&prog);
+	}
+	c->fdw = true;
+	return true;
+}
+
+/* in the drop transaction, after the DROP: the foreign partition, or a note why not */
+static bool
+attach_foreign(PgConn *pc, PartCtx *c, PgpError *err)
+{
+	StrBuf sql;
+	size_t i;
+	json_t *col;
+	PgpError ferr;
+	bool ok = false;
+	const char *params[1] = {c->job->id};
+
+	if (pc->dry_run)
+		return true;
+	if (!pgc_exec(pc, "SAVEPOINT pgpart_fdw", 0, NULL, err))
+		return false;
+	err_init(&ferr);
+	sb_init(&sql);
+	sb_appendf(&sql, "CREATE FOREIGN TABLE %s (", c->qualified);
+	json_array_foreach(c->columns, i, col)
+	{
+		char *q = pgc_quote_ident(pc, json_string_value(json_object_get(col, "name")));
+
+		sb_appendf(&sql, "%s%s %s%s", i ? ", " : "", q,
+				   json_string_value(json_object_get(col, "type")),
+				   json_is_true(json_object_get(col, "not_null")) ? " NOT NULL" : "");
+		free(q);
+	}
+	sb_append(&sql, ") SERVER pgpart_archive OPTIONS (program ");
+	pgc_append_literal(pc, &sql, c->fdw_program);
+	sb_append(&sql, ", format 'text')");
+	if (!arch_exec_sb(pc, &sql, &ferr))
+		goto failed;
+	sb_appendf(&sql, "ALTER TABLE %s ATTACH PARTITION %s", c->parent_q, c->qualified);
+	arch_append_for_values(pc, &sql, c->job->lo, c->job->hi);
+	if (!arch_exec_sb(pc, &sql, &ferr) ||
+		!pgc_change(pc, "UPDATE pgpart.archive_job SET foreign_table = true WHERE id = $1::bigint",
+					1, params, &ferr) ||
+		!pgc_exec(pc, "RELEASE SAVEPOINT pgpart_fdw", 0, NULL, &ferr))
+		goto failed;
+	set_note(c, "queryable in place: read-only file_fdw partition reading the archive");
+	ok = true;
+	goto done;
+failed:
+	if (pgc_error_is_retryable_lock(&ferr))
+	{
+		/* the whole transaction is tried again */
+		err_set(err, EXIT_RUNTIME, "%s", ferr.message);
+		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", ferr.sqlstate);
+		goto done;
+	}
+	set_note(c, "not queryable in place: %s", ferr.message ? ferr.message : "?");
+	ok = pgc_exec(pc, "ROLLBACK TO SAVEPOINT pgpart_fdw", 0, NULL, err);
+done:
+	err_clear(&ferr);
+	sb_free(&sql);
+	return ok;
+}
+
 static bool
 drop_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
@@ -739,6 +911,8 @@ drop_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	sb_appendf(&sql, "DROP TABLE %s", c->qualified);
 	if (!arch_exec_sb(pc, &sql, err))
 		goto done;
+	if (c->fdw && !attach_foreign(pc, c, err))
+		goto done;
 	ok = job_set_phase(pc, c->job, "archived", err);
 done:
 	free(count);
@@ -753,6 +927,26 @@ step_drop(PartCtx *c, PgpError *err)
 	LockStats ls;
 
 	memset(&ls, 0, sizeof(ls));
+	if (!c->opt->no_foreign_table && !fdw_prepare(c, err))
+		return false;
+	if (c->fdw && c->columns == NULL)
+	{
+		char *oid = NULL;
+		const char *params[2] = {c->job->pschema, c->job->pname};
+
+		if (!pgc_query_value(c->pc,
+							 "SELECT c.oid FROM pg_catalog.pg_class c "
+							 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+							 "WHERE n.nspname = $1 AND c.relname = $2",
+							 2, params, &oid, err))
+			return false;
+		if (oid && !load_columns(c, (RelOid) strtoul(oid, NULL, 10), err))
+		{
+			free(oid);
+			return false;
+		}
+		free(oid);
+	}
 	if (!lock_run_txn(c->pc, &c->opt->lock, drop_body, &d, &ls, err))
 	{
 		if (err->exit_code == EXIT_CHECK)
@@ -1021,6 +1215,7 @@ done:
 	out->total_ms = clock_ms() - t0;
 	json_decref(c.columns);
 	free(c.copy_columns);
+	free(c.fdw_program);
 	free(c.qualified);
 	free(c.parent_q);
 	return ok;
@@ -1117,6 +1312,22 @@ done:
 	free(xn);
 	free(xs);
 	return ok;
+}
+
+bool
+archive_is_foreign(PgConn *pc, RelOid rel, bool *foreign, PgpError *err)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+	char *v = NULL;
+
+	snprintf(oid, sizeof(oid), "%u", rel);
+	if (!pgc_query_value(pc, "SELECT relkind = 'f' FROM pg_catalog.pg_class WHERE oid = $1::pg_catalog.oid",
+						 1, params, &v, err))
+		return false;
+	*foreign = v && v[0] == 't';
+	free(v);
+	return true;
 }
 
 /* --dry-run: the statements an archive of p would run (the data path as comments) */
@@ -1338,7 +1549,17 @@ ops_archive(PgConn *pc, const ArchiveOptions *opt, ArchiveResult *res, PgpError 
 		}
 		{
 			const PartitionInfo *p = &parts.items[which];
+			bool foreign;
 
+			if (!archive_is_foreign(pc, p->oid, &foreign, err))
+				goto done;
+			if (foreign)
+			{
+				err_set(err, EXIT_USAGE, "%s.%s is already archived (a foreign partition reading "
+										 "its archive)",
+						p->schema, p->name);
+				goto done;
+			}
 			if (p->is_default || !p->bounds_known || p->lo_unbounded || p->hi_unbounded)
 			{
 				err_set(err, EXIT_USAGE, "%s.%s has no closed range; only partitions with "
@@ -1399,6 +1620,13 @@ ops_archive(PgConn *pc, const ArchiveOptions *opt, ArchiveResult *res, PgpError 
 		if (p->is_default || !p->bounds_known || p->lo_unbounded || p->hi_unbounded ||
 			p->hi_us > now_us || p->hi_us > cutoff_us)
 			continue;
+		if (!archive_is_foreign(pc, p->oid, &dup, err))
+		{
+			ok = false;
+			break;
+		}
+		if (dup)
+			continue; /* archived already, read in place */
 		key = pg_xasprintf("%s\n%s", p->schema, p->name);
 		for (k = 0; k < queued.n; k++)
 			if (strcmp(queued.items[k], key) == 0)

@@ -32,7 +32,8 @@ typedef struct ArchiveOptions
 	StorageOptions storage;
 	LockPolicy lock;
 	int level;			/* zstd level, 0: 3 */
-	bool show_progress; /* a progress bar on a terminal */
+	bool show_progress;	   /* a progress bar on a terminal */
+	bool no_foreign_table; /* file://: no file_fdw partition in place of the table */
 } ArchiveOptions;
 
 typedef struct ArchivedPartition

@@ -34,6 +34,8 @@ bool archive_load_config(PgConn *pc, const char *table, PartConfig *cfg, KeyType
 bool archive_age_cutoff(PgConn *pc, const PartConfig *cfg, KeyType key_type, const Age *age,
 						int64_t *cutoff_us, PgpError *err);
 bool archive_now_us(PgConn *pc, int64_t *now_us, PgpError *err);
+/* a file_fdw partition left in place of an archived table */
+bool archive_is_foreign(PgConn *pc, RelOid rel, bool *foreign, PgpError *err);
 
 /*
  * Reads an archive object as it streams in: SHA-256 and size of the

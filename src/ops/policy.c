@@ -210,6 +210,7 @@ typedef struct DropCtx
 {
 	const PartConfig *cfg;
 	const PartitionInfo *p;
+	bool foreign; /* a file_fdw partition reading its archive */
 } DropCtx;
 
 static bool
@@ -217,17 +218,23 @@ retention_drop_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
 	DropCtx *d = arg;
 	char *q = pgc_quote_qualified(pc, d->p->schema, d->p->name);
-	char *sql = pg_xasprintf("DROP TABLE %s", q);
-	const char *params[5] = {d->cfg->parent_schema, d->cfg->parent_name, d->p->name,
-							 d->p->lo_text, d->p->hi_text};
+	char *sql = pg_xasprintf("DROP %sTABLE %s", d->foreign ? "FOREIGN " : "", q);
+	const char *params[6] = {d->cfg->parent_schema, d->cfg->parent_name, d->p->name,
+							 d->p->lo_text, d->p->hi_text, d->p->schema};
 	bool ok;
 
 	ok = pgc_change(pc, sql, 0, NULL, err);
 	lock_txn_mark_locked(stats);
+	/* the archive job of a foreign partition says where its rows are */
 	ok = ok && pgc_change(pc,
 						  "INSERT INTO pgpart.retention_log (parent_schema, parent_name, "
-						  "partition_name, lo, hi, rows) VALUES ($1, $2, $3, $4, $5, NULL)",
-						  5, params, err);
+						  "partition_name, lo, hi, rows, archive_job) "
+						  "SELECT $1, $2, $3, $4, $5, j.rows, j.id FROM (SELECT 1) one "
+						  "LEFT JOIN LATERAL (SELECT id, rows FROM pgpart.archive_job "
+						  "  WHERE partition_schema = $6 AND partition_name = $3 "
+						  "  AND phase = 'archived' AND foreign_table ORDER BY id DESC LIMIT 1) j "
+						  "ON true",
+						  6, params, err);
 	free(sql);
 	free(q);
 	return ok;
@@ -314,11 +321,30 @@ ops_apply_policy(PgConn *pc, RelOid parent, const LockPolicy *lock, NameList *no
 								strcmp(p->tablespace, pol.warm_tablespace) == 0};
 		TierAction act = tierplan_action(&cut, &tp);
 		char *pq;
+		bool foreign = false;
 
 		if (act == TIER_NONE)
 			continue;
+		if (!archive_is_foreign(pc, p->oid, &foreign, err))
+		{
+			ok = false;
+			break;
+		}
+		/* a foreign partition is an archive read in place: only retention touches it */
+		if (foreign && act != TIER_DROP)
+			continue;
 		pq = pgc_quote_qualified(pc, p->schema, p->name);
-		if (act == TIER_WARM)
+		if (foreign)
+		{
+			DropCtx d = {&cfgs[0], p, true};
+
+			ok = lock_run_txn(pc, lock, retention_drop_body, &d, NULL, err);
+			if (ok)
+				note(notes, "%s %s.%s (retention; its archive stays)",
+					 pc->dry_run ? "would drop the foreign partition" : "dropped the foreign partition",
+					 p->schema, p->name);
+		}
+		else if (act == TIER_WARM)
 		{
 			TierMoveOptions mo = {parent_text, pq, pol.warm_tablespace, *lock, pc->dry_run};
 			TierMoveResult mr;
@@ -364,7 +390,7 @@ ops_apply_policy(PgConn *pc, RelOid parent, const LockPolicy *lock, NameList *no
 		}
 		else
 		{
-			DropCtx d = {&cfgs[0], p};
+			DropCtx d = {&cfgs[0], p, false};
 
 			ok = lock_run_txn(pc, lock, retention_drop_body, &d, NULL, err);
 			if (ok)
@@ -392,7 +418,8 @@ archive_status_lines(PgConn *pc, const char *schema, const char *name, NameList 
 	res = pgc_query(pc,
 					"SELECT partition_name || ' [' || lo || ', ' || hi || '): ' || "
 					"CASE phase WHEN 'archived' THEN 'archived, ' || rows || ' rows, ' || "
-					"compressed_bytes || ' bytes in ' || location || '/' || manifest_key "
+					"compressed_bytes || ' bytes in ' || location || '/' || manifest_key || "
+					"CASE WHEN foreign_table THEN ' (queryable in place)' ELSE '' END "
 					"ELSE 'archive in progress (' || phase || ') to ' || location END "
 					"FROM pgpart.archive_job WHERE parent_schema = $1 AND parent_name = $2 "
 					"AND phase IN ('started', 'detached', 'uploaded', 'verified', 'archived') "

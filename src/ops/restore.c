@@ -288,6 +288,15 @@ load_table(LoadCtx *l, PgpError *err)
 			sb_appendf(&sql, "ALTER TABLE %s ADD CONSTRAINT %s %s", l->qualified, q, cdef);
 			free(q);
 		}
+		else if (json_is_string(json_object_get(ix, "using")))
+		{
+			char *q = pgc_quote_ident(pc, json_string_value(json_object_get(ix, "name")));
+
+			sb_appendf(&sql, "CREATE %sINDEX %s ON %s %s",
+					   json_is_true(json_object_get(ix, "unique")) ? "UNIQUE " : "", q,
+					   l->qualified, json_string_value(json_object_get(ix, "using")));
+			free(q);
+		}
 		else if (def && strncmp(def, "CREATE ", 7) == 0)
 			sb_append(&sql, def);
 		else
@@ -316,7 +325,9 @@ done:
 typedef struct AttachCtx
 {
 	const Manifest *m;
-	const char *qualified, *parent_q;
+	const char *qualified, *parent_q, *tmp_q;
+	const char *pname_q; /* the partition's own name, quoted (for RENAME) */
+	bool replace_foreign; /* a file_fdw partition of this archive holds the range */
 } AttachCtx;
 
 static bool
@@ -328,6 +339,20 @@ attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	bool ok = false;
 
 	sb_init(&sql);
+	if (a->replace_foreign)
+	{
+		/* the archive read in place gives way to the real rows, in one transaction */
+		sb_appendf(&sql, "ALTER TABLE %s DETACH PARTITION %s", a->parent_q, a->qualified);
+		if (!arch_exec_sb(pc, &sql, err))
+			goto done;
+		lock_txn_mark_locked(stats);
+		sb_appendf(&sql, "DROP FOREIGN TABLE %s", a->qualified);
+		if (!arch_exec_sb(pc, &sql, err))
+			goto done;
+	}
+	sb_appendf(&sql, "ALTER TABLE %s RENAME TO %s", a->tmp_q, a->pname_q);
+	if (!arch_exec_sb(pc, &sql, err))
+		goto done;
 	sb_appendf(&sql, "ALTER TABLE %s ATTACH PARTITION %s", a->parent_q, a->qualified);
 	arch_append_for_values(pc, &sql, a->m->lo, a->m->hi);
 	if (!arch_exec_sb(pc, &sql, err))
@@ -340,7 +365,8 @@ attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	if (!arch_exec_sb(pc, &sql, err))
 		goto done;
 	ok = pgc_change(pc,
-					"UPDATE pgpart.archive_job SET phase = 'restored', updated_at = pg_catalog.now() "
+					"UPDATE pgpart.archive_job SET phase = 'restored', foreign_table = false, "
+					"updated_at = pg_catalog.now() "
 					"WHERE partition_schema = $1 AND partition_name = $2 AND sha256 = $3 "
 					"AND phase = 'archived'",
 					3, params, err);
@@ -356,6 +382,8 @@ ops_restore(PgConn *pc, const RestoreOptions *opt, RestoreResult *res, PgpError 
 	KeyType key_type;
 	char *location = NULL, *mkey = NULL, *why = NULL, *text = NULL, *objkey = NULL;
 	char *qualified = NULL, *parent_q = NULL, *mark = NULL;
+	char *tmp_name = NULL, *tmp_q = NULL, *pname_q = NULL;
+	bool replace_foreign = false;
 	size_t len = 0;
 	Storage *st = NULL;
 	Manifest m;
@@ -413,32 +441,59 @@ ops_restore(PgConn *pc, const RestoreOptions *opt, RestoreResult *res, PgpError 
 	}
 	qualified = pgc_quote_qualified(pc, m.pschema, m.pname);
 	parent_q = pgc_quote_qualified(pc, cfg.parent_schema, cfg.parent_name);
+	/* loaded under a name of its own, renamed when attached */
+	tmp_name = pg_xasprintf("pgpart_restore_%.16s", m.sha256);
+	tmp_q = pgc_quote_qualified(pc, m.pschema, tmp_name);
+	pname_q = pgc_quote_ident(pc, m.pname);
 	{
-		const char *params[2] = {m.pschema, m.pname};
-		PGresult *r = pgc_query(pc,
-								"SELECT pg_catalog.obj_description(c.oid, 'pg_class'), "
-								"EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h "
-								"WHERE h.inhrelid = c.oid) "
-								"FROM pg_catalog.pg_class c "
-								"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-								"WHERE n.nspname = $1 AND c.relname = $2",
-								2, params, err);
+		char poid[16];
+		const char *params[3] = {m.pschema, m.pname, poid};
+		PGresult *r;
 
+		snprintf(poid, sizeof(poid), "%u", cfg.parent);
+		r = pgc_query(pc,
+					  "SELECT c.relkind = 'f' AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h "
+					  "  WHERE h.inhrelid = c.oid AND h.inhparent = $3::pg_catalog.oid) "
+					  "AND EXISTS (SELECT 1 FROM pg_catalog.pg_foreign_table ft "
+					  "  JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver "
+					  "  WHERE ft.ftrelid = c.oid AND s.srvname = 'pgpart_archive') "
+					  "FROM pg_catalog.pg_class c "
+					  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+					  "WHERE n.nspname = $1 AND c.relname = $2",
+					  3, params, err);
+		if (r == NULL)
+			goto done;
+		if (PQntuples(r) > 0 && PQgetvalue(r, 0, 0)[0] == 't')
+			replace_foreign = true;
+		else if (PQntuples(r) > 0)
+		{
+			err_set(err, EXIT_USAGE, "%s.%s already exists", m.pschema, m.pname);
+			err_hint(err, "The partition is there (or another table has its name); drop or "
+						  "rename it first to restore the archive.");
+			PQclear(r);
+			goto done;
+		}
+		PQclear(r);
+		params[1] = tmp_name;
+		r = pgc_query(pc,
+					  "SELECT pg_catalog.obj_description(c.oid, 'pg_class') FROM pg_catalog.pg_class c "
+					  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+					  "WHERE n.nspname = $1 AND c.relname = $2",
+					  2, params, err);
 		if (r == NULL)
 			goto done;
 		if (PQntuples(r) > 0)
 		{
 			char *want = pg_xasprintf("pgpart restore %s", m.sha256);
 
-			if (!PQgetisnull(r, 0, 0) && strcmp(PQgetvalue(r, 0, 0), want) == 0 &&
-				PQgetvalue(r, 0, 1)[0] == 'f')
+			if (!PQgetisnull(r, 0, 0) && strcmp(PQgetvalue(r, 0, 0), want) == 0)
 				mark = want; /* loaded by an earlier run that stopped before ATTACH */
 			else
 			{
 				free(want);
-				err_set(err, EXIT_USAGE, "%s.%s already exists", m.pschema, m.pname);
-				err_hint(err, "The partition is there (or another table has its name); drop or "
-							  "rename it first to restore the archive.");
+				err_set(err, EXIT_USAGE, "%s.%s already exists", m.pschema, tmp_name);
+				err_hint(err, "pgpart loads restores under that name; drop it if it is not "
+							  "yours.");
 				PQclear(r);
 				goto done;
 			}
@@ -453,7 +508,7 @@ ops_restore(PgConn *pc, const RestoreOptions *opt, RestoreResult *res, PgpError 
 		l.pc = pc;
 		l.st = st;
 		l.m = &m;
-		l.qualified = qualified;
+		l.qualified = tmp_q;
 		l.parent_q = parent_q;
 		l.object_key = objkey;
 		l.what = opt->from;
@@ -467,7 +522,7 @@ ops_restore(PgConn *pc, const RestoreOptions *opt, RestoreResult *res, PgpError 
 #endif
 	}
 	{
-		AttachCtx a = {&m, qualified, parent_q};
+		AttachCtx a = {&m, qualified, parent_q, tmp_q, pname_q, replace_foreign};
 
 		if (!lock_run_txn(pc, &opt->lock, attach_body, &a, &ls, err))
 		{
@@ -475,7 +530,7 @@ ops_restore(PgConn *pc, const RestoreOptions *opt, RestoreResult *res, PgpError 
 			if (!pc->dry_run)
 				err_detail(err, "The rows are loaded into %s.%s, which is not attached; running "
 								"the same restore again attaches it.",
-						   m.pschema, m.pname);
+						   m.pschema, tmp_name);
 			goto done;
 		}
 	}
@@ -497,6 +552,9 @@ done:
 	free(qualified);
 	free(parent_q);
 	free(mark);
+	free(tmp_name);
+	free(tmp_q);
+	free(pname_q);
 	return ok;
 }
 

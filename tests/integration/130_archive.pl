@@ -74,6 +74,7 @@ is(parts(), $parts_before, 'dry run changed nothing');
 my $out = pgpart_ok($node, 'archive q1', 'archive', 'revenues', 'revenues_2025_q1', '--to', $url);
 like($out, qr/archived public.revenues_2025_q1 \[2025-01-01 00:00:00\+00, 2025-04-01 00:00:00\+00\): \d+ rows/,
 	'archive reports');
+like($out, qr/note: not queryable in place: the table has unique indexes/, 'says why it is not queryable in place');
 is(psql_ok($node, q{SELECT to_regclass('revenues_2025_q1') IS NULL}), 't', 'partition dropped');
 is(psql_ok($node, q{SELECT phase FROM pgpart.archive_job}), 'archived', 'job archived');
 my ($manifest) = $out =~ m{(file://\S+\.manifest\.json)};
@@ -189,6 +190,28 @@ SKIP: {
 	is(psql_ok($node, q{SELECT count(*) FROM pgpart.archive_job WHERE phase IN ('started','detached','uploaded','verified')}),
 		'0', 'no unfinished job left');
 }
+
+# ---- file_fdw: without unique indexes, an archived range stays queryable in place
+psql_ok($node, q{CREATE TABLE events (id bigint, at timestamptz NOT NULL, note text)});
+pgpart_ok($node, 'create events', 'create', 'events', '--column', 'at', '--start', '2025-01-01',
+	'--interval', 'month', '--premake', '0');
+psql_ok($node, q{INSERT INTO events SELECT g, '2025-01-01'::timestamptz + g * interval '1 hour', CASE WHEN g % 5 = 0 THEN NULL WHEN g % 7 = 0 THEN repeat(md5(g::text), 200) ELSE E'a\tb\\c' || g END FROM generate_series(1, 1200) g});
+my $ev = table_fingerprint($node, 'events');
+my $ev1 = table_fingerprint($node, 'events_2025_01');
+my $eo = pgpart_ok($node, 'archive events', 'archive', 'events', 'events_2025_01', '--to', $url);
+like($eo, qr/note: queryable in place: read-only file_fdw partition/, 'says it stays queryable');
+is(psql_ok($node, q{SELECT relkind FROM pg_class WHERE relname = 'events_2025_01'}), 'f', 'a foreign partition');
+is(table_fingerprint($node, 'events_2025_01'), $ev1, 'the archived range answers a query, through zstd -dc');
+is(table_fingerprint($node, 'events'), $ev, 'and the whole table too');
+like(pgpart_ok($node, 'status events', 'status', 'events'), qr/events_2025_01 .* archived /, 'status: tier archived');
+pgpart_fails($node, 'archive it again', 2, qr/already archived/, 'archive', 'events', 'events_2025_01', '--to', $url);
+my ($em) = $eo =~ m{(file://\S+\.manifest\.json)};
+pgpart_ok($node, 'restore events', 'restore', 'events', '--from', $em);
+is(psql_ok($node, q{SELECT relkind FROM pg_class WHERE relname = 'events_2025_01'}), 'r', 'a table again');
+is(table_fingerprint($node, 'events'), $ev, 'events identical after restore');
+like(pgpart_ok($node, 'archive without fdw', 'archive', 'events', 'events_2025_02', '--to', $url,
+		'--no-foreign-table'), qr/archived public.events_2025_02/, '--no-foreign-table');
+is(psql_ok($node, q{SELECT to_regclass('events_2025_02') IS NULL}), 't', 'no foreign table then');
 
 # ---- quoted names and another schema
 psql_ok($node, q{CREATE SCHEMA "Arch ""S"""; CREATE TABLE "Arch ""S"""."Rev Q" (id bigint, "At" timestamptz NOT NULL, "Note" text)});
