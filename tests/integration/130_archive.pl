@@ -189,6 +189,23 @@ SKIP: {
 	}
 	is(psql_ok($node, q{SELECT count(*) FROM pgpart.archive_job WHERE phase IN ('started','detached','uploaded','verified')}),
 		'0', 'no unfinished job left');
+
+	# restore killed between the load and the attach: the re-run only attaches
+	my $o = pgpart_ok($node, 'archive q3 once more', 'archive', 'revenues', 'revenues_2025_q3', '--to', $url);
+	my ($m) = $o =~ m{(file://\S+\.manifest\.json)};
+	{
+		local $ENV{PGPART_TEST_ARCHIVE_KILL} = 'restore_loaded';
+		IPC::Run::run([ $ENV{PGPART}, '-d', $node->connstr('postgres'), 'restore', 'revenues', '--from', $m ],
+			'<', \undef, '>', \my $o2, '2>', \my $e2);
+		is($? & 127, 9, 'restore killed after the load');
+	}
+	is(psql_ok($node, q{SELECT count(*) FROM pg_class WHERE relname LIKE 'pgpart_restore_%'}), '1',
+		'the loaded table waits, unattached');
+	like(pgpart_ok($node, 'restore re-run', '-v', 'restore', 'revenues', '--from', $m), qr/restored/,
+		'the re-run attaches it');
+	is(table_fingerprint($node, 'revenues_2025_q3'), $q3, 'identical after the resumed restore');
+	is(psql_ok($node, q{SELECT count(*) FROM pg_class WHERE relname LIKE 'pgpart_restore_%'}), '0',
+		'nothing left over');
 }
 
 # ---- file_fdw: without unique indexes, an archived range stays queryable in place
