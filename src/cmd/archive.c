@@ -117,7 +117,10 @@ archive_list(int argc, char **argv, GlobalOpts *g)
 
 			json_object_set_new(o, "manifest", json_string(e->manifest_key));
 			if (e->problem)
+			{
 				json_object_set_new(o, "problem", json_string(e->problem));
+				rc = EXIT_CHECK;
+			}
 			else
 			{
 				json_object_set_new(o, "table", json_string(e->table));
@@ -145,7 +148,10 @@ archive_list(int argc, char **argv, GlobalOpts *g)
 			const ArchiveEntry *e = &res.items[i];
 
 			if (e->problem)
+			{
 				printf("%s\n  UNREADABLE: %s\n", e->manifest_key, e->problem);
+				rc = EXIT_CHECK;
+			}
 			else
 				printf("%s [%s, %s) of %s: %lld rows, %lld bytes compressed (%lld raw)\n  %s\n",
 					   e->partition, e->lo, e->hi, e->table, e->rows, e->compressed_bytes,

@@ -1257,7 +1257,7 @@ new_job(PgConn *pc, const PartConfig *cfg, const PartitionInfo *p, const Storage
 
 	if (!pgc_query_value(pc,
 						 "SELECT pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', "
-						 "'YYYYMMDD\"T\"HH24MISS\"Z\"')",
+						 "'YYYYMMDD\"T\"HH24MISS.MS\"Z\"')",
 						 0, NULL, &stamp, err))
 		goto done;
 	/* TABLE/PARTITION-STAMP: the partition's schema only when it differs from the table's */

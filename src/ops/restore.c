@@ -79,6 +79,15 @@ manifest_parse(const char *text, size_t len, const char *what, Manifest *m, PgpE
 		m->root = NULL;
 		return false;
 	}
+	{
+		size_t i;
+		json_t *col;
+
+		json_array_foreach(m->columns, i, col)
+			if (!json_is_string(json_object_get(col, "name")) ||
+				!json_is_string(json_object_get(col, "type")))
+				m->columns = NULL;
+	}
 	if (!m->pschema || !m->pname || !m->column || !m->lo || !m->hi || !m->sha256 || !m->object ||
 		!m->copy_columns || !json_is_array(m->columns) || !json_is_array(m->indexes) ||
 		!json_is_integer(json_object_get(m->root, "compressed_bytes")) ||
@@ -224,7 +233,24 @@ load_table(LoadCtx *l, PgpError *err)
 	free(comment);
 	if (!arch_exec_sb(pc, &sql, err))
 		goto done;
-	sb_appendf(&sql, "COPY %s (%s) FROM STDIN", l->qualified, m->copy_columns);
+	{
+		/* the column list from the names, quoted here: the manifest is data, not SQL */
+		size_t ci;
+		json_t *col;
+		bool first = true;
+
+		sb_appendf(&sql, "COPY %s (", l->qualified);
+		json_array_foreach(m->columns, ci, col)
+		{
+			if (json_is_true(json_object_get(col, "generated")))
+				continue;
+			if (!first)
+				sb_append(&sql, ", ");
+			pgc_append_ident(pc, &sql, json_string_value(json_object_get(col, "name")));
+			first = false;
+		}
+		sb_append(&sql, ") FROM STDIN");
+	}
 	if (pc->dry_run)
 	{
 		printf("%s;\n-- (rows of %s)\n", sql.data, l->what);
@@ -288,7 +314,8 @@ load_table(LoadCtx *l, PgpError *err)
 			sb_appendf(&sql, "ALTER TABLE %s ADD CONSTRAINT %s %s", l->qualified, q, cdef);
 			free(q);
 		}
-		else if (json_is_string(json_object_get(ix, "using")))
+		else if (json_is_string(json_object_get(ix, "using")) &&
+				 strncmp(json_string_value(json_object_get(ix, "using")), "USING ", 6) == 0)
 		{
 			char *q = pgc_quote_ident(pc, json_string_value(json_object_get(ix, "name")));
 

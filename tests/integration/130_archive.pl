@@ -126,6 +126,11 @@ pgpart_fails($node, 'missing manifest', 1, qr/does not exist/, 'restore', 'reven
 	"$url/public.revenues/none.manifest.json");
 is(psql_ok($node, q{SELECT to_regclass('revenues_2025_q1') IS NULL}), 't',
 	'refused restores left no table behind');
+{
+	my ($rc, $o) = pgpart($node, 'archive', 'list', "file://$base/badmanifest");
+	is($rc, 3, 'archive list: an unreadable manifest exits 3');
+	like($o, qr/UNREADABLE: manifest .* is not valid JSON/, 'archive list says which and why');
+}
 
 # ---- restore: identical
 like(pgpart_ok($node, 'restore', 'restore', 'revenues', '--from', $manifest),
