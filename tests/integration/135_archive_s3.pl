@@ -1,7 +1,9 @@
 # Archive and restore through S3 (a real S3-compatible server, s3rver from
-# npm, started here on 127.0.0.1): multipart upload of several parts, restore
-# identical; wrong credentials and a server that dies mid-upload leave the
-# partition attached and its data queryable, and a re-run completes.
+# npm, started here on 127.0.0.1, behind a proxy that checks every request's
+# SigV4 signature, which s3rver itself does not): multipart upload of several
+# parts, restore identical; wrong credentials and a server that dies
+# mid-upload leave the partition attached and its data queryable, and a
+# re-run completes.
 use strict;
 use warnings;
 use PgpartTest;
@@ -9,6 +11,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
 use Time::HiRes qw(usleep);
+use SigV4Proxy;
 
 my $s3rver = "$ENV{TOP}/build/npm/node_modules/s3rver/bin/s3rver.js";
 plan skip_all => 's3rver is not installed (scripts/install-deps installs it)' unless -f $s3rver;
@@ -36,6 +39,10 @@ sub stop_s3 { $s3->kill_kill; $s3->finish; }
 mkdir "$base/s3";
 start_s3(0);
 note("s3rver on port $port");
+# every request goes through the signature check; it follows $port across restarts
+my $siglog = "$base/sigv4.log";
+my ($proxy_pid, $proxy_port) = SigV4Proxy::start(\$port, 'S3RVER', $siglog);
+END { kill 'KILL', $proxy_pid if $proxy_pid }
 
 my $node = new_cluster('archive_s3');
 seed_schema($node);
@@ -57,13 +64,19 @@ $ENV{AWS_ACCESS_KEY_ID} = 'S3RVER';
 $ENV{AWS_SECRET_ACCESS_KEY} = 'S3RVER';
 $ENV{AWS_REGION} = 'us-east-1';
 my $url = 's3://pgpart-test/pgpart/archive';
-my @ep = ('--s3-endpoint', "http://127.0.0.1:$port");
+my @ep = ('--s3-endpoint', "http://127.0.0.1:$proxy_port");
 
 # ---- multipart (64 KiB parts: several for this partition), list, restore
 my $out = pgpart_ok($node, 'archive to s3', 'archive', 'revenues', 'revenues_2025_q1', '--to', $url, @ep,
 	'--part-size', '65536', '--json');
 my ($comp) = $out =~ /"compressed_bytes": (\d+)/;
 ok($comp > 3 * 65536, "object of $comp bytes took several 64 KiB parts");
+my $signed = slurp_file($siglog);
+like($signed, qr/^ok POST \S+\?uploads=$/m, 'CreateMultipartUpload correctly signed');
+like($signed, qr/^ok PUT \S+\?partNumber=3&uploadId=/m, 'UploadPart correctly signed');
+like($signed, qr/^ok POST \S+\?uploadId=/m, 'CompleteMultipartUpload correctly signed');
+like($signed, qr/^ok GET \S+\.copy\.zst$/m, 'GetObject (read-back) correctly signed');
+unlike($signed, qr/^bad /m, 'no request was badly signed');
 is(psql_ok($node, q{SELECT to_regclass('revenues_2025_q1') IS NULL}), 't', 'partition dropped after verify');
 my $list = pgpart_ok($node, 'archive list s3', 'archive', 'list', $url, @ep);
 like($list, qr/public.revenues_2025_q1 \[2025-01-01 00:00:00\+00, 2025-04-01 00:00:00\+00\) of public.revenues: $q1rows rows/,
@@ -81,6 +94,11 @@ like(pgpart_ok($node, 'archive small part count', 'archive', 'revenues', 'revenu
 {
 	local $ENV{AWS_ACCESS_KEY_ID} = 'WRONG';
 	pgpart_fails($node, 'wrong credentials', 1, qr/HTTP 403 InvalidAccessKeyId/, 'archive', 'revenues',
+		'revenues_2025_q2', '--to', $url, @ep);
+}
+{
+	local $ENV{AWS_SECRET_ACCESS_KEY} = 'not-the-secret';
+	pgpart_fails($node, 'wrong secret', 1, qr/HTTP 403 SignatureDoesNotMatch/, 'archive', 'revenues',
 		'revenues_2025_q2', '--to', $url, @ep);
 }
 like(parts(), qr/revenues_2025_q2/, 'wrong credentials: partition attached again');
@@ -133,5 +151,6 @@ for my $m (pgpart_ok($node, 'final list', 'archive', 'list', $url, @ep) =~ m{(s3
 	pgpart_ok($node, "restore $name", 'restore', 'revenues', '--from', $m, @ep);
 }
 is(table_fingerprint($node, 'revenues'), $all, 'every row back from S3');
+like(slurp_file($siglog), qr/^ok GET \S*\?list-type=2&prefix=/m, 'ListObjectsV2 correctly signed');
 stop_s3();
 done_testing();
