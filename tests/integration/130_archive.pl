@@ -231,9 +231,17 @@ my ($em) = $eo =~ m{(file://\S+\.manifest\.json)};
 pgpart_ok($node, 'restore events', 'restore', 'events', '--from', $em);
 is(psql_ok($node, q{SELECT relkind FROM pg_class WHERE relname = 'events_2025_01'}), 'r', 'a table again');
 is(table_fingerprint($node, 'events'), $ev, 'events identical after restore');
-like(pgpart_ok($node, 'archive without fdw', 'archive', 'events', 'events_2025_02', '--to', $url,
-		'--no-foreign-table'), qr/archived public.events_2025_02/, '--no-foreign-table');
+# without a default partition, DETACH ... CONCURRENTLY (outside a transaction)
+psql_ok($node, q{DROP TABLE events_default});
+my $eo2 = pgpart_ok($node, 'archive without fdw', '-v', '-v', 'archive', 'events', 'events_2025_02', '--to', $url,
+	'--no-foreign-table');
+like($eo2, qr/archived public.events_2025_02/, '--no-foreign-table');
 is(psql_ok($node, q{SELECT to_regclass('events_2025_02') IS NULL}), 't', 'no foreign table then');
+ok($node->log_contains('DETACH PARTITION "public"."events_2025_02" CONCURRENTLY'),
+	'no default partition: DETACH CONCURRENTLY');
+my ($em2) = $eo2 =~ m{(file://\S+\.manifest\.json)};
+pgpart_ok($node, 'restore events q2', 'restore', 'events', '--from', $em2);
+is(table_fingerprint($node, 'events'), $ev, 'events identical again');
 
 # ---- quoted names and another schema
 psql_ok($node, q{CREATE SCHEMA "Arch ""S"""; CREATE TABLE "Arch ""S"""."Rev Q" (id bigint, "At" timestamptz NOT NULL, "Note" text)});
