@@ -12,14 +12,14 @@ WARNINGS = -Wall -Wextra -Werror -Wformat=2 -Wmissing-prototypes -Wstrict-protot
 CPPFLAGS += -Isrc -I$(PG_INCLUDEDIR) -D_GNU_SOURCE
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 $(WARNINGS)
-LIBS = -lpq -ljansson -lzstd -lcurl -lmicrohttpd -lpthread -lm
+LIBS = -lpq -ljansson -lzstd -lcurl -lcrypto -lmicrohttpd -lpthread -lm
 
 SAN_FLAGS = -DPGPART_TEST_HOOKS -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
 # the pure modules: no libpq, no I/O; unit-tested without a database
 CORE_SRC = $(wildcard src/core/*.c) src/util/mem.c src/util/strbuf.c
-APP_SRC = $(filter-out src/main.c, $(wildcard src/*.c src/util/*.c src/pg/*.c src/ops/*.c \
+APP_SRC = $(filter-out src/main.c, $(wildcard src/*.c src/util/*.c src/pg/*.c src/ops/*.c src/archive/*.c \
 	src/cmd/*.c)) $(wildcard src/core/*.c)
 UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 
@@ -73,6 +73,7 @@ bench: deps pgpart
 	bench/migrate
 	bench/rollup
 	bench/tiermove
+	bench/archive
 
 demo-stop:
 	scripts/pgcluster destroy "$${PGPART_DEMO_DIR:-$(CURDIR)/.demo}"

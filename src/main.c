@@ -12,7 +12,7 @@
 #include "cmd/cli.h"
 #include "util/log.h"
 
-#define PGPART_VERSION "0.1.0"
+#include "util/version.h"
 
 static const Command commands[] = {
 	{"init", "create or upgrade pgpart's schema in the database", cmd_init},
@@ -29,6 +29,9 @@ static const Command commands[] = {
 	{"run", "maintain every managed table on a schedule; one active instance of several", cmd_run},
 	{"metrics", "the state of managed tables for Prometheus (text exposition format)", cmd_metrics},
 	{"move", "move a closed partition to another tablespace, online", cmd_move},
+	{"policy", "when partitions go warm, to the archive, and away (maintain applies it)", cmd_policy},
+	{"archive", "move closed partitions to file:// or s3:// storage; \"archive list\"", cmd_archive},
+	{"restore", "bring an archived partition back into its table", cmd_restore},
 };
 
 static void

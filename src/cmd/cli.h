@@ -109,6 +109,9 @@ int cmd_migrate(int argc, char **argv, GlobalOpts *g);
 int cmd_rollup(int argc, char **argv, GlobalOpts *g);
 int cmd_report(int argc, char **argv, GlobalOpts *g);
 int cmd_move(int argc, char **argv, GlobalOpts *g);
+int cmd_archive(int argc, char **argv, GlobalOpts *g);
+int cmd_restore(int argc, char **argv, GlobalOpts *g);
+int cmd_policy(int argc, char **argv, GlobalOpts *g);
 /* vacuum, analyze and reindex: argv[0] says which */
 int cmd_parallel(int argc, char **argv, GlobalOpts *g);
 int cmd_run(int argc, char **argv, GlobalOpts *g);

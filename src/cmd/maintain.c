@@ -130,6 +130,16 @@ cmd_maintain(int argc, char **argv, GlobalOpts *g)
 			print_json(g, &res);
 		else if (!g->dry_run)
 			print_text(&res);
+		else
+		{
+			/* --dry-run: the SQL went to stdout already; the planned actions as comments */
+			int i, k;
+
+			for (i = 0; i < res.n; i++)
+				for (k = 0; k < res.tables[i].notes.n; k++)
+					printf("-- %s.%s: %s\n", res.tables[i].schema, res.tables[i].name,
+						   res.tables[i].notes.items[k]);
+		}
 		if (!ok)
 			rc = cli_fail(&err);
 	}

@@ -47,6 +47,7 @@ table_json(const TableStatus *t)
 							p->invalid_indexes ? json_string(p->invalid_indexes) : json_null());
 		json_object_set_new(po, "missing_indexes",
 							p->missing_indexes ? json_string(p->missing_indexes) : json_null());
+		json_object_set_new(po, "tier", json_string(i < t->tiers.n ? t->tiers.items[i] : "hot"));
 		json_array_append_new(parts, po);
 	}
 	for (i = 0; i < t->warnings.n; i++)
@@ -72,6 +73,14 @@ table_json(const TableStatus *t)
 		for (i = 0; i < t->rollups.n; i++)
 			json_array_append_new(rl, json_string(t->rollups.items[i]));
 		json_object_set_new(o, "rollups", rl);
+	}
+	{
+		json_t *al = json_array();
+
+		for (i = 0; i < t->archived.n; i++)
+			json_array_append_new(al, json_string(t->archived.items[i]));
+		json_object_set_new(o, "archived", al);
+		json_object_set_new(o, "tier_policy", t->policy ? json_string(t->policy) : json_null());
 	}
 	return o;
 }
@@ -99,8 +108,8 @@ print_table(const TableStatus *t)
 		wts = max_int(wts, p->tablespace ? (int) strlen(p->tablespace) : 0);
 	}
 	if (t->parts.n > 0)
-		printf("  %-*s  %-*s  %-*s  %12s  %10s  %10s  %-*s  %s\n", wname, "partition", wfrom,
-			   "from", wto, "to", "rows (est)", "heap", "indexes", wts, "tablespace",
+		printf("  %-*s  %-*s  %-*s  %12s  %10s  %10s  %-*s  %-4s  %s\n", wname, "partition", wfrom,
+			   "from", wto, "to", "rows (est)", "heap", "indexes", wts, "tablespace", "tier",
 			   "invalid indexes");
 	for (i = 0; i < t->parts.n; i++)
 	{
@@ -111,16 +120,21 @@ print_table(const TableStatus *t)
 			snprintf(rows, sizeof(rows), "%lld", p->est_rows);
 		else
 			snprintf(rows, sizeof(rows), "?");
-		printf("  %-*s  %-*s  %-*s  %12s  %10s  %10s  %-*s  %s\n", wname, p->name, wfrom,
+		printf("  %-*s  %-*s  %-*s  %12s  %10s  %10s  %-*s  %-4s  %s\n", wname, p->name, wfrom,
 			   p->is_default ? "DEFAULT" : (p->from ? p->from : "MINVALUE"), wto,
 			   p->is_default ? "" : (p->to ? p->to : "MAXVALUE"), rows, p->heap_pretty,
 			   p->index_pretty, wts, p->tablespace ? p->tablespace : "",
+			   i < t->tiers.n ? t->tiers.items[i] : "hot",
 			   p->invalid_indexes ? p->invalid_indexes : "");
 	}
 	printf("  %d future partitions; last maintenance: %s\n", t->future_partitions,
 		   t->last_maintain_at ? t->last_maintain_at : "never");
 	for (i = 0; i < t->rollups.n; i++)
 		printf("  rollup %s\n", t->rollups.items[i]);
+	if (t->policy)
+		printf("  tier policy: %s\n", t->policy);
+	for (i = 0; i < t->archived.n; i++)
+		printf("  archived %s\n", t->archived.items[i]);
 	for (i = 0; i < t->warnings.n; i++)
 		printf("  WARNING: %s\n", t->warnings.items[i]);
 }

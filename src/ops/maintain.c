@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/archive.h"
 #include "ops/rollup.h"
 #include "ops/target.h"
 #include "pg/config.h"
@@ -249,6 +250,9 @@ ops_maintain(PgConn *pc, const char *table, const LockPolicy *lock, MaintainResu
 		/* new partitions and changed buckets: the table's rollups follow */
 		if (tm->ok && cfgs[i].parent_exists && !pc->dry_run)
 			tm->ok = ops_rollup_refresh_table(pc, cfgs[i].parent, lock, &tm->notes, &terr);
+		/* the tier policy last: partitions are summarised before they are archived */
+		if (tm->ok && cfgs[i].parent_exists)
+			tm->ok = ops_apply_policy(pc, cfgs[i].parent, lock, &tm->notes, &terr);
 		tm->duration_ms = clock_ms() - t0;
 		if (!tm->ok)
 		{

@@ -95,6 +95,9 @@ typedef struct TableStatus
 	char *last_maintain_at; /* NULL: never */
 	bool last_maintain_ok;
 	NameList rollups; /* one line per rollup: coverage and freshness */
+	NameList tiers;	  /* per partition (same order as parts): "hot" or "warm" */
+	char *policy;	  /* the tier policy in words; NULL: none */
+	NameList archived; /* archived (or being archived) partitions, one line each */
 	NameList warnings;
 } TableStatus;
 

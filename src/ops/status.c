@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/archive.h"
 #include "ops/target.h"
 #include "pg/bounds.h"
 #include "pg/config.h"
@@ -26,6 +27,9 @@ statusresult_free(StatusResult *r)
 		partitionstatslist_free(&t->parts);
 		namelist_free(&t->warnings);
 		namelist_free(&t->rollups);
+		namelist_free(&t->tiers);
+		namelist_free(&t->archived);
+		free(t->policy);
 	}
 	free(r->tables);
 	memset(r, 0, sizeof(*r));
@@ -201,6 +205,58 @@ rollup_lines(PgConn *pc, RelOid table, NameList *lines, PgpError *err)
 	return true;
 }
 
+/* the tier of each partition under the table's policy, and the archived ones */
+static bool
+tier_lines(PgConn *pc, const PartConfig *cfg, TableStatus *t, PgpError *err)
+{
+	TierPolicyRow pol;
+	bool has;
+	int i;
+
+	if (!policy_load(pc, cfg->parent, &pol, &has, err))
+		return false;
+	if (has)
+	{
+		StrBuf sb;
+
+		sb_init(&sb);
+		if (pol.warm_after)
+			sb_appendf(&sb, "warm after %s (tablespace %s)", pol.warm_after, pol.warm_tablespace);
+		if (pol.archive_after)
+			sb_appendf(&sb, "%sarchive after %s to %s", sb.len ? ", " : "", pol.archive_after,
+					   pol.archive_to);
+		if (pol.drop_after)
+			sb_appendf(&sb, "%sdrop after %s%s", sb.len ? ", " : "", pol.drop_after,
+					   pol.drop_unarchived ? " (unarchived)" : "");
+		t->policy = sb_steal(&sb);
+	}
+	for (i = 0; i < t->parts.n; i++)
+	{
+		const char *ts = t->parts.items[i].tablespace;
+		/* a foreign partition is an archive read in place */
+		const char *params[2] = {t->schema, t->parts.items[i].name};
+		char *kind = NULL;
+
+		if (!pgc_query_value(pc,
+							 "SELECT c.relkind FROM pg_catalog.pg_class c "
+							 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+							 "WHERE n.nspname = $1 AND c.relname = $2",
+							 2, params, &kind, err))
+		{
+			tierpolicyrow_free(&pol);
+			return false;
+		}
+		namelist_add(&t->tiers, kind && kind[0] == 'f' ? "archived"
+								: has && pol.warm_tablespace && ts &&
+										strcmp(ts, pol.warm_tablespace) == 0
+									? "warm"
+									: "hot");
+		free(kind);
+	}
+	tierpolicyrow_free(&pol);
+	return archive_status_lines(pc, t->schema, t->name, &t->archived, err);
+}
+
 bool
 ops_status(PgConn *pc, const char *table, StatusResult *res, PgpError *err)
 {
@@ -241,7 +297,8 @@ ops_status(PgConn *pc, const char *table, StatusResult *res, PgpError *err)
 	for (i = 0; i < n && ok; i++)
 	{
 		ok = status_one(pc, &cfgs[i], &res->tables[i], err) &&
-			 rollup_lines(pc, cfgs[i].parent, &res->tables[i].rollups, err);
+			 rollup_lines(pc, cfgs[i].parent, &res->tables[i].rollups, err) &&
+			 (!cfgs[i].parent_exists || tier_lines(pc, &cfgs[i], &res->tables[i], err));
 		res->warnings += res->tables[i].warnings.n;
 	}
 	partconfig_list_free(cfgs, n);

@@ -118,7 +118,69 @@ static const char *const step_3[] = {
 	NULL,
 };
 
-static const char *const *const upgrade_steps[PGPART_SCHEMA_VERSION] = {step_1, step_2, step_3};
+/* archives, restores, the tier policy and retention (pgpart policy/archive/restore) */
+static const char *const step_4[] = {
+	/* per table: when partitions go warm, to the archive, and away */
+	"CREATE TABLE pgpart.tier_policy ("
+	" parent_table regclass PRIMARY KEY,"
+	" warm_after text,"
+	" warm_tablespace name,"
+	" archive_after text,"
+	" archive_to text,"
+	" drop_after text,"
+	/* false: retention archives a partition before dropping it (needs archive_to) */
+	" drop_unarchived boolean NOT NULL DEFAULT false,"
+	" updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),"
+	" CHECK ((warm_after IS NULL) = (warm_tablespace IS NULL)),"
+	" CHECK ((archive_after IS NULL) OR (archive_to IS NOT NULL)))",
+	/*
+	 * One row per archive of one partition, and its progress: a re-run after a
+	 * crash continues from the recorded phase.  Names, not regclass: the
+	 * partition is dropped at the end, and the row is what remains of it.
+	 */
+	"CREATE TABLE pgpart.archive_job ("
+	" id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	" parent_table regclass,"
+	" parent_schema name NOT NULL,"
+	" parent_name name NOT NULL,"
+	" partition_schema name NOT NULL,"
+	" partition_name name NOT NULL,"
+	" part_column name NOT NULL,"
+	" lo text NOT NULL,"
+	" hi text NOT NULL,"
+	" location text NOT NULL,"
+	" object_key text NOT NULL,"
+	" manifest_key text NOT NULL,"
+	" phase text NOT NULL CHECK (phase IN"
+	"  ('started', 'detached', 'uploaded', 'verified', 'archived', 'reattached', 'restored')),"
+	" rows bigint,"
+	" raw_bytes bigint,"
+	" compressed_bytes bigint,"
+	" sha256 text,"
+	" foreign_table boolean NOT NULL DEFAULT false,"
+	" last_error text,"
+	" started_at timestamptz NOT NULL DEFAULT pg_catalog.now(),"
+	" updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),"
+	" finished_at timestamptz)",
+	/* one unfinished archive per partition */
+	"CREATE UNIQUE INDEX archive_job_active ON pgpart.archive_job"
+	" (partition_schema, partition_name) WHERE phase IN ('started', 'detached', 'uploaded', 'verified')",
+	"CREATE INDEX archive_job_parent ON pgpart.archive_job (parent_schema, parent_name, phase)",
+	/* what retention dropped, and where its archive is (NULL: dropped unarchived) */
+	"CREATE TABLE pgpart.retention_log ("
+	" id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	" parent_schema name NOT NULL,"
+	" parent_name name NOT NULL,"
+	" partition_name name NOT NULL,"
+	" lo text,"
+	" hi text,"
+	" rows bigint,"
+	" archive_job bigint REFERENCES pgpart.archive_job,"
+	" dropped_at timestamptz NOT NULL DEFAULT pg_catalog.now())",
+	NULL,
+};
+
+static const char *const *const upgrade_steps[PGPART_SCHEMA_VERSION] = {step_1, step_2, step_3, step_4};
 
 static bool
 read_version(PgConn *pc, int *version, PgpError *err)
