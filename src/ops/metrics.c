@@ -7,13 +7,6 @@
 #include "ops/ops.h"
 #include "util/mem.h"
 
-const char *
-ops_metrics_tier(const char *tablespace)
-{
-	(void) tablespace;
-	return "hot";
-}
-
 void
 ops_metrics_down(PromSet *set)
 {
@@ -64,8 +57,9 @@ collect_status(PgConn *pc, PromSet *s, PgpError *err)
 	{
 		const TableStatus *t = &sr.tables[i];
 		char *table = table_label(t->schema, t->name);
-		/* per tablespace: partitions and bytes, in order of first appearance */
+		/* per tier and tablespace: partitions and bytes, in order of first appearance */
 		const char **spc = pg_xcalloc((size_t) t->parts.n + 1, sizeof(char *));
+		const char **tier = pg_xcalloc((size_t) t->parts.n + 1, sizeof(char *));
 		long long *nparts = pg_xcalloc((size_t) t->parts.n + 1, sizeof(long long));
 		long long *bytes = pg_xcalloc((size_t) t->parts.n + 1, sizeof(long long));
 		int nspc = 0;
@@ -82,6 +76,8 @@ collect_status(PgConn *pc, PromSet *s, PgpError *err)
 		{
 			const PartitionStats *p = &t->parts.items[k];
 			const char *ts = p->tablespace ? p->tablespace : "pg_default";
+			/* from the tier policy: hot, warm (its tablespace) or archived (file_fdw) */
+			const char *tr = k < t->tiers.n ? t->tiers.items[k] : "hot";
 			int j;
 
 			if (p->is_default)
@@ -91,10 +87,13 @@ collect_status(PgConn *pc, PromSet *s, PgpError *err)
 				prom_add(s, f_dbytes, (double) (p->heap_bytes + p->index_bytes), 1, "table",
 						 table);
 			}
-			for (j = 0; j < nspc && strcmp(spc[j], ts) != 0; j++)
+			for (j = 0; j < nspc && (strcmp(spc[j], ts) != 0 || strcmp(tier[j], tr) != 0); j++)
 				;
 			if (j == nspc)
-				spc[nspc++] = ts;
+			{
+				spc[nspc] = ts;
+				tier[nspc++] = tr;
+			}
 			nparts[j] += p->is_default ? 0 : 1;
 			bytes[j] += p->heap_bytes + p->index_bytes;
 		}
@@ -102,14 +101,13 @@ collect_status(PgConn *pc, PromSet *s, PgpError *err)
 			prom_add(s, f_default, has_default ? 1 : 0, 1, "table", table);
 		for (k = 0; k < nspc; k++)
 		{
-			const char *tier = ops_metrics_tier(spc[k]);
-
-			prom_add(s, f_parts, (double) nparts[k], 3, "table", table, "tier", tier,
+			prom_add(s, f_parts, (double) nparts[k], 3, "table", table, "tier", tier[k],
 					 "tablespace", spc[k]);
-			prom_add(s, f_bytes, (double) bytes[k], 3, "table", table, "tier", tier,
+			prom_add(s, f_bytes, (double) bytes[k], 3, "table", table, "tier", tier[k],
 					 "tablespace", spc[k]);
 		}
 		free(spc);
+		free(tier);
 		free(nparts);
 		free(bytes);
 		free(table);
@@ -216,68 +214,59 @@ collect_migrations(PgConn *pc, PromSet *s, PgpError *err)
 }
 
 /*
- * Archive and restore outcomes: the extension point for the archive work
- * (tables of their own, not part of this schema version).  Read only when a
- * table pgpart.archive or pgpart.restore exists, through to_jsonb() so that
- * the column names may be any of the likely ones: the table in parent_table
- * or source, the outcome in status, state or a boolean ok, the time in
- * finished_at, archived_at, restored_at or created_at.
+ * Archive and restore outcomes, from pgpart.archive_job: one row per archive
+ * of a partition, whose phase says how it ended.  "reattached" is an archive
+ * that failed (the storage did not take it) and put the partition back;
+ * "restored" was archived, then restored.  Jobs still in a middle phase are
+ * in progress, or were interrupted and wait for a re-run: the age of the
+ * oldest one shows a stuck archive.
  */
 static bool
 collect_archive(PgConn *pc, PromSet *s, PgpError *err)
 {
-	static const char *const tables[] = {"pgpart.archive", "pgpart.restore"};
-	static const char *const ops[] = {"archive", "restore"};
 	int f_n = prom_family(s, "pgpart_archive_operations_total", "counter",
-						  "Archive and restore operations recorded, by table, operation and result.");
+						  "Archive and restore operations recorded, by table, operation and result "
+						  "(ok, failed, in_progress).");
 	int f_ts = prom_family(s, "pgpart_archive_last_timestamp_seconds", "gauge",
 						   "When the last archive or restore operation of the table ended (Unix time).");
-	size_t k;
+	int f_bytes = prom_family(s, "pgpart_archive_bytes", "gauge",
+							  "Compressed bytes of the table's partitions held in archives.");
+	int f_stuck = prom_family(s, "pgpart_archive_oldest_unfinished_seconds", "gauge",
+							  "Age of the oldest archive job of the table that has not ended.");
+	PGresult *r;
 	int i;
 
-	for (k = 0; k < sizeof(tables) / sizeof(tables[0]); k++)
+	r = pgc_query(pc,
+				  "SELECT j.parent_schema || '.' || j.parent_name, v.op, v.result, "
+				  "  pg_catalog.count(*)::text, "
+				  "  EXTRACT(epoch FROM pg_catalog.max(COALESCE(j.finished_at, j.updated_at)))::text, "
+				  "  pg_catalog.sum(CASE WHEN j.phase = 'archived' THEN j.compressed_bytes END)::text, "
+				  "  EXTRACT(epoch FROM pg_catalog.now() - pg_catalog.min(j.started_at) "
+				  "    FILTER (WHERE v.result = 'in_progress'))::text "
+				  "FROM pgpart.archive_job j CROSS JOIN LATERAL (VALUES "
+				  "  ('archive', CASE WHEN j.phase IN ('archived', 'restored') THEN 'ok' "
+				  "    WHEN j.phase = 'reattached' THEN 'failed' ELSE 'in_progress' END), "
+				  "  ('restore', CASE WHEN j.phase = 'restored' THEN 'ok' END)) v(op, result) "
+				  "WHERE v.result IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+				  0, NULL, err);
+	if (r == NULL)
+		return false;
+	for (i = 0; i < PQntuples(r); i++)
 	{
-		const char *params[2] = {tables[k], ops[k]};
-		char *exists = NULL;
-		PGresult *r;
+		const char *table = PQgetvalue(r, i, 0), *op = PQgetvalue(r, i, 1),
+				   *result = PQgetvalue(r, i, 2);
 
-		if (!pgc_query_value(pc, "SELECT pg_catalog.to_regclass($1) IS NOT NULL", 1, params,
-							 &exists, err))
-			return false;
-		if (exists == NULL || exists[0] != 't')
-		{
-			free(exists);
-			continue;
-		}
-		free(exists);
-		/* the relation name comes from the constant list above, never from input */
-		{
-			char *sql = pg_xasprintf(
-				"SELECT COALESCE(j->>'parent_table', j->>'source', ''), "
-				"  COALESCE(j->>'operation', j->>'kind', $1), "
-				"  COALESCE(j->>'status', j->>'state', CASE j->>'ok' WHEN 'true' THEN 'ok' "
-				"    WHEN 'false' THEN 'failed' END, 'unknown'), "
-				"  pg_catalog.count(*), "
-				"  EXTRACT(epoch FROM pg_catalog.max(COALESCE(j->>'finished_at', j->>'archived_at', "
-				"    j->>'restored_at', j->>'created_at')::timestamptz)) "
-				"FROM (SELECT pg_catalog.to_jsonb(a) AS j FROM %s a) x GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-				tables[k]);
-
-			r = pgc_query(pc, sql, 1, params + 1, err);
-			free(sql);
-		}
-		if (r == NULL)
-			return false;
-		for (i = 0; i < PQntuples(r); i++)
-		{
-			prom_add(s, f_n, atof(PQgetvalue(r, i, 3)), 3, "table", PQgetvalue(r, i, 0),
-					 "operation", PQgetvalue(r, i, 1), "result", PQgetvalue(r, i, 2));
-			if (!PQgetisnull(r, i, 4))
-				prom_add(s, f_ts, atof(PQgetvalue(r, i, 4)), 3, "table", PQgetvalue(r, i, 0),
-						 "operation", PQgetvalue(r, i, 1), "result", PQgetvalue(r, i, 2));
-		}
-		PQclear(r);
+		prom_add(s, f_n, atof(PQgetvalue(r, i, 3)), 3, "table", table, "operation", op, "result",
+				 result);
+		if (!PQgetisnull(r, i, 4) && strcmp(result, "in_progress") != 0)
+			prom_add(s, f_ts, atof(PQgetvalue(r, i, 4)), 3, "table", table, "operation", op,
+					 "result", result);
+		if (!PQgetisnull(r, i, 5) && strcmp(op, "archive") == 0)
+			prom_add(s, f_bytes, atof(PQgetvalue(r, i, 5)), 1, "table", table);
+		if (!PQgetisnull(r, i, 6))
+			prom_add(s, f_stuck, atof(PQgetvalue(r, i, 6)), 1, "table", table);
 	}
+	PQclear(r);
 	return true;
 }
 

@@ -21,11 +21,4 @@ bool ops_metrics_collect(PgConn *pc, PromSet *set, PgpError *err);
 /* the set that says only "pgpart_up 0" */
 void ops_metrics_down(PromSet *set);
 
-/*
- * The storage tier a partition's tablespace belongs to.  Every partition is
- * "hot" until a tier policy exists (the tier policy work maps tablespaces to
- * tiers); the tablespace is a label of its own beside it.
- */
-const char *ops_metrics_tier(const char *tablespace);
-
 #endif

@@ -346,10 +346,16 @@ ops_apply_policy(PgConn *pc, RelOid parent, const LockPolicy *lock, NameList *no
 		}
 		else if (act == TIER_WARM)
 		{
-			TierMoveOptions mo = {parent_text, pq, pol.warm_tablespace, *lock, pc->dry_run};
+			TierMoveOptions mo;
 			TierMoveResult mr;
 			PgpError merr;
 
+			memset(&mo, 0, sizeof(mo));
+			mo.table = parent_text;
+			mo.partition = pq;
+			mo.tablespace = pol.warm_tablespace;
+			mo.lock = *lock;
+			mo.dry_run = pc->dry_run;
 			memset(&mr, 0, sizeof(mr));
 			err_init(&merr);
 			if (ops_tier_move(pc, &mo, &mr, &merr))

@@ -96,19 +96,25 @@ is($m->{pgpart_migration_rows_copied}{samples}{'{table="public.ledger"}'}, 0, 'r
 is($m->{pgpart_migration_active}{samples}{'{table="public.ledger"}'}, 1, 'migration active');
 is($m->{pgpart_future_partitions}{samples}{'{table="Odd Schema.Weird \\"T\\""}'}, 1, 'odd table name escaped in the label');
 
-# archive / restore outcomes: read from pgpart.archive when it exists
-SKIP:
-{
-	skip 'pgpart.archive exists already (the archive feature defines it)', 2
-	  if psql_ok($node, q{SELECT to_regclass('pgpart.archive') IS NOT NULL}) eq 't';
-	psql_ok($node, q{CREATE TABLE pgpart.archive (parent_table regclass, operation text, ok boolean, finished_at timestamptz);
-		INSERT INTO pgpart.archive VALUES ('revenues', 'archive', true, now()), ('revenues', 'archive', true, now()),
-		  ('revenues', 'archive', false, now())});
-	my $a = parse_exposition(pgpart_ok($node, 'metrics with archive outcomes', 'metrics'));
-	is($a->{pgpart_archive_operations_total}{samples}{'{table="public.revenues",operation="archive",result="ok"}'}, 2, 'archive outcomes: ok');
-	is($a->{pgpart_archive_operations_total}{samples}{'{table="public.revenues",operation="archive",result="failed"}'}, 1, 'archive outcomes: failed');
-	psql_ok($node, 'DROP TABLE pgpart.archive');
-}
+# archive / restore outcomes, from pgpart.archive_job: a real archive of the
+# first quarter to a directory, then its restore
+my $dir = $node->basedir . '/archive';
+mkdir $dir or die;
+pgpart_ok($node, 'archive a closed quarter', 'archive', 'revenues', 'revenues_2025_q1', '--to', "file://$dir");
+my $a = parse_exposition(pgpart_ok($node, 'metrics after an archive', 'metrics'));
+is($a->{pgpart_archive_operations_total}{samples}{'{table="public.revenues",operation="archive",result="ok"}'}, 1,
+	'archive outcomes: one archive');
+cmp_ok($a->{pgpart_archive_bytes}{samples}{'{table="public.revenues"}'} // 0, '>', 0, 'bytes held in archives');
+ok(!exists $a->{pgpart_archive_oldest_unfinished_seconds}{samples}{'{table="public.revenues"}'},
+	'no unfinished archive');
+my ($manifest) = glob("$dir/*/*manifest*.json $dir/*manifest*.json $dir/*/*/*manifest*.json");
+ok($manifest, 'the archive wrote a manifest') or diag(`find $dir`);
+pgpart_ok($node, 'restore it', 'restore', 'revenues', '--from', "file://$manifest");
+$a = parse_exposition(pgpart_ok($node, 'metrics after the restore', 'metrics'));
+is($a->{pgpart_archive_operations_total}{samples}{'{table="public.revenues",operation="restore",result="ok"}'}, 1,
+	'restore outcomes');
+is($a->{pgpart_partitions}{samples}{'{table="public.revenues",tier="hot",tablespace="pg_default"}'}, $nparts,
+	'every partition back in the hot tier');
 
 my $j = decode_json(pgpart_ok($node, 'metrics --json', 'metrics', '--json'));
 ok((grep { $_->{name} eq 'pgpart_future_partitions' } @{ $j->{metrics} }), '--json has the same families');
