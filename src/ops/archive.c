@@ -14,6 +14,7 @@
 
 #include "archive/digest.h"
 #include "ops/archive_int.h"
+#include "pg/partition.h"
 #include "pg/bounds.h"
 #include "pg/config.h"
 #include "pg/schema.h"
@@ -853,6 +854,8 @@ attach_foreign(PgConn *pc, PartCtx *c, PgpError *err)
 	sb_append(&sql, ", format 'text')");
 	if (!arch_exec_sb(pc, &sql, &ferr))
 		goto failed;
+	if (!partition_lock_for_attach(pc, c->parent_q, &ferr))
+		goto failed;
 	sb_appendf(&sql, "ALTER TABLE %s ATTACH PARTITION %s", c->parent_q, c->qualified);
 	arch_append_for_values(pc, &sql, c->job->lo, c->job->hi);
 	if (!arch_exec_sb(pc, &sql, &ferr) ||
@@ -984,6 +987,8 @@ reattach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	bool ok = false;
 
 	sb_init(&sql);
+	if (!partition_lock_for_attach(pc, r->parent_q, err))
+		goto done;
 	sb_appendf(&sql, "ALTER TABLE %s ATTACH PARTITION %s", r->parent_q, r->qualified);
 	arch_append_for_values(pc, &sql, r->job->lo, r->job->hi);
 	if (!arch_exec_sb(pc, &sql, err))

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ops/archive_int.h"
+#include "pg/partition.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -366,6 +367,8 @@ attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	bool ok = false;
 
 	sb_init(&sql);
+	if (!partition_lock_for_attach(pc, a->parent_q, err))
+		goto done;
 	if (a->replace_foreign)
 	{
 		/* the archive read in place gives way to the real rows, in one transaction */

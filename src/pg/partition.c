@@ -235,6 +235,33 @@ partition_attach_new(PgConn *pc, const LockPolicy *policy, const NewPartition *n
 }
 
 bool
+partition_lock_for_attach(PgConn *pc, const char *parent_q, PgpError *err)
+{
+	const char *params[1] = {parent_q};
+	char *has_default = NULL;
+	StrBuf sql;
+	bool ok;
+
+	if (!pgc_query_value(pc,
+						 "SELECT EXISTS (SELECT FROM pg_catalog.pg_inherits i "
+						 "JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
+						 "WHERE i.inhparent = $1::pg_catalog.regclass "
+						 "AND pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT')",
+						 1, params, &has_default, err))
+		return false;
+	ok = true;
+	if (has_default && has_default[0] == 't')
+	{
+		sb_init(&sql);
+		sb_appendf(&sql, "LOCK TABLE ONLY %s IN SHARE ROW EXCLUSIVE MODE", parent_q);
+		ok = exec_sb(pc, &sql, err);
+		sb_free(&sql);
+	}
+	free(has_default);
+	return ok;
+}
+
+bool
 partition_create_of(PgConn *pc, const NewPartition *np, PgpError *err)
 {
 	StrBuf sql;

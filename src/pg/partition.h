@@ -47,6 +47,15 @@ bool partition_attach_new(PgConn *pc, const LockPolicy *policy, const NewPartiti
 						  AttachResult *result, PgpError *err);
 
 /* CREATE TABLE name PARTITION OF parent FOR VALUES ... / DEFAULT (lo NULL) */
+/*
+ * Before an ATTACH of another range: when parent_q (quoted, qualified) has a
+ * default partition, keep the parent's writers out until commit (SHARE ROW
+ * EXCLUSIVE; readers go on), or an INSERT routed to the default partition
+ * with the partition map of before the ATTACH fails its narrowed constraint.
+ * Call first in the transaction, under lock_timeout.
+ */
+bool partition_lock_for_attach(PgConn *pc, const char *parent_q, PgpError *err);
+
 bool partition_create_of(PgConn *pc, const NewPartition *np, PgpError *err);
 
 /* how many rows of the default partition fall in [lo, hi) (bounded count) */
