@@ -78,6 +78,23 @@ is(parts('revenues'), $parts, 'dry run changed nothing');
 is(psql_ok($node, 'SELECT count(*) FROM pgpart.archive_job'), '0', 'dry run recorded no job');
 is(`ls -A $base/arch`, '', 'dry run wrote nothing');
 
+# ---- the warm step for real: maintain moves every closed quarter older than
+# one quarter to the warm tablespace (online, with "pgpart move")
+pgpart_ok($node, 'policy: warm only', 'policy', 'revenues', '--warm-after', '1 quarter',
+	'--warm-tablespace', 'warm');
+my $w = pgpart_ok($node, 'maintain moves to warm', 'maintain', 'revenues');
+like($w, qr/note: moved public.revenues_2025_q4 to tablespace warm/, 'maintain moved a closed quarter');
+my $spc = q{SELECT string_agg(c.relname || ':' || COALESCE(t.spcname, 'pg_default'), ',' ORDER BY c.relname)
+	FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid LEFT JOIN pg_tablespace t ON t.oid = c.reltablespace
+	WHERE i.inhparent = 'revenues'::regclass AND c.relname IN ('revenues_2025_q3', 'revenues_2025_q4', 'revenues_2026_q4')};
+is(psql_ok($node, $spc), 'revenues_2025_q3:warm,revenues_2025_q4:warm,revenues_2026_q4:pg_default',
+	'closed quarters warm, the current one hot');
+is(table_fingerprint($node, 'revenues'), $all, 'the move kept every row');
+like(pgpart_ok($node, 'status shows warm', 'status', 'revenues'), qr/revenues_2025_q4 .* warm /, 'status: tier warm');
+like(pgpart_ok($node, 'metrics show warm', 'metrics'), qr/pgpart_partitions\{table="public.revenues",tier="warm",tablespace="warm"\} [1-9]/,
+	'metrics: partitions in the warm tier');
+like(pgpart_ok($node, 'maintain again after warm', 'maintain', 'revenues'), qr/nothing to do/, 'warm moves are done once');
+
 # ---- a rollup, so we can see that its summaries survive archiving
 pgpart_ok($node, 'rollup', 'rollup', 'add', 'revenues', '--name', 'revenues_monthly', '--grain', 'month',
 	'--group-by', 'org_id, status', '--measures', 'sum(amount), count(*)');
