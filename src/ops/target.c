@@ -181,24 +181,59 @@ default_partition(const Target *t)
 	return t->parts.default_index >= 0 ? &t->parts.items[t->parts.default_index] : NULL;
 }
 
+/*
+ * Ranges whose partition is archived, or detached by an archive that has not
+ * ended: a partition made anew for such a range (for rows that arrived later
+ * in the default partition) would collide with the restore or the resumed
+ * archive, and its summary would replace the archived one in the rollups.
+ */
+static PGresult *
+archived_ranges(PgConn *pc, const Target *t, PgpError *err)
+{
+	const char *params[2] = {t->parent.schema, t->parent.name};
+
+	return pgc_query(pc,
+					 "SELECT (EXTRACT(epoch FROM j.lo::timestamptz) * 1000000)::bigint::text, "
+					 "  (EXTRACT(epoch FROM j.hi::timestamptz) * 1000000)::bigint::text, "
+					 "  j.partition_name, j.phase "
+					 "FROM pgpart.archive_job j WHERE j.parent_schema = $1 AND j.parent_name = $2 "
+					 "AND j.phase NOT IN ('reattached', 'restored')",
+					 2, params, err);
+}
+
+/* the archived range (row of archived_ranges) that [lo, hi) overlaps, or -1 */
+static int
+overlapping_archive(PGresult *archived, int64_t lo, int64_t hi)
+{
+	int i;
+
+	for (i = 0; i < PQntuples(archived); i++)
+		if (strtoll(PQgetvalue(archived, i, 0), NULL, 10) < hi &&
+			strtoll(PQgetvalue(archived, i, 1), NULL, 10) > lo)
+			return i;
+	return -1;
+}
+
 bool
 target_ensure_periods(PgConn *pc, const LockPolicy *lock, Target *t, const Period *periods, int n,
 					  EnsureStats *st, PgpError *err)
 {
 	ResolvedBound *b = NULL;
 	ExistingRange *ranges = NULL;
+	PGresult *archived = NULL;
 	int nranges, i;
 	bool ok = false;
 
 	if (n == 0)
 		return true;
-	if (!resolve_periods(pc, t, periods, n, &b, err))
+	if (!resolve_periods(pc, t, periods, n, &b, err) ||
+		(archived = archived_ranges(pc, t, err)) == NULL)
 		goto done;
 	ranges = existing_ranges(t, &nranges);
 	for (i = 0; i < n; i++)
 	{
 		const PartitionInfo *def = default_partition(t);
-		int which;
+		int which, arch;
 		SlotState state = plan_classify(b[2 * i].us, b[2 * i + 1].us, ranges, nranges, &which);
 		NewPartition np;
 		AttachResult ar;
@@ -206,6 +241,18 @@ target_ensure_periods(PgConn *pc, const LockPolicy *lock, Target *t, const Perio
 
 		if (state == SLOT_PRESENT)
 			continue;
+		if ((arch = overlapping_archive(archived, b[2 * i].us, b[2 * i + 1].us)) >= 0)
+		{
+			char *s = pg_xasprintf(
+				"no partition made for %s..%s: that range is archived (%s, %s); rows for it stay "
+				"in the default partition until the archive is restored (pgpart restore)",
+				b[2 * i].literal, b[2 * i + 1].literal, PQgetvalue(archived, arch, 2),
+				PQgetvalue(archived, arch, 3));
+
+			namelist_add(&st->conflicts, s);
+			free(s);
+			continue;
+		}
 		if (state == SLOT_CONFLICT)
 		{
 			char *s = conflict_sentence(t, &periods[i], bounded_partition(t, which));
@@ -254,6 +301,7 @@ target_ensure_periods(PgConn *pc, const LockPolicy *lock, Target *t, const Perio
 	if (!pc->dry_run)
 		ok = target_refresh_partitions(pc, t, err);
 done:
+	PQclear(archived);
 	free(ranges);
 	if (b)
 		bounds_free(b, n * 2);

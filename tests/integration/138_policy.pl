@@ -131,6 +131,20 @@ like(pgpart_ok($node, 'status after', 'status', 'revenues'), qr/archived revenue
 is(report(), $report_before, 'rollup summaries survive the archive');
 like(pgpart_ok($node, 'maintain again', 'maintain', 'revenues'), qr/nothing to do/, 'maintain again: nothing to do');
 
+# a row arriving late for an archived range waits in the default partition:
+# no partition is made anew for it (it would collide with the restore, and its
+# summary would replace the archived one in the rollup)
+psql_ok($node, q{INSERT INTO revenues (org_id, property_id, occurred_at, amount) VALUES (1, 1, '2025-08-15', 5)});
+my $late = pgpart_ok($node, 'maintain with a late row', 'maintain', 'revenues');
+like($late, qr/no partition made for .*that range is archived \(revenues_2025_q3, archived\)/,
+	'maintain says why the late row stays in the default partition');
+is(parts('revenues'), 'revenues_2025_q4,revenues_2026_q1,revenues_2026_q2,revenues_2026_q3,revenues_2026_q4,revenues_2027_q1,revenues_default',
+	'no partition made for the archived range');
+is(psql_ok($node, q{SELECT count(*) FROM ONLY revenues_default WHERE occurred_at = '2025-08-15'}), '1', 'the row is kept');
+is(report(), $report_before, 'the archived summary is intact');
+psql_ok($node, q{DELETE FROM revenues WHERE occurred_at = '2025-08-15' AND amount = 5});
+pgpart_ok($node, 'refresh after the late row went', 'rollup', 'refresh', 'revenues');
+
 # restore everything; the rollup is not doubled
 for my $mf (pgpart_ok($node, 'list', 'archive', 'list', $url) =~ m{(file://\S+\.manifest\.json)}g)
 {
