@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/calendar.h"
 #include "core/collist.h"
 #include "ops/rollup.h"
+#include "pg/bounds.h"
+#include "pg/catalog.h"
 #include "pg/config.h"
 #include "pg/rollup.h"
 #include "pg/schema.h"
@@ -128,25 +131,128 @@ fewer_rows(const Rollup *a, const Rollup *b)
 	return a->group_by.n < b->group_by.n;
 }
 
-static bool
-covered(PgConn *pc, const Rollup *r, const ReportOptions *opt, bool *yes, PgpError *err)
+/* date ranges [lo[i], hi[i]) of a report read from the detail rows beside a rollup */
+typedef struct DateRanges
 {
-	char id[16];
-	const char *params[3] = {id, opt->from, opt->to};
-	char *v = NULL;
-	bool ok;
+	NameList lo;
+	NameList hi;
+} DateRanges;
 
+static void
+dateranges_free(DateRanges *d)
+{
+	namelist_free(&d->lo);
+	namelist_free(&d->hi);
+}
+
+static bool
+in_ranges(const DateRanges *d, const char *date)
+{
+	int i;
+
+	/* ISO dates compare as text */
+	for (i = 0; i < d->lo.n; i++)
+		if (strcmp(date, d->lo.items[i]) >= 0 && strcmp(date, d->hi.items[i]) < 0)
+			return true;
+	return false;
+}
+
+/* whether an attached partition of the source (not the default) overlaps [lo, hi) */
+static bool
+partition_overlaps(PgConn *pc, const Rollup *r, const char *lo, const char *hi, bool *yes,
+				   PgpError *err)
+{
+	CivilDate d[2];
+	ResolvedBound b[2];
+	PartitionList parts;
+	int i;
+
+	*yes = false;
+	if (!cal_date_parse(lo, &d[0]) || !cal_date_parse(hi, &d[1]))
+	{
+		err_set(err, EXIT_RUNTIME, "unexpected rollup coverage dates %s, %s", lo, hi);
+		return false;
+	}
+	memset(b, 0, sizeof(b));
+	if (!bounds_resolve(pc, r->key_type, r->time_zone, d, 2, b, err))
+		return false;
+	if (!catalog_partitions(pc, r->source, &parts, err))
+	{
+		bounds_free(b, 2);
+		return false;
+	}
+	for (i = 0; i < parts.n && !*yes; i++)
+	{
+		const PartitionInfo *p = &parts.items[i];
+
+		if (p->is_default)
+			continue;
+		*yes = !p->bounds_known || ((p->lo_unbounded || p->lo_us < b[1].us) &&
+									 (p->hi_unbounded || p->hi_us > b[0].us));
+	}
+	partitionlist_free(&parts);
+	bounds_free(b, 2);
+	return true;
+}
+
+/*
+ * What rollup r does not hold of [from, to), and whether it can answer all
+ * the same.  Two kinds of range are read from the detail rows beside it:
+ * gaps in its coverage where the table has no partition (a year that began
+ * before the table's first partition: only the default partition can hold
+ * rows there), and ranges whose partition was archived or dropped, whose
+ * summary stays while any row written there since went to the default
+ * partition and is not in the summary.  A gap where a partition exists
+ * (not summarised yet) means it cannot answer.
+ */
+static bool
+shortfall(PgConn *pc, const Rollup *r, const ReportOptions *opt, DateRanges *extra, bool *fits,
+		  PgpError *err)
+{
+	char id[16], src[16];
+	const char *params[4] = {id, opt->from, opt->to, src};
+	PGresult *res;
+	int i;
+	bool ok = true;
+
+	*fits = true;
 	snprintf(id, sizeof(id), "%d", r->id);
-	/* coverage ranges never overlap: their clipped lengths add up to the range's */
-	ok = pgc_query_value(pc,
-						 "SELECT (COALESCE(pg_catalog.sum(LEAST(c.hi, $3::pg_catalog.date) - "
-						 "GREATEST(c.lo, $2::pg_catalog.date)), 0) = $3::pg_catalog.date - "
-						 "$2::pg_catalog.date)::text FROM pgpart.rollup_coverage c "
-						 "WHERE c.rollup_id = $1::integer AND c.lo < $3::pg_catalog.date "
-						 "AND c.hi > $2::pg_catalog.date",
-						 3, params, &v, err);
-	*yes = ok && v && v[0] == 't';
-	free(v);
+	snprintf(src, sizeof(src), "%u", r->source);
+	res = pgc_query(pc,
+					"WITH c AS (SELECT GREATEST(c.lo, $2::pg_catalog.date) AS lo, "
+					"    LEAST(c.hi, $3::pg_catalog.date) AS hi, "
+					"    EXISTS (SELECT FROM pg_catalog.pg_inherits i "
+					"      JOIN pg_catalog.pg_class k ON k.oid = i.inhrelid "
+					"      WHERE i.inhparent = $4::pg_catalog.oid "
+					"      AND k.relname = c.partition_name) AS live "
+					"  FROM pgpart.rollup_coverage c WHERE c.rollup_id = $1::integer "
+					"  AND c.lo < $3::pg_catalog.date AND c.hi > $2::pg_catalog.date), "
+					"g AS (SELECT COALESCE(pg_catalog.lag(c.hi) OVER (ORDER BY c.lo), "
+					"    $2::pg_catalog.date) AS lo, c.lo AS hi FROM c "
+					"  UNION ALL SELECT COALESCE(pg_catalog.max(c.hi), $2::pg_catalog.date), "
+					"    $3::pg_catalog.date FROM c) "
+					"SELECT g.lo::text, g.hi::text, true FROM g WHERE g.lo < g.hi "
+					"UNION ALL SELECT c.lo::text, c.hi::text, false FROM c WHERE NOT c.live "
+					"ORDER BY 1",
+					4, params, err);
+	if (res == NULL)
+		return false;
+	for (i = 0; ok && *fits && i < PQntuples(res); i++)
+	{
+		bool gap = PQgetvalue(res, i, 2)[0] == 't', taken = false;
+
+		if (gap && !(ok = partition_overlaps(pc, r, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+											 &taken, err)))
+			break;
+		if (taken)
+			*fits = false;
+		else
+		{
+			namelist_add(&extra->lo, PQgetvalue(res, i, 0));
+			namelist_add(&extra->hi, PQgetvalue(res, i, 1));
+		}
+	}
+	PQclear(res);
 	return ok;
 }
 
@@ -165,7 +271,7 @@ append_cols(PgConn *pc, StrBuf *sb, const char *alias, const ColumnList *by)
 /* the detail rows' branch: every row of the range, or only those of the changed buckets */
 static void
 append_detail(PgConn *pc, StrBuf *sb, const Rollup *shape, const ReportOptions *opt,
-			  const ColumnList *by, const NameList *only)
+			  const ColumnList *by, const DateRanges *only)
 {
 	Rollup day = *shape;
 	const char *pg = period_grain(opt->kind);
@@ -211,23 +317,23 @@ append_detail(PgConn *pc, StrBuf *sb, const Rollup *shape, const ReportOptions *
 	}
 	if (only)
 	{
-		/* one time range per changed bucket, so indexes on the time column serve it */
+		/* one time range each, so indexes on the time column serve it */
 		Rollup b = *shape;
 
 		b.grain = (char *) "day";
 		sb_append(sb, " AND (false");
-		for (i = 0; i < only->n; i++)
+		for (i = 0; i < only->lo.n; i++)
 		{
-			StrBuf d, d1;
+			StrBuf d0, d1;
 			char *s0, *s1;
 
-			sb_init(&d);
+			sb_init(&d0);
 			sb_init(&d1);
-			pgc_append_literal(pc, &d, only->items[i]);
-			sb_appendf(&d1, "%s::pg_catalog.date + %s", d.data,
-					   strcmp(shape->grain, "month") == 0 ? "interval '1 month'" : "1");
-			sb_append(&d, "::pg_catalog.date");
-			s0 = rollup_bucket_start_sql(pc, &b, d.data);
+			pgc_append_literal(pc, &d0, only->lo.items[i]);
+			sb_append(&d0, "::pg_catalog.date");
+			pgc_append_literal(pc, &d1, only->hi.items[i]);
+			sb_append(&d1, "::pg_catalog.date");
+			s0 = rollup_bucket_start_sql(pc, &b, d0.data);
 			s1 = rollup_bucket_start_sql(pc, &b, d1.data);
 			sb_append(sb, " OR (s.");
 			pgc_append_ident(pc, sb, shape->column);
@@ -236,7 +342,7 @@ append_detail(PgConn *pc, StrBuf *sb, const Rollup *shape, const ReportOptions *
 			sb_appendf(sb, " < %s)", s1);
 			free(s0);
 			free(s1);
-			sb_free(&d);
+			sb_free(&d0);
 			sb_free(&d1);
 		}
 		sb_append(sb, ")");
@@ -315,10 +421,11 @@ fetch(PgConn *pc, const char *sql, const char **params, int np, ReportResult *re
 
 static bool
 run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Rollup *use,
-		   const ColumnList *by, ReportResult *res, PgpError *err)
+		   const DateRanges *extra, const ColumnList *by, ReportResult *res, PgpError *err)
 {
 	StrBuf sql;
 	NameList dirty = {0};
+	DateRanges detail = {{0}, {0}};
 	char *dirty_literal = NULL;
 	const char *params[4];
 	const char *pg = period_grain(opt->kind);
@@ -345,11 +452,13 @@ run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Roll
 		{
 			if (PQgetisnull(r, i, 0))
 				everything = true;
-			else
+			/* the extra ranges are read from the detail rows whole anyway */
+			else if (!in_ranges(extra, PQgetvalue(r, i, 0)))
 				namelist_add(&dirty, PQgetvalue(r, i, 0));
 		}
 		PQclear(r);
-		if (everything || dirty.n > MAX_DIRTY_BUCKETS)
+		/* with archived ranges the detail rows alone would miss their rows */
+		if (everything || (dirty.n > MAX_DIRTY_BUCKETS && extra->lo.n == 0))
 		{
 			use_rollup = false;
 			res->why = pg_xstrdup(everything ? "the table was truncated since the last refresh"
@@ -366,6 +475,25 @@ run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Roll
 			sb_append(&lit, "}");
 			dirty_literal = sb_steal(&lit);
 			res->dirty_buckets = dirty.n;
+			res->extra_ranges = extra->lo.n;
+			for (i = 0; i < extra->lo.n; i++)
+			{
+				namelist_add(&detail.lo, extra->lo.items[i]);
+				namelist_add(&detail.hi, extra->hi.items[i]);
+			}
+			for (i = 0; i < dirty.n; i++)
+			{
+				CivilDate d;
+				char end[16];
+
+				if (!cal_date_parse(dirty.items[i], &d))
+					continue;
+				cal_date_format(
+					cal_period_add(d, strcmp(use->grain, "month") == 0 ? CAL_MONTH : CAL_DAY, 1),
+					end);
+				namelist_add(&detail.lo, dirty.items[i]);
+				namelist_add(&detail.hi, end);
+			}
 		}
 	}
 	params[np++] = opt->from;
@@ -390,10 +518,11 @@ run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Roll
 	{
 		append_rollup(pc, &sql, use, opt, by, dirty.n > 0);
 		if (dirty.n > 0)
-		{
 			params[np++] = dirty_literal;
+		if (detail.lo.n > 0)
+		{
 			sb_append(&sql, " UNION ALL ");
-			append_detail(pc, &sql, shape, opt, by, &dirty);
+			append_detail(pc, &sql, shape, opt, by, &detail);
 		}
 	}
 	else
@@ -428,6 +557,7 @@ run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Roll
 	sb_free(&sql);
 	free(dirty_literal);
 	namelist_free(&dirty);
+	dateranges_free(&detail);
 	return ok;
 }
 
@@ -439,6 +569,7 @@ ops_report(PgConn *pc, const ReportOptions *opt, ReportResult *res, PgpError *er
 	int ncfg = 0, n = 0, i;
 	Rollup *list = NULL, shape;
 	const Rollup *use = NULL;
+	DateRanges extra = {{0}, {0}};
 	ColumnList by = {0};
 	char *why = NULL;
 	NameList reasons = {0};
@@ -511,12 +642,16 @@ ops_report(PgConn *pc, const ReportOptions *opt, ReportResult *res, PgpError *er
 		{
 			const Rollup *cand = &list[i];
 			const char *no = unsuitable(cand, opt, &by);
+			DateRanges ex = {{0}, {0}};
 			bool cov = false;
 
 			if (no == NULL)
 			{
-				if (!covered(pc, cand, opt, &cov, err))
+				if (!shortfall(pc, cand, opt, &ex, &cov, err))
+				{
+					dateranges_free(&ex);
 					goto out_txn;
+				}
 				if (!cov)
 					no = "it does not cover the whole range (run pgpart rollup refresh)";
 			}
@@ -528,7 +663,13 @@ ops_report(PgConn *pc, const ReportOptions *opt, ReportResult *res, PgpError *er
 				free(line);
 			}
 			else if (use == NULL || fewer_rows(cand, use))
+			{
 				use = cand;
+				dateranges_free(&extra);
+				extra = ex;
+				memset(&ex, 0, sizeof(ex));
+			}
+			dateranges_free(&ex);
 		}
 		if (use == NULL && opt->source == SOURCE_ROLLUP)
 		{
@@ -549,15 +690,26 @@ ops_report(PgConn *pc, const ReportOptions *opt, ReportResult *res, PgpError *er
 			goto out_txn;
 		}
 	}
-	ok = run_report(pc, opt, &shape, use, &by, res, err);
+	ok = run_report(pc, opt, &shape, use, &extra, &by, res, err);
 	if (ok && res->why == NULL)
 	{
 		if (use)
-			res->why = res->dirty_buckets
-						   ? pg_xasprintf("%ld bucket%s changed since the last refresh read from "
-										  "the detail rows",
-										  res->dirty_buckets, res->dirty_buckets == 1 ? "" : "s")
-						   : pg_xstrdup("the rollup covers the range");
+		{
+			StrBuf w;
+
+			sb_init(&w);
+			if (res->dirty_buckets)
+				sb_appendf(&w, "%ld bucket%s changed since the last refresh read from the "
+							   "detail rows",
+						   res->dirty_buckets, res->dirty_buckets == 1 ? "" : "s");
+			if (res->extra_ranges)
+				sb_appendf(&w, "%s%ld archived or unpartitioned range%s also read from the detail "
+							   "rows (the default partition)",
+						   w.len ? "; " : "", res->extra_ranges, res->extra_ranges == 1 ? "" : "s");
+			if (w.len == 0)
+				sb_append(&w, "the rollup covers the range");
+			res->why = sb_steal(&w);
+		}
 		else if (opt->source == SOURCE_DETAIL)
 			res->why = pg_xstrdup("asked for (--source detail)");
 		else if (reasons.n)
@@ -581,6 +733,7 @@ out_txn:
 out_rel:
 	relinfo_free(&rel);
 out_by:
+	dateranges_free(&extra);
 	namelist_free(&reasons);
 	rollup_list_free(list, n);
 	partconfig_list_free(cfg, ncfg);

@@ -79,6 +79,7 @@ typedef struct ReportResult
 	char *source;		/* "rollup NAME" or "detail" */
 	char *why;			/* why this source */
 	long dirty_buckets; /* read from the detail rows although a rollup served the rest */
+	long extra_ranges;	/* archived or unpartitioned ranges also read from the detail rows */
 	double query_ms;	/* the report's statements, as the client saw them */
 } ReportResult;
 
