@@ -8,7 +8,7 @@
  * each organisation has --props properties (ids org_id * 1000 + k); rows come
  * in time order over [--from, --to) as an application appends them, with a
  * few minutes of jitter; status two-thirds approved; seven categories;
- * amounts skewed toward small; 1 % long descriptions (TOAST).
+ * amounts skewed toward small; 1 % long descriptions (3200 characters, TOAST).
  *
  *   bench-gen --rows N --orgs N [--props N] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--seed N]
  *
@@ -186,10 +186,13 @@ int main(int argc, char **argv)
 		s = category[next_u64() % 7];
 		put(s, strlen(s)); put("\t", 1);
 		if (next_unit() < 0.01) {
-			for (int k = 0; k < 3200; k++) {
-				char ch = hex[next_u64() & 15];
-				put(&ch, 1);
-			}
+			/* 32 random hex digits repeated 100 times, as bench/gen.sql's
+			 * repeat(md5(...), 100): long, and compressible the same way */
+			char chunk[32];
+			for (int k = 0; k < 32; k++)
+				chunk[k] = hex[next_u64() & 15];
+			for (int k = 0; k < 100; k++)
+				put(chunk, sizeof chunk);
 		} else {
 			put("transaction ", 12);
 			put_u((uint64_t)i + 1);
