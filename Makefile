@@ -62,18 +62,26 @@ deps:
 # Unit tests, integration tests against a private cluster, then all of it
 # again with the sanitizer build.  Ends with "N passed, N failed".
 check: deps
-	$(MAKE) pgpart $(BUILD)/pgpart-san unit
+	$(MAKE) pgpart $(BUILD)/pgpart-san $(BUILD)/bench-gen unit
 	tests/run-all
 
 demo: deps pgpart
 	scripts/demo
 
 # benchmarks measure (bench/README.md); results go to bench/results/
-bench: deps pgpart
+bench: deps pgpart $(BUILD)/bench-gen
 	bench/migrate
 	bench/rollup
 	bench/tiermove
 	bench/archive
+	bench/reports
+	bench/operations
+	bench/partman
+
+# the benchmarks' synthetic data generator (bench/gen.c), COPY text on stdout
+$(BUILD)/bench-gen: bench/gen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lm
 
 demo-stop:
 	scripts/pgcluster destroy "$${PGPART_DEMO_DIR:-$(CURDIR)/.demo}"
