@@ -98,17 +98,17 @@ is($m->{pgpart_future_partitions}{samples}{'{table="Odd Schema.Weird \\"T\\""}'}
 
 # archive / restore outcomes, from pgpart.archive_job: a real archive of the
 # first quarter to a directory, then its restore
-my $dir = $node->basedir . '/archive';
-mkdir $dir or die;
-pgpart_ok($node, 'archive a closed quarter', 'archive', 'revenues', 'revenues_2025_q1', '--to', "file://$dir");
+my $archive_dir = $node->basedir . '/archive';
+mkdir $archive_dir or die;
+pgpart_ok($node, 'archive a closed quarter', 'archive', 'revenues', 'revenues_2025_q1', '--to', "file://$archive_dir");
 my $a = parse_exposition(pgpart_ok($node, 'metrics after an archive', 'metrics'));
 is($a->{pgpart_archive_operations_total}{samples}{'{table="public.revenues",operation="archive",result="ok"}'}, 1,
 	'archive outcomes: one archive');
 cmp_ok($a->{pgpart_archive_bytes}{samples}{'{table="public.revenues"}'} // 0, '>', 0, 'bytes held in archives');
 ok(!exists $a->{pgpart_archive_oldest_unfinished_seconds}{samples}{'{table="public.revenues"}'},
 	'no unfinished archive');
-my ($manifest) = glob("$dir/*/*manifest*.json $dir/*manifest*.json $dir/*/*/*manifest*.json");
-ok($manifest, 'the archive wrote a manifest') or diag(`find $dir`);
+my ($manifest) = glob("$archive_dir/*/*manifest*.json $archive_dir/*manifest*.json $archive_dir/*/*/*manifest*.json");
+ok($manifest, 'the archive wrote a manifest') or diag(`find $archive_dir`);
 pgpart_ok($node, 'restore it', 'restore', 'revenues', '--from', "file://$manifest");
 $a = parse_exposition(pgpart_ok($node, 'metrics after the restore', 'metrics'));
 is($a->{pgpart_archive_operations_total}{samples}{'{table="public.revenues",operation="restore",result="ok"}'}, 1,
