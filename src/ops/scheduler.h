@@ -9,7 +9,7 @@
  * connection before every step and stops acting at once when it is gone.
  *
  * Each cycle, for every managed table: maintain (premake, default partition,
- * rollups; tier policy once it exists), then VACUUM and ANALYZE of the
+ * rollups, tier policy), then VACUUM and ANALYZE of the
  * partitions that need it (--only-needed), over a few connections.
  */
 #ifndef PGPART_OPS_SCHEDULER_H
