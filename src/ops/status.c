@@ -233,25 +233,13 @@ tier_lines(PgConn *pc, const PartConfig *cfg, TableStatus *t, PgpError *err)
 	for (i = 0; i < t->parts.n; i++)
 	{
 		const char *ts = t->parts.items[i].tablespace;
-		/* a foreign partition is an archive read in place */
-		const char *params[2] = {t->schema, t->parts.items[i].name};
-		char *kind = NULL;
 
-		if (!pgc_query_value(pc,
-							 "SELECT c.relkind FROM pg_catalog.pg_class c "
-							 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-							 "WHERE n.nspname = $1 AND c.relname = $2",
-							 2, params, &kind, err))
-		{
-			tierpolicyrow_free(&pol);
-			return false;
-		}
-		namelist_add(&t->tiers, kind && kind[0] == 'f' ? "archived"
+		/* a foreign partition is an archive read in place */
+		namelist_add(&t->tiers, t->parts.items[i].is_foreign ? "archived"
 								: has && pol.warm_tablespace && ts &&
 										strcmp(ts, pol.warm_tablespace) == 0
 									? "warm"
 									: "hot");
-		free(kind);
 	}
 	tierpolicyrow_free(&pol);
 	return archive_status_lines(pc, t->schema, t->name, &t->archived, err);

@@ -94,6 +94,25 @@ copy_settings(PgConn *pc, const NewPartition *np, PgpError *err)
 	return ok;
 }
 
+/*
+ * The parent's lock for an ATTACH (see attach_body): SHARE ROW EXCLUSIVE
+ * when a default partition's constraint narrows, so that no writer routes a
+ * row with the partition map of before; otherwise what ATTACH itself takes.
+ */
+static bool
+lock_parent_for_attach(PgConn *pc, const char *parent_q, bool has_default, PgpError *err)
+{
+	StrBuf sql;
+	bool ok;
+
+	sb_init(&sql);
+	sb_appendf(&sql, "LOCK TABLE ONLY %s IN %s MODE", parent_q,
+			   has_default ? "SHARE ROW EXCLUSIVE" : "SHARE UPDATE EXCLUSIVE");
+	ok = exec_sb(pc, &sql, err);
+	sb_free(&sql);
+	return ok;
+}
+
 static bool
 attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
@@ -148,12 +167,14 @@ attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	 * partition nothing else changes, and SHARE UPDATE EXCLUSIVE (what
 	 * ATTACH itself takes) lets writers go on.
 	 */
-	sb_append(&sql, "LOCK TABLE ONLY ");
-	pgc_append_qualified(pc, &sql, np->parent_schema, np->parent_name);
-	sb_append(&sql, np->default_name ? " IN SHARE ROW EXCLUSIVE MODE"
-									 : " IN SHARE UPDATE EXCLUSIVE MODE");
-	if (!exec_sb(pc, &sql, err))
-		goto done;
+	{
+		char *parent_q = pgc_quote_qualified(pc, np->parent_schema, np->parent_name);
+		bool locked = lock_parent_for_attach(pc, parent_q, np->default_name != NULL, err);
+
+		free(parent_q);
+		if (!locked)
+			goto done;
+	}
 	if (np->default_name)
 	{
 		sb_append(&sql, "LOCK TABLE ONLY ");
@@ -239,7 +260,6 @@ partition_lock_for_attach(PgConn *pc, const char *parent_q, PgpError *err)
 {
 	const char *params[1] = {parent_q};
 	char *has_default = NULL;
-	StrBuf sql;
 	bool ok;
 
 	if (!pgc_query_value(pc,
@@ -249,14 +269,7 @@ partition_lock_for_attach(PgConn *pc, const char *parent_q, PgpError *err)
 						 "AND pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT')",
 						 1, params, &has_default, err))
 		return false;
-	ok = true;
-	if (has_default && has_default[0] == 't')
-	{
-		sb_init(&sql);
-		sb_appendf(&sql, "LOCK TABLE ONLY %s IN SHARE ROW EXCLUSIVE MODE", parent_q);
-		ok = exec_sb(pc, &sql, err);
-		sb_free(&sql);
-	}
+	ok = !(has_default && has_default[0] == 't') || lock_parent_for_attach(pc, parent_q, true, err);
 	free(has_default);
 	return ok;
 }

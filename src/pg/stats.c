@@ -51,7 +51,7 @@ stats_partitions(PgConn *pc, RelOid parent, KeyType key_type, const char *time_z
 	res = pgc_query(
 		pc,
 		"WITH parts AS ("
-		"  SELECT c.oid, c.relname, c.reltuples, "
+		"  SELECT c.oid, c.relname, c.reltuples, c.relkind, "
 		"         pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS bound, "
 		"         COALESCE(t.spcname, (SELECT s.spcname FROM pg_catalog.pg_tablespace s "
 		"           JOIN pg_catalog.pg_database d ON d.dattablespace = s.oid "
@@ -87,7 +87,8 @@ stats_partitions(PgConn *pc, RelOid parent, KeyType key_type, const char *time_z
 		"   WHERE px.indrelid = $1::pg_catalog.oid AND NOT EXISTS ("
 		"     SELECT FROM pg_catalog.pg_inherits ih "
 		"     JOIN pg_catalog.pg_index ci ON ci.indexrelid = ih.inhrelid "
-		"     WHERE ih.inhparent = px.indexrelid AND ci.indrelid = shown.oid)) "
+		"     WHERE ih.inhparent = px.indexrelid AND ci.indrelid = shown.oid)), "
+		"  relkind = 'f' "
 		"FROM shown "
 		"ORDER BY bound = 'DEFAULT', m[1]::timestamptz NULLS FIRST, relname",
 		3, params, err);
@@ -113,6 +114,7 @@ stats_partitions(PgConn *pc, RelOid parent, KeyType key_type, const char *time_z
 		p->tablespace = dup_or_null(res, i, 10);
 		p->invalid_indexes = dup_or_null(res, i, 11);
 		p->missing_indexes = dup_or_null(res, i, 12);
+		p->is_foreign = PQgetvalue(res, i, 13)[0] == 't';
 	}
 	PQclear(res);
 	return true;

@@ -20,6 +20,7 @@ typedef struct PartitionStats
 	char *tablespace;
 	char *invalid_indexes; /* NULL when none */
 	char *missing_indexes; /* parent indexes with no counterpart here; NULL when none */
+	bool is_foreign;	   /* a foreign table: an archive read in place (file_fdw) */
 } PartitionStats;
 
 typedef struct PartitionStatsList
