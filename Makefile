@@ -63,7 +63,7 @@ deps:
 # again with the sanitizer build.  Ends with "N passed, N failed".
 check: deps
 	$(MAKE) pgpart $(BUILD)/pgpart-san $(BUILD)/bench-gen unit
-	tests/run-all
+	tests/run-all $(TESTS)
 
 demo: deps pgpart
 	scripts/demo

@@ -12,7 +12,12 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(new_cluster pgpart pgpart_ok pgpart_fails table_fingerprint psql_ok
-  seed_schema);
+  seed_schema connstr_as psql_as create_owner_role);
+
+# The role pgpart connects as; undef: the cluster's bootstrap superuser.
+# "local $PgpartTest::ROLE = 'app_owner';" runs the commands of a block as
+# that role, as production runs them on managed PostgreSQL.
+our $ROLE;
 
 my $bin = $ENV{PGPART} || die "PGPART (the pgpart binary to test) is not set\n";
 
@@ -37,7 +42,7 @@ sub pgpart
 {
 	my ($node, @args) = @_;
 	my ($out, $err) = ('', '');
-	my @cmd = ($bin, '-d', $node->connstr('postgres'), @args);
+	my @cmd = ($bin, '-d', connstr_as($node, $ROLE), @args);
 	IPC::Run::run(\@cmd, '<', \undef, '>', \$out, '2>', \$err);
 	my $rc = $? >> 8;
 	note("pgpart @args -> $rc\n$out$err");
@@ -81,6 +86,35 @@ sub psql_ok
 	return $node->safe_psql('postgres', $sql);
 }
 
+# The connection string of database postgres, as $role (undef: the superuser).
+sub connstr_as
+{
+	my ($node, $role) = @_;
+	my $c = $node->connstr('postgres');
+	$c .= " user='$role'" if defined $role;
+	return $c;
+}
+
+# psql as a role; dies on error, returns stdout.
+sub psql_as
+{
+	my ($node, $role, $sql) = @_;
+	return $node->safe_psql('postgres', $sql, extra_params => [ '-U', $role ]);
+}
+
+# A non-superuser that owns the application's tables, the normal set-up on
+# managed PostgreSQL: LOGIN, CREATE on the database (for "pgpart init") and
+# on schema public (revoked from PUBLIC since PostgreSQL 15).
+sub create_owner_role
+{
+	my ($node, $role) = @_;
+	$role //= 'app_owner';
+	psql_ok($node, qq{CREATE ROLE "$role" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+		GRANT CREATE ON DATABASE postgres TO "$role";
+		GRANT CREATE ON SCHEMA public TO "$role";});
+	return $role;
+}
+
 # Row count and an order-independent checksum of every row of a table
 # (the whole row as text, so any changed value changes it).
 sub table_fingerprint
@@ -90,13 +124,14 @@ sub table_fingerprint
 		"SELECT count(*) || ' ' || coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint), 0) FROM $table t");
 }
 
-# The seed plan's tables, empty, in schema public.
+# The seed plan's tables, empty, in schema public, owned by $role (default:
+# $ROLE, else the superuser).
 sub seed_schema
 {
-	my ($node) = @_;
+	my ($node, $role) = @_;
 	my $file = "$ENV{TOP}/scripts/seed-schema.sql";
 	$node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d',
-			$node->connstr('postgres'), '-f', $file ], 'load seed schema');
+			connstr_as($node, $role // $ROLE), '-f', $file ], 'load seed schema');
 }
 
 1;
