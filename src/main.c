@@ -60,7 +60,7 @@ main(int argc, char **argv)
 		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
 	};
-	GlobalOpts g = {NULL, false, false, LOCK_POLICY_DEFAULT};
+	GlobalOpts g = {NULL, false, false, false, LOCK_POLICY_DEFAULT};
 	const char *name;
 	size_t i;
 	int c;

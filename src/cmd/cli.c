@@ -6,18 +6,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/conninfo.h"
 #include "core/duration.h"
 #include "util/log.h"
+#include "util/mem.h"
+
+/* the -d in force; static so that it lives as long as the process */
+static char *conninfo_copy;
 
 int
-cli_common_option(int c, const char *arg, GlobalOpts *g)
+cli_common_option(int c, char *arg, GlobalOpts *g)
 {
 	int64_t ms;
 
 	switch (c)
 	{
 		case 'd':
-			g->conninfo = arg;
+			/*
+			 * pgpart keeps a copy and masks the password in argv itself, which
+			 * "ps" shows every local user for as long as "pgpart run" lives.
+			 */
+			free(conninfo_copy);
+			conninfo_copy = pg_xstrdup(arg);
+			g->conninfo = conninfo_copy;
+			if (conninfo_mask_password(arg) > 0)
+				g->password_in_argv = true;
 			return 1;
 		case 'v':
 			log_verbosity++;

@@ -15,6 +15,7 @@
 typedef struct GlobalOpts
 {
 	const char *conninfo; /* -d; NULL: libpq's environment and service defaults */
+	bool password_in_argv; /* -d held a password (masked in argv since) */
 	bool dry_run;
 	bool json;
 	LockPolicy lock;
@@ -90,7 +91,7 @@ typedef struct Command
  * Handles an option every command takes.  Returns 1 if it was one, 0 if not,
  * -1 if its value was invalid (a message was printed).
  */
-int cli_common_option(int c, const char *arg, GlobalOpts *g);
+int cli_common_option(int c, char *arg, GlobalOpts *g);
 /* "pgpart: error: ...", a pointer to --help, EXIT_USAGE */
 int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* prints the error, returns its exit code */

@@ -71,7 +71,7 @@ cmd_metrics(int argc, char **argv, GlobalOpts *g)
 
 	err_init(&err);
 	promset_init(&set);
-	if (!cli_connect(g, &pc, &err) || !ops_metrics_collect(&pc, &set, &err))
+	if (!cli_connect(g, &pc, &err) || !ops_metrics_collect(&pc, 0, &set, &err))
 		rc = cli_fail(&err);
 	else if (g->json)
 		print_json(&set);

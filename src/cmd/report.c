@@ -177,7 +177,6 @@ cmd_report(int argc, char **argv, GlobalOpts *g)
 	PgpError err;
 	const char *kind, *date = NULL, *month = NULL, *year = NULL, *format = "table";
 	char from[16], to[16];
-	CivilDate d;
 	int c, rc = EXIT_OK;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
@@ -281,32 +280,27 @@ cmd_report(int argc, char **argv, GlobalOpts *g)
 	if (opt.kind != REPORT_CROSS_ORG && !opt.count_orgs)
 		return cli_usage_error("report", "--no-orgs is for the cross-org report");
 	/* each report's period, as [from, to) */
-	if (opt.kind == REPORT_DAILY)
+	if (opt.kind == REPORT_DAILY || opt.kind == REPORT_MONTHLY || opt.kind == REPORT_YEARLY)
 	{
-		if (date == NULL || !cal_date_parse(date, &d))
-			return cli_usage_error("report", "daily needs --date=YYYY-MM-DD");
-		cal_date_format(d, from);
-		cal_date_format(cal_period_add(d, CAL_DAY, 1), to);
-	}
-	else if (opt.kind == REPORT_MONTHLY)
-	{
-		char buf[16];
+		static const struct
+		{
+			CalUnit unit;
+			const char *usage;
+		} periods[] = {
+			[REPORT_DAILY] = {CAL_DAY, "daily needs --date=YYYY-MM-DD"},
+			[REPORT_MONTHLY] = {CAL_MONTH, "monthly needs --month=YYYY-MM"},
+			[REPORT_YEARLY] = {CAL_YEAR, "yearly needs --year=YYYY"},
+		};
+		const char *text = opt.kind == REPORT_DAILY	  ? date
+						   : opt.kind == REPORT_MONTHLY ? month
+														: year;
+		CivilDate f, t;
 
-		snprintf(buf, sizeof(buf), "%.7s-01", month ? month : "");
-		if (month == NULL || strlen(month) != 7 || !cal_date_parse(buf, &d))
-			return cli_usage_error("report", "monthly needs --month=YYYY-MM");
-		cal_date_format(d, from);
-		cal_date_format(cal_period_add(d, CAL_MONTH, 1), to);
-	}
-	else if (opt.kind == REPORT_YEARLY)
-	{
-		char buf[16];
-
-		snprintf(buf, sizeof(buf), "%.4s-01-01", year ? year : "");
-		if (year == NULL || strlen(year) != 4 || !cal_date_parse(buf, &d))
-			return cli_usage_error("report", "yearly needs --year=YYYY");
-		cal_date_format(d, from);
-		cal_date_format(cal_period_add(d, CAL_YEAR, 1), to);
+		if (!cal_period_parse(text, periods[opt.kind].unit, &f, &t))
+			return cli_usage_error("report", "%s (a period that ends by 9999-12-31)",
+								   periods[opt.kind].usage);
+		cal_date_format(f, from);
+		cal_date_format(t, to);
 	}
 	else
 	{

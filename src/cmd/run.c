@@ -35,7 +35,13 @@ static const char help[] =
 	"      --no-vacuum          only maintain; no VACUUM or ANALYZE\n"
 	"      --log-format=FORMAT  text (default) or json: one line per action on stdout\n"
 	"                           (--json is the same as --log-format=json)\n"
-	"      --metrics-addr=HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics\n\n"
+	"      --metrics-addr=[HOST:]PORT  serve Prometheus metrics at\n"
+	"                           http://HOST:PORT/metrics (no HOST: 127.0.0.1 only; the\n"
+	"                           endpoint has no authentication, see docs/security.md)\n"
+	"      --metrics-cache=DUR  answer scrapes from the last collection for this long\n"
+	"                           (default 5s; 0: collect at every scrape)\n"
+	"      --metrics-timeout=DUR  longest a collection may take: connect, locks and\n"
+	"                           statements (default 5s); then pgpart_up is 0\n\n"
 	"Signals: SIGTERM or SIGINT finishes the current maintain step or cancels the\n"
 	"running VACUUM/ANALYZE on the server, releases the leader lock and exits 0.\n"
 	"SIGHUP reconnects (a changed password, .pgpass or service file applies) and\n"
@@ -50,7 +56,9 @@ enum
 	OPT_ONCE,
 	OPT_NO_VACUUM,
 	OPT_LOG_FORMAT,
-	OPT_METRICS_ADDR
+	OPT_METRICS_ADDR,
+	OPT_METRICS_CACHE,
+	OPT_METRICS_TIMEOUT
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -149,13 +157,16 @@ cmd_run(int argc, char **argv, GlobalOpts *g)
 		{"no-vacuum", no_argument, NULL, OPT_NO_VACUUM},
 		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
 		{"metrics-addr", required_argument, NULL, OPT_METRICS_ADDR},
+		{"metrics-cache", required_argument, NULL, OPT_METRICS_CACHE},
+		{"metrics-timeout", required_argument, NULL, OPT_METRICS_TIMEOUT},
 		{NULL, 0, NULL, 0},
 	};
 	SchedulerOptions opt;
 	SchedulerStatus status;
-	MetricsServer *ms = NULL;
+	MetricsServer *ms_server = NULL;
 	LogCtx lc = {false, (long) getpid()};
-	const char *metrics_addr = NULL;
+	MetricsServerOptions mo = {NULL, NULL, 5000, 5000};
+	int64_t ms;
 	PgpError err;
 	struct sigaction sa, old_int, old_term, old_hup;
 	sigset_t block, oldmask;
@@ -204,7 +215,20 @@ cmd_run(int argc, char **argv, GlobalOpts *g)
 										   optarg);
 				break;
 			case OPT_METRICS_ADDR:
-				metrics_addr = optarg;
+				mo.addr = optarg;
+				break;
+			case OPT_METRICS_CACHE:
+				if (!duration_parse_ms(optarg, &ms) || ms < 0 || ms > 3600000)
+					return cli_usage_error("run", "invalid --metrics-cache \"%s\" (0 to 1h, e.g. 5s)",
+										   optarg);
+				mo.cache_ms = (int) ms;
+				break;
+			case OPT_METRICS_TIMEOUT:
+				if (!duration_parse_ms(optarg, &ms) || ms < 100 || ms > 600000)
+					return cli_usage_error("run",
+										   "invalid --metrics-timeout \"%s\" (100ms to 10min, e.g. 5s)",
+										   optarg);
+				mo.timeout_ms = (int) ms;
 				break;
 			default:
 				return cli_usage_error("run", "invalid option");
@@ -246,31 +270,54 @@ cmd_run(int argc, char **argv, GlobalOpts *g)
 	sigaction(SIGTERM, &sa, &old_term);
 	sa.sa_handler = on_hup;
 	sigaction(SIGHUP, &sa, &old_hup);
-	if (metrics_addr)
+	if (g->password_in_argv)
 	{
+		SchedulerEvent ev = {"warning", NULL, "info", -1,
+							 "a password was given in -d: it is masked in this process's "
+							 "arguments now, but it was visible to other local users until "
+							 "then and stays in your shell history; put it in a password file "
+							 "(PGPASSFILE, ~/.pgpass) or a service file instead"};
+
+		log_event(&lc, &ev);
+	}
+	if (mo.addr)
+	{
+		bool loopback = true;
+
 		/* the HTTP thread inherits a mask without our signals: they come to this thread */
 		sigemptyset(&block);
 		sigaddset(&block, SIGINT);
 		sigaddset(&block, SIGTERM);
 		sigaddset(&block, SIGHUP);
 		pthread_sigmask(SIG_BLOCK, &block, &oldmask);
-		ms = metricsd_start(metrics_addr, g->conninfo, &status, &err);
+		mo.conninfo = g->conninfo;
+		ms_server = metricsd_start(&mo, &status, &loopback, &err);
 		pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
-		if (ms == NULL)
+		if (ms_server == NULL)
 			rc = cli_fail(&err);
 		else
 		{
 			SchedulerEvent ev = {"metrics", NULL, "info", -1, NULL};
-			char *d = pg_xasprintf("serving http://%s/metrics", metrics_addr);
+			char *d = pg_xasprintf("serving http://%s/metrics", mo.addr);
 
 			ev.detail = d;
 			log_event(&lc, &ev);
 			free(d);
+			if (!loopback)
+			{
+				SchedulerEvent w = {"warning", NULL, "info", -1,
+									"the metrics endpoint is reachable from other hosts and "
+									"has no authentication: anyone who reaches it reads "
+									"table names and sizes; allow only the scrapers "
+									"(firewall, NetworkPolicy)"};
+
+				log_event(&lc, &w);
+			}
 		}
 	}
 	if (rc == EXIT_OK && !ops_scheduler_run(&opt, &err))
 		rc = cli_fail(&err);
-	metricsd_stop(ms);
+	metricsd_stop(ms_server);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);

@@ -287,3 +287,34 @@ cal_period_suffix(CivilDate start, CalUnit unit, char *buf)
 			break;
 	}
 }
+
+bool
+cal_period_parse(const char *text, CalUnit unit, CivilDate *from, CivilDate *to)
+{
+	char buf[16];
+	size_t want;
+
+	if (text == NULL)
+		return false;
+	switch (unit)
+	{
+		case CAL_DAY:
+			want = 10;
+			snprintf(buf, sizeof(buf), "%.10s", text);
+			break;
+		case CAL_MONTH:
+			want = 7;
+			snprintf(buf, sizeof(buf), "%.7s-01", text);
+			break;
+		case CAL_YEAR:
+			want = 4;
+			snprintf(buf, sizeof(buf), "%.4s-01-01", text);
+			break;
+		default:
+			return false;
+	}
+	if (strlen(text) != want || !cal_date_parse(buf, from))
+		return false;
+	*to = cal_period_add(*from, unit, 1);
+	return to->year <= 9999;
+}

@@ -61,6 +61,13 @@ CivilDate cal_period_start(CivilDate date, CalUnit unit);
 CivilDate cal_period_add(CivilDate start, CalUnit unit, int n);
 
 /*
+ * A report's period [*from, *to) from text naming it: "YYYY-MM-DD" for a day,
+ * "YYYY-MM" for a month, "YYYY" for a year (other units: false).  false also
+ * when the period would end after 9999-12-31, which no date here can name.
+ */
+bool cal_period_parse(const char *text, CalUnit unit, CivilDate *from, CivilDate *to);
+
+/*
  * Partition name suffix of the period starting at start:
  *   year "2025", quarter "2025_q1", month "2025_05",
  *   week "2025_w07" (ISO week-numbering year and week), day "20250517".

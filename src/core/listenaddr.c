@@ -13,6 +13,22 @@ listenaddr_parse(const char *text, char *host, size_t hostlen, int *port)
 
 	if (text == NULL || *text == '\0')
 		return false;
+	/* a bare port, or ":PORT": loopback, so that nothing is exposed by omission */
+	if (strspn(text, "0123456789") == strlen(text) || (text[0] == ':' && text[1] != '\0' &&
+														strspn(text + 1, "0123456789") ==
+															strlen(text + 1)))
+	{
+		const char *digits = text[0] == ':' ? text + 1 : text;
+
+		if (hostlen < sizeof(LISTENADDR_DEFAULT_HOST))
+			return false;
+		p = strtol(digits, &end, 10);
+		if (*end != '\0' || p < 1 || p > 65535)
+			return false;
+		memcpy(host, LISTENADDR_DEFAULT_HOST, sizeof(LISTENADDR_DEFAULT_HOST));
+		*port = (int) p;
+		return true;
+	}
 	if (*text == '[')
 	{
 		const char *close = strchr(text, ']');

@@ -271,13 +271,25 @@ collect_archive(PgConn *pc, PromSet *s, PgpError *err)
 }
 
 bool
-ops_metrics_collect(PgConn *pc, PromSet *set, PgpError *err)
+ops_metrics_collect(PgConn *pc, int timeout_ms, PromSet *set, PgpError *err)
 {
 	int f_up = prom_family(set, "pgpart_up", "gauge",
 						   "1 if pgpart could read its state from the database at this scrape.");
+	char lock_ms[16], stmt_ms[16];
+	const char *params[2] = {lock_ms, stmt_ms};
 
-	/* sizes open each partition: never queue behind a lock for long */
-	if (!pgc_exec(pc, "SELECT pg_catalog.set_config('lock_timeout', '2s', false)", 0, NULL, err) ||
+	/*
+	 * Sizes open each partition: never queue behind a lock for long.  With a
+	 * budget, no statement may take longer than the whole scrape may.
+	 */
+	snprintf(lock_ms, sizeof(lock_ms), "%d",
+			 timeout_ms > 0 && timeout_ms / 2 < 2000 ? (timeout_ms / 2 > 0 ? timeout_ms / 2 : 1)
+													 : 2000);
+	snprintf(stmt_ms, sizeof(stmt_ms), "%d", timeout_ms > 0 ? timeout_ms : 0);
+	if (!pgc_exec(pc,
+				  "SELECT pg_catalog.set_config('lock_timeout', $1, false), "
+				  "pg_catalog.set_config('statement_timeout', $2, false)",
+				  2, params, err) ||
 		!collect_status(pc, set, err) || !collect_runs(pc, set, err) ||
 		!collect_migrations(pc, set, err) || !collect_archive(pc, set, err))
 		return false;

@@ -1,7 +1,9 @@
 #include "ops/metricsd.h"
 
 #include <microhttpd.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,15 +11,30 @@
 
 #include "core/listenaddr.h"
 #include "ops/metrics.h"
+#include "util/clock.h"
 #include "util/mem.h"
+
+/*
+ * Each scrape arrives unauthenticated: what it may cost the database is
+ * bounded here.  Collections are cached for cache_ms (any number of scrapers
+ * share one), each is bounded by timeout_ms (connect, locks, statements), one
+ * runs at a time on one connection, and libmicrohttpd caps the sockets.
+ */
+#define METRICS_MAX_CONNECTIONS 16
+#define METRICS_MAX_PER_IP 8
+#define METRICS_IDLE_TIMEOUT_S 10
 
 struct MetricsServer
 {
 	struct MHD_Daemon *daemon;
 	char *conninfo;
+	int cache_ms;
+	int timeout_ms;
 	SchedulerStatus *status;
-	pthread_mutex_t mutex; /* one scrape at a time on the connection */
+	pthread_mutex_t mutex; /* one collection at a time on the connection */
 	PgConn pc;
+	char *cached; /* the database's part of the last exposition */
+	double cached_at;
 };
 
 static void
@@ -50,8 +67,9 @@ add_scheduler_metrics(MetricsServer *m, PromSet *set)
 	pthread_mutex_unlock(&st->mutex);
 }
 
+/* the database's families, rendered; "pgpart_up 0" when they cannot be read */
 static char *
-scrape(MetricsServer *m)
+collect(MetricsServer *m)
 {
 	PromSet set;
 	PgpError err;
@@ -60,11 +78,11 @@ scrape(MetricsServer *m)
 
 	err_init(&err);
 	promset_init(&set);
-	pthread_mutex_lock(&m->mutex);
 	if (m->pc.conn && PQstatus(m->pc.conn) != CONNECTION_OK)
 		pgc_close(&m->pc);
-	ok = (m->pc.conn != NULL || pgc_connect(&m->pc, m->conninfo, false, &err)) &&
-		 ops_metrics_collect(&m->pc, &set, &err);
+	ok = (m->pc.conn != NULL ||
+		  pgc_connect_bounded(&m->pc, m->conninfo, (m->timeout_ms + 999) / 1000, &err)) &&
+		 ops_metrics_collect(&m->pc, m->timeout_ms, &set, &err);
 	if (!ok)
 	{
 		/* a scrape that fails says so with pgpart_up 0; the next one reconnects */
@@ -73,11 +91,36 @@ scrape(MetricsServer *m)
 		ops_metrics_down(&set);
 		pgc_close(&m->pc);
 	}
-	pthread_mutex_unlock(&m->mutex);
-	add_scheduler_metrics(m, &set);
 	text = prom_render(&set);
 	promset_free(&set);
 	err_clear(&err);
+	return text;
+}
+
+static char *
+scrape(MetricsServer *m)
+{
+	PromSet set;
+	char *db, *own, *text;
+
+	pthread_mutex_lock(&m->mutex);
+	/* a failed collection is cached too: a struggling server is not asked again at once */
+	if (m->cached == NULL || clock_ms() - m->cached_at >= m->cache_ms)
+	{
+		free(m->cached);
+		m->cached = collect(m);
+		m->cached_at = clock_ms();
+	}
+	db = pg_xstrdup(m->cached);
+	pthread_mutex_unlock(&m->mutex);
+	/* this instance's own state is always current: it costs the database nothing */
+	promset_init(&set);
+	add_scheduler_metrics(m, &set);
+	own = prom_render(&set);
+	promset_free(&set);
+	text = pg_xasprintf("%s%s", db, own);
+	free(db);
+	free(own);
 	return text;
 }
 
@@ -117,8 +160,19 @@ answer(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 	return ret;
 }
 
+static bool
+is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *) sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *) sa)->sin6_addr);
+	return false;
+}
+
 MetricsServer *
-metricsd_start(const char *addr, const char *conninfo, SchedulerStatus *status, PgpError *err)
+metricsd_start(const MetricsServerOptions *o, SchedulerStatus *status, bool *loopback,
+			   PgpError *err)
 {
 	char host[256];
 	int port, rc;
@@ -127,10 +181,10 @@ metricsd_start(const char *addr, const char *conninfo, SchedulerStatus *status, 
 	MetricsServer *m;
 	char portbuf[16];
 
-	if (!listenaddr_parse(addr, host, sizeof(host), &port))
+	if (!listenaddr_parse(o->addr, host, sizeof(host), &port))
 	{
-		err_set(err, EXIT_USAGE, "invalid --metrics-addr \"%s\"", addr);
-		err_hint(err, "Use HOST:PORT, e.g. 127.0.0.1:9187 or [::1]:9187.");
+		err_set(err, EXIT_USAGE, "invalid --metrics-addr \"%s\"", o->addr);
+		err_hint(err, "Use [HOST:]PORT, e.g. 9187 (loopback), 127.0.0.1:9187 or [::1]:9187.");
 		return NULL;
 	}
 	memset(&hints, 0, sizeof(hints));
@@ -149,19 +203,23 @@ metricsd_start(const char *addr, const char *conninfo, SchedulerStatus *status, 
 	}
 	memset(&sa, 0, sizeof(sa));
 	memcpy(&sa, ai->ai_addr, ai->ai_addrlen);
+	*loopback = is_loopback((struct sockaddr *) &sa);
 	m = pg_xcalloc(1, sizeof(MetricsServer));
-	m->conninfo = conninfo ? pg_xstrdup(conninfo) : NULL;
+	m->conninfo = o->conninfo ? pg_xstrdup(o->conninfo) : NULL;
+	m->cache_ms = o->cache_ms;
+	m->timeout_ms = o->timeout_ms;
 	m->status = status;
 	pthread_mutex_init(&m->mutex, NULL);
-	m->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-									 (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-								 (uint16_t) port, NULL, NULL, answer, m, MHD_OPTION_SOCK_ADDR,
-								 (struct sockaddr *) &sa, MHD_OPTION_CONNECTION_TIMEOUT,
-								 (unsigned int) 30, MHD_OPTION_END);
+	m->daemon = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+		(uint16_t) port, NULL, NULL, answer, m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &sa,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) METRICS_IDLE_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int) METRICS_MAX_CONNECTIONS,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) METRICS_MAX_PER_IP, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (m->daemon == NULL)
 	{
-		err_set(err, EXIT_RUNTIME, "cannot serve metrics on %s", addr);
+		err_set(err, EXIT_RUNTIME, "cannot serve metrics on %s", o->addr);
 		err_hint(err, "Is the port in use, or the address not one of this host's?");
 		pthread_mutex_destroy(&m->mutex);
 		free(m->conninfo);
@@ -179,6 +237,7 @@ metricsd_stop(MetricsServer *m)
 	MHD_stop_daemon(m->daemon);
 	pgc_close(&m->pc);
 	pthread_mutex_destroy(&m->mutex);
+	free(m->cached);
 	free(m->conninfo);
 	free(m);
 }

@@ -290,5 +290,8 @@ ops_status(PgConn *pc, const char *table, StatusResult *res, PgpError *err)
 		res->warnings += res->tables[i].warnings.n;
 	}
 	partconfig_list_free(cfgs, n);
+	/* a failed status returns nothing: callers free a result only on success */
+	if (!ok)
+		statusresult_free(res);
 	return ok;
 }

@@ -36,17 +36,24 @@ fill_error_from_result(PgConn *pc, const PGresult *res, PgpError *err)
 		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
 }
 
-bool
-pgc_connect(PgConn *pc, const char *conninfo, bool dry_run, PgpError *err)
+/*
+ * connect_timeout, when given, comes before dbname: libpq keeps the last value
+ * of a repeated keyword, so one in the user's conninfo still wins.
+ */
+static bool
+connect_with(PgConn *pc, const char *conninfo, bool dry_run, const char *connect_timeout,
+			 PgpError *err)
 {
 	/* expand_dbname lets -d take a full connection string or URI */
-	const char *keys[] = {"dbname", "application_name", "fallback_application_name", NULL};
-	const char *vals[] = {conninfo, NULL, "pgpart", NULL};
+	const char *keys[] = {"connect_timeout", "dbname", "application_name",
+						  "fallback_application_name", NULL};
+	const char *vals[] = {connect_timeout, conninfo, NULL, "pgpart", NULL};
+	int first = connect_timeout ? 0 : 1;
 	PGresult *res;
 
 	pc->dry_run = dry_run;
 	pc->user_search_path = NULL;
-	pc->conn = PQconnectdbParams(keys, vals, 1);
+	pc->conn = PQconnectdbParams(keys + first, vals + first, 1);
 	if (pc->conn == NULL)
 	{
 		err_set(err, EXIT_RUNTIME, "out of memory while connecting");
@@ -78,6 +85,21 @@ pgc_connect(PgConn *pc, const char *conninfo, bool dry_run, PgpError *err)
 	pc->user_search_path = pg_xstrdup(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return true;
+}
+
+bool
+pgc_connect(PgConn *pc, const char *conninfo, bool dry_run, PgpError *err)
+{
+	return connect_with(pc, conninfo, dry_run, NULL, err);
+}
+
+bool
+pgc_connect_bounded(PgConn *pc, const char *conninfo, int connect_timeout_s, PgpError *err)
+{
+	char timeout[16];
+
+	snprintf(timeout, sizeof(timeout), "%d", connect_timeout_s < 1 ? 1 : connect_timeout_s);
+	return connect_with(pc, conninfo, false, timeout, err);
 }
 
 void

@@ -37,6 +37,11 @@ typedef struct PgConn
  * it), application_name, no statement timeout.
  */
 bool pgc_connect(PgConn *pc, const char *conninfo, bool dry_run, PgpError *err);
+/*
+ * The same with a connect_timeout (seconds) unless the conninfo sets its own:
+ * for work done on behalf of someone waiting, such as a metrics scrape.
+ */
+bool pgc_connect_bounded(PgConn *pc, const char *conninfo, int connect_timeout_s, PgpError *err);
 void pgc_close(PgConn *pc);
 
 /*

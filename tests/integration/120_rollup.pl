@@ -208,6 +208,11 @@ like(pgpart_ok($node, 'table format', 'report', 'yearly', 'revenues', '--org', '
 	qr/source: rollup public\.Revenues "Monthly"/, 'the table output says which source answered');
 pgpart_fails($node, 'report without org', 2, qr/give --org/, 'report', 'daily', 'revenues', '--date', '2025-01-01');
 pgpart_fails($node, 'bad date', 2, qr/--date=YYYY-MM-DD/, 'report', 'daily', 'revenues', '--org', '1', '--date', '2025-13-01');
+# a period that would end after 9999-12-31 cannot be named: refused, never wrapped to year 0
+pgpart_fails($node, 'year 9999', 2, qr/yearly needs --year=YYYY \(a period that ends by 9999-12-31\)/,
+	'report', 'yearly', 'revenues', '--org', '1', '--year', '9999');
+pgpart_fails($node, 'December 9999', 2, qr/monthly needs --month=YYYY-MM/,
+	'report', 'monthly', 'revenues', '--org', '1', '--month', '9999-12');
 
 pgpart_ok($node, 'drop', 'rollup', 'drop', '--name', 'revenues_daily');
 is(psql_ok($node, q{SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgpart_rollup_1_%'}), '0',

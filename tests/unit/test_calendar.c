@@ -151,6 +151,44 @@ test_suffix(void)
 	is_str(suffix(d(1, 1, 1), CAL_QUARTER), "0001_q1", "year 1 padded");
 }
 
+static const char *
+report_period(const char *text, CalUnit unit)
+{
+	static char buf[32];
+	CivilDate from, to;
+	char a[11], b[11];
+
+	if (!cal_period_parse(text, unit, &from, &to))
+		return "refused";
+	cal_date_format(from, a);
+	cal_date_format(to, b);
+	snprintf(buf, sizeof(buf), "%s %s", a, b);
+	return buf;
+}
+
+static void
+test_report_periods(void)
+{
+	is_str(report_period("2025", CAL_YEAR), "2025-01-01 2026-01-01", "a year");
+	is_str(report_period("2024-02", CAL_MONTH), "2024-02-01 2024-03-01", "a month");
+	is_str(report_period("2024-12", CAL_MONTH), "2024-12-01 2025-01-01", "December");
+	is_str(report_period("2024-02-29", CAL_DAY), "2024-02-29 2024-03-01", "a leap day");
+	is_str(report_period("9998", CAL_YEAR), "9998-01-01 9999-01-01", "the last year that ends in range");
+	/* the end would be in year 10000, which a date here cannot name: no wrap to 0000 */
+	is_str(report_period("9999", CAL_YEAR), "refused", "year 9999 is refused, not wrapped");
+	is_str(report_period("9999-12", CAL_MONTH), "refused", "December 9999 is refused");
+	is_str(report_period("9999-12-31", CAL_DAY), "refused", "the last day of 9999 is refused");
+	is_str(report_period("9999-11", CAL_MONTH), "9999-11-01 9999-12-01", "November 9999 is fine");
+	is_str(report_period("0000", CAL_YEAR), "refused", "year 0");
+	is_str(report_period("25", CAL_YEAR), "refused", "two digits");
+	is_str(report_period("20255", CAL_YEAR), "refused", "five digits");
+	is_str(report_period("2025-13", CAL_MONTH), "refused", "month 13");
+	is_str(report_period("2025-1", CAL_MONTH), "refused", "one-digit month");
+	is_str(report_period("2025-02-30", CAL_DAY), "refused", "30 February");
+	is_str(report_period("2025", CAL_QUARTER), "refused", "quarters are not report periods");
+	is_str(report_period(NULL, CAL_YEAR), "refused", "no text");
+}
+
 int
 main(void)
 {
@@ -158,5 +196,6 @@ main(void)
 	test_days();
 	test_periods();
 	test_suffix();
+	test_report_periods();
 	return done_testing();
 }
