@@ -358,7 +358,7 @@ cmd_restore(int argc, char **argv, GlobalOpts *g)
 	RestoreResult res;
 	PgConn pc = {0};
 	PgpError err;
-	int c, rc = EXIT_OK;
+	int c, i, rc = EXIT_OK;
 
 	memset(&o, 0, sizeof(o));
 	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS, opts)) != -1)
@@ -406,21 +406,30 @@ cmd_restore(int argc, char **argv, GlobalOpts *g)
 		rc = cli_fail(&err);
 	else if (g->json)
 	{
-		json_t *top = json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:b}", "partition",
-								res.partition, "from", res.lo, "to", res.hi, "rows",
-								(json_int_t) res.rows, "compressed_bytes",
-								(json_int_t) res.compressed_bytes, "load_ms", res.load_ms,
-								"total_ms", res.total_ms, "max_lock_held_ms",
-								res.max_lock_held_ms, "dry_run", g->dry_run);
+		json_t *notes = json_array();
+		json_t *top;
 
+		for (i = 0; i < res.notes.n; i++)
+			json_array_append_new(notes, json_string(res.notes.items[i]));
+		top = json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:b, s:b, s:o}", "partition",
+						res.partition, "from", res.lo, "to", res.hi, "rows", (json_int_t) res.rows,
+						"compressed_bytes", (json_int_t) res.compressed_bytes, "load_ms",
+						res.load_ms, "total_ms", res.total_ms, "max_lock_held_ms",
+						res.max_lock_held_ms, "dry_run", g->dry_run, "authenticated",
+						res.authenticated, "notes", notes);
 		json_dumpf(top, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(top);
 	}
-	else if (!g->dry_run)
-		printf("restored %s [%s, %s): %lld rows in %.1f s; locks held at most %.1f ms\n",
-			   res.partition, res.lo, res.hi, res.rows, res.total_ms / 1000.0,
-			   res.max_lock_held_ms);
+	else
+	{
+		if (!g->dry_run)
+			printf("restored %s [%s, %s): %lld rows in %.1f s; locks held at most %.1f ms\n",
+				   res.partition, res.lo, res.hi, res.rows, res.total_ms / 1000.0,
+				   res.max_lock_held_ms);
+		for (i = 0; i < res.notes.n; i++)
+			printf("  note: %s\n", res.notes.items[i]);
+	}
 	restoreresult_free(&res);
 	err_clear(&err);
 	pgc_close(&pc);
