@@ -653,11 +653,17 @@ destination(PgConn *pc, const PartConfig *cfg, KeyType kt, const Manifest *m, ch
 			"(EXTRACT(epoch FROM $2::%1$s) * 1000000)::bigint",
 			type);
 	else
-		sql = pg_xasprintf("SELECT $1::%1$s::pg_catalog.date::text, $2::%1$s::pg_catalog.date::text, "
-						   "$1::%1$s::pg_catalog.time = '00:00' AND $2::%1$s::pg_catalog.time = '00:00', "
-						   "(EXTRACT(epoch FROM $1::%1$s::pg_catalog.timestamptz) * 1000000)::bigint, "
-						   "(EXTRACT(epoch FROM $2::%1$s::pg_catalog.timestamptz) * 1000000)::bigint",
-						   type);
+	{
+		/* as timestamps (a date is its midnight), instants in the session's time zone as bounds_resolve */
+		const char *ts = kt == KEY_DATE ? "::pg_catalog.date::pg_catalog.timestamp"
+										: "::pg_catalog.timestamp";
+
+		sql = pg_xasprintf("SELECT $1%1$s::pg_catalog.date::text, $2%1$s::pg_catalog.date::text, "
+						   "$1%1$s::pg_catalog.time = '00:00' AND $2%1$s::pg_catalog.time = '00:00', "
+						   "(EXTRACT(epoch FROM $1%1$s::pg_catalog.timestamptz) * 1000000)::bigint, "
+						   "(EXTRACT(epoch FROM $2%1$s::pg_catalog.timestamptz) * 1000000)::bigint",
+						   ts);
+	}
 	err_init(&qerr);
 	res = pgc_query(pc, sql, kt == KEY_TIMESTAMPTZ ? 3 : 2, params, &qerr);
 	free(sql);

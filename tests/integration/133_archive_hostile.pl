@@ -215,6 +215,29 @@ sub other_psql { return $node->safe_psql('other', $_[0]) }
 	like($o, qr/note: the archive lists 2 indexes, the table has 1/, 'says the manifest listed more');
 }
 
+# ---- every key type, and a time zone with DST: the bounds give the partition its name back
+{
+	my $week = psql_ok($node, q{SELECT (date_trunc('week', now()) - interval '3 weeks')::date});
+	for my $t ([ 'by_date', 'date', 'month', '2025-01-01', 'UTC' ], [ 'by_ts', 'timestamp', 'week', $week, 'UTC' ],
+		[ 'by_tstz', 'timestamptz', 'month', '2025-03-01', 'Europe/Berlin' ])
+	{
+		my ($name, $type, $interval, $start, $tz) = @$t;
+		psql_as($node, $owner, qq{CREATE TABLE $name (k $type NOT NULL, v int)});
+		pgpart_ok($node, "create $name", 'create', $name, '--column', 'k', '--interval', $interval, '--start', $start,
+			'--time-zone', $tz, '--premake', '0');
+		psql_as($node, $owner, qq{INSERT INTO $name SELECT '$start'::date + g * interval '3 hours', g FROM generate_series(0, 400) g});
+		my $first = psql_ok($node, qq{SELECT c.relname FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
+			WHERE h.inhparent = '$name'::regclass AND c.relname <> '${name}_default' ORDER BY c.relname LIMIT 1});
+		my $fp = table_fingerprint($node, $first);
+		my $o = pgpart_ok($node, "archive $first", 'archive', $name, $first, '--to', $url, '--no-foreign-table');
+		my ($m) = $o =~ m{(file://\S+\.manifest\.json)};
+		is(psql_ok($node, "SELECT to_regclass('$first') IS NULL"), 't', "$first archived");
+		like(pgpart_ok($node, "restore $first", 'restore', $name, '--from', $m), qr/restored public\.$first \[/,
+			"$type key, $interval in $tz: restored under its own name");
+		is(table_fingerprint($node, $first), $fp, "$first identical");
+	}
+}
+
 # ---- a hostile shared folder: links and FIFOs planted by another user
 my $shared = "$base/shared";
 make_path($shared);
