@@ -489,8 +489,7 @@ authenticate(PgConn *pc, const Manifest *m, const char *url, bool trust, char **
 		static const char *const fields[] = {"sha256", "rows",	 "raw_bytes", "compressed_bytes",
 											 "bounds.from", "bounds.to", "partition_column",
 											 "partition.schema", "partition.name"};
-		const char *mine[] = {m->sha256, rows,	m->raw_bytes >= 0 ? raw : "", comp, m->lo,
-							  m->hi,	 m->column, m->pschema, m->pname};
+		const char *mine[] = {m->sha256, rows, raw, comp, m->lo, m->hi, m->column, m->pschema, m->pname};
 		NameList diff;
 		int k;
 

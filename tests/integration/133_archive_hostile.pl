@@ -163,11 +163,44 @@ is(psql_ok($node, q{SELECT string_agg(id || ':' || phase, ',' ORDER BY id) FROM 
 	'archive jobs untouched');
 
 # ---- the untampered archive restores identically afterwards
+{
+	my $d = pgpart_ok($node, 'restore --dry-run', '--dry-run', 'restore', 'revenues', '--from', $manifest);
+	like($d, qr/CREATE TABLE "public"\."pgpart_restore_\w+" \(LIKE "public"\."revenues" /, 'dry run: LIKE the table');
+	like($d, qr/ALTER TABLE "public"\."pgpart_restore_\w+" ADD PRIMARY KEY \(id, occurred_at\)/,
+		'dry run: the table\'s own primary key');
+	like($d, qr/CREATE INDEX ON "public"\."pgpart_restore_\w+" USING btree \(org_id, occurred_at\)/,
+		'dry run: the table\'s own index, from the catalog');
+	like($d, qr/ATTACH PARTITION "public"\."revenues_2025_q1" FOR VALUES FROM \('2025-01-01 00:00:00\+00'\) TO \('2025-04-01 00:00:00\+00'\)/,
+		'dry run: attached under the derived name');
+	is(psql_ok($node, q{SELECT count(*) FROM pg_class WHERE relname LIKE 'pgpart_restore%' OR relname = 'revenues_2025_q1'}), '0',
+		'dry run created nothing');
+}
 my $r = pgpart_ok($node, 'restore the original', '--json', 'restore', 'revenues', '--from', $manifest);
 like($r, qr/"authenticated": true/, 'authenticated by its archive job');
 is(table_fingerprint($node, 'revenues_2025_q1'), $q1, 'restored identical row for row');
 is(psql_ok($node, q{SELECT phase FROM pgpart.archive_job WHERE manifest_sha256 = '} . sha256_hex(slurp_file($mpath)) . q{'}),
 	'restored', 'its job marked restored');
+
+# ---- archived by a pgpart that kept no manifest checksum: the job's figures must agree, and consent
+psql_ok($node, q{UPDATE pgpart.archive_job SET manifest_sha256 = NULL WHERE partition_name = 'revenues_2025_q2'});
+pgpart_fails($node, 'legacy job: refused without consent', 2,
+	qr/manifest .* cannot be authenticated: archive job \d+ was recorded by a pgpart that kept no manifest checksum/,
+	'restore', 'revenues', '--from', $q2m);
+{
+	(my $q2path = $q2m) =~ s{^file://}{};
+	my $orig = slurp_file($q2path);
+	my $m = decode_json($orig);
+	$m->{rows} += 1;
+	$m->{bounds}{to} = '2025-10-01 00:00:00+00';
+	open(my $fh, '>', $q2path) or die; print $fh JSON::PP->new->canonical->pretty->encode($m); close $fh;
+	pgpart_fails($node, 'legacy job: figures that differ are refused, even trusted', 3,
+		qr/manifest .* differs from archive job \d+: rows, bounds\.to/, 'restore', 'revenues', '--from', $q2m,
+		'--trust-manifest');
+	open($fh, '>', $q2path) or die; print $fh $orig; close $fh;
+}
+like(pgpart_ok($node, 'legacy job: restored with --trust-manifest', 'restore', 'revenues', '--from', $q2m, '--trust-manifest'),
+	qr/note: manifest partly authenticated \(--trust-manifest\): archive job \d+ agrees/, 'says what was authenticated');
+is(table_fingerprint($node, 'revenues'), $all, 'every row of revenues back');
 
 # ---- another database: nothing vouches for the manifest
 psql_ok($node, qq{CREATE DATABASE other OWNER "$owner"});
