@@ -55,6 +55,7 @@ typedef struct StorageOptions
 	const char *s3_endpoint; /* NULL: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, or AWS itself */
 	size_t part_size;		 /* 0: PGPART_S3_PART_SIZE or 8 MiB */
 	int max_attempts;		 /* 0: 5 */
+	bool allow_insecure_endpoint; /* an http:// endpoint given consent explicitly */
 } StorageOptions;
 
 /* opens the location (checks that it exists and is usable); usage errors exit 2 */

@@ -40,6 +40,7 @@ typedef struct S3
 	char *token;
 	size_t part_size;
 	int max_attempts;
+	bool allow_http; /* an http:// endpoint, given consent explicitly */
 } S3;
 
 struct StorageWriter
@@ -268,6 +269,9 @@ s3_request(S3 *s3, const char *method, const char *key, const char *query, const
 			hdrs = curl_slist_append(hdrs, token_hdr);
 		}
 		curl_easy_setopt(curl, CURLOPT_URL, url);
+		/* no other protocol, whatever the URL or a redirect says */
+		curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, s3->allow_http ? "https,http" : "https");
+		curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
 		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 		if (strcmp(method, "HEAD") == 0)
 			curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
@@ -709,6 +713,10 @@ storage_s3_open(const ArchUrl *u, const StorageOptions *opt, Storage **sp, PgpEr
 	static bool curl_ready = false;
 	const char *endpoint = opt && opt->s3_endpoint ? opt->s3_endpoint
 												   : env_first("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
+	const char *endpoint_from = opt && opt->s3_endpoint		 ? "--s3-endpoint"
+								: env_first("AWS_ENDPOINT_URL_S3", NULL) ? "AWS_ENDPOINT_URL_S3"
+																		 : "AWS_ENDPOINT_URL";
+	bool allow_http = opt && opt->allow_insecure_endpoint;
 	const char *key_id = env_first("AWS_ACCESS_KEY_ID", NULL);
 	const char *secret = env_first("AWS_SECRET_ACCESS_KEY", NULL);
 	const char *region = env_first("AWS_REGION", "AWS_DEFAULT_REGION");
@@ -723,11 +731,30 @@ storage_s3_open(const ArchUrl *u, const StorageOptions *opt, Storage **sp, PgpEr
 					  "for temporary credentials).");
 		return false;
 	}
-	if (endpoint && strncmp(endpoint, "http://", 7) != 0 && strncmp(endpoint, "https://", 8) != 0)
+	if (endpoint)
 	{
-		err_set(err, EXIT_USAGE, "invalid S3 endpoint \"%s\"", endpoint);
-		err_hint(err, "Give it as http://HOST:PORT or https://HOST.");
-		return false;
+		char *why = NULL;
+		S3EndpointCheck c = s3_endpoint_check(endpoint, allow_http, &why);
+
+		if (c == S3_ENDPOINT_INSECURE)
+		{
+			err_set(err, EXIT_USAGE, "refusing the plain-http S3 endpoint %s (from %s)", endpoint,
+					endpoint_from);
+			err_detail(err, "%s.", why);
+			err_hint(err, "Use an https:// endpoint; for a store on a network you trust (a local "
+						  "test server), give --allow-insecure-endpoint (\"pgpart policy "
+						  "--allow-insecure-endpoint\" for maintain and run).");
+		}
+		else if (c == S3_ENDPOINT_INVALID)
+		{
+			/* not echoed: a malformed endpoint may hold a password */
+			err_set(err, EXIT_USAGE, "invalid S3 endpoint (from %s)", endpoint_from);
+			err_detail(err, "%s.", why);
+			err_hint(err, "Give it as https://HOST[:PORT].");
+		}
+		free(why);
+		if (c != S3_ENDPOINT_OK)
+			return false;
 	}
 	if (!curl_ready)
 	{
@@ -759,6 +786,7 @@ storage_s3_open(const ArchUrl *u, const StorageOptions *opt, Storage **sp, PgpEr
 										  : (ps && atoll(ps) > 0 ? (size_t) atoll(ps)
 																 : S3_DEFAULT_PART_SIZE);
 	s3->max_attempts = opt && opt->max_attempts ? opt->max_attempts : 5;
+	s3->allow_http = allow_http && endpoint != NULL;
 	s = pg_xcalloc(1, sizeof(*s));
 	s->ops = &s3_ops;
 	s->impl = s3;

@@ -24,7 +24,11 @@ static const char archive_help[] =
 	"      --older-than=AGE     every partition whose range ended at least AGE ago\n"
 	"                           (\"1 year\", \"2 quarters\", \"90 days\")\n"
 	"      --s3-endpoint=URL    an S3-compatible store (default: AWS_ENDPOINT_URL_S3,\n"
-	"                           AWS_ENDPOINT_URL, or AWS itself)\n"
+	"                           AWS_ENDPOINT_URL, or AWS itself); https:// only,\n"
+	"                           unless:\n"
+	"      --allow-insecure-endpoint\n"
+	"                           accept an http:// endpoint (requests, session token\n"
+	"                           and rows travel unencrypted: a trusted network only)\n"
 	"      --part-size=BYTES    multipart upload part size (default 8 MiB; at least\n"
 	"                           5 MiB on AWS S3)\n"
 	"      --level=N            zstd compression level, 1-19 (default 3)\n"
@@ -32,19 +36,29 @@ static const char archive_help[] =
 	"                           reading the archive in place of the table\n\n"
 	"S3 credentials and region come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\n"
 	"AWS_SESSION_TOKEN and AWS_REGION.  Only partitions whose whole range is in the\n"
-	"past are archived.\n";
+	"past are archived.  Files are written private (0600, folders 0700).\n";
 
 static const char restore_help[] =
-	"pgpart restore brings an archived partition back: it reads the manifest,\n"
-	"checks that the table's columns match, loads the object into a new table\n"
-	"while verifying its SHA-256, size and compressed stream (a corrupt or\n"
-	"truncated object is refused and nothing is left behind), builds the\n"
-	"partition's indexes and attaches it to the table under --lock-timeout.\n\n"
+	"pgpart restore brings an archived partition back: it reads the manifest and\n"
+	"checks it against the archive job this database recorded (the manifest's\n"
+	"SHA-256), checks that the table's columns match, loads the object into a new\n"
+	"table LIKE the table while verifying its SHA-256, size and compressed stream\n"
+	"(a corrupt, truncated or oversized object is refused and nothing is left\n"
+	"behind), builds the table's own indexes on it and attaches it under\n"
+	"--lock-timeout, as the partition pgpart names for its bounds, in the table's\n"
+	"schema.  No SQL text from the manifest is ever run.\n\n"
 	"Usage:\n"
 	"  pgpart restore TABLE --from MANIFEST-URL [OPTION]...\n\n"
 	"Options:\n"
 	"      --from=URL           the manifest (\"pgpart archive list\" shows them)\n"
-	"      --s3-endpoint=URL    an S3-compatible store\n";
+	"      --trust-manifest     restore a manifest this database has no archive job\n"
+	"                           for (archived in another database, or by a pgpart\n"
+	"                           that did not record manifest checksums): its column\n"
+	"                           order, bounds, sizes and checksum are then believed\n"
+	"                           as written, still checked against the table\n"
+	"      --s3-endpoint=URL    an S3-compatible store (https:// only, unless:)\n"
+	"      --allow-insecure-endpoint\n"
+	"                           accept an http:// endpoint (a trusted network only)\n";
 
 enum
 {
@@ -54,7 +68,9 @@ enum
 	OPT_PART_SIZE,
 	OPT_LEVEL,
 	OPT_FROM,
-	OPT_NO_FOREIGN
+	OPT_NO_FOREIGN,
+	OPT_ALLOW_INSECURE,
+	OPT_TRUST_MANIFEST
 };
 
 static void
@@ -68,8 +84,10 @@ archive_list(int argc, char **argv, GlobalOpts *g)
 {
 	static const struct option opts[] = {CLI_COMMON_LONG_OPTIONS,
 										 {"s3-endpoint", required_argument, NULL, OPT_S3_ENDPOINT},
+										 {"allow-insecure-endpoint", no_argument, NULL,
+										  OPT_ALLOW_INSECURE},
 										 {NULL, 0, NULL, 0}};
-	StorageOptions so = {NULL, 0, 0};
+	StorageOptions so = {NULL, 0, 0, false};
 	ArchiveListResult res;
 	PgpError err;
 	const char *url = NULL;
@@ -90,6 +108,8 @@ archive_list(int argc, char **argv, GlobalOpts *g)
 		}
 		if (c == OPT_S3_ENDPOINT)
 			so.s3_endpoint = optarg;
+		else if (c == OPT_ALLOW_INSECURE)
+			so.allow_insecure_endpoint = true;
 		else
 			return cli_usage_error("archive list", "invalid option");
 	}
@@ -192,6 +212,8 @@ cmd_archive(int argc, char **argv, GlobalOpts *g)
 										 {"part-size", required_argument, NULL, OPT_PART_SIZE},
 										 {"level", required_argument, NULL, OPT_LEVEL},
 										 {"no-foreign-table", no_argument, NULL, OPT_NO_FOREIGN},
+										 {"allow-insecure-endpoint", no_argument, NULL,
+										  OPT_ALLOW_INSECURE},
 										 {NULL, 0, NULL, 0}};
 	ArchiveOptions o;
 	ArchiveResult res;
@@ -235,6 +257,9 @@ cmd_archive(int argc, char **argv, GlobalOpts *g)
 				break;
 			case OPT_NO_FOREIGN:
 				o.no_foreign_table = true;
+				break;
+			case OPT_ALLOW_INSECURE:
+				o.storage.allow_insecure_endpoint = true;
 				break;
 			default:
 				return cli_usage_error("archive", "invalid option");
@@ -325,12 +350,15 @@ cmd_restore(int argc, char **argv, GlobalOpts *g)
 	static const struct option opts[] = {CLI_COMMON_LONG_OPTIONS,
 										 {"from", required_argument, NULL, OPT_FROM},
 										 {"s3-endpoint", required_argument, NULL, OPT_S3_ENDPOINT},
+										 {"allow-insecure-endpoint", no_argument, NULL,
+										  OPT_ALLOW_INSECURE},
+										 {"trust-manifest", no_argument, NULL, OPT_TRUST_MANIFEST},
 										 {NULL, 0, NULL, 0}};
 	RestoreOptions o;
 	RestoreResult res;
 	PgConn pc = {0};
 	PgpError err;
-	int c, rc = EXIT_OK;
+	int c, i, rc = EXIT_OK;
 
 	memset(&o, 0, sizeof(o));
 	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS, opts)) != -1)
@@ -350,6 +378,10 @@ cmd_restore(int argc, char **argv, GlobalOpts *g)
 			o.from = optarg;
 		else if (c == OPT_S3_ENDPOINT)
 			o.storage.s3_endpoint = optarg;
+		else if (c == OPT_ALLOW_INSECURE)
+			o.storage.allow_insecure_endpoint = true;
+		else if (c == OPT_TRUST_MANIFEST)
+			o.trust_manifest = true;
 		else
 			return cli_usage_error("restore", "invalid option");
 	}
@@ -374,21 +406,30 @@ cmd_restore(int argc, char **argv, GlobalOpts *g)
 		rc = cli_fail(&err);
 	else if (g->json)
 	{
-		json_t *top = json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:b}", "partition",
-								res.partition, "from", res.lo, "to", res.hi, "rows",
-								(json_int_t) res.rows, "compressed_bytes",
-								(json_int_t) res.compressed_bytes, "load_ms", res.load_ms,
-								"total_ms", res.total_ms, "max_lock_held_ms",
-								res.max_lock_held_ms, "dry_run", g->dry_run);
+		json_t *notes = json_array();
+		json_t *top;
 
+		for (i = 0; i < res.notes.n; i++)
+			json_array_append_new(notes, json_string(res.notes.items[i]));
+		top = json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:b, s:b, s:o}", "partition",
+						res.partition, "from", res.lo, "to", res.hi, "rows", (json_int_t) res.rows,
+						"compressed_bytes", (json_int_t) res.compressed_bytes, "load_ms",
+						res.load_ms, "total_ms", res.total_ms, "max_lock_held_ms",
+						res.max_lock_held_ms, "dry_run", g->dry_run, "authenticated",
+						res.authenticated, "notes", notes);
 		json_dumpf(top, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(top);
 	}
-	else if (!g->dry_run)
-		printf("restored %s [%s, %s): %lld rows in %.1f s; locks held at most %.1f ms\n",
-			   res.partition, res.lo, res.hi, res.rows, res.total_ms / 1000.0,
-			   res.max_lock_held_ms);
+	else
+	{
+		if (!g->dry_run)
+			printf("restored %s [%s, %s): %lld rows in %.1f s; locks held at most %.1f ms\n",
+				   res.partition, res.lo, res.hi, res.rows, res.total_ms / 1000.0,
+				   res.max_lock_held_ms);
+		for (i = 0; i < res.notes.n; i++)
+			printf("  note: %s\n", res.notes.items[i]);
+	}
 	restoreresult_free(&res);
 	err_clear(&err);
 	pgc_close(&pc);

@@ -25,6 +25,11 @@ static const char help[] =
 	"      --archive-to=URL        file:///DIR or s3://BUCKET/PREFIX\n"
 	"      --drop-after=AGE        e.g. \"7 years\"\n"
 	"      --drop-unarchived       retention drops without archiving first\n"
+	"      --allow-insecure-endpoint\n"
+	"                              the s3:// archive may use a plain http:// endpoint\n"
+	"                              (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL when\n"
+	"                              maintain runs): requests and rows unencrypted,\n"
+	"                              for a trusted network only\n"
 	"      --clear                 remove the policy\n";
 
 enum
@@ -35,6 +40,7 @@ enum
 	OPT_ARCHIVE_TO,
 	OPT_DROP_AFTER,
 	OPT_DROP_UNARCHIVED,
+	OPT_ALLOW_INSECURE,
 	OPT_CLEAR
 };
 
@@ -43,11 +49,12 @@ print_policy(const char *table, const TierPolicyRow *p, bool has, bool json)
 {
 	if (json)
 	{
-		json_t *o = has ? json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:b}", "table", table,
-									"warm_after", p->warm_after, "warm_tablespace",
+		json_t *o = has ? json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:b, s:b}", "table",
+									table, "warm_after", p->warm_after, "warm_tablespace",
 									p->warm_tablespace, "archive_after", p->archive_after,
 									"archive_to", p->archive_to, "drop_after", p->drop_after,
-									"drop_unarchived", p->drop_unarchived)
+									"drop_unarchived", p->drop_unarchived,
+									"allow_insecure_endpoint", p->allow_insecure_endpoint)
 						: json_pack("{s:s, s:n}", "table", table, "policy");
 
 		json_dumpf(o, stdout, JSON_INDENT(2));
@@ -64,7 +71,8 @@ print_policy(const char *table, const TierPolicyRow *p, bool has, bool json)
 	if (p->warm_after)
 		printf("  warm after %s: tablespace %s\n", p->warm_after, p->warm_tablespace);
 	if (p->archive_after)
-		printf("  archive after %s: to %s\n", p->archive_after, p->archive_to);
+		printf("  archive after %s: to %s%s\n", p->archive_after, p->archive_to,
+			   p->allow_insecure_endpoint ? " (a plain-http S3 endpoint allowed)" : "");
 	if (p->drop_after)
 		printf("  drop after %s%s\n", p->drop_after,
 			   p->drop_unarchived ? " (without archiving)" : " (archived first)");
@@ -81,6 +89,7 @@ cmd_policy(int argc, char **argv, GlobalOpts *g)
 		{"archive-to", required_argument, NULL, OPT_ARCHIVE_TO},
 		{"drop-after", required_argument, NULL, OPT_DROP_AFTER},
 		{"drop-unarchived", no_argument, NULL, OPT_DROP_UNARCHIVED},
+		{"allow-insecure-endpoint", no_argument, NULL, OPT_ALLOW_INSECURE},
 		{"clear", no_argument, NULL, OPT_CLEAR},
 		{NULL, 0, NULL, 0},
 	};
@@ -123,6 +132,9 @@ cmd_policy(int argc, char **argv, GlobalOpts *g)
 			case OPT_DROP_UNARCHIVED:
 				o.drop_unarchived = true;
 				break;
+			case OPT_ALLOW_INSECURE:
+				o.allow_insecure_endpoint = true;
+				break;
 			case OPT_CLEAR:
 				o.clear = true;
 				break;
@@ -137,7 +149,7 @@ cmd_policy(int argc, char **argv, GlobalOpts *g)
 	if (o.table == NULL)
 		return cli_usage_error("policy", "no table given");
 	if (o.clear && (o.warm_after || o.warm_tablespace || o.archive_after || o.archive_to ||
-					o.drop_after || o.drop_unarchived))
+					o.drop_after || o.drop_unarchived || o.allow_insecure_endpoint))
 		return cli_usage_error("policy", "--clear takes no other policy option");
 	err_init(&err);
 	if (!cli_connect(g, &pc, &err))

@@ -153,6 +153,53 @@ archurl_split_last(const char *text, char **location, char **name, char **why)
 	return true;
 }
 
+S3EndpointCheck
+s3_endpoint_check(const char *endpoint, bool allow_insecure, char **why)
+{
+	const char *host, *p;
+	bool https = strncmp(endpoint, "https://", 8) == 0;
+	size_t hlen;
+
+	*why = NULL;
+	if (!https && strncmp(endpoint, "http://", 7) != 0)
+	{
+		fail(why, "an S3 endpoint is an https:// URL (http:// only when allowed explicitly)");
+		return S3_ENDPOINT_INVALID;
+	}
+	host = endpoint + (https ? 8 : 7);
+	for (p = endpoint; *p; p++)
+		if ((unsigned char) *p <= 0x20 || *p == 0x7f)
+		{
+			fail(why, "the endpoint contains a space or a control character");
+			return S3_ENDPOINT_INVALID;
+		}
+	hlen = strcspn(host, "/");
+	if (hlen == 0 || host[0] == ':')
+	{
+		fail(why, "the endpoint names no host");
+		return S3_ENDPOINT_INVALID;
+	}
+	if (memchr(host, '@', hlen))
+	{
+		/* never echoed: it may hold a password */
+		fail(why, "the endpoint contains a user name or password; S3 credentials come from "
+				  "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN");
+		return S3_ENDPOINT_INVALID;
+	}
+	if (strchr(host, '?') || strchr(host, '#'))
+	{
+		fail(why, "an S3 endpoint takes no query or fragment");
+		return S3_ENDPOINT_INVALID;
+	}
+	if (!https && !allow_insecure)
+	{
+		fail(why, "a plain http:// endpoint sends the requests, the session token and the "
+				  "archived rows unencrypted");
+		return S3_ENDPOINT_INSECURE;
+	}
+	return S3_ENDPOINT_OK;
+}
+
 char *
 archkey_escape(const char *name)
 {

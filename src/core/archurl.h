@@ -36,6 +36,23 @@ bool archurl_split_last(const char *text, char **location, char **name, char **w
 char *archurl_format(const ArchUrl *u);
 
 /*
+ * An S3 endpoint as --s3-endpoint or AWS_ENDPOINT_URL[_S3] gives it:
+ * https://HOST[:PORT][/PATH], or http:// only with allow_insecure (SigV4
+ * keeps the secret key off the wire, but the session token, the signed
+ * requests and the archived rows would travel in clear).  No user or
+ * password in it (credentials come from AWS_*; a URL is printed in
+ * messages), no query or fragment.
+ */
+typedef enum S3EndpointCheck
+{
+	S3_ENDPOINT_OK,
+	S3_ENDPOINT_INVALID,
+	S3_ENDPOINT_INSECURE /* well-formed http://, not allowed */
+} S3EndpointCheck;
+
+S3EndpointCheck s3_endpoint_check(const char *endpoint, bool allow_insecure, char **why);
+
+/*
  * A database name as one safe object-key component: letters, digits, '_',
  * '-' kept; everything else (quotes, spaces, '/', '.', '~', non-ASCII) as ~XX
  * ('~' is unreserved in URLs, so a key needs no further escaping anywhere).

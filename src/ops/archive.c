@@ -40,6 +40,7 @@ archjob_free(ArchJob *j)
 	free(j->pname);
 	free(j->column);
 	free(j->sha256);
+	free(j->manifest_sha256);
 	memset(j, 0, sizeof(*j));
 }
 
@@ -110,7 +111,7 @@ arch_result_error(PgConn *pc, PGresult *res, PgpError *err, const char *what)
 
 #define JOB_COLUMNS                                                                        \
 	"id::text, phase, location, object_key, manifest_key, lo, hi, partition_schema, "      \
-	"partition_name, part_column, sha256, rows, raw_bytes, compressed_bytes"
+	"partition_name, part_column, sha256, rows, raw_bytes, compressed_bytes, manifest_sha256"
 
 static void
 job_from_row(PGresult *res, int i, ArchJob *j)
@@ -130,6 +131,7 @@ job_from_row(PGresult *res, int i, ArchJob *j)
 	j->raw_bytes = PQgetisnull(res, i, 12) ? -1 : strtoll(PQgetvalue(res, i, 12), NULL, 10);
 	j->compressed_bytes =
 		PQgetisnull(res, i, 13) ? -1 : strtoll(PQgetvalue(res, i, 13), NULL, 10);
+	j->manifest_sha256 = PQgetisnull(res, i, 14) ? NULL : pg_xstrdup(PQgetvalue(res, i, 14));
 }
 
 /* unfinished jobs of a parent (pschema NULL) or of one partition */
@@ -655,6 +657,14 @@ step_manifest(PartCtx *c, RelOid rel, PgpError *err)
 	text = json_dumps(m, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (!storage_put_all(c->st, c->job->manifest_key, text, strlen(text), err))
 		goto done;
+	{
+		/* recorded with the job: restore trusts a manifest only when it is this one */
+		char mhash[65];
+
+		sha256_hex(text, strlen(text), mhash);
+		free(c->job->manifest_sha256);
+		c->job->manifest_sha256 = pg_xstrdup(mhash);
+	}
 	ok = true;
 done:
 	json_decref(indexes);
@@ -669,7 +679,7 @@ static bool
 record_uploaded(PartCtx *c, PgpError *err)
 {
 	char rows[32], raw[32], comp[32];
-	const char *params[5] = {c->job->id, rows, raw, comp, c->job->sha256};
+	const char *params[6] = {c->job->id, rows, raw, comp, c->job->sha256, c->job->manifest_sha256};
 
 	snprintf(rows, sizeof(rows), "%lld", c->job->rows);
 	snprintf(raw, sizeof(raw), "%lld", c->job->raw_bytes);
@@ -677,8 +687,9 @@ record_uploaded(PartCtx *c, PgpError *err)
 	if (!pgc_change(c->pc,
 					"UPDATE pgpart.archive_job SET phase = 'uploaded', rows = $2::bigint, "
 					"raw_bytes = $3::bigint, compressed_bytes = $4::bigint, sha256 = $5, "
-					"last_error = NULL, updated_at = pg_catalog.now() WHERE id = $1::bigint",
-					5, params, err))
+					"manifest_sha256 = $6, last_error = NULL, updated_at = pg_catalog.now() "
+					"WHERE id = $1::bigint",
+					6, params, err))
 		return false;
 	free(c->job->phase);
 	c->job->phase = pg_xstrdup("uploaded");
@@ -696,24 +707,32 @@ step_verify(PartCtx *c, PgpError *err)
 	json_t *m = NULL;
 	json_error_t jerr;
 
-	archive_reader_init(&r, NULL, NULL);
+	archive_reader_init(&r, c->job->object_key, NULL, NULL, c->job->compressed_bytes,
+						c->job->raw_bytes);
 	ok = c->st->ops->get(c->st, c->job->object_key, archive_reader_chunk, &r, err) &&
-		 archive_reader_finish(&r, c->job->object_key, c->job->sha256, c->job->compressed_bytes,
-							   c->job->raw_bytes, err);
+		 archive_reader_finish(&r, c->job->sha256, c->job->compressed_bytes, c->job->raw_bytes,
+							   err);
 	archive_reader_free(&r);
 	if (!ok)
 		return false;
 	if (!storage_get_all(c->st, c->job->manifest_key, 16u << 20, &text, &len, err))
 		return false;
-	m = json_loadb(text, len, 0, &jerr);
-	free(text);
-	if (m == NULL || !json_is_string(json_object_get(m, "sha256")) ||
-		strcmp(json_string_value(json_object_get(m, "sha256")), c->job->sha256) != 0)
 	{
-		err_set(err, EXIT_RUNTIME, "the manifest read back from %s does not match the archive",
-				c->job->manifest_key);
-		json_decref(m);
-		return false;
+		char mhash[65];
+
+		sha256_hex(text, len, mhash);
+		m = json_loadb(text, len, 0, &jerr);
+		free(text);
+		if (m == NULL || !json_is_string(json_object_get(m, "sha256")) ||
+			strcmp(json_string_value(json_object_get(m, "sha256")), c->job->sha256) != 0 ||
+			(c->job->manifest_sha256 && strcmp(mhash, c->job->manifest_sha256) != 0))
+		{
+			err_set(err, EXIT_RUNTIME,
+					"the manifest read back from %s does not match the archive",
+					c->job->manifest_key);
+			json_decref(m);
+			return false;
+		}
 	}
 	json_decref(m);
 	return job_set_phase(c->pc, c->job, "verified", err);
@@ -854,6 +873,23 @@ attach_foreign(PgConn *pc, PartCtx *c, PgpError *err)
 	sb_append(&sql, ", format 'text')");
 	if (!arch_exec_sb(pc, &sql, &ferr))
 		goto failed;
+	/*
+	 * The server reads the object as its own OS user, and objects are 0600:
+	 * one row read now (zstd stops early) says whether it can, before the
+	 * range is handed to a partition no query could read.
+	 */
+	sb_appendf(&sql, "SELECT 1 FROM %s LIMIT 1", c->qualified);
+	if (!pgc_exec(pc, sql.data, 0, NULL, &ferr))
+	{
+		char *why = pg_xasprintf("the server cannot read the object (%s); the database server's "
+								 "OS user must be able to read the archive files",
+								 ferr.message ? ferr.message : "?");
+
+		err_set(&ferr, EXIT_RUNTIME, "%s", why);
+		free(why);
+		goto failed;
+	}
+	sb_reset(&sql);
 	if (!partition_lock_for_attach(pc, c->parent_q, &ferr))
 		goto failed;
 	sb_appendf(&sql, "ALTER TABLE %s ATTACH PARTITION %s", c->parent_q, c->qualified);

@@ -71,6 +71,7 @@ typedef struct RestoreOptions
 	StorageOptions storage;
 	LockPolicy lock;
 	bool show_progress;
+	bool trust_manifest; /* no archive job of this database vouches for the manifest */
 } RestoreOptions;
 
 typedef struct RestoreResult
@@ -82,6 +83,8 @@ typedef struct RestoreResult
 	double load_ms;
 	double total_ms;
 	double max_lock_held_ms;
+	bool authenticated; /* the manifest is the one an archive job of this database recorded */
+	NameList notes;		/* what differed from the manifest, what was not restored */
 } RestoreResult;
 
 void restoreresult_free(RestoreResult *r);
@@ -119,13 +122,15 @@ typedef struct PolicyOptions
 	const char *archive_after, *archive_to;
 	const char *drop_after;
 	bool drop_unarchived;
-	bool clear; /* remove the policy */
+	bool allow_insecure_endpoint; /* archives may go to a plain-http S3 endpoint */
+	bool clear;					  /* remove the policy */
 } PolicyOptions;
 
 typedef struct TierPolicyRow
 {
 	char *warm_after, *warm_tablespace, *archive_after, *archive_to, *drop_after;
 	bool drop_unarchived;
+	bool allow_insecure_endpoint; /* given explicitly to "pgpart policy" */
 } TierPolicyRow;
 
 void tierpolicyrow_free(TierPolicyRow *p);

@@ -12,6 +12,7 @@ typedef struct ArchJob
 {
 	char *id, *phase, *location, *object_key, *manifest_key, *lo, *hi;
 	char *pschema, *pname, *column, *sha256;
+	char *manifest_sha256; /* of the manifest's bytes as written; NULL before (or from pgpart < 5) */
 	long long rows, raw_bytes, compressed_bytes;
 } ArchJob;
 
@@ -40,7 +41,10 @@ bool archive_is_foreign(PgConn *pc, RelOid rel, bool *foreign, PgpError *err);
 /*
  * Reads an archive object as it streams in: SHA-256 and size of the
  * compressed bytes, zstd decompression (frame checksum included), and the
- * decompressed bytes to sink (NULL: counted only).
+ * decompressed bytes to sink (NULL: counted only).  It stops with an error
+ * as soon as the object is longer than comp_limit or decompresses to more
+ * than raw_limit (the manifest's figures; -1: no limit), so an object that
+ * lies about its size can neither run long nor fill the disk.
  */
 typedef bool (*ArchiveSinkFn)(void *arg, const void *data, size_t n, PgpError *err);
 
@@ -52,16 +56,19 @@ typedef struct ArchiveReader
 	size_t out_cap;
 	size_t last_ret; /* 0 once a frame ended exactly */
 	long long comp, raw;
+	long long comp_limit, raw_limit;
+	const char *what;
 	ArchiveSinkFn sink;
 	void *sink_arg;
 	bool failed;
 } ArchiveReader;
 
-void archive_reader_init(ArchiveReader *r, ArchiveSinkFn sink, void *sink_arg);
+void archive_reader_init(ArchiveReader *r, const char *what, ArchiveSinkFn sink, void *sink_arg,
+						 long long comp_limit, long long raw_limit);
 bool archive_reader_chunk(void *arg, const void *data, size_t n, PgpError *err);
 /* checks what was read against the manifest's figures (raw_bytes < 0: not checked) */
-bool archive_reader_finish(ArchiveReader *r, const char *what, const char *sha256,
-						   long long compressed_bytes, long long raw_bytes, PgpError *err);
+bool archive_reader_finish(ArchiveReader *r, const char *sha256, long long compressed_bytes,
+						   long long raw_bytes, PgpError *err);
 void archive_reader_free(ArchiveReader *r);
 
 #endif

@@ -6,9 +6,13 @@
 #include "util/mem.h"
 
 void
-archive_reader_init(ArchiveReader *r, ArchiveSinkFn sink, void *sink_arg)
+archive_reader_init(ArchiveReader *r, const char *what, ArchiveSinkFn sink, void *sink_arg,
+					long long comp_limit, long long raw_limit)
 {
 	memset(r, 0, sizeof(*r));
+	r->what = what;
+	r->comp_limit = comp_limit;
+	r->raw_limit = raw_limit;
 	r->dctx = ZSTD_createDCtx();
 	r->sha = sha256_new();
 	r->out_cap = ZSTD_DStreamOutSize();
@@ -24,6 +28,15 @@ archive_reader_chunk(void *arg, const void *data, size_t n, PgpError *err)
 	ArchiveReader *r = arg;
 	ZSTD_inBuffer in = {data, n, 0};
 
+	if (r->comp_limit >= 0 && r->comp + (long long) n > r->comp_limit)
+	{
+		err_set(err, EXIT_CHECK, "archive object %s is too long: more than the %lld bytes its "
+								 "manifest says",
+				r->what, r->comp_limit);
+		err_hint(err, "Nothing was changed.  Restore it from another copy of the archive.");
+		r->failed = true;
+		return false;
+	}
 	sha256_update(r->sha, data, n);
 	r->comp += (long long) n;
 	while (in.pos < in.size)
@@ -39,6 +52,17 @@ archive_reader_chunk(void *arg, const void *data, size_t n, PgpError *err)
 			return false;
 		}
 		r->last_ret = ret;
+		if (r->raw_limit >= 0 && r->raw + (long long) out.pos > r->raw_limit)
+		{
+			/* stopped here: nothing beyond the announced size reaches the sink */
+			err_set(err, EXIT_CHECK, "archive object %s holds more than the %lld bytes of rows "
+									 "its manifest says; reading stopped",
+					r->what, r->raw_limit);
+			err_hint(err, "Nothing was changed.  The object or its manifest was damaged or "
+						  "replaced; restore from another copy of the archive.");
+			r->failed = true;
+			return false;
+		}
 		if (out.pos > 0)
 		{
 			r->raw += (long long) out.pos;
@@ -53,9 +77,10 @@ archive_reader_chunk(void *arg, const void *data, size_t n, PgpError *err)
 }
 
 bool
-archive_reader_finish(ArchiveReader *r, const char *what, const char *sha256,
-					  long long compressed_bytes, long long raw_bytes, PgpError *err)
+archive_reader_finish(ArchiveReader *r, const char *sha256, long long compressed_bytes,
+					  long long raw_bytes, PgpError *err)
 {
+	const char *what = r->what;
 	char hex[65];
 
 	sha256_finish(r->sha, hex);

@@ -41,7 +41,8 @@ policy_load(PgConn *pc, RelOid parent, TierPolicyRow *out, bool *has, PgpError *
 	snprintf(oid, sizeof(oid), "%u", parent);
 	res = pgc_query(pc,
 					"SELECT warm_after, warm_tablespace, archive_after, archive_to, drop_after, "
-					"drop_unarchived FROM pgpart.tier_policy WHERE parent_table = $1::pg_catalog.oid",
+					"drop_unarchived, allow_insecure_endpoint FROM pgpart.tier_policy "
+					"WHERE parent_table = $1::pg_catalog.oid",
 					1, params, err);
 	if (res == NULL)
 		return false;
@@ -54,6 +55,7 @@ policy_load(PgConn *pc, RelOid parent, TierPolicyRow *out, bool *has, PgpError *
 		out->archive_to = dup_or_null(res, 3);
 		out->drop_after = dup_or_null(res, 4);
 		out->drop_unarchived = PQgetvalue(res, 0, 5)[0] == 't';
+		out->allow_insecure_endpoint = PQgetvalue(res, 0, 6)[0] == 't';
 	}
 	PQclear(res);
 	return true;
@@ -86,7 +88,8 @@ ops_policy(PgConn *pc, const PolicyOptions *opt, TierPolicyRow *out, bool *has, 
 	char oid[16];
 	bool ok = false;
 	bool setting = opt->warm_after || opt->warm_tablespace || opt->archive_after ||
-				   opt->archive_to || opt->drop_after || opt->drop_unarchived;
+				   opt->archive_to || opt->drop_after || opt->drop_unarchived ||
+				   opt->allow_insecure_endpoint;
 
 	memset(out, 0, sizeof(*out));
 	*has = false;
@@ -131,6 +134,7 @@ ops_policy(PgConn *pc, const PolicyOptions *opt, TierPolicyRow *out, bool *has, 
 	{
 		ArchUrl u;
 		char *why = NULL;
+		bool s3;
 
 		if (!archurl_parse(opt->archive_to, &u, &why))
 		{
@@ -140,7 +144,18 @@ ops_policy(PgConn *pc, const PolicyOptions *opt, TierPolicyRow *out, bool *has, 
 			free(why);
 			goto done;
 		}
+		s3 = u.scheme == ARCH_S3;
 		archurl_free(&u);
+		if (opt->allow_insecure_endpoint && !s3)
+		{
+			err_set(err, EXIT_USAGE, "--allow-insecure-endpoint is for an s3:// --archive-to");
+			goto done;
+		}
+	}
+	else if (opt->allow_insecure_endpoint)
+	{
+		err_set(err, EXIT_USAGE, "--allow-insecure-endpoint needs an s3:// --archive-to");
+		goto done;
 	}
 	if (opt->warm_tablespace)
 	{
@@ -157,19 +172,29 @@ ops_policy(PgConn *pc, const PolicyOptions *opt, TierPolicyRow *out, bool *has, 
 		}
 	}
 	{
-		const char *params[7] = {oid,	 warm, opt->warm_tablespace, arch, opt->archive_to, drop,
-								 opt->drop_unarchived ? "true" : "false"};
+		const char *params[8] = {oid,
+								 warm,
+								 opt->warm_tablespace,
+								 arch,
+								 opt->archive_to,
+								 drop,
+								 opt->drop_unarchived ? "true" : "false",
+								 opt->allow_insecure_endpoint ? "true" : "false"};
 
+		/* the policy is replaced whole: consent to http lasts only while given again */
 		if (!pgc_change(pc,
 						"INSERT INTO pgpart.tier_policy (parent_table, warm_after, warm_tablespace, "
-						"archive_after, archive_to, drop_after, drop_unarchived) "
-						"VALUES ($1::pg_catalog.oid, $2, $3, $4, $5, $6, $7::boolean) "
+						"archive_after, archive_to, drop_after, drop_unarchived, "
+						"allow_insecure_endpoint) "
+						"VALUES ($1::pg_catalog.oid, $2, $3, $4, $5, $6, $7::boolean, $8::boolean) "
 						"ON CONFLICT (parent_table) DO UPDATE SET warm_after = EXCLUDED.warm_after, "
 						"warm_tablespace = EXCLUDED.warm_tablespace, "
 						"archive_after = EXCLUDED.archive_after, archive_to = EXCLUDED.archive_to, "
 						"drop_after = EXCLUDED.drop_after, "
-						"drop_unarchived = EXCLUDED.drop_unarchived, updated_at = pg_catalog.now()",
-						7, params, err))
+						"drop_unarchived = EXCLUDED.drop_unarchived, "
+						"allow_insecure_endpoint = EXCLUDED.allow_insecure_endpoint, "
+						"updated_at = pg_catalog.now()",
+						8, params, err))
 			goto done;
 	}
 	out->warm_after = warm;
@@ -178,6 +203,7 @@ ops_policy(PgConn *pc, const PolicyOptions *opt, TierPolicyRow *out, bool *has, 
 	out->archive_to = opt->archive_to ? pg_xstrdup(opt->archive_to) : NULL;
 	out->drop_after = drop;
 	out->drop_unarchived = opt->drop_unarchived;
+	out->allow_insecure_endpoint = opt->allow_insecure_endpoint;
 	warm = arch = drop = NULL;
 	*has = true;
 	ok = true;
@@ -382,6 +408,7 @@ ops_apply_policy(PgConn *pc, RelOid parent, const LockPolicy *lock, NameList *no
 			ao.table = parent_text;
 			ao.partition = pq;
 			ao.to = pol.archive_to;
+			ao.storage.allow_insecure_endpoint = pol.allow_insecure_endpoint;
 			ao.lock = *lock;
 			ok = ops_archive(pc, &ao, &ar, err);
 			if (ok)

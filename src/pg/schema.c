@@ -180,7 +180,23 @@ static const char *const step_4[] = {
 	NULL,
 };
 
-static const char *const *const upgrade_steps[PGPART_SCHEMA_VERSION] = {step_1, step_2, step_3, step_4};
+/* version 5: least privilege and hostile storage (issue 14) */
+static const char *const step_5[] = {
+	/*
+	 * Archives: the SHA-256 of the manifest as written, so that restore
+	 * trusts a manifest only when it is the one this database recorded; and
+	 * a tier policy's consent to a plain-http S3 endpoint, given explicitly
+	 * to "pgpart policy --allow-insecure-endpoint".
+	 */
+	"ALTER TABLE pgpart.archive_job ADD COLUMN manifest_sha256 text"
+	" CHECK (manifest_sha256 ~ '^[0-9a-f]{64}$')",
+	"ALTER TABLE pgpart.tier_policy ADD COLUMN allow_insecure_endpoint boolean NOT NULL"
+	" DEFAULT false",
+	NULL,
+};
+
+static const char *const *const upgrade_steps[PGPART_SCHEMA_VERSION] = {step_1, step_2, step_3, step_4,
+																		 step_5};
 
 static bool
 read_version(PgConn *pc, int *version, PgpError *err)

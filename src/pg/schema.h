@@ -7,7 +7,7 @@
 
 #include "pg/conn.h"
 
-#define PGPART_SCHEMA_VERSION 4
+#define PGPART_SCHEMA_VERSION 5
 
 /*
  * Creates the schema or upgrades it to PGPART_SCHEMA_VERSION, in one

@@ -141,6 +141,9 @@ is(parts(), $parts_before, 'attached again');
 is(psql_ok($node, q{SELECT count(*) FROM pg_indexes WHERE tablename = 'revenues_2025_q1'}),
 	psql_ok($node, q{SELECT count(*) FROM pg_indexes WHERE tablename = 'revenues_2025_q2'}),
 	'indexes restored, none duplicated');
+is(psql_ok($node, q{SELECT string_agg(replace(indexname, '2025_q1', 'Q'), ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'revenues_2025_q1'}),
+	psql_ok($node, q{SELECT string_agg(replace(indexname, '2025_q2', 'Q'), ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'revenues_2025_q2'}),
+	'the restored indexes are named like those of any partition');
 is(psql_ok($node, q{SELECT count(*) FROM pg_constraint WHERE conrelid = 'revenues_2025_q1'::regclass AND conname LIKE 'pgpart%'}),
 	'0', 'no helper constraint left');
 pgpart_fails($node, 'restore twice', 2, qr/already exists/, 'restore', 'revenues', '--from', $manifest);
@@ -204,7 +207,7 @@ SKIP: {
 			'<', \undef, '>', \my $o2, '2>', \my $e2);
 		is($? & 127, 9, 'restore killed after the load');
 	}
-	is(psql_ok($node, q{SELECT count(*) FROM pg_class WHERE relname LIKE 'pgpart_restore_%'}), '1',
+	is(psql_ok($node, q{SELECT count(*) FROM pg_class WHERE relname LIKE 'pgpart_restore_%' AND relkind = 'r' AND NOT relispartition}), '1',
 		'the loaded table waits, unattached');
 	like(pgpart_ok($node, 'restore re-run', '-v', 'restore', 'revenues', '--from', $m), qr/restored/,
 		'the re-run attaches it');

@@ -64,7 +64,29 @@ $ENV{AWS_ACCESS_KEY_ID} = 'S3RVER';
 $ENV{AWS_SECRET_ACCESS_KEY} = 'S3RVER';
 $ENV{AWS_REGION} = 'us-east-1';
 my $url = 's3://pgpart-test/pgpart/archive';
-my @ep = ('--s3-endpoint', "http://127.0.0.1:$proxy_port");
+# the local test server speaks plain http: consent is explicit
+my @ep = ('--s3-endpoint', "http://127.0.0.1:$proxy_port", '--allow-insecure-endpoint');
+
+# ---- http:// is refused without that consent, from the option or the environment
+pgpart_fails($node, 'http endpoint refused', 2,
+	qr/refusing the plain-http S3 endpoint http:\/\/127\.0\.0\.1:\d+ \(from --s3-endpoint\)/, 'archive',
+	'revenues', 'revenues_2025_q1', '--to', $url, '--s3-endpoint', "http://127.0.0.1:$proxy_port");
+{
+	local $ENV{AWS_ENDPOINT_URL_S3} = "http://127.0.0.1:$proxy_port";
+	my $e = pgpart_fails($node, 'http endpoint from the environment refused', 2,
+		qr/refusing the plain-http S3 endpoint .* \(from AWS_ENDPOINT_URL_S3\)/, 'archive', 'list', $url);
+	like($e, qr/--allow-insecure-endpoint/, 'the hint names the explicit option');
+	pgpart_fails($node, 'restore: http endpoint refused', 2, qr/refusing the plain-http S3 endpoint/,
+		'restore', 'revenues', '--from', "$url/public.revenues/x.manifest.json");
+}
+{
+	my $e = pgpart_fails($node, 'credentials in the endpoint URL refused', 2,
+		qr/invalid S3 endpoint \(from --s3-endpoint\)\n.*user name or password/, 'archive', 'list', $url,
+		'--s3-endpoint', "http://S3RVER:S3RVER\@127.0.0.1:$proxy_port", '--allow-insecure-endpoint');
+	unlike($e, qr/S3RVER:S3RVER/, 'the endpoint with its password is not echoed');
+}
+is(-e $siglog ? slurp_file($siglog) : '', '', 'refused endpoints: not one request was sent');
+is(parts(), $parts, 'refused endpoints: nothing detached');
 
 # ---- multipart (64 KiB parts: several for this partition), list, restore
 my $out = pgpart_ok($node, 'archive to s3', 'archive', 'revenues', 'revenues_2025_q1', '--to', $url, @ep,

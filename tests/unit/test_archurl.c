@@ -1,5 +1,6 @@
 /* unit tests of core/archurl.c and core/tierplan.c: archive locations, ages, tier planning */
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/archurl.h"
 #include "core/tierplan.h"
@@ -101,6 +102,47 @@ main(void)
 	s = archkey_escape("revenues_2025_q1-a");
 	is_str(s, "revenues_2025_q1-a", "plain names kept");
 	free(s);
+
+	{
+		static const struct
+		{
+			const char *ep;
+			bool allow;
+			S3EndpointCheck want;
+		} eps[] = {
+			{"https://s3.example.com", false, S3_ENDPOINT_OK},
+			{"https://s3.example.com:9000/", false, S3_ENDPOINT_OK},
+			{"https://minio.local/s3", false, S3_ENDPOINT_OK},
+			{"http://127.0.0.1:9000", false, S3_ENDPOINT_INSECURE},
+			{"http://127.0.0.1:9000", true, S3_ENDPOINT_OK},
+			{"HTTP://127.0.0.1", true, S3_ENDPOINT_INVALID},
+			{"ftp://x", true, S3_ENDPOINT_INVALID},
+			{"127.0.0.1:9000", true, S3_ENDPOINT_INVALID},
+			{"https://", false, S3_ENDPOINT_INVALID},
+			{"https://:9000", false, S3_ENDPOINT_INVALID},
+			{"https://key:secret@s3.example.com", false, S3_ENDPOINT_INVALID},
+			{"http://key:secret@127.0.0.1", true, S3_ENDPOINT_INVALID},
+			{"https://s3.example.com/?x=1", false, S3_ENDPOINT_INVALID},
+			{"https://s3.example.com/a b", false, S3_ENDPOINT_INVALID},
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(eps) / sizeof(eps[0]); i++)
+		{
+			S3EndpointCheck got = s3_endpoint_check(eps[i].ep, eps[i].allow, &why);
+
+			is_int(got, eps[i].want, "endpoint \"%s\"%s", eps[i].ep,
+				   eps[i].allow ? " (insecure allowed)" : "");
+			ok((got == S3_ENDPOINT_OK) == (why == NULL), "endpoint \"%s\": a reason iff refused",
+			   eps[i].ep);
+			if (why && got == S3_ENDPOINT_INVALID && strchr(eps[i].ep, '@'))
+				ok(strstr(why, "secret") == NULL, "the reason does not repeat the password");
+			free(why);
+		}
+		is_int(s3_endpoint_check("https://s3.example.com\n", false, &why), S3_ENDPOINT_INVALID,
+			   "a control character is refused");
+		free(why);
+	}
 
 	check_age("1 quarter", 1, 1, CAL_QUARTER);
 	check_age("7 years", 1, 7, CAL_YEAR);
