@@ -803,7 +803,9 @@ wait_old_snapshots(PgConn *pc, Move *m, PgpError *err)
 						 "AND pg_catalog.age(a.backend_xmin) >= pg_catalog.age($1::pg_catalog.xid)",
 						 1, params, &waiting, err))
 		return false;
-	while (waiting != NULL)
+	if (waiting == NULL)
+		return true;
+	for (;;)
 	{
 		char *left = NULL;
 

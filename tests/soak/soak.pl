@@ -513,7 +513,7 @@ sub check_rollups
 	my ($label) = @_;
 	my ($from, $to) = ($start, psql_ok($node, q{SELECT (now() + interval '8 years')::date}));
 	my @r = map { [ pgpart($node, 'report', 'cross-org', 'revenues', '--from', $from, '--to', $to,
-			'--format', 'csv', '--source', $_) ] } qw(rollup detail);
+			'--format', 'csv', '--by', 'status', '--source', $_) ] } qw(rollup detail);
 	if ($r[0][0] != 0 || $r[1][0] != 0)
 	{
 		problem("$label: report failed: rollup rc $r[0][0] $r[0][2]; detail rc $r[1][0] $r[1][2]");
@@ -526,7 +526,7 @@ sub check_amcheck
 {
 	my ($label) = @_;
 	my ($out, $err) = ('', '');
-	IPC::Run::run([ '/usr/lib/postgresql/15/bin/pg_amcheck', '-d', $node->connstr('postgres'),
+	IPC::Run::run([ '/usr/lib/postgresql/15/bin/pg_amcheck', '-h', $node->host, '-p', $node->port, '-d', 'postgres',
 			'--heapallindexed', '--no-dependent-toast' ], '>', \$out, '2>', \$err);
 	my $rc = $? >> 8;
 	problem("$label: pg_amcheck (exit $rc):\n$out$err") if $rc != 0 || $out ne '';
@@ -613,10 +613,16 @@ wait_kind($_, 120) for qw(run maintain migrate archive restore move reindex roll
 reap();
 # what faults interrupted is finished now, with no faults: the next run must
 # resume or roll back (three tries each)
-for my $try (1 .. 3)
+my $stuck = 0;
+while ($count{'migrate start'} && $mig_i < @mig_steps && $stuck < 3)
 {
+	my $before = $mig_i;
 	op_migrate();
 	wait_kind('migrate', 300);
+	$stuck = $mig_i == $before ? $stuck + 1 : 0;
+}
+for my $try (1 .. 3)
+{
 	for my $n (sort keys %part)
 	{
 		if ($part{$n}{state} ne 'archived' && archived_now($n)) { $part{$n}{state} = 'archived' }
@@ -646,6 +652,7 @@ my $summary = join("\n",
 	"operations run: " . join(', ', map { "$_ $ops{$_}" } sort keys %ops),
 	"pgpart run instances started: $run_n",
 	"failed pgpart steps (expected under faults): " . (join(', ', map { "$_ $expected_fail{$_}" } sort keys %expected_fail) || 'none'),
+	"failed steps: " . (join('; ', map { "$_->{t}s $_->{name} rc=$_->{rc}" . ($_->{sig} ? " signal $_->{sig}" : '') . ($_->{err} ? " ($_->{err})" : '') } grep { $_->{kind} ne 'fault' && ($_->{rc} || $_->{sig}) } @oplog) || 'none'),
 	"faults injected: " . (join(', ', map { "$_ $faults{$_}" } sort keys %faults) || 'none'),
 	"writer transactions: $w{tx}; retried (serialization failures, deadlocks) $w{retried} with $w{retries} retries; failed $w{failed}; pgbench chunks $w{chunks}, broken by a server restart $w{broken}",
 	"checks: $n_checks checkpoints + the end; divergences: $divergences; problems: " . scalar(@problems),
