@@ -308,8 +308,8 @@ $wsum += $_->[1] for @kinds;
 my @schedule;
 {
 	my $t = 3;
-	# about one operation every 2 s (every 4 s in long runs)
-	my $gap = $duration <= 300 ? 2 : 4;
+	# about one operation every 1.2 s in short runs, 2 s up to 5 minutes, 4 s beyond
+	my $gap = $duration <= 60 ? 1.2 : $duration <= 300 ? 2 : 4;
 	while ($t < $duration - 5)
 	{
 		my $r = rand($wsum);
@@ -532,7 +532,8 @@ sub check_amcheck
 	problem("$label: pg_amcheck (exit $rc):\n$out$err") if $rc != 0 || $out ne '';
 }
 
-# ---- the run
+# ---- the run: the schedule's clock starts now
+$t_start = time;
 start_run() for 1 .. 2;
 start_writers();
 my $last_check = time;
