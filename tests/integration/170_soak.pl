@@ -16,7 +16,7 @@ while (<$fh>)
 }
 close $fh;
 my $random = int(rand(2**31));
-push @runs, [ $random, '25s' ];
+push @runs, [ $random, '20s' ];
 diag("short soak: seeds " . join(', ', map { "$_->[0] ($_->[1])" } @runs) . "; random seed $random");
 
 for my $r (@runs)
