@@ -27,7 +27,7 @@ BUILD = build
 OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(APP_SRC))
 SAN_OBJ = $(patsubst src/%.c,$(BUILD)/san/%.o,$(APP_SRC))
 
-.PHONY: all deps unit check demo demo-stop bench clean format
+.PHONY: all deps unit check soak demo demo-stop bench clean format
 
 all: pgpart
 
@@ -64,6 +64,14 @@ deps:
 check: deps
 	$(MAKE) pgpart $(BUILD)/pgpart-san $(BUILD)/bench-gen unit
 	tests/run-all $(TESTS)
+
+# the randomized soak with faults (tests/soak/soak.pl, docs/operations.md):
+# "make soak DURATION=30m SEED=123"; without SEED a random one (printed).
+# SOAK_RATE: writer transactions per second; SOAK_REPORT: a summary file.
+DURATION ?= 10m
+soak: deps pgpart
+	tests/soak/run --duration=$(DURATION) $(if $(SEED),--seed=$(SEED)) \
+		$(if $(SOAK_RATE),--rate=$(SOAK_RATE)) $(if $(SOAK_REPORT),--report=$(abspath $(SOAK_REPORT)))
 
 demo: deps pgpart
 	scripts/demo

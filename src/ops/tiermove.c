@@ -83,6 +83,7 @@ typedef struct Move
 	char *columns;	 /* insertable columns, quoted */
 	char *reloptions;
 	char *fingerprint;
+	char *copy_xid; /* the copy's transaction (32-bit xid, as text) */
 	bool unlogged;
 	TierIndexList idx;
 	NameList col_settings;
@@ -112,6 +113,7 @@ move_free(Move *m)
 	free(m->columns);
 	free(m->reloptions);
 	free(m->fingerprint);
+	free(m->copy_xid);
 	tierindexlist_free(&m->idx);
 	namelist_free(&m->col_settings);
 	namelist_free(&m->fk_add);
@@ -695,6 +697,11 @@ copy_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 			goto done;
 		m->rows = atol(PQcmdTuples(res));
 		PQclear(res);
+		free(m->copy_xid);
+		m->copy_xid = NULL;
+		if (!pgc_query_value(pc, "SELECT pg_catalog.pg_current_xact_id()::pg_catalog.xid::text", 0,
+							 NULL, &m->copy_xid, err))
+			goto done;
 	}
 	log_info("copied %ld rows of %s.%s; building %d indexes in %s", m->rows, m->part->schema,
 			 m->part->name, m->idx.n, m->tablespace);
@@ -758,6 +765,89 @@ copy_foreign_keys(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
 		res->lock_attempts += st.attempts;
 	}
 	return true;
+}
+
+/*
+ * The copy's rows are new row versions, written by the copy's transaction: a
+ * snapshot taken before it committed does not see them.  After the swap, a
+ * REPEATABLE READ or SERIALIZABLE transaction holding such a snapshot would
+ * find the partition empty, and its UPDATE or DELETE of those rows would
+ * change nothing, without an error (a row it deleted would stay).  So, as
+ * CREATE INDEX CONCURRENTLY does, wait before the swap until every
+ * transaction whose snapshot may predate the copy (its xmin is not newer
+ * than the copy's xid) has ended; snapshots taken later see the copy.  The
+ * wait is bounded like a lock wait (lock_timeout times the attempts): a
+ * longer one fails the move, which is then undone and can run again.
+ * Autovacuum is left out, as CREATE INDEX CONCURRENTLY leaves it out (its
+ * snapshot reads no user rows).
+ */
+static bool
+wait_old_snapshots(PgConn *pc, Move *m, PgpError *err)
+{
+	const char *params[2];
+	char *waiting = NULL;
+	double t0 = clock_ms();
+	double limit = (double) m->opt->lock.lock_timeout_ms * m->opt->lock.max_attempts;
+	bool logged = false;
+
+	if (pc->dry_run || m->copy_xid == NULL)
+		return true;
+	params[0] = m->copy_xid;
+	/* the transactions to wait for, named by their virtual xid: their ends, not new ones */
+	if (!pgc_query_value(pc,
+						 "SELECT pg_catalog.string_agg(l.virtualxid, ',') "
+						 "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+						 "WHERE l.locktype = 'virtualxid' AND l.virtualxid = l.virtualtransaction "
+						 "AND a.pid <> pg_catalog.pg_backend_pid() AND a.backend_xmin IS NOT NULL "
+						 "AND a.backend_type IS DISTINCT FROM 'autovacuum worker' "
+						 "AND pg_catalog.age(a.backend_xmin) >= pg_catalog.age($1::pg_catalog.xid)",
+						 1, params, &waiting, err))
+		return false;
+	if (waiting == NULL)
+		return true;
+	for (;;)
+	{
+		char *left = NULL;
+
+		params[0] = waiting;
+		if (!pgc_query_value(pc,
+							 "SELECT pg_catalog.string_agg(virtualxid || ' (pid ' || pid || ')', ', ') "
+							 "FROM pg_catalog.pg_locks WHERE locktype = 'virtualxid' "
+							 "AND virtualxid = ANY (pg_catalog.string_to_array($1, ','))",
+							 1, params, &left, err))
+			break;
+		if (left == NULL)
+		{
+			free(waiting);
+			return true;
+		}
+		if (cancelled(m, err))
+		{
+			free(left);
+			break;
+		}
+		if (clock_ms() - t0 > limit)
+		{
+			err_set(err, EXIT_RUNTIME,
+					"transactions older than the copy of %s.%s are still open after %.0f ms: %s",
+					m->part->schema, m->part->name, clock_ms() - t0, left);
+			err_detail(err, "Their snapshots cannot see the copy's rows; swapping it in now would "
+							"hide the partition's rows from them.  Nothing was changed.");
+			err_hint(err, "Run the move again when they have ended (pg_stat_activity shows them), "
+						  "or with a larger --lock-timeout or --retries.");
+			free(left);
+			break;
+		}
+		if (!logged)
+		{
+			log_info("waiting for transactions older than the copy to end: %s", left);
+			logged = true;
+		}
+		free(left);
+		sleep_ms(50);
+	}
+	free(waiting);
+	return false;
 }
 
 /* ---- 3. swap ---- */
@@ -952,6 +1042,8 @@ do_move(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
 	if (!copy_foreign_keys(pc, m, res, err))
 		goto undo;
 	res->copy_ms = clock_ms() - t0;
+	if (!wait_old_snapshots(pc, m, err))
+		goto undo;
 	test_pause("swap");
 	/* 3. */
 	log_info("copy of %s.%s verified (%ld rows, count and checksum); swapping it in",
