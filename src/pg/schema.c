@@ -180,7 +180,30 @@ static const char *const step_4[] = {
 	NULL,
 };
 
-static const char *const *const upgrade_steps[PGPART_SCHEMA_VERSION] = {step_1, step_2, step_3, step_4};
+/* least privilege and statements that never run stored SQL text (issue 14) */
+static const char *const step_5[] = {
+	/* ---- database side (branch sec-sql): leader lock, --where, key types ---- */
+	/*
+	 * The scheduler's leader lock: "pgpart run" holds LOCK TABLE ... IN
+	 * EXCLUSIVE MODE on it in a transaction kept open (see ops/scheduler.c).
+	 * That mode needs UPDATE, DELETE or TRUNCATE on the table, which only
+	 * pgpart's own role has, and conflicts with every mode but ACCESS SHARE,
+	 * so a role that may only read cannot take it away.  It never has rows.
+	 */
+	"CREATE TABLE pgpart.scheduler_leader ("
+	" singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton))",
+	"COMMENT ON TABLE pgpart.scheduler_leader IS 'locked IN EXCLUSIVE MODE by the leading "
+	"\"pgpart run\" for as long as it leads; never has rows'",
+	"COMMENT ON COLUMN pgpart.rollup.filter IS 'PostgreSQL''s text of the --where expression, "
+	"for reading only; refreshes call the function pgpart.rollup_<id>_filter'",
+	"COMMENT ON COLUMN pgpart.migration.key_types IS 'the key''s types at start, for reading "
+	"only; statements take the types from the catalog'",
+	/* ---- end of the database side ---- */
+	NULL,
+};
+
+static const char *const *const upgrade_steps[PGPART_SCHEMA_VERSION] = {step_1, step_2, step_3, step_4,
+																		 step_5};
 
 static bool
 read_version(PgConn *pc, int *version, PgpError *err)
@@ -206,7 +229,8 @@ read_version(PgConn *pc, int *version, PgpError *err)
 }
 
 bool
-schema_install(PgConn *pc, int *from_version, int *to_version, PgpError *err)
+schema_install(PgConn *pc, SchemaHook hook, void *hook_arg, int *from_version, int *to_version,
+			   PgpError *err)
 {
 	int version;
 	int step;
@@ -250,6 +274,8 @@ schema_install(PgConn *pc, int *from_version, int *to_version, PgpError *err)
 						1, params, err))
 			goto done;
 	}
+	if (hook && !hook(pc, version, hook_arg, err))
+		goto done;
 	ok = pgc_change(pc, "COMMIT", 0, NULL, err);
 done:
 	if (!ok && !pc->dry_run)
