@@ -186,13 +186,15 @@ static const char *const step_5[] = {
 	/*
 	 * The scheduler's leader lock: "pgpart run" holds LOCK TABLE ... IN
 	 * EXCLUSIVE MODE on it in a transaction kept open (see ops/scheduler.c).
-	 * That mode needs UPDATE, DELETE or TRUNCATE on the table, which only
-	 * pgpart's own role has, and conflicts with every mode but ACCESS SHARE,
-	 * so a role that may only read cannot take it away.  It never has rows.
+	 * That mode needs UPDATE, DELETE or TRUNCATE on it, which only pgpart's
+	 * own role has, and conflicts with every mode but ACCESS SHARE, so a role
+	 * that may only read cannot take it away.  A view, not a table: VACUUM
+	 * and ANALYZE never open a view, so a database-wide VACUUM does not wait
+	 * for the leader, and a relation without storage has nothing to freeze
+	 * that its held lock would keep autovacuum from freezing.
 	 */
-	"CREATE TABLE pgpart.scheduler_leader ("
-	" singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton))",
-	"COMMENT ON TABLE pgpart.scheduler_leader IS 'locked IN EXCLUSIVE MODE by the leading "
+	"CREATE VIEW pgpart.scheduler_leader AS SELECT true AS leader WHERE false",
+	"COMMENT ON VIEW pgpart.scheduler_leader IS 'locked IN EXCLUSIVE MODE by the leading "
 	"\"pgpart run\" for as long as it leads; never has rows'",
 	"COMMENT ON COLUMN pgpart.rollup.filter IS 'PostgreSQL''s text of the --where expression, "
 	"for reading only; refreshes call the function pgpart.rollup_<id>_filter'",
