@@ -15,15 +15,11 @@ initreport_free(InitReport *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* the first version whose functions are guarded, revoked and owned as pg/privilege.h says */
-#define FIRST_SECURE_VERSION 5
-
 static bool
 upgrade_hook(PgConn *pc, int from_version, void *arg, PgpError *err)
 {
 	InitReport *r = arg;
 	PrivAudit audit;
-	bool rebuild = from_version > 0 && from_version < FIRST_SECURE_VERSION;
 	bool ok = true;
 	int i;
 
@@ -41,9 +37,13 @@ upgrade_hook(PgConn *pc, int from_version, void *arg, PgpError *err)
 	}
 	else
 	{
-		/* made again before the audit, which then sees only what is left */
-		ok = ops_rollup_upgrade(pc, rebuild, &r->done, &r->problems, err) &&
-			 (!rebuild || ops_migrate_rebuild_functions(pc, &r->done, &r->problems, err));
+		/*
+		 * Made again before the audit, which then sees only what is left; on
+		 * every run, not only on the version change, so that a run that could
+		 * not do it all (a function of another owner) is finished by the next.
+		 */
+		ok = ops_rollup_upgrade(pc, true, &r->done, &r->problems, err) &&
+			 ops_migrate_rebuild_functions(pc, &r->done, &r->problems, err);
 	}
 	memset(&audit, 0, sizeof(audit));
 	ok = ok && priv_audit_functions(pc, &audit, err);

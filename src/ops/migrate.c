@@ -547,7 +547,8 @@ ops_migrate_rebuild_functions(PgConn *pc, NameList *done, NameList *problems, Pg
 		Migration m;
 		MirrorSpec spec;
 		bool found = false;
-		char *now = NULL, *shadow_q = NULL, *msg;
+		char *now = NULL, *shadow_q = NULL, *prefix = NULL, *msg;
+		int guarded = 0; /* of its four trigger functions, made by this version */
 		PgpError e;
 
 		memset(&spec, 0, sizeof(spec));
@@ -559,6 +560,8 @@ ops_migrate_rebuild_functions(PgConn *pc, NameList *done, NameList *problems, Pg
 			break;
 		}
 		if (migration_load_active(pc, schema, name, false, &m, &found, &e) && found &&
+			(prefix = pg_xasprintf("migration_%s_", m.id)) &&
+			priv_count_guarded(pc, prefix, &guarded, &e) && guarded < 4 &&
 			migration_fingerprint(pc, m.source, &now, &e))
 		{
 			if (now == NULL || strcmp(now, m.fingerprint) != 0)
@@ -599,6 +602,7 @@ ops_migrate_rebuild_functions(PgConn *pc, NameList *done, NameList *problems, Pg
 		ok = pgc_exec(pc, "RELEASE SAVEPOINT pgpart_rebuild", 0, NULL, err);
 		free(now);
 		free(shadow_q);
+		free(prefix);
 		mirrorspec_free(&spec);
 		migration_free(&m);
 		err_clear(&e);

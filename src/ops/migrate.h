@@ -63,8 +63,9 @@ bool ops_migrate_finish(PgConn *pc, const MigrateOptions *opt, MigrateReport *r,
 bool ops_migrate_status(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
 
 /*
- * For "pgpart init", inside its transaction: the trigger functions of every
- * migration in progress made again as this pgpart makes them (guarded,
+ * For "pgpart init", inside its transaction: the trigger functions an
+ * earlier version made (without the guard) for a migration in progress made
+ * again as this pgpart makes them (guarded,
  * revoked, owned by the table's owner).  What it did goes to done, what it
  * could not (one subtransaction per migration) to problems.
  */

@@ -9,6 +9,7 @@
 #include "core/measures.h"
 #include "pg/config.h"
 #include "pg/migration.h"
+#include "pg/privilege.h"
 #include "pg/rollup.h"
 #include "pg/schema.h"
 #include "util/clock.h"
@@ -831,6 +832,15 @@ upgrade_one(PgConn *pc, Rollup *r, bool rebuild_functions, NameList *done, NameL
 	}
 	if (rebuild_functions)
 	{
+		char *prefix = pg_xasprintf("rollup_%d_", r->id);
+		int guarded = 0;
+		bool ok = priv_count_guarded(pc, prefix, &guarded, err);
+
+		free(prefix);
+		if (!ok)
+			return false;
+		if (guarded == 4)
+			return true;
 		if (!rollup_create_functions(pc, r, err))
 			return false;
 		note(done, "rollup %s.%s: trigger functions rebuilt (they run only for %s.%s and its "

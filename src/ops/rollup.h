@@ -43,8 +43,8 @@ bool ops_rollup_refresh_table(PgConn *pc, RelOid source, const LockPolicy *lock,
  * For "pgpart init", inside its transaction, one subtransaction per rollup:
  * a --where that an older version stored as text is checked and converted
  * into its function (or listed in problems when refused); with
- * rebuild_functions, the trigger functions are made again as this pgpart
- * makes them (guarded, revoked, owned by the table's owner).
+ * rebuild_functions, trigger functions an earlier version made (without
+ * the guard) are made again as this pgpart makes them (guarded, revoked, owned by the table's owner).
  */
 bool ops_rollup_upgrade(PgConn *pc, bool rebuild_functions, NameList *done, NameList *problems,
 						PgpError *err);

@@ -137,6 +137,26 @@ priv_append_trigger_guard(StrBuf *body, RelOid expected, const char *catalog_che
 			   expected, expected, catalog_check, expected);
 }
 
+bool
+priv_count_guarded(PgConn *pc, const char *prefix, int *guarded, PgpError *err)
+{
+	const char *params[1] = {prefix};
+	char *v = NULL;
+
+	*guarded = 0;
+	if (!pgc_query_value(pc,
+						 "SELECT pg_catalog.count(*) FROM pg_catalog.pg_proc p "
+						 "WHERE p.pronamespace = 'pgpart'::pg_catalog.regnamespace "
+						 "  AND p.prorettype = 'pg_catalog.trigger'::pg_catalog.regtype "
+						 "  AND pg_catalog.left(p.proname, pg_catalog.length($1)) = $1 "
+						 "  AND pg_catalog.strpos(p.prosrc, 'pgpart_root') > 0",
+						 1, params, &v, err))
+		return false;
+	*guarded = v ? atoi(v) : 0;
+	free(v);
+	return true;
+}
+
 void
 privaudit_free(PrivAudit *a)
 {

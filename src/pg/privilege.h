@@ -51,6 +51,13 @@ bool priv_secure_function(PgConn *pc, const char *signature, RelOid table, const
  */
 void priv_append_trigger_guard(StrBuf *body, RelOid expected, const char *catalog_check);
 
+/*
+ * How many trigger functions in schema pgpart named prefix... carry the
+ * guard (those an earlier version made do not): "pgpart init" makes again
+ * those of a rollup or migration with fewer than its four.
+ */
+bool priv_count_guarded(PgConn *pc, const char *prefix, int *guarded, PgpError *err);
+
 /* what "pgpart init" did to the functions of earlier versions, and what it could not do */
 typedef struct PrivAudit
 {
