@@ -51,7 +51,11 @@ collect_status(PgConn *pc, PromSet *s, PgpError *err)
 	int i, k;
 
 	if (!ops_status(pc, NULL, &sr, err))
+	{
+		/* what it read before the error is allocated too */
+		statusresult_free(&sr);
 		return false;
+	}
 	prom_add(s, f_tables, sr.n, 0);
 	for (i = 0; i < sr.n; i++)
 	{

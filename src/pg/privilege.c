@@ -204,7 +204,11 @@ priv_audit_functions(PgConn *pc, PrivAudit *a, PgpError *err)
 		"        WHERE m.id = pg_catalog.substring(p.proname, '^migration_([0-9]+)_')::bigint) "
 		"      ELSE (SELECT n.nspowner FROM pg_catalog.pg_namespace n WHERE n.nspname = 'pgpart') "
 		"    END AS want "
-		"  FROM pg_catalog.pg_proc p WHERE p.pronamespace = 'pgpart'::pg_catalog.regnamespace) "
+		"  FROM pg_catalog.pg_proc p WHERE p.pronamespace = 'pgpart'::pg_catalog.regnamespace "
+		/* file_fdw's own functions (archive): the extension's, not pgpart's */
+		"    AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d "
+		"      WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid "
+		"      AND d.deptype = 'e')) "
 		"SELECT f.sig, o.rolname, f.public_exec, "
 		"  (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER) "
 		"    OR pg_catalog.pg_has_role(CURRENT_USER, f.proowner, 'USAGE'), "
