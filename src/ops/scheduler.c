@@ -13,20 +13,20 @@
 #include "util/mem.h"
 
 /*
- * The leader lock: LOCK TABLE pgpart.scheduler_leader (a view without
- * rows, see pg/schema.c) IN EXCLUSIVE MODE NOWAIT, in a transaction the lock
- * connection keeps open for as long as it leads.  Not an advisory lock: any role that can connect may take an
- * advisory lock with the same key, and did, which silenced the scheduler.
- * EXCLUSIVE needs UPDATE, DELETE or TRUNCATE on it (only pgpart's own role
- * and superusers have them) and conflicts with every mode but ACCESS SHARE,
- * so a role that may only read it cannot hold it off.  Not a
- * row lock either (SELECT ... FOR UPDATE): that would give the transaction
- * an xid for the leader's whole life, holding back VACUUM's xmin horizon in
- * every table of the database; a transaction that only holds a table lock
- * has no xid, and in READ COMMITTED keeps no snapshot between statements.
- * The session shows in pg_stat_activity as "idle in transaction", with
- * application_name LEADER_APP, which is also how a follower tells another
- * pgpart instance from anything else holding the lock.
+ * The leader lock: LOCK TABLE pgpart.scheduler_leader (a view without rows,
+ * see pg/schema.c) IN EXCLUSIVE MODE NOWAIT, in a transaction the lock
+ * connection keeps open for as long as it leads.  Not an advisory lock: any
+ * role that can connect may take an advisory lock with the same key, and did,
+ * which silenced the scheduler.  EXCLUSIVE needs UPDATE, DELETE or TRUNCATE
+ * on it (only pgpart's own role and superusers have them) and conflicts with
+ * every mode but ACCESS SHARE, so a role that may only read it cannot hold it
+ * off.  Not a row lock either (SELECT ... FOR UPDATE): that would give the
+ * transaction an xid for the leader's whole life, holding back VACUUM's xmin
+ * horizon in every table of the database; a transaction that only holds a
+ * table lock has no xid, and in READ COMMITTED keeps no snapshot between
+ * statements.  The session shows in pg_stat_activity as "idle in
+ * transaction", with application_name LEADER_APP, which is also how a
+ * follower tells another pgpart instance from anything else holding the lock.
  */
 #define LEADER_APP "pgpart run"
 #define LEADER_LOCK_SQL "LOCK TABLE pgpart.scheduler_leader IN EXCLUSIVE MODE NOWAIT"
