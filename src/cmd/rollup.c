@@ -24,7 +24,9 @@ static const char help[] =
 	"      --grain=day|month    bucket size (month needs month, quarter or year partitions)\n"
 	"      --group-by=COLS      columns to group by, e.g. 'org_id, status, category'\n"
 	"      --measures=LIST      sum(COL), count(*), count(COL), min(COL), max(COL)\n"
-	"      --where=PREDICATE    summarise only rows matching this SQL condition\n"
+	"      --where=PREDICATE    summarise only rows matching this condition on the table's\n"
+	"                           columns (built-in immutable functions only; checked once\n"
+	"                           by PostgreSQL and kept as a function, see docs/security.md)\n"
 	"      --no-refresh         add: define only, summarise at the next refresh\n";
 
 enum

@@ -20,7 +20,8 @@ static const char help[] =
 	"runs \"maintain\" (premake, default partition, rollups) on every table, then\n"
 	"VACUUM and ANALYZE of the partitions that need it (as --only-needed does).\n\n"
 	"Several instances may run at once, on several hosts, against one database: only\n"
-	"one acts (it holds a PostgreSQL advisory lock on a connection of its own), the\n"
+	"one acts (it holds the leader lock, an EXCLUSIVE lock on pgpart.scheduler_leader,\n"
+	"in a transaction kept open on a connection of its own: docs/security.md), the\n"
 	"others wait and take over when its session ends (the process died or was\n"
 	"killed, its host or network went away).\n\n"
 	"Usage:\n"
@@ -30,7 +31,8 @@ static const char help[] =
 	"                           at least 1s): 30s, 10m, 1h\n"
 	"      --once               one cycle, then exit (for cron, systemd timers and\n"
 	"                           Kubernetes CronJobs); exits 0 at once when another\n"
-	"                           instance is active\n"
+	"                           instance is active, 1 when something that is not a\n"
+	"                           pgpart instance holds the leader lock (it is named)\n"
 	"  -j, --jobs=N             connections for VACUUM/ANALYZE (default 2, at most 64)\n"
 	"      --no-vacuum          only maintain; no VACUUM or ANALYZE\n"
 	"      --log-format=FORMAT  text (default) or json: one line per action on stdout\n"
@@ -48,7 +50,8 @@ static const char help[] =
 	"starts a cycle at once with the managed tables re-read from the database.\n\n"
 	"Exit status: 0 stopped by a signal, or a --once cycle that succeeded; 1 the\n"
 	"server could not be reached or pgpart is not initialised at start, or a step of\n"
-	"a --once cycle failed; 2 invalid options.\n";
+	"a --once cycle failed, or a --once run found the leader lock held by something\n"
+	"that is not pgpart; 2 invalid options.\n";
 
 enum
 {

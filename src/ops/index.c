@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "core/naming.h"
+#include "core/sqlscreen.h"
 #include "ops/ops.h"
 #include "pg/indexes.h"
 #include "util/log.h"
@@ -134,6 +135,17 @@ ops_index_add(PgConn *pc, const IndexOptions *opt, IndexProgressFn progress, voi
 	memset(res, 0, sizeof(*res));
 	memset(&rel, 0, sizeof(rel));
 	memset(&parts, 0, sizeof(parts));
+	/*
+	 * The predicate is PostgreSQL's to check (immutable, no subqueries); this
+	 * keeps it inside its parentheses, so that it cannot add to the statement.
+	 */
+	if (opt->where && !sqlscreen_expression(opt->where, &why))
+	{
+		err_set(err, EXIT_USAGE, "invalid --where \"%s\": %s", opt->where, why);
+		err_hint(err, "Give one condition, e.g. --where \"status = 'approved'\".");
+		free(why);
+		return false;
+	}
 	if (!collist_parse(opt->columns, &cols, &why))
 	{
 		err_set(err, EXIT_USAGE, "invalid column list \"%s\": %s", opt->columns, why);

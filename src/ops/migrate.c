@@ -13,6 +13,7 @@
 #include "pg/config.h"
 #include "pg/mirror.h"
 #include "pg/partition.h"
+#include "pg/privilege.h"
 #include "pg/schema.h"
 #include "pg/shadow.h"
 #include "util/clock.h"
@@ -461,13 +462,37 @@ drop_functions(PgConn *pc, const Migration *m, PgpError *err)
 	return ok;
 }
 
-/* forward: source -> shadow (by the shadow's name before switch); reverse: new -> old */
+/*
+ * The guard of a migration's trigger functions: forward ones serve the
+ * source, reverse ones the shadow (cloned to its partitions: a row trigger
+ * fires with the partition's OID).  OIDs do not change at switch or rollback.
+ */
+static char *
+guard_sql(const Migration *m, bool forward)
+{
+	StrBuf sb;
+	char *check = pg_xasprintf("EXISTS (SELECT FROM pgpart.migration m WHERE m.id = %s "
+							   "AND m.%s::pg_catalog.oid = pgpart_root)",
+							   m->id, forward ? "source" : "shadow");
+
+	sb_init(&sb);
+	priv_append_trigger_guard(&sb, forward ? m->source : m->shadow, check);
+	free(check);
+	return sb_steal(&sb);
+}
+
+/*
+ * forward: source -> shadow (by the shadow's name before switch); reverse:
+ * new -> old.  CREATE OR REPLACE, then revoked from PUBLIC and given to the
+ * table's owner, in the caller's transaction.
+ */
 static bool
 create_functions(PgConn *pc, const Migration *m, const MirrorSpec *fwd, PgpError *err)
 {
 	MirrorSpec rev;
 	char *old_q = pgc_quote_qualified(pc, m->schema, m->old_name);
 	char *new_q = pgc_quote_qualified(pc, m->schema, m->name);
+	char *g_fwd = guard_sql(m, true), *g_rev = guard_sql(m, false);
 	char *f[4], *sql[4];
 	int i;
 	bool ok = true;
@@ -481,18 +506,108 @@ create_functions(PgConn *pc, const Migration *m, const MirrorSpec *fwd, PgpError
 	f[1] = function_name(m, "forward_truncate");
 	f[2] = function_name(m, "reverse");
 	f[3] = function_name(m, "reverse_truncate");
-	sql[0] = mirror_row_function_sql(pc, fwd, f[0]);
-	sql[1] = mirror_truncate_function_sql(pc, fwd, f[1]);
-	sql[2] = mirror_row_function_sql(pc, &rev, f[2]);
-	sql[3] = mirror_truncate_function_sql(pc, &rev, f[3]);
+	sql[0] = mirror_row_function_sql(pc, fwd, f[0], g_fwd);
+	sql[1] = mirror_truncate_function_sql(pc, fwd, f[1], g_fwd);
+	sql[2] = mirror_row_function_sql(pc, &rev, f[2], g_rev);
+	sql[3] = mirror_truncate_function_sql(pc, &rev, f[3], g_rev);
 	for (i = 0; i < 4; i++)
 	{
-		ok = ok && pgc_change(pc, sql[i], 0, NULL, err);
+		char *sig = pg_xasprintf("%s()", f[i]);
+
+		ok = ok && pgc_change(pc, sql[i], 0, NULL, err) &&
+			 priv_secure_function(pc, sig, m->source, priv_migration_needs,
+								  priv_migration_nneeds, err);
+		free(sig);
 		free(sql[i]);
 		free(f[i]);
 	}
+	free(g_fwd);
+	free(g_rev);
 	free(old_q);
 	free(new_q);
+	return ok;
+}
+
+bool
+ops_migrate_rebuild_functions(PgConn *pc, NameList *done, NameList *problems, PgpError *err)
+{
+	PGresult *res;
+	int i;
+	bool ok = true;
+
+	res = pgc_query(pc,
+					"SELECT table_schema, table_name FROM pgpart.migration "
+					"WHERE phase NOT IN ('finished', 'rolled_back') ORDER BY id",
+					0, NULL, err);
+	if (res == NULL)
+		return false;
+	for (i = 0; ok && i < PQntuples(res); i++)
+	{
+		const char *schema = PQgetvalue(res, i, 0), *name = PQgetvalue(res, i, 1);
+		Migration m;
+		MirrorSpec spec;
+		bool found = false;
+		char *now = NULL, *shadow_q = NULL, *prefix = NULL, *msg;
+		int guarded = 0; /* of its four trigger functions, made by this version */
+		PgpError e;
+
+		memset(&spec, 0, sizeof(spec));
+		err_init(&e);
+		/* one migration that cannot be rebuilt must not keep the others as they were */
+		if (!pgc_exec(pc, "SAVEPOINT pgpart_rebuild", 0, NULL, err))
+		{
+			ok = false;
+			break;
+		}
+		if (migration_load_active(pc, schema, name, false, &m, &found, &e) && found &&
+			(prefix = pg_xasprintf("migration_%s_", m.id)) &&
+			priv_count_guarded(pc, prefix, &guarded, &e) && guarded < 4 &&
+			migration_fingerprint(pc, m.source, &now, &e))
+		{
+			if (now == NULL || strcmp(now, m.fingerprint) != 0)
+			{
+				/* its definition changed: the migration must be rolled back anyway */
+				msg = pg_xasprintf("migration of %s.%s: trigger functions not rebuilt, the table "
+								   "changed since it started (roll it back)",
+								   schema, name);
+				namelist_add(problems, msg);
+				free(msg);
+			}
+			else
+			{
+				shadow_q = pgc_quote_qualified(pc, m.schema, m.shadow_name);
+				if (mirrorspec_load(pc, m.source, shadow_q, &m.key, m.column, &spec, &e) &&
+					create_functions(pc, &m, &spec, &e))
+				{
+					msg = pg_xasprintf("migration of %s.%s: trigger functions rebuilt (they run "
+									   "only for its two tables)",
+									   schema, name);
+					namelist_add(done, msg);
+					free(msg);
+				}
+			}
+		}
+		if (err_is_set(&e))
+		{
+			PgpError ignored;
+
+			msg = pg_xasprintf("migration of %s.%s: trigger functions not rebuilt: %s", schema,
+							   name, e.message);
+			namelist_add(problems, msg);
+			free(msg);
+			err_init(&ignored);
+			pgc_exec(pc, "ROLLBACK TO SAVEPOINT pgpart_rebuild", 0, NULL, &ignored);
+			err_clear(&ignored);
+		}
+		ok = pgc_exec(pc, "RELEASE SAVEPOINT pgpart_rebuild", 0, NULL, err);
+		free(now);
+		free(shadow_q);
+		free(prefix);
+		mirrorspec_free(&spec);
+		migration_free(&m);
+		err_clear(&e);
+	}
+	PQclear(res);
 	return ok;
 }
 
@@ -614,7 +729,7 @@ start_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		m->shadow = (RelOid) strtoul(oid_text ? oid_text : "0", NULL, 10);
 		free(oid_text);
 	}
-	if (!mirrorspec_load(pc, p->rel.oid, shadow_q, &p->key, &p->key_types, p->col.name, &spec, err))
+	if (!mirrorspec_load(pc, p->rel.oid, shadow_q, &p->key, p->col.name, &spec, err))
 		goto done;
 	/* the highest key now: every row above it will have been written through the trigger */
 	sb_reset(&sql);
@@ -751,8 +866,7 @@ load_active(PgConn *pc, const MigrateOptions *opt, Active *a, PgpError *err)
 		if (!pgc_query_value(pc, "SELECT $1::pg_catalog.oid::pg_catalog.regclass::text", 1,
 							 params, &shadow_q, err))
 			goto done;
-		ok = mirrorspec_load(pc, a->m.source, shadow_q, &a->m.key, &a->m.key_types, a->m.column,
-							 &a->spec, err);
+		ok = mirrorspec_load(pc, a->m.source, shadow_q, &a->m.key, a->m.column, &a->spec, err);
 		free(shadow_q);
 	}
 	else

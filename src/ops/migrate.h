@@ -63,6 +63,16 @@ bool ops_migrate_finish(PgConn *pc, const MigrateOptions *opt, MigrateReport *r,
 bool ops_migrate_status(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
 
 /*
+ * For "pgpart init", inside its transaction: the trigger functions an
+ * earlier version made (without the guard) for a migration in progress made
+ * again as this pgpart makes them (guarded,
+ * revoked, owned by the table's owner).  What it did goes to done, what it
+ * could not (one subtransaction per migration) to problems.
+ */
+bool ops_migrate_rebuild_functions(PgConn *pc, NameList *done, NameList *problems,
+								   PgpError *err);
+
+/*
  * The SQL of one backfill batch over keys (lower, upper], as prepared
  * statements would take it: $1..$k the lower key, $k+1..$2k the upper key,
  * and for "lock" $2k+1 the batch size.  Lets a reviewer (and the isolation

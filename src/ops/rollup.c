@@ -9,6 +9,7 @@
 #include "core/measures.h"
 #include "pg/config.h"
 #include "pg/migration.h"
+#include "pg/privilege.h"
 #include "pg/rollup.h"
 #include "pg/schema.h"
 #include "util/clock.h"
@@ -425,6 +426,17 @@ refresh_one(PgConn *pc, const Rollup *r, const LockPolicy *lock, NameList *notes
 	DirtyCtx dc;
 	bool ok;
 
+	if (r->filter && !r->filter_compiled)
+	{
+		err_set(err, EXIT_RUNTIME,
+				"rollup %s.%s keeps a --where that an older pgpart stored as SQL text; it is not "
+				"run any more",
+				r->summary_schema, r->summary_name);
+		err_detail(err, "The expression: %s", r->filter);
+		err_hint(err, "Run \"pgpart init\": it checks the expression and converts it.  If it is "
+					  "refused, drop the rollup and add it again with a --where pgpart accepts.");
+		return false;
+	}
 	ok = lock_run_txn(pc, lock, triggers_body, (void *) r, NULL, err) &&
 		 load_pieces(pc, r, &pieces, &npieces, err);
 	for (i = 0; ok && i < npieces; i++)
@@ -552,6 +564,7 @@ typedef struct AddCtx
 	Rollup *r;
 	const RollupOptions *opt;
 	char *group_literal;
+	const char *where; /* as typed; NULL: none */
 } AddCtx;
 
 static bool
@@ -586,6 +599,24 @@ add_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		}
 	}
 	free(id);
+	if (ok && c->where)
+	{
+		RollupFilter f;
+
+		/* checked again here: the function is made from what this transaction sees */
+		ok = rollup_filter_check(pc, r->source, c->where, &f, err) &&
+			 rollup_create_filter_function(pc, r, &f, err);
+		if (ok)
+		{
+			int i;
+
+			r->filter_compiled = true;
+			namelist_free(&r->filter_args);
+			for (i = 0; i < f.columns.n; i++)
+				namelist_add(&r->filter_args, f.columns.items[i]);
+		}
+		rollupfilter_free(&f);
+	}
 	ok = ok && rollup_create_functions(pc, r, err) && triggers_body(pc, r, stats, err);
 	free(summary_q);
 	free(source_q);
@@ -696,19 +727,24 @@ ops_rollup_add(PgConn *pc, const RollupOptions *opt, RollupReport *rep, PgpError
 	for (i = 0; i < groups.n; i++)
 		namelist_add(&r.group_by, groups.names[i]);
 	r.measures_text = pg_xstrdup(opt->measures);
-	r.filter = opt->where && opt->where[0] ? pg_xstrdup(opt->where) : NULL;
+	if (opt->where && opt->where[0])
+	{
+		RollupFilter f;
+
+		/* before anything is made: a refused expression leaves nothing behind */
+		if (!rollup_filter_check(pc, rel.oid, opt->where, &f, err))
+			goto out;
+		r.filter = pg_xstrdup(f.canonical);
+		rollupfilter_free(&f);
+		c.where = opt->where;
+	}
 	r.column = pg_xstrdup(cfg.column);
 	r.time_zone = pg_xstrdup(cfg.time_zone);
 	c.r = &r;
 	c.opt = opt;
 	c.group_literal = text_array_literal(&r.group_by);
 	if (!lock_run_txn(pc, &opt->lock, add_body, &c, NULL, err))
-	{
-		if (strstr(err->message, "pgpart_rollup_shape") == NULL && r.filter)
-			err_hint(err, "Check --where: it is SQL evaluated on each row of %s.%s.", rel.schema,
-					 rel.name);
 		goto out;
-	}
 	report(rep, "rollup", "%s.%s (%s buckets of %s.%s by %s: %s%s%s)", r.summary_schema,
 		   r.summary_name, r.grain, r.source_schema, r.source_name, opt->group_by, opt->measures,
 		   r.filter ? " where " : "", r.filter ? r.filter : "");
@@ -731,6 +767,123 @@ out:
 	partconfig_free(&cfg);
 	if (rel.schema)
 		relinfo_free(&rel);
+	return ok;
+}
+
+/* ---- upgrade ---- */
+
+static void
+note(NameList *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+note(NameList *l, const char *fmt, ...)
+{
+	va_list ap;
+	char *v;
+
+	va_start(ap, fmt);
+	v = pg_xvasprintf(fmt, ap);
+	va_end(ap);
+	namelist_add(l, v);
+	free(v);
+}
+
+/* one rollup, in the caller's subtransaction; false with err when it failed */
+static bool
+upgrade_one(PgConn *pc, Rollup *r, bool rebuild_functions, NameList *done, NameList *problems,
+			PgpError *err)
+{
+	if (r->filter && !r->filter_compiled)
+	{
+		RollupFilter f;
+		PgpError e;
+
+		err_init(&e);
+		if (!rollup_filter_check(pc, r->source, r->filter, &f, &e))
+		{
+			if (e.exit_code != EXIT_USAGE)
+			{
+				*err = e;
+				return false;
+			}
+			note(problems,
+				 "rollup %s.%s: its --where (%s) is refused: %s; it is not refreshed any more "
+				 "(drop it and add it again)",
+				 r->summary_schema, r->summary_name, r->filter, e.message);
+			err_clear(&e);
+		}
+		else
+		{
+			char id[16];
+			const char *params[2] = {f.canonical, id};
+			bool ok;
+
+			snprintf(id, sizeof(id), "%d", r->id);
+			ok = rollup_create_filter_function(pc, r, &f, err) &&
+				 pgc_change(pc, "UPDATE pgpart.rollup SET filter = $1 WHERE id = $2::integer", 2,
+							params, err);
+			if (ok)
+				note(done, "rollup %s.%s: --where checked and kept as a function: %s",
+					 r->summary_schema, r->summary_name, f.canonical);
+			rollupfilter_free(&f);
+			if (!ok)
+				return false;
+		}
+	}
+	if (rebuild_functions)
+	{
+		char *prefix = pg_xasprintf("rollup_%d_", r->id);
+		int guarded = 0;
+		bool ok = priv_count_guarded(pc, prefix, &guarded, err);
+
+		free(prefix);
+		if (!ok)
+			return false;
+		if (guarded == 4)
+			return true;
+		if (!rollup_create_functions(pc, r, err))
+			return false;
+		note(done, "rollup %s.%s: trigger functions rebuilt (they run only for %s.%s and its "
+				   "partitions)",
+			 r->summary_schema, r->summary_name, r->source_schema, r->source_name);
+	}
+	return true;
+}
+
+bool
+ops_rollup_upgrade(PgConn *pc, bool rebuild_functions, NameList *done, NameList *problems,
+				   PgpError *err)
+{
+	Rollup *list = NULL;
+	int n = 0, i;
+	bool ok;
+
+	ok = rollup_load(pc, 0, 0, &list, &n, err);
+	for (i = 0; ok && i < n; i++)
+	{
+		PgpError e;
+
+		err_init(&e);
+		/* one rollup that cannot be upgraded must not keep the others as they were */
+		if (!pgc_exec(pc, "SAVEPOINT pgpart_rollup_upgrade", 0, NULL, err))
+		{
+			ok = false;
+			break;
+		}
+		if (!upgrade_one(pc, &list[i], rebuild_functions, done, problems, &e))
+		{
+			PgpError ignored;
+
+			note(problems, "rollup %s.%s: not upgraded: %s", list[i].summary_schema,
+				 list[i].summary_name, e.message ? e.message : "failed");
+			err_init(&ignored);
+			pgc_exec(pc, "ROLLBACK TO SAVEPOINT pgpart_rollup_upgrade", 0, NULL, &ignored);
+			err_clear(&ignored);
+		}
+		err_clear(&e);
+		ok = pgc_exec(pc, "RELEASE SAVEPOINT pgpart_rollup_upgrade", 0, NULL, err);
+	}
+	rollup_list_free(list, n);
 	return ok;
 }
 

@@ -39,6 +39,16 @@ bool ops_rollup_drop(PgConn *pc, const RollupOptions *opt, RollupReport *r, PgpE
 bool ops_rollup_refresh_table(PgConn *pc, RelOid source, const LockPolicy *lock, NameList *notes,
 							  PgpError *err);
 
+/*
+ * For "pgpart init", inside its transaction, one subtransaction per rollup:
+ * a --where that an older version stored as text is checked and converted
+ * into its function (or listed in problems when refused); with
+ * rebuild_functions, trigger functions an earlier version made (without
+ * the guard) are made again as this pgpart makes them (guarded, revoked, owned by the table's owner).
+ */
+bool ops_rollup_upgrade(PgConn *pc, bool rebuild_functions, NameList *done, NameList *problems,
+						PgpError *err);
+
 /* ---- report ---------------------------------------------------------- */
 
 typedef enum ReportKind

@@ -13,11 +13,23 @@
 #include "util/mem.h"
 
 /*
- * The scheduler's advisory lock: the two-key form, in a key space of its own
- * (the per-table locks of ops_try_table_lock use hashtext('pgpart')).
+ * The leader lock: LOCK TABLE pgpart.scheduler_leader (a view without rows,
+ * see pg/schema.c) IN EXCLUSIVE MODE NOWAIT, in a transaction the lock
+ * connection keeps open for as long as it leads.  Not an advisory lock: any
+ * role that can connect may take an advisory lock with the same key, and did,
+ * which silenced the scheduler.  EXCLUSIVE needs UPDATE, DELETE or TRUNCATE
+ * on it (only pgpart's own role and superusers have them) and conflicts with
+ * every mode but ACCESS SHARE, so a role that may only read it cannot hold it
+ * off.  Not a row lock either (SELECT ... FOR UPDATE): that would give the
+ * transaction an xid for the leader's whole life, holding back VACUUM's xmin
+ * horizon in every table of the database; a transaction that only holds a
+ * table lock has no xid, and in READ COMMITTED keeps no snapshot between
+ * statements.  The session shows in pg_stat_activity as "idle in
+ * transaction", with application_name LEADER_APP, which is also how a
+ * follower tells another pgpart instance from anything else holding the lock.
  */
-#define LEADER_LOCK_SQL                                                                          \
-	"SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtext('pgpart scheduler'), 0)"
+#define LEADER_APP "pgpart run"
+#define LEADER_LOCK_SQL "LOCK TABLE pgpart.scheduler_leader IN EXCLUSIVE MODE NOWAIT"
 
 void
 schedulerstatus_init(SchedulerStatus *s)
@@ -38,6 +50,7 @@ typedef struct Sched
 	PgConn lock_conn; /* holds the leader lock; nothing else runs on it */
 	PgConn work;
 	bool leader;
+	char *squatter; /* who else holds the lock, when it is not a pgpart instance */
 	int failures; /* steps failed in the current cycle */
 } Sched;
 
@@ -85,7 +98,28 @@ nap(const Sched *s, double ms)
 	}
 }
 
-/* is our lock session still there?  (a live session keeps its session-level lock) */
+/* a statement on the lock connection: simple protocol, so no portal keeps a snapshot */
+static bool
+lock_conn_exec(Sched *s, const char *sql, PgpError *err)
+{
+	PGresult *res = PQexec(s->lock_conn.conn, sql);
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY;
+
+	if (!ok)
+	{
+		const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+		err_set(err, EXIT_RUNTIME, "%s", msg ? msg : PQerrorMessage(s->lock_conn.conn));
+		if (state)
+			snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
+	}
+	PQclear(res);
+	return ok;
+}
+
+/* is our lock session still there, in its transaction?  (it keeps the lock until it ends) */
 static bool
 still_leader(Sched *s)
 {
@@ -96,7 +130,8 @@ still_leader(Sched *s)
 		return false;
 	err_init(&e);
 	ok = s->lock_conn.conn && PQstatus(s->lock_conn.conn) == CONNECTION_OK &&
-		 pgc_exec(&s->lock_conn, "SELECT 1", 0, NULL, &e);
+		 lock_conn_exec(s, "SELECT 1", &e) &&
+		 PQtransactionStatus(s->lock_conn.conn) == PQTRANS_INTRANS;
 	if (!ok)
 	{
 		emit(s, "leader", NULL, "failed", -1,
@@ -110,31 +145,116 @@ still_leader(Sched *s)
 	return ok;
 }
 
-/* tries to become the leader; false only when the server cannot be reached */
+/*
+ * Who holds the lock when NOWAIT failed: *who NULL when every holder is a
+ * pgpart instance (or none is left: it was just released), else one line
+ * naming each other holder.
+ */
+static bool
+lock_holders(Sched *s, char **who, PgpError *err)
+{
+	const char *params[1] = {LEADER_APP};
+
+	/* application_name and usename are shown to every role; a prepared transaction has no pid */
+	return pgc_query_value(&s->lock_conn,
+						 "SELECT pg_catalog.string_agg(pg_catalog.format('role %s, application_name "
+						 "%L, pid %s (%s)', COALESCE(a.usename::text, '?'), "
+						 "COALESCE(a.application_name, ''), COALESCE(l.pid::text, "
+						 "'none: a prepared transaction'), l.mode), '; ' ORDER BY l.pid) "
+						 "FROM pg_catalog.pg_locks l "
+						 "LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+						 "WHERE l.locktype = 'relation' AND l.granted "
+						 "  AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d "
+						 "    WHERE d.datname = pg_catalog.current_database()) "
+						 "  AND l.relation = 'pgpart.scheduler_leader'::pg_catalog.regclass "
+						 "  AND l.mode <> 'AccessShareLock' "
+						 "  AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid() "
+						 "  AND a.application_name IS DISTINCT FROM $1",
+						 1, params, who, err);
+}
+
+/* tries to become the leader; false only when it cannot even try (server, rights, schema) */
 static bool
 try_lead(Sched *s, PgpError *err)
 {
-	char *v = NULL;
+	PgpError e;
+	char *who;
 
 	if (s->lock_conn.conn == NULL)
 	{
+		const char *params[1] = {LEADER_APP};
+
 		if (!pgc_connect(&s->lock_conn, s->opt->conninfo, false, err))
 		{
 			pgc_close(&s->lock_conn);
 			return false;
 		}
+		/*
+		 * The lock transaction stays open on purpose: no idle timeout may end
+		 * it (transaction_timeout exists from PostgreSQL 17 on).
+		 */
+		if (!schema_require(&s->lock_conn, err) ||
+			!pgc_exec(&s->lock_conn,
+					  "SELECT pg_catalog.set_config('application_name', $1, false), "
+					  "pg_catalog.set_config('idle_in_transaction_session_timeout', '0', false)",
+					  1, params, err) ||
+			(PQserverVersion(s->lock_conn.conn) >= 170000 &&
+			 !pgc_exec(&s->lock_conn, "SELECT pg_catalog.set_config('transaction_timeout', '0', false)",
+					   0, NULL, err)))
+		{
+			pgc_close(&s->lock_conn);
+			return false;
+		}
 	}
-	if (!pgc_query_value(&s->lock_conn, LEADER_LOCK_SQL, 0, NULL, &v, err))
+	if (!lock_conn_exec(s, "BEGIN ISOLATION LEVEL READ COMMITTED", err))
 	{
 		pgc_close(&s->lock_conn);
 		return false;
 	}
-	if (v && v[0] == 't')
+	err_init(&e);
+	if (lock_conn_exec(s, LEADER_LOCK_SQL, &e))
 	{
+		free(s->squatter);
+		s->squatter = NULL;
 		set_leader(s, true);
 		emit(s, "leader", NULL, "ok", -1, "took the leader lock: this instance acts");
+		return true;
 	}
-	free(v);
+	{
+		PgpError ignored;
+
+		err_init(&ignored);
+		lock_conn_exec(s, "ROLLBACK", &ignored);
+		err_clear(&ignored);
+	}
+	if (strcmp(e.sqlstate, SQLSTATE_LOCK_NOT_AVAILABLE) != 0)
+	{
+		/* e.g. no UPDATE on pgpart.scheduler_leader: this role is not pgpart's */
+		err_set(err, EXIT_RUNTIME, "could not take the leader lock: %s", e.message);
+		err_hint(err, "\"pgpart run\" must connect as the role that owns schema pgpart (or a "
+					  "superuser): see docs/security.md.");
+		err_clear(&e);
+		pgc_close(&s->lock_conn);
+		return false;
+	}
+	err_clear(&e);
+	if (!lock_holders(s, &who, err))
+	{
+		pgc_close(&s->lock_conn);
+		return false;
+	}
+	if (who && (s->squatter == NULL || strcmp(who, s->squatter) != 0))
+	{
+		/* said once per holder, not every poll */
+		char *line = pg_xasprintf("the leader lock is held by a session that is not a pgpart "
+								  "instance: %s; no pgpart acts until it ends",
+								  who);
+
+		emit(s, "leader", NULL, "failed", -1, line);
+		free(line);
+	}
+	free(s->squatter);
+	s->squatter = who;
 	return true;
 }
 
@@ -323,11 +443,30 @@ ops_scheduler_run(const SchedulerOptions *opt, PgpError *err)
 			err_clear(&e);
 			if (!s.leader)
 			{
+				if (opt->once && s.squatter)
+				{
+					/* maintenance is not done and no pgpart does it: that must not look fine */
+					err_set(err, EXIT_RUNTIME,
+							"the leader lock is held by a session that is not a pgpart instance "
+							"(%s); nothing done",
+							s.squatter);
+					err_hint(err, "End that session (SELECT pg_terminate_backend(pid)), or ask "
+								  "why it locks pgpart.scheduler_leader.");
+					ok = false;
+					break;
+				}
 				if (opt->once)
 				{
 					emit(&s, "follower", NULL, "skipped", -1,
 						 "another instance holds the leader lock; nothing done");
 					break;
+				}
+				if (s.squatter)
+				{
+					/* try_lead said who, once; a pgpart instance may take over from it later */
+					announced_follower = false;
+					nap(&s, (double) opt->poll_ms);
+					continue;
 				}
 				if (!announced_follower)
 					emit(&s, "follower", NULL, "info", -1,
@@ -366,5 +505,6 @@ ops_scheduler_run(const SchedulerOptions *opt, PgpError *err)
 	pgc_close(&s.work);
 	pgc_close(&s.lock_conn); /* ends the session: the leader lock is released */
 	set_leader(&s, false);
+	free(s.squatter);
 	return ok;
 }

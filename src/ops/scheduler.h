@@ -2,11 +2,14 @@
  * scheduler.h - "pgpart run": maintain every managed table on a schedule.
  *
  * Several instances (hosts) may run at once for high availability; only the
- * one holding a session-level advisory lock on a connection of its own acts.
- * The server releases that lock when the session ends (the process died, was
- * killed, or its host vanished and TCP keepalive noticed), and a follower,
- * polling with pg_try_advisory_lock, takes over.  The leader checks its lock
- * connection before every step and stops acting at once when it is gone.
+ * one holding the leader lock (an EXCLUSIVE lock on pgpart.scheduler_leader,
+ * in a transaction kept open on a connection of its own: see scheduler.c)
+ * acts.  The server releases that lock when the session ends (the process
+ * died, was killed, or its host vanished and TCP keepalive noticed), and a
+ * follower, polling with LOCK ... NOWAIT, takes over.  The leader checks its
+ * lock connection before every step and stops acting at once when it is
+ * gone.  When something that is not a pgpart instance holds the lock, it is
+ * named in the log, and a --once run fails.
  *
  * Each cycle, for every managed table: maintain (premake, default partition,
  * rollups, tier policy), then VACUUM and ANALYZE of the
@@ -66,7 +69,8 @@ typedef struct SchedulerOptions
 
 /*
  * Runs until *stop (true: a clean stop) or, with once, after one cycle (true
- * when every step succeeded, or when another instance is the leader).
+ * when every step succeeded, or when another pgpart instance is the leader;
+ * false when the lock is held by anything else).
  * false with err: it could not start (the server unreachable at the start of
  * a --once run, pgpart not initialised) or a step failed in a --once run.
  */

@@ -610,7 +610,7 @@ compare(PgConn *pc, Move *m, PgpError *err)
 	PGresult *res;
 	bool ok = false;
 
-	if (!mirrorspec_load(pc, m->part->oid, m->copy_q, &none, &none, m->column, &spec, err))
+	if (!mirrorspec_load(pc, m->part->oid, m->copy_q, &none, m->column, &spec, err))
 	{
 		mirrorspec_free(&spec);
 		return false;

@@ -149,7 +149,8 @@ load(PgConn *pc, const char *where_tail, const char *schema, const char *name, M
 		ok = cal_unit_parse(V(8), &m->unit) && cal_date_parse(V(9), &m->start);
 		m->premake = atoi(V(10));
 		m->time_zone = pg_xstrdup(V(11));
-		ok = ok && text_array_parse(V(12), &m->key) && text_array_parse(V(13), &m->key_types) &&
+		/* column 13, key_types, is a record only: types are read from the catalog (mirrorspec_load) */
+		ok = ok && text_array_parse(V(12), &m->key) &&
 			 text_array_parse(NUL(14) ? NULL : V(14), &m->upper_key) &&
 			 text_array_parse(NUL(15) ? NULL : V(15), &m->last_key);
 		m->rows_copied = atoll(V(16));

@@ -24,7 +24,7 @@ typedef struct Migration
 	int premake;
 	char *time_zone;
 	NameList key;		/* unquoted key column names */
-	NameList key_types; /* format_type() of each */
+	NameList key_types; /* format_type() of each, at start: written for the record, never read back */
 	NameList upper_key; /* highest key when backfill began; empty: the table was empty */
 	NameList last_key;	/* highest key copied so far; empty: nothing yet */
 	long long rows_copied;

@@ -20,8 +20,7 @@ mirrorspec_free(MirrorSpec *m)
 
 bool
 mirrorspec_load(PgConn *pc, RelOid from_oid, const char *to, const NameList *key,
-				const NameList *key_types, const char *part_column, MirrorSpec *m,
-				PgpError *err)
+				const char *part_column, MirrorSpec *m, PgpError *err)
 {
 	char from_buf[16];
 	const char *params[2] = {from_buf, part_column};
@@ -60,10 +59,27 @@ mirrorspec_load(PgConn *pc, RelOid from_oid, const char *to, const NameList *key
 	for (i = 0; i < key->n; i++)
 	{
 		char *q = pgc_quote_ident(pc, key->items[i]);
+		char *type = NULL;
+		const char *p2[2] = {from_buf, key->items[i]};
 
 		namelist_add(&m->key, q);
 		free(q);
-		namelist_add(&m->key_types, key_types->items[i]);
+		/* the server's name of the type, qualified and quoted as needed */
+		if (!pgc_query_value(pc,
+							 "SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) "
+							 "FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1::pg_catalog.oid "
+							 "AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped",
+							 2, p2, &type, err))
+			return false;
+		if (type == NULL)
+		{
+			err_set(err, EXIT_RUNTIME, "key column \"%s\" of %s no longer exists", key->items[i],
+					m->from);
+			err_hint(err, "The table was changed during the migration: roll it back.");
+			return false;
+		}
+		namelist_add(&m->key_types, type);
+		free(type);
 	}
 	m->part_column = pgc_quote_ident(pc, part_column);
 	return true;
@@ -116,9 +132,10 @@ append_row_hash(StrBuf *sb, const MirrorSpec *m, const char *alias)
 }
 
 static char *
-function_sql(PgConn *pc, const char *func, const char *body)
+function_sql(PgConn *pc, const char *func, const char *guard, const char *body)
 {
 	StrBuf sb;
+	char *full = pg_xasprintf("BEGIN\n%s%s", guard, body);
 
 	sb_init(&sb);
 	/*
@@ -130,12 +147,13 @@ function_sql(PgConn *pc, const char *func, const char *body)
 			   "CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql "
 			   "SECURITY DEFINER SET search_path = '' AS ",
 			   func);
-	pgc_append_literal(pc, &sb, body);
+	pgc_append_literal(pc, &sb, full);
+	free(full);
 	return sb_steal(&sb);
 }
 
 char *
-mirror_row_function_sql(PgConn *pc, const MirrorSpec *m, const char *func)
+mirror_row_function_sql(PgConn *pc, const MirrorSpec *m, const char *func, const char *guard)
 {
 	StrBuf body;
 	char *sql;
@@ -150,7 +168,7 @@ mirror_row_function_sql(PgConn *pc, const MirrorSpec *m, const char *func)
 	if (m->part_not_null)
 		sb_appendf(&match, " AND c.%s = OLD.%s", m->part_column, m->part_column);
 	sb_init(&body);
-	sb_appendf(&body, "BEGIN\n  IF TG_OP IN ('UPDATE', 'DELETE') THEN\n    DELETE FROM %s c WHERE %s;\n",
+	sb_appendf(&body, "  IF TG_OP IN ('UPDATE', 'DELETE') THEN\n    DELETE FROM %s c WHERE %s;\n",
 			   m->to, match.data);
 	/*
 	 * Under REPEATABLE READ or SERIALIZABLE, a copy that a backfill batch
@@ -179,20 +197,21 @@ mirror_row_function_sql(PgConn *pc, const MirrorSpec *m, const char *func)
 	sb_append(&body, ") OVERRIDING SYSTEM VALUE VALUES (");
 	append_list(&body, &m->columns, "NEW");
 	sb_append(&body, ");\n  END IF;\n  RETURN NULL;\nEND");
-	sql = function_sql(pc, func, body.data);
+	sql = function_sql(pc, func, guard, body.data);
 	sb_free(&body);
 	return sql;
 }
 
 char *
-mirror_truncate_function_sql(PgConn *pc, const MirrorSpec *m, const char *func)
+mirror_truncate_function_sql(PgConn *pc, const MirrorSpec *m, const char *func,
+							 const char *guard)
 {
 	StrBuf body;
 	char *sql;
 
 	sb_init(&body);
-	sb_appendf(&body, "BEGIN\n  TRUNCATE %s;\n  RETURN NULL;\nEND", m->to);
-	sql = function_sql(pc, func, body.data);
+	sb_appendf(&body, "  TRUNCATE %s;\n  RETURN NULL;\nEND", m->to);
+	sql = function_sql(pc, func, guard, body.data);
 	sb_free(&body);
 	return sql;
 }

@@ -23,7 +23,7 @@ typedef struct MirrorSpec
 	char *to;			/* qualified, quoted: the copy */
 	NameList columns;	/* quoted names of the columns copied (not generated, not dropped) */
 	NameList key;		/* quoted names of the unique key columns, in key order */
-	NameList key_types; /* their types, format_type() text */
+	NameList key_types; /* their types: format_type() of the source's columns, read at load */
 	char *part_column;	/* quoted; compared too when not null, so lookups are pruned */
 	bool part_not_null;
 } MirrorSpec;
@@ -32,16 +32,21 @@ void mirrorspec_free(MirrorSpec *m);
 
 /*
  * Loads the columns of from_oid; to is the copy's qualified, quoted name (it
- * may not exist yet); key and key_types are given (unquoted) by the caller.
- * part_column is unquoted.
+ * may not exist yet); key is given (unquoted) by the caller, part_column too.
+ * The key's types come from the catalog, never from a stored text: they are
+ * pasted into statements as casts.
  */
 bool mirrorspec_load(PgConn *pc, RelOid from_oid, const char *to, const NameList *key,
-					 const NameList *key_types, const char *part_column, MirrorSpec *m,
-					 PgpError *err);
+					 const char *part_column, MirrorSpec *m, PgpError *err);
 
-/* CREATE OR REPLACE FUNCTION func() for the row trigger, and for TRUNCATE */
-char *mirror_row_function_sql(PgConn *pc, const MirrorSpec *m, const char *func);
-char *mirror_truncate_function_sql(PgConn *pc, const MirrorSpec *m, const char *func);
+/*
+ * CREATE OR REPLACE FUNCTION func() for the row trigger, and for TRUNCATE;
+ * guard: PL/pgSQL run first (priv_append_trigger_guard), or "".
+ */
+char *mirror_row_function_sql(PgConn *pc, const MirrorSpec *m, const char *func,
+							  const char *guard);
+char *mirror_truncate_function_sql(PgConn *pc, const MirrorSpec *m, const char *func,
+								   const char *guard);
 
 /*
  * A key range (lower, upper]: either bound may be absent (NULL list or n == 0).

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "core/naming.h"
+#include "core/sqlscreen.h"
 #include "pg/migration.h"
+#include "pg/privilege.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
 
@@ -21,6 +23,7 @@ rollup_free(Rollup *r)
 	free(r->measures_text);
 	measures_free(&r->measures);
 	free(r->filter);
+	namelist_free(&r->filter_args);
 	free(r->refreshed_at);
 	free(r->column);
 	free(r->time_zone);
@@ -60,7 +63,7 @@ rollup_load(PgConn *pc, RelOid source, RelOid summary, Rollup **list, int *n, Pg
 		"SELECT r.id, r.source::pg_catalog.oid, sn.nspname, sc.relname, "
 		"  r.summary::pg_catalog.oid, un.nspname, uc.relname, r.grain, r.group_by::text, "
 		"  r.measures, r.filter, r.refreshed_at::text, pc.part_column, "
-		"  pg_catalog.format_type(a.atttypid, NULL), pc.time_zone "
+		"  pg_catalog.format_type(a.atttypid, NULL), pc.time_zone, f.args "
 		"FROM pgpart.rollup r "
 		"JOIN pg_catalog.pg_class sc ON sc.oid = r.source "
 		"JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace "
@@ -68,6 +71,10 @@ rollup_load(PgConn *pc, RelOid source, RelOid summary, Rollup **list, int *n, Pg
 		"JOIN pg_catalog.pg_namespace un ON un.oid = uc.relnamespace "
 		"JOIN pgpart.part_config pc ON pc.parent_table = r.source "
 		"JOIN pg_catalog.pg_attribute a ON a.attrelid = r.source AND a.attname = pc.part_column "
+		/* the filter's function, by the name pgpart gives it (a function's OID is not kept by pg_upgrade) */
+		"LEFT JOIN LATERAL (SELECT COALESCE(p.proargnames, '{}')::text AS args "
+		"  FROM pg_catalog.pg_proc p WHERE p.pronamespace = 'pgpart'::pg_catalog.regnamespace "
+		"  AND p.proname = 'rollup_' || r.id || '_filter' LIMIT 1) f ON true "
 		"WHERE ($1::pg_catalog.oid = 0 OR r.source = $1::pg_catalog.oid) "
 		"  AND ($2::pg_catalog.oid = 0 OR r.summary = $2::pg_catalog.oid) "
 		"ORDER BY sn.nspname, sc.relname, r.id",
@@ -101,6 +108,8 @@ rollup_load(PgConn *pc, RelOid source, RelOid summary, Rollup **list, int *n, Pg
 					  : strncmp(type, "timestamp with time zone", 24) == 0 ? KEY_TIMESTAMPTZ
 																		  : KEY_TIMESTAMP;
 		r->time_zone = pg_xstrdup(PQgetvalue(res, i, 14));
+		r->filter_compiled = !PQgetisnull(res, i, 15) &&
+							 text_array_parse(PQgetvalue(res, i, 15), &r->filter_args);
 	}
 	PQclear(res);
 	return true;
@@ -155,6 +164,35 @@ rollup_bucket_start_sql(PgConn *pc, const Rollup *r, const char *date_sql)
 	return sb_steal(&sb);
 }
 
+static char *
+filter_function_name(PgConn *pc, const Rollup *r)
+{
+	StrBuf sb;
+	char *name = pg_xasprintf("rollup_%d_filter", r->id);
+
+	sb_init(&sb);
+	sb_append(&sb, "pgpart.");
+	pgc_append_ident(pc, &sb, name);
+	free(name);
+	return sb_steal(&sb);
+}
+
+static void
+append_filter_call(PgConn *pc, StrBuf *sb, const Rollup *r, const char *alias)
+{
+	char *func = filter_function_name(pc, r);
+	int i;
+
+	sb_appendf(sb, "%s(", func);
+	for (i = 0; i < r->filter_args.n; i++)
+	{
+		sb_appendf(sb, "%s%s.", i ? ", " : "", alias);
+		pgc_append_ident(pc, sb, r->filter_args.items[i]);
+	}
+	sb_append(sb, ")");
+	free(func);
+}
+
 char *
 rollup_aggregate_sql(PgConn *pc, const Rollup *r, const char *relation, const char *extra)
 {
@@ -190,7 +228,14 @@ rollup_aggregate_sql(PgConn *pc, const Rollup *r, const char *relation, const ch
 	pgc_append_ident(pc, &sb, r->column);
 	sb_append(&sb, " IS NOT NULL");
 	if (r->filter)
-		sb_appendf(&sb, " AND (%s)", r->filter);
+	{
+		/* the function only, never the text: see rollup_filter_check */
+		sb_append(&sb, " AND ");
+		if (r->filter_compiled)
+			append_filter_call(pc, &sb, r, "s");
+		else
+			sb_append(&sb, "false");
+	}
 	if (extra)
 		sb_appendf(&sb, " AND (%s)", extra);
 	sb_append(&sb, " GROUP BY 1");
@@ -205,7 +250,8 @@ rollup_create_summary(PgConn *pc, const Rollup *r, PgpError *err)
 {
 	char *source_q = pgc_quote_qualified(pc, r->source_schema, r->source_name);
 	char *summary_q = pgc_quote_qualified(pc, r->summary_schema, r->summary_name);
-	char *shape = rollup_aggregate_sql(pc, r, source_q, "false");
+	Rollup unfiltered = *r;
+	char *shape;
 	char *def = naming_derive(r->summary_name, "default");
 	char *idx = naming_derive(r->summary_name, "key");
 	StrBuf sql;
@@ -213,6 +259,8 @@ rollup_create_summary(PgConn *pc, const Rollup *r, PgpError *err)
 	int i;
 
 	/* the aggregate's own result types: sum(int) is bigint, sum(numeric) numeric... */
+	unfiltered.filter = NULL; /* its function is made later, and a WHERE does not change them */
+	shape = rollup_aggregate_sql(pc, &unfiltered, source_q, "false");
 	sb_init(&sql);
 	sb_appendf(&sql, "CREATE TEMP TABLE pgpart_rollup_shape ON COMMIT DROP AS %s", shape);
 	ok = pgc_change(pc, sql.data, 0, NULL, err);
@@ -311,22 +359,62 @@ function_name(const Rollup *r, const char *what)
 	return pg_xasprintf("pgpart.\"rollup_%d_%s\"", r->id, what);
 }
 
-/* CREATE FUNCTION with a body that inserts the marks of the rows in the named transition tables */
+/* the first lines of every trigger function's body: see priv_append_trigger_guard */
+static void
+append_guard(StrBuf *body, const Rollup *r)
+{
+	char *check = pg_xasprintf("EXISTS (SELECT FROM pgpart.rollup r WHERE r.id = %d "
+							   "AND r.source::pg_catalog.oid = pgpart_root)",
+							   r->id);
+
+	sb_append(body, "BEGIN\n");
+	priv_append_trigger_guard(body, r->source, check);
+	free(check);
+}
+
+/*
+ * SECURITY DEFINER: writers need no rights on pgpart's tables; every name is
+ * qualified.  Created, revoked from PUBLIC and given to the table's owner in
+ * the caller's transaction.
+ */
+static bool
+create_trigger_function(PgConn *pc, const Rollup *r, const char *func, const char *body,
+						PgpError *err)
+{
+	StrBuf sql;
+	char *sig = pg_xasprintf("%s()", func);
+	bool ok;
+
+	sb_init(&sql);
+	sb_appendf(&sql,
+			   "CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql "
+			   "SECURITY DEFINER SET search_path = '' AS ",
+			   func);
+	pgc_append_literal(pc, &sql, body);
+	ok = pgc_change(pc, sql.data, 0, NULL, err) &&
+		 priv_secure_function(pc, sig, r->source, priv_rollup_needs, priv_rollup_nneeds, err);
+	sb_free(&sql);
+	free(sig);
+	return ok;
+}
+
+/* a function with a body that inserts the marks of the rows in the named transition tables */
 static bool
 create_mark_function(PgConn *pc, const Rollup *r, const char *what, const char *tables,
 					 PgpError *err)
 {
 	char *func = function_name(r, what);
 	char *bucket = rollup_bucket_sql(pc, r, "t");
-	StrBuf body, sql, col;
+	StrBuf body, col;
 	char *t, *list, *save = NULL;
 	bool ok;
 
 	sb_init(&col);
 	pgc_append_ident(pc, &col, r->column);
 	sb_init(&body);
+	append_guard(&body, r);
 	sb_appendf(&body,
-			   "BEGIN\n  INSERT INTO pgpart.rollup_dirty (rollup_id, bucket)\n  SELECT DISTINCT %d, "
+			   "  INSERT INTO pgpart.rollup_dirty (rollup_id, bucket)\n  SELECT DISTINCT %d, "
 			   "%s FROM (",
 			   r->id, bucket);
 	list = pg_xstrdup(tables);
@@ -335,15 +423,7 @@ create_mark_function(PgConn *pc, const Rollup *r, const char *what, const char *
 				   col.data, t);
 	free(list);
 	sb_appendf(&body, ") t WHERE t.%s IS NOT NULL;\n  RETURN NULL;\nEND", col.data);
-	sb_init(&sql);
-	/* SECURITY DEFINER: writers need no rights on pgpart's tables; every name is qualified */
-	sb_appendf(&sql,
-			   "CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql "
-			   "SECURITY DEFINER SET search_path = '' AS ",
-			   func);
-	pgc_append_literal(pc, &sql, body.data);
-	ok = pgc_change(pc, sql.data, 0, NULL, err);
-	sb_free(&sql);
+	ok = create_trigger_function(pc, r, func, body.data, err);
 	sb_free(&body);
 	sb_free(&col);
 	free(bucket);
@@ -355,7 +435,6 @@ bool
 rollup_create_functions(PgConn *pc, const Rollup *r, PgpError *err)
 {
 	char *func = function_name(r, "truncate");
-	char *sql;
 	StrBuf body;
 	bool ok;
 
@@ -364,26 +443,227 @@ rollup_create_functions(PgConn *pc, const Rollup *r, PgpError *err)
 		 create_mark_function(pc, r, "update", "old_rows,new_rows", err) &&
 		 create_mark_function(pc, r, "delete", "old_rows", err);
 	sb_init(&body);
+	append_guard(&body, r);
 	sb_appendf(&body,
-			   "BEGIN\n  INSERT INTO pgpart.rollup_dirty (rollup_id, bucket) VALUES (%d, NULL);\n"
+			   "  INSERT INTO pgpart.rollup_dirty (rollup_id, bucket) VALUES (%d, NULL);\n"
 			   "  RETURN NULL;\nEND",
 			   r->id);
-	sql = NULL;
-	if (ok)
-	{
-		StrBuf s;
-
-		sb_init(&s);
-		sb_appendf(&s,
-				   "CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql "
-				   "SECURITY DEFINER SET search_path = '' AS ",
-				   func);
-		pgc_append_literal(pc, &s, body.data);
-		sql = sb_steal(&s);
-		ok = pgc_change(pc, sql, 0, NULL, err);
-	}
-	free(sql);
+	ok = ok && create_trigger_function(pc, r, func, body.data, err);
 	sb_free(&body);
+	free(func);
+	return ok;
+}
+
+/* ---- --where ---- */
+
+void
+rollupfilter_free(RollupFilter *f)
+{
+	free(f->canonical);
+	namelist_free(&f->columns);
+	namelist_free(&f->types);
+	memset(f, 0, sizeof(*f));
+}
+
+#define CHECK_TABLE "pg_temp.pgpart_where_check"
+#define CHECK_COLUMN "pgpart_where_check"
+
+/* what PostgreSQL made of the expression; under the check's savepoint */
+static bool
+read_checked(PgConn *pc, const char *expr, RollupFilter *f, PgpError *err)
+{
+	PGresult *res;
+	char *others = NULL;
+	char *why = NULL;
+	int i;
+	bool ok;
+
+	res = pgc_query(pc,
+					"SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid), d.oid::text, a.attnum::text "
+					"FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_attribute a "
+					"  ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+					"WHERE d.adrelid = '" CHECK_TABLE "'::pg_catalog.regclass "
+					"  AND a.attname = '" CHECK_COLUMN "'",
+					0, NULL, err);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) != 1)
+	{
+		PQclear(res);
+		err_set(err, EXIT_RUNTIME, "could not read back the checked --where expression");
+		return false;
+	}
+	f->canonical = pg_xstrdup(PQgetvalue(res, 0, 0));
+	{
+		/* the generation expression's dependencies: on the default (CREATE) or the column */
+		char *deps = pg_xasprintf(
+			"FROM pg_catalog.pg_depend dep WHERE ((dep.classid = "
+			"'pg_catalog.pg_attrdef'::pg_catalog.regclass AND dep.objid = %s) OR (dep.classid = "
+			"'pg_catalog.pg_class'::pg_catalog.regclass AND dep.objid = '" CHECK_TABLE
+			"'::pg_catalog.regclass AND dep.objsubid = %s))",
+			PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+		char *sql;
+
+		PQclear(res);
+		/* built-in objects are pinned: pg_depend lists only the others */
+		sql = pg_xasprintf("SELECT pg_catalog.string_agg(DISTINCT pg_catalog.pg_describe_object("
+						   "dep.refclassid, dep.refobjid, 0), ', ') %s AND dep.refclassid IN "
+						   "('pg_catalog.pg_proc'::pg_catalog.regclass, "
+						   "'pg_catalog.pg_operator'::pg_catalog.regclass)",
+						   deps);
+		ok = pgc_query_value(pc, sql, 0, NULL, &others, err);
+		free(sql);
+		sql = pg_xasprintf("SELECT a.attname, pg_catalog.format_type(a.atttypid, NULL) "
+						   "FROM pg_catalog.pg_attribute a WHERE a.attrelid = '" CHECK_TABLE
+						   "'::pg_catalog.regclass AND a.attnum > 0 AND a.attname <> '" CHECK_COLUMN
+						   "' AND a.attnum IN (SELECT dep.refobjsubid %s AND dep.refclassid = "
+						   "'pg_catalog.pg_class'::pg_catalog.regclass AND dep.refobjid = '" CHECK_TABLE
+						   "'::pg_catalog.regclass) ORDER BY a.attnum",
+						   deps);
+		res = ok ? pgc_query(pc, sql, 0, NULL, err) : NULL;
+		free(sql);
+		free(deps);
+		if (res == NULL)
+		{
+			free(others);
+			return false;
+		}
+	}
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		namelist_add(&f->columns, PQgetvalue(res, i, 0));
+		namelist_add(&f->types, PQgetvalue(res, i, 1));
+	}
+	PQclear(res);
+	if (others)
+	{
+		err_set(err, EXIT_USAGE, "invalid --where \"%s\": it uses %s", expr, others);
+		err_detail(err, "Only PostgreSQL's built-in functions and operators are allowed: the "
+						"expression runs with the rights of whoever refreshes the rollup.");
+		free(others);
+		return false;
+	}
+	/* what is kept must pass the same screen (it always should: PostgreSQL wrote it) */
+	if (!sqlscreen_expression(f->canonical, &why))
+	{
+		err_set(err, EXIT_USAGE, "invalid --where \"%s\": PostgreSQL's text of it is refused (%s)",
+				expr, why);
+		free(why);
+		return false;
+	}
+	return true;
+}
+
+bool
+rollup_filter_check(PgConn *pc, RelOid source, const char *expr, RollupFilter *f, PgpError *err)
+{
+	bool own_txn = PQtransactionStatus(pc->conn) == PQTRANS_IDLE;
+	char oid[16];
+	const char *params[1] = {oid};
+	char *why = NULL;
+	char *source_q = NULL;
+	char *sql;
+	bool ok;
+	PgpError ignored;
+
+	memset(f, 0, sizeof(*f));
+	if (!sqlscreen_expression(expr, &why))
+	{
+		err_set(err, EXIT_USAGE, "invalid --where \"%s\": %s", expr, why);
+		err_hint(err, "Give one true/false condition on the table's columns, e.g. --where "
+					  "\"status = 'paid'\".");
+		free(why);
+		return false;
+	}
+	snprintf(oid, sizeof(oid), "%u", source);
+	if (!pgc_query_value(pc, "SELECT $1::pg_catalog.oid::pg_catalog.regclass::text", 1, params,
+						 &source_q, err))
+		return false;
+	if (!pgc_exec(pc, own_txn ? "BEGIN" : "SAVEPOINT pgpart_where_check", 0, NULL, err))
+	{
+		free(source_q);
+		return false;
+	}
+	/* the screen keeps expr between these parentheses */
+	sql = pg_xasprintf("CREATE TEMP TABLE pgpart_where_check (LIKE %s, " CHECK_COLUMN
+					   " boolean GENERATED ALWAYS AS (%s) STORED) ON COMMIT DROP",
+					   source_q, expr);
+	ok = pgc_exec(pc, sql, 0, NULL, err);
+	free(sql);
+	if (!ok)
+	{
+		char *server = pg_xstrdup(err->message ? err->message : "refused");
+
+		err_set(err, EXIT_USAGE, "invalid --where \"%s\": %s", expr, server);
+		err_detail(err, "PostgreSQL checked it as a generated column of a copy of %s.", source_q);
+		err_hint(err, "Give one true/false condition on the columns of %s, with built-in immutable "
+					  "functions and operators only: no subqueries, aggregates or other tables, "
+					  "nothing that depends on the time or the session.",
+				 source_q);
+		free(server);
+	}
+	ok = ok && read_checked(pc, expr, f, err);
+	err_init(&ignored);
+	if (own_txn)
+		pgc_exec(pc, "ROLLBACK", 0, NULL, &ignored);
+	else if (pgc_exec(pc, "ROLLBACK TO SAVEPOINT pgpart_where_check", 0, NULL, &ignored))
+		pgc_exec(pc, "RELEASE SAVEPOINT pgpart_where_check", 0, NULL, &ignored);
+	err_clear(&ignored);
+	free(source_q);
+	if (!ok)
+		rollupfilter_free(f);
+	return ok;
+}
+
+bool
+rollup_create_filter_function(PgConn *pc, const Rollup *r, const RollupFilter *f, PgpError *err)
+{
+	char *func = filter_function_name(pc, r);
+	StrBuf sql, sig;
+	char *others = NULL;
+	int i;
+	bool ok;
+
+	sb_init(&sql);
+	sb_init(&sig);
+	sb_appendf(&sql, "CREATE OR REPLACE FUNCTION %s(", func);
+	sb_appendf(&sig, "%s(", func);
+	for (i = 0; i < f->columns.n; i++)
+	{
+		/* the types are the catalog's own names of the columns' types */
+		sb_append(&sql, i ? ", " : "");
+		pgc_append_ident(pc, &sql, f->columns.items[i]);
+		sb_appendf(&sql, " %s", f->types.items[i]);
+		sb_appendf(&sig, "%s%s", i ? ", " : "", f->types.items[i]);
+	}
+	sb_append(&sig, ")");
+	/* parameters named after the columns: the expression's names mean them */
+	sb_appendf(&sql, ") RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN (%s)",
+			   f->canonical);
+	ok = pgc_change(pc, sql.data, 0, NULL, err);
+	if (ok && !pc->dry_run)
+	{
+		const char *params[1] = {sig.data};
+
+		/* parsed again with parameters for columns: still nothing but built-in objects */
+		ok = pgc_query_value(pc,
+							 "SELECT pg_catalog.string_agg(pg_catalog.pg_describe_object("
+							 "d.refclassid, d.refobjid, 0), ', ') FROM pg_catalog.pg_depend d "
+							 "WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass "
+							 "AND d.objid = pg_catalog.to_regprocedure($1) AND d.refclassid IN "
+							 "('pg_catalog.pg_proc'::pg_catalog.regclass, "
+							 "'pg_catalog.pg_operator'::pg_catalog.regclass)",
+							 1, params, &others, err);
+		if (ok && others)
+		{
+			err_set(err, EXIT_USAGE, "invalid --where: as a function it uses %s", others);
+			ok = false;
+		}
+		free(others);
+	}
+	ok = ok && priv_secure_function(pc, sig.data, r->source, NULL, 0, err);
+	sb_free(&sql);
+	sb_free(&sig);
 	free(func);
 	return ok;
 }
@@ -476,6 +756,26 @@ rollup_drop(PgConn *pc, const Rollup *r, PgpError *err)
 		ok = pgc_change(pc, sql, 0, NULL, err);
 		free(sql);
 		free(func);
+	}
+	if (ok)
+	{
+		/* the filter's function, whatever its arguments */
+		char *sig = NULL;
+		char *name = pg_xasprintf("rollup_%d_filter", r->id);
+
+		ok = pgc_query_value(pc,
+							 "SELECT p.oid::pg_catalog.regprocedure::text FROM pg_catalog.pg_proc p "
+							 "WHERE p.pronamespace = 'pgpart'::pg_catalog.regnamespace AND p.proname = $1",
+							 1, (const char *[]){name}, &sig, err);
+		if (ok && sig)
+		{
+			char *sql = pg_xasprintf("DROP FUNCTION %s", sig);
+
+			ok = pgc_change(pc, sql, 0, NULL, err);
+			free(sql);
+		}
+		free(sig);
+		free(name);
 	}
 	summary_q = pgc_quote_qualified(pc, r->summary_schema, r->summary_name);
 	{

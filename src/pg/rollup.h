@@ -33,7 +33,15 @@ typedef struct Rollup
 	NameList group_by;
 	char *measures_text;
 	MeasureList measures;
-	char *filter; /* NULL: every row */
+	/*
+	 * NULL: every row.  PostgreSQL's own text of the --where expression, for
+	 * people to read: never run.  The refresh calls the expression as the
+	 * function pgpart."rollup_<id>_filter" (see rollup_filter_check), with
+	 * the columns its parameters are named after.
+	 */
+	char *filter;
+	bool filter_compiled; /* that function exists (false: a filter stored as text by schema version 4, not converted) */
+	NameList filter_args; /* its parameter names, the source's columns */
 	char *refreshed_at;
 	/* from pgpart.part_config and the column */
 	char *column;
@@ -58,12 +66,52 @@ char *rollup_bucket_start_sql(PgConn *pc, const Rollup *r, const char *date_sql)
  */
 char *rollup_aggregate_sql(PgConn *pc, const Rollup *r, const char *relation, const char *extra);
 
+/*
+ * A --where expression, as PostgreSQL checked it.  The check: the text (after
+ * the lexical screen of core/sqlscreen.h) becomes the expression of a stored
+ * generated boolean column of a temporary copy of the source's columns.
+ * PostgreSQL then parses it once, over those columns only, and refuses
+ * subqueries, aggregates, window and set-returning functions, system
+ * columns, whole-row references and every function or operator that is not
+ * immutable; pgpart also refuses any that is not built in (pg_depend lists
+ * exactly those), as a function of someone else's, immutable or not, would
+ * run with the rights of whoever refreshes.  What is kept is PostgreSQL's
+ * deparse of the parsed expression, as the body of a SQL-standard function
+ * (RETURN, parsed at creation and stored as a tree, so no text is parsed
+ * again at refresh).  The refresh statement only names that function and
+ * its columns: whatever the expression is, it cannot change the statement
+ * around it.  The function is immutable and not SECURITY DEFINER, so the
+ * planner inlines it as if the expression were written there.
+ */
+typedef struct RollupFilter
+{
+	char *canonical;  /* PostgreSQL's text of the expression */
+	NameList columns; /* the source's columns it reads, in column order */
+	NameList types;	  /* their types (format_type(), without type modifier) */
+} RollupFilter;
+
+void rollupfilter_free(RollupFilter *f);
+
+/*
+ * Checks expr as a --where of source.  Runs in a subtransaction of its own,
+ * or a transaction when none is open, and leaves nothing behind (also in
+ * --dry-run).  false (EXIT_USAGE when the expression is refused) with err.
+ */
+bool rollup_filter_check(PgConn *pc, RelOid source, const char *expr, RollupFilter *f,
+						 PgpError *err);
+/* pgpart."rollup_<id>_filter"(the columns) RETURNS boolean, owned and revoked as the others */
+bool rollup_create_filter_function(PgConn *pc, const Rollup *r, const RollupFilter *f,
+								   PgpError *err);
+
 /* the summary table (partitioned by bucket, with a default partition) and its unique index */
 bool rollup_create_summary(PgConn *pc, const Rollup *r, PgpError *err);
 /* the summary's partition for [lo, hi) when missing */
 bool rollup_ensure_summary_partition(PgConn *pc, const Rollup *r, const char *lo, const char *hi,
 									 PgpError *err);
-/* the trigger functions (one per rollup) */
+/*
+ * The trigger functions (one per event), CREATE OR REPLACE: each refuses to
+ * run for any table but the source and its partitions.
+ */
 bool rollup_create_functions(PgConn *pc, const Rollup *r, PgpError *err);
 /* the marking triggers on one table (the parent or a partition), when missing */
 bool rollup_ensure_triggers(PgConn *pc, const Rollup *r, const char *schema, const char *table,

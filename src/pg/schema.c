@@ -180,8 +180,25 @@ static const char *const step_4[] = {
 	NULL,
 };
 
-/* version 5: least privilege and hostile storage (issue 14) */
+/* least privilege and statements that never run stored SQL text (issue 14) */
 static const char *const step_5[] = {
+	/*
+	 * The scheduler's leader lock: "pgpart run" holds LOCK TABLE ... IN
+	 * EXCLUSIVE MODE on it in a transaction kept open (see ops/scheduler.c).
+	 * That mode needs UPDATE, DELETE or TRUNCATE on it, which only pgpart's
+	 * own role has, and conflicts with every mode but ACCESS SHARE, so a role
+	 * that may only read cannot take it away.  A view, not a table: VACUUM
+	 * and ANALYZE never open a view, so a database-wide VACUUM does not wait
+	 * for the leader, and a relation without storage has nothing to freeze
+	 * that its held lock would keep autovacuum from freezing.
+	 */
+	"CREATE VIEW pgpart.scheduler_leader AS SELECT true AS leader WHERE false",
+	"COMMENT ON VIEW pgpart.scheduler_leader IS 'locked IN EXCLUSIVE MODE by the leading "
+	"\"pgpart run\" for as long as it leads; never has rows'",
+	"COMMENT ON COLUMN pgpart.rollup.filter IS 'PostgreSQL''s text of the --where expression, "
+	"for reading only; refreshes call the function pgpart.rollup_<id>_filter'",
+	"COMMENT ON COLUMN pgpart.migration.key_types IS 'the key''s types at start, for reading "
+	"only; statements take the types from the catalog'",
 	/*
 	 * Archives: the SHA-256 of the manifest as written, so that restore
 	 * trusts a manifest only when it is the one this database recorded; and
@@ -222,7 +239,8 @@ read_version(PgConn *pc, int *version, PgpError *err)
 }
 
 bool
-schema_install(PgConn *pc, int *from_version, int *to_version, PgpError *err)
+schema_install(PgConn *pc, SchemaHook hook, void *hook_arg, int *from_version, int *to_version,
+			   PgpError *err)
 {
 	int version;
 	int step;
@@ -266,6 +284,8 @@ schema_install(PgConn *pc, int *from_version, int *to_version, PgpError *err)
 						1, params, err))
 			goto done;
 	}
+	if (hook && !hook(pc, version, hook_arg, err))
+		goto done;
 	ok = pgc_change(pc, "COMMIT", 0, NULL, err);
 done:
 	if (!ok && !pc->dry_run)

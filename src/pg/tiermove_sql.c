@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/naming.h"
+#include "pg/privilege.h"
 #include "util/mem.h"
 
 void
@@ -361,7 +362,13 @@ tiermove_ensure_guard_function(PgConn *pc, PgpError *err)
 	sb_append(&sql, "CREATE FUNCTION " TIERMOVE_GUARD_FUNCTION "() RETURNS trigger "
 					"LANGUAGE plpgsql SET search_path = '' AS ");
 	pgc_append_literal(pc, &sql, body);
-	ok = pgc_change(pc, sql.data, 0, NULL, err);
+	/*
+	 * Shared by every table: owned by pgpart's role (the owner of schema
+	 * pgpart).  It only raises an error, as its invoker, so it needs no guard
+	 * against other tables; revoked all the same, as every function of pgpart.
+	 */
+	ok = pgc_change(pc, sql.data, 0, NULL, err) &&
+		 priv_secure_function(pc, TIERMOVE_GUARD_FUNCTION "()", 0, NULL, 0, err);
 	sb_free(&sql);
 	return ok;
 }

@@ -29,7 +29,7 @@ pgpart_fails($node, 'bad grain', 2, qr/invalid --grain "week"/, 'rollup', 'add',
 	'--name', 'x', '--grain', 'week', '--group-by', 'org_id', '--measures', 'count(*)');
 pgpart_fails($node, 'unknown column', 2, qr/column "nope" does not exist/, 'rollup', 'add',
 	'revenues', '--name', 'x', '--grain', 'day', '--group-by', 'org_id, nope', '--measures', 'count(*)');
-pgpart_fails($node, 'bad predicate', 1, qr/nope/, 'rollup', 'add', 'revenues', '--name', 'x',
+pgpart_fails($node, 'bad predicate', 2, qr/invalid --where "nope > 1": column "nope" does not exist/, 'rollup', 'add', 'revenues', '--name', 'x',
 	'--grain', 'day', '--group-by', 'org_id', '--measures', 'count(*)', '--where', 'nope > 1');
 is(psql_ok($node, q{SELECT count(*) FROM pg_class WHERE relname = 'x'}), '0', 'nothing left behind');
 pgpart_fails($node, 'no rollup yet', 2, qr/no rollup of public.revenues can answer/, 'report',

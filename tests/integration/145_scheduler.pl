@@ -1,5 +1,5 @@
 # Two "pgpart run --every 2s" against one database: only one acts (the
-# advisory lock), kill -9 of the leader hands over to the other within one
+# leader lock), kill -9 of the leader hands over to the other within one
 # interval, which then acts; SIGHUP logs a reload; SIGTERM exits 0 and leaves
 # no session behind; --once; bad input.
 use strict;
@@ -63,9 +63,14 @@ is(leads('a'), 1, 'the first instance leads');
 is(leads('b'), 0, 'the second does not');
 ok((grep { $_->{action} eq 'cycle' } events('a')) >= 2, 'the leader runs a cycle every interval');
 is(scalar(grep { $_->{action} =~ /^(maintain|vacuum|analyze|cycle)$/ } events('b')), 0, 'the follower never acts');
-is(psql_ok($node, q{SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
-	AND classid = hashtext('pgpart scheduler')::oid AND objid = 0 AND objsubid = 2}), '1',
+is(psql_ok($node, q{SELECT count(*) FROM pg_locks WHERE locktype = 'relation' AND granted
+	AND relation = 'pgpart.scheduler_leader'::regclass AND mode = 'ExclusiveLock'}), '1',
 	'one leader lock on the server');
+# the leader's lock transaction has no xid and, between statements, no snapshot: it
+# holds back no VACUUM horizon however long it leads
+is(psql_ok($node, q{SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgpart run'
+	AND state = 'idle in transaction' AND backend_xid IS NULL AND backend_xmin IS NULL}), '1',
+	'the lock session is idle in transaction, without xid or xmin');
 my @m = grep { $_->{action} eq 'maintain' } events('a');
 ok(@m && $m[0]{table} eq 'public.revenues' && $m[0]{result} eq 'ok', 'one line per action: maintain public.revenues ok');
 ok((grep { $_->{action} eq 'vacuum' && $_->{detail} =~ /skipped \(not needed\)/ } events('a')),
@@ -105,8 +110,8 @@ is(leads('b'), 1, 'still the leader after SIGHUP');
 # does the same): it must stop acting at once, and a follower takes over
 $h{c} = start_run('c');
 wait_for('c to wait', 15, sub { grep { $_->{action} eq 'follower' } events('c') });
-my $lock_pid = psql_ok($node, q{SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
-	AND classid = hashtext('pgpart scheduler')::oid AND objid = 0 AND objsubid = 2});
+my $lock_pid = psql_ok($node, q{SELECT pid FROM pg_locks WHERE locktype = 'relation' AND granted
+	AND relation = 'pgpart.scheduler_leader'::regclass AND mode = 'ExclusiveLock'});
 psql_ok($node, "SELECT pg_terminate_backend($lock_pid)");
 wait_for('c to take over', 15, sub { leads('c') });
 wait_for('b to notice', 15, sub { grep { $_->{action} eq 'follower' && $_->{detail} =~ /lost the leader lock/ } events('b') });
@@ -129,7 +134,7 @@ my $berr = '';
 if (open(my $fh, '<', "$dir/b.err")) { local $/; $berr = <$fh> // ''; }
 is($berr, '', 'nothing on stderr');
 wait_for('sessions to end', 5, sub {
-	psql_ok($node, q{SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgpart'}) eq '0' });
+	psql_ok($node, q{SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgpart%'}) eq '0' });
 
 # --once with no other instance: one cycle, text log
 ($rc, $out, $err) = pgpart($node, 'run', '--once');

@@ -1,0 +1,79 @@
+#include "core/sqlscreen.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/mem.h"
+
+static bool
+refuse(char **why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static bool
+refuse(char **why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	*why = pg_xvasprintf(fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+bool
+sqlscreen_expression(const char *text, char **why)
+{
+	const char *p;
+	int depth = 0;
+	bool blank = true;
+
+	*why = NULL;
+	if (strlen(text) > SQLSCREEN_MAX_LENGTH)
+		return refuse(why, "it is longer than %d bytes", SQLSCREEN_MAX_LENGTH);
+	for (p = text; *p; p++)
+	{
+		if (*p == '\\')
+			return refuse(why, "a backslash is not allowed");
+		if (*p == '\'' || *p == '"')
+		{
+			char quote = *p;
+
+			/* a doubled quote is the quote character itself */
+			for (p++;; p++)
+			{
+				if (*p == '\0')
+					return refuse(why, "a %s is not closed",
+								  quote == '\'' ? "string literal" : "quoted name");
+				if (*p == '\\')
+					return refuse(why, "a backslash is not allowed");
+				if (*p == quote)
+				{
+					if (p[1] != quote)
+						break;
+					p++;
+				}
+			}
+			blank = false;
+			continue;
+		}
+		if (*p == ';')
+			return refuse(why, "a semicolon is not allowed");
+		if ((p[0] == '-' && p[1] == '-') || (p[0] == '/' && p[1] == '*') ||
+			(p[0] == '*' && p[1] == '/'))
+			return refuse(why, "comments are not allowed");
+		if (*p == '$')
+			return refuse(why, "a dollar sign is not allowed");
+		if (*p == '(')
+			depth++;
+		else if (*p == ')' && --depth < 0)
+			return refuse(why, "a closing parenthesis has no opening one");
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			blank = false;
+	}
+	if (depth > 0)
+		return refuse(why, "a parenthesis is not closed");
+	if (blank)
+		return refuse(why, "it is empty");
+	return true;
+}
