@@ -357,6 +357,8 @@ psql_ok($node, qq{
 	ALTER FUNCTION pgpart."rollup_1_update"() OWNER TO "$super";
 	ALTER FUNCTION pgpart."rollup_${rid}_truncate"() OWNER TO "$super";
 	DROP VIEW pgpart.scheduler_leader;
+	ALTER TABLE pgpart.archive_job DROP COLUMN manifest_sha256;
+	ALTER TABLE pgpart.tier_policy DROP COLUMN allow_insecure_endpoint;
 	UPDATE pgpart.schema_version SET version = 4;
 });
 is(psql_ok($node, q{SELECT count(*) FROM pg_proc WHERE pronamespace = 'pgpart'::regnamespace

@@ -37,6 +37,8 @@ main(void)
 	check(":", NULL, 0);
 	check("", NULL, 0);
 	check("host:", NULL, 0);
+	check("127.0.0.1", NULL, 0);
+	check("127.0.0.1:70000", NULL, 0);
 	check("host:x1", NULL, 0);
 	check("host:1x", NULL, 0);
 	check("::1:9187", NULL, 0);

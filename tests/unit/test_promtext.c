@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/listenaddr.h"
 #include "core/promtext.h"
 #include "tap.h"
 
@@ -88,22 +87,6 @@ main(void)
 	promset_free(&s);
 	ok(s.n == 0 && s.families == NULL, "freed");
 
-	{
-		char host[64];
-		int port = 0;
-
-		ok(listenaddr_parse("127.0.0.1:9187", host, sizeof(host), &port) && port == 9187 &&
-			   strcmp(host, "127.0.0.1") == 0,
-		   "listen address: IPv4 and port");
-		ok(listenaddr_parse("[::1]:80", host, sizeof(host), &port) && port == 80 &&
-			   strcmp(host, "::1") == 0,
-		   "listen address: bracketed IPv6");
-		ok(!listenaddr_parse("::1:80", host, sizeof(host), &port), "IPv6 without brackets refused");
-		ok(!listenaddr_parse("127.0.0.1", host, sizeof(host), &port), "no port refused");
-		ok(!listenaddr_parse(":9187", host, sizeof(host), &port), "no host refused");
-		ok(!listenaddr_parse("127.0.0.1:0", host, sizeof(host), &port), "port 0 refused");
-		ok(!listenaddr_parse("127.0.0.1:70000", host, sizeof(host), &port), "port above 65535 refused");
-		ok(!listenaddr_parse("127.0.0.1:9x", host, sizeof(host), &port), "junk port refused");
-	}
+	/* the listen address of --metrics-addr: test_listenaddr.c */
 	return done_testing();
 }
