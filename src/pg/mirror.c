@@ -141,7 +141,10 @@ function_sql(PgConn *pc, const char *func, const char *guard, const char *body)
 	/*
 	 * SECURITY DEFINER: a writer allowed to write the source must not need
 	 * rights on pgpart's copy; the empty search_path makes that safe, as every
-	 * name in the body is qualified.
+	 * name in the body is qualified.  Safe to hand out only because nobody
+	 * else may attach it: the caller runs REVOKE ALL ... FROM PUBLIC in the
+	 * creating transaction (priv_secure_function, pg/privilege.c), and the
+	 * guard refuses any other table.
 	 */
 	sb_appendf(&sb,
 			   "CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql "

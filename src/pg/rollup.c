@@ -386,6 +386,11 @@ create_trigger_function(PgConn *pc, const Rollup *r, const char *func, const cha
 	bool ok;
 
 	sb_init(&sql);
+	/*
+	 * SECURITY DEFINER (writers need no rights on pgpart's tables): EXECUTE is
+	 * revoked from PUBLIC below, in this transaction (REVOKE ALL ... FROM
+	 * PUBLIC, priv_secure_function), so nobody else can attach it.
+	 */
 	sb_appendf(&sql,
 			   "CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql "
 			   "SECURITY DEFINER SET search_path = '' AS ",
