@@ -19,8 +19,8 @@ SAN_FLAGS = -DPGPART_TEST_HOOKS -O1 -g -fsanitize=address,undefined -fno-omit-fr
 
 # the pure modules: no libpq, no I/O; unit-tested without a database
 CORE_SRC = $(wildcard src/core/*.c) src/util/mem.c src/util/strbuf.c
-APP_SRC = $(filter-out src/main.c, $(wildcard src/*.c src/util/*.c src/pg/*.c src/ops/*.c src/archive/*.c \
-	src/cmd/*.c)) $(wildcard src/core/*.c)
+APP_SRC = $(wildcard src/util/*.c src/core/*.c src/pg/*.c src/storage/*.c src/cli/*.c \
+	src/commands/*/*.c)
 UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 
 BUILD = build
@@ -98,6 +98,6 @@ clean:
 	rm -rf $(BUILD) pgpart tmp_check
 
 format:
-	clang-format -i src/*.c src/*/*.c src/*/*.h tests/unit/*.c
+	clang-format -i src/*.c src/*/*.c src/*/*.h src/commands/*/*.[ch] tests/unit/*.c
 
 -include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)

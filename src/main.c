@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd/cli.h"
+#include "cli/cli.h"
 #include "util/log.h"
 
 #include "util/version.h"

@@ -118,3 +118,38 @@ lock_run_txn(PgConn *pc, const LockPolicy *policy, LockedBody body, void *arg,
 		}
 	}
 }
+
+bool
+lock_table_try(PgConn *pc, unsigned int table, bool *got, PgpError *err)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+	char *v = NULL;
+
+	snprintf(oid, sizeof(oid), "%u", table);
+	/* two-key form: pgpart's key space cannot meet an application's bigint keys */
+	if (!pgc_query_value(pc,
+						 "SELECT pg_catalog.pg_try_advisory_lock("
+						 "pg_catalog.hashtext('pgpart'), $1::pg_catalog.oid::integer)",
+						 1, params, &v, err))
+		return false;
+	*got = v && v[0] == 't';
+	free(v);
+	return true;
+}
+
+void
+lock_table_release(PgConn *pc, unsigned int table)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+	PgpError ignored;
+
+	snprintf(oid, sizeof(oid), "%u", table);
+	err_init(&ignored);
+	pgc_exec(pc,
+			 "SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtext('pgpart'), "
+			 "$1::pg_catalog.oid::integer)",
+			 1, params, &ignored);
+	err_clear(&ignored);
+}

@@ -184,7 +184,7 @@ static const char *const step_4[] = {
 static const char *const step_5[] = {
 	/*
 	 * The scheduler's leader lock: "pgpart run" holds LOCK TABLE ... IN
-	 * EXCLUSIVE MODE on it in a transaction kept open (see ops/scheduler.c).
+	 * EXCLUSIVE MODE on it in a transaction kept open (see commands/run/scheduler.c).
 	 * That mode needs UPDATE, DELETE or TRUNCATE on it, which only pgpart's
 	 * own role has, and conflicts with every mode but ACCESS SHARE, so a role
 	 * that may only read cannot take it away.  A view, not a table: VACUUM

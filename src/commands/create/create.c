@@ -1,0 +1,504 @@
+#include "commands/create/create.h"
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/naming.h"
+#include "pg/target.h"
+#include "pg/bounds.h"
+#include "pg/clone.h"
+#include "pg/config.h"
+#include "pg/partition.h"
+#include "pg/schema.h"
+#include "util/mem.h"
+
+void
+createresult_free(CreateResult *r)
+{
+	free(r->schema);
+	free(r->name);
+	namelist_free(&r->partitions_created);
+	namelist_free(&r->warnings);
+	memset(r, 0, sizeof(*r));
+}
+
+/* everything ops_create() learned before it changes anything */
+typedef struct CreatePlan
+{
+	const CreateOptions *opt;
+	CreateMode mode;
+	RelInfo source; /* --like template, or the table to convert */
+	char *schema;
+	char *name;
+	char *tmp_name; /* CONVERT: the new table's name until the swap */
+	Period *periods;
+	int nperiods;
+	ResolvedBound *bounds; /* 2 per period: start, end */
+	CreateResult *res;
+} CreatePlan;
+
+static void
+createplan_free(CreatePlan *p)
+{
+	relinfo_free(&p->source);
+	free(p->schema);
+	free(p->name);
+	free(p->tmp_name);
+	if (p->bounds)
+		bounds_free(p->bounds, p->nperiods * 2);
+	free(p->bounds);
+	free(p->periods);
+}
+
+static bool
+check_key_column(PgConn *pc, const RelInfo *rel, const char *column, PgpError *err)
+{
+	ColumnInfo col;
+	bool found;
+	NameList keys = {0};
+	bool ok = false;
+
+	if (!catalog_column(pc, rel->oid, column, &col, &found, err))
+		return false;
+	if (!found)
+	{
+		err_set(err, EXIT_USAGE, "column \"%s\" does not exist in %s.%s", column, rel->schema,
+				rel->name);
+		err_hint(err, "Give the name of the date or timestamp column to partition by with "
+					  "--column (names are case-sensitive, as in quoted SQL identifiers).");
+		goto done;
+	}
+	if (!col.key_type_ok)
+	{
+		err_set(err, EXIT_USAGE, "column \"%s\" of %s.%s has type %s", column, rel->schema,
+				rel->name, col.type_name);
+		err_hint(err, "pgpart partitions by a timestamptz, timestamp or date column.");
+		goto done;
+	}
+	if (col.generated)
+	{
+		err_set(err, EXIT_USAGE, "column \"%s\" of %s.%s is a generated column", column,
+				rel->schema, rel->name);
+		err_hint(err, "PostgreSQL cannot partition by a generated column.");
+		goto done;
+	}
+	if (!catalog_unique_keys_without(pc, rel->oid, column, &keys, err))
+		goto done;
+	if (keys.n > 0)
+	{
+		char *list = namelist_join(&keys, "; ");
+
+		err_set(err, EXIT_USAGE, "%s.%s has a unique key without the partition column \"%s\": %s",
+				rel->schema, rel->name, column, list);
+		err_detail(err, "PostgreSQL enforces uniqueness in each partition separately, so on a "
+						"partitioned table every primary key, unique or exclusion constraint "
+						"must contain the partition column.");
+		err_hint(err, "Add \"%s\" to the key (for example PRIMARY KEY (id, %s)) before "
+					  "partitioning; uniqueness of the other columns alone can then no longer "
+					  "be enforced by the database.",
+				 column, column);
+		free(list);
+		goto done;
+	}
+	ok = true;
+done:
+	columninfo_free(&col);
+	namelist_free(&keys);
+	return ok;
+}
+
+static bool
+check_not_configured(PgConn *pc, RelOid oid, const char *schema, const char *name, PgpError *err)
+{
+	PartConfig *cfg;
+	int n;
+
+	if (!config_load(pc, oid, &cfg, &n, err))
+		return false;
+	partconfig_list_free(cfg, n);
+	if (n > 0)
+	{
+		err_set(err, EXIT_USAGE, "%s.%s is already managed by pgpart", schema, name);
+		err_hint(err, "See \"pgpart status %s.%s\"; \"pgpart maintain\" keeps it partitioned.",
+				 schema, name);
+		return false;
+	}
+	return true;
+}
+
+/* resolves names and checks every precondition; changes nothing */
+static bool
+prepare(PgConn *pc, CreatePlan *p, PgpError *err)
+{
+	const CreateOptions *opt = p->opt;
+	bool found;
+
+	if (opt->like)
+	{
+		RelInfo existing;
+
+		p->mode = CREATE_FROM_LIKE;
+		if (!catalog_split_name(pc, opt->table, &p->schema, &p->name, err))
+			return false;
+		if (!catalog_resolve_table(pc, opt->table, &existing, &found, err))
+			return false;
+		relinfo_free(&existing);
+		if (found)
+		{
+			err_set(err, EXIT_USAGE, "table %s.%s already exists", p->schema, p->name);
+			err_hint(err, "Leave out --like to partition an existing empty table.");
+			return false;
+		}
+		if (!catalog_resolve_table(pc, opt->like, &p->source, &found, err))
+			return false;
+		if (!found)
+		{
+			err_set(err, EXIT_USAGE, "template table \"%s\" given with --like does not exist",
+					opt->like);
+			return false;
+		}
+		return check_key_column(pc, &p->source, opt->column, err);
+	}
+
+	if (!catalog_resolve_table(pc, opt->table, &p->source, &found, err))
+		return false;
+	if (!found)
+	{
+		err_set(err, EXIT_USAGE, "table \"%s\" does not exist", opt->table);
+		err_hint(err, "Create it first, or give --like TEMPLATE to create it with the columns "
+					  "of TEMPLATE.");
+		return false;
+	}
+	p->schema = pg_xstrdup(p->source.schema);
+	p->name = pg_xstrdup(p->source.name);
+	if (!check_not_configured(pc, p->source.oid, p->schema, p->name, err))
+		return false;
+	if (p->source.relkind == 'p')
+	{
+		char *keycol = NULL;
+
+		p->mode = CREATE_ADOPT;
+		if (!catalog_range_key_column(pc, p->source.oid, &keycol, err))
+			return false;
+		if (keycol == NULL || strcmp(keycol, opt->column) != 0)
+		{
+			err_set(err, EXIT_USAGE,
+					"%s.%s is already partitioned, but not by RANGE (%s) alone", p->schema,
+					p->name, opt->column);
+			err_hint(err, "pgpart can take over only a table partitioned by RANGE on the "
+						  "given column.");
+			free(keycol);
+			return false;
+		}
+		free(keycol);
+		return check_key_column(pc, &p->source, opt->column, err);
+	}
+	if (p->source.relkind != 'r')
+	{
+		err_set(err, EXIT_USAGE, "%s.%s is not a table", p->schema, p->name);
+		return false;
+	}
+	if (p->source.is_partition)
+	{
+		err_set(err, EXIT_USAGE, "%s.%s is itself a partition of another table", p->schema,
+				p->name);
+		return false;
+	}
+	p->mode = CREATE_CONVERT;
+	if (!check_key_column(pc, &p->source, opt->column, err))
+		return false;
+	{
+		bool has_rows;
+
+		if (!catalog_table_has_rows(pc, p->source.oid, &has_rows, err))
+			return false;
+		if (has_rows)
+		{
+			err_set(err, EXIT_USAGE, "table %s.%s is not empty", p->schema, p->name);
+			err_detail(err, "\"pgpart create\" replaces only an empty table; copying rows "
+							"would block the application for as long as the copy takes.");
+			err_hint(err, "Use online migration instead: \"pgpart migrate plan %s.%s --column "
+						  "%s\".",
+					 p->schema, p->name, opt->column);
+			return false;
+		}
+	}
+	p->tmp_name = naming_derive(p->name, "pgpart_new");
+	return true;
+}
+
+static bool
+plan_partitions(PgConn *pc, CreatePlan *p, PgpError *err)
+{
+	ColumnInfo col;
+	bool found, ok;
+
+	if (!target_plan_periods(pc, p->opt->time_zone, p->opt->unit,
+							 p->opt->has_start ? &p->opt->start : NULL, p->opt->premake,
+							 &p->periods, &p->nperiods, err))
+		return false;
+	if (!catalog_column(pc, p->source.oid, p->opt->column, &col, &found, err))
+		return false;
+	ok = target_resolve_bounds(pc, col.key_type, p->opt->time_zone, p->periods, p->nperiods,
+							   &p->bounds, err);
+	columninfo_free(&col);
+	return ok;
+}
+
+static bool
+run_list(PgConn *pc, const NameList *stmts, PgpError *err)
+{
+	int i;
+
+	for (i = 0; i < stmts->n; i++)
+		if (!pgc_change(pc, stmts->items[i], 0, NULL, err))
+			return false;
+	return true;
+}
+
+/* the one transaction of CREATE_FROM_LIKE and CREATE_CONVERT */
+static bool
+create_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
+{
+	CreatePlan *p = arg;
+	const CreateOptions *opt = p->opt;
+	CloneScript cs;
+	StrBuf sql;
+	PartConfig cfg;
+	bool ok = false;
+	int i;
+	char *default_name = NULL;
+
+	memset(&cs, 0, sizeof(cs));
+	sb_init(&sql);
+	namelist_free(&p->res->partitions_created);
+	namelist_free(&p->res->warnings);
+
+	if (p->mode == CREATE_CONVERT)
+	{
+		bool has_rows;
+
+		sb_append(&sql, "LOCK TABLE ");
+		pgc_append_qualified(pc, &sql, p->schema, p->name);
+		sb_append(&sql, " IN ACCESS EXCLUSIVE MODE");
+		if (!pgc_change(pc, sql.data, 0, NULL, err))
+			goto done;
+		sb_reset(&sql);
+		lock_txn_mark_locked(stats);
+		/* checked again under the lock: a row may have arrived since prepare() */
+		if (!catalog_table_has_rows(pc, p->source.oid, &has_rows, err))
+			goto done;
+		if (has_rows)
+		{
+			err_set(err, EXIT_USAGE, "table %s.%s is not empty", p->schema, p->name);
+			err_hint(err, "Use online migration instead (\"pgpart migrate\").");
+			goto done;
+		}
+		if (!clone_capture(pc, p->source.oid, p->schema, p->tmp_name, &cs, err))
+			goto done;
+		if (cs.blockers.n > 0)
+		{
+			char *list = namelist_join(&cs.blockers, "; ");
+
+			err_set(err, EXIT_USAGE, "cannot replace %s.%s with a partitioned table: %s",
+					p->schema, p->name, list);
+			err_hint(err, "pgpart does not recreate these objects; remove them, run create, "
+						  "then recreate them on the partitioned table.");
+			free(list);
+			goto done;
+		}
+		for (i = 0; i < cs.warnings.n; i++)
+			namelist_add(&p->res->warnings, cs.warnings.items[i]);
+		sb_append(&sql, "CREATE TABLE ");
+		pgc_append_qualified(pc, &sql, p->schema, p->tmp_name);
+		sb_append(&sql, " (LIKE ");
+		pgc_append_qualified(pc, &sql, p->schema, p->name);
+		sb_append(&sql, " INCLUDING ALL EXCLUDING INDEXES) PARTITION BY RANGE (");
+	}
+	else
+	{
+		sb_append(&sql, "CREATE TABLE ");
+		pgc_append_qualified(pc, &sql, p->schema, p->name);
+		sb_append(&sql, " (LIKE ");
+		pgc_append_qualified(pc, &sql, p->source.schema, p->source.name);
+		sb_append(&sql, " INCLUDING ALL) PARTITION BY RANGE (");
+		lock_txn_mark_locked(stats);
+	}
+	pgc_append_ident(pc, &sql, opt->column);
+	sb_append(&sql, ")");
+	if (p->source.tablespace)
+	{
+		sb_append(&sql, " TABLESPACE ");
+		pgc_append_ident(pc, &sql, p->source.tablespace);
+	}
+	if (!pgc_change(pc, sql.data, 0, NULL, err))
+		goto done;
+	sb_reset(&sql);
+
+	if (p->mode == CREATE_CONVERT)
+	{
+		if (!run_list(pc, &cs.before_drop, err))
+			goto done;
+		sb_append(&sql, "DROP TABLE ");
+		pgc_append_qualified(pc, &sql, p->schema, p->name);
+		if (!pgc_change(pc, sql.data, 0, NULL, err))
+			goto done;
+		sb_reset(&sql);
+		sb_append(&sql, "ALTER TABLE ");
+		pgc_append_qualified(pc, &sql, p->schema, p->tmp_name);
+		sb_append(&sql, " RENAME TO ");
+		pgc_append_ident(pc, &sql, p->name);
+		if (!pgc_change(pc, sql.data, 0, NULL, err))
+			goto done;
+		sb_reset(&sql);
+		if (!run_list(pc, &cs.after_rename, err))
+			goto done;
+	}
+
+	/* nobody can see the new parent yet: PARTITION OF is safe and simplest */
+	for (i = 0; i < p->nperiods; i++)
+	{
+		NewPartition np;
+		char *name = naming_derive(p->name, p->periods[i].suffix);
+
+		memset(&np, 0, sizeof(np));
+		np.parent_schema = p->schema;
+		np.parent_name = p->name;
+		np.column = opt->column;
+		np.name = name;
+		np.lo_literal = p->bounds[2 * i].literal;
+		np.hi_literal = p->bounds[2 * i + 1].literal;
+		if (!partition_create_of(pc, &np, err))
+		{
+			free(name);
+			goto done;
+		}
+		namelist_add(&p->res->partitions_created, name);
+		free(name);
+	}
+	{
+		NewPartition np;
+
+		default_name = naming_derive(p->name, "default");
+		memset(&np, 0, sizeof(np));
+		np.parent_schema = p->schema;
+		np.parent_name = p->name;
+		np.name = default_name;
+		if (!partition_create_of(pc, &np, err))
+			goto done;
+		namelist_add(&p->res->partitions_created, default_name);
+	}
+
+	memset(&cfg, 0, sizeof(cfg));
+	{
+		char *oid_text = NULL;
+		StrBuf q;
+		const char *params[1];
+
+		sb_init(&q);
+		pgc_append_qualified(pc, &q, p->schema, p->name);
+		params[0] = q.data;
+		/* in --dry-run the table does not exist: the INSERT is printed with OID 0 */
+		if (!pc->dry_run &&
+			!pgc_query_value(pc, "SELECT pg_catalog.to_regclass($1)::pg_catalog.oid::text", 1,
+							 params, &oid_text, err))
+		{
+			sb_free(&q);
+			goto done;
+		}
+		sb_free(&q);
+		cfg.parent = oid_text ? (RelOid) strtoul(oid_text, NULL, 10) : 0;
+		free(oid_text);
+	}
+	cfg.column = (char *) opt->column;
+	cfg.unit = opt->unit;
+	cfg.start = p->nperiods > 0 ? p->periods[0].start : opt->start;
+	cfg.premake = opt->premake;
+	cfg.time_zone = (char *) opt->time_zone;
+	if (!config_insert(pc, &cfg, err))
+		goto done;
+	ok = true;
+done:
+	free(default_name);
+	clonescript_free(&cs);
+	sb_free(&sql);
+	return ok;
+}
+
+static bool
+adopt(PgConn *pc, CreatePlan *p, PgpError *err)
+{
+	const CreateOptions *opt = p->opt;
+	Target t;
+	NameList conflicts = {0};
+	EnsureStats st;
+	PartConfig cfg;
+	bool ok = false;
+
+	memset(&st, 0, sizeof(st));
+	if (!target_load(pc, p->source.oid, opt->column, opt->unit, opt->time_zone, &t, err))
+		goto done;
+	if (!target_find_conflicts(pc, &t, p->periods, p->nperiods, &conflicts, err))
+		goto done;
+	if (conflicts.n > 0)
+	{
+		char *list = namelist_join(&conflicts, "; ");
+
+		err_set(err, EXIT_USAGE, "the existing partitions of %s.%s do not fit --interval %s",
+				p->schema, p->name, cal_unit_name(opt->unit));
+		err_detail(err, "%s", list);
+		err_hint(err, "Use the interval the table is already partitioned by.");
+		free(list);
+		goto done;
+	}
+	/* partitions first: a failure half-way leaves nothing a re-run cannot finish */
+	if (!target_ensure_periods(pc, &opt->lock, &t, p->periods, p->nperiods, &st, err) ||
+		!target_ensure_default(pc, &opt->lock, &t, &st, err))
+		goto done;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.parent = p->source.oid;
+	cfg.column = (char *) opt->column;
+	cfg.unit = opt->unit;
+	cfg.start = p->nperiods > 0 ? p->periods[0].start : opt->start;
+	cfg.premake = opt->premake;
+	cfg.time_zone = (char *) opt->time_zone;
+	if (!config_insert(pc, &cfg, err))
+		goto done;
+	{
+		int i;
+
+		for (i = 0; i < st.created.n; i++)
+			namelist_add(&p->res->partitions_created, st.created.items[i]);
+	}
+	p->res->locks.attempts = st.lock_attempts;
+	p->res->locks.held_ms = st.max_lock_held_ms;
+	ok = true;
+done:
+	namelist_free(&conflicts);
+	ensurestats_free(&st);
+	target_free(&t);
+	return ok;
+}
+
+bool
+ops_create(PgConn *pc, const CreateOptions *opt, CreateResult *res, PgpError *err)
+{
+	CreatePlan p;
+	bool ok = false;
+
+	memset(&p, 0, sizeof(p));
+	memset(res, 0, sizeof(*res));
+	p.opt = opt;
+	p.res = res;
+	if (!schema_require(pc, err) || !prepare(pc, &p, err) || !plan_partitions(pc, &p, err))
+		goto done;
+	res->mode = p.mode;
+	res->schema = pg_xstrdup(p.schema);
+	res->name = pg_xstrdup(p.name);
+	if (p.mode == CREATE_ADOPT)
+		ok = adopt(pc, &p, err);
+	else
+		ok = lock_run_txn(pc, &opt->lock, create_body, &p, &res->locks, err);
+done:
+	createplan_free(&p);
+	return ok;
+}

@@ -1,0 +1,246 @@
+#include "commands/maintain/maintain.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands/archive/archive.h"
+#include "commands/rollup/rollup.h"
+#include "pg/target.h"
+#include "pg/config.h"
+#include "commands/migrate/migration_sql.h"
+#include "pg/schema.h"
+#include "util/clock.h"
+#include "util/mem.h"
+
+void
+maintainresult_free(MaintainResult *r)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++)
+	{
+		TableMaintenance *t = &r->tables[i];
+
+		free(t->schema);
+		free(t->name);
+		free(t->error);
+		namelist_free(&t->partitions_created);
+		namelist_free(&t->notes);
+	}
+	free(r->tables);
+	memset(r, 0, sizeof(*r));
+}
+
+static char *
+summary_json(const TableMaintenance *tm)
+{
+	StrBuf sb;
+	int i;
+
+	sb_init(&sb);
+	sb_appendf(&sb, "{\"partitions_created\": %d, \"rows_moved\": %ld, "
+					"\"rows_left_in_default\": %ld, \"lock_attempts\": %d, "
+					"\"max_lock_held_ms\": %.1f, \"duration_ms\": %.1f, \"created\": [",
+			   tm->partitions_created.n, tm->rows_moved, tm->rows_left_in_default,
+			   tm->lock_attempts, tm->max_lock_held_ms, tm->duration_ms);
+	for (i = 0; i < tm->partitions_created.n; i++)
+	{
+		const char *c;
+
+		sb_append(&sb, i ? ", \"" : "\"");
+		for (c = tm->partitions_created.items[i]; *c; c++)
+		{
+			if (*c == '"' || *c == '\\')
+				sb_append_char(&sb, '\\');
+			if ((unsigned char) *c < 0x20)
+				continue;
+			sb_append_char(&sb, *c);
+		}
+		sb_append_char(&sb, '"');
+	}
+	sb_append(&sb, "]}");
+	return sb_steal(&sb);
+}
+
+static bool
+maintain_one(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, TableMaintenance *tm,
+			 PgpError *err)
+{
+	Target t;
+	EnsureStats st;
+	Period *periods = NULL;
+	int n = 0, i;
+	long null_rows = 0;
+	bool locked = false;
+	bool ok = false;
+
+	memset(&st, 0, sizeof(st));
+	memset(&t, 0, sizeof(t));
+	t.parts.default_index = -1;
+	if (!cfg->parent_exists)
+	{
+		err_set(err, EXIT_RUNTIME, "configured table (OID %s) no longer exists", cfg->parent_name);
+		err_hint(err, "It was dropped; remove it from pgpart.part_config.");
+		return false;
+	}
+	if (!lock_table_try(pc, cfg->parent, &locked, err))
+		return false;
+	if (!locked)
+	{
+		err_set(err, EXIT_RUNTIME, "another pgpart is working on %s.%s", cfg->parent_schema,
+				cfg->parent_name);
+		err_hint(err, "Wait for it to finish; pgpart processes take turns per table.");
+		return false;
+	}
+	{
+		/*
+		 * Between switch and finish the old table mirrors this one through row
+		 * triggers; moving rows out of the default partition writes the new
+		 * partition before it is attached, which no trigger sees.
+		 */
+		bool migrating;
+
+		if (!migration_between_switch_and_finish(pc, cfg->parent, &migrating, err))
+			goto done;
+		if (migrating)
+		{
+			namelist_add(&tm->notes, "skipped: an online migration of this table is between "
+									 "switch and finish (run \"pgpart migrate finish\" first)");
+			ok = true;
+			goto done;
+		}
+	}
+	if (!target_load(pc, cfg->parent, cfg->column, cfg->unit, cfg->time_zone, &t, err))
+		goto done;
+	if (t.parent.relkind != 'p')
+	{
+		err_set(err, EXIT_RUNTIME, "%s.%s is no longer a partitioned table", t.parent.schema,
+				t.parent.name);
+		goto done;
+	}
+
+	/* 1. the future: premake */
+	if (!target_wanted_periods(pc, &t, NULL, cfg->premake, &periods, &n, err) ||
+		!target_ensure_periods(pc, lock, &t, periods, n, &st, err))
+		goto done;
+	free(periods);
+	periods = NULL;
+
+	/* 2. the default partition: rows that arrived before their partition did */
+	if (!target_ensure_default(pc, lock, &t, &st, err))
+		goto done;
+	if (!target_default_periods(pc, &t, &periods, &n, &null_rows, err) ||
+		!target_ensure_periods(pc, lock, &t, periods, n, &st, err))
+		goto done;
+	tm->rows_left_in_default = null_rows;
+	if (null_rows > 0)
+	{
+		char *note = pg_xasprintf("%ld rows with NULL %s stay in the default partition",
+								  null_rows, cfg->column);
+
+		namelist_add(&tm->notes, note);
+		free(note);
+	}
+	for (i = 0; i < st.conflicts.n; i++)
+		namelist_add(&tm->notes, st.conflicts.items[i]);
+	ok = true;
+done:
+	for (i = 0; i < st.created.n; i++)
+		namelist_add(&tm->partitions_created, st.created.items[i]);
+	tm->rows_moved = st.rows_moved;
+	tm->lock_attempts = st.lock_attempts;
+	tm->max_lock_held_ms = st.max_lock_held_ms;
+	free(periods);
+	ensurestats_free(&st);
+	target_free(&t);
+	if (locked)
+		lock_table_release(pc, cfg->parent);
+	return ok;
+}
+
+bool
+ops_maintain(PgConn *pc, const char *table, const LockPolicy *lock, MaintainResult *res,
+			 PgpError *err)
+{
+	PartConfig *cfgs = NULL;
+	int n = 0, i;
+	RelOid only = 0;
+	bool all_ok = true;
+
+	memset(res, 0, sizeof(*res));
+	if (!schema_require(pc, err))
+		return false;
+	if (table)
+	{
+		RelInfo rel;
+		bool found;
+
+		if (!catalog_resolve_table(pc, table, &rel, &found, err))
+			return false;
+		only = rel.oid;
+		relinfo_free(&rel);
+		if (!found)
+		{
+			err_set(err, EXIT_USAGE, "table \"%s\" does not exist", table);
+			return false;
+		}
+	}
+	if (!config_load(pc, only, &cfgs, &n, err))
+		return false;
+	if (table && n == 0)
+	{
+		err_set(err, EXIT_USAGE, "table \"%s\" is not managed by pgpart", table);
+		err_hint(err, "Partition it first with \"pgpart create\".");
+		return false;
+	}
+	res->tables = pg_xcalloc((size_t) n + 1, sizeof(TableMaintenance));
+	res->n = n;
+	for (i = 0; i < n; i++)
+	{
+		TableMaintenance *tm = &res->tables[i];
+		PgpError terr;
+		char *started = NULL;
+		double t0 = clock_ms();
+		char *summary;
+
+		err_init(&terr);
+		tm->schema = pg_xstrdup(cfgs[i].parent_schema);
+		tm->name = pg_xstrdup(cfgs[i].parent_name);
+		if (!pgc_query_value(pc, "SELECT pg_catalog.clock_timestamp()::text", 0, NULL, &started,
+							 err))
+		{
+			all_ok = false;
+			break;
+		}
+		tm->ok = maintain_one(pc, &cfgs[i], lock, tm, &terr);
+		/* new partitions and changed buckets: the table's rollups follow */
+		if (tm->ok && cfgs[i].parent_exists && !pc->dry_run)
+			tm->ok = ops_rollup_refresh_table(pc, cfgs[i].parent, lock, &tm->notes, &terr);
+		/* the tier policy last: partitions are summarised before they are archived */
+		if (tm->ok && cfgs[i].parent_exists)
+			tm->ok = ops_apply_policy(pc, cfgs[i].parent, lock, &tm->notes, &terr);
+		tm->duration_ms = clock_ms() - t0;
+		if (!tm->ok)
+		{
+			all_ok = false;
+			tm->error = pg_xstrdup(terr.message ? terr.message : "failed");
+		}
+		summary = summary_json(tm);
+		if (cfgs[i].parent_exists)
+		{
+			PgpError lerr;
+
+			err_init(&lerr);
+			/* the history is for metrics; failing to write it must not hide the outcome */
+			config_log_run(pc, cfgs[i].parent, "maintain", started, tm->ok, summary, &lerr);
+			err_clear(&lerr);
+		}
+		free(summary);
+		free(started);
+		err_clear(&terr);
+	}
+	partconfig_list_free(cfgs, n);
+	if (!all_ok && !err_is_set(err))
+		err_set(err, EXIT_RUNTIME, "maintenance failed for some tables");
+	return all_ok;
+}

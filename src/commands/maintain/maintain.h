@@ -1,0 +1,37 @@
+/*
+ * maintain.h - "pgpart maintain": premake partitions, empty the default
+ * partition, then the table's rollups and tier policy.  Prints nothing.
+ */
+#ifndef PGPART_COMMANDS_MAINTAIN_H
+#define PGPART_COMMANDS_MAINTAIN_H
+
+#include "pg/catalog.h"
+#include "pg/lock.h"
+
+typedef struct TableMaintenance
+{
+	char *schema;
+	char *name;
+	bool ok;
+	char *error; /* when !ok */
+	NameList partitions_created;
+	long rows_moved;
+	long rows_left_in_default; /* NULL keys, or ranges pgpart cannot take */
+	NameList notes;
+	int lock_attempts;
+	double max_lock_held_ms;
+	double duration_ms;
+} TableMaintenance;
+
+typedef struct MaintainResult
+{
+	TableMaintenance *tables;
+	int n;
+} MaintainResult;
+
+void maintainresult_free(MaintainResult *r);
+/* table NULL: every configured table; a failing table does not stop the others */
+bool ops_maintain(PgConn *pc, const char *table, const LockPolicy *lock, MaintainResult *res,
+				  PgpError *err);
+
+#endif

@@ -1,0 +1,151 @@
+/* pgpart maintain - premake partitions and empty the default partition */
+#include "commands/maintain/maintain.h"
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "pg/lock.h"
+
+static const char help[] =
+	"pgpart maintain keeps managed tables partitioned: it creates the partitions\n"
+	"of the current and the next --premake periods that are missing, and moves rows\n"
+	"that landed in the default partition into partitions of their own.  New\n"
+	"partitions are attached without blocking readers or writers of the table; every\n"
+	"lock is taken under --lock-timeout and retried with backoff.  Running it again\n"
+	"when nothing is missing does nothing.\n\n"
+	"Usage:\n"
+	"  pgpart maintain [TABLE] [OPTION]...\n\n"
+	"Without TABLE, every table managed by pgpart is maintained; a failure on one\n"
+	"table does not stop the others (exit status 1 then).\n";
+
+static void
+print_json(const GlobalOpts *g, const MaintainResult *res)
+{
+	json_t *tables = json_array();
+	json_t *o;
+	int i, k;
+
+	for (i = 0; i < res->n; i++)
+	{
+		const TableMaintenance *t = &res->tables[i];
+		json_t *parts = json_array(), *notes = json_array();
+
+		for (k = 0; k < t->partitions_created.n; k++)
+			json_array_append_new(parts, json_string(t->partitions_created.items[k]));
+		for (k = 0; k < t->notes.n; k++)
+			json_array_append_new(notes, json_string(t->notes.items[k]));
+		o = json_object();
+		json_object_set_new(o, "schema", json_string(t->schema));
+		json_object_set_new(o, "table", json_string(t->name));
+		json_object_set_new(o, "ok", json_boolean(t->ok));
+		json_object_set_new(o, "error", t->error ? json_string(t->error) : json_null());
+		json_object_set_new(o, "partitions_created", parts);
+		json_object_set_new(o, "rows_moved_from_default", json_integer(t->rows_moved));
+		json_object_set_new(o, "rows_left_in_default", json_integer(t->rows_left_in_default));
+		json_object_set_new(o, "notes", notes);
+		json_object_set_new(o, "lock_attempts", json_integer(t->lock_attempts));
+		json_object_set_new(o, "max_lock_held_ms", json_real(t->max_lock_held_ms));
+		json_object_set_new(o, "duration_ms", json_real(t->duration_ms));
+		json_array_append_new(tables, o);
+	}
+	o = json_pack("{s:o, s:b}", "tables", tables, "dry_run", g->dry_run);
+	json_dumpf(o, stdout, JSON_INDENT(2));
+	putchar('\n');
+	json_decref(o);
+}
+
+static void
+print_text(const MaintainResult *res)
+{
+	int i, k;
+
+	if (res->n == 0)
+		printf("no tables are managed by pgpart\n");
+	for (i = 0; i < res->n; i++)
+	{
+		const TableMaintenance *t = &res->tables[i];
+
+		if (!t->ok)
+			printf("%s.%s: FAILED: %s\n", t->schema, t->name, t->error);
+		else if (t->partitions_created.n == 0 && t->rows_moved == 0)
+			printf("%s.%s: nothing to do\n", t->schema, t->name);
+		else
+			printf("%s.%s: %d partition%s created, %ld row%s moved out of the default "
+				   "partition; locks held at most %.1f ms\n",
+				   t->schema, t->name, t->partitions_created.n,
+				   t->partitions_created.n == 1 ? "" : "s", t->rows_moved,
+				   t->rows_moved == 1 ? "" : "s", t->max_lock_held_ms);
+		for (k = 0; k < t->partitions_created.n; k++)
+			printf("  created %s\n", t->partitions_created.items[k]);
+		for (k = 0; k < t->notes.n; k++)
+			printf("  note: %s\n", t->notes.items[k]);
+	}
+}
+
+int
+cmd_maintain(int argc, char **argv, GlobalOpts *g)
+{
+	static const struct option opts[] = {CLI_COMMON_LONG_OPTIONS, {NULL, 0, NULL, 0}};
+	MaintainResult res;
+	PgConn pc = {0};
+	PgpError err;
+	const char *table = NULL;
+	bool ok;
+	int c, rc = EXIT_OK;
+
+	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS, opts)) != -1)
+	{
+		int h = cli_common_option(c, optarg, g);
+
+		if (h < 0)
+			return EXIT_USAGE;
+		if (h)
+			continue;
+		if (c == OPT_HELP)
+		{
+			printf("%s%s", help, CLI_COMMON_HELP);
+			return EXIT_OK;
+		}
+		return cli_usage_error("maintain", "invalid option");
+	}
+	if (optind < argc)
+		table = argv[optind++];
+	if (optind < argc)
+		return cli_usage_error("maintain", "unexpected argument \"%s\"", argv[optind]);
+
+	err_init(&err);
+	memset(&res, 0, sizeof(res));
+	if (!cli_connect(g, &pc, &err))
+	{
+		rc = cli_fail(&err);
+		err_clear(&err);
+		return rc;
+	}
+	ok = ops_maintain(&pc, table, &g->lock, &res, &err);
+	if (res.tables == NULL && !ok)
+		rc = cli_fail(&err);
+	else
+	{
+		if (g->json)
+			print_json(g, &res);
+		else if (!g->dry_run)
+			print_text(&res);
+		else
+		{
+			/* --dry-run: the SQL went to stdout already; the planned actions as comments */
+			int i, k;
+
+			for (i = 0; i < res.n; i++)
+				for (k = 0; k < res.tables[i].notes.n; k++)
+					printf("-- %s.%s: %s\n", res.tables[i].schema, res.tables[i].name,
+						   res.tables[i].notes.items[k]);
+		}
+		if (!ok)
+			rc = cli_fail(&err);
+	}
+	maintainresult_free(&res);
+	err_clear(&err);
+	pgc_close(&pc);
+	return rc;
+}

@@ -1,0 +1,84 @@
+/*
+ * migrate.h - online migration of a plain table into a partitioned one:
+ * plan, start (shadow + mirror triggers), backfill, verify, switch,
+ * rollback, finish, status.  Every step records its progress in
+ * pgpart.migration in the same transaction as its work.
+ */
+#ifndef PGPART_OPS_MIGRATE_H
+#define PGPART_OPS_MIGRATE_H
+
+#include "core/calendar.h"
+#include "pg/catalog.h"
+#include "pg/lock.h"
+#include "commands/migrate/migration_sql.h"
+
+typedef struct MigrateOptions
+{
+	const char *table;
+	const char *column;
+	CalUnit unit;
+	bool has_start;
+	CivilDate start;
+	int premake;
+	const char *time_zone;
+	bool extend_keys;
+	LockPolicy lock;
+	/* backfill */
+	int batch_size;
+	double rate; /* rows per second; 0: unthrottled */
+	long long max_rows; /* backfill stops after this many rows in one run; 0: no limit */
+	int max_lag_ms; /* 0: do not watch replicas */
+	bool show_progress;
+	/* verify */
+	double sample; /* 1.0: every range */
+	bool repair;
+	/* finish */
+	bool keep_old;
+} MigrateOptions;
+
+/* facts for the plan (also what start decided); label -> value, in order */
+typedef struct MigrateReport
+{
+	NameList labels;
+	NameList values;
+	NameList blockers; /* non-empty: cannot migrate */
+	NameList warnings;
+	double lock_held_ms;
+	int lock_attempts;
+	long long rows;	 /* backfill: rows copied; verify: rows compared */
+	long long mismatches;
+	long long repaired;
+	bool done; /* backfill: complete */
+} MigrateReport;
+
+void migratereport_free(MigrateReport *r);
+
+bool ops_migrate_plan(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
+bool ops_migrate_start(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
+bool ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
+bool ops_migrate_verify(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
+bool ops_migrate_switch(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
+bool ops_migrate_rollback(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
+bool ops_migrate_finish(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
+bool ops_migrate_status(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
+
+/*
+ * For "pgpart init", inside its transaction: the trigger functions an
+ * earlier version made (without the guard) for a migration in progress made
+ * again as this pgpart makes them (guarded,
+ * revoked, owned by the table's owner).  What it did goes to done, what it
+ * could not (one subtransaction per migration) to problems.
+ */
+bool ops_migrate_rebuild_functions(PgConn *pc, NameList *done, NameList *problems,
+								   PgpError *err);
+
+/*
+ * The SQL of one backfill batch over keys (lower, upper], as prepared
+ * statements would take it: $1..$k the lower key, $k+1..$2k the upper key,
+ * and for "lock" $2k+1 the batch size.  Lets a reviewer (and the isolation
+ * specs) run exactly what backfill runs.
+ */
+bool ops_migrate_batch_sql(PgConn *pc, const MigrateOptions *opt, MigrateReport *r,
+						   PgpError *err);
+
+#endif

@@ -1,0 +1,1133 @@
+/*
+ * move.c - the warm tier: move one closed partition to another
+ * tablespace (and back) without an ACCESS EXCLUSIVE lock on the table for
+ * the length of a rewrite.
+ *
+ * ALTER TABLE ... SET TABLESPACE would hold ACCESS EXCLUSIVE on the
+ * partition while it copies every block: every query of the table that
+ * touches the partition would wait that long.  Instead:
+ *
+ *   guard   a short transaction installs a BEFORE trigger on the partition
+ *           that refuses INSERT, UPDATE, DELETE and TRUNCATE with a clear
+ *           error (55006): from its commit on, the rows cannot change;
+ *   copy    a new table in the target tablespace gets the rows, then the
+ *           indexes, a CHECK constraint of the bounds (so ATTACH needs no
+ *           scan) and statistics; count and checksum are compared with the
+ *           partition's before this transaction commits.  Readers go on
+ *           reading the partition the whole time;
+ *   swap    one short transaction under lock_timeout, retried with backoff:
+ *           DETACH the partition, ATTACH the copy with the same bounds,
+ *           trade names (table and indexes), and give the copy the
+ *           partition's own triggers, grants, owner and comment.  Readers of
+ *           the table wait for it (milliseconds, at most lock_timeout to get
+ *           the locks);
+ *   drop    the former partition, in its own transaction (or kept).
+ *
+ * A crash anywhere leaves every row in the attached partition: before the
+ * swap the copy is a leftover (recognised by its name and COMMENT marker),
+ * after it the former partition is.  The next run drops leftovers and the
+ * guard, and starts again or finishes.
+ */
+#include "commands/move/move.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/naming.h"
+#include "pg/lock.h"
+#include "pg/catalog.h"
+#include "pg/config.h"
+#include "commands/migrate/migration_sql.h"
+#include "commands/migrate/mirror_sql.h"
+#include "pg/schema.h"
+#include "commands/move/move_sql.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+#define BOUNDS_CONSTRAINT "pgpart_partition_bounds"
+
+void
+tiermoveresult_free(TierMoveResult *r)
+{
+	free(r->partition);
+	free(r->from_tablespace);
+	free(r->to_tablespace);
+	free(r->old_table);
+	namelist_free(&r->notes);
+	memset(r, 0, sizeof(*r));
+}
+
+typedef struct Move
+{
+	const TierMoveOptions *opt;
+	RelInfo parent;
+	PartitionList parts;
+	const PartitionInfo *part;
+	const PartitionInfo *def; /* the default partition or NULL */
+	char *column;
+	KeyType key_type;
+	char *time_zone;
+	char *tablespace; /* the target, as the catalog spells it */
+	char *part_q;	  /* "schema"."name" */
+	char *part_regclass;
+	char *copy_name;
+	char *copy_q;
+	char *old_name; /* the former partition's name after the swap */
+	char *old_q;
+	char *parent_q;
+	char *default_q;
+	char *bound_sql; /* FOR VALUES FROM (...) TO (...) */
+	char *columns;	 /* insertable columns, quoted */
+	char *reloptions;
+	char *fingerprint;
+	char *copy_xid; /* the copy's transaction (32-bit xid, as text) */
+	bool unlogged;
+	TierIndexList idx;
+	NameList col_settings;
+	NameList fk_add;
+	NameList fk_validate;
+	NameList after;
+	long rows;
+} Move;
+
+static void
+move_free(Move *m)
+{
+	relinfo_free(&m->parent);
+	partitionlist_free(&m->parts);
+	free(m->column);
+	free(m->time_zone);
+	free(m->tablespace);
+	free(m->part_q);
+	free(m->part_regclass);
+	free(m->copy_name);
+	free(m->copy_q);
+	free(m->old_name);
+	free(m->old_q);
+	free(m->parent_q);
+	free(m->default_q);
+	free(m->bound_sql);
+	free(m->columns);
+	free(m->reloptions);
+	free(m->fingerprint);
+	free(m->copy_xid);
+	tierindexlist_free(&m->idx);
+	namelist_free(&m->col_settings);
+	namelist_free(&m->fk_add);
+	namelist_free(&m->fk_validate);
+	namelist_free(&m->after);
+}
+
+static void
+note_locks(TierMoveResult *res, const LockStats *st)
+{
+	res->lock_attempts += st->attempts;
+	if (st->held_ms > res->max_lock_held_ms)
+		res->max_lock_held_ms = st->held_ms;
+}
+
+static bool
+exec_list(PgConn *pc, const NameList *l, PgpError *err)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		if (!pgc_change(pc, l->items[i], 0, NULL, err))
+			return false;
+	return true;
+}
+
+static bool
+change_f(PgConn *pc, PgpError *err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static bool
+change_f(PgConn *pc, PgpError *err, const char *fmt, ...)
+{
+	va_list ap;
+	char *sql;
+	bool ok;
+
+	va_start(ap, fmt);
+	sql = pg_xvasprintf(fmt, ap);
+	va_end(ap);
+	ok = pgc_change(pc, sql, 0, NULL, err);
+	free(sql);
+	return ok;
+}
+
+#ifdef PGPART_TEST_HOOKS
+/*
+ * Test builds only: PGPART_TEST_MOVE_PAUSE=STEP:SECONDS stops the move at
+ * STEP ("copy": rows copied, transaction open; "swap": copy committed, swap
+ * not begun) so that tests can act meanwhile or kill pgpart there.
+ */
+static void
+test_pause(const char *step)
+{
+	const char *env = getenv("PGPART_TEST_MOVE_PAUSE");
+	size_t n = strlen(step);
+
+	if (env == NULL || strncmp(env, step, n) != 0 || env[n] != ':')
+		return;
+	fprintf(stderr, "pgpart: test hook: paused at %s\n", step);
+	fflush(stderr);
+	sleep_ms((int64_t) atoi(env + n + 1) * 1000);
+}
+#else
+#define test_pause(step) ((void) 0)
+#endif
+
+static bool
+cancelled(const Move *m, PgpError *err)
+{
+	if (m->opt->cancel == NULL || !*m->opt->cancel)
+		return false;
+	err_set(err, EXIT_RUNTIME, "interrupted; nothing was changed");
+	return true;
+}
+
+/* ---- checks: nothing is changed until all of them passed ---- */
+
+static bool
+resolve(PgConn *pc, Move *m, PgpError *err)
+{
+	const TierMoveOptions *opt = m->opt;
+	RelInfo rel;
+	ColumnInfo col;
+	bool found;
+	PartConfig *cfgs = NULL;
+	int ncfg = 0, i;
+
+	if (!catalog_resolve_table(pc, opt->table, &m->parent, &found, err))
+		return false;
+	if (!found)
+	{
+		err_set(err, EXIT_USAGE, "table \"%s\" does not exist", opt->table);
+		return false;
+	}
+	if (m->parent.relkind != 'p')
+	{
+		err_set(err, EXIT_USAGE, "%s.%s is not a partitioned table", m->parent.schema,
+				m->parent.name);
+		return false;
+	}
+	if (!catalog_range_key_column(pc, m->parent.oid, &m->column, err))
+		return false;
+	if (m->column == NULL)
+	{
+		err_set(err, EXIT_USAGE, "%s.%s is not partitioned by RANGE on one column",
+				m->parent.schema, m->parent.name);
+		return false;
+	}
+	if (!catalog_column(pc, m->parent.oid, m->column, &col, &found, err))
+		return false;
+	if (!found || !col.key_type_ok)
+	{
+		err_set(err, EXIT_USAGE, "%s.%s is not partitioned by a date or timestamp column",
+				m->parent.schema, m->parent.name);
+		columninfo_free(&col);
+		return false;
+	}
+	m->key_type = col.key_type;
+	columninfo_free(&col);
+	/* the table's time zone decides when a timestamp or date range is over */
+	if (!config_load(pc, m->parent.oid, &cfgs, &ncfg, err))
+		return false;
+	m->time_zone = pg_xstrdup(ncfg > 0 && cfgs[0].time_zone ? cfgs[0].time_zone : "UTC");
+	partconfig_list_free(cfgs, ncfg);
+
+	if (!catalog_partitions(pc, m->parent.oid, &m->parts, err))
+		return false;
+	if (m->parts.default_index >= 0)
+		m->def = &m->parts.items[m->parts.default_index];
+	if (!catalog_resolve_table(pc, opt->partition, &rel, &found, err))
+		return false;
+	for (i = 0; i < m->parts.n && m->part == NULL; i++)
+		if (found ? m->parts.items[i].oid == rel.oid
+				  : strcmp(m->parts.items[i].name, opt->partition) == 0)
+			m->part = &m->parts.items[i];
+	relinfo_free(&rel);
+	if (m->part == NULL)
+	{
+		err_set(err, EXIT_USAGE, "\"%s\" is not a partition of %s.%s", opt->partition,
+				m->parent.schema, m->parent.name);
+		err_hint(err, "\"pgpart status %s.%s\" lists its partitions.", m->parent.schema,
+				 m->parent.name);
+		return false;
+	}
+	if (m->part->is_default)
+	{
+		err_set(err, EXIT_USAGE, "%s.%s is the default partition, which is never closed",
+				m->part->schema, m->part->name);
+		err_hint(err, "Only a partition whose range is entirely in the past can be moved.");
+		return false;
+	}
+	if (!m->part->bounds_known)
+	{
+		err_set(err, EXIT_USAGE, "the bounds of partition %s.%s are not a simple range",
+				m->part->schema, m->part->name);
+		return false;
+	}
+	m->parent_q = pgc_quote_qualified(pc, m->parent.schema, m->parent.name);
+	m->part_q = pgc_quote_qualified(pc, m->part->schema, m->part->name);
+	if (m->def)
+		m->default_q = pgc_quote_qualified(pc, m->def->schema, m->def->name);
+	m->copy_name = naming_derive(m->part->name, "pgpart_move");
+	m->old_name = naming_derive(m->part->name, "pgpart_old");
+	if (m->copy_name == NULL || m->old_name == NULL)
+	{
+		err_set(err, EXIT_RUNTIME, "cannot derive temporary names for %s", m->part->name);
+		return false;
+	}
+	m->copy_q = pgc_quote_qualified(pc, m->part->schema, m->copy_name);
+	m->old_q = pgc_quote_qualified(pc, m->part->schema, m->old_name);
+	{
+		char oid[16];
+		const char *params[1] = {oid};
+
+		snprintf(oid, sizeof(oid), "%u", m->part->oid);
+		if (!pgc_query_value(pc, "SELECT $1::pg_catalog.oid::pg_catalog.regclass::text", 1,
+							 params, &m->part_regclass, err))
+			return false;
+	}
+	return true;
+}
+
+static bool
+check_closed(PgConn *pc, Move *m, PgpError *err)
+{
+	const char *params[3];
+	char *closed = NULL;
+	bool ok;
+
+	if (m->part->hi_unbounded || m->part->hi_text == NULL)
+	{
+		err_set(err, EXIT_USAGE, "partition %s.%s has no upper bound (MAXVALUE): it is never "
+								 "closed",
+				m->part->schema, m->part->name);
+		return false;
+	}
+	params[0] = m->key_type == KEY_TIMESTAMPTZ ? "timestamptz"
+				: m->key_type == KEY_TIMESTAMP ? "timestamp"
+											   : "date";
+	params[1] = m->part->hi_text;
+	params[2] = m->time_zone;
+	/* the whole range is in the past: its exclusive upper bound is not after now */
+	if (!pgc_query_value(
+			pc,
+			"SELECT CASE $1 WHEN 'timestamptz' THEN $2::pg_catalog.timestamptz <= pg_catalog.now() "
+			"  WHEN 'timestamp' THEN $2::pg_catalog.timestamp <= pg_catalog.timezone($3, pg_catalog.now()) "
+			"  ELSE $2::pg_catalog.date <= pg_catalog.timezone($3, pg_catalog.now())::pg_catalog.date END",
+			3, params, &closed, err))
+		return false;
+	ok = closed && closed[0] == 't';
+	free(closed);
+	if (!ok)
+	{
+		err_set(err, EXIT_USAGE, "partition %s.%s is not closed: its range ends at %s, which is "
+								 "not in the past (time zone %s)",
+				m->part->schema, m->part->name, m->part->hi_text, m->time_zone);
+		err_hint(err, "Only a partition whose range is entirely in the past can be moved; "
+					  "writes to an open range must not be refused.");
+	}
+	return ok;
+}
+
+static bool
+check_tablespace(PgConn *pc, Move *m, PgpError *err)
+{
+	const char *params[1] = {m->opt->tablespace};
+	PGresult *res;
+	bool may;
+
+	res = pgc_query(pc,
+					"SELECT s.spcname, pg_catalog.has_tablespace_privilege(s.oid, 'CREATE') "
+					"  OR s.oid = d.dattablespace "
+					"FROM pg_catalog.pg_tablespace s, pg_catalog.pg_database d "
+					"WHERE s.spcname = $1 AND d.datname = pg_catalog.current_database()",
+					1, params, err);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) == 0)
+	{
+		PQclear(res);
+		err_set(err, EXIT_USAGE, "tablespace \"%s\" does not exist", m->opt->tablespace);
+		err_hint(err, "CREATE TABLESPACE creates one; \\db in psql lists them.");
+		return false;
+	}
+	m->tablespace = pg_xstrdup(PQgetvalue(res, 0, 0));
+	may = PQgetvalue(res, 0, 1)[0] == 't';
+	PQclear(res);
+	if (strcmp(m->tablespace, "pg_global") == 0)
+	{
+		err_set(err, EXIT_USAGE, "tablespace pg_global holds only shared system catalogs");
+		return false;
+	}
+	if (!may)
+	{
+		err_set(err, EXIT_USAGE, "permission denied to create in tablespace \"%s\"",
+				m->tablespace);
+		err_hint(err, "GRANT CREATE ON TABLESPACE %s TO the role pgpart connects as.",
+				 m->tablespace);
+		return false;
+	}
+	return true;
+}
+
+/* where the partition is now; *there: the heap and every index already in the target */
+static bool
+current_place(PgConn *pc, Move *m, char **from, bool *there, PgpError *err)
+{
+	char oid[16];
+	const char *params[2] = {oid, m->tablespace};
+	PGresult *res;
+
+	snprintf(oid, sizeof(oid), "%u", m->part->oid);
+	res = pgc_query(
+		pc,
+		"WITH d AS (SELECT ds.spcname FROM pg_catalog.pg_database db "
+		"  JOIN pg_catalog.pg_tablespace ds ON ds.oid = db.dattablespace "
+		"  WHERE db.datname = pg_catalog.current_database()) "
+		"SELECT COALESCE(t.spcname, d.spcname), "
+		"  COALESCE(t.spcname, d.spcname) = $2 AND NOT EXISTS ("
+		"    SELECT FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+		"    LEFT JOIN pg_catalog.pg_tablespace it ON it.oid = ic.reltablespace "
+		"    WHERE i.indrelid = c.oid AND COALESCE(it.spcname, d.spcname) <> $2), "
+		"  c.relpersistence = 'u' "
+		"FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace, d "
+		"WHERE c.oid = $1::pg_catalog.oid",
+		2, params, err);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) == 0)
+	{
+		PQclear(res);
+		err_set(err, EXIT_RUNTIME, "partition %s.%s disappeared", m->part->schema, m->part->name);
+		return false;
+	}
+	*from = pg_xstrdup(PQgetvalue(res, 0, 0));
+	*there = PQgetvalue(res, 0, 1)[0] == 't';
+	m->unlogged = PQgetvalue(res, 0, 2)[0] == 't';
+	PQclear(res);
+	return true;
+}
+
+/* ---- leftovers of an interrupted move ---- */
+
+typedef enum GuardAction
+{
+	GUARD_KEEP,
+	GUARD_DISARM, /* disable: does not wait for readers */
+	GUARD_DROP	  /* drop: ACCESS EXCLUSIVE on the partition */
+} GuardAction;
+
+typedef struct DropCtx
+{
+	const Move *m;
+	const char *table_q; /* a table to drop, or NULL */
+	GuardAction guard;
+} DropCtx;
+
+static bool
+drop_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
+{
+	DropCtx *c = arg;
+
+	if (c->guard == GUARD_DROP &&
+		!change_f(pc, err, "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", c->m->part_q))
+		return false;
+	lock_txn_mark_locked(stats);
+	if (c->table_q && !change_f(pc, err, "DROP TABLE IF EXISTS %s", c->table_q))
+		return false;
+	if (c->guard == GUARD_DISARM)
+		return tiermove_disarm_guard(pc, c->m->part->oid, c->m->part_q, err);
+	if (c->guard == GUARD_DROP)
+		return tiermove_drop_guard(pc, c->m->part_q, err);
+	return true;
+}
+
+static bool
+run_drop(PgConn *pc, Move *m, const char *table_q, GuardAction guard, TierMoveResult *res,
+		 PgpError *err)
+{
+	DropCtx c = {m, table_q, guard};
+	LockStats st;
+	bool ok = lock_run_txn(pc, &m->opt->lock, drop_body, &c, &st, err);
+
+	if (ok)
+		note_locks(res, &st);
+	return ok;
+}
+
+/* drops the guard triggers if there are any; when a reader keeps that from happening, says so */
+static bool
+remove_guard(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
+{
+	int present = 0;
+	bool intact = false;
+	PgpError derr;
+
+	if (!tiermove_guard_state(pc, m->part->oid, &present, &intact, err))
+		return false;
+	if (present == 0)
+		return true;
+	err_init(&derr);
+	if (!run_drop(pc, m, NULL, GUARD_DROP, res, &derr))
+	{
+		char *note = pg_xasprintf("the guard triggers on %s.%s are disabled but not dropped (%s); "
+								  "the next move of it drops them",
+								  m->part->schema, m->part->name,
+								  derr.message ? derr.message : "error");
+
+		namelist_add(&res->notes, note);
+		free(note);
+	}
+	err_clear(&derr);
+	return true;
+}
+
+/*
+ * name is pgpart's leftover if it carries one of the markers: mark_drop
+ * means drop it; mark_keep (may be NULL) means it was kept on purpose.  A
+ * table of that name without a marker is the user's: refuse when the move
+ * needs the name (need_name), else leave it alone.
+ */
+static bool
+clear_leftover(PgConn *pc, Move *m, const char *name, const char *name_q, const char *mark_drop,
+			   const char *mark_keep, bool need_name, TierMoveResult *res, PgpError *err)
+{
+	RelOid oid;
+	char *comment = NULL;
+	bool ok = true;
+
+	if (!tiermove_find_table(pc, m->part->schema, name, &oid, &comment, err))
+		return false;
+	if (oid == 0)
+		return true;
+	if (comment && strncmp(comment, mark_drop, strlen(mark_drop)) == 0)
+	{
+		log_info("dropping %s.%s, left by an interrupted move", m->part->schema, name);
+		ok = run_drop(pc, m, name_q, GUARD_KEEP, res, err);
+		if (ok)
+		{
+			char *note = pg_xasprintf("dropped %s.%s, left by an interrupted move",
+									  m->part->schema, name);
+
+			namelist_add(&res->notes, note);
+			free(note);
+			res->leftovers_dropped++;
+		}
+	}
+	else if (!need_name)
+		ok = true;
+	else if (comment && mark_keep && strncmp(comment, mark_keep, strlen(mark_keep)) == 0)
+	{
+		err_set(err, EXIT_USAGE, "%s.%s, kept by an earlier move with --keep-old, is in the way",
+				m->part->schema, name);
+		err_hint(err, "Drop it (DROP TABLE %s) and run the move again.", name_q);
+		ok = false;
+	}
+	else
+	{
+		err_set(err, EXIT_USAGE, "a table named %s.%s exists; pgpart needs that name for the move",
+				m->part->schema, name);
+		err_hint(err, "Rename or drop it; pgpart drops only tables it marked as its own.");
+		ok = false;
+	}
+	free(comment);
+	return ok;
+}
+
+/* --abort, and the cleanup after a failed attempt: the copy (if still a copy) and the guard */
+static bool
+undo(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
+{
+	RelOid oid;
+	char *comment = NULL;
+	bool copy_is_ours;
+
+	if (!tiermove_find_table(pc, m->part->schema, m->copy_name, &oid, &comment, err))
+		return false;
+	copy_is_ours = oid != 0 && comment &&
+				   strncmp(comment, TIERMOVE_COPY_MARK, strlen(TIERMOVE_COPY_MARK)) == 0;
+	free(comment);
+	/* writers first: the guard is disabled, which no reader can hold up */
+	return run_drop(pc, m, copy_is_ours ? m->copy_q : NULL, GUARD_DISARM, res, err) &&
+		   remove_guard(pc, m, res, err);
+}
+
+/* ---- 1. guard ---- */
+
+static bool
+guard_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
+{
+	Move *m = arg;
+
+	/*
+	 * SHARE ROW EXCLUSIVE (what CREATE TRIGGER takes) waits for the writers
+	 * in progress and lets readers through; once it commits, every later
+	 * write of the range meets the trigger.
+	 */
+	if (!change_f(pc, err, "LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE", m->part_q))
+		return false;
+	lock_txn_mark_locked(stats);
+	return tiermove_ensure_guard_function(pc, err) &&
+		   tiermove_install_guard(pc, m->part->oid, m->part_q, m->tablespace, err);
+}
+
+/* ---- 2. copy ---- */
+
+static void
+append_bounds_check(PgConn *pc, StrBuf *sb, const Move *m)
+{
+	sb_append(sb, "CONSTRAINT " BOUNDS_CONSTRAINT " CHECK (");
+	pgc_append_ident(pc, sb, m->column);
+	sb_append(sb, " IS NOT NULL");
+	if (!m->part->lo_unbounded && m->part->lo_text)
+	{
+		sb_append(sb, " AND ");
+		pgc_append_ident(pc, sb, m->column);
+		sb_append(sb, " >= ");
+		pgc_append_literal(pc, sb, m->part->lo_text);
+	}
+	sb_append(sb, " AND ");
+	pgc_append_ident(pc, sb, m->column);
+	sb_append(sb, " < ");
+	pgc_append_literal(pc, sb, m->part->hi_text);
+	sb_append(sb, ")");
+}
+
+static bool
+compare(PgConn *pc, Move *m, PgpError *err)
+{
+	MirrorSpec spec;
+	NameList none = {0};
+	KeyRange all = {NULL, NULL};
+	char *sql;
+	PGresult *res;
+	bool ok = false;
+
+	if (!mirrorspec_load(pc, m->part->oid, m->copy_q, &none, m->column, &spec, err))
+	{
+		mirrorspec_free(&spec);
+		return false;
+	}
+	sql = mirror_compare_sql(pc, &spec, &all);
+	res = pgc_query(pc, sql, 0, NULL, err);
+	free(sql);
+	mirrorspec_free(&spec);
+	if (res == NULL)
+		return false;
+	if (strcmp(PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 2)) == 0 &&
+		strcmp(PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 3)) == 0)
+		ok = true;
+	else
+	{
+		err_set(err, EXIT_RUNTIME, "the copy of %s.%s differs from it; nothing was changed",
+				m->part->schema, m->part->name);
+		err_detail(err, "partition: %s rows, checksum %s; copy: %s rows, checksum %s",
+				   PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+				   PQgetvalue(res, 0, 3));
+		err_hint(err, "Was the guard trigger disabled meanwhile? Run the move again.");
+	}
+	PQclear(res);
+	return ok;
+}
+
+static bool
+copy_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
+{
+	Move *m = arg;
+	const char *params[1] = {m->tablespace};
+	StrBuf sql;
+	int i;
+	bool ok = false;
+
+	(void) stats;
+	sb_init(&sql);
+	m->rows = 0;
+	/* indexes and constraint indexes built below land in the target too */
+	if (!pgc_change(pc, "SELECT pg_catalog.set_config('default_tablespace', $1, true)", 1, params,
+					err))
+		goto done;
+	/*
+	 * LIKE the partition: its columns (in its order, no dropped ones, which
+	 * are exactly the parent's), defaults, CHECK and NOT NULL constraints,
+	 * generated columns, storage, compression, comments and extended
+	 * statistics.  Identity stays on the parent; indexes come after the rows.
+	 */
+	sb_appendf(&sql, "CREATE %sTABLE %s (LIKE %s INCLUDING ALL EXCLUDING IDENTITY EXCLUDING INDEXES, ",
+			   m->unlogged ? "UNLOGGED " : "", m->copy_q, m->part_q);
+	append_bounds_check(pc, &sql, m);
+	sb_append(&sql, ")");
+	if (m->reloptions)
+		sb_appendf(&sql, " WITH (%s)", m->reloptions);
+	sb_append(&sql, " TABLESPACE ");
+	pgc_append_ident(pc, &sql, m->tablespace);
+	if (!pgc_change(pc, sql.data, 0, NULL, &*err))
+		goto done;
+	sb_reset(&sql);
+	sb_appendf(&sql, "COMMENT ON TABLE %s IS ", m->copy_q);
+	{
+		char *mark = pg_xasprintf("%s for %s.%s (tablespace %s); safe to drop", TIERMOVE_COPY_MARK,
+								  m->part->schema, m->part->name, m->tablespace);
+
+		pgc_append_literal(pc, &sql, mark);
+		free(mark);
+	}
+	if (!pgc_change(pc, sql.data, 0, NULL, err) || !exec_list(pc, &m->col_settings, err))
+		goto done;
+	sb_reset(&sql);
+
+	sb_appendf(&sql, "INSERT INTO %s (%s) SELECT %s FROM ONLY %s", m->copy_q, m->columns,
+			   m->columns, m->part_q);
+	if (pc->dry_run)
+	{
+		if (!pgc_change(pc, sql.data, 0, NULL, err))
+			goto done;
+	}
+	else
+	{
+		PGresult *res = pgc_query(pc, sql.data, 0, NULL, err);
+
+		if (res == NULL)
+			goto done;
+		m->rows = atol(PQcmdTuples(res));
+		PQclear(res);
+		free(m->copy_xid);
+		m->copy_xid = NULL;
+		if (!pgc_query_value(pc, "SELECT pg_catalog.pg_current_xact_id()::pg_catalog.xid::text", 0,
+							 NULL, &m->copy_xid, err))
+			goto done;
+	}
+	log_info("copied %ld rows of %s.%s; building %d indexes in %s", m->rows, m->part->schema,
+			 m->part->name, m->idx.n, m->tablespace);
+	test_pause("copy");
+	for (i = 0; i < m->idx.n; i++)
+	{
+		if (!pgc_change(pc, m->idx.items[i].create_sql, 0, NULL, err))
+			goto done;
+		if (m->idx.items[i].constraint_sql &&
+			!pgc_change(pc, m->idx.items[i].constraint_sql, 0, NULL, err))
+			goto done;
+	}
+	if (!pc->dry_run && !compare(pc, m, err))
+		goto done;
+	ok = change_f(pc, err, "ANALYZE %s", m->copy_q);
+done:
+	sb_free(&sql);
+	return ok;
+}
+
+/*
+ * The foreign keys, after the copy committed: adding one locks the
+ * referenced table against writes, so it gets a transaction of its own
+ * under lock_timeout; validating it only reads.
+ */
+typedef struct FkCtx
+{
+	const NameList *stmts;
+	int i; /* one statement per transaction; -1: all */
+} FkCtx;
+
+static bool
+fk_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
+{
+	FkCtx *c = arg;
+
+	lock_txn_mark_locked(stats);
+	if (c->i < 0)
+		return exec_list(pc, c->stmts, err);
+	return pgc_change(pc, c->stmts->items[c->i], 0, NULL, err);
+}
+
+static bool
+copy_foreign_keys(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
+{
+	FkCtx c = {&m->fk_add, -1};
+	LockStats st;
+	int i;
+
+	if (m->fk_add.n == 0)
+		return true;
+	if (!lock_run_txn(pc, &m->opt->lock, fk_body, &c, &st, err))
+		return false;
+	note_locks(res, &st);
+	c.stmts = &m->fk_validate;
+	for (i = 0; i < m->fk_validate.n; i++)
+	{
+		c.i = i;
+		if (cancelled(m, err) || !lock_run_txn(pc, &m->opt->lock, fk_body, &c, &st, err))
+			return false;
+		res->lock_attempts += st.attempts;
+	}
+	return true;
+}
+
+/*
+ * The copy's rows are new row versions, written by the copy's transaction: a
+ * snapshot taken before it committed does not see them.  After the swap, a
+ * REPEATABLE READ or SERIALIZABLE transaction holding such a snapshot would
+ * find the partition empty, and its UPDATE or DELETE of those rows would
+ * change nothing, without an error (a row it deleted would stay).  So, as
+ * CREATE INDEX CONCURRENTLY does, wait before the swap until every
+ * transaction whose snapshot may predate the copy (its xmin is not newer
+ * than the copy's xid) has ended; snapshots taken later see the copy.  The
+ * wait is bounded like a lock wait (lock_timeout times the attempts): a
+ * longer one fails the move, which is then undone and can run again.
+ * Autovacuum is left out, as CREATE INDEX CONCURRENTLY leaves it out (its
+ * snapshot reads no user rows).
+ */
+static bool
+wait_old_snapshots(PgConn *pc, Move *m, PgpError *err)
+{
+	const char *params[2];
+	char *waiting = NULL;
+	double t0 = clock_ms();
+	double limit = (double) m->opt->lock.lock_timeout_ms * m->opt->lock.max_attempts;
+	bool logged = false;
+
+	if (pc->dry_run || m->copy_xid == NULL)
+		return true;
+	params[0] = m->copy_xid;
+	/* the transactions to wait for, named by their virtual xid: their ends, not new ones */
+	if (!pgc_query_value(pc,
+						 "SELECT pg_catalog.string_agg(l.virtualxid, ',') "
+						 "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+						 "WHERE l.locktype = 'virtualxid' AND l.virtualxid = l.virtualtransaction "
+						 "AND a.pid <> pg_catalog.pg_backend_pid() AND a.backend_xmin IS NOT NULL "
+						 "AND a.backend_type IS DISTINCT FROM 'autovacuum worker' "
+						 "AND pg_catalog.age(a.backend_xmin) >= pg_catalog.age($1::pg_catalog.xid)",
+						 1, params, &waiting, err))
+		return false;
+	if (waiting == NULL)
+		return true;
+	for (;;)
+	{
+		char *left = NULL;
+
+		params[0] = waiting;
+		if (!pgc_query_value(pc,
+							 "SELECT pg_catalog.string_agg(virtualxid || ' (pid ' || pid || ')', ', ') "
+							 "FROM pg_catalog.pg_locks WHERE locktype = 'virtualxid' "
+							 "AND virtualxid = ANY (pg_catalog.string_to_array($1, ','))",
+							 1, params, &left, err))
+			break;
+		if (left == NULL)
+		{
+			free(waiting);
+			return true;
+		}
+		if (cancelled(m, err))
+		{
+			free(left);
+			break;
+		}
+		if (clock_ms() - t0 > limit)
+		{
+			err_set(err, EXIT_RUNTIME,
+					"transactions older than the copy of %s.%s are still open after %.0f ms: %s",
+					m->part->schema, m->part->name, clock_ms() - t0, left);
+			err_detail(err, "Their snapshots cannot see the copy's rows; swapping it in now would "
+							"hide the partition's rows from them.  Nothing was changed.");
+			err_hint(err, "Run the move again when they have ended (pg_stat_activity shows them), "
+						  "or with a larger --lock-timeout or --retries.");
+			free(left);
+			break;
+		}
+		if (!logged)
+		{
+			log_info("waiting for transactions older than the copy to end: %s", left);
+			logged = true;
+		}
+		free(left);
+		sleep_ms(50);
+	}
+	free(waiting);
+	return false;
+}
+
+/* ---- 3. swap ---- */
+
+/* ALTER TABLE|INDEX schema.from RENAME TO to */
+static bool
+rename_rel(PgConn *pc, const char *kind, const char *schema, const char *from, const char *to,
+		   PgpError *err)
+{
+	char *from_q = pgc_quote_qualified(pc, schema, from);
+	char *to_q = pgc_quote_ident(pc, to);
+	bool ok = change_f(pc, err, "ALTER %s %s RENAME TO %s", kind, from_q, to_q);
+
+	free(from_q);
+	free(to_q);
+	return ok;
+}
+
+static bool
+swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
+{
+	Move *m = arg;
+	const char *schema = m->part->schema;
+	char *mark;
+	StrBuf sql;
+	int i;
+	bool ok;
+
+	/*
+	 * In the order the application's queries lock: the table, then its
+	 * partitions.  DETACH needs ACCESS EXCLUSIVE on the table: readers wait
+	 * from here to COMMIT, so nothing below reads rows (the CHECK constraint
+	 * spares ATTACH its scan; an empty default partition is checked at once).
+	 * ONLY: LOCK on a partitioned table would lock every partition.
+	 */
+	if (!change_f(pc, err, "LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE", m->parent_q) ||
+		!change_f(pc, err, "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", m->part_q) ||
+		(m->default_q &&
+		 !change_f(pc, err, "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", m->default_q)) ||
+		!change_f(pc, err, "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", m->copy_q))
+		return false;
+	lock_txn_mark_locked(stats);
+	if (!pc->dry_run)
+	{
+		char *now = NULL;
+		int present = 0;
+		bool intact = false;
+
+		/* the copy is exact only if nothing could change the partition since it was taken */
+		if (!migration_fingerprint(pc, m->part->oid, &now, err) ||
+			!tiermove_guard_state(pc, m->part->oid, &present, &intact, err))
+		{
+			free(now);
+			return false;
+		}
+		if (now == NULL || strcmp(now, m->fingerprint) != 0 || !intact)
+		{
+			err_set(err, EXIT_RUNTIME,
+					!intact ? "the write guard of %s.%s was removed or disabled during the move"
+							: "the definition of %s.%s changed during the move",
+					schema, m->part->name);
+			err_detail(err, "The copy might not match; it was dropped and nothing was changed.");
+			err_hint(err, "Run the move again.");
+			free(now);
+			return false;
+		}
+		free(now);
+	}
+	/* read under the locks: a GRANT or COMMENT made during the copy is not lost */
+	namelist_free(&m->after);
+	if (!tiermove_after_rename(pc, m->part->oid, m->part_regclass, &m->after, err))
+		return false;
+	if (!change_f(pc, err, "ALTER TABLE %s DETACH PARTITION %s", m->parent_q, m->part_q) ||
+		!change_f(pc, err, "ALTER TABLE %s ATTACH PARTITION %s %s", m->parent_q, m->copy_q,
+				  m->bound_sql) ||
+		!tiermove_drop_guard(pc, m->part_q, err) ||
+		!rename_rel(pc, "TABLE", schema, m->part->name, m->old_name, err) ||
+		!rename_rel(pc, "TABLE", schema, m->copy_name, m->part->name, err))
+		return false;
+	/* names are unique per schema: first out of the way, then taken over */
+	for (i = 0; i < m->idx.n; i++)
+		if (!rename_rel(pc, "INDEX", schema, m->idx.items[i].name, m->idx.items[i].old_name, err))
+			return false;
+	for (i = 0; i < m->idx.n; i++)
+		if (!rename_rel(pc, "INDEX", schema, m->idx.items[i].tmp_name, m->idx.items[i].name, err))
+			return false;
+	/* the partition constraint guarantees the same now */
+	if (!change_f(pc, err, "ALTER TABLE %s DROP CONSTRAINT " BOUNDS_CONSTRAINT, m->part_q) ||
+		!exec_list(pc, &m->after, err))
+		return false;
+	mark = pg_xasprintf("%s; it was %s.%s until the move to tablespace %s",
+						m->opt->keep_old ? TIERMOVE_KEPT_MARK : TIERMOVE_OLD_MARK, schema,
+						m->part->name, m->tablespace);
+	sb_init(&sql);
+	sb_appendf(&sql, "COMMENT ON TABLE %s IS ", m->old_q);
+	pgc_append_literal(pc, &sql, mark);
+	ok = pgc_change(pc, sql.data, 0, NULL, err);
+	sb_free(&sql);
+	free(mark);
+	return ok;
+}
+
+/* ---- the whole move ---- */
+
+/* what the copy and the swap need, read while the guard is in place */
+static bool
+prepare(PgConn *pc, Move *m, PgpError *err)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+
+	snprintf(oid, sizeof(oid), "%u", m->part->oid);
+	return pgc_query_value(pc,
+						   "SELECT pg_catalog.pg_get_expr(relpartbound, oid) FROM pg_catalog.pg_class "
+						   "WHERE oid = $1::pg_catalog.oid",
+						   1, params, &m->bound_sql, err) &&
+		   m->bound_sql != NULL && catalog_insertable_columns(pc, m->part->oid, &m->columns, err) &&
+		   tiermove_reloptions(pc, m->part->oid, &m->reloptions, err) &&
+		   tiermove_capture_indexes(pc, m->part->oid, m->copy_q, &m->idx, err) &&
+		   tiermove_column_settings(pc, m->part->oid, m->copy_q, &m->col_settings, err) &&
+		   tiermove_foreign_keys(pc, m->part->oid, m->copy_q, &m->fk_add, &m->fk_validate, err) &&
+		   migration_fingerprint(pc, m->part->oid, &m->fingerprint, err);
+}
+
+static bool
+finish_result(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
+{
+	char *bytes = NULL;
+	const char *params[1] = {m->part_regclass};
+
+	res->rows = m->rows;
+	if (pc->dry_run)
+		return true;
+	if (!pgc_query_value(pc, "SELECT pg_catalog.pg_total_relation_size($1::pg_catalog.regclass)",
+						 1, params, &bytes, err))
+		return false;
+	res->bytes = bytes ? atoll(bytes) : 0;
+	free(bytes);
+	return true;
+}
+
+static bool
+do_move(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
+{
+	NameList blockers = {0};
+	LockStats st;
+	bool there = false;
+	double t0;
+
+	if (!check_tablespace(pc, m, err) || !check_closed(pc, m, err) ||
+		!current_place(pc, m, &res->from_tablespace, &there, err))
+		return false;
+	res->to_tablespace = pg_xstrdup(m->tablespace);
+	if (!there && !tiermove_blockers(pc, m->parent.oid, m->part->oid, &blockers, err))
+		return false;
+	if (blockers.n > 0)
+	{
+		char *list = namelist_join(&blockers, "; ");
+
+		err_set(err, EXIT_USAGE, "partition %s.%s cannot be moved online", m->part->schema,
+				m->part->name);
+		err_detail(err, "%s.", list);
+		free(list);
+		namelist_free(&blockers);
+		return false;
+	}
+	/* a former partition whose drop was interrupted: finish that first */
+	if (!clear_leftover(pc, m, m->old_name, m->old_q, TIERMOVE_OLD_MARK, TIERMOVE_KEPT_MARK,
+						!there, res, err))
+		return false;
+	if (there)
+	{
+		res->already_there = true;
+		return remove_guard(pc, m, res, err);
+	}
+	/* a copy left by an interrupted attempt: start again from the rows */
+	if (!clear_leftover(pc, m, m->copy_name, m->copy_q, TIERMOVE_COPY_MARK, NULL, true, res, err))
+		return false;
+
+	/* 1. from here on, a failure must take the guard (and a copy) away again */
+	if (!lock_run_txn(pc, &m->opt->lock, guard_body, m, &st, err))
+		return false;
+	note_locks(res, &st);
+	log_info("writes to %s.%s are refused from now on; copying it to tablespace %s",
+			 m->part->schema, m->part->name, m->tablespace);
+	t0 = clock_ms();
+	/* 2. */
+	if (cancelled(m, err) || !prepare(pc, m, err) ||
+		!lock_run_txn(pc, &m->opt->lock, copy_body, m, &st, err))
+		goto undo;
+	res->lock_attempts += st.attempts;
+	if (!copy_foreign_keys(pc, m, res, err))
+		goto undo;
+	res->copy_ms = clock_ms() - t0;
+	if (!wait_old_snapshots(pc, m, err))
+		goto undo;
+	test_pause("swap");
+	/* 3. */
+	log_info("copy of %s.%s verified (%ld rows, count and checksum); swapping it in",
+			 m->part->schema, m->part->name, m->rows);
+	if (cancelled(m, err) || !lock_run_txn(pc, &m->opt->lock, swap_body, m, &st, err))
+		goto undo;
+	note_locks(res, &st);
+	res->swap_lock_held_ms = st.held_ms;
+	/* 4. the former partition: nothing uses it any more */
+	if (m->opt->keep_old)
+		res->old_table = pg_xasprintf("%s.%s", m->part->schema, m->old_name);
+	else
+	{
+		PgpError derr;
+
+		err_init(&derr);
+		if (!run_drop(pc, m, m->old_q, GUARD_KEEP, res, &derr))
+		{
+			char *note = pg_xasprintf("moved, but the former partition %s.%s could not be "
+									  "dropped (%s); the next move of this partition drops it",
+									  m->part->schema, m->old_name,
+									  derr.message ? derr.message : "error");
+
+			namelist_add(&res->notes, note);
+			free(note);
+			res->old_table = pg_xasprintf("%s.%s", m->part->schema, m->old_name);
+		}
+		err_clear(&derr);
+	}
+	return finish_result(pc, m, res, err);
+
+undo:
+	if (!pc->dry_run)
+	{
+		PgpError uerr;
+
+		err_init(&uerr);
+		if (!undo(pc, m, res, &uerr))
+			err_hint(err, "The write guard on %s.%s could not be removed (%s): run \"pgpart move "
+						  "%s %s --abort\" (or the move again) to let writers in.",
+					 m->part->schema, m->part->name, uerr.message ? uerr.message : "error",
+					 m->opt->table, m->opt->partition);
+		err_clear(&uerr);
+	}
+	return false;
+}
+
+bool
+ops_tier_move(PgConn *pc, const TierMoveOptions *opt, TierMoveResult *res, PgpError *err)
+{
+	Move m;
+	bool locked = false;
+	bool ok = false;
+	double t0 = clock_ms();
+
+	memset(res, 0, sizeof(*res));
+	memset(&m, 0, sizeof(m));
+	m.opt = opt;
+	m.parts.default_index = -1;
+	if (!schema_require(pc, err) || !resolve(pc, &m, err))
+		goto done;
+	res->partition = pg_xasprintf("%s.%s", m.part->schema, m.part->name);
+	if (!lock_table_try(pc, m.parent.oid, &locked, err))
+		goto done;
+	if (!locked)
+	{
+		err_set(err, EXIT_RUNTIME, "another pgpart is working on %s.%s", m.parent.schema,
+				m.parent.name);
+		err_hint(err, "Wait for it to finish; pgpart processes take turns per table.");
+		goto done;
+	}
+	if (opt->abort)
+	{
+		ok = undo(pc, &m, res, err);
+		res->aborted = ok;
+	}
+	else
+		ok = do_move(pc, &m, res, err);
+done:
+	if (locked)
+		lock_table_release(pc, m.parent.oid);
+	res->duration_ms = clock_ms() - t0;
+	if (!ok && m.part && err->exit_code == EXIT_RUNTIME)
+		err_prefix(err, "move of %s.%s", m.part->schema, m.part->name);
+	move_free(&m);
+	return ok;
+}

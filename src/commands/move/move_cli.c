@@ -1,0 +1,201 @@
+/* pgpart move - move a closed partition to another tablespace, online */
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "commands/move/move.h"
+
+static const char help[] =
+	"pgpart move copies a closed partition (its range entirely in the past) into\n"
+	"another tablespace and swaps the copy in, for a warm tier on cheaper storage\n"
+	"or back to pg_default.  Readers of the table are never blocked for the copy:\n"
+	"they wait only for the swap (a DETACH and ATTACH of milliseconds, its locks\n"
+	"requested under --lock-timeout and retried).  Writes to the partition's\n"
+	"range are refused with an error (SQLSTATE 55006) while it is copied; other\n"
+	"partitions are not affected.  If the move is interrupted, the rows stay in\n"
+	"the attached partition: run it again, or with --abort to only undo it.\n\n"
+	"Usage:\n"
+	"  pgpart move TABLE PARTITION --tablespace=NAME [OPTION]...\n"
+	"  pgpart move TABLE PARTITION --abort\n\n"
+	"Options:\n"
+	"  -t, --tablespace=NAME    the tablespace to move the partition and its indexes to\n"
+	"      --keep-old           keep the former partition (detached, renamed\n"
+	"                           PARTITION_pgpart_old) instead of dropping it\n"
+	"      --abort              remove what an interrupted move left (its copy and\n"
+	"                           the guard that refuses writes); move nothing\n";
+
+enum
+{
+	OPT_KEEP_OLD = OPT_FIRST_COMMAND_OPTION,
+	OPT_ABORT
+};
+
+/*
+ * Ctrl-C or SIGTERM: the running statement is cancelled (PQcancel is safe in
+ * a signal handler) and the move stops at its next step, dropping its copy
+ * and the write guard; a second signal ends pgpart at once.
+ */
+static volatile sig_atomic_t cancel_requested;
+static PGcancel *volatile cancel_handle;
+
+static void
+on_signal(int sig)
+{
+	char buf[256];
+
+	(void) sig;
+	cancel_requested = 1;
+	if (cancel_handle)
+		PQcancel(cancel_handle, buf, sizeof(buf));
+}
+
+static void
+print_json(const GlobalOpts *g, const TierMoveResult *r)
+{
+	json_t *o = json_object();
+	json_t *notes = json_array();
+	int i;
+
+	for (i = 0; i < r->notes.n; i++)
+		json_array_append_new(notes, json_string(r->notes.items[i]));
+	json_object_set_new(o, "partition", r->partition ? json_string(r->partition) : json_null());
+	json_object_set_new(o, "from_tablespace",
+						r->from_tablespace ? json_string(r->from_tablespace) : json_null());
+	json_object_set_new(o, "to_tablespace",
+						r->to_tablespace ? json_string(r->to_tablespace) : json_null());
+	json_object_set_new(o, "already_there", json_boolean(r->already_there));
+	json_object_set_new(o, "aborted", json_boolean(r->aborted));
+	json_object_set_new(o, "rows", json_integer(r->rows));
+	json_object_set_new(o, "bytes", json_integer(r->bytes));
+	json_object_set_new(o, "copy_ms", json_real(r->copy_ms));
+	json_object_set_new(o, "swap_lock_held_ms", json_real(r->swap_lock_held_ms));
+	json_object_set_new(o, "max_lock_held_ms", json_real(r->max_lock_held_ms));
+	json_object_set_new(o, "lock_attempts", json_integer(r->lock_attempts));
+	json_object_set_new(o, "duration_ms", json_real(r->duration_ms));
+	json_object_set_new(o, "old_table", r->old_table ? json_string(r->old_table) : json_null());
+	json_object_set_new(o, "leftovers_dropped", json_integer(r->leftovers_dropped));
+	json_object_set_new(o, "notes", notes);
+	json_object_set_new(o, "dry_run", json_boolean(g->dry_run));
+	json_dumpf(o, stdout, JSON_INDENT(2));
+	putchar('\n');
+	json_decref(o);
+}
+
+static void
+print_text(const TierMoveResult *r)
+{
+	int i;
+
+	if (r->aborted)
+		printf("%s: what an interrupted move left was removed; writes are accepted again\n",
+			   r->partition);
+	else if (r->already_there)
+		printf("%s: already in tablespace %s\n", r->partition, r->to_tablespace);
+	else
+		printf("%s: moved from %s to %s: %ld rows, %lld kB; copy %.0f ms (writes to its range "
+			   "refused), swap held the table's lock %.1f ms; %d transactions\n",
+			   r->partition, r->from_tablespace, r->to_tablespace, r->rows, r->bytes / 1024,
+			   r->copy_ms, r->swap_lock_held_ms, r->lock_attempts);
+	if (r->old_table && !r->already_there)
+		printf("  former partition kept as %s\n", r->old_table);
+	for (i = 0; i < r->notes.n; i++)
+		printf("  %s\n", r->notes.items[i]);
+}
+
+int
+cmd_move(int argc, char **argv, GlobalOpts *g)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_LONG_OPTIONS,
+		{"tablespace", required_argument, NULL, 't'},
+		{"keep-old", no_argument, NULL, OPT_KEEP_OLD},
+		{"abort", no_argument, NULL, OPT_ABORT},
+		{NULL, 0, NULL, 0},
+	};
+	TierMoveOptions opt;
+	TierMoveResult res;
+	PgConn pc = {0};
+	PgpError err;
+	int c, rc = EXIT_OK;
+
+	memset(&opt, 0, sizeof(opt));
+	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS "t:", opts)) != -1)
+	{
+		int h = cli_common_option(c, optarg, g);
+
+		if (h < 0)
+			return EXIT_USAGE;
+		if (h)
+			continue;
+		switch (c)
+		{
+			case OPT_HELP:
+				printf("%s%s", help, CLI_COMMON_HELP);
+				return EXIT_OK;
+			case 't':
+				opt.tablespace = optarg;
+				break;
+			case OPT_KEEP_OLD:
+				opt.keep_old = true;
+				break;
+			case OPT_ABORT:
+				opt.abort = true;
+				break;
+			default:
+				return cli_usage_error("move", "invalid option");
+		}
+	}
+	if (argc - optind != 2)
+		return cli_usage_error("move", "give a table and one of its partitions, e.g. "
+									   "pgpart move revenues revenues_2024_q4 --tablespace=warm");
+	if (!opt.abort && (opt.tablespace == NULL || opt.tablespace[0] == '\0'))
+		return cli_usage_error("move", "--tablespace is required");
+	if (opt.abort && (opt.tablespace || opt.keep_old))
+		return cli_usage_error("move", "--abort takes neither --tablespace nor --keep-old");
+	opt.table = argv[optind];
+	opt.partition = argv[optind + 1];
+	opt.lock = g->lock;
+	opt.dry_run = g->dry_run;
+
+	opt.cancel = &cancel_requested;
+
+	err_init(&err);
+	memset(&res, 0, sizeof(res));
+	if (!cli_connect(g, &pc, &err))
+		rc = cli_fail(&err);
+	else
+	{
+		struct sigaction sa, old_int, old_term;
+		bool ok;
+
+		cancel_handle = PQgetCancel(pc.conn);
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sa.sa_flags = SA_RESETHAND;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, &old_int);
+		sigaction(SIGTERM, &sa, &old_term);
+		ok = ops_tier_move(&pc, &opt, &res, &err);
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+		if (cancel_handle)
+		{
+			PGcancel *handle = cancel_handle;
+
+			cancel_handle = NULL;
+			PQfreeCancel(handle);
+		}
+		if (!ok)
+			rc = cli_fail(&err);
+		else if (g->json)
+			print_json(g, &res);
+		else if (!g->dry_run)
+			print_text(&res);
+	}
+	tiermoveresult_free(&res);
+	err_clear(&err);
+	pgc_close(&pc);
+	return rc;
+}

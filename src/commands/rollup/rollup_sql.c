@@ -1,0 +1,799 @@
+#include "commands/rollup/rollup_sql.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/naming.h"
+#include "core/sqlscreen.h"
+#include "commands/migrate/migration_sql.h"
+#include "pg/privilege.h"
+#include "util/mem.h"
+#include "util/strbuf.h"
+
+void
+rollup_free(Rollup *r)
+{
+	free(r->source_schema);
+	free(r->source_name);
+	free(r->summary_schema);
+	free(r->summary_name);
+	free(r->grain);
+	namelist_free(&r->group_by);
+	free(r->measures_text);
+	measures_free(&r->measures);
+	free(r->filter);
+	namelist_free(&r->filter_args);
+	free(r->refreshed_at);
+	free(r->column);
+	free(r->time_zone);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+rollup_list_free(Rollup *list, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		rollup_free(&list[i]);
+	free(list);
+}
+
+static char *
+opt_value(PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : pg_xstrdup(PQgetvalue(res, row, col));
+}
+
+bool
+rollup_load(PgConn *pc, RelOid source, RelOid summary, Rollup **list, int *n, PgpError *err)
+{
+	char src[16], sum[16];
+	const char *params[2] = {src, sum};
+	PGresult *res;
+	int i;
+
+	*list = NULL;
+	*n = 0;
+	snprintf(src, sizeof(src), "%u", source);
+	snprintf(sum, sizeof(sum), "%u", summary);
+	res = pgc_query(
+		pc,
+		"SELECT r.id, r.source::pg_catalog.oid, sn.nspname, sc.relname, "
+		"  r.summary::pg_catalog.oid, un.nspname, uc.relname, r.grain, r.group_by::text, "
+		"  r.measures, r.filter, r.refreshed_at::text, pc.part_column, "
+		"  pg_catalog.format_type(a.atttypid, NULL), pc.time_zone, f.args "
+		"FROM pgpart.rollup r "
+		"JOIN pg_catalog.pg_class sc ON sc.oid = r.source "
+		"JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace "
+		"JOIN pg_catalog.pg_class uc ON uc.oid = r.summary "
+		"JOIN pg_catalog.pg_namespace un ON un.oid = uc.relnamespace "
+		"JOIN pgpart.part_config pc ON pc.parent_table = r.source "
+		"JOIN pg_catalog.pg_attribute a ON a.attrelid = r.source AND a.attname = pc.part_column "
+		/* the filter's function, by the name pgpart gives it (a function's OID is not kept by pg_upgrade) */
+		"LEFT JOIN LATERAL (SELECT COALESCE(p.proargnames, '{}')::text AS args "
+		"  FROM pg_catalog.pg_proc p WHERE p.pronamespace = 'pgpart'::pg_catalog.regnamespace "
+		"  AND p.proname = 'rollup_' || r.id || '_filter' LIMIT 1) f ON true "
+		"WHERE ($1::pg_catalog.oid = 0 OR r.source = $1::pg_catalog.oid) "
+		"  AND ($2::pg_catalog.oid = 0 OR r.summary = $2::pg_catalog.oid) "
+		"ORDER BY sn.nspname, sc.relname, r.id",
+		2, params, err);
+	if (res == NULL)
+		return false;
+	*n = PQntuples(res);
+	*list = pg_xcalloc((size_t) (*n > 0 ? *n : 1), sizeof(Rollup));
+	for (i = 0; i < *n; i++)
+	{
+		Rollup *r = &(*list)[i];
+		const char *type = PQgetvalue(res, i, 13);
+		char *why = NULL;
+
+		r->id = atoi(PQgetvalue(res, i, 0));
+		r->source = (RelOid) strtoul(PQgetvalue(res, i, 1), NULL, 10);
+		r->source_schema = pg_xstrdup(PQgetvalue(res, i, 2));
+		r->source_name = pg_xstrdup(PQgetvalue(res, i, 3));
+		r->summary = (RelOid) strtoul(PQgetvalue(res, i, 4), NULL, 10);
+		r->summary_schema = pg_xstrdup(PQgetvalue(res, i, 5));
+		r->summary_name = pg_xstrdup(PQgetvalue(res, i, 6));
+		r->grain = pg_xstrdup(PQgetvalue(res, i, 7));
+		text_array_parse(PQgetvalue(res, i, 8), &r->group_by);
+		r->measures_text = pg_xstrdup(PQgetvalue(res, i, 9));
+		if (!measures_parse(r->measures_text, &r->measures, &why))
+			free(why); /* stored only after it parsed */
+		r->filter = opt_value(res, i, 10);
+		r->refreshed_at = opt_value(res, i, 11);
+		r->column = pg_xstrdup(PQgetvalue(res, i, 12));
+		r->key_type = strcmp(type, "date") == 0 ? KEY_DATE
+					  : strncmp(type, "timestamp with time zone", 24) == 0 ? KEY_TIMESTAMPTZ
+																		  : KEY_TIMESTAMP;
+		r->time_zone = pg_xstrdup(PQgetvalue(res, i, 14));
+		r->filter_compiled = !PQgetisnull(res, i, 15) &&
+							 text_array_parse(PQgetvalue(res, i, 15), &r->filter_args);
+	}
+	PQclear(res);
+	return true;
+}
+
+char *
+rollup_bucket_sql(PgConn *pc, const Rollup *r, const char *alias)
+{
+	StrBuf sb;
+	StrBuf col;
+
+	sb_init(&sb);
+	sb_init(&col);
+	sb_appendf(&col, "%s.", alias);
+	pgc_append_ident(pc, &col, r->column);
+	if (strcmp(r->grain, "month") == 0)
+		sb_append(&sb, "pg_catalog.date_trunc('month', ");
+	sb_append(&sb, "(");
+	if (r->key_type == KEY_TIMESTAMPTZ)
+	{
+		/* the bucket is the civil date in the table's time zone, as its partitions are */
+		sb_append(&sb, "pg_catalog.timezone(");
+		pgc_append_literal(pc, &sb, r->time_zone);
+		sb_appendf(&sb, ", %s)", col.data);
+	}
+	else
+		sb_appendf(&sb, "%s::pg_catalog.timestamp", col.data);
+	sb_append(&sb, ")");
+	if (strcmp(r->grain, "month") == 0)
+		sb_append(&sb, ")");
+	sb_append(&sb, "::pg_catalog.date");
+	sb_free(&col);
+	return sb_steal(&sb);
+}
+
+char *
+rollup_bucket_start_sql(PgConn *pc, const Rollup *r, const char *date_sql)
+{
+	StrBuf sb;
+
+	sb_init(&sb);
+	if (r->key_type == KEY_TIMESTAMPTZ)
+	{
+		sb_append(&sb, "pg_catalog.timezone(");
+		pgc_append_literal(pc, &sb, r->time_zone);
+		sb_appendf(&sb, ", (%s)::pg_catalog.timestamp)", date_sql);
+	}
+	else if (r->key_type == KEY_TIMESTAMP)
+		sb_appendf(&sb, "(%s)::pg_catalog.timestamp", date_sql);
+	else
+		sb_appendf(&sb, "(%s)::pg_catalog.date", date_sql);
+	return sb_steal(&sb);
+}
+
+static char *
+filter_function_name(PgConn *pc, const Rollup *r)
+{
+	StrBuf sb;
+	char *name = pg_xasprintf("rollup_%d_filter", r->id);
+
+	sb_init(&sb);
+	sb_append(&sb, "pgpart.");
+	pgc_append_ident(pc, &sb, name);
+	free(name);
+	return sb_steal(&sb);
+}
+
+static void
+append_filter_call(PgConn *pc, StrBuf *sb, const Rollup *r, const char *alias)
+{
+	char *func = filter_function_name(pc, r);
+	int i;
+
+	sb_appendf(sb, "%s(", func);
+	for (i = 0; i < r->filter_args.n; i++)
+	{
+		sb_appendf(sb, "%s%s.", i ? ", " : "", alias);
+		pgc_append_ident(pc, sb, r->filter_args.items[i]);
+	}
+	sb_append(sb, ")");
+	free(func);
+}
+
+char *
+rollup_aggregate_sql(PgConn *pc, const Rollup *r, const char *relation, const char *extra)
+{
+	StrBuf sb;
+	char *bucket = rollup_bucket_sql(pc, r, "s");
+	int i;
+
+	sb_init(&sb);
+	sb_appendf(&sb, "SELECT %s AS bucket", bucket);
+	for (i = 0; i < r->group_by.n; i++)
+	{
+		sb_append(&sb, ", s.");
+		pgc_append_ident(pc, &sb, r->group_by.items[i]);
+	}
+	for (i = 0; i < r->measures.n; i++)
+	{
+		const Measure *m = &r->measures.items[i];
+
+		sb_appendf(&sb, ", pg_catalog.%s(", agg_name(m->kind));
+		if (m->column)
+		{
+			sb_append(&sb, "s.");
+			pgc_append_ident(pc, &sb, m->column);
+		}
+		else
+			sb_append(&sb, "*");
+		sb_append(&sb, ") AS ");
+		pgc_append_ident(pc, &sb, m->name);
+	}
+	sb_appendf(&sb, " FROM %s s WHERE ", relation);
+	/* rows without a date have no bucket: they are never summarised */
+	sb_append(&sb, "s.");
+	pgc_append_ident(pc, &sb, r->column);
+	sb_append(&sb, " IS NOT NULL");
+	if (r->filter)
+	{
+		/* the function only, never the text: see rollup_filter_check */
+		sb_append(&sb, " AND ");
+		if (r->filter_compiled)
+			append_filter_call(pc, &sb, r, "s");
+		else
+			sb_append(&sb, "false");
+	}
+	if (extra)
+		sb_appendf(&sb, " AND (%s)", extra);
+	sb_append(&sb, " GROUP BY 1");
+	for (i = 0; i < r->group_by.n; i++)
+		sb_appendf(&sb, ", %d", i + 2);
+	free(bucket);
+	return sb_steal(&sb);
+}
+
+bool
+rollup_create_summary(PgConn *pc, const Rollup *r, PgpError *err)
+{
+	char *source_q = pgc_quote_qualified(pc, r->source_schema, r->source_name);
+	char *summary_q = pgc_quote_qualified(pc, r->summary_schema, r->summary_name);
+	Rollup unfiltered = *r;
+	char *shape;
+	char *def = naming_derive(r->summary_name, "default");
+	char *idx = naming_derive(r->summary_name, "key");
+	StrBuf sql;
+	bool ok;
+	int i;
+
+	/* the aggregate's own result types: sum(int) is bigint, sum(numeric) numeric... */
+	unfiltered.filter = NULL; /* its function is made later, and a WHERE does not change them */
+	shape = rollup_aggregate_sql(pc, &unfiltered, source_q, "false");
+	sb_init(&sql);
+	sb_appendf(&sql, "CREATE TEMP TABLE pgpart_rollup_shape ON COMMIT DROP AS %s", shape);
+	ok = pgc_change(pc, sql.data, 0, NULL, err);
+	sb_reset(&sql);
+	sb_appendf(&sql,
+			   "CREATE TABLE %s (LIKE pg_temp.pgpart_rollup_shape) PARTITION BY RANGE (bucket)",
+			   summary_q);
+	ok = ok && pgc_change(pc, sql.data, 0, NULL, err);
+	sb_reset(&sql);
+	sb_appendf(&sql, "ALTER TABLE %s ALTER COLUMN bucket SET NOT NULL", summary_q);
+	ok = ok && pgc_change(pc, sql.data, 0, NULL, err);
+	sb_reset(&sql);
+	sb_append(&sql, "CREATE TABLE ");
+	pgc_append_qualified(pc, &sql, r->summary_schema, def);
+	sb_appendf(&sql, " PARTITION OF %s DEFAULT", summary_q);
+	ok = ok && pgc_change(pc, sql.data, 0, NULL, err);
+	/* one row per bucket and group: reports look up by the first group column */
+	sb_reset(&sql);
+	sb_append(&sql, "CREATE UNIQUE INDEX ");
+	pgc_append_ident(pc, &sql, idx);
+	sb_appendf(&sql, " ON %s (", summary_q);
+	for (i = 0; i < r->group_by.n; i++)
+	{
+		pgc_append_ident(pc, &sql, r->group_by.items[i]);
+		sb_append(&sql, ", ");
+	}
+	sb_append(&sql, "bucket) NULLS NOT DISTINCT");
+	ok = ok && pgc_change(pc, sql.data, 0, NULL, err);
+	sb_reset(&sql);
+	sb_appendf(&sql, "COMMENT ON TABLE %s IS ", summary_q);
+	{
+		char *c = pg_xasprintf("pgpart rollup of %s.%s by %s: %s", r->source_schema, r->source_name,
+							   r->grain, r->measures_text);
+
+		pgc_append_literal(pc, &sql, c);
+		free(c);
+	}
+	ok = ok && pgc_change(pc, sql.data, 0, NULL, err);
+	sb_free(&sql);
+	free(source_q);
+	free(summary_q);
+	free(shape);
+	free(def);
+	free(idx);
+	return ok;
+}
+
+bool
+rollup_ensure_summary_partition(PgConn *pc, const Rollup *r, const char *lo, const char *hi,
+								PgpError *err)
+{
+	char oid[16];
+	const char *params[2] = {oid, lo};
+	char *exists = NULL;
+	char *suffix, *name;
+	StrBuf sql;
+	bool ok;
+
+	snprintf(oid, sizeof(oid), "%u", r->summary);
+	/* a partition whose range starts at lo, found by its bound rather than its name */
+	if (!pgc_query_value(pc,
+						 "SELECT c.relname FROM pg_catalog.pg_inherits i "
+						 "JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
+						 "WHERE i.inhparent = $1::pg_catalog.oid "
+						 "  AND pg_catalog.pg_get_expr(c.relpartbound, c.oid) LIKE "
+						 "      'FOR VALUES FROM (''' || $2 || ''')%'",
+						 2, params, &exists, err))
+		return false;
+	if (exists)
+	{
+		free(exists);
+		return true;
+	}
+	suffix = pg_xasprintf("p%.4s%.2s%.2s", lo, lo + 5, lo + 8);
+	name = naming_derive(r->summary_name, suffix);
+	sb_init(&sql);
+	sb_append(&sql, "CREATE TABLE ");
+	pgc_append_qualified(pc, &sql, r->summary_schema, name);
+	sb_append(&sql, " PARTITION OF ");
+	pgc_append_qualified(pc, &sql, r->summary_schema, r->summary_name);
+	sb_append(&sql, " FOR VALUES FROM (");
+	pgc_append_literal(pc, &sql, lo);
+	sb_append(&sql, ") TO (");
+	pgc_append_literal(pc, &sql, hi);
+	sb_append(&sql, ")");
+	ok = pgc_change(pc, sql.data, 0, NULL, err);
+	sb_free(&sql);
+	free(suffix);
+	free(name);
+	return ok;
+}
+
+static char *
+function_name(const Rollup *r, const char *what)
+{
+	return pg_xasprintf("pgpart.\"rollup_%d_%s\"", r->id, what);
+}
+
+/* the first lines of every trigger function's body: see priv_append_trigger_guard */
+static void
+append_guard(StrBuf *body, const Rollup *r)
+{
+	char *check = pg_xasprintf("EXISTS (SELECT FROM pgpart.rollup r WHERE r.id = %d "
+							   "AND r.source::pg_catalog.oid = pgpart_root)",
+							   r->id);
+
+	sb_append(body, "BEGIN\n");
+	priv_append_trigger_guard(body, r->source, check);
+	free(check);
+}
+
+/*
+ * SECURITY DEFINER: writers need no rights on pgpart's tables; every name is
+ * qualified.  Created, revoked from PUBLIC and given to the table's owner in
+ * the caller's transaction.
+ */
+static bool
+create_trigger_function(PgConn *pc, const Rollup *r, const char *func, const char *body,
+						PgpError *err)
+{
+	StrBuf sql;
+	char *sig = pg_xasprintf("%s()", func);
+	bool ok;
+
+	sb_init(&sql);
+	/*
+	 * SECURITY DEFINER (writers need no rights on pgpart's tables): EXECUTE is
+	 * revoked from PUBLIC below, in this transaction (REVOKE ALL ... FROM
+	 * PUBLIC, priv_secure_function), so nobody else can attach it.
+	 */
+	sb_appendf(&sql,
+			   "CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql "
+			   "SECURITY DEFINER SET search_path = '' AS ",
+			   func);
+	pgc_append_literal(pc, &sql, body);
+	ok = pgc_change(pc, sql.data, 0, NULL, err) &&
+		 priv_secure_function(pc, sig, r->source, priv_rollup_needs, priv_rollup_nneeds, err);
+	sb_free(&sql);
+	free(sig);
+	return ok;
+}
+
+/* a function with a body that inserts the marks of the rows in the named transition tables */
+static bool
+create_mark_function(PgConn *pc, const Rollup *r, const char *what, const char *tables,
+					 PgpError *err)
+{
+	char *func = function_name(r, what);
+	char *bucket = rollup_bucket_sql(pc, r, "t");
+	StrBuf body, col;
+	char *t, *list, *save = NULL;
+	bool ok;
+
+	sb_init(&col);
+	pgc_append_ident(pc, &col, r->column);
+	sb_init(&body);
+	append_guard(&body, r);
+	sb_appendf(&body,
+			   "  INSERT INTO pgpart.rollup_dirty (rollup_id, bucket)\n  SELECT DISTINCT %d, "
+			   "%s FROM (",
+			   r->id, bucket);
+	list = pg_xstrdup(tables);
+	for (t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		sb_appendf(&body, "%sSELECT %s FROM %s", body.data[body.len - 1] == '(' ? "" : " UNION ALL ",
+				   col.data, t);
+	free(list);
+	sb_appendf(&body, ") t WHERE t.%s IS NOT NULL;\n  RETURN NULL;\nEND", col.data);
+	ok = create_trigger_function(pc, r, func, body.data, err);
+	sb_free(&body);
+	sb_free(&col);
+	free(bucket);
+	free(func);
+	return ok;
+}
+
+bool
+rollup_create_functions(PgConn *pc, const Rollup *r, PgpError *err)
+{
+	char *func = function_name(r, "truncate");
+	StrBuf body;
+	bool ok;
+
+	/* one function per event: a trigger with transition tables may have only one event */
+	ok = create_mark_function(pc, r, "insert", "new_rows", err) &&
+		 create_mark_function(pc, r, "update", "old_rows,new_rows", err) &&
+		 create_mark_function(pc, r, "delete", "old_rows", err);
+	sb_init(&body);
+	append_guard(&body, r);
+	sb_appendf(&body,
+			   "  INSERT INTO pgpart.rollup_dirty (rollup_id, bucket) VALUES (%d, NULL);\n"
+			   "  RETURN NULL;\nEND",
+			   r->id);
+	ok = ok && create_trigger_function(pc, r, func, body.data, err);
+	sb_free(&body);
+	free(func);
+	return ok;
+}
+
+/* ---- --where ---- */
+
+void
+rollupfilter_free(RollupFilter *f)
+{
+	free(f->canonical);
+	namelist_free(&f->columns);
+	namelist_free(&f->types);
+	memset(f, 0, sizeof(*f));
+}
+
+#define CHECK_TABLE "pg_temp.pgpart_where_check"
+#define CHECK_COLUMN "pgpart_where_check"
+
+/* what PostgreSQL made of the expression; under the check's savepoint */
+static bool
+read_checked(PgConn *pc, const char *expr, RollupFilter *f, PgpError *err)
+{
+	PGresult *res;
+	char *others = NULL;
+	char *why = NULL;
+	int i;
+	bool ok;
+
+	res = pgc_query(pc,
+					"SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid), d.oid::text, a.attnum::text "
+					"FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_attribute a "
+					"  ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+					"WHERE d.adrelid = '" CHECK_TABLE "'::pg_catalog.regclass "
+					"  AND a.attname = '" CHECK_COLUMN "'",
+					0, NULL, err);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) != 1)
+	{
+		PQclear(res);
+		err_set(err, EXIT_RUNTIME, "could not read back the checked --where expression");
+		return false;
+	}
+	f->canonical = pg_xstrdup(PQgetvalue(res, 0, 0));
+	{
+		/* the generation expression's dependencies: on the default (CREATE) or the column */
+		char *deps = pg_xasprintf(
+			"FROM pg_catalog.pg_depend dep WHERE ((dep.classid = "
+			"'pg_catalog.pg_attrdef'::pg_catalog.regclass AND dep.objid = %s) OR (dep.classid = "
+			"'pg_catalog.pg_class'::pg_catalog.regclass AND dep.objid = '" CHECK_TABLE
+			"'::pg_catalog.regclass AND dep.objsubid = %s))",
+			PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+		char *sql;
+
+		PQclear(res);
+		/* built-in objects are pinned: pg_depend lists only the others */
+		sql = pg_xasprintf("SELECT pg_catalog.string_agg(DISTINCT pg_catalog.pg_describe_object("
+						   "dep.refclassid, dep.refobjid, 0), ', ') %s AND dep.refclassid IN "
+						   "('pg_catalog.pg_proc'::pg_catalog.regclass, "
+						   "'pg_catalog.pg_operator'::pg_catalog.regclass)",
+						   deps);
+		ok = pgc_query_value(pc, sql, 0, NULL, &others, err);
+		free(sql);
+		sql = pg_xasprintf("SELECT a.attname, pg_catalog.format_type(a.atttypid, NULL) "
+						   "FROM pg_catalog.pg_attribute a WHERE a.attrelid = '" CHECK_TABLE
+						   "'::pg_catalog.regclass AND a.attnum > 0 AND a.attname <> '" CHECK_COLUMN
+						   "' AND a.attnum IN (SELECT dep.refobjsubid %s AND dep.refclassid = "
+						   "'pg_catalog.pg_class'::pg_catalog.regclass AND dep.refobjid = '" CHECK_TABLE
+						   "'::pg_catalog.regclass) ORDER BY a.attnum",
+						   deps);
+		res = ok ? pgc_query(pc, sql, 0, NULL, err) : NULL;
+		free(sql);
+		free(deps);
+		if (res == NULL)
+		{
+			free(others);
+			return false;
+		}
+	}
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		namelist_add(&f->columns, PQgetvalue(res, i, 0));
+		namelist_add(&f->types, PQgetvalue(res, i, 1));
+	}
+	PQclear(res);
+	if (others)
+	{
+		err_set(err, EXIT_USAGE, "invalid --where \"%s\": it uses %s", expr, others);
+		err_detail(err, "Only PostgreSQL's built-in functions and operators are allowed: the "
+						"expression runs with the rights of whoever refreshes the rollup.");
+		free(others);
+		return false;
+	}
+	/* what is kept must pass the same screen (it always should: PostgreSQL wrote it) */
+	if (!sqlscreen_expression(f->canonical, &why))
+	{
+		err_set(err, EXIT_USAGE, "invalid --where \"%s\": PostgreSQL's text of it is refused (%s)",
+				expr, why);
+		free(why);
+		return false;
+	}
+	return true;
+}
+
+bool
+rollup_filter_check(PgConn *pc, RelOid source, const char *expr, RollupFilter *f, PgpError *err)
+{
+	bool own_txn = PQtransactionStatus(pc->conn) == PQTRANS_IDLE;
+	char oid[16];
+	const char *params[1] = {oid};
+	char *why = NULL;
+	char *source_q = NULL;
+	char *sql;
+	bool ok;
+	PgpError ignored;
+
+	memset(f, 0, sizeof(*f));
+	if (!sqlscreen_expression(expr, &why))
+	{
+		err_set(err, EXIT_USAGE, "invalid --where \"%s\": %s", expr, why);
+		err_hint(err, "Give one true/false condition on the table's columns, e.g. --where "
+					  "\"status = 'paid'\".");
+		free(why);
+		return false;
+	}
+	snprintf(oid, sizeof(oid), "%u", source);
+	if (!pgc_query_value(pc, "SELECT $1::pg_catalog.oid::pg_catalog.regclass::text", 1, params,
+						 &source_q, err))
+		return false;
+	if (!pgc_exec(pc, own_txn ? "BEGIN" : "SAVEPOINT pgpart_where_check", 0, NULL, err))
+	{
+		free(source_q);
+		return false;
+	}
+	/* the screen keeps expr between these parentheses */
+	sql = pg_xasprintf("CREATE TEMP TABLE pgpart_where_check (LIKE %s, " CHECK_COLUMN
+					   " boolean GENERATED ALWAYS AS (%s) STORED) ON COMMIT DROP",
+					   source_q, expr);
+	ok = pgc_exec(pc, sql, 0, NULL, err);
+	free(sql);
+	if (!ok)
+	{
+		char *server = pg_xstrdup(err->message ? err->message : "refused");
+
+		err_set(err, EXIT_USAGE, "invalid --where \"%s\": %s", expr, server);
+		err_detail(err, "PostgreSQL checked it as a generated column of a copy of %s.", source_q);
+		err_hint(err, "Give one true/false condition on the columns of %s, with built-in immutable "
+					  "functions and operators only: no subqueries, aggregates or other tables, "
+					  "nothing that depends on the time or the session.",
+				 source_q);
+		free(server);
+	}
+	ok = ok && read_checked(pc, expr, f, err);
+	err_init(&ignored);
+	if (own_txn)
+		pgc_exec(pc, "ROLLBACK", 0, NULL, &ignored);
+	else if (pgc_exec(pc, "ROLLBACK TO SAVEPOINT pgpart_where_check", 0, NULL, &ignored))
+		pgc_exec(pc, "RELEASE SAVEPOINT pgpart_where_check", 0, NULL, &ignored);
+	err_clear(&ignored);
+	free(source_q);
+	if (!ok)
+		rollupfilter_free(f);
+	return ok;
+}
+
+bool
+rollup_create_filter_function(PgConn *pc, const Rollup *r, const RollupFilter *f, PgpError *err)
+{
+	char *func = filter_function_name(pc, r);
+	StrBuf sql, sig;
+	char *others = NULL;
+	int i;
+	bool ok;
+
+	sb_init(&sql);
+	sb_init(&sig);
+	sb_appendf(&sql, "CREATE OR REPLACE FUNCTION %s(", func);
+	sb_appendf(&sig, "%s(", func);
+	for (i = 0; i < f->columns.n; i++)
+	{
+		/* the types are the catalog's own names of the columns' types */
+		sb_append(&sql, i ? ", " : "");
+		pgc_append_ident(pc, &sql, f->columns.items[i]);
+		sb_appendf(&sql, " %s", f->types.items[i]);
+		sb_appendf(&sig, "%s%s", i ? ", " : "", f->types.items[i]);
+	}
+	sb_append(&sig, ")");
+	/* parameters named after the columns: the expression's names mean them */
+	sb_appendf(&sql, ") RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN (%s)",
+			   f->canonical);
+	ok = pgc_change(pc, sql.data, 0, NULL, err);
+	if (ok && !pc->dry_run)
+	{
+		const char *params[1] = {sig.data};
+
+		/* parsed again with parameters for columns: still nothing but built-in objects */
+		ok = pgc_query_value(pc,
+							 "SELECT pg_catalog.string_agg(pg_catalog.pg_describe_object("
+							 "d.refclassid, d.refobjid, 0), ', ') FROM pg_catalog.pg_depend d "
+							 "WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass "
+							 "AND d.objid = pg_catalog.to_regprocedure($1) AND d.refclassid IN "
+							 "('pg_catalog.pg_proc'::pg_catalog.regclass, "
+							 "'pg_catalog.pg_operator'::pg_catalog.regclass)",
+							 1, params, &others, err);
+		if (ok && others)
+		{
+			err_set(err, EXIT_USAGE, "invalid --where: as a function it uses %s", others);
+			ok = false;
+		}
+		free(others);
+	}
+	ok = ok && priv_secure_function(pc, sig.data, r->source, NULL, 0, err);
+	sb_free(&sql);
+	sb_free(&sig);
+	free(func);
+	return ok;
+}
+
+bool
+rollup_ensure_triggers(PgConn *pc, const Rollup *r, const char *schema, const char *table,
+					   PgpError *err)
+{
+	static const char *const events[][3] = {
+		{"insert", "INSERT", "REFERENCING NEW TABLE AS new_rows"},
+		{"update", "UPDATE", "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"},
+		{"delete", "DELETE", "REFERENCING OLD TABLE AS old_rows"},
+		{"truncate", "TRUNCATE", ""},
+	};
+	char *table_q = pgc_quote_qualified(pc, schema, table);
+	size_t i;
+	bool ok = true;
+
+	/*
+	 * Statement triggers of a partitioned table do not fire for statements
+	 * that name a partition directly, so every partition gets them too: each
+	 * statement is marked exactly once, by the table it names.
+	 */
+	for (i = 0; ok && i < sizeof(events) / sizeof(events[0]); i++)
+	{
+		char *tg = pg_xasprintf("pgpart_rollup_%d_%s", r->id, events[i][0]);
+		char *func = function_name(r, events[i][0]);
+		char *exists = NULL;
+		const char *params[2] = {table_q, tg};
+
+		ok = pgc_query_value(pc,
+							 "SELECT t.tgname FROM pg_catalog.pg_trigger t "
+							 "WHERE t.tgrelid = $1::pg_catalog.regclass AND t.tgname = $2",
+							 2, params, &exists, err);
+		if (ok && exists == NULL)
+		{
+			char *sql = pg_xasprintf("CREATE TRIGGER \"%s\" AFTER %s ON %s %s FOR EACH STATEMENT "
+									 "EXECUTE FUNCTION %s()",
+									 tg, events[i][1], table_q, events[i][2], func);
+
+			ok = pgc_change(pc, sql, 0, NULL, err);
+			free(sql);
+			/* ALWAYS: writers with session_replication_role = replica change data too */
+			sql = pg_xasprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER \"%s\"", table_q, tg);
+			ok = ok && pgc_change(pc, sql, 0, NULL, err);
+			free(sql);
+		}
+		free(exists);
+		free(func);
+		free(tg);
+	}
+	free(table_q);
+	return ok;
+}
+
+bool
+rollup_drop(PgConn *pc, const Rollup *r, PgpError *err)
+{
+	static const char *const what[] = {"insert", "update", "delete", "truncate"};
+	char id[16];
+	PGresult *res;
+	size_t i;
+	int t;
+	bool ok = true;
+	char *summary_q;
+
+	snprintf(id, sizeof(id), "%d", r->id);
+	/* the parent and every partition that carries one of this rollup's triggers */
+	res = pgc_query(pc,
+					"SELECT DISTINCT t.tgrelid::pg_catalog.regclass::text FROM pg_catalog.pg_trigger t "
+					"WHERE t.tgname LIKE 'pgpart\\_rollup\\_' || $1 || '\\_%'",
+					1, (const char *[]){id}, err);
+	if (res == NULL)
+		return false;
+	for (t = 0; ok && t < PQntuples(res); t++)
+		for (i = 0; ok && i < sizeof(what) / sizeof(what[0]); i++)
+		{
+			char *sql = pg_xasprintf("DROP TRIGGER IF EXISTS \"pgpart_rollup_%d_%s\" ON %s", r->id,
+									 what[i], PQgetvalue(res, t, 0));
+
+			ok = pgc_change(pc, sql, 0, NULL, err);
+			free(sql);
+		}
+	PQclear(res);
+	for (i = 0; ok && i < sizeof(what) / sizeof(what[0]); i++)
+	{
+		char *func = function_name(r, what[i]);
+		char *sql = pg_xasprintf("DROP FUNCTION IF EXISTS %s()", func);
+
+		ok = pgc_change(pc, sql, 0, NULL, err);
+		free(sql);
+		free(func);
+	}
+	if (ok)
+	{
+		/* the filter's function, whatever its arguments */
+		char *sig = NULL;
+		char *name = pg_xasprintf("rollup_%d_filter", r->id);
+
+		ok = pgc_query_value(pc,
+							 "SELECT p.oid::pg_catalog.regprocedure::text FROM pg_catalog.pg_proc p "
+							 "WHERE p.pronamespace = 'pgpart'::pg_catalog.regnamespace AND p.proname = $1",
+							 1, (const char *[]){name}, &sig, err);
+		if (ok && sig)
+		{
+			char *sql = pg_xasprintf("DROP FUNCTION %s", sig);
+
+			ok = pgc_change(pc, sql, 0, NULL, err);
+			free(sql);
+		}
+		free(sig);
+		free(name);
+	}
+	summary_q = pgc_quote_qualified(pc, r->summary_schema, r->summary_name);
+	{
+		char *sql = pg_xasprintf("DROP TABLE %s", summary_q);
+
+		ok = ok && pgc_change(pc, sql, 0, NULL, err);
+		free(sql);
+	}
+	free(summary_q);
+	ok = ok &&
+		 pgc_change(pc, "DELETE FROM pgpart.rollup_dirty WHERE rollup_id = $1::integer", 1,
+					(const char *[]){id}, err) &&
+		 pgc_change(pc, "DELETE FROM pgpart.rollup WHERE id = $1::integer", 1,
+					(const char *[]){id}, err);
+	return ok;
+}

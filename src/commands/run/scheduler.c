@@ -1,0 +1,510 @@
+#include "commands/run/scheduler.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands/maintain/maintain.h"
+#include "commands/vacuum/vacuum.h"
+#include "pg/config.h"
+#include "pg/schema.h"
+#include "util/clock.h"
+#include "util/mem.h"
+
+/*
+ * The leader lock: LOCK TABLE pgpart.scheduler_leader (a view without rows,
+ * see pg/schema.c) IN EXCLUSIVE MODE NOWAIT, in a transaction the lock
+ * connection keeps open for as long as it leads.  Not an advisory lock: any
+ * role that can connect may take an advisory lock with the same key, and did,
+ * which silenced the scheduler.  EXCLUSIVE needs UPDATE, DELETE or TRUNCATE
+ * on it (only pgpart's own role and superusers have them) and conflicts with
+ * every mode but ACCESS SHARE, so a role that may only read it cannot hold it
+ * off.  Not a row lock either (SELECT ... FOR UPDATE): that would give the
+ * transaction an xid for the leader's whole life, holding back VACUUM's xmin
+ * horizon in every table of the database; a transaction that only holds a
+ * table lock has no xid, and in READ COMMITTED keeps no snapshot between
+ * statements.  The session shows in pg_stat_activity as "idle in
+ * transaction", with application_name LEADER_APP, which is also how a
+ * follower tells another pgpart instance from anything else holding the lock.
+ */
+#define LEADER_APP "pgpart run"
+#define LEADER_LOCK_SQL "LOCK TABLE pgpart.scheduler_leader IN EXCLUSIVE MODE NOWAIT"
+
+void
+schedulerstatus_init(SchedulerStatus *s)
+{
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_init(&s->mutex, NULL);
+}
+
+void
+schedulerstatus_destroy(SchedulerStatus *s)
+{
+	pthread_mutex_destroy(&s->mutex);
+}
+
+typedef struct Sched
+{
+	const SchedulerOptions *opt;
+	PgConn lock_conn; /* holds the leader lock; nothing else runs on it */
+	PgConn work;
+	bool leader;
+	char *squatter; /* who else holds the lock, when it is not a pgpart instance */
+	int failures; /* steps failed in the current cycle */
+} Sched;
+
+static void
+emit(Sched *s, const char *action, const char *table, const char *result, double ms,
+	 const char *detail)
+{
+	SchedulerEvent ev = {action, table, result, ms, detail};
+
+	if (s->opt->log)
+		s->opt->log(s->opt->log_arg, &ev);
+}
+
+static void
+set_leader(Sched *s, bool leader)
+{
+	s->leader = leader;
+	if (s->opt->status)
+	{
+		pthread_mutex_lock(&s->opt->status->mutex);
+		s->opt->status->leader = leader;
+		pthread_mutex_unlock(&s->opt->status->mutex);
+	}
+}
+
+static bool
+stopping(const Sched *s)
+{
+	return s->opt->stop && *s->opt->stop;
+}
+
+/* sleeps up to ms, waking early for a stop or reload signal */
+static void
+nap(const Sched *s, double ms)
+{
+	double until = clock_ms() + ms;
+
+	while (!stopping(s) && !(s->opt->reload && *s->opt->reload))
+	{
+		double left = until - clock_ms();
+
+		if (left <= 0)
+			break;
+		sleep_ms(left > 100 ? 100 : (int64_t) left + 1);
+	}
+}
+
+/* a statement on the lock connection: simple protocol, so no portal keeps a snapshot */
+static bool
+lock_conn_exec(Sched *s, const char *sql, PgpError *err)
+{
+	PGresult *res = PQexec(s->lock_conn.conn, sql);
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY;
+
+	if (!ok)
+	{
+		const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+		err_set(err, EXIT_RUNTIME, "%s", msg ? msg : PQerrorMessage(s->lock_conn.conn));
+		if (state)
+			snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
+	}
+	PQclear(res);
+	return ok;
+}
+
+/* is our lock session still there, in its transaction?  (it keeps the lock until it ends) */
+static bool
+still_leader(Sched *s)
+{
+	PgpError e;
+	bool ok;
+
+	if (!s->leader)
+		return false;
+	err_init(&e);
+	ok = s->lock_conn.conn && PQstatus(s->lock_conn.conn) == CONNECTION_OK &&
+		 lock_conn_exec(s, "SELECT 1", &e) &&
+		 PQtransactionStatus(s->lock_conn.conn) == PQTRANS_INTRANS;
+	if (!ok)
+	{
+		emit(s, "leader", NULL, "failed", -1,
+			 e.message ? e.message : "the connection holding the leader lock is gone");
+		emit(s, "follower", NULL, "info", -1,
+			 "lost the leader lock: stopped acting, trying to take over again");
+		pgc_close(&s->lock_conn);
+		set_leader(s, false);
+	}
+	err_clear(&e);
+	return ok;
+}
+
+/*
+ * Who holds the lock when NOWAIT failed: *who NULL when every holder is a
+ * pgpart instance (or none is left: it was just released), else one line
+ * naming each other holder.
+ */
+static bool
+lock_holders(Sched *s, char **who, PgpError *err)
+{
+	const char *params[1] = {LEADER_APP};
+
+	/* application_name and usename are shown to every role; a prepared transaction has no pid */
+	return pgc_query_value(&s->lock_conn,
+						 "SELECT pg_catalog.string_agg(pg_catalog.format('role %s, application_name "
+						 "%L, pid %s (%s)', COALESCE(a.usename::text, '?'), "
+						 "COALESCE(a.application_name, ''), COALESCE(l.pid::text, "
+						 "'none: a prepared transaction'), l.mode), '; ' ORDER BY l.pid) "
+						 "FROM pg_catalog.pg_locks l "
+						 "LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+						 "WHERE l.locktype = 'relation' AND l.granted "
+						 "  AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d "
+						 "    WHERE d.datname = pg_catalog.current_database()) "
+						 "  AND l.relation = 'pgpart.scheduler_leader'::pg_catalog.regclass "
+						 "  AND l.mode <> 'AccessShareLock' "
+						 "  AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid() "
+						 "  AND a.application_name IS DISTINCT FROM $1",
+						 1, params, who, err);
+}
+
+/* tries to become the leader; false only when it cannot even try (server, rights, schema) */
+static bool
+try_lead(Sched *s, PgpError *err)
+{
+	PgpError e;
+	char *who;
+
+	if (s->lock_conn.conn == NULL)
+	{
+		const char *params[1] = {LEADER_APP};
+
+		if (!pgc_connect(&s->lock_conn, s->opt->conninfo, false, err))
+		{
+			pgc_close(&s->lock_conn);
+			return false;
+		}
+		/*
+		 * The lock transaction stays open on purpose: no idle timeout may end
+		 * it (transaction_timeout exists from PostgreSQL 17 on).
+		 */
+		if (!schema_require(&s->lock_conn, err) ||
+			!pgc_exec(&s->lock_conn,
+					  "SELECT pg_catalog.set_config('application_name', $1, false), "
+					  "pg_catalog.set_config('idle_in_transaction_session_timeout', '0', false)",
+					  1, params, err) ||
+			(PQserverVersion(s->lock_conn.conn) >= 170000 &&
+			 !pgc_exec(&s->lock_conn, "SELECT pg_catalog.set_config('transaction_timeout', '0', false)",
+					   0, NULL, err)))
+		{
+			pgc_close(&s->lock_conn);
+			return false;
+		}
+	}
+	if (!lock_conn_exec(s, "BEGIN ISOLATION LEVEL READ COMMITTED", err))
+	{
+		pgc_close(&s->lock_conn);
+		return false;
+	}
+	err_init(&e);
+	if (lock_conn_exec(s, LEADER_LOCK_SQL, &e))
+	{
+		free(s->squatter);
+		s->squatter = NULL;
+		set_leader(s, true);
+		emit(s, "leader", NULL, "ok", -1, "took the leader lock: this instance acts");
+		return true;
+	}
+	{
+		PgpError ignored;
+
+		err_init(&ignored);
+		lock_conn_exec(s, "ROLLBACK", &ignored);
+		err_clear(&ignored);
+	}
+	if (strcmp(e.sqlstate, SQLSTATE_LOCK_NOT_AVAILABLE) != 0)
+	{
+		/* e.g. no UPDATE on pgpart.scheduler_leader: this role is not pgpart's */
+		err_set(err, EXIT_RUNTIME, "could not take the leader lock: %s", e.message);
+		err_hint(err, "\"pgpart run\" must connect as the role that owns schema pgpart (or a "
+					  "superuser): see docs/security.md.");
+		err_clear(&e);
+		pgc_close(&s->lock_conn);
+		return false;
+	}
+	err_clear(&e);
+	if (!lock_holders(s, &who, err))
+	{
+		pgc_close(&s->lock_conn);
+		return false;
+	}
+	if (who && (s->squatter == NULL || strcmp(who, s->squatter) != 0))
+	{
+		/* said once per holder, not every poll */
+		char *line = pg_xasprintf("the leader lock is held by a session that is not a pgpart "
+								  "instance: %s; no pgpart acts until it ends",
+								  who);
+
+		emit(s, "leader", NULL, "failed", -1, line);
+		free(line);
+	}
+	free(s->squatter);
+	s->squatter = who;
+	return true;
+}
+
+static void
+vacuum_step(Sched *s, const char *qualified, const char *label, MaintAction action)
+{
+	ParallelOptions po;
+	ParallelResult pr;
+	PgpError e;
+	char *detail;
+	bool ok;
+
+	memset(&po, 0, sizeof(po));
+	po.table = qualified;
+	po.action = action;
+	po.jobs = s->opt->jobs;
+	po.only_needed = true;
+	po.conninfo = s->opt->conninfo;
+	po.lock = s->opt->lock;
+	po.cancel = s->opt->stop; /* SIGTERM cancels the running statements */
+	err_init(&e);
+	ok = ops_parallel(&s->work, &po, &pr, &e);
+	if (ok || pr.n > 0)
+		detail = pg_xasprintf("%d done, %d skipped (not needed), %d failed%s%s", pr.ran, pr.skipped,
+							  pr.failed, ok ? "" : ": ", ok ? "" : e.message);
+	else
+		detail = pg_xstrdup(e.message ? e.message : "failed");
+	if (!ok)
+		s->failures++;
+	emit(s, maint_action_name(action), label, ok ? "ok" : pr.cancelled ? "cancelled" : "failed",
+		 pr.ms, detail);
+	free(detail);
+	parallelresult_free(&pr);
+	err_clear(&e);
+}
+
+static void
+maintain_step(Sched *s, const char *qualified, const char *label)
+{
+	MaintainResult mr;
+	PgpError e;
+	double t0 = clock_ms();
+	bool ok;
+	char *detail;
+
+	err_init(&e);
+	ok = ops_maintain(&s->work, qualified, &s->opt->lock, &mr, &e);
+	if (mr.n == 1)
+	{
+		const TableMaintenance *t = &mr.tables[0];
+
+		if (t->ok)
+			detail = pg_xasprintf("%d partitions created, %ld rows moved out of the default "
+								  "partition, locks held at most %.1f ms, %d lock attempts%s%s",
+								  t->partitions_created.n, t->rows_moved, t->max_lock_held_ms,
+								  t->lock_attempts, t->notes.n ? "; " : "",
+								  t->notes.n ? t->notes.items[0] : "");
+		else
+			detail = pg_xstrdup(t->error ? t->error : "failed");
+	}
+	else
+		detail = pg_xstrdup(e.message ? e.message : "failed");
+	if (!ok)
+		s->failures++;
+	emit(s, "maintain", label, ok ? "ok" : "failed", clock_ms() - t0, detail);
+	free(detail);
+	maintainresult_free(&mr);
+	err_clear(&e);
+}
+
+/* one pass over every managed table; stops acting as soon as the leader lock is gone */
+static bool
+cycle(Sched *s, PgpError *err)
+{
+	PartConfig *cfgs = NULL;
+	int n = 0, i;
+	double t0 = clock_ms();
+	char *detail;
+
+	s->failures = 0;
+	if (s->work.conn == NULL || PQstatus(s->work.conn) != CONNECTION_OK)
+	{
+		pgc_close(&s->work);
+		if (!pgc_connect(&s->work, s->opt->conninfo, false, err))
+		{
+			pgc_close(&s->work);
+			return false;
+		}
+	}
+	if (!schema_require(&s->work, err) || !config_load(&s->work, 0, &cfgs, &n, err))
+	{
+		/* a broken connection is retried next cycle */
+		if (PQstatus(s->work.conn) != CONNECTION_OK)
+			pgc_close(&s->work);
+		return false;
+	}
+	for (i = 0; i < n && !stopping(s); i++)
+	{
+		char *q, *label;
+
+		if (!cfgs[i].parent_exists)
+		{
+			emit(s, "maintain", cfgs[i].parent_name, "skipped", -1,
+				 "the configured table no longer exists");
+			continue;
+		}
+		q = pgc_quote_qualified(&s->work, cfgs[i].parent_schema, cfgs[i].parent_name);
+		label = pg_xasprintf("%s.%s", cfgs[i].parent_schema, cfgs[i].parent_name);
+		if (still_leader(s))
+			maintain_step(s, q, label);
+		if (s->opt->maintenance && !stopping(s) && still_leader(s))
+			vacuum_step(s, q, label, MAINT_VACUUM);
+		if (s->opt->maintenance && !stopping(s) && still_leader(s))
+			vacuum_step(s, q, label, MAINT_ANALYZE);
+		free(q);
+		free(label);
+		if (!s->leader)
+			break;
+	}
+	detail = pg_xasprintf("%d tables, %d steps failed%s", n, s->failures,
+						  !s->leader ? "; stopped: leader lock lost" : stopping(s) ? "; stopped" : "");
+	emit(s, "cycle", NULL, s->failures ? "failed" : "ok", clock_ms() - t0, detail);
+	free(detail);
+	if (s->opt->status && s->leader)
+	{
+		SchedulerStatus *st = s->opt->status;
+
+		pthread_mutex_lock(&st->mutex);
+		st->cycles++;
+		st->last_cycle_end = (double) time(NULL);
+		st->last_cycle_seconds = (clock_ms() - t0) / 1000;
+		st->last_cycle_ok = s->failures == 0;
+		st->failed_steps += s->failures;
+		pthread_mutex_unlock(&st->mutex);
+	}
+	partconfig_list_free(cfgs, n);
+	if (s->failures > 0)
+	{
+		err_set(err, EXIT_RUNTIME, "%d maintenance steps failed", s->failures);
+		err_hint(err, "The log lines above say which and why.");
+		return false;
+	}
+	return true;
+}
+
+bool
+ops_scheduler_run(const SchedulerOptions *opt, PgpError *err)
+{
+	Sched s;
+	bool ok = true;
+	bool announced_follower = false;
+
+	memset(&s, 0, sizeof(s));
+	s.opt = opt;
+	while (!stopping(&s))
+	{
+		double started;
+
+		if (opt->reload && *opt->reload)
+		{
+			*opt->reload = 0;
+			/* new connections pick up a changed service file, .pgpass or password */
+			pgc_close(&s.work);
+			emit(&s, "reload", NULL, "info", -1,
+				 "reconnecting and re-reading the managed tables now");
+		}
+		if (!s.leader)
+		{
+			PgpError e;
+
+			err_init(&e);
+			if (!try_lead(&s, &e))
+			{
+				if (opt->once)
+				{
+					err_set(err, e.exit_code ? e.exit_code : EXIT_RUNTIME, "%s", e.message);
+					err_clear(&e);
+					ok = false;
+					break;
+				}
+				emit(&s, "connect", NULL, "failed", -1, e.message);
+				err_clear(&e);
+				nap(&s, (double) opt->poll_ms);
+				continue;
+			}
+			err_clear(&e);
+			if (!s.leader)
+			{
+				if (opt->once && s.squatter)
+				{
+					/* maintenance is not done and no pgpart does it: that must not look fine */
+					err_set(err, EXIT_RUNTIME,
+							"the leader lock is held by a session that is not a pgpart instance "
+							"(%s); nothing done",
+							s.squatter);
+					err_hint(err, "End that session (SELECT pg_terminate_backend(pid)), or ask "
+								  "why it locks pgpart.scheduler_leader.");
+					ok = false;
+					break;
+				}
+				if (opt->once)
+				{
+					emit(&s, "follower", NULL, "skipped", -1,
+						 "another instance holds the leader lock; nothing done");
+					break;
+				}
+				if (s.squatter)
+				{
+					/* try_lead said who, once; a pgpart instance may take over from it later */
+					announced_follower = false;
+					nap(&s, (double) opt->poll_ms);
+					continue;
+				}
+				if (!announced_follower)
+					emit(&s, "follower", NULL, "info", -1,
+						 "another instance holds the leader lock; waiting to take over");
+				announced_follower = true;
+				nap(&s, (double) opt->poll_ms);
+				continue;
+			}
+			announced_follower = false;
+		}
+		started = clock_ms();
+		{
+			PgpError e;
+
+			err_init(&e);
+			if (!cycle(&s, &e))
+			{
+				if (s.failures == 0)
+					emit(&s, "cycle", NULL, "failed", clock_ms() - started, e.message);
+				if (opt->once)
+				{
+					err_set(err, e.exit_code ? e.exit_code : EXIT_RUNTIME, "%s", e.message);
+					if (e.hint)
+						err_hint(err, "%s", e.hint);
+					ok = false;
+				}
+			}
+			err_clear(&e);
+		}
+		if (opt->once)
+			break;
+		nap(&s, (double) opt->every_ms - (clock_ms() - started));
+	}
+	if (stopping(&s))
+		emit(&s, "stop", NULL, "info", -1, "stopping on a signal");
+	pgc_close(&s.work);
+	pgc_close(&s.lock_conn); /* ends the session: the leader lock is released */
+	set_leader(&s, false);
+	free(s.squatter);
+	return ok;
+}

@@ -1,0 +1,298 @@
+#include "commands/status/status.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands/archive/archive.h"
+#include "pg/target.h"
+#include "pg/bounds.h"
+#include "pg/config.h"
+#include "pg/schema.h"
+#include "util/mem.h"
+
+void
+statusresult_free(StatusResult *r)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++)
+	{
+		TableStatus *t = &r->tables[i];
+
+		free(t->schema);
+		free(t->name);
+		free(t->column);
+		free(t->time_zone);
+		free(t->last_maintain_at);
+		partitionstatslist_free(&t->parts);
+		namelist_free(&t->warnings);
+		namelist_free(&t->rollups);
+		namelist_free(&t->tiers);
+		namelist_free(&t->archived);
+		free(t->policy);
+	}
+	free(r->tables);
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+warn(TableStatus *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+warn(TableStatus *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = pg_xvasprintf(fmt, ap);
+	va_end(ap);
+	namelist_add(&t->warnings, s);
+	free(s);
+}
+
+/* start of the period after the current one, as an instant */
+static bool
+next_period_start_us(PgConn *pc, const PartConfig *cfg, KeyType key_type, int64_t *us,
+					 PgpError *err)
+{
+	char *today_text = NULL;
+	CivilDate today, next;
+	ResolvedBound b;
+	bool ok;
+
+	if (!catalog_today(pc, cfg->time_zone, &today_text, err))
+		return false;
+	ok = cal_date_parse(today_text, &today);
+	free(today_text);
+	if (!ok)
+		return false;
+	next = cal_period_add(cal_period_start(today, cfg->unit), cfg->unit, 1);
+	if (!bounds_resolve(pc, key_type, cfg->time_zone, &next, 1, &b, err))
+		return false;
+	*us = b.us;
+	bounds_free(&b, 1);
+	return true;
+}
+
+static bool
+last_maintenance(PgConn *pc, RelOid parent, TableStatus *t, PgpError *err)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+	PGresult *res;
+
+	snprintf(oid, sizeof(oid), "%u", parent);
+	res = pgc_query(pc,
+					"SELECT finished_at::text, ok FROM pgpart.run_log "
+					"WHERE parent_table = $1::pg_catalog.oid AND command = 'maintain' "
+					"ORDER BY finished_at DESC LIMIT 1",
+					1, params, err);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) > 0)
+	{
+		t->last_maintain_at = pg_xstrdup(PQgetvalue(res, 0, 0));
+		t->last_maintain_ok = PQgetvalue(res, 0, 1)[0] == 't';
+	}
+	PQclear(res);
+	return true;
+}
+
+static bool
+status_one(PgConn *pc, const PartConfig *cfg, TableStatus *t, PgpError *err)
+{
+	ColumnInfo col;
+	bool found;
+	int64_t next_us;
+	int i;
+	const PartitionStats *def = NULL;
+
+	t->schema = pg_xstrdup(cfg->parent_schema);
+	t->name = pg_xstrdup(cfg->parent_name);
+	t->column = pg_xstrdup(cfg->column);
+	t->unit = cfg->unit;
+	t->premake = cfg->premake;
+	t->time_zone = pg_xstrdup(cfg->time_zone);
+	t->exists = cfg->parent_exists;
+	if (!t->exists)
+	{
+		warn(t, "the table (OID %s) no longer exists; remove it from pgpart.part_config",
+			 cfg->parent_name);
+		return true;
+	}
+	if (!catalog_column(pc, cfg->parent, cfg->column, &col, &found, err))
+		return false;
+	if (!found || !col.key_type_ok)
+	{
+		warn(t, "partition column \"%s\" is missing or no longer a date/time column",
+			 cfg->column);
+		columninfo_free(&col);
+		return true;
+	}
+	if (!stats_partitions(pc, cfg->parent, col.key_type, cfg->time_zone, &t->parts, err) ||
+		!next_period_start_us(pc, cfg, col.key_type, &next_us, err) ||
+		!last_maintenance(pc, cfg->parent, t, err))
+	{
+		columninfo_free(&col);
+		return false;
+	}
+	columninfo_free(&col);
+
+	for (i = 0; i < t->parts.n; i++)
+	{
+		const PartitionStats *p = &t->parts.items[i];
+
+		if (p->is_default)
+			def = p;
+		else if (p->has_lo && p->lo_us >= next_us)
+			t->future_partitions++;
+		if (p->invalid_indexes)
+			warn(t, "partition %s has invalid indexes: %s (an interrupted CREATE INDEX "
+					"CONCURRENTLY; \"pgpart index add\" rebuilds them)",
+				 p->name, p->invalid_indexes);
+		if (p->missing_indexes)
+			warn(t, "partition %s lacks indexes of the parent: %s (run \"pgpart index add\" "
+					"for them)",
+				 p->name, p->missing_indexes);
+	}
+	if (def == NULL)
+		warn(t, "no default partition: rows outside every partition are refused");
+	else
+	{
+		if (!stats_count_rows_capped(pc, t->schema, def->name, STATUS_DEFAULT_COUNT_CAP,
+									 &t->default_rows, err))
+			return false;
+		if (t->default_rows > 0)
+			warn(t, "%s%ld rows in the default partition %s; \"pgpart maintain\" moves them "
+					"into partitions of their own",
+				 t->default_rows >= STATUS_DEFAULT_COUNT_CAP ? "at least " : "",
+				 t->default_rows, def->name);
+	}
+	if (t->future_partitions < cfg->premake)
+		warn(t, "only %d future partitions, fewer than premake %d; run \"pgpart maintain\"",
+			 t->future_partitions, cfg->premake);
+	if (t->last_maintain_at && !t->last_maintain_ok)
+		warn(t, "the last maintenance (%s) failed", t->last_maintain_at);
+	return true;
+}
+
+/* how current each rollup of the table is */
+static bool
+rollup_lines(PgConn *pc, RelOid table, NameList *lines, PgpError *err)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+	PGresult *res;
+	int i;
+
+	snprintf(oid, sizeof(oid), "%u", table);
+	res = pgc_query(
+		pc,
+		"SELECT r.summary::text || ' (' || r.grain || '): ' || "
+		"  (SELECT pg_catalog.count(*) FROM pgpart.rollup_coverage c WHERE c.rollup_id = r.id) "
+		"  || ' partitions summarised, ' || "
+		"  (SELECT pg_catalog.count(DISTINCT d.bucket) FROM pgpart.rollup_dirty d "
+		"   WHERE d.rollup_id = r.id) || ' buckets changed since the last refresh (' || "
+		"  COALESCE(r.refreshed_at::text, 'never') || ')' "
+		"FROM pgpart.rollup r WHERE r.source = $1::pg_catalog.oid ORDER BY r.id",
+		1, params, err);
+	if (res == NULL)
+		return false;
+	for (i = 0; i < PQntuples(res); i++)
+		namelist_add(lines, PQgetvalue(res, i, 0));
+	PQclear(res);
+	return true;
+}
+
+/* the tier of each partition under the table's policy, and the archived ones */
+static bool
+tier_lines(PgConn *pc, const PartConfig *cfg, TableStatus *t, PgpError *err)
+{
+	TierPolicyRow pol;
+	bool has;
+	int i;
+
+	if (!policy_load(pc, cfg->parent, &pol, &has, err))
+		return false;
+	if (has)
+	{
+		StrBuf sb;
+
+		sb_init(&sb);
+		if (pol.warm_after)
+			sb_appendf(&sb, "warm after %s (tablespace %s)", pol.warm_after, pol.warm_tablespace);
+		if (pol.archive_after)
+			sb_appendf(&sb, "%sarchive after %s to %s", sb.len ? ", " : "", pol.archive_after,
+					   pol.archive_to);
+		if (pol.drop_after)
+			sb_appendf(&sb, "%sdrop after %s%s", sb.len ? ", " : "", pol.drop_after,
+					   pol.drop_unarchived ? " (unarchived)" : "");
+		t->policy = sb_steal(&sb);
+	}
+	for (i = 0; i < t->parts.n; i++)
+	{
+		const char *ts = t->parts.items[i].tablespace;
+
+		/* a foreign partition is an archive read in place */
+		namelist_add(&t->tiers, t->parts.items[i].is_foreign ? "archived"
+								: has && pol.warm_tablespace && ts &&
+										strcmp(ts, pol.warm_tablespace) == 0
+									? "warm"
+									: "hot");
+	}
+	tierpolicyrow_free(&pol);
+	return archive_status_lines(pc, t->schema, t->name, &t->archived, err);
+}
+
+bool
+ops_status(PgConn *pc, const char *table, StatusResult *res, PgpError *err)
+{
+	PartConfig *cfgs = NULL;
+	int n = 0, i;
+	RelOid only = 0;
+	bool ok = true;
+
+	memset(res, 0, sizeof(*res));
+	if (!schema_require(pc, err))
+		return false;
+	if (table)
+	{
+		RelInfo rel;
+		bool found;
+
+		if (!catalog_resolve_table(pc, table, &rel, &found, err))
+			return false;
+		only = rel.oid;
+		relinfo_free(&rel);
+		if (!found)
+		{
+			err_set(err, EXIT_USAGE, "table \"%s\" does not exist", table);
+			return false;
+		}
+	}
+	if (!config_load(pc, only, &cfgs, &n, err))
+		return false;
+	if (table && n == 0)
+	{
+		err_set(err, EXIT_USAGE, "table \"%s\" is not managed by pgpart", table);
+		err_hint(err, "Partition it first with \"pgpart create\".");
+		partconfig_list_free(cfgs, n);
+		return false;
+	}
+	res->tables = pg_xcalloc((size_t) n + 1, sizeof(TableStatus));
+	res->n = n;
+	for (i = 0; i < n && ok; i++)
+	{
+		ok = status_one(pc, &cfgs[i], &res->tables[i], err) &&
+			 rollup_lines(pc, cfgs[i].parent, &res->tables[i].rollups, err) &&
+			 (!cfgs[i].parent_exists || tier_lines(pc, &cfgs[i], &res->tables[i], err));
+		res->warnings += res->tables[i].warnings.n;
+	}
+	partconfig_list_free(cfgs, n);
+	/* a failed status returns nothing: callers free a result only on success */
+	if (!ok)
+		statusresult_free(res);
+	return ok;
+}

@@ -1,0 +1,215 @@
+/* pgpart status - partitions, sizes and warnings of managed tables */
+#include "commands/status/status.h"
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "pg/lock.h"
+
+static const char help[] =
+	"pgpart status shows, for every managed table (or only TABLE), one line per\n"
+	"partition: name, bounds (in the table's time zone), estimated rows, size of\n"
+	"heap and indexes, tablespace and invalid indexes; then warnings: rows in the\n"
+	"default partition, fewer future partitions than premake, missing or invalid\n"
+	"indexes, failed maintenance.\n\n"
+	"Usage:\n"
+	"  pgpart status [TABLE] [OPTION]...\n\n"
+	"Options:\n"
+	"      --check              exit with status 3 when there is any warning\n";
+
+enum
+{
+	OPT_CHECK = OPT_FIRST_COMMAND_OPTION
+};
+
+static json_t *
+table_json(const TableStatus *t)
+{
+	json_t *o = json_object(), *parts = json_array(), *warnings = json_array();
+	int i;
+
+	for (i = 0; i < t->parts.n; i++)
+	{
+		const PartitionStats *p = &t->parts.items[i];
+		json_t *po = json_object();
+
+		json_object_set_new(po, "name", json_string(p->name));
+		json_object_set_new(po, "default", json_boolean(p->is_default));
+		json_object_set_new(po, "from", p->from ? json_string(p->from) : json_null());
+		json_object_set_new(po, "to", p->to ? json_string(p->to) : json_null());
+		json_object_set_new(po, "estimated_rows",
+							p->est_rows >= 0 ? json_integer(p->est_rows) : json_null());
+		json_object_set_new(po, "heap_bytes", json_integer(p->heap_bytes));
+		json_object_set_new(po, "index_bytes", json_integer(p->index_bytes));
+		json_object_set_new(po, "tablespace",
+							p->tablespace ? json_string(p->tablespace) : json_null());
+		json_object_set_new(po, "invalid_indexes",
+							p->invalid_indexes ? json_string(p->invalid_indexes) : json_null());
+		json_object_set_new(po, "missing_indexes",
+							p->missing_indexes ? json_string(p->missing_indexes) : json_null());
+		json_object_set_new(po, "tier", json_string(i < t->tiers.n ? t->tiers.items[i] : "hot"));
+		json_array_append_new(parts, po);
+	}
+	for (i = 0; i < t->warnings.n; i++)
+		json_array_append_new(warnings, json_string(t->warnings.items[i]));
+	json_object_set_new(o, "schema", json_string(t->schema));
+	json_object_set_new(o, "table", json_string(t->name));
+	json_object_set_new(o, "exists", json_boolean(t->exists));
+	json_object_set_new(o, "column", json_string(t->column));
+	json_object_set_new(o, "interval", json_string(cal_unit_name(t->unit)));
+	json_object_set_new(o, "premake", json_integer(t->premake));
+	json_object_set_new(o, "time_zone", json_string(t->time_zone));
+	json_object_set_new(o, "future_partitions", json_integer(t->future_partitions));
+	json_object_set_new(o, "default_rows", json_integer(t->default_rows));
+	json_object_set_new(o, "last_maintenance",
+						t->last_maintain_at ? json_string(t->last_maintain_at) : json_null());
+	json_object_set_new(o, "last_maintenance_ok",
+						t->last_maintain_at ? json_boolean(t->last_maintain_ok) : json_null());
+	json_object_set_new(o, "partitions", parts);
+	json_object_set_new(o, "warnings", warnings);
+	{
+		json_t *rl = json_array();
+
+		for (i = 0; i < t->rollups.n; i++)
+			json_array_append_new(rl, json_string(t->rollups.items[i]));
+		json_object_set_new(o, "rollups", rl);
+	}
+	{
+		json_t *al = json_array();
+
+		for (i = 0; i < t->archived.n; i++)
+			json_array_append_new(al, json_string(t->archived.items[i]));
+		json_object_set_new(o, "archived", al);
+		json_object_set_new(o, "tier_policy", t->policy ? json_string(t->policy) : json_null());
+	}
+	return o;
+}
+
+static int
+max_int(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+static void
+print_table(const TableStatus *t)
+{
+	int wname = 9, wfrom = 4, wto = 2, wts = 10, i;
+
+	printf("%s.%s: RANGE (%s), %s partitions, premake %d, time zone %s\n", t->schema, t->name,
+		   t->column, cal_unit_name(t->unit), t->premake, t->time_zone);
+	for (i = 0; i < t->parts.n; i++)
+	{
+		const PartitionStats *p = &t->parts.items[i];
+
+		wname = max_int(wname, (int) strlen(p->name));
+		wfrom = max_int(wfrom, p->from ? (int) strlen(p->from) : 7);
+		wto = max_int(wto, p->to ? (int) strlen(p->to) : 0);
+		wts = max_int(wts, p->tablespace ? (int) strlen(p->tablespace) : 0);
+	}
+	if (t->parts.n > 0)
+		printf("  %-*s  %-*s  %-*s  %12s  %10s  %10s  %-*s  %-4s  %s\n", wname, "partition", wfrom,
+			   "from", wto, "to", "rows (est)", "heap", "indexes", wts, "tablespace", "tier",
+			   "invalid indexes");
+	for (i = 0; i < t->parts.n; i++)
+	{
+		const PartitionStats *p = &t->parts.items[i];
+		char rows[32];
+
+		if (p->est_rows >= 0)
+			snprintf(rows, sizeof(rows), "%lld", p->est_rows);
+		else
+			snprintf(rows, sizeof(rows), "?");
+		printf("  %-*s  %-*s  %-*s  %12s  %10s  %10s  %-*s  %-4s  %s\n", wname, p->name, wfrom,
+			   p->is_default ? "DEFAULT" : (p->from ? p->from : "MINVALUE"), wto,
+			   p->is_default ? "" : (p->to ? p->to : "MAXVALUE"), rows, p->heap_pretty,
+			   p->index_pretty, wts, p->tablespace ? p->tablespace : "",
+			   i < t->tiers.n ? t->tiers.items[i] : "hot",
+			   p->invalid_indexes ? p->invalid_indexes : "");
+	}
+	printf("  %d future partitions; last maintenance: %s\n", t->future_partitions,
+		   t->last_maintain_at ? t->last_maintain_at : "never");
+	for (i = 0; i < t->rollups.n; i++)
+		printf("  rollup %s\n", t->rollups.items[i]);
+	if (t->policy)
+		printf("  tier policy: %s\n", t->policy);
+	for (i = 0; i < t->archived.n; i++)
+		printf("  archived %s\n", t->archived.items[i]);
+	for (i = 0; i < t->warnings.n; i++)
+		printf("  WARNING: %s\n", t->warnings.items[i]);
+}
+
+int
+cmd_status(int argc, char **argv, GlobalOpts *g)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_LONG_OPTIONS,
+		{"check", no_argument, NULL, OPT_CHECK},
+		{NULL, 0, NULL, 0},
+	};
+	StatusResult res;
+	PgConn pc = {0};
+	PgpError err;
+	const char *table = NULL;
+	bool check = false;
+	int c, i, rc = EXIT_OK;
+
+	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS, opts)) != -1)
+	{
+		int h = cli_common_option(c, optarg, g);
+
+		if (h < 0)
+			return EXIT_USAGE;
+		if (h)
+			continue;
+		if (c == OPT_HELP)
+		{
+			printf("%s%s", help, CLI_COMMON_HELP);
+			return EXIT_OK;
+		}
+		if (c == OPT_CHECK)
+		{
+			check = true;
+			continue;
+		}
+		return cli_usage_error("status", "invalid option");
+	}
+	if (optind < argc)
+		table = argv[optind++];
+	if (optind < argc)
+		return cli_usage_error("status", "unexpected argument \"%s\"", argv[optind]);
+
+	err_init(&err);
+	memset(&res, 0, sizeof(res));
+	if (!cli_connect(g, &pc, &err) || !ops_status(&pc, table, &res, &err))
+		rc = cli_fail(&err);
+	else if (g->json)
+	{
+		json_t *tables = json_array(), *o;
+
+		for (i = 0; i < res.n; i++)
+			json_array_append_new(tables, table_json(&res.tables[i]));
+		o = json_pack("{s:o, s:i}", "tables", tables, "warnings", res.warnings);
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+	}
+	else
+	{
+		if (res.n == 0)
+			printf("no tables are managed by pgpart\n");
+		for (i = 0; i < res.n; i++)
+		{
+			if (i > 0)
+				putchar('\n');
+			print_table(&res.tables[i]);
+		}
+	}
+	if (rc == EXIT_OK && check && res.warnings > 0)
+		rc = EXIT_CHECK;
+	statusresult_free(&res);
+	err_clear(&err);
+	pgc_close(&pc);
+	return rc;
+}
