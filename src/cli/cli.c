@@ -14,6 +14,20 @@
 /* the -d in force; static so that it lives as long as the process */
 static char *conninfo_copy;
 
+void
+cli_set_conninfo(GlobalOpts *g, char *arg)
+{
+	/*
+	 * pgpart keeps a copy and masks the password in argv itself, which "ps"
+	 * shows every local user for as long as "pgpart run" lives.
+	 */
+	free(conninfo_copy);
+	conninfo_copy = pg_xstrdup(arg);
+	g->conninfo = conninfo_copy;
+	if (conninfo_mask_password(arg) > 0)
+		g->password_in_argv = true;
+}
+
 int
 cli_common_option(int c, char *arg, GlobalOpts *g)
 {
@@ -22,15 +36,7 @@ cli_common_option(int c, char *arg, GlobalOpts *g)
 	switch (c)
 	{
 		case 'd':
-			/*
-			 * pgpart keeps a copy and masks the password in argv itself, which
-			 * "ps" shows every local user for as long as "pgpart run" lives.
-			 */
-			free(conninfo_copy);
-			conninfo_copy = pg_xstrdup(arg);
-			g->conninfo = conninfo_copy;
-			if (conninfo_mask_password(arg) > 0)
-				g->password_in_argv = true;
+			cli_set_conninfo(g, arg);
 			return 1;
 		case 'v':
 			log_verbosity++;

@@ -92,6 +92,8 @@ typedef struct Command
  * -1 if its value was invalid (a message was printed).
  */
 int cli_common_option(int c, char *arg, GlobalOpts *g);
+/* -d: keeps a copy of arg in g and masks a password in arg (argv) itself */
+void cli_set_conninfo(GlobalOpts *g, char *arg);
 /* "pgpart: error: ...", a pointer to --help, EXIT_USAGE */
 int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* prints the error, returns its exit code */

@@ -493,7 +493,7 @@ catalog_today(PgConn *pc, const char *time_zone, char **date, PgpError *err)
 	if (!pgc_query_value(pc, "SELECT (pg_catalog.now() AT TIME ZONE $1)::date::text", 1, params,
 						 date, err))
 	{
-		if (strcmp(err->sqlstate, "22023") != 0)
+		if (strcmp(err->sqlstate, SQLSTATE_INVALID_PARAMETER_VALUE) != 0)
 			return false;
 		err_set(err, EXIT_USAGE, "unknown time zone \"%s\"", time_zone);
 		err_hint(err, "Use a name from pg_timezone_names, such as UTC or Europe/Berlin.");

@@ -79,6 +79,9 @@ char *pgc_quote_qualified(PgConn *pc, const char *schema, const char *name);
 #define SQLSTATE_DEADLOCK_DETECTED "40P01"
 #define SQLSTATE_SERIALIZATION_FAILURE "40001"
 #define SQLSTATE_QUERY_CANCELED "57014"
+#define SQLSTATE_INVALID_PARAMETER_VALUE "22023"
+#define SQLSTATE_CHECK_VIOLATION "23514"
+#define SQLSTATE_DUPLICATE_OBJECT "42710"
 
 bool pgc_error_is_retryable_lock(const PgpError *err);
 

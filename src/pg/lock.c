@@ -98,6 +98,7 @@ lock_run_txn(PgConn *pc, const LockPolicy *policy, LockedBody body, void *arg,
 				err_set(err, EXIT_RUNTIME,
 						"could not get the locks needed after %d attempts (lock_timeout %d ms)",
 						attempt, policy->lock_timeout_ms);
+				err->kind = ERR_KIND_LOCKS_NOT_GRANTED;
 				err_detail(err,
 						   "Other sessions held conflicting locks the whole time; nothing "
 						   "was changed.");

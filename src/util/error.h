@@ -17,12 +17,23 @@
 #define EXIT_USAGE 2   /* bad command line or input that cannot work */
 #define EXIT_CHECK 3   /* a check or verification found a problem */
 
+/*
+ * What kind of failure it was, for the callers that act on it: decisions are
+ * made on this (or the SQLSTATE), never on the wording, which is for people.
+ */
+typedef enum ErrKind
+{
+	ERR_KIND_OTHER = 0,
+	ERR_KIND_LOCKS_NOT_GRANTED /* lock_timeout hit on every attempt (pg/lock.c) */
+} ErrKind;
+
 typedef struct PgpError
 {
 	char *message;
 	char *detail;
 	char *hint;
 	char sqlstate[6];
+	ErrKind kind;
 	int exit_code;
 } PgpError;
 

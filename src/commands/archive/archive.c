@@ -1077,7 +1077,7 @@ archive_reattach(PgConn *pc, const LockPolicy *lock, const char *parent_q, ArchJ
 		if (!arch_exec_sb(pc, &sql, err))
 		{
 			/* the constraint may exist from an earlier attempt */
-			if (strcmp(err->sqlstate, "42710") != 0)
+			if (strcmp(err->sqlstate, SQLSTATE_DUPLICATE_OBJECT) != 0)
 			{
 				sb_free(&sql);
 				free(qualified);

@@ -1276,7 +1276,7 @@ ops_restore(PgConn *pc, const RestoreOptions *opt, RestoreResult *res, PgpError 
 
 		if (!lock_run_txn(pc, &opt->lock, attach_body, &a, &ls, err))
 		{
-			if (strcmp(err->sqlstate, "23514") == 0)
+			if (strcmp(err->sqlstate, SQLSTATE_CHECK_VIOLATION) == 0)
 				err_hint(err, "Rows for this range arrived in the default partition after it was "
 							  "archived; move them out (\"pgpart maintain\" gives them a partition "
 							  "of their own) and restore into that partition's place.");

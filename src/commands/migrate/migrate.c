@@ -1758,7 +1758,7 @@ run_swap(PgConn *pc, const MigrateOptions *opt, Active *a, LockedBody body, cons
 
 	if (!lock_run_txn(pc, &opt->lock, body, &c, &st, err))
 	{
-		if (err->exit_code == EXIT_RUNTIME && strstr(err->message, "could not get the locks"))
+		if (err->kind == ERR_KIND_LOCKS_NOT_GRANTED)
 		{
 			char *holders = lock_holders(pc, a);
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli/options.h"
 #include "pg/lock.h"
 
 static const char help[] =
@@ -18,10 +18,11 @@ static const char help[] =
 	"Options:\n"
 	"      --check              exit with status 3 when there is any warning\n";
 
-enum
+typedef struct StatusArgs
 {
-	OPT_CHECK = OPT_FIRST_COMMAND_OPTION
-};
+	const char *table; /* NULL: every managed table */
+	bool check;
+} StatusArgs;
 
 static json_t *
 table_json(const TableStatus *t)
@@ -140,51 +141,17 @@ print_table(const TableStatus *t)
 		printf("  WARNING: %s\n", t->warnings.items[i]);
 }
 
-int
-cmd_status(int argc, char **argv, GlobalOpts *g)
+static int
+status_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
 {
-	static const struct option opts[] = {
-		CLI_COMMON_LONG_OPTIONS,
-		{"check", no_argument, NULL, OPT_CHECK},
-		{NULL, 0, NULL, 0},
-	};
+	const StatusArgs *a = arg;
 	StatusResult res;
-	PgConn pc = {0};
-	PgpError err;
-	const char *table = NULL;
-	bool check = false;
-	int c, i, rc = EXIT_OK;
+	int i, rc = EXIT_OK;
 
-	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS, opts)) != -1)
-	{
-		int h = cli_common_option(c, optarg, g);
-
-		if (h < 0)
-			return EXIT_USAGE;
-		if (h)
-			continue;
-		if (c == OPT_HELP)
-		{
-			printf("%s%s", help, CLI_COMMON_HELP);
-			return EXIT_OK;
-		}
-		if (c == OPT_CHECK)
-		{
-			check = true;
-			continue;
-		}
-		return cli_usage_error("status", "invalid option");
-	}
-	if (optind < argc)
-		table = argv[optind++];
-	if (optind < argc)
-		return cli_usage_error("status", "unexpected argument \"%s\"", argv[optind]);
-
-	err_init(&err);
 	memset(&res, 0, sizeof(res));
-	if (!cli_connect(g, &pc, &err) || !ops_status(&pc, table, &res, &err))
-		rc = cli_fail(&err);
-	else if (g->json)
+	if (!ops_status(pc, a->table, &res, err))
+		return CLI_FAILED;
+	if (g->json)
 	{
 		json_t *tables = json_array(), *o;
 
@@ -206,10 +173,25 @@ cmd_status(int argc, char **argv, GlobalOpts *g)
 			print_table(&res.tables[i]);
 		}
 	}
-	if (rc == EXIT_OK && check && res.warnings > 0)
+	if (a->check && res.warnings > 0)
 		rc = EXIT_CHECK;
 	statusresult_free(&res);
-	err_clear(&err);
-	pgc_close(&pc);
 	return rc;
+}
+
+int
+cmd_status(int argc, char **argv, GlobalOpts *g)
+{
+	StatusArgs a = {NULL, false};
+	const CliOption options[] = {CLI_TRUE("check", 0, &a.check), CLI_END};
+	const CliSpec spec = {"status", help, options, NULL, false};
+	int first, rc;
+
+	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
+		return rc;
+	if (first < argc)
+		a.table = argv[first++];
+	if (first < argc)
+		return cli_usage_error("status", "unexpected argument \"%s\"", argv[first]);
+	return cli_run_connected(g, status_run, &a);
 }
