@@ -128,8 +128,10 @@ is($uout, '', 'and nothing on stdout');
 # ---- the HTTP endpoint -----------------------------------------------------------
 my $port = PostgreSQL::Test::Cluster::get_free_port();
 my $dir = $ENV{TESTDIR};
+# --metrics-cache 0: every scrape reads the database, so the values follow the
+# cycles at once (the cache itself is tested in 152)
 my $run = IPC::Run::start([ $ENV{PGPART}, '-d', $node->connstr('postgres'), 'run', '--every', '1s',
-		'--metrics-addr', "127.0.0.1:$port" ], '<', \undef, '>', "$dir/run150.log", '2>', "$dir/run150.err");
+		'--metrics-addr', "127.0.0.1:$port", '--metrics-cache', '0' ], '<', \undef, '>', "$dir/run150.log", '2>', "$dir/run150.err");
 my $http = HTTP::Tiny->new(timeout => 10);
 my $res;
 for (1 .. 200)
