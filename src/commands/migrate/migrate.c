@@ -5,17 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands/migrate/mirror_sql.h"
+#include "commands/migrate/shadow_sql.h"
 #include "core/naming.h"
 #include "core/plan.h"
 #include "pg/target.h"
 #include "pg/bounds.h"
 #include "pg/clone.h"
 #include "pg/config.h"
-#include "commands/migrate/mirror_sql.h"
 #include "pg/partition.h"
 #include "pg/privilege.h"
 #include "pg/schema.h"
-#include "commands/migrate/shadow_sql.h"
+#include "pg/textarray.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -131,7 +132,7 @@ no_migration_yet(PgConn *pc, const RelInfo *rel, PgpError *err)
 	if (found)
 	{
 		err_set(err, EXIT_USAGE, "a migration of %s.%s is already in progress (phase %s)",
-				rel->schema, rel->name, m.phase);
+				rel->schema, rel->name, migration_phase_name(m.phase));
 		err_hint(err, "See \"pgpart migrate status %s.%s\".", rel->schema, rel->name);
 		migration_free(&m);
 		return false;
@@ -487,9 +488,9 @@ guard_sql(const Migration *m, bool forward)
  * table's owner, in the caller's transaction.
  */
 static bool
-create_functions(PgConn *pc, const Migration *m, const MirrorSpec *fwd, PgpError *err)
+create_functions(PgConn *pc, const Migration *m, const TableCopy *fwd, PgpError *err)
 {
-	MirrorSpec rev;
+	TableCopy rev;
 	char *old_q = pgc_quote_qualified(pc, m->schema, m->old_name);
 	char *new_q = pgc_quote_qualified(pc, m->schema, m->name);
 	char *g_fwd = guard_sql(m, true), *g_rev = guard_sql(m, false);
@@ -545,7 +546,7 @@ ops_migrate_rebuild_functions(PgConn *pc, NameList *done, NameList *problems, Pg
 	{
 		const char *schema = PQgetvalue(res, i, 0), *name = PQgetvalue(res, i, 1);
 		Migration m;
-		MirrorSpec spec;
+		TableCopy spec;
 		bool found = false;
 		char *now = NULL, *shadow_q = NULL, *prefix = NULL, *msg;
 		int guarded = 0; /* of its four trigger functions, made by this version */
@@ -562,7 +563,7 @@ ops_migrate_rebuild_functions(PgConn *pc, NameList *done, NameList *problems, Pg
 		if (migration_load_active(pc, schema, name, false, &m, &found, &e) && found &&
 			(prefix = pg_xasprintf("migration_%s_", m.id)) &&
 			priv_count_guarded(pc, prefix, &guarded, &e) && guarded < 4 &&
-			migration_fingerprint(pc, m.source, &now, &e))
+			table_fingerprint(pc, m.source, &now, &e))
 		{
 			if (now == NULL || strcmp(now, m.fingerprint) != 0)
 			{
@@ -576,7 +577,7 @@ ops_migrate_rebuild_functions(PgConn *pc, NameList *done, NameList *problems, Pg
 			else
 			{
 				shadow_q = pgc_quote_qualified(pc, m.schema, m.shadow_name);
-				if (mirrorspec_load(pc, m.source, shadow_q, &m.key, m.column, &spec, &e) &&
+				if (tablecopy_load(pc, m.source, shadow_q, &m.key, m.column, &spec, &e) &&
 					create_functions(pc, &m, &spec, &e))
 				{
 					msg = pg_xasprintf("migration of %s.%s: trigger functions rebuilt (they run "
@@ -603,7 +604,7 @@ ops_migrate_rebuild_functions(PgConn *pc, NameList *done, NameList *problems, Pg
 		free(now);
 		free(shadow_q);
 		free(prefix);
-		mirrorspec_free(&spec);
+		tablecopy_free(&spec);
 		migration_free(&m);
 		err_clear(&e);
 	}
@@ -629,7 +630,7 @@ start_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	Migration *m = &c->m;
 	char *shadow_q = pgc_quote_qualified(pc, p->rel.schema, p->shadow_name);
 	StrBuf sql;
-	MirrorSpec spec;
+	TableCopy spec;
 	PGresult *res;
 	int i;
 	bool ok = false;
@@ -716,7 +717,7 @@ start_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		namelist_add(&m->key, p->key.items[i]);
 		namelist_add(&m->key_types, p->key_types.items[i]);
 	}
-	if (!migration_fingerprint(pc, p->rel.oid, &m->fingerprint, err))
+	if (!table_fingerprint(pc, p->rel.oid, &m->fingerprint, err))
 		goto done;
 	if (!pc->dry_run)
 	{
@@ -729,7 +730,7 @@ start_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		m->shadow = (RelOid) strtoul(oid_text ? oid_text : "0", NULL, 10);
 		free(oid_text);
 	}
-	if (!mirrorspec_load(pc, p->rel.oid, shadow_q, &p->key, p->col.name, &spec, err))
+	if (!tablecopy_load(pc, p->rel.oid, shadow_q, &p->key, p->col.name, &spec, err))
 		goto done;
 	/* the highest key now: every row above it will have been written through the trigger */
 	sb_reset(&sql);
@@ -752,11 +753,11 @@ start_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		!create_triggers(pc, m, p->source_q, "forward", err))
 		goto done;
 	if (m->upper_key.n == 0 &&
-		!migration_set_phase(pc, m, "backfilled", "backfill_finished_at", err))
+		!migration_advance(pc, m, MIGRATION_STEP_COPIED, err))
 		goto done;
 	ok = true;
 done:
-	mirrorspec_free(&spec);
+	tablecopy_free(&spec);
 	sb_free(&sql);
 	free(shadow_q);
 	return ok;
@@ -804,14 +805,14 @@ done:
 typedef struct Active
 {
 	Migration m;
-	MirrorSpec spec; /* source (old) -> shadow (new), whatever their names now */
+	TableCopy spec; /* source (old) -> shadow (new), whatever their names now */
 } Active;
 
 static void
 active_free(Active *a)
 {
 	migration_free(&a->m);
-	mirrorspec_free(&a->spec);
+	tablecopy_free(&a->spec);
 }
 
 /*
@@ -866,7 +867,7 @@ load_active(PgConn *pc, const MigrateOptions *opt, Active *a, PgpError *err)
 		if (!pgc_query_value(pc, "SELECT $1::pg_catalog.oid::pg_catalog.regclass::text", 1,
 							 params, &shadow_q, err))
 			goto done;
-		ok = mirrorspec_load(pc, a->m.source, shadow_q, &a->m.key, a->m.column, &a->spec, err);
+		ok = tablecopy_load(pc, a->m.source, shadow_q, &a->m.key, a->m.column, &a->spec, err);
 		free(shadow_q);
 	}
 	else
@@ -880,20 +881,14 @@ done:
 static const char *
 next_step(const Migration *m)
 {
-	if (strcmp(m->phase, "backfilling") == 0)
-		return "backfill";
-	if (strcmp(m->phase, "backfilled") == 0)
-		return "verify, then switch";
-	if (strcmp(m->phase, "switched") == 0)
-		return m->verified_since_switch && m->verify_ok ? "finish" : "verify, then finish";
-	return "none";
+	return migration_next_step(m->phase, m->verified_since_switch && m->verify_ok);
 }
 
 static bool
-wrong_phase(const Migration *m, const char *step, PgpError *err)
+wrong_phase(const Migration *m, MigrationStep step, PgpError *err)
 {
-	err_set(err, EXIT_USAGE, "cannot %s the migration of %s.%s: it is in phase \"%s\"", step,
-			m->schema, m->name, m->phase);
+	err_set(err, EXIT_USAGE, "cannot %s the migration of %s.%s: it is in phase \"%s\"",
+			migration_step_verb(step), m->schema, m->name, migration_phase_name(m->phase));
 	err_hint(err, "The next step is: pgpart migrate %s %s.%s.", next_step(m), m->schema, m->name);
 	return false;
 }
@@ -907,7 +902,7 @@ wrong_phase(const Migration *m, const char *step, PgpError *err)
 static bool
 check_mirror_triggers(PgConn *pc, const Migration *m, PgpError *err)
 {
-	bool switched = strcmp(m->phase, "switched") == 0;
+	bool switched = m->phase == MIGRATION_SWITCHED;
 	char oid[16];
 	char *prefix = pg_xasprintf("pgpart_migration_%s_%s", m->id, switched ? "reverse" : "forward");
 	const char *params[2] = {oid, prefix};
@@ -954,7 +949,7 @@ check_fingerprint(PgConn *pc, const Migration *m, PgpError *err)
 	if (!check_mirror_triggers(pc, m, err))
 		return false;
 
-	if (!migration_fingerprint(pc, m->source, &now, err))
+	if (!table_fingerprint(pc, m->source, &now, err))
 		return false;
 	same = now && strcmp(now, m->fingerprint) == 0;
 	free(now);
@@ -985,27 +980,21 @@ typedef struct BatchCtx
 } BatchCtx;
 
 static bool
-compare_range(PgConn *pc, const MirrorSpec *spec, const KeyRange *range, bool *equal,
+compare_range(PgConn *pc, const TableCopy *spec, const KeyRange *range, bool *equal,
 			  long long *rows, char **detail, PgpError *err)
 {
-	char *sql = mirror_compare_sql(pc, spec, range);
-	const char *params[64];
-	int np = keyrange_params(range, params);
-	PGresult *res = pgc_query(pc, sql, np, params, err);
+	TableComparison c;
 
-	free(sql);
-	if (res == NULL)
+	if (!tablecopy_compare(pc, spec, range, &c, err))
 		return false;
-	*equal = strcmp(PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 2)) == 0 &&
-			 strcmp(PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 3)) == 0;
-	*rows = atoll(PQgetvalue(res, 0, 0));
+	*equal = c.equal;
+	*rows = c.rows;
 	if (detail)
-		*detail = pg_xasprintf("source %s rows, copy %s rows%s", PQgetvalue(res, 0, 0),
-							   PQgetvalue(res, 0, 2),
-							   strcmp(PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 2)) == 0
+		*detail = pg_xasprintf("source %s rows, copy %s rows%s", c.from_rows, c.to_rows,
+							   strcmp(c.from_rows, c.to_rows) == 0
 								   ? " (same count, different contents)"
 								   : "");
-	PQclear(res);
+	tablecomparison_free(&c);
 	return true;
 }
 
@@ -1054,7 +1043,7 @@ batch_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	{
 		PQclear(res);
 		c->done = true;
-		return migration_set_phase(pc, &a->m, "backfilled", "backfill_finished_at", err);
+		return migration_advance(pc, &a->m, MIGRATION_STEP_COPIED, err);
 	}
 	for (i = 0; i < k; i++)
 		namelist_add(&c->next_key, PQgetvalue(res, 0, i));
@@ -1191,7 +1180,7 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 	memset(&c, 0, sizeof(c));
 	if (!load_active(pc, opt, &a, err))
 		goto out;
-	if (strcmp(a.m.phase, "backfilled") == 0 || strcmp(a.m.phase, "switched") == 0)
+	if (migration_phase_copied(a.m.phase))
 	{
 		r->done = true;
 		report(r, "backfill", "already complete (%lld rows copied)", a.m.rows_copied);
@@ -1199,9 +1188,9 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 		ok = true;
 		goto out;
 	}
-	if (strcmp(a.m.phase, "backfilling") != 0)
+	if (!migration_step_allowed(a.m.phase, MIGRATION_STEP_BATCH, NULL))
 	{
-		wrong_phase(&a.m, "backfill", err);
+		wrong_phase(&a.m, MIGRATION_STEP_BATCH, err);
 		goto out;
 	}
 	c.a = &a;
@@ -1297,9 +1286,9 @@ ops_migrate_batch_sql(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, P
 	memset(r, 0, sizeof(*r));
 	if (!load_active(pc, opt, &a, err))
 		return false;
-	if (a.m.shadow == 0 || strcmp(a.m.phase, "switched") == 0)
+	if (a.m.shadow == 0 || !migration_step_allowed(a.m.phase, MIGRATION_STEP_BATCH_SQL, NULL))
 	{
-		wrong_phase(&a.m, "show the batch SQL of", err);
+		wrong_phase(&a.m, MIGRATION_STEP_BATCH_SQL, err);
 		active_free(&a);
 		return false;
 	}
@@ -1315,7 +1304,7 @@ ops_migrate_batch_sql(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, P
 	sql = mirror_copy_missing_sql(pc, &a.spec, &range);
 	report(r, "copy", "%s", sql);
 	free(sql);
-	sql = mirror_compare_sql(pc, &a.spec, &range);
+	sql = tablecopy_compare_sql(&a.spec, &range);
 	report(r, "compare", "%s", sql);
 	free(sql);
 	active_free(&a);
@@ -1392,13 +1381,12 @@ ops_migrate_verify(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpE
 	memset(r, 0, sizeof(*r));
 	if (!load_active(pc, opt, &a, err))
 		goto out;
-	if (strcmp(a.m.phase, "backfilling") != 0 && strcmp(a.m.phase, "backfilled") != 0 &&
-		strcmp(a.m.phase, "switched") != 0)
+	if (!migration_step_allowed(a.m.phase, MIGRATION_STEP_VERIFY, NULL))
 	{
-		wrong_phase(&a.m, "verify", err);
+		wrong_phase(&a.m, MIGRATION_STEP_VERIFY, err);
 		goto out;
 	}
-	if (opt->repair && strcmp(a.m.phase, "switched") == 0)
+	if (opt->repair && !migration_step_allowed(a.m.phase, MIGRATION_STEP_REPAIR, NULL))
 	{
 		/* the application writes the new table now: pgpart will not overwrite it from the old */
 		err_set(err, EXIT_USAGE, "--repair is only possible before switch");
@@ -1412,7 +1400,7 @@ ops_migrate_verify(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpE
 	if (!check_fingerprint(pc, &a.m, err))
 		goto out;
 	/* during backfill only the part already copied can be compared */
-	limit = strcmp(a.m.phase, "backfilling") == 0 ? &a.m.last_key : NULL;
+	limit = a.m.phase == MIGRATION_BACKFILLING ? &a.m.last_key : NULL;
 	if (limit && limit->n == 0)
 		last = true;
 	while (!last)
@@ -1491,12 +1479,12 @@ ops_migrate_verify(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpE
 									 "\"mismatches\": %lld, \"repaired\": %lld, \"sample\": %g, "
 									 "\"phase\": \"%s\"}",
 									 ranges, checked, r->rows, r->mismatches, r->repaired,
-									 opt->sample, a.m.phase);
+									 opt->sample, migration_phase_name(a.m.phase));
 		int i;
 
 		/* only a complete, clean pass of a finished copy lets switch and finish go on */
 		if (!migration_record_verify(pc, &a.m,
-									 passed && strcmp(a.m.phase, "backfilling") != 0, summary,
+									 passed && a.m.phase != MIGRATION_BACKFILLING, summary,
 									 err))
 		{
 			free(summary);
@@ -1547,7 +1535,7 @@ lock_both(PgConn *pc, Active *a, LockStats *stats, PgpError *err)
 	 * waits on it: before switch they write the source and their trigger the
 	 * copy; after switch the new table and their trigger the old one.
 	 */
-	bool switched = strcmp(a->m.phase, "switched") == 0;
+	bool switched = a->m.phase == MIGRATION_SWITCHED;
 	char *sql = pg_xasprintf("LOCK TABLE %s, %s IN ACCESS EXCLUSIVE MODE",
 							 switched ? a->spec.to : a->spec.from,
 							 switched ? a->spec.from : a->spec.to);
@@ -1575,17 +1563,17 @@ rename_table(PgConn *pc, const char *from_q, const char *to_name, PgpError *err)
 
 /* reloads the state under a row lock: another pgpart may have moved it on */
 static bool
-recheck_phase(PgConn *pc, Active *a, const char *want, PgpError *err)
+recheck_phase(PgConn *pc, Active *a, MigrationPhase want, PgpError *err)
 {
 	Migration now;
 	bool found, ok;
 
 	if (!migration_load_active(pc, a->m.schema, a->m.name, true, &now, &found, err))
 		return false;
-	ok = found && strcmp(now.phase, want) == 0;
+	ok = found && now.phase == want;
 	if (!ok)
 		err_set(err, EXIT_USAGE, "the migration of %s.%s changed phase meanwhile (now %s)",
-				a->m.schema, a->m.name, found ? now.phase : "ended");
+				a->m.schema, a->m.name, found ? migration_phase_name(now.phase) : "ended");
 	migration_free(&now);
 	return ok;
 }
@@ -1608,7 +1596,7 @@ switch_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	cfg.start = m->start;
 	cfg.premake = m->premake;
 	cfg.time_zone = m->time_zone;
-	ok = recheck_phase(pc, a, "backfilled", err) && lock_both(pc, a, stats, err) &&
+	ok = recheck_phase(pc, a, MIGRATION_BACKFILLED, err) && lock_both(pc, a, stats, err) &&
 		 check_fingerprint(pc, m, err) &&
 		 shadow_copy_identity_positions(pc, m->source, m->shadow, err) &&
 		 shadow_move_owned_sequences(pc, m->source, m->shadow, err) &&
@@ -1619,7 +1607,7 @@ switch_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		 drop_triggers(pc, m, old_q, "forward", err) &&
 		 /* the old table keeps receiving every write: rollback loses nothing */
 		 create_triggers(pc, m, new_q, "reverse", err) && config_insert(pc, &cfg, err) &&
-		 migration_set_phase(pc, m, "switched", "switched_at", err);
+		 migration_advance(pc, m, MIGRATION_STEP_SWITCH, err);
 	free(old_q);
 	free(new_q);
 	return ok;
@@ -1639,7 +1627,7 @@ rollback_switched_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	bool ok;
 
 	snprintf(oid, sizeof(oid), "%u", m->shadow);
-	ok = recheck_phase(pc, a, "switched", err) && lock_both(pc, a, stats, err) &&
+	ok = recheck_phase(pc, a, MIGRATION_SWITCHED, err) && lock_both(pc, a, stats, err) &&
 		 shadow_copy_identity_positions(pc, m->shadow, m->source, err) &&
 		 shadow_move_owned_sequences(pc, m->shadow, m->source, err) &&
 		 shadow_swap_index_names(pc, m->shadow, m->source, "pgpart_new", "pgpart_old", err) &&
@@ -1651,7 +1639,7 @@ rollback_switched_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		 pgc_change(pc,
 					"DELETE FROM pgpart.part_config WHERE parent_table = $1::pg_catalog.oid",
 					1, params, err) &&
-		 migration_set_phase(pc, m, "backfilled", NULL, err);
+		 migration_advance(pc, m, MIGRATION_STEP_ROLLBACK, err);
 	free(old_q);
 	free(new_q);
 	free(src_q);
@@ -1678,7 +1666,7 @@ rollback_unswitched_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	sql = pg_xasprintf("DROP TABLE %s", a->spec.to);
 	ok = drop_triggers(pc, m, a->spec.from, "forward", err) && pgc_change(pc, sql, 0, NULL, err) &&
 		 drop_functions(pc, m, err) &&
-		 migration_set_phase(pc, m, "rolled_back", "finished_at", err);
+		 migration_advance(pc, m, MIGRATION_STEP_ROLLBACK, err);
 	free(sql);
 	return ok;
 }
@@ -1694,9 +1682,9 @@ finish_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 
 	(void) c;
 	/* the old table is dropped afterwards, in its own transaction: see ops_migrate_finish */
-	ok = recheck_phase(pc, a, "switched", err) && lock_both(pc, a, stats, err) &&
+	ok = recheck_phase(pc, a, MIGRATION_SWITCHED, err) && lock_both(pc, a, stats, err) &&
 		 drop_triggers(pc, m, new_q, "reverse", err) && drop_functions(pc, m, err) &&
-		 migration_set_phase(pc, m, "finished", "finished_at", err);
+		 migration_advance(pc, m, MIGRATION_STEP_FINISH, err);
 	free(new_q);
 	return ok;
 }
@@ -1784,9 +1772,9 @@ ops_migrate_switch(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpE
 	memset(r, 0, sizeof(*r));
 	if (!load_active(pc, opt, &a, err))
 		goto out;
-	if (strcmp(a.m.phase, "backfilled") != 0)
+	if (!migration_step_allowed(a.m.phase, MIGRATION_STEP_SWITCH, NULL))
 	{
-		wrong_phase(&a.m, "switch", err);
+		wrong_phase(&a.m, MIGRATION_STEP_SWITCH, err);
 		goto out;
 	}
 	if (!a.m.verified || !a.m.verify_ok)
@@ -1820,7 +1808,7 @@ ops_migrate_rollback(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 	memset(r, 0, sizeof(*r));
 	if (!load_active(pc, opt, &a, err))
 		goto out;
-	switched = strcmp(a.m.phase, "switched") == 0;
+	switched = a.m.phase == MIGRATION_SWITCHED;
 	if (!run_swap(pc, opt, &a, switched ? rollback_switched_body : rollback_unswitched_body,
 				  "rollback", r, err))
 		goto out;
@@ -1848,9 +1836,9 @@ ops_migrate_finish(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpE
 	memset(r, 0, sizeof(*r));
 	if (!load_active(pc, opt, &a, err))
 		goto out;
-	if (strcmp(a.m.phase, "switched") != 0)
+	if (!migration_step_allowed(a.m.phase, MIGRATION_STEP_FINISH, NULL))
 	{
-		wrong_phase(&a.m, "finish", err);
+		wrong_phase(&a.m, MIGRATION_STEP_FINISH, err);
 		goto out;
 	}
 	if (!a.m.verified_since_switch || !a.m.verify_ok)
@@ -1911,9 +1899,9 @@ ops_migrate_status(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpE
 		goto out;
 	}
 	report(r, "table", "%s.%s", m.schema, m.name);
-	report(r, "phase", "%s", m.phase);
+	report(r, "phase", "%s", migration_phase_name(m.phase));
 	report(r, "rows copied", "%lld in %lld batches", m.rows_copied, m.batches);
-	if (strcmp(m.phase, "backfilling") == 0)
+	if (m.phase == MIGRATION_BACKFILLING)
 	{
 		double rate = m.backfill_seconds > 0 ? m.rows_copied / m.backfill_seconds : 0;
 

@@ -1,9 +1,16 @@
+/*
+ * migration_sql.c - the statements on pgpart.migration, the row that records
+ * an online migration (migration_sql.h).  Every step writes it in the same
+ * transaction as its work; the phase goes through migration_advance, which
+ * applies core/migration_phase.c's transition table.
+ */
 #include "commands/migrate/migration_sql.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg/textarray.h"
 #include "util/mem.h"
 
 void
@@ -20,89 +27,9 @@ migration_free(Migration *m)
 	namelist_free(&m->key_types);
 	namelist_free(&m->upper_key);
 	namelist_free(&m->last_key);
-	free(m->phase);
 	free(m->fingerprint);
 	free(m->verify_summary);
 	memset(m, 0, sizeof(*m));
-}
-
-char *
-text_array_literal(const NameList *values)
-{
-	StrBuf sb;
-	int i;
-	const char *p;
-
-	sb_init(&sb);
-	sb_append_char(&sb, '{');
-	for (i = 0; i < values->n; i++)
-	{
-		if (i > 0)
-			sb_append_char(&sb, ',');
-		sb_append_char(&sb, '"');
-		for (p = values->items[i]; *p; p++)
-		{
-			if (*p == '"' || *p == '\\')
-				sb_append_char(&sb, '\\');
-			sb_append_char(&sb, *p);
-		}
-		sb_append_char(&sb, '"');
-	}
-	sb_append_char(&sb, '}');
-	return sb_steal(&sb);
-}
-
-bool
-text_array_parse(const char *lit, NameList *out)
-{
-	const char *p = lit;
-	StrBuf item;
-
-	memset(out, 0, sizeof(*out));
-	if (lit == NULL)
-		return true;
-	if (*p++ != '{')
-		return false;
-	sb_init(&item);
-	if (*p == '}')
-	{
-		sb_free(&item);
-		return true;
-	}
-	for (;;)
-	{
-		sb_reset(&item);
-		if (*p == '"')
-		{
-			p++;
-			while (*p && *p != '"')
-			{
-				if (*p == '\\' && p[1])
-					p++;
-				sb_append_char(&item, *p++);
-			}
-			if (*p++ != '"')
-				break;
-		}
-		else
-			while (*p && *p != ',' && *p != '}')
-				sb_append_char(&item, *p++);
-		namelist_add(out, item.data);
-		if (*p == ',')
-		{
-			p++;
-			continue;
-		}
-		if (*p == '}')
-		{
-			sb_free(&item);
-			return true;
-		}
-		break;
-	}
-	sb_free(&item);
-	namelist_free(out);
-	return false;
 }
 
 static const char select_sql[] =
@@ -149,13 +76,13 @@ load(PgConn *pc, const char *where_tail, const char *schema, const char *name, M
 		ok = cal_unit_parse(V(8), &m->unit) && cal_date_parse(V(9), &m->start);
 		m->premake = atoi(V(10));
 		m->time_zone = pg_xstrdup(V(11));
-		/* column 13, key_types, is a record only: types are read from the catalog (mirrorspec_load) */
+		/* column 13, key_types, is a record only: types are read from the catalog (tablecopy_load) */
 		ok = ok && text_array_parse(V(12), &m->key) &&
 			 text_array_parse(NUL(14) ? NULL : V(14), &m->upper_key) &&
 			 text_array_parse(NUL(15) ? NULL : V(15), &m->last_key);
 		m->rows_copied = atoll(V(16));
 		m->batches = atoll(V(17));
-		m->phase = pg_xstrdup(V(18));
+		ok = ok && migration_phase_parse(V(18), &m->phase);
 		m->fingerprint = pg_xstrdup(V(19));
 		m->verified = !NUL(20);
 		m->verify_ok = !NUL(20) && strcmp(V(20), "true") == 0;
@@ -209,6 +136,13 @@ migration_between_switch_and_finish(PgConn *pc, RelOid table, bool *yes, PgpErro
 	return true;
 }
 
+static const char insert_sql[] =
+	"INSERT INTO pgpart.migration (source, shadow, table_schema, table_name, shadow_name, "
+	"old_name, part_column, part_interval, start_date, premake, time_zone, key_columns, "
+	"key_types, upper_key, fingerprint, phase, backfill_started_at) VALUES ($1::pg_catalog.oid, "
+	"$2::pg_catalog.oid, $3, $4, $5, $6, $7, $8, $9::date, $10::integer, $11, $12::name[], "
+	"$13::text[], $14::text[], $15, $16, pg_catalog.now())";
+
 bool
 migration_insert(PgConn *pc, Migration *m, PgpError *err)
 {
@@ -216,7 +150,7 @@ migration_insert(PgConn *pc, Migration *m, PgpError *err)
 	char *key = text_array_literal(&m->key);
 	char *types = text_array_literal(&m->key_types);
 	char *upper = m->upper_key.n > 0 ? text_array_literal(&m->upper_key) : NULL;
-	const char *params[15];
+	const char *params[16];
 	bool ok;
 
 	snprintf(src, sizeof(src), "%u", m->source);
@@ -238,49 +172,74 @@ migration_insert(PgConn *pc, Migration *m, PgpError *err)
 	params[12] = types;
 	params[13] = upper;
 	params[14] = m->fingerprint;
+	params[15] = migration_phase_name(MIGRATION_BACKFILLING);
 	free(m->id);
 	m->id = NULL;
+	m->phase = MIGRATION_BACKFILLING;
 	if (pc->dry_run)
 	{
-		ok = pgc_change(pc,
-						"INSERT INTO pgpart.migration (source, shadow, table_schema, table_name, "
-						"shadow_name, old_name, part_column, part_interval, start_date, premake, "
-						"time_zone, key_columns, key_types, upper_key, fingerprint, phase, "
-						"backfill_started_at) VALUES ($1::pg_catalog.oid, $2::pg_catalog.oid, $3, "
-						"$4, $5, $6, $7, $8, $9::date, $10::integer, $11, $12::name[], $13::text[], "
-						"$14::text[], $15, 'backfilling', pg_catalog.now())",
-						15, params, err);
+		ok = pgc_change(pc, insert_sql, 16, params, err);
 		m->id = pg_xstrdup("0");
 	}
 	else
-		ok = pgc_query_value(pc,
-							 "INSERT INTO pgpart.migration (source, shadow, table_schema, "
-							 "table_name, shadow_name, old_name, part_column, part_interval, "
-							 "start_date, premake, time_zone, key_columns, key_types, upper_key, "
-							 "fingerprint, phase, backfill_started_at) VALUES "
-							 "($1::pg_catalog.oid, $2::pg_catalog.oid, $3, $4, $5, $6, $7, $8, "
-							 "$9::date, $10::integer, $11, $12::name[], $13::text[], $14::text[], "
-							 "$15, 'backfilling', pg_catalog.now()) RETURNING id::text",
-							 15, params, &m->id, err);
+	{
+		char *sql = pg_xasprintf("%s RETURNING id::text", insert_sql);
+
+		ok = pgc_query_value(pc, sql, 16, params, &m->id, err);
+		free(sql);
+	}
 	free(key);
 	free(types);
 	free(upper);
 	return ok;
 }
 
-bool
-migration_set_phase(PgConn *pc, const Migration *m, const char *phase,
-					const char *timestamp_column, PgpError *err)
+/* pgpart's own column that records when a step took the migration to next, if any */
+static const char *
+timestamp_column(MigrationStep step, MigrationPhase next)
 {
-	const char *params[2] = {m->id, phase};
+	switch (step)
+	{
+		case MIGRATION_STEP_COPIED:
+			return "backfill_finished_at";
+		case MIGRATION_STEP_SWITCH:
+			return "switched_at";
+		case MIGRATION_STEP_FINISH:
+			return "finished_at";
+		case MIGRATION_STEP_ROLLBACK:
+			/* back from switched to backfilled is no end: nothing to stamp */
+			return next == MIGRATION_ROLLED_BACK ? "finished_at" : NULL;
+		default:
+			return NULL;
+	}
+}
+
+bool
+migration_advance(PgConn *pc, const Migration *m, MigrationStep step, PgpError *err)
+{
+	MigrationPhase next;
+	const char *params[2];
+	const char *column;
 	char *sql;
 	bool ok;
 
-	/* timestamp_column is one of pgpart's own column names, never user input */
+	if (!migration_step_allowed(m->phase, step, &next))
+	{
+		/* the operations check first: this is pgpart's mistake, not the user's */
+		err_set(err, EXIT_RUNTIME, "cannot %s the migration of %s.%s in phase \"%s\"",
+				migration_step_verb(step), m->schema, m->name, migration_phase_name(m->phase));
+		return false;
+	}
+	if (next == m->phase)
+		return true;
+	params[0] = m->id;
+	params[1] = migration_phase_name(next);
+	column = timestamp_column(step, next);
+	/* column is one of pgpart's own column names, never user input */
 	sql = pg_xasprintf("UPDATE pgpart.migration SET phase = $2, updated_at = pg_catalog.now()%s%s%s "
 					   "WHERE id = $1::bigint",
-					   timestamp_column ? ", " : "", timestamp_column ? timestamp_column : "",
-					   timestamp_column ? " = pg_catalog.now()" : "");
+					   column ? ", " : "", column ? column : "",
+					   column ? " = pg_catalog.now()" : "");
 	ok = pgc_change(pc, sql, 2, params, err);
 	free(sql);
 	return ok;
@@ -329,30 +288,4 @@ migration_record_switch_ms(PgConn *pc, const Migration *m, double ms, PgpError *
 					  "UPDATE pgpart.migration SET switch_lock_ms = $2::double precision "
 					  "WHERE id = $1::bigint",
 					  2, params, err);
-}
-
-bool
-migration_fingerprint(PgConn *pc, RelOid table, char **fingerprint, PgpError *err)
-{
-	char buf[16];
-	const char *params[1] = {buf};
-
-	snprintf(buf, sizeof(buf), "%u", table);
-	return pgc_query_value(
-		pc,
-		"SELECT pg_catalog.md5(COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format("
-		"  '%s %s %s %s %s', a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
-		"  a.attnotnull, a.attgenerated), ';' ORDER BY a.attnum) "
-		"  FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1::pg_catalog.oid "
-		"  AND a.attnum > 0 AND NOT a.attisdropped), '') || '|' || "
-		/* index definitions without their names, which switch swaps */
-		" COALESCE((SELECT pg_catalog.string_agg(d, ';' ORDER BY d) FROM (SELECT pg_catalog.format("
-		"  '%s %s %s %s %s', i.indisunique, i.indkey, i.indclass, "
-		"  pg_catalog.pg_get_expr(i.indexprs, i.indrelid), "
-		"  pg_catalog.pg_get_expr(i.indpred, i.indrelid)) AS d FROM pg_catalog.pg_index i "
-		"  WHERE i.indrelid = $1::pg_catalog.oid) x), '') || '|' || "
-		" COALESCE((SELECT pg_catalog.string_agg(t.tgname || ':' || t.tgtype || ':' || t.tgfoid::text, ';' ORDER BY t.tgname) "
-		"  FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $1::pg_catalog.oid "
-		"  AND NOT t.tgisinternal AND t.tgname !~ '^pgpart_migration_'), ''))",
-		1, params, fingerprint, err);
 }

@@ -3,10 +3,11 @@
  * per migration, updated in the same transaction as the work it records, so
  * that a crash at any point leaves a state the next run can continue from.
  */
-#ifndef PGPART_PG_MIGRATION_H
-#define PGPART_PG_MIGRATION_H
+#ifndef PGPART_COMMANDS_MIGRATE_MIGRATION_SQL_H
+#define PGPART_COMMANDS_MIGRATE_MIGRATION_SQL_H
 
 #include "core/calendar.h"
+#include "core/migration_phase.h"
 #include "pg/catalog.h"
 
 typedef struct Migration
@@ -29,7 +30,7 @@ typedef struct Migration
 	NameList last_key;	/* highest key copied so far; empty: nothing yet */
 	long long rows_copied;
 	long long batches;
-	char *phase; /* backfilling, backfilled, switched, finished, rolled_back */
+	MigrationPhase phase; /* stored as its name (core/migration_phase.h) */
 	char *fingerprint;
 	bool verified;
 	bool verify_ok;
@@ -52,27 +53,19 @@ bool migration_load_latest(PgConn *pc, const char *schema, const char *name, Mig
 /* whether table is the new side of a migration that is switched but not finished */
 bool migration_between_switch_and_finish(PgConn *pc, RelOid table, bool *yes, PgpError *err);
 
-/* INSERT; sets m->id (in --dry-run "0") */
+/* INSERT in phase backfilling; sets m->id (in --dry-run "0") and m->phase */
 bool migration_insert(PgConn *pc, Migration *m, PgpError *err);
-/* phase change; timestamp_column (may be NULL) is set to now() */
-bool migration_set_phase(PgConn *pc, const Migration *m, const char *phase,
-						 const char *timestamp_column, PgpError *err);
+/*
+ * The phase that step leads to from m->phase (migration_step_allowed), with
+ * the time of the change in the step's own column (backfill_finished_at,
+ * switched_at, finished_at); nothing to write when the phase stays.  A step
+ * the table refuses is an error: the operations check before they work.
+ */
+bool migration_advance(PgConn *pc, const Migration *m, MigrationStep step, PgpError *err);
 bool migration_record_batch(PgConn *pc, const Migration *m, const NameList *last_key,
 							long long rows, PgpError *err);
 bool migration_record_verify(PgConn *pc, const Migration *m, bool ok, const char *summary_json,
 							 PgpError *err);
 bool migration_record_switch_ms(PgConn *pc, const Migration *m, double ms, PgpError *err);
-
-/*
- * A digest of what the migration depends on in the source table: columns
- * (name, type, nullability, generation), indexes and triggers other than
- * pgpart's own.  DDL on the source during a migration changes it.
- */
-bool migration_fingerprint(PgConn *pc, RelOid table, char **fingerprint, PgpError *err);
-
-/* "{a,b}" array literal of the values, quoted as PostgreSQL wants */
-char *text_array_literal(const NameList *values);
-/* the elements of an array literal as the server prints a text[] */
-bool text_array_parse(const char *literal, NameList *out);
 
 #endif

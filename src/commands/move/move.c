@@ -38,9 +38,8 @@
 #include "core/naming.h"
 #include "pg/lock.h"
 #include "pg/catalog.h"
+#include "pg/compare.h"
 #include "pg/config.h"
-#include "commands/migrate/migration_sql.h"
-#include "commands/migrate/mirror_sql.h"
 #include "pg/schema.h"
 #include "commands/move/move_sql.h"
 #include "util/clock.h"
@@ -603,22 +602,22 @@ append_bounds_check(PgConn *pc, StrBuf *sb, const Move *m)
 static bool
 compare(PgConn *pc, Move *m, PgpError *err)
 {
-	MirrorSpec spec;
+	TableCopy spec;
 	NameList none = {0};
 	KeyRange all = {NULL, NULL};
 	char *sql;
 	PGresult *res;
 	bool ok = false;
 
-	if (!mirrorspec_load(pc, m->part->oid, m->copy_q, &none, m->column, &spec, err))
+	if (!tablecopy_load(pc, m->part->oid, m->copy_q, &none, m->column, &spec, err))
 	{
-		mirrorspec_free(&spec);
+		tablecopy_free(&spec);
 		return false;
 	}
-	sql = mirror_compare_sql(pc, &spec, &all);
+	sql = tablecopy_compare_sql(&spec, &all);
 	res = pgc_query(pc, sql, 0, NULL, err);
 	free(sql);
-	mirrorspec_free(&spec);
+	tablecopy_free(&spec);
 	if (res == NULL)
 		return false;
 	if (strcmp(PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 2)) == 0 &&
@@ -897,7 +896,7 @@ swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		bool intact = false;
 
 		/* the copy is exact only if nothing could change the partition since it was taken */
-		if (!migration_fingerprint(pc, m->part->oid, &now, err) ||
+		if (!table_fingerprint(pc, m->part->oid, &now, err) ||
 			!tiermove_guard_state(pc, m->part->oid, &present, &intact, err))
 		{
 			free(now);
@@ -969,7 +968,7 @@ prepare(PgConn *pc, Move *m, PgpError *err)
 		   tiermove_capture_indexes(pc, m->part->oid, m->copy_q, &m->idx, err) &&
 		   tiermove_column_settings(pc, m->part->oid, m->copy_q, &m->col_settings, err) &&
 		   tiermove_foreign_keys(pc, m->part->oid, m->copy_q, &m->fk_add, &m->fk_validate, err) &&
-		   migration_fingerprint(pc, m->part->oid, &m->fingerprint, err);
+		   table_fingerprint(pc, m->part->oid, &m->fingerprint, err);
 }
 
 static bool

@@ -8,7 +8,7 @@
 #include "core/collist.h"
 #include "core/measures.h"
 #include "pg/config.h"
-#include "commands/migrate/migration_sql.h"
+#include "pg/textarray.h"
 #include "pg/privilege.h"
 #include "commands/rollup/rollup_sql.h"
 #include "pg/schema.h"

@@ -6,7 +6,7 @@
 
 #include "core/naming.h"
 #include "core/sqlscreen.h"
-#include "commands/migrate/migration_sql.h"
+#include "pg/textarray.h"
 #include "pg/privilege.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
