@@ -80,6 +80,8 @@ cli_usage_error(const char *command, const char *fmt, ...)
 	if (command)
 		fprintf(stderr, "pgpart: hint: Try \"pgpart %s --help\" for more information.\n",
 				command);
+	else
+		fprintf(stderr, "pgpart: hint: Try \"pgpart --help\" for more information.\n");
 	return EXIT_USAGE;
 }
 
