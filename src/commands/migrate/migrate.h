@@ -26,7 +26,7 @@ typedef struct MigrateOptions
 	/* backfill */
 	int batch_size;
 	double rate; /* rows per second; 0: unthrottled */
-	long long max_rows; /* backfill stops after this many rows in one run; 0: no limit */
+	int64_t max_rows; /* backfill stops after this many rows in one run; 0: no limit */
 	int max_lag_ms; /* 0: do not watch replicas */
 	bool show_progress;
 	/* verify */

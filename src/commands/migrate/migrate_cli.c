@@ -1,14 +1,20 @@
-/* pgpart migrate - online migration of a plain table into a partitioned one */
+/*
+ * migrate_cli.c - "pgpart migrate SUBCOMMAND TABLE": the options of every
+ * subcommand in one table, and the report each step returns printed as
+ * aligned lines or as JSON.  The steps themselves are in migrate.c.
+ */
+#include <float.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "core/duration.h"
+#include "cli/options.h"
 #include "commands/migrate/migrate.h"
-#include "util/log.h"
+
+typedef bool (*MigrateStep)(PgConn *, const MigrateOptions *, MigrateReport *, PgpError *);
 
 static const char help[] =
 	"pgpart migrate moves the rows of a live plain table into a partitioned table\n"
@@ -48,33 +54,49 @@ static const char help[] =
 	"Options of finish:\n"
 	"      --keep-old           keep the old table (renamed TABLE_pgpart_old)\n";
 
-enum
-{
-	OPT_EXTEND_KEYS = OPT_FIRST_COMMAND_OPTION,
-	OPT_BATCH_SIZE,
-	OPT_RATE,
-	OPT_MAX_ROWS,
-	OPT_MAX_LAG,
-	OPT_FULL,
-	OPT_SAMPLE,
-	OPT_REPAIR,
-	OPT_KEEP_OLD
-};
-
-typedef bool (*MigrateStep)(PgConn *, const MigrateOptions *, MigrateReport *, PgpError *);
+/* in the order of the help text, which is the order the usage error lists them */
+static const char *const subcommands[] = {"plan",	  "start",	  "backfill", "verify",	  "switch",
+										  "finish",	  "rollback", "status",	  "batch-sql", NULL};
 
 static const struct
 {
-	const char *name;
 	MigrateStep run;
 	bool needs_column;
 } steps[] = {
-	{"plan", ops_migrate_plan, true},		  {"start", ops_migrate_start, true},
-	{"backfill", ops_migrate_backfill, false}, {"verify", ops_migrate_verify, false},
-	{"switch", ops_migrate_switch, false},	  {"rollback", ops_migrate_rollback, false},
-	{"finish", ops_migrate_finish, false},	  {"status", ops_migrate_status, false},
-	{"batch-sql", ops_migrate_batch_sql, false},
+	{ops_migrate_plan, true},	  {ops_migrate_start, true},	 {ops_migrate_backfill, false},
+	{ops_migrate_verify, false},  {ops_migrate_switch, false},	 {ops_migrate_finish, false},
+	{ops_migrate_rollback, false}, {ops_migrate_status, false},	 {ops_migrate_batch_sql, false},
 };
+
+/*
+ * --sample and --full: the later one wins, so --sample clears what --full
+ * set and --full, applied after parsing, overrides an earlier --sample.
+ */
+typedef struct SampleArg
+{
+	double fraction;
+	bool full;
+} SampleArg;
+
+static bool
+parse_sample(const char *value, void *target)
+{
+	SampleArg *s = target;
+	char *end;
+	double v = strtod(value, &end);
+
+	if (*value == '\0' || *end != '\0' || !(v > 0 && v <= 1))
+		return false;
+	s->fraction = v;
+	s->full = false;
+	return true;
+}
+
+typedef struct MigrateArgs
+{
+	int step; /* index in subcommands and steps */
+	MigrateOptions opt;
+} MigrateArgs;
 
 static void
 print_report(const GlobalOpts *g, const char *step, const MigrateReport *r)
@@ -130,146 +152,72 @@ print_report(const GlobalOpts *g, const char *step, const MigrateReport *r)
 		printf("%-18s %s\n", "warning", r->warnings.items[i]);
 }
 
+static int
+migrate_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
+{
+	const MigrateArgs *a = arg;
+	MigrateReport r;
+	bool ok;
+
+	memset(&r, 0, sizeof(r));
+	ok = steps[a->step].run(pc, &a->opt, &r, err);
+	/* on failure too: what was found or done before it (plan's blockers, verify's ranges) */
+	if (ok || r.labels.n > 0)
+		print_report(g, subcommands[a->step], &r);
+	migratereport_free(&r);
+	return ok ? EXIT_OK : CLI_FAILED;
+}
+
 int
 cmd_migrate(int argc, char **argv, GlobalOpts *g)
 {
-	static const struct option opts[] = {
-		CLI_COMMON_LONG_OPTIONS,
-		CLI_PARTITION_LONG_OPTIONS,
-		{"extend-keys", no_argument, NULL, OPT_EXTEND_KEYS},
-		{"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
-		{"rate", required_argument, NULL, OPT_RATE},
-		{"max-rows", required_argument, NULL, OPT_MAX_ROWS},
-		{"max-lag", required_argument, NULL, OPT_MAX_LAG},
-		{"full", no_argument, NULL, OPT_FULL},
-		{"sample", required_argument, NULL, OPT_SAMPLE},
-		{"repair", no_argument, NULL, OPT_REPAIR},
-		{"keep-old", no_argument, NULL, OPT_KEEP_OLD},
-		{NULL, 0, NULL, 0},
-	};
-	MigrateOptions opt;
-	MigrateReport r;
-	PgConn pc = {0};
-	PgpError err;
+	MigrateArgs a;
+	MigrateOptions *opt = &a.opt;
 	PartitionArgs pa = PARTITION_ARGS_DEFAULT;
-	int c, rc = EXIT_OK;
-	size_t s;
-	const char *sub;
-	char *end;
-	int64_t lag;
+	SampleArg sample = {1.0, false};
+	int64_t max_rows = 0;
+	const CliOption options[] = {
+		CLI_PARTITION_OPTIONS(&pa),
+		CLI_TRUE("extend-keys", 0, &opt->extend_keys),
+		CLI_INT("batch-size", 0, &opt->batch_size, 1, 1000000),
+		CLI_NUMBER("rate", 0, &opt->rate, 0, DBL_MAX, "rows per second, > 0"),
+		CLI_INT64("max-rows", 0, &max_rows, 1, (double) INT64_MAX, "a number > 0"),
+		CLI_DURATION("max-lag", 0, &opt->max_lag_ms, 1, INT_MAX, "e.g. 5s, 500ms"),
+		CLI_TRUE("full", 0, &sample.full),
+		CLI_CALL("sample", 0, &sample, parse_sample, "a fraction, 0 < F <= 1"),
+		CLI_TRUE("repair", 0, &opt->repair),
+		CLI_TRUE("keep-old", 0, &opt->keep_old),
+		CLI_END,
+	};
+	const CliSpec spec = {"migrate", help, options, NULL, false};
+	int first, rc;
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+	memset(&a, 0, sizeof(a));
+	a.step = cli_subcommand("migrate", argc, argv, subcommands);
+	if (a.step == -2)
 	{
-		if (argc < 2)
-			return cli_usage_error("migrate", "no subcommand given");
 		printf("%s%s", help, CLI_COMMON_HELP);
 		return EXIT_OK;
 	}
-	sub = argv[1];
-	for (s = 0; s < sizeof(steps) / sizeof(steps[0]); s++)
-		if (strcmp(steps[s].name, sub) == 0)
-			break;
-	if (s == sizeof(steps) / sizeof(steps[0]))
-		return cli_usage_error("migrate",
-							   "unknown subcommand \"%s\" (use plan, start, backfill, verify, "
-							   "switch, finish, rollback, status or batch-sql)",
-							   sub);
-	argc--;
-	argv++;
-
-	memset(&opt, 0, sizeof(opt));
-	opt.batch_size = 5000;
-	opt.sample = 1.0;
-	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS CLI_PARTITION_SHORT_OPTIONS,
-						   opts)) != -1)
-	{
-		int h = cli_common_option(c, optarg, g);
-
-		if (h == 0)
-			h = cli_partition_option(c, optarg, "migrate", &pa);
-		if (h < 0)
-			return EXIT_USAGE;
-		if (h)
-			continue;
-		switch (c)
-		{
-			case OPT_HELP:
-				printf("%s%s", help, CLI_COMMON_HELP);
-				return EXIT_OK;
-			case OPT_EXTEND_KEYS:
-				opt.extend_keys = true;
-				break;
-			case OPT_BATCH_SIZE:
-				if (!cli_parse_int(optarg, 1, 1000000, &opt.batch_size))
-					return cli_usage_error("migrate", "invalid --batch-size \"%s\" (1 to 1000000)",
-										   optarg);
-				break;
-			case OPT_RATE:
-				opt.rate = strtod(optarg, &end);
-				if (*optarg == '\0' || *end != '\0' || opt.rate <= 0)
-					return cli_usage_error("migrate", "invalid --rate \"%s\" (rows per second, > 0)",
-										   optarg);
-				break;
-			case OPT_MAX_ROWS:
-				opt.max_rows = strtoll(optarg, &end, 10);
-				if (*optarg == '\0' || *end != '\0' || opt.max_rows <= 0)
-					return cli_usage_error("migrate", "invalid --max-rows \"%s\" (a number > 0)",
-										   optarg);
-				break;
-			case OPT_MAX_LAG:
-				if (!duration_parse_ms(optarg, &lag) || lag <= 0)
-					return cli_usage_error("migrate", "invalid --max-lag \"%s\" (e.g. 5s, 500ms)",
-										   optarg);
-				opt.max_lag_ms = (int) lag;
-				break;
-			case OPT_FULL:
-				opt.sample = 1.0;
-				break;
-			case OPT_SAMPLE:
-				opt.sample = strtod(optarg, &end);
-				if (*optarg == '\0' || *end != '\0' || opt.sample <= 0 || opt.sample > 1)
-					return cli_usage_error("migrate", "invalid --sample \"%s\" (a fraction, 0 < F <= 1)",
-										   optarg);
-				break;
-			case OPT_REPAIR:
-				opt.repair = true;
-				break;
-			case OPT_KEEP_OLD:
-				opt.keep_old = true;
-				break;
-			default:
-				return cli_usage_error("migrate", "invalid option");
-		}
-	}
-	if (optind >= argc)
-		return cli_usage_error("migrate", "no table given");
-	if (optind + 1 < argc)
-		return cli_usage_error("migrate", "unexpected argument \"%s\"", argv[optind + 1]);
-	if (steps[s].needs_column && pa.column == NULL)
-		return cli_usage_error("migrate", "--column is required for %s", sub);
-	opt.column = pa.column;
-	opt.unit = pa.unit;
-	opt.has_start = pa.has_start;
-	opt.start = pa.start;
-	opt.premake = pa.premake;
-	opt.time_zone = pa.time_zone;
-	opt.table = argv[optind];
-	opt.lock = g->lock;
-	opt.show_progress = !g->json;
-
-	err_init(&err);
-	memset(&r, 0, sizeof(r));
-	if (!cli_connect(g, &pc, &err) || !steps[s].run(&pc, &opt, &r, &err))
-	{
-		/* what was found or done before the failure (plan's blockers, verify's ranges) */
-		if (r.labels.n > 0)
-			print_report(g, sub, &r);
-		rc = cli_fail(&err);
-	}
-	else
-		print_report(g, sub, &r);
-	migratereport_free(&r);
-	err_clear(&err);
-	pgc_close(&pc);
-	return rc;
+	if (a.step < 0)
+		return EXIT_USAGE;
+	opt->batch_size = 5000;
+	if ((rc = cli_parse(&spec, argc - 1, argv + 1, g, &first)) != CLI_PARSED ||
+		(rc = cli_expect_args(&spec, argc - 1, argv + 1, first, 1, "no table given")) !=
+			CLI_PARSED)
+		return rc;
+	if (steps[a.step].needs_column && pa.column == NULL)
+		return cli_usage_error("migrate", "--column is required for %s", subcommands[a.step]);
+	opt->table = argv[1 + first];
+	opt->column = pa.column;
+	opt->unit = pa.unit;
+	opt->has_start = pa.has_start;
+	opt->start = pa.start;
+	opt->premake = pa.premake;
+	opt->time_zone = pa.time_zone;
+	opt->max_rows = max_rows;
+	opt->sample = sample.full ? 1.0 : sample.fraction;
+	opt->lock = g->lock;
+	opt->show_progress = !g->json;
+	return cli_run_connected(g, migrate_run, &a);
 }
