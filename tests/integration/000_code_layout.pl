@@ -35,7 +35,7 @@ sub statement_strings
 {
 	my ($stmt) = @_;
 	my @lits = $stmt =~ /"((?:[^"\\\n]|\\.)*)"/g;
-	return join('', @lits);
+	return join('', @lits) =~ tr/\x01\x02\x03/;{}/r;
 }
 
 my $sql_re = qr/(?:^|[\s(])(?:SELECT|INSERT\s+INTO|UPDATE\s+\S+\s+SET|DELETE\s+FROM|CREATE\s+(?:TABLE|INDEX|FUNCTION|OR|VIEW|TRIGGER|UNIQUE|SCHEMA|TEMP|SERVER|FOREIGN|EXTENSION)|ALTER\s+(?:TABLE|INDEX|FUNCTION|VIEW|SCHEMA|SEQUENCE|FOREIGN)|DROP\s+(?:TABLE|INDEX|FUNCTION|VIEW|TRIGGER|SCHEMA|SERVER|FOREIGN)|LOCK\s+TABLE|BEGIN\b|COMMIT\b|ROLLBACK\b|SAVEPOINT|RELEASE\s+SAVEPOINT|COPY\s+\S+\s+(?:\(|TO\b|FROM\b)|VACUUM\s|ANALYZE\s|REINDEX\s|GRANT\s+\w+\s+ON|REVOKE\s|COMMENT\s+ON|TRUNCATE\s|EXPLAIN\s|WITH\s+\w+\s+AS)|pg_catalog\.|\$[1-9]/;
@@ -57,7 +57,10 @@ for my $f (@files)
 	if ($r =~ /\.c$/ && !sql_layer($r))
 	{
 		my $line = 1;
-		for my $stmt (split /(?<=[;{}])/, $code)
+		# a ";" or brace inside a string literal (a help text) ends no statement
+		(my $masked = $code) =~ s{'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"}
+			{ substr($&, 0, 1) eq '"' ? $& =~ tr/;{}/\x01\x02\x03/r : $& }ge;
+		for my $stmt (split /(?<=[;{}])/, $masked)
 		{
 			my $at = $line;
 			$line += ($stmt =~ tr/\n//);

@@ -4,8 +4,8 @@
  * rollback, finish, status.  Every step records its progress in
  * pgpart.migration in the same transaction as its work.
  */
-#ifndef PGPART_OPS_MIGRATE_H
-#define PGPART_OPS_MIGRATE_H
+#ifndef PGPART_COMMANDS_MIGRATE_MIGRATE_H
+#define PGPART_COMMANDS_MIGRATE_MIGRATE_H
 
 #include "core/calendar.h"
 #include "pg/catalog.h"

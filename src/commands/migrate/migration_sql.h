@@ -68,4 +68,16 @@ bool migration_record_verify(PgConn *pc, const Migration *m, bool ok, const char
 							 PgpError *err);
 bool migration_record_switch_ms(PgConn *pc, const Migration *m, double ms, PgpError *err);
 
+/* schema and name of every migration not finished or rolled back, oldest first */
+PGresult *migration_active_tables(PgConn *pc, PgpError *err);
+
+/* one subtransaction per migration when "init" rebuilds their trigger functions */
+typedef enum MigrationSavepoint
+{
+	MIGRATION_SAVEPOINT_SET,
+	MIGRATION_SAVEPOINT_ROLLBACK,
+	MIGRATION_SAVEPOINT_RELEASE
+} MigrationSavepoint;
+bool migration_savepoint(PgConn *pc, MigrationSavepoint op, PgpError *err);
+
 #endif

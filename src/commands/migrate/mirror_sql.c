@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg/privilege.h"
 #include "util/mem.h"
 
 static char *
@@ -174,6 +175,241 @@ mirror_chunk_end_sql(PgConn *pc, const TableCopy *m, const KeyRange *r)
 	return sb_steal(&sb);
 }
 
+bool
+mirror_chunk_end(PgConn *pc, const TableCopy *m, const KeyRange *r, int n, NameList *end,
+				 bool *found, PgpError *err)
+{
+	char *sql = mirror_chunk_end_sql(pc, m, r);
+	const char *params[130];
+	char nbuf[16];
+	int np = keyrange_params(r, params), i;
+	PGresult *res;
+
+	snprintf(nbuf, sizeof(nbuf), "%d", n);
+	params[np++] = nbuf;
+	res = pgc_query(pc, sql, np, params, err);
+	free(sql);
+	if (res == NULL)
+		return false;
+	*found = PQntuples(res) > 0;
+	for (i = 0; *found && i < m->key.n; i++)
+		namelist_add(end, PQgetvalue(res, 0, i));
+	PQclear(res);
+	return true;
+}
+
+/* ---- the triggers and their functions ---- */
+
+static char *
+function_name(const Migration *m, const char *what)
+{
+	return pg_xasprintf("pgpart.\"migration_%s_%s\"", m->id, what);
+}
+
+bool
+mirror_create_triggers(PgConn *pc, const Migration *m, const char *table_q, const char *dir,
+					   PgpError *err)
+{
+	int t;
+	bool ok = true;
+
+	for (t = 0; ok && t < 2; t++)
+	{
+		char *what = pg_xasprintf("%s%s", dir, t == 0 ? "" : "_truncate");
+		char *func = function_name(m, what);
+		char *sql = pg_xasprintf(
+			"CREATE TRIGGER \"pgpart_migration_%s_%s\" AFTER %s ON %s FOR EACH %s EXECUTE FUNCTION %s()",
+			m->id, what, t == 0 ? "INSERT OR UPDATE OR DELETE" : "TRUNCATE", table_q,
+			t == 0 ? "ROW" : "STATEMENT", func);
+
+		ok = pgc_change(pc, sql, 0, NULL, err);
+		free(sql);
+		/* ALWAYS: also for writers with session_replication_role = replica */
+		sql = pg_xasprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER \"pgpart_migration_%s_%s\"",
+						   table_q, m->id, what);
+		ok = ok && pgc_change(pc, sql, 0, NULL, err);
+		free(sql);
+		free(func);
+		free(what);
+	}
+	return ok;
+}
+
+bool
+mirror_drop_triggers(PgConn *pc, const Migration *m, const char *table_q, const char *dir,
+					 PgpError *err)
+{
+	int t;
+	bool ok = true;
+
+	for (t = 0; ok && t < 2; t++)
+	{
+		char *sql = pg_xasprintf("DROP TRIGGER IF EXISTS \"pgpart_migration_%s_%s%s\" ON %s",
+								 m->id, dir, t == 0 ? "" : "_truncate", table_q);
+
+		ok = pgc_change(pc, sql, 0, NULL, err);
+		free(sql);
+	}
+	return ok;
+}
+
+bool
+mirror_drop_functions(PgConn *pc, const Migration *m, PgpError *err)
+{
+	static const char *const what[] = {"forward", "forward_truncate", "reverse",
+									   "reverse_truncate"};
+	size_t i;
+	bool ok = true;
+
+	for (i = 0; ok && i < sizeof(what) / sizeof(what[0]); i++)
+	{
+		char *func = function_name(m, what[i]);
+		char *sql = pg_xasprintf("DROP FUNCTION IF EXISTS %s()", func);
+
+		ok = pgc_change(pc, sql, 0, NULL, err);
+		free(sql);
+		free(func);
+	}
+	return ok;
+}
+
+/*
+ * The guard of a migration's trigger functions: forward ones serve the
+ * source, reverse ones the shadow (cloned to its partitions: a row trigger
+ * fires with the partition's OID).  OIDs do not change at switch or rollback.
+ */
+static char *
+guard_sql(const Migration *m, bool forward)
+{
+	StrBuf sb;
+	char *check = pg_xasprintf("EXISTS (SELECT FROM pgpart.migration m WHERE m.id = %s "
+							   "AND m.%s::pg_catalog.oid = pgpart_root)",
+							   m->id, forward ? "source" : "shadow");
+
+	sb_init(&sb);
+	priv_append_trigger_guard(&sb, forward ? m->source : m->shadow, check);
+	free(check);
+	return sb_steal(&sb);
+}
+
+bool
+mirror_create_functions(PgConn *pc, const Migration *m, const TableCopy *fwd, PgpError *err)
+{
+	TableCopy rev;
+	char *old_q = pgc_quote_qualified(pc, m->schema, m->old_name);
+	char *new_q = pgc_quote_qualified(pc, m->schema, m->name);
+	char *g_fwd = guard_sql(m, true), *g_rev = guard_sql(m, false);
+	char *f[4], *sql[4];
+	int i;
+	bool ok = true;
+
+	/* same columns and key; after switch the tables have traded names, and the
+	 * reverse bodies must use the names valid then */
+	rev = *fwd;
+	rev.from = new_q;
+	rev.to = old_q;
+	f[0] = function_name(m, "forward");
+	f[1] = function_name(m, "forward_truncate");
+	f[2] = function_name(m, "reverse");
+	f[3] = function_name(m, "reverse_truncate");
+	sql[0] = mirror_row_function_sql(pc, fwd, f[0], g_fwd);
+	sql[1] = mirror_truncate_function_sql(pc, fwd, f[1], g_fwd);
+	sql[2] = mirror_row_function_sql(pc, &rev, f[2], g_rev);
+	sql[3] = mirror_truncate_function_sql(pc, &rev, f[3], g_rev);
+	for (i = 0; i < 4; i++)
+	{
+		char *sig = pg_xasprintf("%s()", f[i]);
+
+		ok = ok && pgc_change(pc, sql[i], 0, NULL, err) &&
+			 priv_secure_function(pc, sig, m->source, priv_migration_needs,
+								  priv_migration_nneeds, err);
+		free(sig);
+		free(sql[i]);
+		free(f[i]);
+	}
+	free(g_fwd);
+	free(g_rev);
+	free(old_q);
+	free(new_q);
+	return ok;
+}
+
+
+bool
+mirror_lock_writers(PgConn *pc, const char *table_q, const char *mode, PgpError *err)
+{
+	char *sql = pg_xasprintf("LOCK TABLE %s IN %s MODE", table_q, mode);
+	bool ok = pgc_change(pc, sql, 0, NULL, err);
+
+	free(sql);
+	return ok;
+}
+
+bool
+mirror_inactive_triggers(PgConn *pc, RelOid table, const char *prefix, char **bad, PgpError *err)
+{
+	char oid[16];
+	const char *params[2] = {oid, prefix};
+
+	snprintf(oid, sizeof(oid), "%u", table);
+	return pgc_query_value(
+		pc,
+		"SELECT pg_catalog.string_agg(w.name || ' (' || COALESCE(CASE t.tgenabled "
+		"  WHEN 'D' THEN 'disabled' WHEN 'O' THEN 'enabled ORIGIN only' "
+		"  WHEN 'R' THEN 'enabled REPLICA only' END, 'missing') || ')', ', ') "
+		"FROM (VALUES ($2::text), ($2::text || '_truncate')) w(name) "
+		"LEFT JOIN pg_catalog.pg_trigger t ON t.tgrelid = $1::pg_catalog.oid "
+		"  AND t.tgname = w.name "
+		"WHERE t.tgenabled IS DISTINCT FROM 'A'",
+		2, params, bad, err);
+}
+
+bool
+mirror_highest_key(PgConn *pc, const TableCopy *m, NameList *key, PgpError *err)
+{
+	StrBuf sql;
+	PGresult *res;
+	int i;
+
+	sb_init(&sql);
+	sb_append(&sql, "SELECT ");
+	/* qualified: a bare name in ORDER BY would mean the text output column */
+	for (i = 0; i < m->key.n; i++)
+		sb_appendf(&sql, "%ss.%s::text", i ? ", " : "", m->key.items[i]);
+	sb_appendf(&sql, " FROM ONLY %s s ORDER BY ", m->from);
+	tablecopy_append_key_order(&sql, m, "s", " DESC");
+	sb_append(&sql, " LIMIT 1");
+	res = pgc_query(pc, sql.data, 0, NULL, err);
+	sb_free(&sql);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) == 1)
+		for (i = 0; i < m->key.n; i++)
+			namelist_add(key, PQgetvalue(res, 0, i));
+	PQclear(res);
+	return true;
+}
+
+double
+mirror_replica_lag_ms(PgConn *pc)
+{
+	PgpError e;
+	char *v = NULL;
+	double lag = -1;
+
+	err_init(&e);
+	if (pgc_query_value(pc,
+						"SELECT COALESCE(EXTRACT(epoch FROM pg_catalog.max(replay_lag)) * 1000, 0)::text "
+						"FROM pg_catalog.pg_stat_replication",
+						0, NULL, &v, &e) &&
+		v)
+		lag = atof(v);
+	free(v);
+	err_clear(&e);
+	return lag;
+}
+
+
 #ifdef PGPART_TEST_HOOKS
 /* "(a.k1, a.k2)" */
 static void
@@ -250,5 +486,24 @@ mirror_test_corrupt_sql(PgConn *pc, const TableCopy *m, const KeyRange *r, const
 		return NULL;
 	}
 	return sb_steal(&sb);
+}
+bool
+mirror_test_drop_unique(PgConn *pc, RelOid copy, PgpError *err)
+{
+	char *drop = NULL;
+	char oid[16];
+	const char *p1[1] = {oid};
+	bool ok;
+
+	snprintf(oid, sizeof(oid), "%u", copy);
+	ok = pgc_query_value(pc,
+						 "SELECT pg_catalog.string_agg(pg_catalog.format('ALTER TABLE %s "
+						 "DROP CONSTRAINT %I', conrelid::pg_catalog.regclass, conname), '; ') "
+						 "FROM pg_catalog.pg_constraint WHERE conrelid = $1::pg_catalog.oid "
+						 "AND contype IN ('p', 'u')",
+						 1, p1, &drop, err) &&
+		 (drop == NULL || pgc_change(pc, drop, 0, NULL, err));
+	free(drop);
+	return ok;
 }
 #endif

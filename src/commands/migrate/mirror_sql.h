@@ -16,6 +16,7 @@
 #ifndef PGPART_COMMANDS_MIGRATE_MIRROR_SQL_H
 #define PGPART_COMMANDS_MIGRATE_MIRROR_SQL_H
 
+#include "commands/migrate/migration_sql.h"
 #include "pg/compare.h"
 
 /*
@@ -26,6 +27,43 @@ char *mirror_row_function_sql(PgConn *pc, const TableCopy *m, const char *func,
 							  const char *guard);
 char *mirror_truncate_function_sql(PgConn *pc, const TableCopy *m, const char *func,
 								   const char *guard);
+
+/*
+ * The row and TRUNCATE triggers of migration m on table_q (dir "forward":
+ * source -> shadow, "reverse": new -> old after switch), enabled ALWAYS so
+ * that writers with session_replication_role = replica are mirrored too;
+ * and their removal (IF EXISTS).  Each takes SHARE ROW EXCLUSIVE on table_q.
+ */
+bool mirror_create_triggers(PgConn *pc, const Migration *m, const char *table_q, const char *dir,
+							PgpError *err);
+bool mirror_drop_triggers(PgConn *pc, const Migration *m, const char *table_q, const char *dir,
+						  PgpError *err);
+
+/*
+ * The four trigger functions of m: forward (source -> shadow, by the
+ * shadow's name before switch) from fwd, reverse (new -> old) with the names
+ * valid after switch.  CREATE OR REPLACE, then revoked from PUBLIC and given
+ * to the table's owner, in the caller's transaction; each runs only for its
+ * own table (the guard).
+ */
+bool mirror_create_functions(PgConn *pc, const Migration *m, const TableCopy *fwd, PgpError *err);
+bool mirror_drop_functions(PgConn *pc, const Migration *m, PgpError *err);
+
+/* LOCK TABLE table_q IN mode MODE: writers of the table wait until the caller commits */
+bool mirror_lock_writers(PgConn *pc, const char *table_q, const char *mode, PgpError *err);
+
+/*
+ * The triggers prefix and prefix_truncate on table that are not enabled
+ * ALWAYS, as "name (disabled), ..." in *bad; NULL when both are.
+ */
+bool mirror_inactive_triggers(PgConn *pc, RelOid table, const char *prefix, char **bad,
+							  PgpError *err);
+
+/* the highest key of m->from (as text, one per key column); none when it is empty */
+bool mirror_highest_key(PgConn *pc, const TableCopy *m, NameList *key, PgpError *err);
+
+/* highest replay lag of any standby, in ms; -1 when it cannot be read */
+double mirror_replica_lag_ms(PgConn *pc);
 
 /* the statements over a range take its bounds as keyrange_params() orders them */
 
@@ -40,6 +78,9 @@ char *mirror_copy_missing_sql(PgConn *pc, const TableCopy *m, const KeyRange *r)
 char *mirror_delete_range_sql(PgConn *pc, const TableCopy *m, const KeyRange *r);
 /* SELECT the key of the row n-th after the lower bound ($next = n), for chunking */
 char *mirror_chunk_end_sql(PgConn *pc, const TableCopy *m, const KeyRange *r);
+/* runs it: the key of the row n-th after r's lower bound into end; *found false when none */
+bool mirror_chunk_end(PgConn *pc, const TableCopy *m, const KeyRange *r, int n, NameList *end,
+					  bool *found, PgpError *err);
 
 #ifdef PGPART_TEST_HOOKS
 /*
@@ -50,6 +91,8 @@ char *mirror_chunk_end_sql(PgConn *pc, const TableCopy *m, const KeyRange *r);
  */
 char *mirror_test_corrupt_sql(PgConn *pc, const TableCopy *m, const KeyRange *r,
 							  const char *kind, const char *column);
+/* test builds only: drops the primary key and unique constraints of copy (for "dup") */
+bool mirror_test_drop_unique(PgConn *pc, RelOid copy, PgpError *err);
 #endif
 
 #endif

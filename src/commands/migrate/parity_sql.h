@@ -14,8 +14,8 @@
  * trigger writes every change into the old table, so its user triggers are
  * disabled in the same transaction, for the same reason.
  */
-#ifndef PGPART_PG_PARITY_H
-#define PGPART_PG_PARITY_H
+#ifndef PGPART_COMMANDS_MIGRATE_PARITY_SQL_H
+#define PGPART_COMMANDS_MIGRATE_PARITY_SQL_H
 
 #include "pg/catalog.h"
 

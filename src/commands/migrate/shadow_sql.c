@@ -1,3 +1,8 @@
+/*
+ * shadow_sql.c - what plan and start read from a table before migrating it,
+ * and the statements that make its partitioned copy (shadow_sql.h): keys,
+ * indexes and the rest that CREATE TABLE ... LIKE does not carry.
+ */
 #include "commands/migrate/shadow_sql.h"
 
 #include <stdio.h>
@@ -5,6 +10,7 @@
 #include <string.h>
 
 #include "core/naming.h"
+#include "pg/textarray.h"
 #include "util/mem.h"
 
 static void
@@ -186,110 +192,129 @@ done:
 	return ok;
 }
 
+/* the primary key, else the first unique constraint whose columns are all NOT NULL */
 bool
-shadow_swap_index_names(PgConn *pc, RelOid from, RelOid to, const char *suffix_from,
-						const char *suffix_to, PgpError *err)
+shadow_find_key(PgConn *pc, RelOid table, NameList *key, NameList *types, PgpError *err)
 {
-	char a[16], b[16];
-	const char *params[2] = {a, b};
+	char oid[16];
+	const char *params[1] = {oid};
 	PGresult *res;
-	int i;
-	bool ok = true;
+	bool ok;
 
-	oid_text(from, a, sizeof(a));
-	oid_text(to, b, sizeof(b));
+	snprintf(oid, sizeof(oid), "%u", table);
 	res = pgc_query(pc,
-					"SELECT n.nspname, c.relname FROM pg_catalog.pg_index i "
-					"JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
-					"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-					"WHERE i.indrelid = $1::pg_catalog.oid AND $2::text IS NOT NULL ORDER BY 2",
-					2, params, err);
+					"SELECT pg_catalog.array_agg(a.attname ORDER BY k.ord)::text, "
+					"       pg_catalog.array_agg(pg_catalog.format_type(a.atttypid, a.atttypmod) "
+					"                            ORDER BY k.ord)::text "
+					"FROM pg_catalog.pg_constraint c, "
+					"     pg_catalog.unnest(c.conkey) WITH ORDINALITY k(attnum, ord) "
+					"JOIN pg_catalog.pg_attribute a ON a.attnum = k.attnum "
+					"WHERE c.conrelid = $1::pg_catalog.oid AND a.attrelid = c.conrelid "
+					"  AND c.contype IN ('p', 'u') "
+					"GROUP BY c.oid, c.contype HAVING pg_catalog.bool_and(a.attnotnull) "
+					"ORDER BY c.contype = 'p' DESC, c.oid LIMIT 1",
+					1, params, err);
 	if (res == NULL)
 		return false;
-	for (i = 0; ok && i < PQntuples(res); i++)
-	{
-		const char *schema = PQgetvalue(res, i, 0);
-		const char *name = PQgetvalue(res, i, 1);
-		char *parked = naming_derive(name, suffix_from);
-		char *sibling = naming_derive(name, suffix_to);
-		char *exists = NULL;
-		const char *p2[3] = {b, sibling, schema};
-
-		ok = pgc_query_value(pc,
-							 "SELECT 1 FROM pg_catalog.pg_index i "
-							 "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
-							 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-							 "WHERE i.indrelid = $1::pg_catalog.oid AND c.relname = $2 "
-							 "AND n.nspname = $3",
-							 3, p2, &exists, err);
-		if (ok && exists)
-		{
-			StrBuf sql;
-
-			sb_init(&sql);
-			sb_append(&sql, "ALTER INDEX ");
-			pgc_append_qualified(pc, &sql, schema, name);
-			sb_append(&sql, " RENAME TO ");
-			pgc_append_ident(pc, &sql, parked);
-			ok = pgc_change(pc, sql.data, 0, NULL, err);
-			sb_reset(&sql);
-			sb_append(&sql, "ALTER INDEX ");
-			pgc_append_qualified(pc, &sql, schema, sibling);
-			sb_append(&sql, " RENAME TO ");
-			pgc_append_ident(pc, &sql, name);
-			ok = ok && pgc_change(pc, sql.data, 0, NULL, err);
-			sb_free(&sql);
-		}
-		free(exists);
-		free(parked);
-		free(sibling);
-	}
+	ok = PQntuples(res) == 0 || (text_array_parse(PQgetvalue(res, 0, 0), key) &&
+								 text_array_parse(PQgetvalue(res, 0, 1), types));
 	PQclear(res);
+	if (!ok)
+		err_set(err, EXIT_RUNTIME, "cannot read the key of table %u", table);
 	return ok;
 }
 
 bool
-shadow_copy_identity_positions(PgConn *pc, RelOid from, RelOid to, PgpError *err)
+shadow_data_range(PgConn *pc, const char *source_q, const char *column, bool zoned,
+				  const char *time_zone, char **min_text, char **max_text, PgpError *err)
 {
-	char a[16], b[16];
-	const char *params[2] = {a, b};
+	StrBuf sql;
+	PGresult *res;
+	const char *params[1] = {time_zone};
+	int i;
 
-	oid_text(from, a, sizeof(a));
-	oid_text(to, b, sizeof(b));
-	return pgc_change(
-		pc,
-		"SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence("
-		"         $2::pg_catalog.oid::pg_catalog.regclass::text, a.attname), "
-		"       COALESCE(s.last_value, s.start_value), s.last_value IS NOT NULL) "
-		"FROM pg_catalog.pg_attribute a "
-		"JOIN pg_catalog.pg_sequences s ON pg_catalog.format('%I.%I', s.schemaname, s.sequencename) "
-		"  = pg_catalog.pg_get_serial_sequence($1::pg_catalog.oid::pg_catalog.regclass::text, a.attname) "
-		"WHERE a.attrelid = $1::pg_catalog.oid AND a.attidentity <> '' AND NOT a.attisdropped",
-		2, params, err);
+	sb_init(&sql);
+	sb_append(&sql, "SELECT ");
+	for (i = 0; i < 2; i++)
+	{
+		sb_append(&sql, i == 0 ? "(pg_catalog.min(" : ", (pg_catalog.max(");
+		pgc_append_ident(pc, &sql, column);
+		sb_append(&sql, zoned ? ") AT TIME ZONE $1)::date::text" : "))::date::text");
+	}
+	sb_appendf(&sql, " FROM ONLY %s WHERE $1::text IS NOT NULL", source_q);
+	res = pgc_query(pc, sql.data, 1, params, err);
+	sb_free(&sql);
+	if (res == NULL)
+		return false;
+	*min_text = PQgetisnull(res, 0, 0) ? NULL : pg_xstrdup(PQgetvalue(res, 0, 0));
+	*max_text = PQgetisnull(res, 0, 1) ? NULL : pg_xstrdup(PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return true;
+}
+
+PGresult *
+shadow_plan_facts(PgConn *pc, RelOid source, PgpError *err)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+
+	oid_text(source, oid, sizeof(oid));
+	return pgc_query(pc,
+					"SELECT NULL, "
+					"       pg_catalog.pg_size_pretty(pg_catalog.pg_total_relation_size(c.oid)), "
+					"       (SELECT pg_catalog.string_agg(pg_catalog.format('%I (%s)', a.attname, "
+					"          CASE WHEN a.attidentity <> '' THEN 'identity: values are copied, "
+					"the sequence position is carried over at switch' "
+					"               WHEN a.attgenerated <> '' THEN 'generated: recomputed, not copied' "
+					"               ELSE 'serial: the sequence is shared, ownership moves at switch' END), '; ') "
+					"        FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 "
+					"        AND NOT a.attisdropped AND (a.attidentity <> '' OR a.attgenerated <> '' "
+					"        OR pg_catalog.pg_get_serial_sequence(c.oid::pg_catalog.regclass::text, a.attname) IS NOT NULL)), "
+					"       (SELECT pg_catalog.string_agg(pg_catalog.format('%I -> %s', con.conname, "
+					"          con.confrelid::pg_catalog.regclass), '; ') FROM pg_catalog.pg_constraint con "
+					"        WHERE con.conrelid = c.oid AND con.contype = 'f') "
+					"FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid",
+					1, params, err);
 }
 
 bool
-shadow_move_owned_sequences(PgConn *pc, RelOid from, RelOid to, PgpError *err)
+shadow_create_table(PgConn *pc, const char *shadow_q, const char *source_q, const char *column,
+					const char *tablespace, PgpError *err)
 {
-	char a[16], b[16];
-	const char *params[2] = {a, b};
+	StrBuf sql;
+	bool ok;
+
+	sb_init(&sql);
+	sb_appendf(&sql, "CREATE TABLE %s (LIKE %s INCLUDING ALL EXCLUDING INDEXES) PARTITION BY RANGE (",
+			   shadow_q, source_q);
+	pgc_append_ident(pc, &sql, column);
+	sb_append(&sql, ")");
+	if (tablespace)
+	{
+		sb_append(&sql, " TABLESPACE ");
+		pgc_append_ident(pc, &sql, tablespace);
+	}
+	ok = pgc_change(pc, sql.data, 0, NULL, err);
+	sb_free(&sql);
+	return ok;
+}
+
+bool
+shadow_partition_storage(PgConn *pc, RelOid source, const char *shadow_q, PgpError *err)
+{
+	char oid[16];
+	const char *params[2] = {oid, shadow_q};
 	PGresult *res;
 	int i;
 	bool ok = true;
 
-	oid_text(from, a, sizeof(a));
-	oid_text(to, b, sizeof(b));
+	oid_text(source, oid, sizeof(oid));
 	res = pgc_query(pc,
-					"SELECT 'ALTER SEQUENCE ' || d.objid::pg_catalog.regclass::text || ' OWNED BY ' "
-					"       || $2::pg_catalog.oid::pg_catalog.regclass::text || '.' "
-					"       || pg_catalog.quote_ident(a.attname) "
-					"FROM pg_catalog.pg_depend d "
-					"JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S' "
-					"JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid "
-					"  AND a.attnum = d.refobjsubid "
-					"WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
-					"  AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
-					"  AND d.refobjid = $1::pg_catalog.oid AND d.deptype = 'a'",
+					"SELECT 'ALTER TABLE ' || i.inhrelid::pg_catalog.regclass::text || ' SET (' "
+					"  || pg_catalog.array_to_string(c.reloptions, ', ') || ')' "
+					"FROM pg_catalog.pg_class c, pg_catalog.pg_inherits i "
+					"WHERE c.oid = $1::pg_catalog.oid AND c.reloptions IS NOT NULL "
+					"  AND i.inhparent = pg_catalog.to_regclass($2)",
 					2, params, err);
 	if (res == NULL)
 		return false;
@@ -300,54 +325,26 @@ shadow_move_owned_sequences(PgConn *pc, RelOid from, RelOid to, PgpError *err)
 }
 
 bool
-shadow_swap_identity_sequence_names(PgConn *pc, RelOid from, RelOid to, const char *suffix_from,
-									PgpError *err)
+shadow_oid(PgConn *pc, const char *shadow_q, RelOid *oid, PgpError *err)
 {
-	char a[16], b[16];
-	const char *params[2] = {a, b};
-	PGresult *res;
-	int i;
-	bool ok = true;
+	char *oid_txt = NULL;
+	const char *params[1] = {shadow_q};
 
-	oid_text(from, a, sizeof(a));
-	oid_text(to, b, sizeof(b));
-	/* identity sequences, by column: from's (the name to keep) and to's */
-	res = pgc_query(pc,
-					"SELECT n.nspname, fs.relname, pg_catalog.pg_get_serial_sequence("
-					"         $2::pg_catalog.oid::pg_catalog.regclass::text, a.attname) "
-					"FROM pg_catalog.pg_attribute a "
-					"JOIN pg_catalog.pg_class fs ON fs.oid = pg_catalog.pg_get_serial_sequence("
-					"       $1::pg_catalog.oid::pg_catalog.regclass::text, a.attname)::pg_catalog.regclass "
-					"JOIN pg_catalog.pg_namespace n ON n.oid = fs.relnamespace "
-					"WHERE a.attrelid = $1::pg_catalog.oid AND a.attidentity <> '' AND NOT a.attisdropped",
-					2, params, err);
-	if (res == NULL)
+	if (!pgc_query_value(pc, "SELECT pg_catalog.to_regclass($1)::pg_catalog.oid::text", 1, params,
+						 &oid_txt, err))
 		return false;
-	for (i = 0; ok && i < PQntuples(res); i++)
-	{
-		const char *schema = PQgetvalue(res, i, 0);
-		const char *name = PQgetvalue(res, i, 1);
-		char *parked = naming_derive(name, suffix_from);
-		StrBuf sql;
+	*oid = (RelOid) strtoul(oid_txt ? oid_txt : "0", NULL, 10);
+	free(oid_txt);
+	return true;
+}
 
-		if (PQgetisnull(res, i, 2))
-		{
-			free(parked);
-			continue;
-		}
-		sb_init(&sql);
-		sb_append(&sql, "ALTER SEQUENCE ");
-		pgc_append_qualified(pc, &sql, schema, name);
-		sb_append(&sql, " RENAME TO ");
-		pgc_append_ident(pc, &sql, parked);
-		ok = pgc_change(pc, sql.data, 0, NULL, err);
-		sb_reset(&sql);
-		sb_appendf(&sql, "ALTER SEQUENCE %s RENAME TO ", PQgetvalue(res, i, 2));
-		pgc_append_ident(pc, &sql, name);
-		ok = ok && pgc_change(pc, sql.data, 0, NULL, err);
-		sb_free(&sql);
-		free(parked);
-	}
-	PQclear(res);
-	return ok;
+bool
+shadow_name_of(PgConn *pc, RelOid shadow, char **shadow_q, PgpError *err)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+
+	oid_text(shadow, oid, sizeof(oid));
+	return pgc_query_value(pc, "SELECT $1::pg_catalog.oid::pg_catalog.regclass::text", 1, params,
+						   shadow_q, err);
 }

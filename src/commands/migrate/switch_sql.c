@@ -1,0 +1,334 @@
+/*
+ * switch_sql.c - every statement of the transactions that swap a table and
+ * its partitioned copy (switch, rollback after switch) or end the migration
+ * (finish, rollback before switch), in the order they run (switch_sql.h).
+ * All of them run under the ACCESS EXCLUSIVE locks of switch_lock_both.
+ */
+#include "commands/migrate/switch_sql.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands/migrate/mirror_sql.h"
+#include "core/naming.h"
+#include "util/mem.h"
+
+static void
+oid_text(RelOid oid, char *buf, size_t size)
+{
+	snprintf(buf, size, "%u", oid);
+}
+
+/*
+ * Swaps index names between the table that holds the original names (from)
+ * and the one whose indexes carry suffix_to (to): from's X becomes
+ * X_<suffix_from>, to's X_<suffix_to> becomes X.
+ */
+static bool
+swap_index_names(PgConn *pc, RelOid from, RelOid to, const char *suffix_from,
+				 const char *suffix_to, PgpError *err)
+{
+	char a[16], b[16];
+	const char *params[2] = {a, b};
+	PGresult *res;
+	int i;
+	bool ok = true;
+
+	oid_text(from, a, sizeof(a));
+	oid_text(to, b, sizeof(b));
+	res = pgc_query(pc,
+					"SELECT n.nspname, c.relname FROM pg_catalog.pg_index i "
+					"JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
+					"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+					"WHERE i.indrelid = $1::pg_catalog.oid AND $2::text IS NOT NULL ORDER BY 2",
+					2, params, err);
+	if (res == NULL)
+		return false;
+	for (i = 0; ok && i < PQntuples(res); i++)
+	{
+		const char *schema = PQgetvalue(res, i, 0);
+		const char *name = PQgetvalue(res, i, 1);
+		char *parked = naming_derive(name, suffix_from);
+		char *sibling = naming_derive(name, suffix_to);
+		char *exists = NULL;
+		const char *p2[3] = {b, sibling, schema};
+
+		ok = pgc_query_value(pc,
+							 "SELECT 1 FROM pg_catalog.pg_index i "
+							 "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
+							 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+							 "WHERE i.indrelid = $1::pg_catalog.oid AND c.relname = $2 "
+							 "AND n.nspname = $3",
+							 3, p2, &exists, err);
+		if (ok && exists)
+		{
+			StrBuf sql;
+
+			sb_init(&sql);
+			sb_append(&sql, "ALTER INDEX ");
+			pgc_append_qualified(pc, &sql, schema, name);
+			sb_append(&sql, " RENAME TO ");
+			pgc_append_ident(pc, &sql, parked);
+			ok = pgc_change(pc, sql.data, 0, NULL, err);
+			sb_reset(&sql);
+			sb_append(&sql, "ALTER INDEX ");
+			pgc_append_qualified(pc, &sql, schema, sibling);
+			sb_append(&sql, " RENAME TO ");
+			pgc_append_ident(pc, &sql, name);
+			ok = ok && pgc_change(pc, sql.data, 0, NULL, err);
+			sb_free(&sql);
+		}
+		free(exists);
+		free(parked);
+		free(sibling);
+	}
+	PQclear(res);
+	return ok;
+}
+
+/* identity columns of to continue where from's sequences are */
+static bool
+copy_identity_positions(PgConn *pc, RelOid from, RelOid to, PgpError *err)
+{
+	char a[16], b[16];
+	const char *params[2] = {a, b};
+
+	oid_text(from, a, sizeof(a));
+	oid_text(to, b, sizeof(b));
+	return pgc_change(
+		pc,
+		"SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence("
+		"         $2::pg_catalog.oid::pg_catalog.regclass::text, a.attname), "
+		"       COALESCE(s.last_value, s.start_value), s.last_value IS NOT NULL) "
+		"FROM pg_catalog.pg_attribute a "
+		"JOIN pg_catalog.pg_sequences s ON pg_catalog.format('%I.%I', s.schemaname, s.sequencename) "
+		"  = pg_catalog.pg_get_serial_sequence($1::pg_catalog.oid::pg_catalog.regclass::text, a.attname) "
+		"WHERE a.attrelid = $1::pg_catalog.oid AND a.attidentity <> '' AND NOT a.attisdropped",
+		2, params, err);
+}
+
+/* sequences owned by from's columns (serial) become owned by to's (or a DROP takes them) */
+static bool
+move_owned_sequences(PgConn *pc, RelOid from, RelOid to, PgpError *err)
+{
+	char a[16], b[16];
+	const char *params[2] = {a, b};
+	PGresult *res;
+	int i;
+	bool ok = true;
+
+	oid_text(from, a, sizeof(a));
+	oid_text(to, b, sizeof(b));
+	res = pgc_query(pc,
+					"SELECT 'ALTER SEQUENCE ' || d.objid::pg_catalog.regclass::text || ' OWNED BY ' "
+					"       || $2::pg_catalog.oid::pg_catalog.regclass::text || '.' "
+					"       || pg_catalog.quote_ident(a.attname) "
+					"FROM pg_catalog.pg_depend d "
+					"JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S' "
+					"JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid "
+					"  AND a.attnum = d.refobjsubid "
+					"WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+					"  AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+					"  AND d.refobjid = $1::pg_catalog.oid AND d.deptype = 'a'",
+					2, params, err);
+	if (res == NULL)
+		return false;
+	for (i = 0; ok && i < PQntuples(res); i++)
+		ok = pgc_change(pc, PQgetvalue(res, i, 0), 0, NULL, err);
+	PQclear(res);
+	return ok;
+}
+
+/*
+ * The identity sequences trade names like the indexes: from's X becomes
+ * X_<suffix_from>, to's takes X (run after the tables were renamed or not:
+ * it works by column).
+ */
+static bool
+swap_identity_sequence_names(PgConn *pc, RelOid from, RelOid to, const char *suffix_from,
+							 PgpError *err)
+{
+	char a[16], b[16];
+	const char *params[2] = {a, b};
+	PGresult *res;
+	int i;
+	bool ok = true;
+
+	oid_text(from, a, sizeof(a));
+	oid_text(to, b, sizeof(b));
+	/* identity sequences, by column: from's (the name to keep) and to's */
+	res = pgc_query(pc,
+					"SELECT n.nspname, fs.relname, pg_catalog.pg_get_serial_sequence("
+					"         $2::pg_catalog.oid::pg_catalog.regclass::text, a.attname) "
+					"FROM pg_catalog.pg_attribute a "
+					"JOIN pg_catalog.pg_class fs ON fs.oid = pg_catalog.pg_get_serial_sequence("
+					"       $1::pg_catalog.oid::pg_catalog.regclass::text, a.attname)::pg_catalog.regclass "
+					"JOIN pg_catalog.pg_namespace n ON n.oid = fs.relnamespace "
+					"WHERE a.attrelid = $1::pg_catalog.oid AND a.attidentity <> '' AND NOT a.attisdropped",
+					2, params, err);
+	if (res == NULL)
+		return false;
+	for (i = 0; ok && i < PQntuples(res); i++)
+	{
+		const char *schema = PQgetvalue(res, i, 0);
+		const char *name = PQgetvalue(res, i, 1);
+		char *parked = naming_derive(name, suffix_from);
+		StrBuf sql;
+
+		if (PQgetisnull(res, i, 2))
+		{
+			free(parked);
+			continue;
+		}
+		sb_init(&sql);
+		sb_append(&sql, "ALTER SEQUENCE ");
+		pgc_append_qualified(pc, &sql, schema, name);
+		sb_append(&sql, " RENAME TO ");
+		pgc_append_ident(pc, &sql, parked);
+		ok = pgc_change(pc, sql.data, 0, NULL, err);
+		sb_reset(&sql);
+		sb_appendf(&sql, "ALTER SEQUENCE %s RENAME TO ", PQgetvalue(res, i, 2));
+		pgc_append_ident(pc, &sql, name);
+		ok = ok && pgc_change(pc, sql.data, 0, NULL, err);
+		sb_free(&sql);
+		free(parked);
+	}
+	PQclear(res);
+	return ok;
+}
+
+bool
+switch_lock_both(PgConn *pc, const char *first_q, const char *second_q, PgpError *err)
+{
+	char *sql = second_q ? pg_xasprintf("LOCK TABLE %s, %s IN ACCESS EXCLUSIVE MODE", first_q, second_q)
+						 : pg_xasprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", first_q);
+	bool ok = pgc_change(pc, sql, 0, NULL, err);
+
+	free(sql);
+	return ok;
+}
+
+static bool
+rename_table(PgConn *pc, const char *from_q, const char *to_name, PgpError *err)
+{
+	StrBuf sql;
+	bool ok;
+
+	sb_init(&sql);
+	sb_appendf(&sql, "ALTER TABLE %s RENAME TO ", from_q);
+	pgc_append_ident(pc, &sql, to_name);
+	ok = pgc_change(pc, sql.data, 0, NULL, err);
+	sb_free(&sql);
+	return ok;
+}
+
+bool
+switch_swap_forward(PgConn *pc, const Migration *m, const char *source_q, const char *shadow_q,
+					PgpError *err)
+{
+	char *old_q = pgc_quote_qualified(pc, m->schema, m->old_name);
+	char *new_q = pgc_quote_qualified(pc, m->schema, m->name);
+	bool ok;
+
+	ok = copy_identity_positions(pc, m->source, m->shadow, err) &&
+		 move_owned_sequences(pc, m->source, m->shadow, err) &&
+		 swap_index_names(pc, m->source, m->shadow, "pgpart_old", "pgpart_new", err) &&
+		 swap_identity_sequence_names(pc, m->source, m->shadow, "pgpart_old", err) &&
+		 rename_table(pc, source_q, m->old_name, err) && rename_table(pc, shadow_q, m->name, err) &&
+		 mirror_drop_triggers(pc, m, old_q, "forward", err) &&
+		 /* the old table keeps receiving every write: rollback loses nothing */
+		 mirror_create_triggers(pc, m, new_q, "reverse", err);
+	free(old_q);
+	free(new_q);
+	return ok;
+}
+
+bool
+switch_swap_back(PgConn *pc, const Migration *m, PgpError *err)
+{
+	char *old_q = pgc_quote_qualified(pc, m->schema, m->old_name);
+	char *new_q = pgc_quote_qualified(pc, m->schema, m->name);
+	char oid[16];
+	const char *params[1] = {oid};
+	bool ok;
+
+	oid_text(m->shadow, oid, sizeof(oid));
+	ok = copy_identity_positions(pc, m->shadow, m->source, err) &&
+		 move_owned_sequences(pc, m->shadow, m->source, err) &&
+		 swap_index_names(pc, m->shadow, m->source, "pgpart_new", "pgpart_old", err) &&
+		 swap_identity_sequence_names(pc, m->shadow, m->source, "pgpart_new", err) &&
+		 mirror_drop_triggers(pc, m, new_q, "reverse", err) &&
+		 rename_table(pc, new_q, m->shadow_name, err) && rename_table(pc, old_q, m->name, err) &&
+		 /* new_q names the source again now */
+		 mirror_create_triggers(pc, m, new_q, "forward", err) &&
+		 pgc_change(pc, "DELETE FROM pgpart.part_config WHERE parent_table = $1::pg_catalog.oid",
+					1, params, err);
+	free(old_q);
+	free(new_q);
+	return ok;
+}
+
+bool
+switch_drop_copy(PgConn *pc, const Migration *m, const char *source_q, const char *shadow_q,
+				 PgpError *err)
+{
+	char *sql = pg_xasprintf("DROP TABLE %s", shadow_q);
+	bool ok = mirror_drop_triggers(pc, m, source_q, "forward", err) &&
+			  pgc_change(pc, sql, 0, NULL, err) && mirror_drop_functions(pc, m, err);
+
+	free(sql);
+	return ok;
+}
+
+bool
+switch_finish(PgConn *pc, const Migration *m, PgpError *err)
+{
+	char *new_q = pgc_quote_qualified(pc, m->schema, m->name);
+	bool ok = mirror_drop_triggers(pc, m, new_q, "reverse", err) && mirror_drop_functions(pc, m, err);
+
+	free(new_q);
+	return ok;
+}
+
+bool
+switch_drop_old(PgConn *pc, const char *old_q, PgpError *err)
+{
+	char *sql = pg_xasprintf("DROP TABLE IF EXISTS %s", old_q);
+	bool ok = pgc_change(pc, sql, 0, NULL, err);
+
+	free(sql);
+	return ok;
+}
+
+char *
+switch_lock_holders(PgConn *pc, RelOid source, RelOid shadow)
+{
+	char src[16], dst[16];
+	const char *params[2] = {src, dst};
+	char *text = NULL;
+	PgpError e;
+
+	oid_text(source, src, sizeof(src));
+	oid_text(shadow, dst, sizeof(dst));
+	err_init(&e);
+	if (!pgc_query_value(
+			pc,
+			"SELECT pg_catalog.string_agg(DISTINCT CASE WHEN l.pid IS NULL "
+			"  THEN pg_catalog.format('prepared transaction %L (COMMIT PREPARED or ROLLBACK "
+			"PREPARED it)', p.gid) "
+			"  ELSE pg_catalog.format('pid %s (%s, %s lock, transaction open since %s)', l.pid, "
+			"    s.state, l.mode, s.xact_start) END, '; ') "
+			"FROM pg_catalog.pg_locks l "
+			"LEFT JOIN pg_catalog.pg_stat_activity s ON s.pid = l.pid "
+			/* a prepared transaction's locks have no pid; its xid is on its transactionid lock */
+			"LEFT JOIN pg_catalog.pg_locks x ON l.pid IS NULL AND x.pid IS NULL "
+			"  AND x.locktype = 'transactionid' AND x.virtualtransaction = l.virtualtransaction "
+			"LEFT JOIN pg_catalog.pg_prepared_xacts p ON p.transaction = x.transactionid "
+			"WHERE l.locktype = 'relation' AND l.granted "
+			"  AND l.relation IN ($1::pg_catalog.oid, $2::pg_catalog.oid) "
+			"  AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid()",
+			2, params, &text, &e))
+		err_clear(&e);
+	return text;
+}
