@@ -27,7 +27,6 @@
 #include "pg/partition.h"
 #include "pg/privilege.h"
 #include "pg/schema.h"
-#include "pg/textarray.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/mem.h"

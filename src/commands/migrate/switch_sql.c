@@ -20,6 +20,45 @@ oid_text(RelOid oid, char *buf, size_t size)
 	snprintf(buf, size, "%u", oid);
 }
 
+/* sql with the OIDs of from and to as $1 and $2 */
+static PGresult *
+query_pair(PgConn *pc, const char *sql, RelOid from, RelOid to, PgpError *err)
+{
+	char a[16], b[16];
+	const char *params[2] = {a, b};
+
+	oid_text(from, a, sizeof(a));
+	oid_text(to, b, sizeof(b));
+	return pgc_query(pc, sql, 2, params, err);
+}
+
+/* ALTER kind target_q RENAME TO new_name (target_q qualified and quoted) */
+static bool
+rename_to(PgConn *pc, const char *kind, const char *target_q, const char *new_name, PgpError *err)
+{
+	StrBuf sql;
+	bool ok;
+
+	sb_init(&sql);
+	sb_appendf(&sql, "ALTER %s %s RENAME TO ", kind, target_q);
+	pgc_append_ident(pc, &sql, new_name);
+	ok = pgc_change(pc, sql.data, 0, NULL, err);
+	sb_free(&sql);
+	return ok;
+}
+
+/* x (schema.name) becomes parked, then y_q takes x's name */
+static bool
+trade_names(PgConn *pc, const char *kind, const char *schema, const char *name,
+			const char *parked, const char *y_q, PgpError *err)
+{
+	char *x_q = pgc_quote_qualified(pc, schema, name);
+	bool ok = rename_to(pc, kind, x_q, parked, err) && rename_to(pc, kind, y_q, name, err);
+
+	free(x_q);
+	return ok;
+}
+
 /*
  * Swaps index names between the table that holds the original names (from)
  * and the one whose indexes carry suffix_to (to): from's X becomes
@@ -29,20 +68,18 @@ static bool
 swap_index_names(PgConn *pc, RelOid from, RelOid to, const char *suffix_from,
 				 const char *suffix_to, PgpError *err)
 {
-	char a[16], b[16];
-	const char *params[2] = {a, b};
+	char b[16];
 	PGresult *res;
 	int i;
 	bool ok = true;
 
-	oid_text(from, a, sizeof(a));
 	oid_text(to, b, sizeof(b));
-	res = pgc_query(pc,
-					"SELECT n.nspname, c.relname FROM pg_catalog.pg_index i "
-					"JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
-					"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-					"WHERE i.indrelid = $1::pg_catalog.oid AND $2::text IS NOT NULL ORDER BY 2",
-					2, params, err);
+	res = query_pair(pc,
+					 "SELECT n.nspname, c.relname FROM pg_catalog.pg_index i "
+					 "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
+					 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+					 "WHERE i.indrelid = $1::pg_catalog.oid AND $2::text IS NOT NULL ORDER BY 2",
+					 from, to, err);
 	if (res == NULL)
 		return false;
 	for (i = 0; ok && i < PQntuples(res); i++)
@@ -63,21 +100,10 @@ swap_index_names(PgConn *pc, RelOid from, RelOid to, const char *suffix_from,
 							 3, p2, &exists, err);
 		if (ok && exists)
 		{
-			StrBuf sql;
+			char *sibling_q = pgc_quote_qualified(pc, schema, sibling);
 
-			sb_init(&sql);
-			sb_append(&sql, "ALTER INDEX ");
-			pgc_append_qualified(pc, &sql, schema, name);
-			sb_append(&sql, " RENAME TO ");
-			pgc_append_ident(pc, &sql, parked);
-			ok = pgc_change(pc, sql.data, 0, NULL, err);
-			sb_reset(&sql);
-			sb_append(&sql, "ALTER INDEX ");
-			pgc_append_qualified(pc, &sql, schema, sibling);
-			sb_append(&sql, " RENAME TO ");
-			pgc_append_ident(pc, &sql, name);
-			ok = ok && pgc_change(pc, sql.data, 0, NULL, err);
-			sb_free(&sql);
+			ok = trade_names(pc, "INDEX", schema, name, parked, sibling_q, err);
+			free(sibling_q);
 		}
 		free(exists);
 		free(parked);
@@ -112,15 +138,11 @@ copy_identity_positions(PgConn *pc, RelOid from, RelOid to, PgpError *err)
 static bool
 move_owned_sequences(PgConn *pc, RelOid from, RelOid to, PgpError *err)
 {
-	char a[16], b[16];
-	const char *params[2] = {a, b};
 	PGresult *res;
 	int i;
 	bool ok = true;
 
-	oid_text(from, a, sizeof(a));
-	oid_text(to, b, sizeof(b));
-	res = pgc_query(pc,
+	res = query_pair(pc,
 					"SELECT 'ALTER SEQUENCE ' || d.objid::pg_catalog.regclass::text || ' OWNED BY ' "
 					"       || $2::pg_catalog.oid::pg_catalog.regclass::text || '.' "
 					"       || pg_catalog.quote_ident(a.attname) "
@@ -131,7 +153,7 @@ move_owned_sequences(PgConn *pc, RelOid from, RelOid to, PgpError *err)
 					"WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
 					"  AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
 					"  AND d.refobjid = $1::pg_catalog.oid AND d.deptype = 'a'",
-					2, params, err);
+					from, to, err);
 	if (res == NULL)
 		return false;
 	for (i = 0; ok && i < PQntuples(res); i++)
@@ -149,16 +171,12 @@ static bool
 swap_identity_sequence_names(PgConn *pc, RelOid from, RelOid to, const char *suffix_from,
 							 PgpError *err)
 {
-	char a[16], b[16];
-	const char *params[2] = {a, b};
 	PGresult *res;
 	int i;
 	bool ok = true;
 
-	oid_text(from, a, sizeof(a));
-	oid_text(to, b, sizeof(b));
 	/* identity sequences, by column: from's (the name to keep) and to's */
-	res = pgc_query(pc,
+	res = query_pair(pc,
 					"SELECT n.nspname, fs.relname, pg_catalog.pg_get_serial_sequence("
 					"         $2::pg_catalog.oid::pg_catalog.regclass::text, a.attname) "
 					"FROM pg_catalog.pg_attribute a "
@@ -166,32 +184,19 @@ swap_identity_sequence_names(PgConn *pc, RelOid from, RelOid to, const char *suf
 					"       $1::pg_catalog.oid::pg_catalog.regclass::text, a.attname)::pg_catalog.regclass "
 					"JOIN pg_catalog.pg_namespace n ON n.oid = fs.relnamespace "
 					"WHERE a.attrelid = $1::pg_catalog.oid AND a.attidentity <> '' AND NOT a.attisdropped",
-					2, params, err);
+					from, to, err);
 	if (res == NULL)
 		return false;
 	for (i = 0; ok && i < PQntuples(res); i++)
 	{
 		const char *schema = PQgetvalue(res, i, 0);
 		const char *name = PQgetvalue(res, i, 1);
-		char *parked = naming_derive(name, suffix_from);
-		StrBuf sql;
+		char *parked;
 
 		if (PQgetisnull(res, i, 2))
-		{
-			free(parked);
 			continue;
-		}
-		sb_init(&sql);
-		sb_append(&sql, "ALTER SEQUENCE ");
-		pgc_append_qualified(pc, &sql, schema, name);
-		sb_append(&sql, " RENAME TO ");
-		pgc_append_ident(pc, &sql, parked);
-		ok = pgc_change(pc, sql.data, 0, NULL, err);
-		sb_reset(&sql);
-		sb_appendf(&sql, "ALTER SEQUENCE %s RENAME TO ", PQgetvalue(res, i, 2));
-		pgc_append_ident(pc, &sql, name);
-		ok = ok && pgc_change(pc, sql.data, 0, NULL, err);
-		sb_free(&sql);
+		parked = naming_derive(name, suffix_from);
+		ok = trade_names(pc, "SEQUENCE", schema, name, parked, PQgetvalue(res, i, 2), err);
 		free(parked);
 	}
 	PQclear(res);
@@ -212,15 +217,7 @@ switch_lock_both(PgConn *pc, const char *first_q, const char *second_q, PgpError
 static bool
 rename_table(PgConn *pc, const char *from_q, const char *to_name, PgpError *err)
 {
-	StrBuf sql;
-	bool ok;
-
-	sb_init(&sql);
-	sb_appendf(&sql, "ALTER TABLE %s RENAME TO ", from_q);
-	pgc_append_ident(pc, &sql, to_name);
-	ok = pgc_change(pc, sql.data, 0, NULL, err);
-	sb_free(&sql);
-	return ok;
+	return rename_to(pc, "TABLE", from_q, to_name, err);
 }
 
 bool
