@@ -792,6 +792,32 @@ range_text(const KeyRange *r)
 	return t;
 }
 
+/* the batch's range of the copy is equal to the source's, or the batch fails */
+static bool
+check_batch(PgConn *pc, const Active *a, const KeyRange *range, PgpError *err)
+{
+	bool equal;
+	long long rows;
+	char *detail = NULL, *rt;
+
+	if (!compare_range(pc, &a->spec, range, &equal, &rows, &detail, err))
+		return false;
+	if (equal)
+	{
+		free(detail);
+		return true;
+	}
+	rt = range_text(range);
+	err_set(err, EXIT_CHECK, "batch check failed for %s: %s", rt, detail);
+	err_detail(err, "The copy differs from the source in this range; the batch was rolled "
+					"back.  Something wrote to one table without the other.");
+	err_hint(err, "Run \"pgpart migrate verify %s.%s --repair\", then backfill again.",
+			 a->m.schema, a->m.name);
+	free(rt);
+	free(detail);
+	return false;
+}
+
 static bool
 batch_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
@@ -799,75 +825,37 @@ batch_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	Active *a = c->a;
 	KeyRange r1 = {&a->m.last_key, &a->m.upper_key};
 	KeyRange r2;
-	const char *params[130];
-	char limit[16];
-	char *sql;
-	PGresult *res;
-	int np, i, k = a->spec.key.n;
-	bool equal;
-	long long rows;
-	char *detail = NULL;
+	bool found;
 
 	namelist_free(&c->next_key);
 	c->copied = 0;
 	c->done = false;
 	/* rows are locked FOR SHARE: a writer's UPDATE or DELETE of them waits for this batch */
-	sql = mirror_lock_batch_sql(pc, &a->spec, &r1);
-	np = keyrange_params(&r1, params);
-	snprintf(limit, sizeof(limit), "%d", c->batch_size);
-	params[np++] = limit;
-	res = pgc_query(pc, sql, np, params, err);
-	free(sql);
-	if (res == NULL)
+	if (!mirror_lock_batch(pc, &a->spec, &r1, c->batch_size, &c->next_key, &found, err))
 		return false;
 	lock_txn_mark_locked(stats);
-	if (PQntuples(res) == 0)
+	if (!found)
 	{
-		PQclear(res);
 		c->done = true;
 		return migration_advance(pc, &a->m, MIGRATION_STEP_COPIED, err);
 	}
-	for (i = 0; i < k; i++)
-		namelist_add(&c->next_key, PQgetvalue(res, 0, i));
-	PQclear(res);
 
 	/* a new statement, a new snapshot: every writer of the locked rows has committed */
 	r2.lower = &a->m.last_key;
 	r2.upper = &c->next_key;
-	sql = mirror_copy_missing_sql(pc, &a->spec, &r2);
-	np = keyrange_params(&r2, params);
 	if (pc->dry_run)
 	{
+		const char *params[130];
+		int np = keyrange_params(&r2, params);
+		char *sql = mirror_copy_missing_sql(pc, &a->spec, &r2);
 		bool ok = pgc_change(pc, sql, np, params, err);
 
 		free(sql);
 		c->done = true;
 		return ok;
 	}
-	res = pgc_query(pc, sql, np, params, err);
-	free(sql);
-	if (res == NULL)
-		return false;
-	c->copied = atoll(PQcmdTuples(res));
-	PQclear(res);
-
-	if (!compare_range(pc, &a->spec, &r2, &equal, &rows, &detail, err))
-		return false;
-	if (!equal)
-	{
-		char *rt = range_text(&r2);
-
-		err_set(err, EXIT_CHECK, "batch check failed for %s: %s", rt, detail);
-		err_detail(err, "The copy differs from the source in this range; the batch was rolled "
-						"back.  Something wrote to one table without the other.");
-		err_hint(err, "Run \"pgpart migrate verify %s.%s --repair\", then backfill again.",
-				 a->m.schema, a->m.name);
-		free(rt);
-		free(detail);
-		return false;
-	}
-	free(detail);
-	return migration_record_batch(pc, &a->m, &c->next_key, c->copied, err);
+	return mirror_copy_missing(pc, &a->spec, &r2, &c->copied, err) && check_batch(pc, a, &r2, err) &&
+		   migration_record_batch(pc, &a->m, &c->next_key, c->copied, err);
 }
 
 #ifdef PGPART_TEST_HOOKS
@@ -1084,10 +1072,6 @@ static bool
 repair_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
 	RepairCtx *c = arg;
-	const char *params[130];
-	int np;
-	char *sql;
-	PGresult *res;
 	bool equal;
 	long long rows;
 
@@ -1100,20 +1084,9 @@ repair_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	if (!mirror_lock_writers(pc, c->a->spec.from, "SHARE", err))
 		return false;
 	lock_txn_mark_locked(stats);
-	np = keyrange_params(c->range, params);
-	sql = mirror_delete_range_sql(pc, &c->a->spec, c->range);
-	res = pgc_query(pc, sql, np, params, err);
-	free(sql);
-	if (res == NULL)
+	if (!mirror_delete_range(pc, &c->a->spec, c->range, err) ||
+		!mirror_copy_missing(pc, &c->a->spec, c->range, &c->fixed, err))
 		return false;
-	PQclear(res);
-	sql = mirror_copy_missing_sql(pc, &c->a->spec, c->range);
-	res = pgc_query(pc, sql, np, params, err);
-	free(sql);
-	if (res == NULL)
-		return false;
-	c->fixed = atoll(PQcmdTuples(res));
-	PQclear(res);
 	if (!compare_range(pc, &c->a->spec, c->range, &equal, &rows, NULL, err))
 		return false;
 	if (!equal)

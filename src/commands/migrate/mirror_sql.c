@@ -175,11 +175,11 @@ mirror_chunk_end_sql(PgConn *pc, const TableCopy *m, const KeyRange *r)
 	return sb_steal(&sb);
 }
 
-bool
-mirror_chunk_end(PgConn *pc, const TableCopy *m, const KeyRange *r, int n, NameList *end,
-				 bool *found, PgpError *err)
+/* runs sql (over r, then n as the last parameter); the key columns of its first row */
+static bool
+first_key_row(PgConn *pc, char *sql, const TableCopy *m, const KeyRange *r, int n, NameList *key,
+			  bool *found, PgpError *err)
 {
-	char *sql = mirror_chunk_end_sql(pc, m, r);
 	const char *params[130];
 	char nbuf[16];
 	int np = keyrange_params(r, params), i;
@@ -193,9 +193,53 @@ mirror_chunk_end(PgConn *pc, const TableCopy *m, const KeyRange *r, int n, NameL
 		return false;
 	*found = PQntuples(res) > 0;
 	for (i = 0; *found && i < m->key.n; i++)
-		namelist_add(end, PQgetvalue(res, 0, i));
+		namelist_add(key, PQgetvalue(res, 0, i));
 	PQclear(res);
 	return true;
+}
+
+bool
+mirror_chunk_end(PgConn *pc, const TableCopy *m, const KeyRange *r, int n, NameList *end,
+				 bool *found, PgpError *err)
+{
+	return first_key_row(pc, mirror_chunk_end_sql(pc, m, r), m, r, n, end, found, err);
+}
+
+bool
+mirror_lock_batch(PgConn *pc, const TableCopy *m, const KeyRange *r, int n, NameList *highest,
+				  bool *found, PgpError *err)
+{
+	return first_key_row(pc, mirror_lock_batch_sql(pc, m, r), m, r, n, highest, found, err);
+}
+
+/* runs sql over r; the number of rows it changed */
+static bool
+change_range(PgConn *pc, char *sql, const KeyRange *r, long long *rows, PgpError *err)
+{
+	const char *params[130];
+	int np = keyrange_params(r, params);
+	PGresult *res = pgc_query(pc, sql, np, params, err);
+
+	free(sql);
+	if (res == NULL)
+		return false;
+	if (rows)
+		*rows = atoll(PQcmdTuples(res));
+	PQclear(res);
+	return true;
+}
+
+bool
+mirror_copy_missing(PgConn *pc, const TableCopy *m, const KeyRange *r, long long *rows,
+					PgpError *err)
+{
+	return change_range(pc, mirror_copy_missing_sql(pc, m, r), r, rows, err);
+}
+
+bool
+mirror_delete_range(PgConn *pc, const TableCopy *m, const KeyRange *r, PgpError *err)
+{
+	return change_range(pc, mirror_delete_range_sql(pc, m, r), r, NULL, err);
 }
 
 /* ---- the triggers and their functions ---- */

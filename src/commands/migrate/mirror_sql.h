@@ -81,6 +81,18 @@ char *mirror_chunk_end_sql(PgConn *pc, const TableCopy *m, const KeyRange *r);
 /* runs it: the key of the row n-th after r's lower bound into end; *found false when none */
 bool mirror_chunk_end(PgConn *pc, const TableCopy *m, const KeyRange *r, int n, NameList *end,
 					  bool *found, PgpError *err);
+/*
+ * Runs mirror_lock_batch_sql with n rows at most: the highest key locked into
+ * highest; *found false when the range has no row left.  Takes ROW SHARE on
+ * the source and FOR SHARE row locks: writers of those rows wait.
+ */
+bool mirror_lock_batch(PgConn *pc, const TableCopy *m, const KeyRange *r, int n, NameList *highest,
+					   bool *found, PgpError *err);
+/* runs mirror_copy_missing_sql: *rows (may be NULL) copied */
+bool mirror_copy_missing(PgConn *pc, const TableCopy *m, const KeyRange *r, long long *rows,
+						 PgpError *err);
+/* runs mirror_delete_range_sql */
+bool mirror_delete_range(PgConn *pc, const TableCopy *m, const KeyRange *r, PgpError *err);
 
 #ifdef PGPART_TEST_HOOKS
 /*
