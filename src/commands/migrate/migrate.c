@@ -275,12 +275,58 @@ refuse(const Prepared *p, const MigrateReport *r, PgpError *err)
 	free(list);
 }
 
+/* what plan reports: facts (res: shadow_plan_facts) in the order a reader needs them */
+static void
+plan_report(const Prepared *p, const MigrateOptions *opt, const PGresult *res, double est,
+			MigrateReport *r)
+{
+	int i;
+
+	report_fact(r, "table", "%s.%s", p->rel.schema, p->rel.name);
+	report_fact(r, "size", "%s", PQgetvalue(res, 0, 1));
+	report_fact(r, "rows (estimate)", "%.0f", est);
+	report_fact(r, "partition column", "%s (%s)", p->col.name, p->col.type_name);
+	report_fact(r, "data range", "%s .. %s", p->min_text ? p->min_text : "(no rows)",
+		   p->max_text ? p->max_text : "(no rows)");
+	if (p->key.n > 0)
+	{
+		char *k = namelist_join(&p->key, ", ");
+
+		report_fact(r, "copy key", "(%s): rows are copied in this order, in batches", k);
+		free(k);
+	}
+	for (i = 0; i < p->changes.n; i++)
+		report_fact(r, "key change", "%s", p->changes.items[i]);
+	if (!PQgetisnull(res, 0, 2))
+		report_fact(r, "special columns", "%s", PQgetvalue(res, 0, 2));
+	if (!PQgetisnull(res, 0, 3))
+		report_fact(r, "foreign keys", "%s (recreated on the new table; checked for every copied row)",
+			   PQgetvalue(res, 0, 3));
+	if (p->nperiods > 0)
+	{
+		char *first = naming_derive(p->rel.name, p->periods[0].suffix);
+		char *last = naming_derive(p->rel.name, p->periods[p->nperiods - 1].suffix);
+
+		report_fact(r, "partitions", "%d of one %s: %s .. %s, plus %s_default", p->nperiods,
+			   cal_unit_name(opt->unit), first, last, p->rel.name);
+		free(first);
+		free(last);
+	}
+	report_fact(r, "shadow table", "%s.%s (becomes %s.%s at switch; the old table is renamed %s)",
+		   p->rel.schema, p->shadow_name, p->rel.schema, p->rel.name, p->old_name);
+	if (opt->rate > 0)
+		report_fact(r, "backfill time", "about %.0f s at --rate %.0f rows/s", est / opt->rate,
+			   opt->rate);
+	else
+		report_fact(r, "backfill time", "unthrottled; about %.0f s at 10000 rows/s (set --rate)",
+			   est / 10000.0);
+}
+
 bool
 ops_migrate_plan(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
 	Prepared p;
 	PGresult *res;
-	int i;
 	double est;
 
 	memset(r, 0, sizeof(*r));
@@ -301,45 +347,8 @@ ops_migrate_plan(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpErr
 		prepared_free(&p);
 		return false;
 	}
-	report_fact(r, "table", "%s.%s", p.rel.schema, p.rel.name);
-	report_fact(r, "size", "%s", PQgetvalue(res, 0, 1));
-	report_fact(r, "rows (estimate)", "%.0f", est);
-	report_fact(r, "partition column", "%s (%s)", p.col.name, p.col.type_name);
-	report_fact(r, "data range", "%s .. %s", p.min_text ? p.min_text : "(no rows)",
-		   p.max_text ? p.max_text : "(no rows)");
-	if (p.key.n > 0)
-	{
-		char *k = namelist_join(&p.key, ", ");
-
-		report_fact(r, "copy key", "(%s): rows are copied in this order, in batches", k);
-		free(k);
-	}
-	for (i = 0; i < p.changes.n; i++)
-		report_fact(r, "key change", "%s", p.changes.items[i]);
-	if (!PQgetisnull(res, 0, 2))
-		report_fact(r, "special columns", "%s", PQgetvalue(res, 0, 2));
-	if (!PQgetisnull(res, 0, 3))
-		report_fact(r, "foreign keys", "%s (recreated on the new table; checked for every copied row)",
-			   PQgetvalue(res, 0, 3));
+	plan_report(&p, opt, res, est, r);
 	PQclear(res);
-	if (p.nperiods > 0)
-	{
-		char *first = naming_derive(p.rel.name, p.periods[0].suffix);
-		char *last = naming_derive(p.rel.name, p.periods[p.nperiods - 1].suffix);
-
-		report_fact(r, "partitions", "%d of one %s: %s .. %s, plus %s_default", p.nperiods,
-			   cal_unit_name(opt->unit), first, last, p.rel.name);
-		free(first);
-		free(last);
-	}
-	report_fact(r, "shadow table", "%s.%s (becomes %s.%s at switch; the old table is renamed %s)",
-		   p.rel.schema, p.shadow_name, p.rel.schema, p.rel.name, p.old_name);
-	if (opt->rate > 0)
-		report_fact(r, "backfill time", "about %.0f s at --rate %.0f rows/s", est / opt->rate,
-			   opt->rate);
-	else
-		report_fact(r, "backfill time", "unthrottled; about %.0f s at 10000 rows/s (set --rate)",
-			   est / 10000.0);
 	report_fact(r, "next step", "%s", r->blockers.n > 0 ? "none: resolve the blockers first"
 												   : "pgpart migrate start (same options)");
 	if (r->blockers.n > 0)
