@@ -1,4 +1,8 @@
-/* pgpart archive / archive list / restore - closed partitions to and from storage */
+/*
+ * archive_cli.c - the command line of pgpart archive, archive list and
+ * restore: their options, help texts and output (text or --json).  The
+ * operations are archive.c, archive_list.c and restore.c; they print nothing.
+ */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +10,8 @@
 
 #include "cli/options.h"
 #include "commands/archive/archive.h"
+#include "commands/archive/archive_list.h"
+#include "commands/archive/restore.h"
 
 static const char archive_help[] =
 	"pgpart archive moves closed partitions of a table out of the database into an\n"

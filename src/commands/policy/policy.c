@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "core/tierplan.h"
-#include "commands/archive/archive_int.h"
+#include "commands/policy/policy.h"
+#include "commands/policy/policy_sql.h"
+#include "commands/archive/archive.h"
 #include "commands/move/move.h"
 #include "util/mem.h"
 
@@ -22,43 +24,6 @@ tierpolicyrow_free(TierPolicyRow *p)
 	free(p->archive_to);
 	free(p->drop_after);
 	memset(p, 0, sizeof(*p));
-}
-
-static char *
-dup_or_null(PGresult *res, int col)
-{
-	return PQgetisnull(res, 0, col) ? NULL : pg_xstrdup(PQgetvalue(res, 0, col));
-}
-
-bool
-policy_load(PgConn *pc, RelOid parent, TierPolicyRow *out, bool *has, PgpError *err)
-{
-	char oid[16];
-	const char *params[1] = {oid};
-	PGresult *res;
-
-	memset(out, 0, sizeof(*out));
-	snprintf(oid, sizeof(oid), "%u", parent);
-	res = pgc_query(pc,
-					"SELECT warm_after, warm_tablespace, archive_after, archive_to, drop_after, "
-					"drop_unarchived, allow_insecure_endpoint FROM pgpart.tier_policy "
-					"WHERE parent_table = $1::pg_catalog.oid",
-					1, params, err);
-	if (res == NULL)
-		return false;
-	*has = PQntuples(res) > 0;
-	if (*has)
-	{
-		out->warm_after = dup_or_null(res, 0);
-		out->warm_tablespace = dup_or_null(res, 1);
-		out->archive_after = dup_or_null(res, 2);
-		out->archive_to = dup_or_null(res, 3);
-		out->drop_after = dup_or_null(res, 4);
-		out->drop_unarchived = PQgetvalue(res, 0, 5)[0] == 't';
-		out->allow_insecure_endpoint = PQgetvalue(res, 0, 6)[0] == 't';
-	}
-	PQclear(res);
-	return true;
 }
 
 static bool
@@ -84,24 +49,20 @@ ops_policy(PgConn *pc, const PolicyOptions *opt, TierPolicyRow *out, bool *has, 
 {
 	PartConfig cfg;
 	KeyType kt;
-	char *warm = NULL, *arch = NULL, *drop = NULL, *ts = NULL;
-	char oid[16];
-	bool ok = false;
+	TierPolicyRow row;
+	bool ok = false, ts_exists;
 	bool setting = opt->warm_after || opt->warm_tablespace || opt->archive_after ||
 				   opt->archive_to || opt->drop_after || opt->drop_unarchived ||
 				   opt->allow_insecure_endpoint;
 
 	memset(out, 0, sizeof(*out));
 	*has = false;
+	memset(&row, 0, sizeof(row));
 	if (!archive_load_config(pc, opt->table, &cfg, &kt, err))
 		return false;
-	snprintf(oid, sizeof(oid), "%u", cfg.parent);
 	if (opt->clear)
 	{
-		const char *params[1] = {oid};
-
-		ok = pgc_change(pc, "DELETE FROM pgpart.tier_policy WHERE parent_table = $1::pg_catalog.oid",
-						1, params, err);
+		ok = policy_sql_clear(pc, cfg.parent, err);
 		goto done;
 	}
 	if (!setting)
@@ -109,9 +70,9 @@ ops_policy(PgConn *pc, const PolicyOptions *opt, TierPolicyRow *out, bool *has, 
 		ok = policy_load(pc, cfg.parent, out, has, err);
 		goto done;
 	}
-	if (!check_age("--warm-after", opt->warm_after, &warm, err) ||
-		!check_age("--archive-after", opt->archive_after, &arch, err) ||
-		!check_age("--drop-after", opt->drop_after, &drop, err))
+	if (!check_age("--warm-after", opt->warm_after, &row.warm_after, err) ||
+		!check_age("--archive-after", opt->archive_after, &row.archive_after, err) ||
+		!check_age("--drop-after", opt->drop_after, &row.drop_after, err))
 		goto done;
 	if ((opt->warm_after == NULL) != (opt->warm_tablespace == NULL))
 	{
@@ -159,59 +120,28 @@ ops_policy(PgConn *pc, const PolicyOptions *opt, TierPolicyRow *out, bool *has, 
 	}
 	if (opt->warm_tablespace)
 	{
-		const char *params[1] = {opt->warm_tablespace};
-
-		if (!pgc_query_value(pc, "SELECT spcname FROM pg_catalog.pg_tablespace WHERE spcname = $1",
-							 1, params, &ts, err))
+		if (!policy_sql_tablespace_exists(pc, opt->warm_tablespace, &ts_exists, err))
 			goto done;
-		if (ts == NULL)
+		if (!ts_exists)
 		{
 			err_set(err, EXIT_USAGE, "tablespace \"%s\" does not exist", opt->warm_tablespace);
 			err_hint(err, "Create it first (CREATE TABLESPACE), or pick one from pg_tablespace.");
 			goto done;
 		}
 	}
-	{
-		const char *params[8] = {oid,
-								 warm,
-								 opt->warm_tablespace,
-								 arch,
-								 opt->archive_to,
-								 drop,
-								 opt->drop_unarchived ? "true" : "false",
-								 opt->allow_insecure_endpoint ? "true" : "false"};
-
-		/* the policy is replaced whole: consent to http lasts only while given again */
-		if (!pgc_change(pc,
-						"INSERT INTO pgpart.tier_policy (parent_table, warm_after, warm_tablespace, "
-						"archive_after, archive_to, drop_after, drop_unarchived, "
-						"allow_insecure_endpoint) "
-						"VALUES ($1::pg_catalog.oid, $2, $3, $4, $5, $6, $7::boolean, $8::boolean) "
-						"ON CONFLICT (parent_table) DO UPDATE SET warm_after = EXCLUDED.warm_after, "
-						"warm_tablespace = EXCLUDED.warm_tablespace, "
-						"archive_after = EXCLUDED.archive_after, archive_to = EXCLUDED.archive_to, "
-						"drop_after = EXCLUDED.drop_after, "
-						"drop_unarchived = EXCLUDED.drop_unarchived, "
-						"allow_insecure_endpoint = EXCLUDED.allow_insecure_endpoint, "
-						"updated_at = pg_catalog.now()",
-						8, params, err))
-			goto done;
-	}
-	out->warm_after = warm;
-	out->warm_tablespace = opt->warm_tablespace ? pg_xstrdup(opt->warm_tablespace) : NULL;
-	out->archive_after = arch;
-	out->archive_to = opt->archive_to ? pg_xstrdup(opt->archive_to) : NULL;
-	out->drop_after = drop;
-	out->drop_unarchived = opt->drop_unarchived;
-	out->allow_insecure_endpoint = opt->allow_insecure_endpoint;
-	warm = arch = drop = NULL;
+	row.warm_tablespace = opt->warm_tablespace ? pg_xstrdup(opt->warm_tablespace) : NULL;
+	row.archive_to = opt->archive_to ? pg_xstrdup(opt->archive_to) : NULL;
+	row.drop_unarchived = opt->drop_unarchived;
+	row.allow_insecure_endpoint = opt->allow_insecure_endpoint;
+	/* the policy is replaced whole: consent to http lasts only while given again */
+	if (!policy_sql_store(pc, cfg.parent, &row, err))
+		goto done;
+	*out = row;
+	memset(&row, 0, sizeof(row));
 	*has = true;
 	ok = true;
 done:
-	free(warm);
-	free(arch);
-	free(drop);
-	free(ts);
+	tierpolicyrow_free(&row);
 	partconfig_free(&cfg);
 	return ok;
 }
@@ -243,42 +173,10 @@ static bool
 retention_drop_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
 	DropCtx *d = arg;
-	char *q = pgc_quote_qualified(pc, d->p->schema, d->p->name);
-	char *sql = pg_xasprintf("DROP %sTABLE %s", d->foreign ? "FOREIGN " : "", q);
-	const char *params[6] = {d->cfg->parent_schema, d->cfg->parent_name, d->p->name,
-							 d->p->lo_text, d->p->hi_text, d->p->schema};
-	bool ok;
+	bool ok = policy_sql_drop_partition(pc, d->p, d->foreign, err);
 
-	ok = pgc_change(pc, sql, 0, NULL, err);
 	lock_txn_mark_locked(stats);
-	/* the archive job of a foreign partition says where its rows are */
-	ok = ok && pgc_change(pc,
-						  "INSERT INTO pgpart.retention_log (parent_schema, parent_name, "
-						  "partition_name, lo, hi, rows, archive_job) "
-						  "SELECT $1, $2, $3, $4, $5, j.rows, j.id FROM (SELECT 1) one "
-						  "LEFT JOIN LATERAL (SELECT id, rows FROM pgpart.archive_job "
-						  "  WHERE partition_schema = $6 AND partition_name = $3 "
-						  "  AND phase = 'archived' AND foreign_table ORDER BY id DESC LIMIT 1) j "
-						  "ON true",
-						  6, params, err);
-	free(sql);
-	free(q);
-	return ok;
-}
-
-static bool
-log_archived_drop(PgConn *pc, const PartConfig *cfg, const PartitionInfo *p, PgpError *err)
-{
-	const char *params[5] = {cfg->parent_schema, cfg->parent_name, p->schema, p->name, NULL};
-
-	return pgc_change(pc,
-					  "INSERT INTO pgpart.retention_log (parent_schema, parent_name, partition_name, "
-					  "lo, hi, rows, archive_job) "
-					  "SELECT $1, $2, j.partition_name, j.lo, j.hi, j.rows, j.id "
-					  "FROM pgpart.archive_job j WHERE j.partition_schema = $3 "
-					  "AND j.partition_name = $4 AND j.phase = 'archived' "
-					  "ORDER BY j.id DESC LIMIT 1",
-					  4, params, err);
+	return ok && policy_sql_log_drop(pc, d->cfg, d->p, err);
 }
 
 bool
@@ -416,7 +314,7 @@ ops_apply_policy(PgConn *pc, RelOid parent, const LockPolicy *lock, NameList *no
 					 p->schema, p->name, pol.archive_to,
 					 act == TIER_DROP ? " (retention: past --drop-after)" : "");
 			if (ok && act == TIER_DROP && !pc->dry_run)
-				ok = log_archived_drop(pc, &cfgs[0], p, err);
+				ok = policy_sql_log_archived_drop(pc, &cfgs[0], p, err);
 			if (!ok)
 				err_prefix(err, "archive of %s.%s", p->schema, p->name);
 			archiveresult_free(&ar);
@@ -438,30 +336,4 @@ done:
 	partconfig_list_free(cfgs, ncfg);
 	tierpolicyrow_free(&pol);
 	return ok;
-}
-
-bool
-archive_status_lines(PgConn *pc, const char *schema, const char *name, NameList *lines,
-					 PgpError *err)
-{
-	const char *params[2] = {schema, name};
-	PGresult *res;
-	int i;
-
-	res = pgc_query(pc,
-					"SELECT partition_name || ' [' || lo || ', ' || hi || '): ' || "
-					"CASE phase WHEN 'archived' THEN 'archived, ' || rows || ' rows, ' || "
-					"compressed_bytes || ' bytes in ' || location || '/' || manifest_key || "
-					"CASE WHEN foreign_table THEN ' (queryable in place)' ELSE '' END "
-					"ELSE 'archive in progress (' || phase || ') to ' || location END "
-					"FROM pgpart.archive_job WHERE parent_schema = $1 AND parent_name = $2 "
-					"AND phase IN ('started', 'detached', 'uploaded', 'verified', 'archived') "
-					"ORDER BY lo, id",
-					2, params, err);
-	if (res == NULL)
-		return false;
-	for (i = 0; i < PQntuples(res); i++)
-		namelist_add(lines, PQgetvalue(res, i, 0));
-	PQclear(res);
-	return true;
 }

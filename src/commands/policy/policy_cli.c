@@ -1,10 +1,15 @@
-/* pgpart policy - when a table's partitions go warm, to the archive, and away */
+/*
+ * policy_cli.c - the command line of pgpart policy: when a table's partitions
+ * go warm, to the archive, and away; its options, help and output.  The
+ * operation is policy.c.
+ */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/options.h"
 #include "commands/archive/archive.h"
+#include "commands/policy/policy.h"
 
 static const char help[] =
 	"pgpart policy stores a table's storage tiers; \"pgpart maintain\" applies them to\n"
