@@ -1,3 +1,7 @@
+/*
+ * promtext.c - builds a whole Prometheus exposition in memory before it is sent,
+ * so a scrape never sees a half-written family.
+ */
 #include "core/promtext.h"
 
 #include <math.h>

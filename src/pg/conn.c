@@ -1,3 +1,8 @@
+/*
+ * conn.c - the libpq connection: every statement through PQexecParams (one
+ * statement per call), errors turned into PgpError with the server's SQLSTATE
+ * and detail, and --dry-run, which prints changes instead of running them.
+ */
 #include "pg/conn.h"
 
 #include <stdio.h>

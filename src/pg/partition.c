@@ -1,3 +1,9 @@
+/*
+ * partition.c - creating and attaching partitions on a live parent without long
+ * locks: a standalone table with a matching CHECK (so ATTACH does not scan),
+ * rows of its range moved out of the default partition in the same short
+ * transaction, under lock_timeout with retries.
+ */
 #include "pg/partition.h"
 
 #include <stdlib.h>
