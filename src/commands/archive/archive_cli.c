@@ -140,7 +140,7 @@ archive_list(int argc, char **argv, GlobalOpts *g)
 {
 	ListArgs a;
 	const CliOption options[] = {STORAGE_OPTIONS(&a.storage), CLI_END};
-	const CliSpec spec = {"archive list", archive_help, options, NULL, false};
+	const CliSpec spec = {"archive", archive_help, options, NULL, false};
 	ArchiveListResult res;
 	PgpError err;
 	int first, rc;
