@@ -222,20 +222,33 @@ archive_sql_server_facts(PgConn *pc, char **version, char **now, PgpError *err)
 		   pgc_query_value(pc, "SELECT pg_catalog.now()::text", 0, NULL, now, err);
 }
 
+/* SELECT what (a number) of the relation schema.name (c): 0 when there is none */
+static bool
+rel_number(PgConn *pc, const char *what, const char *schema, const char *name, long long *n,
+		   PgpError *err)
+{
+	const char *params[2] = {schema, name};
+	char *sql = pg_xasprintf("SELECT %s FROM pg_catalog.pg_class c "
+							 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+							 "WHERE n.nspname = $1 AND c.relname = $2",
+							 what);
+	char *v = NULL;
+	bool ok = pgc_query_value(pc, sql, 2, params, &v, err);
+
+	*n = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	free(sql);
+	return ok;
+}
+
 bool
 archive_sql_rel_oid(PgConn *pc, const char *schema, const char *name, RelOid *oid, PgpError *err)
 {
-	const char *params[2] = {schema, name};
-	char *v = NULL;
+	long long n;
 
-	if (!pgc_query_value(pc,
-						 "SELECT c.oid FROM pg_catalog.pg_class c "
-						 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-						 "WHERE n.nspname = $1 AND c.relname = $2",
-						 2, params, &v, err))
+	if (!rel_number(pc, "c.oid", schema, name, &n, err))
 		return false;
-	*oid = v ? (RelOid) strtoul(v, NULL, 10) : 0;
-	free(v);
+	*oid = (RelOid) n;
 	return true;
 }
 
@@ -283,18 +296,7 @@ bool
 archive_sql_table_bytes(PgConn *pc, const char *schema, const char *name, long long *bytes,
 						PgpError *err)
 {
-	const char *params[2] = {schema, name};
-	char *v = NULL;
-
-	if (!pgc_query_value(pc,
-						 "SELECT pg_catalog.pg_total_relation_size(c.oid) FROM pg_catalog.pg_class c "
-						 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-						 "WHERE n.nspname = $1 AND c.relname = $2",
-						 2, params, &v, err))
-		return false;
-	*bytes = v ? strtoll(v, NULL, 10) : 0;
-	free(v);
-	return true;
+	return rel_number(pc, "pg_catalog.pg_total_relation_size(c.oid)", schema, name, bytes, err);
 }
 
 bool

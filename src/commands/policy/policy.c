@@ -179,6 +179,162 @@ retention_drop_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	return ok && policy_sql_log_drop(pc, d->cfg, d->p, err);
 }
 
+/* what the tier step of one table works with */
+typedef struct TierStep
+{
+	PgConn *pc;
+	const LockPolicy *lock;
+	const TierPolicyRow *pol;
+	const PartConfig *cfg;
+	const char *parent_q;
+	NameList *notes;
+} TierStep;
+
+/* the instants the policy's ages stand for today (an age that does not parse is no step) */
+static bool
+tier_cutoffs(PgConn *pc, const TierPolicyRow *pol, const PartConfig *cfg, TierCutoffs *cut,
+			 PgpError *err)
+{
+	struct
+	{
+		const char *text;
+		bool *has;
+		int64_t *us;
+	} steps[3] = {{pol->warm_after, &cut->has_warm, &cut->warm_us},
+				  {pol->archive_after, &cut->has_archive, &cut->archive_us},
+				  {pol->drop_after, &cut->has_drop, &cut->drop_us}};
+	ColumnInfo col;
+	bool found, ok = true;
+	int i;
+
+	if (!catalog_column(pc, cfg->parent, cfg->column, &col, &found, err))
+		return false;
+	for (i = 0; i < 3 && ok; i++)
+	{
+		Age a;
+
+		if (steps[i].text == NULL || !age_parse(steps[i].text, &a))
+			continue;
+		ok = archive_age_cutoff(pc, cfg, col.key_type, &a, steps[i].us, err);
+		*steps[i].has = ok;
+	}
+	columninfo_free(&col);
+	return ok && archive_now_us(pc, &cut->now_us, err);
+}
+
+/* a retention drop of p in its own short transaction under lock_timeout */
+static bool
+tier_drop(TierStep *t, const PartitionInfo *p, bool foreign, PgpError *err)
+{
+	DropCtx d = {t->cfg, p, foreign};
+
+	if (!lock_run_txn(t->pc, t->lock, retention_drop_body, &d, NULL, err))
+		return false;
+	if (foreign)
+		note(t->notes, "%s %s.%s (retention; its archive stays)",
+			 t->pc->dry_run ? "would drop the foreign partition" : "dropped the foreign partition",
+			 p->schema, p->name);
+	else
+		note(t->notes, "%s %s.%s (retention, not archived)",
+			 t->pc->dry_run ? "would drop" : "dropped", p->schema, p->name);
+	return true;
+}
+
+/* p (quoted: pq) to the warm tablespace; in --dry-run a move that would fail is only noted */
+static bool
+tier_warm(TierStep *t, const PartitionInfo *p, const char *pq, PgpError *err)
+{
+	PgConn *pc = t->pc;
+	TierMoveOptions mo;
+	TierMoveResult mr;
+	PgpError merr;
+	bool ok = true;
+
+	memset(&mo, 0, sizeof(mo));
+	mo.table = t->parent_q;
+	mo.partition = pq;
+	mo.tablespace = t->pol->warm_tablespace;
+	mo.lock = *t->lock;
+	mo.dry_run = pc->dry_run;
+	memset(&mr, 0, sizeof(mr));
+	err_init(&merr);
+	if (ops_tier_move(pc, &mo, &mr, &merr))
+		note(t->notes, "%s %s.%s to tablespace %s", pc->dry_run ? "would move" : "moved",
+			 p->schema, p->name, t->pol->warm_tablespace);
+	else if (pc->dry_run)
+		note(t->notes, "would move %s.%s to tablespace %s (the move says: %s)", p->schema,
+			 p->name, t->pol->warm_tablespace, merr.message ? merr.message : "?");
+	else
+	{
+		err_set(err, merr.exit_code, "warm move of %s.%s failed: %s", p->schema, p->name,
+				merr.message ? merr.message : "?");
+		ok = false;
+	}
+	tiermoveresult_free(&mr);
+	err_clear(&merr);
+	return ok;
+}
+
+/* p archived (for retention: archived, which drops it, and the drop logged) */
+static bool
+tier_archive(TierStep *t, const PartitionInfo *p, const char *pq, bool retention,
+			 PgpError *err)
+{
+	PgConn *pc = t->pc;
+	ArchiveOptions ao;
+	ArchiveResult ar;
+	bool ok;
+
+	memset(&ao, 0, sizeof(ao));
+	ao.table = t->parent_q;
+	ao.partition = pq;
+	ao.to = t->pol->archive_to;
+	ao.storage.allow_insecure_endpoint = t->pol->allow_insecure_endpoint;
+	ao.lock = *t->lock;
+	ok = ops_archive(pc, &ao, &ar, err);
+	if (ok)
+		note(t->notes, "%s %s.%s to %s%s", pc->dry_run ? "would archive" : "archived", p->schema,
+			 p->name, t->pol->archive_to, retention ? " (retention: past --drop-after)" : "");
+	if (ok && retention && !pc->dry_run)
+		ok = policy_sql_log_archived_drop(pc, t->cfg, p, err);
+	if (!ok)
+		err_prefix(err, "archive of %s.%s", p->schema, p->name);
+	archiveresult_free(&ar);
+	return ok;
+}
+
+/* what the policy says for p today, done (or planned) */
+static bool
+tier_partition(TierStep *t, const TierCutoffs *cut, const PartitionInfo *p, PgpError *err)
+{
+	const TierPolicyRow *pol = t->pol;
+	TierPartition tp = {p->is_default, p->bounds_known, p->hi_unbounded, p->hi_us,
+						pol->warm_tablespace && p->tablespace &&
+							strcmp(p->tablespace, pol->warm_tablespace) == 0};
+	TierAction act = tierplan_action(cut, &tp);
+	char *pq;
+	bool foreign = false, ok;
+
+	if (act == TIER_NONE)
+		return true;
+	if (!archive_is_foreign(t->pc, p->oid, &foreign, err))
+		return false;
+	/* a foreign partition is an archive read in place: only retention touches it */
+	if (foreign && act != TIER_DROP)
+		return true;
+	pq = pgc_quote_qualified(t->pc, p->schema, p->name);
+	if (foreign)
+		ok = tier_drop(t, p, true, err);
+	else if (act == TIER_WARM)
+		ok = tier_warm(t, p, pq, err);
+	else if (act == TIER_ARCHIVE || (act == TIER_DROP && !pol->drop_unarchived))
+		ok = tier_archive(t, p, pq, act == TIER_DROP, err);
+	else
+		ok = tier_drop(t, p, false, err);
+	free(pq);
+	return ok;
+}
+
 bool
 ops_apply_policy(PgConn *pc, RelOid parent, const LockPolicy *lock, NameList *notes,
 				 PgpError *err)
@@ -189,9 +345,7 @@ ops_apply_policy(PgConn *pc, RelOid parent, const LockPolicy *lock, NameList *no
 	int ncfg = 0, i;
 	PartitionList parts;
 	TierCutoffs cut;
-	ColumnInfo col;
-	bool found;
-	char *parent_text = NULL;
+	char *parent_q = NULL;
 
 	memset(&parts, 0, sizeof(parts));
 	memset(&cut, 0, sizeof(cut));
@@ -206,132 +360,19 @@ ops_apply_policy(PgConn *pc, RelOid parent, const LockPolicy *lock, NameList *no
 		ok = true;
 		goto done;
 	}
-	if (!catalog_column(pc, parent, cfgs[0].column, &col, &found, err))
+	if (!tier_cutoffs(pc, &pol, &cfgs[0], &cut, err) ||
+		!catalog_partitions(pc, parent, &parts, err))
 		goto done;
+	parent_q = pgc_quote_qualified(pc, cfgs[0].parent_schema, cfgs[0].parent_name);
 	{
-		struct
-		{
-			const char *text;
-			bool *has;
-			int64_t *us;
-		} steps[3] = {{pol.warm_after, &cut.has_warm, &cut.warm_us},
-					  {pol.archive_after, &cut.has_archive, &cut.archive_us},
-					  {pol.drop_after, &cut.has_drop, &cut.drop_us}};
+		TierStep t = {pc, lock, &pol, &cfgs[0], parent_q, notes};
 
-		for (i = 0; i < 3; i++)
-		{
-			Age a;
-
-			if (steps[i].text == NULL || !age_parse(steps[i].text, &a))
-				continue;
-			if (!archive_age_cutoff(pc, &cfgs[0], col.key_type, &a, steps[i].us, err))
-			{
-				columninfo_free(&col);
-				goto done;
-			}
-			*steps[i].has = true;
-		}
-	}
-	columninfo_free(&col);
-	if (!archive_now_us(pc, &cut.now_us, err) || !catalog_partitions(pc, parent, &parts, err))
-		goto done;
-	parent_text = pgc_quote_qualified(pc, cfgs[0].parent_schema, cfgs[0].parent_name);
-	ok = true;
-	for (i = 0; i < parts.n && ok; i++)
-	{
-		const PartitionInfo *p = &parts.items[i];
-		TierPartition tp = {p->is_default, p->bounds_known, p->hi_unbounded, p->hi_us,
-							pol.warm_tablespace && p->tablespace &&
-								strcmp(p->tablespace, pol.warm_tablespace) == 0};
-		TierAction act = tierplan_action(&cut, &tp);
-		char *pq;
-		bool foreign = false;
-
-		if (act == TIER_NONE)
-			continue;
-		if (!archive_is_foreign(pc, p->oid, &foreign, err))
-		{
-			ok = false;
-			break;
-		}
-		/* a foreign partition is an archive read in place: only retention touches it */
-		if (foreign && act != TIER_DROP)
-			continue;
-		pq = pgc_quote_qualified(pc, p->schema, p->name);
-		if (foreign)
-		{
-			DropCtx d = {&cfgs[0], p, true};
-
-			ok = lock_run_txn(pc, lock, retention_drop_body, &d, NULL, err);
-			if (ok)
-				note(notes, "%s %s.%s (retention; its archive stays)",
-					 pc->dry_run ? "would drop the foreign partition" : "dropped the foreign partition",
-					 p->schema, p->name);
-		}
-		else if (act == TIER_WARM)
-		{
-			TierMoveOptions mo;
-			TierMoveResult mr;
-			PgpError merr;
-
-			memset(&mo, 0, sizeof(mo));
-			mo.table = parent_text;
-			mo.partition = pq;
-			mo.tablespace = pol.warm_tablespace;
-			mo.lock = *lock;
-			mo.dry_run = pc->dry_run;
-			memset(&mr, 0, sizeof(mr));
-			err_init(&merr);
-			if (ops_tier_move(pc, &mo, &mr, &merr))
-				note(notes, "%s %s.%s to tablespace %s", pc->dry_run ? "would move" : "moved",
-					 p->schema, p->name, pol.warm_tablespace);
-			else if (pc->dry_run)
-				note(notes, "would move %s.%s to tablespace %s (the move says: %s)", p->schema,
-					 p->name, pol.warm_tablespace, merr.message ? merr.message : "?");
-			else
-			{
-				err_set(err, merr.exit_code, "warm move of %s.%s failed: %s", p->schema, p->name,
-						merr.message ? merr.message : "?");
-				ok = false;
-			}
-			tiermoveresult_free(&mr);
-			err_clear(&merr);
-		}
-		else if (act == TIER_ARCHIVE || (act == TIER_DROP && !pol.drop_unarchived))
-		{
-			ArchiveOptions ao;
-			ArchiveResult ar;
-
-			memset(&ao, 0, sizeof(ao));
-			ao.table = parent_text;
-			ao.partition = pq;
-			ao.to = pol.archive_to;
-			ao.storage.allow_insecure_endpoint = pol.allow_insecure_endpoint;
-			ao.lock = *lock;
-			ok = ops_archive(pc, &ao, &ar, err);
-			if (ok)
-				note(notes, "%s %s.%s to %s%s", pc->dry_run ? "would archive" : "archived",
-					 p->schema, p->name, pol.archive_to,
-					 act == TIER_DROP ? " (retention: past --drop-after)" : "");
-			if (ok && act == TIER_DROP && !pc->dry_run)
-				ok = policy_sql_log_archived_drop(pc, &cfgs[0], p, err);
-			if (!ok)
-				err_prefix(err, "archive of %s.%s", p->schema, p->name);
-			archiveresult_free(&ar);
-		}
-		else
-		{
-			DropCtx d = {&cfgs[0], p, false};
-
-			ok = lock_run_txn(pc, lock, retention_drop_body, &d, NULL, err);
-			if (ok)
-				note(notes, "%s %s.%s (retention, not archived)",
-					 pc->dry_run ? "would drop" : "dropped", p->schema, p->name);
-		}
-		free(pq);
+		ok = true;
+		for (i = 0; i < parts.n && ok; i++)
+			ok = tier_partition(&t, &cut, &parts.items[i], err);
 	}
 done:
-	free(parent_text);
+	free(parent_q);
 	partitionlist_free(&parts);
 	partconfig_list_free(cfgs, ncfg);
 	tierpolicyrow_free(&pol);
