@@ -428,9 +428,8 @@ archive_sql_foreign_blocker(PgConn *pc, RelOid parent, const char **why, PgpErro
 
 /* ---- statements that change something ---------------------------------- */
 
-/* runs the statement in sql (through pgc_change: printed in --dry-run) and empties sql */
-static bool
-change_sb(PgConn *pc, StrBuf *sql, PgpError *err)
+bool
+archive_sql_change_sb(PgConn *pc, StrBuf *sql, PgpError *err)
 {
 	bool ok = pgc_change(pc, sql->data, 0, NULL, err);
 
@@ -438,12 +437,8 @@ change_sb(PgConn *pc, StrBuf *sql, PgpError *err)
 	return ok;
 }
 
-/* one statement "FORMAT" with a quoted, qualified table for each %s */
-static bool
-change_on(PgConn *pc, PgpError *err, const char *format, ...) __attribute__((format(printf, 3, 4)));
-
-static bool
-change_on(PgConn *pc, PgpError *err, const char *format, ...)
+bool
+archive_sql_change_on(PgConn *pc, PgpError *err, const char *format, ...)
 {
 	va_list ap;
 	char *sql;
@@ -463,7 +458,7 @@ archive_sql_detach(PgConn *pc, const char *parent_q, const char *qualified, Arch
 {
 	static const char *const suffix[] = {"", " CONCURRENTLY", " FINALIZE"};
 
-	return change_on(pc, err, "ALTER TABLE %s DETACH PARTITION %s%s", parent_q, qualified,
+	return archive_sql_change_on(pc, err, "ALTER TABLE %s DETACH PARTITION %s%s", parent_q, qualified,
 					 suffix[how]);
 }
 
@@ -480,7 +475,7 @@ archive_sql_attach(PgConn *pc, const char *parent_q, const char *qualified, cons
 	sb_append(&sql, ") TO (");
 	pgc_append_literal(pc, &sql, hi);
 	sb_append(&sql, ")");
-	ok = change_sb(pc, &sql, err);
+	ok = archive_sql_change_sb(pc, &sql, err);
 	sb_free(&sql);
 	return ok;
 }
@@ -531,7 +526,7 @@ archive_sql_add_bounds_check(PgConn *pc, const char *qualified, const char *colu
 	sb_appendf(&sql, "ALTER TABLE %s ADD CONSTRAINT pgpart_archive_bounds CHECK (", qualified);
 	archive_sql_append_bounds(pc, &sql, column, lo, hi);
 	sb_append(&sql, ")");
-	ok = change_sb(pc, &sql, err);
+	ok = archive_sql_change_sb(pc, &sql, err);
 	sb_free(&sql);
 	return ok;
 }
@@ -539,14 +534,14 @@ archive_sql_add_bounds_check(PgConn *pc, const char *qualified, const char *colu
 bool
 archive_sql_drop_bounds_check(PgConn *pc, const char *qualified, bool if_exists, PgpError *err)
 {
-	return change_on(pc, err, "ALTER TABLE %s DROP CONSTRAINT %spgpart_archive_bounds", qualified,
+	return archive_sql_change_on(pc, err, "ALTER TABLE %s DROP CONSTRAINT %spgpart_archive_bounds", qualified,
 					 if_exists ? "IF EXISTS " : "");
 }
 
 bool
 archive_sql_lock_exclusive(PgConn *pc, const char *qualified, PgpError *err)
 {
-	return change_on(pc, err, "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", qualified);
+	return archive_sql_change_on(pc, err, "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", qualified);
 }
 
 bool
@@ -565,7 +560,7 @@ archive_sql_count_rows(PgConn *pc, const char *qualified, long long *rows, PgpEr
 bool
 archive_sql_drop_table(PgConn *pc, const char *qualified, PgpError *err)
 {
-	return change_on(pc, err, "DROP TABLE %s", qualified);
+	return archive_sql_change_on(pc, err, "DROP TABLE %s", qualified);
 }
 
 bool
@@ -632,7 +627,7 @@ archive_sql_create_foreign(PgConn *pc, const char *qualified, json_t *columns, c
 	sb_append(&sql, ") SERVER pgpart_archive OPTIONS (program ");
 	pgc_append_literal(pc, &sql, program);
 	sb_append(&sql, ", format 'text')");
-	ok = change_sb(pc, &sql, err);
+	ok = archive_sql_change_sb(pc, &sql, err);
 	sb_free(&sql);
 	return ok;
 }

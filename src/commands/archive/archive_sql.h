@@ -58,6 +58,12 @@ bool archive_sql_foreign_blocker(PgConn *pc, RelOid parent, const char **why, Pg
 
 /* ---- statements that change something (printed in --dry-run) ----------- */
 
+/* runs the statement in sql (through pgc_change: printed in --dry-run) and empties sql */
+bool archive_sql_change_sb(PgConn *pc, StrBuf *sql, PgpError *err);
+/* one statement FORMAT, whose %s are quoted identifiers (through pgc_change) */
+bool archive_sql_change_on(PgConn *pc, PgpError *err, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+
 typedef enum ArchDetach
 {
 	ARCH_DETACH_PLAIN,		  /* ACCESS EXCLUSIVE on the parent and the partition */

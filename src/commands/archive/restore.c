@@ -26,23 +26,22 @@
  * unattached table marked with the archive's checksum: a re-run attaches it
  * without loading again.
  */
+#include "commands/archive/restore.h"
+
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands/archive/restore.h"
-
-#include "core/naming.h"
 #include "commands/archive/archive_int.h"
 #include "commands/archive/archive_sql.h"
 #include "commands/archive/manifest.h"
 #include "commands/archive/restore_sql.h"
+#include "core/naming.h"
 #include "pg/bounds.h"
 #include "pg/partition.h"
 #include "util/clock.h"
-#include "util/log.h"
 #include "util/mem.h"
 #include "util/progress.h"
 
@@ -74,46 +73,58 @@ add_note(NameList *notes, const char *fmt, ...)
 
 /* ---- what the manifest says, against the database -------------------- */
 
+/* a manifest's counts as text, as pgpart.archive_job gives them */
+typedef struct ManifestFigures
+{
+	char rows[32], raw[32], comp[32];
+} ManifestFigures;
+
 /*
- * The archive job that vouches for the manifest: the one that recorded its
- * SHA-256.  A job that knows this archive (by its object's checksum or by
- * where the manifest lies) but recorded another manifest refuses it; with no
- * job, or one from before manifest checksums, --trust-manifest decides.
+ * The job that recorded the manifest's SHA-256 (*found), whose figures
+ * must be the manifest's: a job row changed after the archive refuses it.
  */
 static bool
-authenticate(PgConn *pc, const Manifest *m, const char *url, bool trust, char **job_id,
-			 bool *authenticated, NameList *notes, PgpError *err)
+recorded_by_job(PgConn *pc, const Manifest *m, const ManifestFigures *f, char **job_id,
+				bool *found, PgpError *err)
 {
-	PGresult *res;
-	char rows[32], raw[32], comp[32];
+	PGresult *res = restore_sql_job_by_manifest(pc, m->hash, err);
 
-	*job_id = NULL;
-	*authenticated = false;
-	snprintf(rows, sizeof(rows), "%lld", m->rows);
-	snprintf(raw, sizeof(raw), "%lld", m->raw_bytes);
-	snprintf(comp, sizeof(comp), "%lld", m->compressed_bytes);
-	res = restore_sql_job_by_manifest(pc, m->hash, err);
+	*found = false;
 	if (res == NULL)
 		return false;
-	if (PQntuples(res) > 0)
+	if (PQntuples(res) == 0)
 	{
-		if (strcmp(PQgetvalue(res, 0, 1), m->sha256) != 0 ||
-			strcmp(PQgetvalue(res, 0, 2), rows) != 0 || strcmp(PQgetvalue(res, 0, 3), raw) != 0 ||
-			strcmp(PQgetvalue(res, 0, 4), comp) != 0)
-		{
-			err_set(err, EXIT_CHECK, "archive job %s recorded this manifest but not its figures",
-					PQgetvalue(res, 0, 0));
-			err_detail(err, "The job's row in pgpart.archive_job was changed after the archive.");
-			err_hint(err, "Nothing was changed.  Find out who changed pgpart.archive_job.");
-			PQclear(res);
-			return false;
-		}
-		*job_id = pg_xstrdup(PQgetvalue(res, 0, 0));
-		*authenticated = true;
 		PQclear(res);
 		return true;
 	}
+	if (strcmp(PQgetvalue(res, 0, 1), m->sha256) != 0 || strcmp(PQgetvalue(res, 0, 2), f->rows) != 0 ||
+		strcmp(PQgetvalue(res, 0, 3), f->raw) != 0 || strcmp(PQgetvalue(res, 0, 4), f->comp) != 0)
+	{
+		err_set(err, EXIT_CHECK, "archive job %s recorded this manifest but not its figures",
+				PQgetvalue(res, 0, 0));
+		err_detail(err, "The job's row in pgpart.archive_job was changed after the archive.");
+		err_hint(err, "Nothing was changed.  Find out who changed pgpart.archive_job.");
+		PQclear(res);
+		return false;
+	}
+	*job_id = pg_xstrdup(PQgetvalue(res, 0, 0));
+	*found = true;
 	PQclear(res);
+	return true;
+}
+
+/*
+ * No job recorded this manifest: a job that knows the archive (by its
+ * object's checksum or by where the manifest lies) but recorded another
+ * manifest refuses it; one from before manifest checksums must agree with
+ * it, and --trust-manifest decides; with no job, --trust-manifest decides.
+ */
+static bool
+unrecorded(PgConn *pc, const Manifest *m, const ManifestFigures *f, const char *url, bool trust,
+		   char **job_id, NameList *notes, PgpError *err)
+{
+	PGresult *res;
+
 	res = restore_sql_job_by_object(pc, m->sha256, url, err);
 	if (res == NULL)
 		return false;
@@ -136,7 +147,7 @@ authenticate(PgConn *pc, const Manifest *m, const char *url, bool trust, char **
 		static const char *const fields[] = {"sha256", "rows",	 "raw_bytes", "compressed_bytes",
 											 "bounds.from", "bounds.to", "partition_column",
 											 "partition.schema", "partition.name"};
-		const char *mine[] = {m->sha256, rows, raw, comp, m->lo, m->hi, m->column, m->pschema, m->pname};
+		const char *mine[] = {m->sha256, f->rows, f->raw, f->comp, m->lo, m->hi, m->column, m->pschema, m->pname};
 		NameList diff;
 		int k;
 
@@ -194,6 +205,26 @@ authenticate(PgConn *pc, const Manifest *m, const char *url, bool trust, char **
 					"database recorded it (SHA-256 %s)",
 			 m->hash);
 	return true;
+}
+
+/*
+ * The archive job that vouches for the manifest: the one that recorded its
+ * SHA-256 (*authenticated); otherwise as unrecorded() says.
+ */
+static bool
+authenticate(PgConn *pc, const Manifest *m, const char *url, bool trust, char **job_id,
+			 bool *authenticated, NameList *notes, PgpError *err)
+{
+	ManifestFigures f;
+
+	*job_id = NULL;
+	*authenticated = false;
+	snprintf(f.rows, sizeof(f.rows), "%lld", m->rows);
+	snprintf(f.raw, sizeof(f.raw), "%lld", m->raw_bytes);
+	snprintf(f.comp, sizeof(f.comp), "%lld", m->compressed_bytes);
+	if (!recorded_by_job(pc, m, &f, job_id, authenticated, err))
+		return false;
+	return *authenticated || unrecorded(pc, m, &f, url, trust, job_id, notes, err);
 }
 
 typedef struct ColumnPair

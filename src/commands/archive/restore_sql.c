@@ -199,16 +199,6 @@ restore_sql_indexes_of(PgConn *pc, const char *schema, const char *name, PgpErro
 
 /* ---- loading ----------------------------------------------------------- */
 
-/* runs the statement in sql (through pgc_change: printed in --dry-run) and empties sql */
-static bool
-change_sb(PgConn *pc, StrBuf *sql, PgpError *err)
-{
-	bool ok = pgc_change(pc, sql->data, 0, NULL, err);
-
-	sb_reset(sql);
-	return ok;
-}
-
 bool
 restore_sql_begin(PgConn *pc, PgpError *err)
 {
@@ -249,7 +239,7 @@ restore_sql_create_like(PgConn *pc, const char *qualified, const char *parent_q,
 			   qualified, parent_q);
 	archive_sql_append_bounds(pc, &sql, column, lo, hi);
 	sb_append(&sql, "))");
-	ok = change_sb(pc, &sql, err);
+	ok = archive_sql_change_sb(pc, &sql, err);
 	sb_free(&sql);
 	return ok;
 }
@@ -266,7 +256,7 @@ restore_sql_mark(PgConn *pc, const char *qualified, const char *mark, PgpError *
 		pgc_append_literal(pc, &sql, mark);
 	else
 		sb_append(&sql, "NULL");
-	ok = change_sb(pc, &sql, err);
+	ok = archive_sql_change_sb(pc, &sql, err);
 	sb_free(&sql);
 	return ok;
 }
@@ -387,7 +377,7 @@ restore_sql_build_indexes(PgConn *pc, RelOid parent, const char *target_q, PgpEr
 		}
 		else
 			continue;
-		ok = change_sb(pc, &sql, err);
+		ok = archive_sql_change_sb(pc, &sql, err);
 	}
 	PQclear(res);
 	sb_free(&sql);
@@ -399,21 +389,13 @@ restore_sql_build_indexes(PgConn *pc, RelOid parent, const char *target_q, PgpEr
 bool
 restore_sql_drop_foreign(PgConn *pc, const char *qualified, PgpError *err)
 {
-	char *sql = pg_xasprintf("DROP FOREIGN TABLE %s", qualified);
-	bool ok = pgc_change(pc, sql, 0, NULL, err);
-
-	free(sql);
-	return ok;
+	return archive_sql_change_on(pc, err, "DROP FOREIGN TABLE %s", qualified);
 }
 
 bool
 restore_sql_rename_table(PgConn *pc, const char *from_q, const char *to_ident, PgpError *err)
 {
-	char *sql = pg_xasprintf("ALTER TABLE %s RENAME TO %s", from_q, to_ident);
-	bool ok = pgc_change(pc, sql, 0, NULL, err);
-
-	free(sql);
-	return ok;
+	return archive_sql_change_on(pc, err, "ALTER TABLE %s RENAME TO %s", from_q, to_ident);
 }
 
 bool
@@ -421,10 +403,8 @@ restore_sql_rename_index(PgConn *pc, const char *schema, const char *old, const 
 						 PgpError *err)
 {
 	char *oq = pgc_quote_qualified(pc, schema, old), *nq = pgc_quote_ident(pc, want);
-	char *sql = pg_xasprintf("ALTER INDEX %s RENAME TO %s", oq, nq);
-	bool ok = pgc_change(pc, sql, 0, NULL, err);
+	bool ok = archive_sql_change_on(pc, err, "ALTER INDEX %s RENAME TO %s", oq, nq);
 
-	free(sql);
 	free(oq);
 	free(nq);
 	return ok;

@@ -1,18 +1,20 @@
 /*
  * policy.c - pgpart policy (stored in pgpart.tier_policy) and the tier step
- * of maintain: warm moves (ops_tier_move), archives, and retention drops of
- * closed partitions, planned by core/tierplan.
+ * of maintain: warm moves (ops_tier_move), archives (ops_archive), and
+ * retention drops of closed partitions, as core/tierplan decides for each
+ * partition; the statements are in policy_sql.c.
  */
+#include "commands/policy/policy.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/tierplan.h"
-#include "commands/policy/policy.h"
-#include "commands/policy/policy_sql.h"
 #include "commands/archive/archive.h"
 #include "commands/move/move.h"
+#include "commands/policy/policy_sql.h"
+#include "core/tierplan.h"
 #include "util/mem.h"
 
 void
