@@ -1,6 +1,8 @@
 /*
- * archive.h - archiving closed partitions to file:// or s3:// storage and
- * restoring them, the tier policy, and retention.
+ * archive.h - pgpart archive: closed partitions of a table out of the
+ * database into file:// or s3:// storage (archive.c chooses them,
+ * archive_job.c takes each through its phases), and what the tier policy
+ * and status use of it.
  *
  * Archive of one partition, each phase recorded in pgpart.archive_job before
  * the next begins (a re-run after a crash continues from there):
@@ -17,11 +19,13 @@
  * matching the bounds first, so ATTACH scans nothing) and the job is marked
  * "reattached": the data stays queryable, a re-run starts a new job.
  */
-#ifndef PGPART_OPS_ARCHIVE_H
-#define PGPART_OPS_ARCHIVE_H
+#ifndef PGPART_COMMANDS_ARCHIVE_ARCHIVE_H
+#define PGPART_COMMANDS_ARCHIVE_ARCHIVE_H
 
-#include "storage/storage.h"
+#include "core/archurl.h"
+#include "pg/config.h"
 #include "pg/lock.h"
+#include "storage/storage.h"
 
 typedef struct ArchiveOptions
 {
@@ -47,9 +51,9 @@ typedef struct ArchivedPartition
 	long long compressed_bytes;
 	long long table_bytes; /* heap + indexes + toast before the drop */
 	char *sha256;
-	bool resumed;		/* continued an unfinished job */
-	bool dry_run;
-	char *note; /* foreign table outcome, etc. */
+	bool resumed; /* continued an unfinished job */
+	bool dry_run; /* only planned: its DETACH and DROP were printed */
+	char *note;	  /* foreign table outcome, etc. */
 	double copy_ms;
 	double total_ms;
 	double max_lock_held_ms;
@@ -62,94 +66,24 @@ typedef struct ArchiveResult
 } ArchiveResult;
 
 void archiveresult_free(ArchiveResult *r);
+/* res holds what was archived (or planned) even when it fails part way */
 bool ops_archive(PgConn *pc, const ArchiveOptions *opt, ArchiveResult *res, PgpError *err);
 
-typedef struct RestoreOptions
-{
-	const char *table;
-	const char *from; /* URL of a manifest */
-	StorageOptions storage;
-	LockPolicy lock;
-	bool show_progress;
-	bool trust_manifest; /* no archive job of this database vouches for the manifest */
-} RestoreOptions;
-
-typedef struct RestoreResult
-{
-	char *partition;
-	char *lo, *hi;
-	long long rows;
-	long long compressed_bytes;
-	double load_ms;
-	double total_ms;
-	double max_lock_held_ms;
-	bool authenticated; /* the manifest is the one an archive job of this database recorded */
-	NameList notes;		/* what differed from the manifest, what was not restored */
-} RestoreResult;
-
-void restoreresult_free(RestoreResult *r);
-bool ops_restore(PgConn *pc, const RestoreOptions *opt, RestoreResult *res, PgpError *err);
-
-typedef struct ArchiveEntry
-{
-	char *manifest_key;
-	char *table;	 /* schema.name */
-	char *partition; /* schema.name */
-	char *lo, *hi;
-	long long rows;
-	long long raw_bytes;
-	long long compressed_bytes;
-	char *archived_at;
-	char *problem; /* NULL, or why the manifest could not be read */
-} ArchiveEntry;
-
-typedef struct ArchiveListResult
-{
-	ArchiveEntry *items;
-	int n;
-} ArchiveListResult;
-
-void archivelistresult_free(ArchiveListResult *r);
-bool ops_archive_list(const char *url, const StorageOptions *so, ArchiveListResult *res,
-					  PgpError *err);
-
-/* ---- tier policy --------------------------------------------------- */
-
-typedef struct PolicyOptions
-{
-	const char *table;
-	const char *warm_after, *warm_tablespace;
-	const char *archive_after, *archive_to;
-	const char *drop_after;
-	bool drop_unarchived;
-	bool allow_insecure_endpoint; /* archives may go to a plain-http S3 endpoint */
-	bool clear;					  /* remove the policy */
-} PolicyOptions;
-
-typedef struct TierPolicyRow
-{
-	char *warm_after, *warm_tablespace, *archive_after, *archive_to, *drop_after;
-	bool drop_unarchived;
-	bool allow_insecure_endpoint; /* given explicitly to "pgpart policy" */
-} TierPolicyRow;
-
-void tierpolicyrow_free(TierPolicyRow *p);
-/* set (or with no step options, show) the policy of a managed table */
-bool ops_policy(PgConn *pc, const PolicyOptions *opt, TierPolicyRow *out, bool *has,
-				PgpError *err);
-/* the stored policy (*has false when none) */
-bool policy_load(PgConn *pc, RelOid parent, TierPolicyRow *out, bool *has, PgpError *err);
-
-/*
- * maintain's tier step for one table: warm moves, archives, retention drops
- * that are due.  Each action taken (or, in --dry-run, planned) adds a line to
- * notes; a failing action stops the step with err.
- */
-bool ops_apply_policy(PgConn *pc, RelOid parent, const LockPolicy *lock, NameList *notes,
-					  PgpError *err);
-
-/* archived ranges of a table, for status: "name [lo, hi) rows -> url" */
+/* archived ranges of a table, for status: "name [lo, hi): archived, N rows, ... in URL" */
 bool archive_status_lines(PgConn *pc, const char *schema, const char *name, NameList *lines,
 						  PgpError *err);
+
+/* ---- what the tier policy shares with archive ------------------------- */
+
+/* the managed table (its config) and the type of its partition key; usage errors exit 2 */
+bool archive_load_config(PgConn *pc, const char *table, PartConfig *cfg, KeyType *key_type,
+						 PgpError *err);
+/* today - age, in the table's time zone, as the instant a partition must end before */
+bool archive_age_cutoff(PgConn *pc, const PartConfig *cfg, KeyType key_type, const Age *age,
+						int64_t *cutoff_us, PgpError *err);
+/* the server's now(), in microseconds since 1970 */
+bool archive_now_us(PgConn *pc, int64_t *now_us, PgpError *err);
+/* a file_fdw partition left in place of an archived table */
+bool archive_is_foreign(PgConn *pc, RelOid rel, bool *foreign, PgpError *err);
 
 #endif

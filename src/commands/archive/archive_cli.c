@@ -1,11 +1,17 @@
-/* pgpart archive / archive list / restore - closed partitions to and from storage */
+/*
+ * archive_cli.c - the command line of pgpart archive, archive list and
+ * restore: their options, help texts and output (text or --json).  The
+ * operations are archive.c, archive_list.c and restore.c; they print nothing.
+ */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli/options.h"
 #include "commands/archive/archive.h"
+#include "commands/archive/archive_list.h"
+#include "commands/archive/restore.h"
 
 static const char archive_help[] =
 	"pgpart archive moves closed partitions of a table out of the database into an\n"
@@ -60,86 +66,36 @@ static const char restore_help[] =
 	"      --allow-insecure-endpoint\n"
 	"                           accept an http:// endpoint (a trusted network only)\n";
 
-enum
+/* --s3-endpoint and --allow-insecure-endpoint: every command that opens a location */
+#define STORAGE_OPTIONS(so)                                                    \
+	CLI_STRING("s3-endpoint", 0, &(so)->s3_endpoint),                          \
+		CLI_TRUE("allow-insecure-endpoint", 0, &(so)->allow_insecure_endpoint)
+
+typedef struct ListArgs
 {
-	OPT_TO = OPT_FIRST_COMMAND_OPTION,
-	OPT_OLDER_THAN,
-	OPT_S3_ENDPOINT,
-	OPT_PART_SIZE,
-	OPT_LEVEL,
-	OPT_FROM,
-	OPT_NO_FOREIGN,
-	OPT_ALLOW_INSECURE,
-	OPT_TRUST_MANIFEST
-};
+	const char *url;
+	StorageOptions storage;
+} ListArgs;
 
 static void
-fail_print(int *rc, const PgpError *err)
+print_list(const ArchiveListResult *res, const char *url, bool json, int *rc)
 {
-	*rc = cli_fail(err);
-}
+	int i;
 
-static int
-archive_list(int argc, char **argv, GlobalOpts *g)
-{
-	static const struct option opts[] = {CLI_COMMON_LONG_OPTIONS,
-										 {"s3-endpoint", required_argument, NULL, OPT_S3_ENDPOINT},
-										 {"allow-insecure-endpoint", no_argument, NULL,
-										  OPT_ALLOW_INSECURE},
-										 {NULL, 0, NULL, 0}};
-	StorageOptions so = {NULL, 0, 0, false};
-	ArchiveListResult res;
-	PgpError err;
-	const char *url = NULL;
-	int c, i, rc = EXIT_OK;
-
-	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS, opts)) != -1)
-	{
-		int h = cli_common_option(c, optarg, g);
-
-		if (h < 0)
-			return EXIT_USAGE;
-		if (h)
-			continue;
-		if (c == OPT_HELP)
-		{
-			printf("%s%s", archive_help, CLI_COMMON_HELP);
-			return EXIT_OK;
-		}
-		if (c == OPT_S3_ENDPOINT)
-			so.s3_endpoint = optarg;
-		else if (c == OPT_ALLOW_INSECURE)
-			so.allow_insecure_endpoint = true;
-		else
-			return cli_usage_error("archive list", "invalid option");
-	}
-	if (optind < argc)
-		url = argv[optind++];
-	if (url == NULL)
-		return cli_usage_error("archive list", "no location given");
-	if (optind < argc)
-		return cli_usage_error("archive list", "unexpected argument \"%s\"", argv[optind]);
-	err_init(&err);
-	if (!ops_archive_list(url, &so, &res, &err))
-	{
-		fail_print(&rc, &err);
-		err_clear(&err);
-		return rc;
-	}
-	if (g->json)
+	if (json)
 	{
 		json_t *arr = json_array();
 
-		for (i = 0; i < res.n; i++)
+		for (i = 0; i < res->n; i++)
 		{
-			const ArchiveEntry *e = &res.items[i];
+			const ArchiveEntry *e = &res->items[i];
 			json_t *o = json_object();
 
 			json_object_set_new(o, "manifest", json_string(e->manifest_key));
 			if (e->problem)
 			{
 				json_object_set_new(o, "problem", json_string(e->problem));
-				rc = EXIT_CHECK;
+				*rc = EXIT_CHECK;
 			}
 			else
 			{
@@ -158,32 +114,57 @@ archive_list(int argc, char **argv, GlobalOpts *g)
 		json_dumpf(arr, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(arr);
+		return;
 	}
-	else
+	if (res->n == 0)
+		printf("no archives in %s\n", url);
+	for (i = 0; i < res->n; i++)
 	{
-		if (res.n == 0)
-			printf("no archives in %s\n", url);
-		for (i = 0; i < res.n; i++)
-		{
-			const ArchiveEntry *e = &res.items[i];
+		const ArchiveEntry *e = &res->items[i];
 
-			if (e->problem)
-			{
-				printf("%s\n  UNREADABLE: %s\n", e->manifest_key, e->problem);
-				rc = EXIT_CHECK;
-			}
-			else
-				printf("%s [%s, %s) of %s: %lld rows, %lld bytes compressed (%lld raw)\n  %s\n",
-					   e->partition, e->lo, e->hi, e->table, e->rows, e->compressed_bytes,
-					   e->raw_bytes, e->manifest_key);
+		if (e->problem)
+		{
+			printf("%s\n  UNREADABLE: %s\n", e->manifest_key, e->problem);
+			*rc = EXIT_CHECK;
 		}
+		else
+			printf("%s [%s, %s) of %s: %lld rows, %lld bytes compressed (%lld raw)\n  %s\n",
+				   e->partition, e->lo, e->hi, e->table, e->rows, e->compressed_bytes,
+				   e->raw_bytes, e->manifest_key);
 	}
+}
+
+/* archive list reads storage only: no connection */
+static int
+archive_list(int argc, char **argv, GlobalOpts *g)
+{
+	ListArgs a;
+	const CliOption options[] = {STORAGE_OPTIONS(&a.storage), CLI_END};
+	const CliSpec spec = {"archive", archive_help, options, NULL, false};
+	ArchiveListResult res;
+	PgpError err;
+	int first, rc;
+
+	memset(&a, 0, sizeof(a));
+	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
+		return rc;
+	if ((rc = cli_expect_args(&spec, argc, argv, first, 1, "no location given")) != CLI_PARSED)
+		return rc;
+	a.url = argv[first];
+	rc = EXIT_OK;
+	err_init(&err);
+	if (!ops_archive_list(a.url, &a.storage, &res, &err))
+		rc = cli_fail(&err);
+	else
+		print_list(&res, a.url, g->json, &rc);
 	archivelistresult_free(&res);
+	err_clear(&err);
 	return rc;
 }
 
+/* BYTES, or with k or M (KiB, MiB), from 1 KiB to 4 GiB */
 static bool
-parse_size(const char *text, size_t *out)
+parse_size(const char *text, void *target)
 {
 	char *end;
 	unsigned long long v = strtoull(text, &end, 10);
@@ -198,103 +179,22 @@ parse_size(const char *text, size_t *out)
 		end++;
 	if (*end != '\0' || v < 1024 || v > (1ull << 32))
 		return false;
-	*out = (size_t) v;
+	*(size_t *) target = (size_t) v;
 	return true;
 }
 
-int
-cmd_archive(int argc, char **argv, GlobalOpts *g)
+static void
+print_archived(const ArchiveResult *res, bool ok, bool json, bool dry_run)
 {
-	static const struct option opts[] = {CLI_COMMON_LONG_OPTIONS,
-										 {"to", required_argument, NULL, OPT_TO},
-										 {"older-than", required_argument, NULL, OPT_OLDER_THAN},
-										 {"s3-endpoint", required_argument, NULL, OPT_S3_ENDPOINT},
-										 {"part-size", required_argument, NULL, OPT_PART_SIZE},
-										 {"level", required_argument, NULL, OPT_LEVEL},
-										 {"no-foreign-table", no_argument, NULL, OPT_NO_FOREIGN},
-										 {"allow-insecure-endpoint", no_argument, NULL,
-										  OPT_ALLOW_INSECURE},
-										 {NULL, 0, NULL, 0}};
-	ArchiveOptions o;
-	ArchiveResult res;
-	PgConn pc = {0};
-	PgpError err;
-	int c, i, rc = EXIT_OK;
-	bool ok;
+	int i;
 
-	if (argc > 1 && strcmp(argv[1], "list") == 0)
-		return archive_list(argc - 1, argv + 1, g);
-	memset(&o, 0, sizeof(o));
-	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS, opts)) != -1)
-	{
-		int h = cli_common_option(c, optarg, g);
-
-		if (h < 0)
-			return EXIT_USAGE;
-		if (h)
-			continue;
-		switch (c)
-		{
-			case OPT_HELP:
-				printf("%s%s", archive_help, CLI_COMMON_HELP);
-				return EXIT_OK;
-			case OPT_TO:
-				o.to = optarg;
-				break;
-			case OPT_OLDER_THAN:
-				o.older_than = optarg;
-				break;
-			case OPT_S3_ENDPOINT:
-				o.storage.s3_endpoint = optarg;
-				break;
-			case OPT_PART_SIZE:
-				if (!parse_size(optarg, &o.storage.part_size))
-					return cli_usage_error("archive", "invalid --part-size \"%s\"", optarg);
-				break;
-			case OPT_LEVEL:
-				if (!cli_parse_int(optarg, 1, 19, &o.level))
-					return cli_usage_error("archive", "invalid --level \"%s\" (1 to 19)", optarg);
-				break;
-			case OPT_NO_FOREIGN:
-				o.no_foreign_table = true;
-				break;
-			case OPT_ALLOW_INSECURE:
-				o.storage.allow_insecure_endpoint = true;
-				break;
-			default:
-				return cli_usage_error("archive", "invalid option");
-		}
-	}
-	if (optind < argc)
-		o.table = argv[optind++];
-	if (optind < argc)
-		o.partition = argv[optind++];
-	if (optind < argc)
-		return cli_usage_error("archive", "unexpected argument \"%s\"", argv[optind]);
-	if (o.table == NULL)
-		return cli_usage_error("archive", "no table given");
-	if ((o.partition == NULL) == (o.older_than == NULL))
-		return cli_usage_error("archive", "give either a PARTITION or --older-than");
-	if (o.to == NULL)
-		return cli_usage_error("archive", "--to is required");
-	o.lock = g->lock;
-	o.show_progress = !g->json && !g->dry_run;
-
-	err_init(&err);
-	if (!cli_connect(g, &pc, &err))
-	{
-		rc = cli_fail(&err);
-		err_clear(&err);
-		return rc;
-	}
-	ok = ops_archive(&pc, &o, &res, &err);
-	if (g->json)
+	if (json)
 	{
 		json_t *arr = json_array(), *top;
 
-		for (i = 0; i < res.n; i++)
+		for (i = 0; i < res->n; i++)
 		{
-			const ArchivedPartition *a = &res.items[i];
+			const ArchivedPartition *a = &res->items[i];
 
 			json_array_append_new(
 				arr, json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:I, s:I, s:I, s:I, s:s?, s:b, "
@@ -308,103 +208,98 @@ cmd_archive(int argc, char **argv, GlobalOpts *g)
 							   a->total_ms, "max_lock_held_ms", a->max_lock_held_ms, "note",
 							   a->note));
 		}
-		top = json_pack("{s:o, s:b, s:b}", "archived", arr, "dry_run", g->dry_run, "ok", ok);
+		top = json_pack("{s:o, s:b, s:b}", "archived", arr, "dry_run", dry_run, "ok", ok);
 		json_dumpf(top, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(top);
+		return;
 	}
-	else
+	for (i = 0; i < res->n; i++)
 	{
-		for (i = 0; i < res.n; i++)
-		{
-			const ArchivedPartition *a = &res.items[i];
+		const ArchivedPartition *a = &res->items[i];
 
-			if (a->dry_run)
-				printf("would archive %s [%s, %s) to %s\n", a->partition, a->lo, a->hi,
-					   a->object_url);
-			else if (a->sha256)
-				printf("archived %s [%s, %s)%s: %lld rows, %lld bytes -> %lld bytes (%.1fx) in "
-					   "%.1f s\n  %s\n",
-					   a->partition, a->lo, a->hi, a->resumed ? " (resumed)" : "", a->rows,
-					   a->table_bytes, a->compressed_bytes,
-					   a->compressed_bytes > 0 ? (double) a->table_bytes / (double) a->compressed_bytes
-											   : 0.0,
-					   a->total_ms / 1000.0, a->manifest_url);
-			if (a->note)
-				printf("  note: %s\n", a->note);
-		}
-		if (ok && res.n == 0)
-			printf("nothing to archive\n");
+		if (a->dry_run)
+			printf("would archive %s [%s, %s) to %s\n", a->partition, a->lo, a->hi,
+				   a->object_url);
+		else if (a->sha256)
+			printf("archived %s [%s, %s)%s: %lld rows, %lld bytes -> %lld bytes (%.1fx) in "
+				   "%.1f s\n  %s\n",
+				   a->partition, a->lo, a->hi, a->resumed ? " (resumed)" : "", a->rows,
+				   a->table_bytes, a->compressed_bytes,
+				   a->compressed_bytes > 0 ? (double) a->table_bytes / (double) a->compressed_bytes
+										   : 0.0,
+				   a->total_ms / 1000.0, a->manifest_url);
+		if (a->note)
+			printf("  note: %s\n", a->note);
 	}
-	if (!ok)
-		rc = cli_fail(&err);
+	if (ok && res->n == 0)
+		printf("nothing to archive\n");
+}
+
+static int
+archive_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
+{
+	const ArchiveOptions *o = arg;
+	ArchiveResult res;
+	bool ok = ops_archive(pc, o, &res, err);
+
+	/* what was archived before a failure is shown too */
+	print_archived(&res, ok, g->json, g->dry_run);
 	archiveresult_free(&res);
-	err_clear(&err);
-	pgc_close(&pc);
-	return rc;
+	return ok ? EXIT_OK : CLI_FAILED;
 }
 
 int
-cmd_restore(int argc, char **argv, GlobalOpts *g)
+cmd_archive(int argc, char **argv, GlobalOpts *g)
 {
-	static const struct option opts[] = {CLI_COMMON_LONG_OPTIONS,
-										 {"from", required_argument, NULL, OPT_FROM},
-										 {"s3-endpoint", required_argument, NULL, OPT_S3_ENDPOINT},
-										 {"allow-insecure-endpoint", no_argument, NULL,
-										  OPT_ALLOW_INSECURE},
-										 {"trust-manifest", no_argument, NULL, OPT_TRUST_MANIFEST},
-										 {NULL, 0, NULL, 0}};
-	RestoreOptions o;
-	RestoreResult res;
-	PgConn pc = {0};
-	PgpError err;
-	int c, i, rc = EXIT_OK;
+	ArchiveOptions o;
+	const CliOption options[] = {
+		CLI_STRING("to", 0, &o.to),
+		CLI_STRING("older-than", 0, &o.older_than),
+		STORAGE_OPTIONS(&o.storage),
+		CLI_CALL("part-size", 0, &o.storage.part_size, parse_size,
+				 "bytes from 1024 to 4294967296, or with k or M, e.g. 8M"),
+		CLI_INT("level", 0, &o.level, 1, 19),
+		CLI_TRUE("no-foreign-table", 0, &o.no_foreign_table),
+		CLI_END};
+	const CliSpec spec = {"archive", archive_help, options, NULL, false};
+	int first, rc;
 
+	if (argc > 1 && strcmp(argv[1], "list") == 0)
+		return archive_list(argc - 1, argv + 1, g);
 	memset(&o, 0, sizeof(o));
-	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS, opts)) != -1)
-	{
-		int h = cli_common_option(c, optarg, g);
-
-		if (h < 0)
-			return EXIT_USAGE;
-		if (h)
-			continue;
-		if (c == OPT_HELP)
-		{
-			printf("%s%s", restore_help, CLI_COMMON_HELP);
-			return EXIT_OK;
-		}
-		if (c == OPT_FROM)
-			o.from = optarg;
-		else if (c == OPT_S3_ENDPOINT)
-			o.storage.s3_endpoint = optarg;
-		else if (c == OPT_ALLOW_INSECURE)
-			o.storage.allow_insecure_endpoint = true;
-		else if (c == OPT_TRUST_MANIFEST)
-			o.trust_manifest = true;
-		else
-			return cli_usage_error("restore", "invalid option");
-	}
-	if (optind < argc)
-		o.table = argv[optind++];
-	if (optind < argc)
-		return cli_usage_error("restore", "unexpected argument \"%s\"", argv[optind]);
+	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
+		return rc;
+	if (first < argc)
+		o.table = argv[first++];
+	if (first < argc)
+		o.partition = argv[first++];
+	if (first < argc)
+		return cli_usage_error("archive", "unexpected argument \"%s\"", argv[first]);
 	if (o.table == NULL)
-		return cli_usage_error("restore", "no table given");
-	if (o.from == NULL)
-		return cli_usage_error("restore", "--from is required");
+		return cli_usage_error("archive", "no table given");
+	if ((o.partition == NULL) == (o.older_than == NULL))
+		return cli_usage_error("archive", "give either a PARTITION or --older-than");
+	if (o.to == NULL)
+		return cli_usage_error("archive", "--to is required");
 	o.lock = g->lock;
 	o.show_progress = !g->json && !g->dry_run;
-	err_init(&err);
-	if (!cli_connect(g, &pc, &err))
+	return cli_run_connected(g, archive_run, &o);
+}
+
+static int
+restore_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
+{
+	const RestoreOptions *o = arg;
+	RestoreResult res;
+	int i;
+
+	if (!ops_restore(pc, o, &res, err))
 	{
-		rc = cli_fail(&err);
-		err_clear(&err);
-		return rc;
+		restoreresult_free(&res);
+		return CLI_FAILED;
 	}
-	if (!ops_restore(&pc, &o, &res, &err))
-		rc = cli_fail(&err);
-	else if (g->json)
+	if (g->json)
 	{
 		json_t *notes = json_array();
 		json_t *top;
@@ -431,7 +326,33 @@ cmd_restore(int argc, char **argv, GlobalOpts *g)
 			printf("  note: %s\n", res.notes.items[i]);
 	}
 	restoreresult_free(&res);
-	err_clear(&err);
-	pgc_close(&pc);
-	return rc;
+	return EXIT_OK;
+}
+
+int
+cmd_restore(int argc, char **argv, GlobalOpts *g)
+{
+	RestoreOptions o;
+	const CliOption options[] = {
+		CLI_STRING("from", 0, &o.from),
+		STORAGE_OPTIONS(&o.storage),
+		CLI_TRUE("trust-manifest", 0, &o.trust_manifest),
+		CLI_END};
+	const CliSpec spec = {"restore", restore_help, options, NULL, false};
+	int first, rc;
+
+	memset(&o, 0, sizeof(o));
+	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
+		return rc;
+	if (first < argc)
+		o.table = argv[first++];
+	if (first < argc)
+		return cli_usage_error("restore", "unexpected argument \"%s\"", argv[first]);
+	if (o.table == NULL)
+		return cli_usage_error("restore", "no table given");
+	if (o.from == NULL)
+		return cli_usage_error("restore", "--from is required");
+	o.lock = g->lock;
+	o.show_progress = !g->json && !g->dry_run;
+	return cli_run_connected(g, restore_run, &o);
 }

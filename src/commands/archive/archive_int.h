@@ -1,16 +1,41 @@
-/* archive_int.h - what archive.c, restore.c and policy.c share (not a public interface) */
-#ifndef PGPART_OPS_ARCHIVE_INT_H
-#define PGPART_OPS_ARCHIVE_INT_H
+/*
+ * archive_int.h - what the files of pgpart archive, archive list and restore
+ * share inside this folder (not an interface for other commands): the
+ * archive job as pgpart.archive_job records it, the driver of one job, the
+ * reader that checks an object as it streams in, and the test build's kill
+ * points.
+ */
+#ifndef PGPART_COMMANDS_ARCHIVE_ARCHIVE_INT_H
+#define PGPART_COMMANDS_ARCHIVE_ARCHIVE_INT_H
 
 #include <zstd.h>
 
-#include "storage/digest.h"
 #include "commands/archive/archive.h"
 #include "pg/config.h"
+#include "storage/digest.h"
+
+/* pgpart.archive_job.phase; archive.h draws the order */
+typedef enum ArchPhase
+{
+	ARCH_STARTED,
+	ARCH_DETACHED,
+	ARCH_UPLOADED,
+	ARCH_VERIFIED,
+	ARCH_ARCHIVED,
+	ARCH_REATTACHED, /* storage failed: attached back, the job is over */
+	ARCH_RESTORED
+} ArchPhase;
+
+/* the phase's name as stored */
+const char *archphase_name(ArchPhase phase);
+/* false for a name that is not a phase */
+bool archphase_parse(const char *name, ArchPhase *phase);
 
 typedef struct ArchJob
 {
-	char *id, *phase, *location, *object_key, *manifest_key, *lo, *hi;
+	char *id;
+	ArchPhase phase;
+	char *location, *object_key, *manifest_key, *lo, *hi;
 	char *pschema, *pname, *column, *sha256;
 	char *manifest_sha256; /* of the manifest's bytes as written; NULL before (or from pgpart < 5) */
 	long long rows, raw_bytes, compressed_bytes;
@@ -18,25 +43,24 @@ typedef struct ArchJob
 
 void archjob_free(ArchJob *j);
 
+/*
+ * Takes one job from its recorded phase to "archived" (archive_job.c): the
+ * detach, the upload, the read-back, the drop.  When storage fails first the
+ * partition is attached back.  out gets the figures either way.
+ */
+bool archive_job_run(PgConn *pc, const ArchiveOptions *opt, Storage *st, const PartConfig *cfg,
+					 bool has_default, ArchJob *job, ArchivedPartition *out, PgpError *err);
+
+/* LOCATION/KEY, as messages and results show an object */
+char *archive_location_url(const Storage *st, const char *key);
+
 #ifdef PGPART_TEST_HOOKS
+/* PGPART_TEST_ARCHIVE_KILL=POINT: the process dies with SIGKILL at that point */
 void archive_test_kill(const char *point);
+#define ARCHIVE_TEST_KILL(point) archive_test_kill(point)
+#else
+#define ARCHIVE_TEST_KILL(point) ((void) 0)
 #endif
-
-bool arch_exec_sb(PgConn *pc, StrBuf *sb, PgpError *err);
-/* "col" IS NOT NULL AND "col" >= 'lo' AND "col" < 'hi' */
-void arch_append_check(PgConn *pc, StrBuf *sb, const char *column, const char *lo, const char *hi);
-void arch_append_for_values(PgConn *pc, StrBuf *sb, const char *lo, const char *hi);
-void arch_result_error(PgConn *pc, PGresult *res, PgpError *err, const char *what);
-
-bool archive_reattach(PgConn *pc, const LockPolicy *lock, const char *parent_q, ArchJob *job,
-					  const char *why, PgpError *err);
-bool archive_load_config(PgConn *pc, const char *table, PartConfig *cfg, KeyType *key_type,
-						 PgpError *err);
-bool archive_age_cutoff(PgConn *pc, const PartConfig *cfg, KeyType key_type, const Age *age,
-						int64_t *cutoff_us, PgpError *err);
-bool archive_now_us(PgConn *pc, int64_t *now_us, PgpError *err);
-/* a file_fdw partition left in place of an archived table */
-bool archive_is_foreign(PgConn *pc, RelOid rel, bool *foreign, PgpError *err);
 
 /*
  * Reads an archive object as it streams in: SHA-256 and size of the

@@ -1,4 +1,9 @@
-/* archive_reader.c - reading an archive object back: checksum, size, zstd stream */
+/*
+ * archive_reader.c - reading an archive object back as it streams in (the
+ * verification after an archive, and restore's load): its SHA-256, its size
+ * and the zstd stream checked as the bytes arrive, so that a lying object
+ * stops early (archive_int.h says how).
+ */
 #include <stdlib.h>
 #include <string.h>
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "commands/archive/archive.h"
+#include "commands/policy/policy.h"
 #include "commands/rollup/rollup.h"
 #include "pg/target.h"
 #include "pg/config.h"

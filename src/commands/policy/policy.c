@@ -1,16 +1,20 @@
 /*
  * policy.c - pgpart policy (stored in pgpart.tier_policy) and the tier step
- * of maintain: warm moves (ops_tier_move), archives, and retention drops of
- * closed partitions, planned by core/tierplan.
+ * of maintain: warm moves (ops_tier_move), archives (ops_archive), and
+ * retention drops of closed partitions, as core/tierplan decides for each
+ * partition; the statements are in policy_sql.c.
  */
+#include "commands/policy/policy.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/tierplan.h"
-#include "commands/archive/archive_int.h"
+#include "commands/archive/archive.h"
 #include "commands/move/move.h"
+#include "commands/policy/policy_sql.h"
+#include "core/tierplan.h"
 #include "util/mem.h"
 
 void
@@ -22,43 +26,6 @@ tierpolicyrow_free(TierPolicyRow *p)
 	free(p->archive_to);
 	free(p->drop_after);
 	memset(p, 0, sizeof(*p));
-}
-
-static char *
-dup_or_null(PGresult *res, int col)
-{
-	return PQgetisnull(res, 0, col) ? NULL : pg_xstrdup(PQgetvalue(res, 0, col));
-}
-
-bool
-policy_load(PgConn *pc, RelOid parent, TierPolicyRow *out, bool *has, PgpError *err)
-{
-	char oid[16];
-	const char *params[1] = {oid};
-	PGresult *res;
-
-	memset(out, 0, sizeof(*out));
-	snprintf(oid, sizeof(oid), "%u", parent);
-	res = pgc_query(pc,
-					"SELECT warm_after, warm_tablespace, archive_after, archive_to, drop_after, "
-					"drop_unarchived, allow_insecure_endpoint FROM pgpart.tier_policy "
-					"WHERE parent_table = $1::pg_catalog.oid",
-					1, params, err);
-	if (res == NULL)
-		return false;
-	*has = PQntuples(res) > 0;
-	if (*has)
-	{
-		out->warm_after = dup_or_null(res, 0);
-		out->warm_tablespace = dup_or_null(res, 1);
-		out->archive_after = dup_or_null(res, 2);
-		out->archive_to = dup_or_null(res, 3);
-		out->drop_after = dup_or_null(res, 4);
-		out->drop_unarchived = PQgetvalue(res, 0, 5)[0] == 't';
-		out->allow_insecure_endpoint = PQgetvalue(res, 0, 6)[0] == 't';
-	}
-	PQclear(res);
-	return true;
 }
 
 static bool
@@ -84,24 +51,20 @@ ops_policy(PgConn *pc, const PolicyOptions *opt, TierPolicyRow *out, bool *has, 
 {
 	PartConfig cfg;
 	KeyType kt;
-	char *warm = NULL, *arch = NULL, *drop = NULL, *ts = NULL;
-	char oid[16];
-	bool ok = false;
+	TierPolicyRow row;
+	bool ok = false, ts_exists;
 	bool setting = opt->warm_after || opt->warm_tablespace || opt->archive_after ||
 				   opt->archive_to || opt->drop_after || opt->drop_unarchived ||
 				   opt->allow_insecure_endpoint;
 
 	memset(out, 0, sizeof(*out));
 	*has = false;
+	memset(&row, 0, sizeof(row));
 	if (!archive_load_config(pc, opt->table, &cfg, &kt, err))
 		return false;
-	snprintf(oid, sizeof(oid), "%u", cfg.parent);
 	if (opt->clear)
 	{
-		const char *params[1] = {oid};
-
-		ok = pgc_change(pc, "DELETE FROM pgpart.tier_policy WHERE parent_table = $1::pg_catalog.oid",
-						1, params, err);
+		ok = policy_sql_clear(pc, cfg.parent, err);
 		goto done;
 	}
 	if (!setting)
@@ -109,9 +72,9 @@ ops_policy(PgConn *pc, const PolicyOptions *opt, TierPolicyRow *out, bool *has, 
 		ok = policy_load(pc, cfg.parent, out, has, err);
 		goto done;
 	}
-	if (!check_age("--warm-after", opt->warm_after, &warm, err) ||
-		!check_age("--archive-after", opt->archive_after, &arch, err) ||
-		!check_age("--drop-after", opt->drop_after, &drop, err))
+	if (!check_age("--warm-after", opt->warm_after, &row.warm_after, err) ||
+		!check_age("--archive-after", opt->archive_after, &row.archive_after, err) ||
+		!check_age("--drop-after", opt->drop_after, &row.drop_after, err))
 		goto done;
 	if ((opt->warm_after == NULL) != (opt->warm_tablespace == NULL))
 	{
@@ -159,59 +122,28 @@ ops_policy(PgConn *pc, const PolicyOptions *opt, TierPolicyRow *out, bool *has, 
 	}
 	if (opt->warm_tablespace)
 	{
-		const char *params[1] = {opt->warm_tablespace};
-
-		if (!pgc_query_value(pc, "SELECT spcname FROM pg_catalog.pg_tablespace WHERE spcname = $1",
-							 1, params, &ts, err))
+		if (!policy_sql_tablespace_exists(pc, opt->warm_tablespace, &ts_exists, err))
 			goto done;
-		if (ts == NULL)
+		if (!ts_exists)
 		{
 			err_set(err, EXIT_USAGE, "tablespace \"%s\" does not exist", opt->warm_tablespace);
 			err_hint(err, "Create it first (CREATE TABLESPACE), or pick one from pg_tablespace.");
 			goto done;
 		}
 	}
-	{
-		const char *params[8] = {oid,
-								 warm,
-								 opt->warm_tablespace,
-								 arch,
-								 opt->archive_to,
-								 drop,
-								 opt->drop_unarchived ? "true" : "false",
-								 opt->allow_insecure_endpoint ? "true" : "false"};
-
-		/* the policy is replaced whole: consent to http lasts only while given again */
-		if (!pgc_change(pc,
-						"INSERT INTO pgpart.tier_policy (parent_table, warm_after, warm_tablespace, "
-						"archive_after, archive_to, drop_after, drop_unarchived, "
-						"allow_insecure_endpoint) "
-						"VALUES ($1::pg_catalog.oid, $2, $3, $4, $5, $6, $7::boolean, $8::boolean) "
-						"ON CONFLICT (parent_table) DO UPDATE SET warm_after = EXCLUDED.warm_after, "
-						"warm_tablespace = EXCLUDED.warm_tablespace, "
-						"archive_after = EXCLUDED.archive_after, archive_to = EXCLUDED.archive_to, "
-						"drop_after = EXCLUDED.drop_after, "
-						"drop_unarchived = EXCLUDED.drop_unarchived, "
-						"allow_insecure_endpoint = EXCLUDED.allow_insecure_endpoint, "
-						"updated_at = pg_catalog.now()",
-						8, params, err))
-			goto done;
-	}
-	out->warm_after = warm;
-	out->warm_tablespace = opt->warm_tablespace ? pg_xstrdup(opt->warm_tablespace) : NULL;
-	out->archive_after = arch;
-	out->archive_to = opt->archive_to ? pg_xstrdup(opt->archive_to) : NULL;
-	out->drop_after = drop;
-	out->drop_unarchived = opt->drop_unarchived;
-	out->allow_insecure_endpoint = opt->allow_insecure_endpoint;
-	warm = arch = drop = NULL;
+	row.warm_tablespace = opt->warm_tablespace ? pg_xstrdup(opt->warm_tablespace) : NULL;
+	row.archive_to = opt->archive_to ? pg_xstrdup(opt->archive_to) : NULL;
+	row.drop_unarchived = opt->drop_unarchived;
+	row.allow_insecure_endpoint = opt->allow_insecure_endpoint;
+	/* the policy is replaced whole: consent to http lasts only while given again */
+	if (!policy_sql_store(pc, cfg.parent, &row, err))
+		goto done;
+	*out = row;
+	memset(&row, 0, sizeof(row));
 	*has = true;
 	ok = true;
 done:
-	free(warm);
-	free(arch);
-	free(drop);
-	free(ts);
+	tierpolicyrow_free(&row);
 	partconfig_free(&cfg);
 	return ok;
 }
@@ -243,42 +175,166 @@ static bool
 retention_drop_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
 	DropCtx *d = arg;
-	char *q = pgc_quote_qualified(pc, d->p->schema, d->p->name);
-	char *sql = pg_xasprintf("DROP %sTABLE %s", d->foreign ? "FOREIGN " : "", q);
-	const char *params[6] = {d->cfg->parent_schema, d->cfg->parent_name, d->p->name,
-							 d->p->lo_text, d->p->hi_text, d->p->schema};
-	bool ok;
+	bool ok = policy_sql_drop_partition(pc, d->p, d->foreign, err);
 
-	ok = pgc_change(pc, sql, 0, NULL, err);
 	lock_txn_mark_locked(stats);
-	/* the archive job of a foreign partition says where its rows are */
-	ok = ok && pgc_change(pc,
-						  "INSERT INTO pgpart.retention_log (parent_schema, parent_name, "
-						  "partition_name, lo, hi, rows, archive_job) "
-						  "SELECT $1, $2, $3, $4, $5, j.rows, j.id FROM (SELECT 1) one "
-						  "LEFT JOIN LATERAL (SELECT id, rows FROM pgpart.archive_job "
-						  "  WHERE partition_schema = $6 AND partition_name = $3 "
-						  "  AND phase = 'archived' AND foreign_table ORDER BY id DESC LIMIT 1) j "
-						  "ON true",
-						  6, params, err);
-	free(sql);
-	free(q);
+	return ok && policy_sql_log_drop(pc, d->cfg, d->p, err);
+}
+
+/* what the tier step of one table works with */
+typedef struct TierStep
+{
+	PgConn *pc;
+	const LockPolicy *lock;
+	const TierPolicyRow *pol;
+	const PartConfig *cfg;
+	const char *parent_q;
+	NameList *notes;
+} TierStep;
+
+/* the instants the policy's ages stand for today (an age that does not parse is no step) */
+static bool
+tier_cutoffs(PgConn *pc, const TierPolicyRow *pol, const PartConfig *cfg, TierCutoffs *cut,
+			 PgpError *err)
+{
+	struct
+	{
+		const char *text;
+		bool *has;
+		int64_t *us;
+	} steps[3] = {{pol->warm_after, &cut->has_warm, &cut->warm_us},
+				  {pol->archive_after, &cut->has_archive, &cut->archive_us},
+				  {pol->drop_after, &cut->has_drop, &cut->drop_us}};
+	ColumnInfo col;
+	bool found, ok = true;
+	int i;
+
+	if (!catalog_column(pc, cfg->parent, cfg->column, &col, &found, err))
+		return false;
+	for (i = 0; i < 3 && ok; i++)
+	{
+		Age a;
+
+		if (steps[i].text == NULL || !age_parse(steps[i].text, &a))
+			continue;
+		ok = archive_age_cutoff(pc, cfg, col.key_type, &a, steps[i].us, err);
+		*steps[i].has = ok;
+	}
+	columninfo_free(&col);
+	return ok && archive_now_us(pc, &cut->now_us, err);
+}
+
+/* a retention drop of p in its own short transaction under lock_timeout */
+static bool
+tier_drop(TierStep *t, const PartitionInfo *p, bool foreign, PgpError *err)
+{
+	DropCtx d = {t->cfg, p, foreign};
+
+	if (!lock_run_txn(t->pc, t->lock, retention_drop_body, &d, NULL, err))
+		return false;
+	if (foreign)
+		note(t->notes, "%s %s.%s (retention; its archive stays)",
+			 t->pc->dry_run ? "would drop the foreign partition" : "dropped the foreign partition",
+			 p->schema, p->name);
+	else
+		note(t->notes, "%s %s.%s (retention, not archived)",
+			 t->pc->dry_run ? "would drop" : "dropped", p->schema, p->name);
+	return true;
+}
+
+/* p (quoted: pq) to the warm tablespace; in --dry-run a move that would fail is only noted */
+static bool
+tier_warm(TierStep *t, const PartitionInfo *p, const char *pq, PgpError *err)
+{
+	PgConn *pc = t->pc;
+	TierMoveOptions mo;
+	TierMoveResult mr;
+	PgpError merr;
+	bool ok = true;
+
+	memset(&mo, 0, sizeof(mo));
+	mo.table = t->parent_q;
+	mo.partition = pq;
+	mo.tablespace = t->pol->warm_tablespace;
+	mo.lock = *t->lock;
+	mo.dry_run = pc->dry_run;
+	memset(&mr, 0, sizeof(mr));
+	err_init(&merr);
+	if (ops_tier_move(pc, &mo, &mr, &merr))
+		note(t->notes, "%s %s.%s to tablespace %s", pc->dry_run ? "would move" : "moved",
+			 p->schema, p->name, t->pol->warm_tablespace);
+	else if (pc->dry_run)
+		note(t->notes, "would move %s.%s to tablespace %s (the move says: %s)", p->schema,
+			 p->name, t->pol->warm_tablespace, merr.message ? merr.message : "?");
+	else
+	{
+		err_set(err, merr.exit_code, "warm move of %s.%s failed: %s", p->schema, p->name,
+				merr.message ? merr.message : "?");
+		ok = false;
+	}
+	tiermoveresult_free(&mr);
+	err_clear(&merr);
 	return ok;
 }
 
+/* p archived (for retention: archived, which drops it, and the drop logged) */
 static bool
-log_archived_drop(PgConn *pc, const PartConfig *cfg, const PartitionInfo *p, PgpError *err)
+tier_archive(TierStep *t, const PartitionInfo *p, const char *pq, bool retention,
+			 PgpError *err)
 {
-	const char *params[5] = {cfg->parent_schema, cfg->parent_name, p->schema, p->name, NULL};
+	PgConn *pc = t->pc;
+	ArchiveOptions ao;
+	ArchiveResult ar;
+	bool ok;
 
-	return pgc_change(pc,
-					  "INSERT INTO pgpart.retention_log (parent_schema, parent_name, partition_name, "
-					  "lo, hi, rows, archive_job) "
-					  "SELECT $1, $2, j.partition_name, j.lo, j.hi, j.rows, j.id "
-					  "FROM pgpart.archive_job j WHERE j.partition_schema = $3 "
-					  "AND j.partition_name = $4 AND j.phase = 'archived' "
-					  "ORDER BY j.id DESC LIMIT 1",
-					  4, params, err);
+	memset(&ao, 0, sizeof(ao));
+	ao.table = t->parent_q;
+	ao.partition = pq;
+	ao.to = t->pol->archive_to;
+	ao.storage.allow_insecure_endpoint = t->pol->allow_insecure_endpoint;
+	ao.lock = *t->lock;
+	ok = ops_archive(pc, &ao, &ar, err);
+	if (ok)
+		note(t->notes, "%s %s.%s to %s%s", pc->dry_run ? "would archive" : "archived", p->schema,
+			 p->name, t->pol->archive_to, retention ? " (retention: past --drop-after)" : "");
+	if (ok && retention && !pc->dry_run)
+		ok = policy_sql_log_archived_drop(pc, t->cfg, p, err);
+	if (!ok)
+		err_prefix(err, "archive of %s.%s", p->schema, p->name);
+	archiveresult_free(&ar);
+	return ok;
+}
+
+/* what the policy says for p today, done (or planned) */
+static bool
+tier_partition(TierStep *t, const TierCutoffs *cut, const PartitionInfo *p, PgpError *err)
+{
+	const TierPolicyRow *pol = t->pol;
+	TierPartition tp = {p->is_default, p->bounds_known, p->hi_unbounded, p->hi_us,
+						pol->warm_tablespace && p->tablespace &&
+							strcmp(p->tablespace, pol->warm_tablespace) == 0};
+	TierAction act = tierplan_action(cut, &tp);
+	char *pq;
+	bool foreign = false, ok;
+
+	if (act == TIER_NONE)
+		return true;
+	if (!archive_is_foreign(t->pc, p->oid, &foreign, err))
+		return false;
+	/* a foreign partition is an archive read in place: only retention touches it */
+	if (foreign && act != TIER_DROP)
+		return true;
+	pq = pgc_quote_qualified(t->pc, p->schema, p->name);
+	if (foreign)
+		ok = tier_drop(t, p, true, err);
+	else if (act == TIER_WARM)
+		ok = tier_warm(t, p, pq, err);
+	else if (act == TIER_ARCHIVE || (act == TIER_DROP && !pol->drop_unarchived))
+		ok = tier_archive(t, p, pq, act == TIER_DROP, err);
+	else
+		ok = tier_drop(t, p, false, err);
+	free(pq);
+	return ok;
 }
 
 bool
@@ -291,9 +347,7 @@ ops_apply_policy(PgConn *pc, RelOid parent, const LockPolicy *lock, NameList *no
 	int ncfg = 0, i;
 	PartitionList parts;
 	TierCutoffs cut;
-	ColumnInfo col;
-	bool found;
-	char *parent_text = NULL;
+	char *parent_q = NULL;
 
 	memset(&parts, 0, sizeof(parts));
 	memset(&cut, 0, sizeof(cut));
@@ -308,160 +362,21 @@ ops_apply_policy(PgConn *pc, RelOid parent, const LockPolicy *lock, NameList *no
 		ok = true;
 		goto done;
 	}
-	if (!catalog_column(pc, parent, cfgs[0].column, &col, &found, err))
+	if (!tier_cutoffs(pc, &pol, &cfgs[0], &cut, err) ||
+		!catalog_partitions(pc, parent, &parts, err))
 		goto done;
+	parent_q = pgc_quote_qualified(pc, cfgs[0].parent_schema, cfgs[0].parent_name);
 	{
-		struct
-		{
-			const char *text;
-			bool *has;
-			int64_t *us;
-		} steps[3] = {{pol.warm_after, &cut.has_warm, &cut.warm_us},
-					  {pol.archive_after, &cut.has_archive, &cut.archive_us},
-					  {pol.drop_after, &cut.has_drop, &cut.drop_us}};
+		TierStep t = {pc, lock, &pol, &cfgs[0], parent_q, notes};
 
-		for (i = 0; i < 3; i++)
-		{
-			Age a;
-
-			if (steps[i].text == NULL || !age_parse(steps[i].text, &a))
-				continue;
-			if (!archive_age_cutoff(pc, &cfgs[0], col.key_type, &a, steps[i].us, err))
-			{
-				columninfo_free(&col);
-				goto done;
-			}
-			*steps[i].has = true;
-		}
-	}
-	columninfo_free(&col);
-	if (!archive_now_us(pc, &cut.now_us, err) || !catalog_partitions(pc, parent, &parts, err))
-		goto done;
-	parent_text = pgc_quote_qualified(pc, cfgs[0].parent_schema, cfgs[0].parent_name);
-	ok = true;
-	for (i = 0; i < parts.n && ok; i++)
-	{
-		const PartitionInfo *p = &parts.items[i];
-		TierPartition tp = {p->is_default, p->bounds_known, p->hi_unbounded, p->hi_us,
-							pol.warm_tablespace && p->tablespace &&
-								strcmp(p->tablespace, pol.warm_tablespace) == 0};
-		TierAction act = tierplan_action(&cut, &tp);
-		char *pq;
-		bool foreign = false;
-
-		if (act == TIER_NONE)
-			continue;
-		if (!archive_is_foreign(pc, p->oid, &foreign, err))
-		{
-			ok = false;
-			break;
-		}
-		/* a foreign partition is an archive read in place: only retention touches it */
-		if (foreign && act != TIER_DROP)
-			continue;
-		pq = pgc_quote_qualified(pc, p->schema, p->name);
-		if (foreign)
-		{
-			DropCtx d = {&cfgs[0], p, true};
-
-			ok = lock_run_txn(pc, lock, retention_drop_body, &d, NULL, err);
-			if (ok)
-				note(notes, "%s %s.%s (retention; its archive stays)",
-					 pc->dry_run ? "would drop the foreign partition" : "dropped the foreign partition",
-					 p->schema, p->name);
-		}
-		else if (act == TIER_WARM)
-		{
-			TierMoveOptions mo;
-			TierMoveResult mr;
-			PgpError merr;
-
-			memset(&mo, 0, sizeof(mo));
-			mo.table = parent_text;
-			mo.partition = pq;
-			mo.tablespace = pol.warm_tablespace;
-			mo.lock = *lock;
-			mo.dry_run = pc->dry_run;
-			memset(&mr, 0, sizeof(mr));
-			err_init(&merr);
-			if (ops_tier_move(pc, &mo, &mr, &merr))
-				note(notes, "%s %s.%s to tablespace %s", pc->dry_run ? "would move" : "moved",
-					 p->schema, p->name, pol.warm_tablespace);
-			else if (pc->dry_run)
-				note(notes, "would move %s.%s to tablespace %s (the move says: %s)", p->schema,
-					 p->name, pol.warm_tablespace, merr.message ? merr.message : "?");
-			else
-			{
-				err_set(err, merr.exit_code, "warm move of %s.%s failed: %s", p->schema, p->name,
-						merr.message ? merr.message : "?");
-				ok = false;
-			}
-			tiermoveresult_free(&mr);
-			err_clear(&merr);
-		}
-		else if (act == TIER_ARCHIVE || (act == TIER_DROP && !pol.drop_unarchived))
-		{
-			ArchiveOptions ao;
-			ArchiveResult ar;
-
-			memset(&ao, 0, sizeof(ao));
-			ao.table = parent_text;
-			ao.partition = pq;
-			ao.to = pol.archive_to;
-			ao.storage.allow_insecure_endpoint = pol.allow_insecure_endpoint;
-			ao.lock = *lock;
-			ok = ops_archive(pc, &ao, &ar, err);
-			if (ok)
-				note(notes, "%s %s.%s to %s%s", pc->dry_run ? "would archive" : "archived",
-					 p->schema, p->name, pol.archive_to,
-					 act == TIER_DROP ? " (retention: past --drop-after)" : "");
-			if (ok && act == TIER_DROP && !pc->dry_run)
-				ok = log_archived_drop(pc, &cfgs[0], p, err);
-			if (!ok)
-				err_prefix(err, "archive of %s.%s", p->schema, p->name);
-			archiveresult_free(&ar);
-		}
-		else
-		{
-			DropCtx d = {&cfgs[0], p, false};
-
-			ok = lock_run_txn(pc, lock, retention_drop_body, &d, NULL, err);
-			if (ok)
-				note(notes, "%s %s.%s (retention, not archived)",
-					 pc->dry_run ? "would drop" : "dropped", p->schema, p->name);
-		}
-		free(pq);
+		ok = true;
+		for (i = 0; i < parts.n && ok; i++)
+			ok = tier_partition(&t, &cut, &parts.items[i], err);
 	}
 done:
-	free(parent_text);
+	free(parent_q);
 	partitionlist_free(&parts);
 	partconfig_list_free(cfgs, ncfg);
 	tierpolicyrow_free(&pol);
 	return ok;
-}
-
-bool
-archive_status_lines(PgConn *pc, const char *schema, const char *name, NameList *lines,
-					 PgpError *err)
-{
-	const char *params[2] = {schema, name};
-	PGresult *res;
-	int i;
-
-	res = pgc_query(pc,
-					"SELECT partition_name || ' [' || lo || ', ' || hi || '): ' || "
-					"CASE phase WHEN 'archived' THEN 'archived, ' || rows || ' rows, ' || "
-					"compressed_bytes || ' bytes in ' || location || '/' || manifest_key || "
-					"CASE WHEN foreign_table THEN ' (queryable in place)' ELSE '' END "
-					"ELSE 'archive in progress (' || phase || ') to ' || location END "
-					"FROM pgpart.archive_job WHERE parent_schema = $1 AND parent_name = $2 "
-					"AND phase IN ('started', 'detached', 'uploaded', 'verified', 'archived') "
-					"ORDER BY lo, id",
-					2, params, err);
-	if (res == NULL)
-		return false;
-	for (i = 0; i < PQntuples(res); i++)
-		namelist_add(lines, PQgetvalue(res, i, 0));
-	PQclear(res);
-	return true;
 }

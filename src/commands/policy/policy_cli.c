@@ -1,10 +1,15 @@
-/* pgpart policy - when a table's partitions go warm, to the archive, and away */
+/*
+ * policy_cli.c - the command line of pgpart policy: when a table's partitions
+ * go warm, to the archive, and away; its options, help and output.  The
+ * operation is policy.c.
+ */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli/options.h"
 #include "commands/archive/archive.h"
+#include "commands/policy/policy.h"
 
 static const char help[] =
 	"pgpart policy stores a table's storage tiers; \"pgpart maintain\" applies them to\n"
@@ -31,18 +36,6 @@ static const char help[] =
 	"                              maintain runs): requests and rows unencrypted,\n"
 	"                              for a trusted network only\n"
 	"      --clear                 remove the policy\n";
-
-enum
-{
-	OPT_WARM_AFTER = OPT_FIRST_COMMAND_OPTION,
-	OPT_WARM_TS,
-	OPT_ARCHIVE_AFTER,
-	OPT_ARCHIVE_TO,
-	OPT_DROP_AFTER,
-	OPT_DROP_UNARCHIVED,
-	OPT_ALLOW_INSECURE,
-	OPT_CLEAR
-};
 
 static void
 print_policy(const char *table, const TierPolicyRow *p, bool has, bool json)
@@ -78,97 +71,55 @@ print_policy(const char *table, const TierPolicyRow *p, bool has, bool json)
 			   p->drop_unarchived ? " (without archiving)" : " (archived first)");
 }
 
+static int
+policy_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
+{
+	const PolicyOptions *o = arg;
+	TierPolicyRow row;
+	bool has = false;
+	int rc = EXIT_OK;
+
+	if (!ops_policy(pc, o, &row, &has, err))
+		rc = CLI_FAILED;
+	else if (o->clear)
+	{
+		if (!g->dry_run)
+			printf("%s: tier policy removed\n", o->table);
+	}
+	else if (!g->dry_run)
+		print_policy(o->table, &row, has, g->json);
+	tierpolicyrow_free(&row);
+	return rc;
+}
+
 int
 cmd_policy(int argc, char **argv, GlobalOpts *g)
 {
-	static const struct option opts[] = {
-		CLI_COMMON_LONG_OPTIONS,
-		{"warm-after", required_argument, NULL, OPT_WARM_AFTER},
-		{"warm-tablespace", required_argument, NULL, OPT_WARM_TS},
-		{"archive-after", required_argument, NULL, OPT_ARCHIVE_AFTER},
-		{"archive-to", required_argument, NULL, OPT_ARCHIVE_TO},
-		{"drop-after", required_argument, NULL, OPT_DROP_AFTER},
-		{"drop-unarchived", no_argument, NULL, OPT_DROP_UNARCHIVED},
-		{"allow-insecure-endpoint", no_argument, NULL, OPT_ALLOW_INSECURE},
-		{"clear", no_argument, NULL, OPT_CLEAR},
-		{NULL, 0, NULL, 0},
-	};
 	PolicyOptions o;
-	TierPolicyRow row;
-	bool has = false;
-	PgConn pc = {0};
-	PgpError err;
-	int c, rc = EXIT_OK;
+	const CliOption options[] = {
+		CLI_STRING("warm-after", 0, &o.warm_after),
+		CLI_STRING("warm-tablespace", 0, &o.warm_tablespace),
+		CLI_STRING("archive-after", 0, &o.archive_after),
+		CLI_STRING("archive-to", 0, &o.archive_to),
+		CLI_STRING("drop-after", 0, &o.drop_after),
+		CLI_TRUE("drop-unarchived", 0, &o.drop_unarchived),
+		CLI_TRUE("allow-insecure-endpoint", 0, &o.allow_insecure_endpoint),
+		CLI_TRUE("clear", 0, &o.clear),
+		CLI_END};
+	const CliSpec spec = {"policy", help, options, NULL, false};
+	int first, rc;
 
 	memset(&o, 0, sizeof(o));
-	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS, opts)) != -1)
-	{
-		int h = cli_common_option(c, optarg, g);
-
-		if (h < 0)
-			return EXIT_USAGE;
-		if (h)
-			continue;
-		switch (c)
-		{
-			case OPT_HELP:
-				printf("%s%s", help, CLI_COMMON_HELP);
-				return EXIT_OK;
-			case OPT_WARM_AFTER:
-				o.warm_after = optarg;
-				break;
-			case OPT_WARM_TS:
-				o.warm_tablespace = optarg;
-				break;
-			case OPT_ARCHIVE_AFTER:
-				o.archive_after = optarg;
-				break;
-			case OPT_ARCHIVE_TO:
-				o.archive_to = optarg;
-				break;
-			case OPT_DROP_AFTER:
-				o.drop_after = optarg;
-				break;
-			case OPT_DROP_UNARCHIVED:
-				o.drop_unarchived = true;
-				break;
-			case OPT_ALLOW_INSECURE:
-				o.allow_insecure_endpoint = true;
-				break;
-			case OPT_CLEAR:
-				o.clear = true;
-				break;
-			default:
-				return cli_usage_error("policy", "invalid option");
-		}
-	}
-	if (optind < argc)
-		o.table = argv[optind++];
-	if (optind < argc)
-		return cli_usage_error("policy", "unexpected argument \"%s\"", argv[optind]);
+	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
+		return rc;
+	if (first < argc)
+		o.table = argv[first++];
+	if (first < argc)
+		return cli_usage_error("policy", "unexpected argument \"%s\"", argv[first]);
 	if (o.table == NULL)
 		return cli_usage_error("policy", "no table given");
 	if (o.clear && (o.warm_after || o.warm_tablespace || o.archive_after || o.archive_to ||
 					o.drop_after || o.drop_unarchived || o.allow_insecure_endpoint))
 		return cli_usage_error("policy", "--clear takes no other policy option");
-	err_init(&err);
-	if (!cli_connect(g, &pc, &err))
-	{
-		rc = cli_fail(&err);
-		err_clear(&err);
-		return rc;
-	}
-	if (!ops_policy(&pc, &o, &row, &has, &err))
-		rc = cli_fail(&err);
-	else if (o.clear)
-	{
-		if (!g->dry_run)
-			printf("%s: tier policy removed\n", o.table);
-	}
-	else if (!g->dry_run)
-		print_policy(o.table, &row, has, g->json);
-	tierpolicyrow_free(&row);
-	err_clear(&err);
-	pgc_close(&pc);
-	return rc;
+	return cli_run_connected(g, policy_run, &o);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands/archive/archive.h"
+#include "commands/policy/policy.h"
 #include "pg/target.h"
 #include "pg/bounds.h"
 #include "pg/config.h"
