@@ -186,6 +186,13 @@ pgc_change(PgConn *pc, const char *sql, int nparams, const char *const *params, 
 	return pgc_exec(pc, sql, nparams, params, err);
 }
 
+void
+pgc_dry_run_note(PgConn *pc, const char *note)
+{
+	if (pc->dry_run)
+		printf("-- %s\n", note);
+}
+
 bool
 pgc_query_value(PgConn *pc, const char *sql, int nparams, const char *const *params,
 				char **value, PgpError *err)

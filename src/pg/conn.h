@@ -58,6 +58,8 @@ bool pgc_exec(PgConn *pc, const char *sql, int nparams, const char *const *param
  * A statement that changes something: in --dry-run mode it is printed to
  * stdout (with its parameters substituted as literals) instead of run.
  */
+/* --dry-run: a comment among the printed statements, for a step that is not SQL */
+void pgc_dry_run_note(PgConn *pc, const char *note);
 bool pgc_change(PgConn *pc, const char *sql, int nparams, const char *const *params,
 				PgpError *err);
 

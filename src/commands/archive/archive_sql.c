@@ -566,15 +566,9 @@ archive_sql_drop_table(PgConn *pc, const char *qualified, PgpError *err)
 bool
 archive_sql_plan_note(PgConn *pc, const char *note, PgpError *err)
 {
-	char *line;
-	bool ok;
-
-	if (!pc->dry_run)
-		return true;
-	line = pg_xasprintf("-- %s", note);
-	ok = pgc_change(pc, line, 0, NULL, err);
-	free(line);
-	return ok;
+	(void) err;
+	pgc_dry_run_note(pc, note);
+	return true;
 }
 
 /* "name" type [NOT NULL], ... of a manifest's columns */
