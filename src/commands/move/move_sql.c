@@ -1,3 +1,10 @@
+/*
+ * move_sql.c - the statements of "pgpart move" (see move_sql.h): the catalog
+ * reads that describe what a copy must carry, the write guard, and each
+ * step of the move itself (copy, snapshot wait, swap).  The DDL of indexes,
+ * triggers and grants is written by the server (pg_get_indexdef, ...), so
+ * names in it come quoted and qualified.
+ */
 #include "commands/move/move_sql.h"
 
 #include <stdarg.h>
