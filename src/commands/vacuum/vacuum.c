@@ -260,88 +260,141 @@ run_jobs(const ParallelOptions *opt, const Job *jobs, int njobs, ParallelResult 
 	return true;
 }
 
-bool
-ops_parallel(PgConn *pc, const ParallelOptions *opt, ParallelResult *res, PgpError *err)
+/* opt->table, which must be a partitioned table; its names go to res */
+static bool
+check_table(PgConn *pc, const ParallelOptions *opt, ParallelResult *res, RelInfo *rel,
+			PgpError *err)
 {
-	RelInfo rel;
-	bool found, ok = false;
-	PartitionActivity *acts = NULL;
-	char **qualified = NULL;
-	int *order = NULL;
-	Job *jobs = NULL;
-	int njobs = 0, i;
-	double t0 = clock_ms();
-	int64_t *counters = NULL, *baselines = NULL;
-	bool *has_baseline = NULL;
-	bool history = false;
-	char *started = NULL;
+	bool found;
 
-	memset(res, 0, sizeof(*res));
-	if (!catalog_resolve_table(pc, opt->table, &rel, &found, err))
+	if (!catalog_resolve_table(pc, opt->table, rel, &found, err))
 		return false;
 	if (!found)
 	{
 		err_set(err, EXIT_USAGE, "table \"%s\" does not exist", opt->table);
 		return false;
 	}
-	res->schema = pg_xstrdup(rel.schema);
-	res->table = pg_xstrdup(rel.name);
-	if (rel.relkind != 'p')
+	res->schema = pg_xstrdup(rel->schema);
+	res->table = pg_xstrdup(rel->name);
+	if (rel->relkind != 'p')
 	{
-		err_set(err, EXIT_USAGE, "%s.%s is not a partitioned table", rel.schema, rel.name);
+		err_set(err, EXIT_USAGE, "%s.%s is not a partitioned table", rel->schema, rel->name);
 		err_hint(err, "Run %s on it directly; pgpart works partition by partition.",
 				 opt->action == MAINT_REINDEX ? "REINDEX" : opt->action == MAINT_VACUUM ? "VACUUM" : "ANALYZE");
-		relinfo_free(&rel);
+		relinfo_free(rel);
 		return false;
 	}
-	/* this connection's own statements (leftover drops) wait no longer than the workers' */
-	if (!vacuum_session_lock_timeout(pc, opt->lock.lock_timeout_ms, err))
-		goto out;
-	if (!vacuum_load_partitions(pc, rel.oid, opt, res, &acts, &qualified, err))
-		goto out;
-	counters = pg_xcalloc((size_t) res->n + 1, sizeof(int64_t));
-	baselines = pg_xcalloc((size_t) res->n + 1, sizeof(int64_t));
-	has_baseline = pg_xcalloc((size_t) res->n + 1, sizeof(bool));
-	history = !pc->dry_run && run_log_exists(pc);
-	if (history)
+	return true;
+}
+
+/* the run's record in pgpart.run_log, and reindex's change counters of the last run */
+typedef struct History
+{
+	bool on; /* pgpart's schema exists (and this is no --dry-run) */
+	char *started;
+	int64_t *counters; /* each partition's n_tup_upd + n_tup_del now */
+	int64_t *baselines; /* ... at its last reindex, where has_baseline */
+	bool *has_baseline;
+} History;
+
+/*
+ * Reads the history; for reindex, each partition's changes count from its
+ * last reindex (not from the last statistics reset), and the leftovers of
+ * interrupted reindexes are dropped first.
+ */
+static void
+load_history(PgConn *pc, RelOid parent, const ParallelOptions *opt, ParallelResult *res,
+			 PartitionActivity *acts, History *h)
+{
+	int i;
+
+	h->counters = pg_xcalloc((size_t) res->n + 1, sizeof(int64_t));
+	h->baselines = pg_xcalloc((size_t) res->n + 1, sizeof(int64_t));
+	h->has_baseline = pg_xcalloc((size_t) res->n + 1, sizeof(bool));
+	h->on = !pc->dry_run && run_log_exists(pc);
+	if (h->on)
 	{
 		PgpError e;
 
 		err_init(&e);
-		if (!config_run_started(pc, &started, &e))
-			history = false;
+		if (!config_run_started(pc, &h->started, &e))
+			h->on = false;
 		err_clear(&e);
 	}
 	for (i = 0; i < res->n; i++)
-		counters[i] = acts[i].updated_or_deleted;
+		h->counters[i] = acts[i].updated_or_deleted;
 	if (opt->action == MAINT_REINDEX)
 	{
-		if (history)
-			load_reindex_baselines(pc, rel.oid, res, baselines, has_baseline);
+		if (h->on)
+			load_reindex_baselines(pc, parent, res, h->baselines, h->has_baseline);
 		for (i = 0; i < res->n; i++)
 			acts[i].updated_or_deleted =
-				maint_changes_since(counters[i], has_baseline[i], baselines[i]);
-		drop_reindex_leftovers(pc, rel.oid, &res->notes);
+				maint_changes_since(h->counters[i], h->has_baseline[i], h->baselines[i]);
+		drop_reindex_leftovers(pc, parent, &res->notes);
 	}
-	order = pg_xcalloc((size_t) res->n + 1, sizeof(int));
-	jobs = pg_xcalloc((size_t) res->n + 1, sizeof(Job));
+}
+
+static void
+history_free(History *h)
+{
+	free(h->started);
+	free(h->counters);
+	free(h->baselines);
+	free(h->has_baseline);
+}
+
+/* the partitions that need the action, biggest first (core/maintplan.c); the others skipped */
+static Job *
+plan_jobs(const ParallelOptions *opt, const PartitionActivity *acts, char **qualified,
+		  ParallelResult *res, int *njobs)
+{
+	int *order = pg_xcalloc((size_t) res->n + 1, sizeof(int));
+	Job *jobs = pg_xcalloc((size_t) res->n + 1, sizeof(Job));
+	int i;
+
+	*njobs = 0;
 	maint_order(acts, res->n, order);
 	for (i = 0; i < res->n; i++)
 	{
 		int k = order[i];
 		const char *why;
-		bool needed = maint_needed(opt->action, &acts[k], opt->only_needed, &why);
 
-		if (!needed)
+		if (!maint_needed(opt->action, &acts[k], opt->only_needed, &why))
 		{
 			res->items[k].detail = pg_xstrdup(why);
 			res->skipped++;
 			continue;
 		}
-		jobs[njobs].item = k;
-		jobs[njobs].sql = vacuum_statement(opt->action, qualified[k]);
-		njobs++;
+		jobs[*njobs].item = k;
+		jobs[*njobs].sql = vacuum_statement(opt->action, qualified[k]);
+		(*njobs)++;
 	}
+	free(order);
+	return jobs;
+}
+
+bool
+ops_parallel(PgConn *pc, const ParallelOptions *opt, ParallelResult *res, PgpError *err)
+{
+	RelInfo rel;
+	bool ok = false;
+	PartitionActivity *acts = NULL;
+	char **qualified = NULL;
+	Job *jobs = NULL;
+	int njobs = 0, i;
+	double t0 = clock_ms();
+	History h;
+
+	memset(res, 0, sizeof(*res));
+	memset(&h, 0, sizeof(h));
+	if (!check_table(pc, opt, res, &rel, err))
+		return false;
+	/* this connection's own statements (leftover drops) wait no longer than the workers' */
+	if (!vacuum_session_lock_timeout(pc, opt->lock.lock_timeout_ms, err) ||
+		!vacuum_load_partitions(pc, rel.oid, opt, res, &acts, &qualified, err))
+		goto out;
+	load_history(pc, rel.oid, opt, res, acts, &h);
+	jobs = plan_jobs(opt, acts, qualified, res, &njobs);
 	if (pc->dry_run)
 	{
 		for (i = 0; i < njobs; i++)
@@ -349,25 +402,20 @@ ops_parallel(PgConn *pc, const ParallelOptions *opt, ParallelResult *res, PgpErr
 		ok = true;
 		goto out;
 	}
-
 	if (!run_jobs(opt, jobs, njobs, res, err))
 		goto out;
 	ok = true;
 	if (opt->action == MAINT_REINDEX && res->failed > 0)
 		drop_reindex_leftovers(pc, rel.oid, &res->notes);
 	res->ms = clock_ms() - t0;
-	if (history)
-		log_run(pc, rel.oid, opt, started, res, counters, baselines, has_baseline);
+	if (h.on)
+		log_run(pc, rel.oid, opt, h.started, res, h.counters, h.baselines, h.has_baseline);
 out:
 	res->ms = clock_ms() - t0;
-	free(started);
-	free(counters);
-	free(baselines);
-	free(has_baseline);
+	history_free(&h);
 	for (i = 0; i < njobs; i++)
 		free(jobs[i].sql);
 	free(jobs);
-	free(order);
 	if (qualified)
 		for (i = 0; i < res->n; i++)
 			free(qualified[i]);
