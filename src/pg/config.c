@@ -116,3 +116,45 @@ config_log_run(PgConn *pc, RelOid parent, const char *command, const char *start
 					  "$4::boolean, $5::jsonb)",
 					  5, params, err);
 }
+
+bool
+config_run_started(PgConn *pc, char **started_at, PgpError *err)
+{
+	return pgc_query_value(pc, "SELECT pg_catalog.clock_timestamp()::text", 0, NULL, started_at,
+						   err);
+}
+
+bool
+config_load_managed(PgConn *pc, const char *table, PartConfig **list, int *n, PgpError *err)
+{
+	RelOid only = 0;
+
+	*list = NULL;
+	*n = 0;
+	if (table)
+	{
+		RelInfo rel;
+		bool found;
+
+		if (!catalog_resolve_table(pc, table, &rel, &found, err))
+			return false;
+		only = rel.oid;
+		relinfo_free(&rel);
+		if (!found)
+		{
+			err_set(err, EXIT_USAGE, "table \"%s\" does not exist", table);
+			return false;
+		}
+	}
+	if (!config_load(pc, only, list, n, err))
+		return false;
+	if (table && *n == 0)
+	{
+		err_set(err, EXIT_USAGE, "table \"%s\" is not managed by pgpart", table);
+		err_hint(err, "Partition it first with \"pgpart create\".");
+		partconfig_list_free(*list, *n);
+		*list = NULL;
+		return false;
+	}
+	return true;
+}

@@ -23,11 +23,19 @@ void partconfig_list_free(PartConfig *list, int n);
 
 /* all configured tables, or only parent when parent != 0 */
 bool config_load(PgConn *pc, RelOid parent, PartConfig **list, int *n, PgpError *err);
+/*
+ * table NULL: every configured table; otherwise that one (as the user named
+ * it), and a usage error when it does not exist or pgpart does not manage it
+ */
+bool config_load_managed(PgConn *pc, const char *table, PartConfig **list, int *n,
+						 PgpError *err);
 /* INSERT (in the caller's transaction; printed in --dry-run) */
 bool config_insert(PgConn *pc, const PartConfig *c, PgpError *err);
 
 /* records one command's outcome in pgpart.run_log (feeds status and metrics) */
 bool config_log_run(PgConn *pc, RelOid parent, const char *command, const char *started_at,
 					bool ok, const char *summary_json, PgpError *err);
+/* the started_at for config_log_run: the server's clock now, as text */
+bool config_run_started(PgConn *pc, char **started_at, PgpError *err);
 
 #endif

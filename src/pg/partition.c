@@ -106,7 +106,7 @@ copy_settings(PgConn *pc, const NewPartition *np, PgpError *err)
 }
 
 /*
- * The parent's lock for an ATTACH (see attach_body): SHARE ROW EXCLUSIVE
+ * The parent's lock for an ATTACH (see lock_for_attach): SHARE ROW EXCLUSIVE
  * when a default partition's constraint narrows, so that no writer routes a
  * row with the partition map of before; otherwise what ATTACH itself takes.
  */
@@ -124,23 +124,19 @@ lock_parent_for_attach(PgConn *pc, const char *parent_q, bool has_default, PgpEr
 	return ok;
 }
 
+/*
+ * The standalone table first: LIKE takes only ACCESS SHARE on the parent, so
+ * nothing the application does waits while it is built.  Identity is left
+ * out: partitions use the parent's sequence, a copy would start its own.
+ * The CHECK constraint of the bounds lets ATTACH skip its validation scan.
+ */
 static bool
-attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
+create_standalone(PgConn *pc, const NewPartition *np, PgpError *err)
 {
-	AttachCtx *ctx = arg;
-	const NewPartition *np = ctx->np;
 	StrBuf sql;
-	bool ok = false;
+	bool ok;
 
 	sb_init(&sql);
-	ctx->rows_moved = 0;
-
-	/*
-	 * The standalone table first: LIKE takes only ACCESS SHARE on the parent,
-	 * so nothing the application does waits while it is built.  Identity is
-	 * left out: partitions use the parent's sequence, a copy would start its
-	 * own.
-	 */
 	sb_append(&sql, "CREATE TABLE ");
 	pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
 	sb_append(&sql, " (LIKE ");
@@ -160,93 +156,118 @@ attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		sb_append(&sql, " TABLESPACE ");
 		pgc_append_ident(pc, &sql, np->tablespace);
 	}
-	if (!exec_sb(pc, &sql, err) || !copy_settings(pc, np, err))
-		goto done;
+	ok = exec_sb(pc, &sql, err) && copy_settings(pc, np, err);
+	sb_free(&sql);
+	return ok;
+}
 
-	/*
-	 * Strong locks in the order queries take them (parent, then partition),
-	 * so that we cannot deadlock with the application.  ONLY: LOCK on a
-	 * partitioned table would otherwise lock every partition.
-	 *
-	 * With a default partition, ATTACH narrows the default's constraint.  An
-	 * INSERT that routed its row to the default with the partition map it
-	 * read before our commit would then fail the new constraint ("violates
-	 * partition constraint", an error no retry logic expects).  So writers
-	 * of the parent are kept out for this short transaction: SHARE ROW
-	 * EXCLUSIVE waits for the ones in flight, and those that come after see
-	 * the new partition.  Readers are not blocked by it.  Without a default
-	 * partition nothing else changes, and SHARE UPDATE EXCLUSIVE (what
-	 * ATTACH itself takes) lets writers go on.
-	 */
+/*
+ * Strong locks in the order queries take them (parent, then partition), so
+ * that we cannot deadlock with the application.  ONLY: LOCK on a
+ * partitioned table would otherwise lock every partition.
+ *
+ * With a default partition, ATTACH narrows the default's constraint.  An
+ * INSERT that routed its row to the default with the partition map it read
+ * before our commit would then fail the new constraint ("violates partition
+ * constraint", an error no retry logic expects).  So writers of the parent
+ * are kept out for this short transaction: SHARE ROW EXCLUSIVE waits for the
+ * ones in flight, and those that come after see the new partition.  Readers
+ * are not blocked by it.  Without a default partition nothing else changes,
+ * and SHARE UPDATE EXCLUSIVE (what ATTACH itself takes) lets writers go on.
+ */
+static bool
+lock_for_attach(PgConn *pc, const NewPartition *np, PgpError *err)
+{
+	char *parent_q = pgc_quote_qualified(pc, np->parent_schema, np->parent_name);
+	bool ok = lock_parent_for_attach(pc, parent_q, np->default_name != NULL, err);
+	StrBuf sql;
+
+	free(parent_q);
+	if (!ok || np->default_name == NULL)
+		return ok;
+	sb_init(&sql);
+	sb_append(&sql, "LOCK TABLE ONLY ");
+	pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
+	sb_append(&sql, " IN ACCESS EXCLUSIVE MODE");
+	ok = exec_sb(pc, &sql, err);
+	sb_free(&sql);
+	return ok;
+}
+
+/*
+ * The range's rows from the default partition into the new table: one
+ * statement, so that a row is deleted from the default exactly when it is
+ * inserted.
+ */
+static bool
+move_from_default(PgConn *pc, const NewPartition *np, long *rows_moved, PgpError *err)
+{
+	StrBuf sql;
+	PGresult *res;
+	bool ok;
+
+	sb_init(&sql);
+	sb_append(&sql, "WITH moved AS (DELETE FROM ONLY ");
+	pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
+	sb_append(&sql, " WHERE ");
+	append_range_predicate(pc, &sql, np);
+	sb_appendf(&sql, " RETURNING %s) INSERT INTO ", np->columns);
+	pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
+	sb_appendf(&sql, " (%s) SELECT %s FROM moved", np->columns, np->columns);
+	if (pc->dry_run)
+		ok = exec_sb(pc, &sql, err);
+	else
 	{
-		char *parent_q = pgc_quote_qualified(pc, np->parent_schema, np->parent_name);
-		bool locked = lock_parent_for_attach(pc, parent_q, np->default_name != NULL, err);
-
-		free(parent_q);
-		if (!locked)
-			goto done;
+		res = pgc_query(pc, sql.data, 0, NULL, err);
+		ok = res != NULL;
+		if (ok)
+			*rows_moved = atol(PQcmdTuples(res));
+		PQclear(res);
 	}
-	if (np->default_name)
-	{
-		sb_append(&sql, "LOCK TABLE ONLY ");
-		pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
-		sb_append(&sql, " IN ACCESS EXCLUSIVE MODE");
-		if (!exec_sb(pc, &sql, err))
-			goto done;
-	}
-	lock_txn_mark_locked(stats);
+	sb_free(&sql);
+	return ok;
+}
 
-	if (np->move_from_default && np->default_name && np->lo_literal)
-	{
-		PGresult *res;
+/* ATTACH; then the CHECK goes: the partition constraint guarantees the same */
+static bool
+attach(PgConn *pc, const NewPartition *np, PgpError *err)
+{
+	StrBuf sql;
+	bool ok;
 
-		/* one statement: a row is deleted from the default exactly when it is inserted */
-		sb_append(&sql, "WITH moved AS (DELETE FROM ONLY ");
-		pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
-		sb_append(&sql, " WHERE ");
-		append_range_predicate(pc, &sql, np);
-		sb_appendf(&sql, " RETURNING %s) INSERT INTO ", np->columns);
-		pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
-		sb_appendf(&sql, " (%s) SELECT %s FROM moved", np->columns, np->columns);
-		if (pc->dry_run)
-		{
-			if (!exec_sb(pc, &sql, err))
-				goto done;
-		}
-		else
-		{
-			res = pgc_query(pc, sql.data, 0, NULL, err);
-			sb_reset(&sql);
-			if (res == NULL)
-				goto done;
-			ctx->rows_moved = atol(PQcmdTuples(res));
-			PQclear(res);
-		}
-	}
-
+	sb_init(&sql);
 	sb_append(&sql, "ALTER TABLE ");
 	pgc_append_qualified(pc, &sql, np->parent_schema, np->parent_name);
 	sb_append(&sql, " ATTACH PARTITION ");
 	pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
 	append_bound_spec(pc, &sql, np);
-	if (!exec_sb(pc, &sql, err))
-		goto done;
-	if (np->lo_literal == NULL)
+	ok = exec_sb(pc, &sql, err);
+	if (ok && np->lo_literal)
 	{
-		ok = true;
-		goto done;
+		sb_append(&sql, "ALTER TABLE ");
+		pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
+		sb_append(&sql, " DROP CONSTRAINT " BOUNDS_CONSTRAINT);
+		ok = exec_sb(pc, &sql, err);
 	}
-
-	/* the partition constraint now guarantees the same; don't leave a duplicate */
-	sb_append(&sql, "ALTER TABLE ");
-	pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
-	sb_append(&sql, " DROP CONSTRAINT " BOUNDS_CONSTRAINT);
-	if (!exec_sb(pc, &sql, err))
-		goto done;
-	ok = true;
-done:
 	sb_free(&sql);
 	return ok;
+}
+
+/* the one transaction of partition_attach_new, run (and re-run) by lock_run_txn */
+static bool
+attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
+{
+	AttachCtx *ctx = arg;
+	const NewPartition *np = ctx->np;
+
+	ctx->rows_moved = 0;
+	if (!create_standalone(pc, np, err) || !lock_for_attach(pc, np, err))
+		return false;
+	lock_txn_mark_locked(stats);
+	if (np->move_from_default && np->default_name && np->lo_literal &&
+		!move_from_default(pc, np, &ctx->rows_moved, err))
+		return false;
+	return attach(pc, np, err);
 }
 
 bool

@@ -39,9 +39,9 @@ $err = pgpart_fails($node, 'key without partition column', 2,
 like($err, qr/detail: PostgreSQL enforces uniqueness in each partition/, 'key error explains why');
 pgpart_fails($node, 'dependent view', 2, qr/view public\.v depends on it/,
 	'create', 'viewed', '--column', 'at');
-pgpart_fails($node, 'invalid interval', 2, qr/invalid interval "fortnight"/,
+pgpart_fails($node, 'invalid interval', 2, qr/invalid --interval "fortnight" \(day, week, month, quarter or year\)/,
 	'create', 'revenues', '--column', 'occurred_at', '--interval', 'fortnight');
-pgpart_fails($node, 'invalid start', 2, qr/invalid --start date "2025-02-30"/,
+pgpart_fails($node, 'invalid start', 2, qr/invalid --start "2025-02-30" \(YYYY-MM-DD\)/,
 	'create', 'revenues', '--column', 'occurred_at', '--start', '2025-02-30');
 pgpart_fails($node, 'invalid time zone', 2, qr/unknown time zone "Mars\/Olympus"/,
 	'create', 'revenues', '--column', 'occurred_at', '--time-zone', 'Mars/Olympus');
@@ -57,6 +57,25 @@ pgpart_fails($node, 'maintain of unknown table', 2, qr/does not exist/, 'maintai
 pgpart_fails($node, 'index on plain table', 2, qr/is not a partitioned table/,
 	'index', 'add', 'texty', '--name', 'i', '(id)');
 pgpart_fails($node, 'malformed name', 2, qr/invalid table name/, 'status', 'a.b.c.d');
+
+# an unknown option: one error line naming it as typed, one hint to the command's --help,
+# and nothing from getopt (which would name the command as if it were the program)
+for my $cmd ([qw(init)], [qw(create revenues -c occurred_at)], [qw(maintain)], [qw(index add)],
+	[qw(move revenues p)], [qw(vacuum revenues)], [qw(analyze revenues)], [qw(reindex revenues)])
+{
+	my $name = $cmd->[0];
+	for my $bad ('--frobnicate', '-Z')
+	{
+		my $e = pgpart_fails($node, "@$cmd $bad", 2, qr/^pgpart: error: unrecognized option "\Q$bad\E"$/m,
+			@$cmd, $bad);
+		my @lines = split /\n/, $e;
+		is(scalar @lines, 2, "$name $bad: two lines on stderr");
+		is($lines[1], qq{pgpart: hint: Try "pgpart $name --help" for more information.},
+			"$name $bad: the hint names the command's help");
+	}
+}
+pgpart_fails($node, 'a missing value', 2, qr/option "--jobs" needs a value/,
+	'vacuum', 'revenues', '--jobs');
 
 is(psql_ok($node, $snapshot_sql), $before, 'nothing was changed by the failed commands');
 
@@ -82,7 +101,8 @@ is($rc, 1, 'unreachable server: exit code 1');
 like($stderr, qr/pgpart: error: could not connect to the server/, 'unreachable server: message');
 
 # --help everywhere, exit 0
-for my $cmd ([], ['init'], ['create'], ['maintain'], ['status'], ['index', 'add'], ['index'])
+for my $cmd ([], ['init'], ['create'], ['maintain'], ['status'], ['index', 'add'], ['index'],
+	['move'], ['vacuum'], ['analyze'], ['reindex'])
 {
 	my ($hrc, $hout) = PgpartTest::run_raw(@$cmd, '--help');
 	is($hrc, 0, "pgpart @$cmd --help exits 0");

@@ -1,7 +1,17 @@
+/*
+ * create.c - "pgpart create": the checks that come before any change, then
+ * one of three ways.  CREATE_FROM_LIKE and CREATE_CONVERT are one
+ * transaction (the new parent and its partitions are invisible until it
+ * commits, so PARTITION OF is safe; converting replaces an empty table under
+ * its ACCESS EXCLUSIVE lock, carrying over indexes, grants and the rest as
+ * pg/clone.c captured them).  CREATE_ADOPT takes a table partitioned by hand
+ * and gives it its missing partitions online, as maintain does.
+ */
 #include "commands/create/create.h"
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands/create/create_sql.h"
 #include "core/naming.h"
 #include "pg/target.h"
 #include "pg/bounds.h"
@@ -255,172 +265,146 @@ run_list(PgConn *pc, const NameList *stmts, PgpError *err)
 	return true;
 }
 
-/* the one transaction of CREATE_FROM_LIKE and CREATE_CONVERT */
+/*
+ * CONVERT, first in the transaction: the table's lock, then (under it) the
+ * checks that it is still empty and that everything on it can be carried
+ * over to the partitioned table
+ */
 static bool
-create_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
+convert_capture(PgConn *pc, CreatePlan *p, CloneScript *cs, LockStats *stats, PgpError *err)
 {
-	CreatePlan *p = arg;
-	const CreateOptions *opt = p->opt;
-	CloneScript cs;
-	StrBuf sql;
-	PartConfig cfg;
-	bool ok = false;
+	bool has_rows;
 	int i;
-	char *default_name = NULL;
 
-	memset(&cs, 0, sizeof(cs));
-	sb_init(&sql);
-	namelist_free(&p->res->partitions_created);
-	namelist_free(&p->res->warnings);
-
-	if (p->mode == CREATE_CONVERT)
+	if (!create_lock_table(pc, p->schema, p->name, err))
+		return false;
+	lock_txn_mark_locked(stats);
+	/* checked again under the lock: a row may have arrived since prepare() */
+	if (!catalog_table_has_rows(pc, p->source.oid, &has_rows, err))
+		return false;
+	if (has_rows)
 	{
-		bool has_rows;
-
-		sb_append(&sql, "LOCK TABLE ");
-		pgc_append_qualified(pc, &sql, p->schema, p->name);
-		sb_append(&sql, " IN ACCESS EXCLUSIVE MODE");
-		if (!pgc_change(pc, sql.data, 0, NULL, err))
-			goto done;
-		sb_reset(&sql);
-		lock_txn_mark_locked(stats);
-		/* checked again under the lock: a row may have arrived since prepare() */
-		if (!catalog_table_has_rows(pc, p->source.oid, &has_rows, err))
-			goto done;
-		if (has_rows)
-		{
-			err_set(err, EXIT_USAGE, "table %s.%s is not empty", p->schema, p->name);
-			err_hint(err, "Use online migration instead (\"pgpart migrate\").");
-			goto done;
-		}
-		if (!clone_capture(pc, p->source.oid, p->schema, p->tmp_name, &cs, err))
-			goto done;
-		if (cs.blockers.n > 0)
-		{
-			char *list = namelist_join(&cs.blockers, "; ");
-
-			err_set(err, EXIT_USAGE, "cannot replace %s.%s with a partitioned table: %s",
-					p->schema, p->name, list);
-			err_hint(err, "pgpart does not recreate these objects; remove them, run create, "
-						  "then recreate them on the partitioned table.");
-			free(list);
-			goto done;
-		}
-		for (i = 0; i < cs.warnings.n; i++)
-			namelist_add(&p->res->warnings, cs.warnings.items[i]);
-		sb_append(&sql, "CREATE TABLE ");
-		pgc_append_qualified(pc, &sql, p->schema, p->tmp_name);
-		sb_append(&sql, " (LIKE ");
-		pgc_append_qualified(pc, &sql, p->schema, p->name);
-		sb_append(&sql, " INCLUDING ALL EXCLUDING INDEXES) PARTITION BY RANGE (");
+		err_set(err, EXIT_USAGE, "table %s.%s is not empty", p->schema, p->name);
+		err_hint(err, "Use online migration instead (\"pgpart migrate\").");
+		return false;
 	}
-	else
+	if (!clone_capture(pc, p->source.oid, p->schema, p->tmp_name, cs, err))
+		return false;
+	if (cs->blockers.n > 0)
 	{
-		sb_append(&sql, "CREATE TABLE ");
-		pgc_append_qualified(pc, &sql, p->schema, p->name);
-		sb_append(&sql, " (LIKE ");
-		pgc_append_qualified(pc, &sql, p->source.schema, p->source.name);
-		sb_append(&sql, " INCLUDING ALL) PARTITION BY RANGE (");
-		lock_txn_mark_locked(stats);
-	}
-	pgc_append_ident(pc, &sql, opt->column);
-	sb_append(&sql, ")");
-	if (p->source.tablespace)
-	{
-		sb_append(&sql, " TABLESPACE ");
-		pgc_append_ident(pc, &sql, p->source.tablespace);
-	}
-	if (!pgc_change(pc, sql.data, 0, NULL, err))
-		goto done;
-	sb_reset(&sql);
+		char *list = namelist_join(&cs->blockers, "; ");
 
-	if (p->mode == CREATE_CONVERT)
-	{
-		if (!run_list(pc, &cs.before_drop, err))
-			goto done;
-		sb_append(&sql, "DROP TABLE ");
-		pgc_append_qualified(pc, &sql, p->schema, p->name);
-		if (!pgc_change(pc, sql.data, 0, NULL, err))
-			goto done;
-		sb_reset(&sql);
-		sb_append(&sql, "ALTER TABLE ");
-		pgc_append_qualified(pc, &sql, p->schema, p->tmp_name);
-		sb_append(&sql, " RENAME TO ");
-		pgc_append_ident(pc, &sql, p->name);
-		if (!pgc_change(pc, sql.data, 0, NULL, err))
-			goto done;
-		sb_reset(&sql);
-		if (!run_list(pc, &cs.after_rename, err))
-			goto done;
+		err_set(err, EXIT_USAGE, "cannot replace %s.%s with a partitioned table: %s", p->schema,
+				p->name, list);
+		err_hint(err, "pgpart does not recreate these objects; remove them, run create, "
+					  "then recreate them on the partitioned table.");
+		free(list);
+		return false;
 	}
+	for (i = 0; i < cs->warnings.n; i++)
+		namelist_add(&p->res->warnings, cs->warnings.items[i]);
+	return true;
+}
 
-	/* nobody can see the new parent yet: PARTITION OF is safe and simplest */
+/* CONVERT: the empty table out, the partitioned one in under its name, with what it had */
+static bool
+convert_swap(PgConn *pc, const CreatePlan *p, const CloneScript *cs, PgpError *err)
+{
+	return run_list(pc, &cs->before_drop, err) && create_drop_table(pc, p->schema, p->name, err) &&
+		   create_rename_table(pc, p->schema, p->tmp_name, p->name, err) &&
+		   run_list(pc, &cs->after_rename, err);
+}
+
+/* the periods' partitions and the default one; nobody can see the new parent yet, so PARTITION OF */
+static bool
+create_partitions(PgConn *pc, CreatePlan *p, PgpError *err)
+{
+	NewPartition np;
+	char *name;
+	int i;
+	bool ok;
+
+	memset(&np, 0, sizeof(np));
+	np.parent_schema = p->schema;
+	np.parent_name = p->name;
 	for (i = 0; i < p->nperiods; i++)
 	{
-		NewPartition np;
-		char *name = naming_derive(p->name, p->periods[i].suffix);
-
-		memset(&np, 0, sizeof(np));
-		np.parent_schema = p->schema;
-		np.parent_name = p->name;
-		np.column = opt->column;
+		name = naming_derive(p->name, p->periods[i].suffix);
+		np.column = p->opt->column;
 		np.name = name;
 		np.lo_literal = p->bounds[2 * i].literal;
 		np.hi_literal = p->bounds[2 * i + 1].literal;
-		if (!partition_create_of(pc, &np, err))
-		{
-			free(name);
-			goto done;
-		}
-		namelist_add(&p->res->partitions_created, name);
+		ok = partition_create_of(pc, &np, err);
+		if (ok)
+			namelist_add(&p->res->partitions_created, name);
 		free(name);
+		if (!ok)
+			return false;
 	}
-	{
-		NewPartition np;
+	memset(&np, 0, sizeof(np));
+	np.parent_schema = p->schema;
+	np.parent_name = p->name;
+	name = naming_derive(p->name, "default");
+	np.name = name;
+	ok = partition_create_of(pc, &np, err);
+	if (ok)
+		namelist_add(&p->res->partitions_created, name);
+	free(name);
+	return ok;
+}
 
-		default_name = naming_derive(p->name, "default");
-		memset(&np, 0, sizeof(np));
-		np.parent_schema = p->schema;
-		np.parent_name = p->name;
-		np.name = default_name;
-		if (!partition_create_of(pc, &np, err))
-			goto done;
-		namelist_add(&p->res->partitions_created, default_name);
-	}
+/* the table's row in pgpart.part_config: from then on maintain keeps it partitioned */
+static bool
+insert_config(PgConn *pc, const CreatePlan *p, RelOid parent, PgpError *err)
+{
+	const CreateOptions *opt = p->opt;
+	PartConfig cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
-	{
-		char *oid_text = NULL;
-		StrBuf q;
-		const char *params[1];
-
-		sb_init(&q);
-		pgc_append_qualified(pc, &q, p->schema, p->name);
-		params[0] = q.data;
-		/* in --dry-run the table does not exist: the INSERT is printed with OID 0 */
-		if (!pc->dry_run &&
-			!pgc_query_value(pc, "SELECT pg_catalog.to_regclass($1)::pg_catalog.oid::text", 1,
-							 params, &oid_text, err))
-		{
-			sb_free(&q);
-			goto done;
-		}
-		sb_free(&q);
-		cfg.parent = oid_text ? (RelOid) strtoul(oid_text, NULL, 10) : 0;
-		free(oid_text);
-	}
+	cfg.parent = parent;
 	cfg.column = (char *) opt->column;
 	cfg.unit = opt->unit;
 	cfg.start = p->nperiods > 0 ? p->periods[0].start : opt->start;
 	cfg.premake = opt->premake;
 	cfg.time_zone = (char *) opt->time_zone;
-	if (!config_insert(pc, &cfg, err))
-		goto done;
-	ok = true;
-done:
-	free(default_name);
+	return config_insert(pc, &cfg, err);
+}
+
+/* the one transaction of CREATE_FROM_LIKE and CREATE_CONVERT */
+static bool
+create_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
+{
+	CreatePlan *p = arg;
+	bool convert = p->mode == CREATE_CONVERT;
+	NewParent parent = {p->schema,
+						convert ? p->tmp_name : p->name,
+						convert ? p->schema : p->source.schema,
+						convert ? p->name : p->source.name,
+						convert,
+						p->opt->column,
+						p->source.tablespace};
+	CloneScript cs;
+	RelOid oid = 0;
+	bool ok;
+
+	memset(&cs, 0, sizeof(cs));
+	namelist_free(&p->res->partitions_created);
+	namelist_free(&p->res->warnings);
+	if (convert)
+	{
+		if (!convert_capture(pc, p, &cs, stats, err))
+		{
+			clonescript_free(&cs);
+			return false;
+		}
+	}
+	else
+		lock_txn_mark_locked(stats);
+	/* in --dry-run the table does not exist: the INSERT is printed with OID 0 */
+	ok = create_partitioned_parent(pc, &parent, err) && (!convert || convert_swap(pc, p, &cs, err)) &&
+		 create_partitions(pc, p, err) && create_table_oid(pc, p->schema, p->name, &oid, err) &&
+		 insert_config(pc, p, oid, err);
 	clonescript_free(&cs);
-	sb_free(&sql);
 	return ok;
 }
 
@@ -431,7 +415,6 @@ adopt(PgConn *pc, CreatePlan *p, PgpError *err)
 	Target t;
 	NameList conflicts = {0};
 	EnsureStats st;
-	PartConfig cfg;
 	bool ok = false;
 
 	memset(&st, 0, sizeof(st));
@@ -454,14 +437,7 @@ adopt(PgConn *pc, CreatePlan *p, PgpError *err)
 	if (!target_ensure_periods(pc, &opt->lock, &t, p->periods, p->nperiods, &st, err) ||
 		!target_ensure_default(pc, &opt->lock, &t, &st, err))
 		goto done;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.parent = p->source.oid;
-	cfg.column = (char *) opt->column;
-	cfg.unit = opt->unit;
-	cfg.start = p->nperiods > 0 ? p->periods[0].start : opt->start;
-	cfg.premake = opt->premake;
-	cfg.time_zone = (char *) opt->time_zone;
-	if (!config_insert(pc, &cfg, err))
+	if (!insert_config(pc, p, p->source.oid, err))
 		goto done;
 	{
 		int i;

@@ -1,11 +1,14 @@
-/* pgpart create - partition a new or empty table by a time range */
+/*
+ * create_cli.c - "pgpart create TABLE --column=COL": its options and what it
+ * prints.  The work (convert, create --like, or adopt) is ops_create in
+ * create.c.
+ */
 #include "commands/create/create.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "pg/lock.h"
+#include "cli/options.h"
 #include "util/log.h"
 
 static const char help[] =
@@ -30,11 +33,6 @@ static const char help[] =
 	"      --time-zone=TZ       zone in which timestamptz boundaries fall at midnight\n"
 	"                           (default UTC)\n"
 	"      --like=TEMPLATE      create TABLE with the columns of TEMPLATE\n";
-
-enum
-{
-	OPT_LIKE = OPT_FIRST_COMMAND_OPTION
-};
 
 static void
 print_result(const GlobalOpts *g, const CreateOptions *opt, const CreateResult *res)
@@ -80,69 +78,48 @@ print_result(const GlobalOpts *g, const CreateOptions *opt, const CreateResult *
 		   res->locks.attempts == 1 ? "" : "s");
 }
 
+static int
+create_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
+{
+	const CreateOptions *opt = arg;
+	CreateResult res;
+	int rc = EXIT_OK;
+
+	if (ops_create(pc, opt, &res, err))
+		print_result(g, opt, &res);
+	else
+		rc = CLI_FAILED;
+	createresult_free(&res);
+	return rc;
+}
+
 int
 cmd_create(int argc, char **argv, GlobalOpts *g)
 {
-	static const struct option opts[] = {
-		CLI_COMMON_LONG_OPTIONS,
-		CLI_PARTITION_LONG_OPTIONS,
-		{"like", required_argument, NULL, OPT_LIKE},
-		{NULL, 0, NULL, 0},
-	};
 	CreateOptions opt;
-	CreateResult res;
-	PgConn pc = {0};
-	PgpError err;
 	PartitionArgs pa = PARTITION_ARGS_DEFAULT;
-	int c, rc = EXIT_OK;
+	const CliOption options[] = {
+		CLI_PARTITION_OPTIONS(&pa),
+		CLI_STRING("like", 0, &opt.like),
+		CLI_END,
+	};
+	const CliSpec spec = {"create", help, options, NULL, false};
+	int first, rc;
 
 	memset(&opt, 0, sizeof(opt));
-	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS CLI_PARTITION_SHORT_OPTIONS,
-						   opts)) != -1)
-	{
-		int h = cli_common_option(c, optarg, g);
-
-		if (h == 0)
-			h = cli_partition_option(c, optarg, "create", &pa);
-		if (h < 0)
-			return EXIT_USAGE;
-		if (h)
-			continue;
-		switch (c)
-		{
-			case OPT_HELP:
-				printf("%s%s", help, CLI_COMMON_HELP);
-				return EXIT_OK;
-			case OPT_LIKE:
-				opt.like = optarg;
-				break;
-			default:
-				return cli_usage_error("create", "invalid option");
-		}
-	}
-	if (optind >= argc)
-		return cli_usage_error("create", "no table given");
-	if (optind + 1 < argc)
-		return cli_usage_error("create", "unexpected argument \"%s\"", argv[optind + 1]);
+	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
+		return rc;
+	if ((rc = cli_expect_args(&spec, argc, argv, first, 1, "no table given")) != CLI_PARSED)
+		return rc;
 	if (pa.column == NULL)
 		return cli_usage_error("create", "--column is required");
+	opt.table = argv[first];
 	opt.column = pa.column;
 	opt.unit = pa.unit;
 	opt.has_start = pa.has_start;
 	opt.start = pa.start;
 	opt.premake = pa.premake;
 	opt.time_zone = pa.time_zone;
-	opt.table = argv[optind];
 	opt.lock = g->lock;
-
-	err_init(&err);
-	memset(&res, 0, sizeof(res));
-	if (!cli_connect(g, &pc, &err) || !ops_create(&pc, &opt, &res, &err))
-		rc = cli_fail(&err);
-	else
-		print_result(g, &opt, &res);
-	createresult_free(&res);
-	err_clear(&err);
-	pgc_close(&pc);
-	return rc;
+	return cli_run_connected(g, create_run, &opt);
 }

@@ -1,3 +1,10 @@
+/*
+ * index.c - "pgpart index add": checks the table and the column list, makes
+ * the parent index ON ONLY the parent, then builds and attaches each
+ * partition's index in turn, skipping the ones already attached and
+ * replacing invalid leftovers of an earlier interrupted run, so that a
+ * re-run finishes what a failed one began.  The statements are index_sql.c's.
+ */
 #include <stdlib.h>
 #include <string.h>
 

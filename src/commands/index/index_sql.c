@@ -1,3 +1,9 @@
+/*
+ * index_sql.c - the statements of "pgpart index add" (see index_sql.h): the
+ * lookups, CREATE INDEX ON ONLY and ALTER INDEX ... ATTACH PARTITION (short
+ * transactions under lock_timeout with retries), and CREATE / DROP INDEX
+ * CONCURRENTLY (outside any transaction, as PostgreSQL requires).
+ */
 #include "commands/index/index.h"
 #include "commands/index/index_sql.h"
 

@@ -5,8 +5,8 @@
  * blocks neither reads nor writes) and ALTER INDEX ... ATTACH PARTITION; the
  * parent index becomes valid when the last partition's index is attached.
  */
-#ifndef PGPART_PG_INDEXES_H
-#define PGPART_PG_INDEXES_H
+#ifndef PGPART_COMMANDS_INDEX_SQL_H
+#define PGPART_COMMANDS_INDEX_SQL_H
 
 #include "core/collist.h"
 #include "pg/catalog.h"

@@ -1,3 +1,9 @@
+/*
+ * init.c - "pgpart init": installs or upgrades pgpart's schema (pg/schema.c)
+ * and, in the same transaction, remakes the functions earlier versions made
+ * and audits every pgpart function's privileges, so that an upgrade leaves
+ * nothing behind that this version's least-privilege rules forbid.
+ */
 #include "commands/init/init.h"
 
 #include <string.h>

@@ -3,8 +3,8 @@
  * earlier versions made in it brought up to this version's rules (see
  * pg/privilege.h), in one transaction.
  */
-#ifndef PGPART_OPS_INIT_H
-#define PGPART_OPS_INIT_H
+#ifndef PGPART_COMMANDS_INIT_H
+#define PGPART_COMMANDS_INIT_H
 
 #include "pg/catalog.h"
 

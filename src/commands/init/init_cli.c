@@ -1,9 +1,14 @@
-/* pgpart init - create or upgrade pgpart's own schema */
+/*
+ * init_cli.c - "pgpart init": its options and what it prints.  The work
+ * (schema install or upgrade, the audit of pgpart's functions) is ops_init
+ * in init.c; this file only reports it, and ends with exit code 3 when the
+ * audit left problems that pgpart's role could not fix.
+ */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli/options.h"
 #include "commands/init/init.h"
 #include "pg/schema.h"
 
@@ -27,73 +32,63 @@ json_list(const NameList *l)
 	return a;
 }
 
-int
-cmd_init(int argc, char **argv, GlobalOpts *g)
+static void
+print_report(const GlobalOpts *g, const InitReport *rep)
 {
-	static const struct option opts[] = {CLI_COMMON_LONG_OPTIONS, {NULL, 0, NULL, 0}};
-	PgConn pc = {0};
-	PgpError err;
-	InitReport rep;
-	int c, i, from, to;
+	int i, from = rep->from_version, to = rep->to_version;
 
-	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS, opts)) != -1)
-	{
-		int h = cli_common_option(c, optarg, g);
-
-		if (h < 0)
-			return EXIT_USAGE;
-		if (h)
-			continue;
-		if (c == OPT_HELP)
-		{
-			printf("%s%s", help, CLI_COMMON_HELP);
-			return EXIT_OK;
-		}
-		return cli_usage_error("init", "invalid option");
-	}
-	if (optind < argc)
-		return cli_usage_error("init", "unexpected argument \"%s\"", argv[optind]);
-	err_init(&err);
-	memset(&rep, 0, sizeof(rep));
-	if (!cli_connect(g, &pc, &err) || !ops_init(&pc, &rep, &err))
-	{
-		int rc = cli_fail(&err);
-
-		err_clear(&err);
-		initreport_free(&rep);
-		pgc_close(&pc);
-		return rc;
-	}
-	pgc_close(&pc);
-	from = rep.from_version;
-	to = rep.to_version;
 	if (g->json)
 	{
 		json_t *o = json_pack("{s:i, s:i, s:b, s:o, s:o}", "from_version", from, "to_version",
-							  to, "dry_run", g->dry_run, "done", json_list(&rep.done),
-							  "problems", json_list(&rep.problems));
+							  to, "dry_run", g->dry_run, "done", json_list(&rep->done),
+							  "problems", json_list(&rep->problems));
 
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(o);
+		return;
 	}
+	/* --dry-run printed the statements; what they would do is said only by a real run */
+	if (g->dry_run)
+		;
+	else if (from == to)
+		printf("pgpart schema is up to date (version %d)\n", to);
+	else if (from == 0)
+		printf("created pgpart schema (version %d)\n", to);
 	else
+		printf("upgraded pgpart schema from version %d to %d\n", from, to);
+	for (i = 0; i < rep->done.n; i++)
+		printf("  %s\n", rep->done.items[i]);
+}
+
+static int
+init_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
+{
+	InitReport rep;
+	int i, rc;
+
+	(void) arg;
+	if (!ops_init(pc, &rep, err))
 	{
-		/* --dry-run printed the statements; what they would do is said only by a real run */
-		if (g->dry_run)
-			;
-		else if (from == to)
-			printf("pgpart schema is up to date (version %d)\n", to);
-		else if (from == 0)
-			printf("created pgpart schema (version %d)\n", to);
-		else
-			printf("upgraded pgpart schema from version %d to %d\n", from, to);
-		for (i = 0; i < rep.done.n; i++)
-			printf("  %s\n", rep.done.items[i]);
+		initreport_free(&rep);
+		return CLI_FAILED;
 	}
+	print_report(g, &rep);
 	for (i = 0; i < rep.problems.n; i++)
 		fprintf(stderr, "pgpart: warning: %s\n", rep.problems.items[i]);
-	c = rep.problems.n > 0 ? EXIT_CHECK : EXIT_OK;
+	rc = rep.problems.n > 0 ? EXIT_CHECK : EXIT_OK;
 	initreport_free(&rep);
-	return c;
+	return rc;
+}
+
+int
+cmd_init(int argc, char **argv, GlobalOpts *g)
+{
+	const CliSpec spec = {"init", help, NULL, NULL, false};
+	int first, rc;
+
+	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED ||
+		(rc = cli_expect_args(&spec, argc, argv, first, 0, "")) != CLI_PARSED)
+		return rc;
+	return cli_run_connected(g, init_run, NULL);
 }

@@ -1,3 +1,10 @@
+/*
+ * maintain.c - "pgpart maintain": for each managed table in turn, under the
+ * table's advisory lock, the partitions of the coming periods (premake),
+ * then the default partition drained into partitions of its own rows'
+ * periods, then the table's rollups and its tier policy; the outcome of each
+ * table goes to pgpart.run_log.  A table that fails does not stop the others.
+ */
 #include "commands/maintain/maintain.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,15 +70,63 @@ summary_json(const TableMaintenance *tm)
 	return sb_steal(&sb);
 }
 
+/* the partitions of the current period and cfg->premake periods ahead, when missing */
+static bool
+premake(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, Target *t, EnsureStats *st,
+		PgpError *err)
+{
+	Period *periods = NULL;
+	int n = 0;
+	bool ok = target_wanted_periods(pc, t, NULL, cfg->premake, &periods, &n, err) &&
+			  target_ensure_periods(pc, lock, t, periods, n, st, err);
+
+	free(periods);
+	return ok;
+}
+
+/*
+ * Empties the default partition as far as it can: makes the table one if it
+ * has none, then, for each period its rows fall in, a partition of its own
+ * (pg/target.c), each made by ATTACH in a short transaction that moves the
+ * period's rows out of the default partition in the same statement
+ * (pg/partition.c, under lock_timeout with retries, pg/lock.c).  Rows with a
+ * NULL key can live nowhere else: they stay, and are counted.
+ */
+static bool
+drain_default(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, Target *t,
+			  EnsureStats *st, TableMaintenance *tm, PgpError *err)
+{
+	Period *periods = NULL;
+	int n = 0;
+	long null_rows = 0;
+	bool ok;
+
+	if (!target_ensure_default(pc, lock, t, st, err))
+		return false;
+	ok = target_default_periods(pc, t, &periods, &n, &null_rows, err) &&
+		 target_ensure_periods(pc, lock, t, periods, n, st, err);
+	free(periods);
+	if (!ok)
+		return false;
+	tm->rows_left_in_default = null_rows;
+	if (null_rows > 0)
+	{
+		char *note = pg_xasprintf("%ld rows with NULL %s stay in the default partition",
+								  null_rows, cfg->column);
+
+		namelist_add(&tm->notes, note);
+		free(note);
+	}
+	return true;
+}
+
 static bool
 maintain_one(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, TableMaintenance *tm,
 			 PgpError *err)
 {
 	Target t;
 	EnsureStats st;
-	Period *periods = NULL;
-	int n = 0, i;
-	long null_rows = 0;
+	int i;
 	bool locked = false;
 	bool ok = false;
 
@@ -121,27 +176,12 @@ maintain_one(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, TableMai
 	}
 
 	/* 1. the future: premake */
-	if (!target_wanted_periods(pc, &t, NULL, cfg->premake, &periods, &n, err) ||
-		!target_ensure_periods(pc, lock, &t, periods, n, &st, err))
+	if (!premake(pc, cfg, lock, &t, &st, err))
 		goto done;
-	free(periods);
-	periods = NULL;
 
 	/* 2. the default partition: rows that arrived before their partition did */
-	if (!target_ensure_default(pc, lock, &t, &st, err))
+	if (!drain_default(pc, cfg, lock, &t, &st, tm, err))
 		goto done;
-	if (!target_default_periods(pc, &t, &periods, &n, &null_rows, err) ||
-		!target_ensure_periods(pc, lock, &t, periods, n, &st, err))
-		goto done;
-	tm->rows_left_in_default = null_rows;
-	if (null_rows > 0)
-	{
-		char *note = pg_xasprintf("%ld rows with NULL %s stay in the default partition",
-								  null_rows, cfg->column);
-
-		namelist_add(&tm->notes, note);
-		free(note);
-	}
 	for (i = 0; i < st.conflicts.n; i++)
 		namelist_add(&tm->notes, st.conflicts.items[i]);
 	ok = true;
@@ -151,7 +191,6 @@ done:
 	tm->rows_moved = st.rows_moved;
 	tm->lock_attempts = st.lock_attempts;
 	tm->max_lock_held_ms = st.max_lock_held_ms;
-	free(periods);
 	ensurestats_free(&st);
 	target_free(&t);
 	if (locked)
@@ -165,35 +204,13 @@ ops_maintain(PgConn *pc, const char *table, const LockPolicy *lock, MaintainResu
 {
 	PartConfig *cfgs = NULL;
 	int n = 0, i;
-	RelOid only = 0;
 	bool all_ok = true;
 
 	memset(res, 0, sizeof(*res));
 	if (!schema_require(pc, err))
 		return false;
-	if (table)
-	{
-		RelInfo rel;
-		bool found;
-
-		if (!catalog_resolve_table(pc, table, &rel, &found, err))
-			return false;
-		only = rel.oid;
-		relinfo_free(&rel);
-		if (!found)
-		{
-			err_set(err, EXIT_USAGE, "table \"%s\" does not exist", table);
-			return false;
-		}
-	}
-	if (!config_load(pc, only, &cfgs, &n, err))
+	if (!config_load_managed(pc, table, &cfgs, &n, err))
 		return false;
-	if (table && n == 0)
-	{
-		err_set(err, EXIT_USAGE, "table \"%s\" is not managed by pgpart", table);
-		err_hint(err, "Partition it first with \"pgpart create\".");
-		return false;
-	}
 	res->tables = pg_xcalloc((size_t) n + 1, sizeof(TableMaintenance));
 	res->n = n;
 	for (i = 0; i < n; i++)
@@ -207,8 +224,7 @@ ops_maintain(PgConn *pc, const char *table, const LockPolicy *lock, MaintainResu
 		err_init(&terr);
 		tm->schema = pg_xstrdup(cfgs[i].parent_schema);
 		tm->name = pg_xstrdup(cfgs[i].parent_name);
-		if (!pgc_query_value(pc, "SELECT pg_catalog.clock_timestamp()::text", 0, NULL, &started,
-							 err))
+		if (!config_run_started(pc, &started, err))
 		{
 			all_ok = false;
 			break;

@@ -1,11 +1,14 @@
-/* pgpart maintain - premake partitions and empty the default partition */
+/*
+ * maintain_cli.c - "pgpart maintain [TABLE]": its options and what it
+ * prints, one line (or JSON object) per managed table.  The work is
+ * ops_maintain in maintain.c.
+ */
 #include "commands/maintain/maintain.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "pg/lock.h"
+#include "cli/options.h"
 
 static const char help[] =
 	"pgpart maintain keeps managed tables partitioned: it creates the partitions\n"
@@ -83,69 +86,51 @@ print_text(const MaintainResult *res)
 	}
 }
 
-int
-cmd_maintain(int argc, char **argv, GlobalOpts *g)
+/* --dry-run: the SQL went to stdout already; the planned actions as comments */
+static void
+print_dry_run(const MaintainResult *res)
 {
-	static const struct option opts[] = {CLI_COMMON_LONG_OPTIONS, {NULL, 0, NULL, 0}};
+	int i, k;
+
+	for (i = 0; i < res->n; i++)
+		for (k = 0; k < res->tables[i].notes.n; k++)
+			printf("-- %s.%s: %s\n", res->tables[i].schema, res->tables[i].name,
+				   res->tables[i].notes.items[k]);
+}
+
+static int
+maintain_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
+{
+	const char *table = arg;
 	MaintainResult res;
-	PgConn pc = {0};
-	PgpError err;
-	const char *table = NULL;
-	bool ok;
-	int c, rc = EXIT_OK;
+	bool ok = ops_maintain(pc, table, &g->lock, &res, err);
 
-	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS, opts)) != -1)
-	{
-		int h = cli_common_option(c, optarg, g);
-
-		if (h < 0)
-			return EXIT_USAGE;
-		if (h)
-			continue;
-		if (c == OPT_HELP)
-		{
-			printf("%s%s", help, CLI_COMMON_HELP);
-			return EXIT_OK;
-		}
-		return cli_usage_error("maintain", "invalid option");
-	}
-	if (optind < argc)
-		table = argv[optind++];
-	if (optind < argc)
-		return cli_usage_error("maintain", "unexpected argument \"%s\"", argv[optind]);
-
-	err_init(&err);
-	memset(&res, 0, sizeof(res));
-	if (!cli_connect(g, &pc, &err))
-	{
-		rc = cli_fail(&err);
-		err_clear(&err);
-		return rc;
-	}
-	ok = ops_maintain(&pc, table, &g->lock, &res, &err);
-	if (res.tables == NULL && !ok)
-		rc = cli_fail(&err);
-	else
+	/* a failure on one table still reports the others */
+	if (res.tables != NULL || ok)
 	{
 		if (g->json)
 			print_json(g, &res);
 		else if (!g->dry_run)
 			print_text(&res);
 		else
-		{
-			/* --dry-run: the SQL went to stdout already; the planned actions as comments */
-			int i, k;
-
-			for (i = 0; i < res.n; i++)
-				for (k = 0; k < res.tables[i].notes.n; k++)
-					printf("-- %s.%s: %s\n", res.tables[i].schema, res.tables[i].name,
-						   res.tables[i].notes.items[k]);
-		}
-		if (!ok)
-			rc = cli_fail(&err);
+			print_dry_run(&res);
 	}
 	maintainresult_free(&res);
-	err_clear(&err);
-	pgc_close(&pc);
-	return rc;
+	return ok ? EXIT_OK : CLI_FAILED;
+}
+
+int
+cmd_maintain(int argc, char **argv, GlobalOpts *g)
+{
+	const CliSpec spec = {"maintain", help, NULL, NULL, false};
+	const char *table = NULL;
+	int first, rc;
+
+	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
+		return rc;
+	if (first < argc)
+		table = argv[first++];
+	if (first < argc)
+		return cli_usage_error("maintain", "unexpected argument \"%s\"", argv[first]);
+	return cli_run_connected(g, maintain_run, (void *) table);
 }

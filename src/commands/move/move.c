@@ -30,7 +30,6 @@
  */
 #include "commands/move/move.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +44,6 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/mem.h"
-
-#define BOUNDS_CONSTRAINT "pgpart_partition_bounds"
 
 void
 tiermoveresult_free(TierMoveResult *r)
@@ -137,24 +134,6 @@ exec_list(PgConn *pc, const NameList *l, PgpError *err)
 		if (!pgc_change(pc, l->items[i], 0, NULL, err))
 			return false;
 	return true;
-}
-
-static bool
-change_f(PgConn *pc, PgpError *err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static bool
-change_f(PgConn *pc, PgpError *err, const char *fmt, ...)
-{
-	va_list ap;
-	char *sql;
-	bool ok;
-
-	va_start(ap, fmt);
-	sql = pg_xvasprintf(fmt, ap);
-	va_end(ap);
-	ok = pgc_change(pc, sql, 0, NULL, err);
-	free(sql);
-	return ok;
 }
 
 #ifdef PGPART_TEST_HOOKS
@@ -283,24 +262,13 @@ resolve(PgConn *pc, Move *m, PgpError *err)
 	}
 	m->copy_q = pgc_quote_qualified(pc, m->part->schema, m->copy_name);
 	m->old_q = pgc_quote_qualified(pc, m->part->schema, m->old_name);
-	{
-		char oid[16];
-		const char *params[1] = {oid};
-
-		snprintf(oid, sizeof(oid), "%u", m->part->oid);
-		if (!pgc_query_value(pc, "SELECT $1::pg_catalog.oid::pg_catalog.regclass::text", 1,
-							 params, &m->part_regclass, err))
-			return false;
-	}
-	return true;
+	return tiermove_regclass_text(pc, m->part->oid, &m->part_regclass, err);
 }
 
 static bool
 check_closed(PgConn *pc, Move *m, PgpError *err)
 {
-	const char *params[3];
-	char *closed = NULL;
-	bool ok;
+	bool closed = false;
 
 	if (m->part->hi_unbounded || m->part->hi_text == NULL)
 	{
@@ -309,22 +277,9 @@ check_closed(PgConn *pc, Move *m, PgpError *err)
 				m->part->schema, m->part->name);
 		return false;
 	}
-	params[0] = m->key_type == KEY_TIMESTAMPTZ ? "timestamptz"
-				: m->key_type == KEY_TIMESTAMP ? "timestamp"
-											   : "date";
-	params[1] = m->part->hi_text;
-	params[2] = m->time_zone;
-	/* the whole range is in the past: its exclusive upper bound is not after now */
-	if (!pgc_query_value(
-			pc,
-			"SELECT CASE $1 WHEN 'timestamptz' THEN $2::pg_catalog.timestamptz <= pg_catalog.now() "
-			"  WHEN 'timestamp' THEN $2::pg_catalog.timestamp <= pg_catalog.timezone($3, pg_catalog.now()) "
-			"  ELSE $2::pg_catalog.date <= pg_catalog.timezone($3, pg_catalog.now())::pg_catalog.date END",
-			3, params, &closed, err))
+	if (!tiermove_range_closed(pc, m->key_type, m->part->hi_text, m->time_zone, &closed, err))
 		return false;
-	ok = closed && closed[0] == 't';
-	free(closed);
-	if (!ok)
+	if (!closed)
 	{
 		err_set(err, EXIT_USAGE, "partition %s.%s is not closed: its range ends at %s, which is "
 								 "not in the past (time zone %s)",
@@ -332,34 +287,22 @@ check_closed(PgConn *pc, Move *m, PgpError *err)
 		err_hint(err, "Only a partition whose range is entirely in the past can be moved; "
 					  "writes to an open range must not be refused.");
 	}
-	return ok;
+	return closed;
 }
 
 static bool
 check_tablespace(PgConn *pc, Move *m, PgpError *err)
 {
-	const char *params[1] = {m->opt->tablespace};
-	PGresult *res;
-	bool may;
+	bool may = false;
 
-	res = pgc_query(pc,
-					"SELECT s.spcname, pg_catalog.has_tablespace_privilege(s.oid, 'CREATE') "
-					"  OR s.oid = d.dattablespace "
-					"FROM pg_catalog.pg_tablespace s, pg_catalog.pg_database d "
-					"WHERE s.spcname = $1 AND d.datname = pg_catalog.current_database()",
-					1, params, err);
-	if (res == NULL)
+	if (!tiermove_tablespace(pc, m->opt->tablespace, &m->tablespace, &may, err))
 		return false;
-	if (PQntuples(res) == 0)
+	if (m->tablespace == NULL)
 	{
-		PQclear(res);
 		err_set(err, EXIT_USAGE, "tablespace \"%s\" does not exist", m->opt->tablespace);
 		err_hint(err, "CREATE TABLESPACE creates one; \\db in psql lists them.");
 		return false;
 	}
-	m->tablespace = pg_xstrdup(PQgetvalue(res, 0, 0));
-	may = PQgetvalue(res, 0, 1)[0] == 't';
-	PQclear(res);
 	if (strcmp(m->tablespace, "pg_global") == 0)
 	{
 		err_set(err, EXIT_USAGE, "tablespace pg_global holds only shared system catalogs");
@@ -380,37 +323,13 @@ check_tablespace(PgConn *pc, Move *m, PgpError *err)
 static bool
 current_place(PgConn *pc, Move *m, char **from, bool *there, PgpError *err)
 {
-	char oid[16];
-	const char *params[2] = {oid, m->tablespace};
-	PGresult *res;
-
-	snprintf(oid, sizeof(oid), "%u", m->part->oid);
-	res = pgc_query(
-		pc,
-		"WITH d AS (SELECT ds.spcname FROM pg_catalog.pg_database db "
-		"  JOIN pg_catalog.pg_tablespace ds ON ds.oid = db.dattablespace "
-		"  WHERE db.datname = pg_catalog.current_database()) "
-		"SELECT COALESCE(t.spcname, d.spcname), "
-		"  COALESCE(t.spcname, d.spcname) = $2 AND NOT EXISTS ("
-		"    SELECT FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
-		"    LEFT JOIN pg_catalog.pg_tablespace it ON it.oid = ic.reltablespace "
-		"    WHERE i.indrelid = c.oid AND COALESCE(it.spcname, d.spcname) <> $2), "
-		"  c.relpersistence = 'u' "
-		"FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace, d "
-		"WHERE c.oid = $1::pg_catalog.oid",
-		2, params, err);
-	if (res == NULL)
+	if (!tiermove_current_place(pc, m->part->oid, m->tablespace, from, there, &m->unlogged, err))
 		return false;
-	if (PQntuples(res) == 0)
+	if (*from == NULL)
 	{
-		PQclear(res);
 		err_set(err, EXIT_RUNTIME, "partition %s.%s disappeared", m->part->schema, m->part->name);
 		return false;
 	}
-	*from = pg_xstrdup(PQgetvalue(res, 0, 0));
-	*there = PQgetvalue(res, 0, 1)[0] == 't';
-	m->unlogged = PQgetvalue(res, 0, 2)[0] == 't';
-	PQclear(res);
 	return true;
 }
 
@@ -435,11 +354,10 @@ drop_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
 	DropCtx *c = arg;
 
-	if (c->guard == GUARD_DROP &&
-		!change_f(pc, err, "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", c->m->part_q))
+	if (c->guard == GUARD_DROP && !tiermove_lock_exclusive(pc, c->m->part_q, false, err))
 		return false;
 	lock_txn_mark_locked(stats);
-	if (c->table_q && !change_f(pc, err, "DROP TABLE IF EXISTS %s", c->table_q))
+	if (c->table_q && !tiermove_drop_table(pc, c->table_q, err))
 		return false;
 	if (c->guard == GUARD_DISARM)
 		return tiermove_disarm_guard(pc, c->m->part->oid, c->m->part_q, err);
@@ -570,7 +488,7 @@ guard_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	 * in progress and lets readers through; once it commits, every later
 	 * write of the range meets the trigger.
 	 */
-	if (!change_f(pc, err, "LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE", m->part_q))
+	if (!tiermove_lock_writers_out(pc, m->part_q, err))
 		return false;
 	lock_txn_mark_locked(stats);
 	return tiermove_ensure_guard_function(pc, err) &&
@@ -578,26 +496,6 @@ guard_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 }
 
 /* ---- 2. copy ---- */
-
-static void
-append_bounds_check(PgConn *pc, StrBuf *sb, const Move *m)
-{
-	sb_append(sb, "CONSTRAINT " BOUNDS_CONSTRAINT " CHECK (");
-	pgc_append_ident(pc, sb, m->column);
-	sb_append(sb, " IS NOT NULL");
-	if (!m->part->lo_unbounded && m->part->lo_text)
-	{
-		sb_append(sb, " AND ");
-		pgc_append_ident(pc, sb, m->column);
-		sb_append(sb, " >= ");
-		pgc_append_literal(pc, sb, m->part->lo_text);
-	}
-	sb_append(sb, " AND ");
-	pgc_append_ident(pc, sb, m->column);
-	sb_append(sb, " < ");
-	pgc_append_literal(pc, sb, m->part->hi_text);
-	sb_append(sb, ")");
-}
 
 static bool
 compare(PgConn *pc, Move *m, PgpError *err)
@@ -640,85 +538,44 @@ static bool
 copy_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
 	Move *m = arg;
-	const char *params[1] = {m->tablespace};
-	StrBuf sql;
+	TierCopy c = {m->copy_q,
+				  m->part_q,
+				  m->unlogged,
+				  m->column,
+				  m->part->lo_unbounded ? NULL : m->part->lo_text,
+				  m->part->hi_text,
+				  m->reloptions,
+				  m->tablespace};
+	char *mark;
 	int i;
-	bool ok = false;
+	bool ok;
 
 	(void) stats;
-	sb_init(&sql);
 	m->rows = 0;
-	/* indexes and constraint indexes built below land in the target too */
-	if (!pgc_change(pc, "SELECT pg_catalog.set_config('default_tablespace', $1, true)", 1, params,
-					err))
-		goto done;
-	/*
-	 * LIKE the partition: its columns (in its order, no dropped ones, which
-	 * are exactly the parent's), defaults, CHECK and NOT NULL constraints,
-	 * generated columns, storage, compression, comments and extended
-	 * statistics.  Identity stays on the parent; indexes come after the rows.
-	 */
-	sb_appendf(&sql, "CREATE %sTABLE %s (LIKE %s INCLUDING ALL EXCLUDING IDENTITY EXCLUDING INDEXES, ",
-			   m->unlogged ? "UNLOGGED " : "", m->copy_q, m->part_q);
-	append_bounds_check(pc, &sql, m);
-	sb_append(&sql, ")");
-	if (m->reloptions)
-		sb_appendf(&sql, " WITH (%s)", m->reloptions);
-	sb_append(&sql, " TABLESPACE ");
-	pgc_append_ident(pc, &sql, m->tablespace);
-	if (!pgc_change(pc, sql.data, 0, NULL, &*err))
-		goto done;
-	sb_reset(&sql);
-	sb_appendf(&sql, "COMMENT ON TABLE %s IS ", m->copy_q);
-	{
-		char *mark = pg_xasprintf("%s for %s.%s (tablespace %s); safe to drop", TIERMOVE_COPY_MARK,
-								  m->part->schema, m->part->name, m->tablespace);
-
-		pgc_append_literal(pc, &sql, mark);
-		free(mark);
-	}
-	if (!pgc_change(pc, sql.data, 0, NULL, err) || !exec_list(pc, &m->col_settings, err))
-		goto done;
-	sb_reset(&sql);
-
-	sb_appendf(&sql, "INSERT INTO %s (%s) SELECT %s FROM ONLY %s", m->copy_q, m->columns,
-			   m->columns, m->part_q);
-	if (pc->dry_run)
-	{
-		if (!pgc_change(pc, sql.data, 0, NULL, err))
-			goto done;
-	}
-	else
-	{
-		PGresult *res = pgc_query(pc, sql.data, 0, NULL, err);
-
-		if (res == NULL)
-			goto done;
-		m->rows = atol(PQcmdTuples(res));
-		PQclear(res);
-		free(m->copy_xid);
-		m->copy_xid = NULL;
-		if (!pgc_query_value(pc, "SELECT pg_catalog.pg_current_xact_id()::pg_catalog.xid::text", 0,
-							 NULL, &m->copy_xid, err))
-			goto done;
-	}
+	mark = pg_xasprintf("%s for %s.%s (tablespace %s); safe to drop", TIERMOVE_COPY_MARK,
+						m->part->schema, m->part->name, m->tablespace);
+	ok = tiermove_create_copy(pc, &c, err) && tiermove_comment(pc, m->copy_q, mark, err) &&
+		 exec_list(pc, &m->col_settings, err);
+	free(mark);
+	free(m->copy_xid);
+	m->copy_xid = NULL;
+	if (!ok ||
+		!tiermove_copy_rows(pc, m->copy_q, m->part_q, m->columns, &m->rows, &m->copy_xid, err))
+		return false;
 	log_info("copied %ld rows of %s.%s; building %d indexes in %s", m->rows, m->part->schema,
 			 m->part->name, m->idx.n, m->tablespace);
 	test_pause("copy");
 	for (i = 0; i < m->idx.n; i++)
 	{
 		if (!pgc_change(pc, m->idx.items[i].create_sql, 0, NULL, err))
-			goto done;
+			return false;
 		if (m->idx.items[i].constraint_sql &&
 			!pgc_change(pc, m->idx.items[i].constraint_sql, 0, NULL, err))
-			goto done;
+			return false;
 	}
 	if (!pc->dry_run && !compare(pc, m, err))
-		goto done;
-	ok = change_f(pc, err, "ANALYZE %s", m->copy_q);
-done:
-	sb_free(&sql);
-	return ok;
+		return false;
+	return tiermove_analyze(pc, m->copy_q, err);
 }
 
 /*
@@ -783,7 +640,6 @@ copy_foreign_keys(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
 static bool
 wait_old_snapshots(PgConn *pc, Move *m, PgpError *err)
 {
-	const char *params[2];
 	char *waiting = NULL;
 	double t0 = clock_ms();
 	double limit = (double) m->opt->lock.lock_timeout_ms * m->opt->lock.max_attempts;
@@ -791,16 +647,7 @@ wait_old_snapshots(PgConn *pc, Move *m, PgpError *err)
 
 	if (pc->dry_run || m->copy_xid == NULL)
 		return true;
-	params[0] = m->copy_xid;
-	/* the transactions to wait for, named by their virtual xid: their ends, not new ones */
-	if (!pgc_query_value(pc,
-						 "SELECT pg_catalog.string_agg(l.virtualxid, ',') "
-						 "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
-						 "WHERE l.locktype = 'virtualxid' AND l.virtualxid = l.virtualtransaction "
-						 "AND a.pid <> pg_catalog.pg_backend_pid() AND a.backend_xmin IS NOT NULL "
-						 "AND a.backend_type IS DISTINCT FROM 'autovacuum worker' "
-						 "AND pg_catalog.age(a.backend_xmin) >= pg_catalog.age($1::pg_catalog.xid)",
-						 1, params, &waiting, err))
+	if (!tiermove_old_snapshots(pc, m->copy_xid, &waiting, err))
 		return false;
 	if (waiting == NULL)
 		return true;
@@ -808,12 +655,7 @@ wait_old_snapshots(PgConn *pc, Move *m, PgpError *err)
 	{
 		char *left = NULL;
 
-		params[0] = waiting;
-		if (!pgc_query_value(pc,
-							 "SELECT pg_catalog.string_agg(virtualxid || ' (pid ' || pid || ')', ', ') "
-							 "FROM pg_catalog.pg_locks WHERE locktype = 'virtualxid' "
-							 "AND virtualxid = ANY (pg_catalog.string_to_array($1, ','))",
-							 1, params, &left, err))
+		if (!tiermove_still_open(pc, waiting, &left, err))
 			break;
 		if (left == NULL)
 		{
@@ -851,27 +693,12 @@ wait_old_snapshots(PgConn *pc, Move *m, PgpError *err)
 
 /* ---- 3. swap ---- */
 
-/* ALTER TABLE|INDEX schema.from RENAME TO to */
-static bool
-rename_rel(PgConn *pc, const char *kind, const char *schema, const char *from, const char *to,
-		   PgpError *err)
-{
-	char *from_q = pgc_quote_qualified(pc, schema, from);
-	char *to_q = pgc_quote_ident(pc, to);
-	bool ok = change_f(pc, err, "ALTER %s %s RENAME TO %s", kind, from_q, to_q);
-
-	free(from_q);
-	free(to_q);
-	return ok;
-}
-
 static bool
 swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
 	Move *m = arg;
 	const char *schema = m->part->schema;
 	char *mark;
-	StrBuf sql;
 	int i;
 	bool ok;
 
@@ -882,11 +709,10 @@ swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	 * spares ATTACH its scan; an empty default partition is checked at once).
 	 * ONLY: LOCK on a partitioned table would lock every partition.
 	 */
-	if (!change_f(pc, err, "LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE", m->parent_q) ||
-		!change_f(pc, err, "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", m->part_q) ||
-		(m->default_q &&
-		 !change_f(pc, err, "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", m->default_q)) ||
-		!change_f(pc, err, "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", m->copy_q))
+	if (!tiermove_lock_exclusive(pc, m->parent_q, true, err) ||
+		!tiermove_lock_exclusive(pc, m->part_q, false, err) ||
+		(m->default_q && !tiermove_lock_exclusive(pc, m->default_q, false, err)) ||
+		!tiermove_lock_exclusive(pc, m->copy_q, false, err))
 		return false;
 	lock_txn_mark_locked(stats);
 	if (!pc->dry_run)
@@ -919,32 +745,28 @@ swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	namelist_free(&m->after);
 	if (!tiermove_after_rename(pc, m->part->oid, m->part_regclass, &m->after, err))
 		return false;
-	if (!change_f(pc, err, "ALTER TABLE %s DETACH PARTITION %s", m->parent_q, m->part_q) ||
-		!change_f(pc, err, "ALTER TABLE %s ATTACH PARTITION %s %s", m->parent_q, m->copy_q,
-				  m->bound_sql) ||
+	if (!tiermove_exchange(pc, m->parent_q, m->part_q, m->copy_q, m->bound_sql, err) ||
 		!tiermove_drop_guard(pc, m->part_q, err) ||
-		!rename_rel(pc, "TABLE", schema, m->part->name, m->old_name, err) ||
-		!rename_rel(pc, "TABLE", schema, m->copy_name, m->part->name, err))
+		!tiermove_rename(pc, false, schema, m->part->name, m->old_name, err) ||
+		!tiermove_rename(pc, false, schema, m->copy_name, m->part->name, err))
 		return false;
 	/* names are unique per schema: first out of the way, then taken over */
 	for (i = 0; i < m->idx.n; i++)
-		if (!rename_rel(pc, "INDEX", schema, m->idx.items[i].name, m->idx.items[i].old_name, err))
+		if (!tiermove_rename(pc, true, schema, m->idx.items[i].name, m->idx.items[i].old_name,
+							 err))
 			return false;
 	for (i = 0; i < m->idx.n; i++)
-		if (!rename_rel(pc, "INDEX", schema, m->idx.items[i].tmp_name, m->idx.items[i].name, err))
+		if (!tiermove_rename(pc, true, schema, m->idx.items[i].tmp_name, m->idx.items[i].name,
+							 err))
 			return false;
 	/* the partition constraint guarantees the same now */
-	if (!change_f(pc, err, "ALTER TABLE %s DROP CONSTRAINT " BOUNDS_CONSTRAINT, m->part_q) ||
+	if (!tiermove_drop_bounds_check(pc, m->part_q, err) ||
 		!exec_list(pc, &m->after, err))
 		return false;
 	mark = pg_xasprintf("%s; it was %s.%s until the move to tablespace %s",
 						m->opt->keep_old ? TIERMOVE_KEPT_MARK : TIERMOVE_OLD_MARK, schema,
 						m->part->name, m->tablespace);
-	sb_init(&sql);
-	sb_appendf(&sql, "COMMENT ON TABLE %s IS ", m->old_q);
-	pgc_append_literal(pc, &sql, mark);
-	ok = pgc_change(pc, sql.data, 0, NULL, err);
-	sb_free(&sql);
+	ok = tiermove_comment(pc, m->old_q, mark, err);
 	free(mark);
 	return ok;
 }
@@ -955,14 +777,7 @@ swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 static bool
 prepare(PgConn *pc, Move *m, PgpError *err)
 {
-	char oid[16];
-	const char *params[1] = {oid};
-
-	snprintf(oid, sizeof(oid), "%u", m->part->oid);
-	return pgc_query_value(pc,
-						   "SELECT pg_catalog.pg_get_expr(relpartbound, oid) FROM pg_catalog.pg_class "
-						   "WHERE oid = $1::pg_catalog.oid",
-						   1, params, &m->bound_sql, err) &&
+	return tiermove_partition_bound(pc, m->part->oid, &m->bound_sql, err) &&
 		   m->bound_sql != NULL && catalog_insertable_columns(pc, m->part->oid, &m->columns, err) &&
 		   tiermove_reloptions(pc, m->part->oid, &m->reloptions, err) &&
 		   tiermove_capture_indexes(pc, m->part->oid, m->copy_q, &m->idx, err) &&
@@ -974,18 +789,8 @@ prepare(PgConn *pc, Move *m, PgpError *err)
 static bool
 finish_result(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
 {
-	char *bytes = NULL;
-	const char *params[1] = {m->part_regclass};
-
 	res->rows = m->rows;
-	if (pc->dry_run)
-		return true;
-	if (!pgc_query_value(pc, "SELECT pg_catalog.pg_total_relation_size($1::pg_catalog.regclass)",
-						 1, params, &bytes, err))
-		return false;
-	res->bytes = bytes ? atoll(bytes) : 0;
-	free(bytes);
-	return true;
+	return pc->dry_run || tiermove_total_size(pc, m->part_regclass, &res->bytes, err);
 }
 
 static bool

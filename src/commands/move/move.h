@@ -5,8 +5,8 @@
  *
  * Used by "pgpart move" and by the tier policy that "maintain" applies.
  */
-#ifndef PGPART_OPS_TIERMOVE_H
-#define PGPART_OPS_TIERMOVE_H
+#ifndef PGPART_COMMANDS_MOVE_H
+#define PGPART_COMMANDS_MOVE_H
 
 #include <signal.h>
 

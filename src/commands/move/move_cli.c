@@ -1,10 +1,14 @@
-/* pgpart move - move a closed partition to another tablespace, online */
+/*
+ * move_cli.c - "pgpart move TABLE PARTITION": its options, Ctrl-C (which
+ * cancels the running statement and makes the move undo itself), and what it
+ * prints.  The move is ops_tier_move in move.c.
+ */
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli/options.h"
 #include "commands/move/move.h"
 
 static const char help[] =
@@ -25,12 +29,6 @@ static const char help[] =
 	"                           PARTITION_pgpart_old) instead of dropping it\n"
 	"      --abort              remove what an interrupted move left (its copy and\n"
 	"                           the guard that refuses writes); move nothing\n";
-
-enum
-{
-	OPT_KEEP_OLD = OPT_FIRST_COMMAND_OPTION,
-	OPT_ABORT
-};
 
 /*
  * Ctrl-C or SIGTERM: the running statement is cancelled (PQcancel is safe in
@@ -104,98 +102,66 @@ print_text(const TierMoveResult *r)
 		printf("  %s\n", r->notes.items[i]);
 }
 
+static int
+move_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
+{
+	const TierMoveOptions *opt = arg;
+	TierMoveResult res;
+	struct sigaction sa, old_int, old_term;
+	bool ok;
+
+	cancel_handle = PQgetCancel(pc->conn);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	ok = ops_tier_move(pc, opt, &res, err);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (cancel_handle)
+	{
+		PGcancel *handle = cancel_handle;
+
+		cancel_handle = NULL;
+		PQfreeCancel(handle);
+	}
+	if (ok && g->json)
+		print_json(g, &res);
+	else if (ok && !g->dry_run)
+		print_text(&res);
+	tiermoveresult_free(&res);
+	return ok ? EXIT_OK : CLI_FAILED;
+}
+
 int
 cmd_move(int argc, char **argv, GlobalOpts *g)
 {
-	static const struct option opts[] = {
-		CLI_COMMON_LONG_OPTIONS,
-		{"tablespace", required_argument, NULL, 't'},
-		{"keep-old", no_argument, NULL, OPT_KEEP_OLD},
-		{"abort", no_argument, NULL, OPT_ABORT},
-		{NULL, 0, NULL, 0},
-	};
 	TierMoveOptions opt;
-	TierMoveResult res;
-	PgConn pc = {0};
-	PgpError err;
-	int c, rc = EXIT_OK;
+	const CliOption options[] = {
+		CLI_STRING("tablespace", 't', &opt.tablespace),
+		CLI_TRUE("keep-old", 0, &opt.keep_old),
+		CLI_TRUE("abort", 0, &opt.abort),
+		CLI_END,
+	};
+	const CliSpec spec = {"move", help, options, NULL, false};
+	int first, rc;
 
 	memset(&opt, 0, sizeof(opt));
-	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS "t:", opts)) != -1)
-	{
-		int h = cli_common_option(c, optarg, g);
-
-		if (h < 0)
-			return EXIT_USAGE;
-		if (h)
-			continue;
-		switch (c)
-		{
-			case OPT_HELP:
-				printf("%s%s", help, CLI_COMMON_HELP);
-				return EXIT_OK;
-			case 't':
-				opt.tablespace = optarg;
-				break;
-			case OPT_KEEP_OLD:
-				opt.keep_old = true;
-				break;
-			case OPT_ABORT:
-				opt.abort = true;
-				break;
-			default:
-				return cli_usage_error("move", "invalid option");
-		}
-	}
-	if (argc - optind != 2)
-		return cli_usage_error("move", "give a table and one of its partitions, e.g. "
-									   "pgpart move revenues revenues_2024_q4 --tablespace=warm");
+	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED ||
+		(rc = cli_expect_args(&spec, argc, argv, first, 2,
+							  "give a table and one of its partitions, e.g. pgpart move "
+							  "revenues revenues_2024_q4 --tablespace=warm")) != CLI_PARSED)
+		return rc;
 	if (!opt.abort && (opt.tablespace == NULL || opt.tablespace[0] == '\0'))
 		return cli_usage_error("move", "--tablespace is required");
 	if (opt.abort && (opt.tablespace || opt.keep_old))
 		return cli_usage_error("move", "--abort takes neither --tablespace nor --keep-old");
-	opt.table = argv[optind];
-	opt.partition = argv[optind + 1];
+	opt.table = argv[first];
+	opt.partition = argv[first + 1];
 	opt.lock = g->lock;
 	opt.dry_run = g->dry_run;
-
 	opt.cancel = &cancel_requested;
-
-	err_init(&err);
-	memset(&res, 0, sizeof(res));
-	if (!cli_connect(g, &pc, &err))
-		rc = cli_fail(&err);
-	else
-	{
-		struct sigaction sa, old_int, old_term;
-		bool ok;
-
-		cancel_handle = PQgetCancel(pc.conn);
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_signal;
-		sa.sa_flags = SA_RESETHAND;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, &old_int);
-		sigaction(SIGTERM, &sa, &old_term);
-		ok = ops_tier_move(&pc, &opt, &res, &err);
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGTERM, &old_term, NULL);
-		if (cancel_handle)
-		{
-			PGcancel *handle = cancel_handle;
-
-			cancel_handle = NULL;
-			PQfreeCancel(handle);
-		}
-		if (!ok)
-			rc = cli_fail(&err);
-		else if (g->json)
-			print_json(g, &res);
-		else if (!g->dry_run)
-			print_text(&res);
-	}
-	tiermoveresult_free(&res);
-	err_clear(&err);
-	pgc_close(&pc);
-	return rc;
+	return cli_run_connected(g, move_run, &opt);
 }

@@ -1,5 +1,13 @@
+/*
+ * move_sql.c - the statements of "pgpart move" (see move_sql.h): the catalog
+ * reads that describe what a copy must carry, the write guard, and each
+ * step of the move itself (copy, snapshot wait, swap).  The DDL of indexes,
+ * triggers and grants is written by the server (pg_get_indexdef, ...), so
+ * names in it come quoted and qualified.
+ */
 #include "commands/move/move_sql.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -503,5 +511,324 @@ tiermove_find_table(PgConn *pc, const char *schema, const char *name, RelOid *oi
 			*comment = pg_xstrdup(PQgetvalue(res, 0, 1));
 	}
 	PQclear(res);
+	return true;
+}
+
+/* ---- the steps of the move itself (commands/move/move.c) ---- */
+
+static bool
+change_f(PgConn *pc, PgpError *err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static bool
+change_f(PgConn *pc, PgpError *err, const char *fmt, ...)
+{
+	va_list ap;
+	char *sql;
+	bool ok;
+
+	va_start(ap, fmt);
+	sql = pg_xvasprintf(fmt, ap);
+	va_end(ap);
+	ok = pgc_change(pc, sql, 0, NULL, err);
+	free(sql);
+	return ok;
+}
+
+bool
+tiermove_regclass_text(PgConn *pc, RelOid rel, char **text, PgpError *err)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+
+	snprintf(oid, sizeof(oid), "%u", rel);
+	return pgc_query_value(pc, "SELECT $1::pg_catalog.oid::pg_catalog.regclass::text", 1, params,
+						   text, err);
+}
+
+bool
+tiermove_range_closed(PgConn *pc, KeyType key_type, const char *hi_text, const char *time_zone,
+					  bool *closed, PgpError *err)
+{
+	const char *params[3];
+	char *v = NULL;
+
+	params[0] = key_type == KEY_TIMESTAMPTZ ? "timestamptz"
+				: key_type == KEY_TIMESTAMP ? "timestamp"
+											: "date";
+	params[1] = hi_text;
+	params[2] = time_zone;
+	/* the whole range is in the past: its exclusive upper bound is not after now */
+	if (!pgc_query_value(
+			pc,
+			"SELECT CASE $1 WHEN 'timestamptz' THEN $2::pg_catalog.timestamptz <= pg_catalog.now() "
+			"  WHEN 'timestamp' THEN $2::pg_catalog.timestamp <= pg_catalog.timezone($3, pg_catalog.now()) "
+			"  ELSE $2::pg_catalog.date <= pg_catalog.timezone($3, pg_catalog.now())::pg_catalog.date END",
+			3, params, &v, err))
+		return false;
+	*closed = v && v[0] == 't';
+	free(v);
+	return true;
+}
+
+bool
+tiermove_tablespace(PgConn *pc, const char *name, char **spcname, bool *may_create,
+					PgpError *err)
+{
+	const char *params[1] = {name};
+	PGresult *res;
+
+	*spcname = NULL;
+	*may_create = false;
+	res = pgc_query(pc,
+					"SELECT s.spcname, pg_catalog.has_tablespace_privilege(s.oid, 'CREATE') "
+					"  OR s.oid = d.dattablespace "
+					"FROM pg_catalog.pg_tablespace s, pg_catalog.pg_database d "
+					"WHERE s.spcname = $1 AND d.datname = pg_catalog.current_database()",
+					1, params, err);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) > 0)
+	{
+		*spcname = pg_xstrdup(PQgetvalue(res, 0, 0));
+		*may_create = PQgetvalue(res, 0, 1)[0] == 't';
+	}
+	PQclear(res);
+	return true;
+}
+
+bool
+tiermove_current_place(PgConn *pc, RelOid part, const char *target, char **from, bool *there,
+					   bool *unlogged, PgpError *err)
+{
+	char oid[16];
+	const char *params[2] = {oid, target};
+	PGresult *res;
+
+	*from = NULL;
+	snprintf(oid, sizeof(oid), "%u", part);
+	res = pgc_query(
+		pc,
+		"WITH d AS (SELECT ds.spcname FROM pg_catalog.pg_database db "
+		"  JOIN pg_catalog.pg_tablespace ds ON ds.oid = db.dattablespace "
+		"  WHERE db.datname = pg_catalog.current_database()) "
+		"SELECT COALESCE(t.spcname, d.spcname), "
+		"  COALESCE(t.spcname, d.spcname) = $2 AND NOT EXISTS ("
+		"    SELECT FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+		"    LEFT JOIN pg_catalog.pg_tablespace it ON it.oid = ic.reltablespace "
+		"    WHERE i.indrelid = c.oid AND COALESCE(it.spcname, d.spcname) <> $2), "
+		"  c.relpersistence = 'u' "
+		"FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace, d "
+		"WHERE c.oid = $1::pg_catalog.oid",
+		2, params, err);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) > 0)
+	{
+		*from = pg_xstrdup(PQgetvalue(res, 0, 0));
+		*there = PQgetvalue(res, 0, 1)[0] == 't';
+		*unlogged = PQgetvalue(res, 0, 2)[0] == 't';
+	}
+	PQclear(res);
+	return true;
+}
+
+bool
+tiermove_lock_exclusive(PgConn *pc, const char *table_q, bool only, PgpError *err)
+{
+	return change_f(pc, err, "LOCK TABLE %s%s IN ACCESS EXCLUSIVE MODE", only ? "ONLY " : "",
+					table_q);
+}
+
+bool
+tiermove_lock_writers_out(PgConn *pc, const char *table_q, PgpError *err)
+{
+	return change_f(pc, err, "LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE", table_q);
+}
+
+bool
+tiermove_drop_table(PgConn *pc, const char *table_q, PgpError *err)
+{
+	return change_f(pc, err, "DROP TABLE IF EXISTS %s", table_q);
+}
+
+bool
+tiermove_comment(PgConn *pc, const char *table_q, const char *comment, PgpError *err)
+{
+	StrBuf sql;
+	bool ok;
+
+	sb_init(&sql);
+	sb_appendf(&sql, "COMMENT ON TABLE %s IS ", table_q);
+	pgc_append_literal(pc, &sql, comment);
+	ok = pgc_change(pc, sql.data, 0, NULL, err);
+	sb_free(&sql);
+	return ok;
+}
+
+static void
+append_bounds_check(PgConn *pc, StrBuf *sb, const TierCopy *c)
+{
+	sb_append(sb, "CONSTRAINT " TIERMOVE_BOUNDS_CONSTRAINT " CHECK (");
+	pgc_append_ident(pc, sb, c->column);
+	sb_append(sb, " IS NOT NULL");
+	if (c->lo_text)
+	{
+		sb_append(sb, " AND ");
+		pgc_append_ident(pc, sb, c->column);
+		sb_append(sb, " >= ");
+		pgc_append_literal(pc, sb, c->lo_text);
+	}
+	sb_append(sb, " AND ");
+	pgc_append_ident(pc, sb, c->column);
+	sb_append(sb, " < ");
+	pgc_append_literal(pc, sb, c->hi_text);
+	sb_append(sb, ")");
+}
+
+bool
+tiermove_create_copy(PgConn *pc, const TierCopy *c, PgpError *err)
+{
+	const char *params[1] = {c->tablespace};
+	StrBuf sql;
+	bool ok;
+
+	/* indexes and constraint indexes built later in the transaction land in the target too */
+	if (!pgc_change(pc, "SELECT pg_catalog.set_config('default_tablespace', $1, true)", 1, params,
+					err))
+		return false;
+	/*
+	 * LIKE the partition: its columns (in its order, no dropped ones, which
+	 * are exactly the parent's), defaults, CHECK and NOT NULL constraints,
+	 * generated columns, storage, compression, comments and extended
+	 * statistics.  Identity stays on the parent; indexes come after the rows.
+	 */
+	sb_init(&sql);
+	sb_appendf(&sql, "CREATE %sTABLE %s (LIKE %s INCLUDING ALL EXCLUDING IDENTITY EXCLUDING INDEXES, ",
+			   c->unlogged ? "UNLOGGED " : "", c->copy_q, c->part_q);
+	append_bounds_check(pc, &sql, c);
+	sb_append(&sql, ")");
+	if (c->reloptions)
+		sb_appendf(&sql, " WITH (%s)", c->reloptions);
+	sb_append(&sql, " TABLESPACE ");
+	pgc_append_ident(pc, &sql, c->tablespace);
+	ok = pgc_change(pc, sql.data, 0, NULL, err);
+	sb_free(&sql);
+	return ok;
+}
+
+bool
+tiermove_copy_rows(PgConn *pc, const char *copy_q, const char *part_q, const char *columns,
+				   long *rows, char **xid, PgpError *err)
+{
+	char *sql = pg_xasprintf("INSERT INTO %s (%s) SELECT %s FROM ONLY %s", copy_q, columns,
+							 columns, part_q);
+	PGresult *res;
+
+	*rows = 0;
+	*xid = NULL;
+	if (pc->dry_run)
+	{
+		bool ok = pgc_change(pc, sql, 0, NULL, err);
+
+		free(sql);
+		return ok;
+	}
+	res = pgc_query(pc, sql, 0, NULL, err);
+	free(sql);
+	if (res == NULL)
+		return false;
+	*rows = atol(PQcmdTuples(res));
+	PQclear(res);
+	return pgc_query_value(pc, "SELECT pg_catalog.pg_current_xact_id()::pg_catalog.xid::text", 0,
+						   NULL, xid, err);
+}
+
+bool
+tiermove_analyze(PgConn *pc, const char *table_q, PgpError *err)
+{
+	return change_f(pc, err, "ANALYZE %s", table_q);
+}
+
+bool
+tiermove_old_snapshots(PgConn *pc, const char *xid, char **vxids, PgpError *err)
+{
+	const char *params[1] = {xid};
+
+	/* named by their virtual xid: their ends are waited for, not new transactions of theirs */
+	return pgc_query_value(pc,
+						   "SELECT pg_catalog.string_agg(l.virtualxid, ',') "
+						   "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+						   "WHERE l.locktype = 'virtualxid' AND l.virtualxid = l.virtualtransaction "
+						   "AND a.pid <> pg_catalog.pg_backend_pid() AND a.backend_xmin IS NOT NULL "
+						   "AND a.backend_type IS DISTINCT FROM 'autovacuum worker' "
+						   "AND pg_catalog.age(a.backend_xmin) >= pg_catalog.age($1::pg_catalog.xid)",
+						   1, params, vxids, err);
+}
+
+bool
+tiermove_still_open(PgConn *pc, const char *vxids, char **left, PgpError *err)
+{
+	const char *params[1] = {vxids};
+
+	return pgc_query_value(pc,
+						   "SELECT pg_catalog.string_agg(virtualxid || ' (pid ' || pid || ')', ', ') "
+						   "FROM pg_catalog.pg_locks WHERE locktype = 'virtualxid' "
+						   "AND virtualxid = ANY (pg_catalog.string_to_array($1, ','))",
+						   1, params, left, err);
+}
+
+bool
+tiermove_exchange(PgConn *pc, const char *parent_q, const char *part_q, const char *copy_q,
+				  const char *bound_sql, PgpError *err)
+{
+	return change_f(pc, err, "ALTER TABLE %s DETACH PARTITION %s", parent_q, part_q) &&
+		   change_f(pc, err, "ALTER TABLE %s ATTACH PARTITION %s %s", parent_q, copy_q, bound_sql);
+}
+
+bool
+tiermove_rename(PgConn *pc, bool index, const char *schema, const char *from, const char *to,
+				PgpError *err)
+{
+	char *from_q = pgc_quote_qualified(pc, schema, from);
+	char *to_q = pgc_quote_ident(pc, to);
+	bool ok = change_f(pc, err, "ALTER %s %s RENAME TO %s", index ? "INDEX" : "TABLE", from_q,
+					   to_q);
+
+	free(from_q);
+	free(to_q);
+	return ok;
+}
+
+bool
+tiermove_drop_bounds_check(PgConn *pc, const char *table_q, PgpError *err)
+{
+	return change_f(pc, err, "ALTER TABLE %s DROP CONSTRAINT " TIERMOVE_BOUNDS_CONSTRAINT,
+					table_q);
+}
+
+bool
+tiermove_partition_bound(PgConn *pc, RelOid part, char **bound_sql, PgpError *err)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+
+	snprintf(oid, sizeof(oid), "%u", part);
+	return pgc_query_value(pc,
+						   "SELECT pg_catalog.pg_get_expr(relpartbound, oid) FROM pg_catalog.pg_class "
+						   "WHERE oid = $1::pg_catalog.oid",
+						   1, params, bound_sql, err);
+}
+
+bool
+tiermove_total_size(PgConn *pc, const char *regclass, long long *bytes, PgpError *err)
+{
+	const char *params[1] = {regclass};
+	char *v = NULL;
+
+	if (!pgc_query_value(pc, "SELECT pg_catalog.pg_total_relation_size($1::pg_catalog.regclass)",
+						 1, params, &v, err))
+		return false;
+	*bytes = v ? atoll(v) : 0;
+	free(v);
 	return true;
 }

@@ -13,8 +13,8 @@
  * (pg_get_indexdef, pg_get_triggerdef, quote_ident) under pgpart's empty
  * search_path, so every name in it is fully qualified and correctly quoted.
  */
-#ifndef PGPART_PG_TIERMOVE_SQL_H
-#define PGPART_PG_TIERMOVE_SQL_H
+#ifndef PGPART_COMMANDS_MOVE_SQL_H
+#define PGPART_COMMANDS_MOVE_SQL_H
 
 #include "pg/catalog.h"
 
@@ -118,5 +118,88 @@ bool tiermove_guard_state(PgConn *pc, RelOid part, int *present, bool *intact, P
  */
 bool tiermove_find_table(PgConn *pc, const char *schema, const char *name, RelOid *oid,
 						 char **comment, PgpError *err);
+
+/* ---- the steps of the move (commands/move/move.c) ---- */
+
+/* the CHECK constraint of the copy's bounds, so that ATTACH need not scan it */
+#define TIERMOVE_BOUNDS_CONSTRAINT "pgpart_partition_bounds"
+
+/* rel's regclass text (qualified as the search_path requires) */
+bool tiermove_regclass_text(PgConn *pc, RelOid rel, char **text, PgpError *err);
+
+/* whether a range ending at hi_text (exclusive) is entirely past, now, in time_zone */
+bool tiermove_range_closed(PgConn *pc, KeyType key_type, const char *hi_text,
+						   const char *time_zone, bool *closed, PgpError *err);
+
+/*
+ * The tablespace called name, as the catalog spells it (*spcname NULL: none),
+ * and whether pgpart's role may create in it.
+ */
+bool tiermove_tablespace(PgConn *pc, const char *name, char **spcname, bool *may_create,
+						 PgpError *err);
+
+/*
+ * The partition's tablespace now (*from NULL: the partition is gone); *there:
+ * the heap and every index are in target already; *unlogged: an UNLOGGED table.
+ */
+bool tiermove_current_place(PgConn *pc, RelOid part, const char *target, char **from,
+							bool *there, bool *unlogged, PgpError *err);
+
+/* LOCK TABLE [ONLY] table_q IN ACCESS EXCLUSIVE MODE: readers wait too; call under lock_timeout */
+bool tiermove_lock_exclusive(PgConn *pc, const char *table_q, bool only, PgpError *err);
+/* LOCK TABLE table_q IN SHARE ROW EXCLUSIVE MODE: waits for writers, lets readers through */
+bool tiermove_lock_writers_out(PgConn *pc, const char *table_q, PgpError *err);
+/* DROP TABLE IF EXISTS (ACCESS EXCLUSIVE on it) */
+bool tiermove_drop_table(PgConn *pc, const char *table_q, PgpError *err);
+/* COMMENT ON TABLE table_q IS comment (the markers above) */
+bool tiermove_comment(PgConn *pc, const char *table_q, const char *comment, PgpError *err);
+
+/* the copy to build: LIKE the partition, in the target tablespace */
+typedef struct TierCopy
+{
+	const char *copy_q;
+	const char *part_q;
+	bool unlogged;
+	const char *column;	 /* the partition key */
+	const char *lo_text; /* the partition's bounds; lo NULL: unbounded (MINVALUE) */
+	const char *hi_text;
+	const char *reloptions; /* "a=1, toast.b=2" or NULL */
+	const char *tablespace;
+} TierCopy;
+
+/*
+ * Sets default_tablespace for the transaction (the indexes built later land
+ * there too) and creates the copy, empty, with the bounds' CHECK constraint.
+ */
+bool tiermove_create_copy(PgConn *pc, const TierCopy *c, PgpError *err);
+/* INSERT ... SELECT the partition's rows into the copy; *xid: the copying transaction's */
+bool tiermove_copy_rows(PgConn *pc, const char *copy_q, const char *part_q, const char *columns,
+						long *rows, char **xid, PgpError *err);
+bool tiermove_analyze(PgConn *pc, const char *table_q, PgpError *err);
+
+/*
+ * The transactions (virtual xids, comma separated; NULL: none) whose snapshot
+ * may predate the transaction xid, autovacuum left out; and of those, the
+ * ones still open ("vxid (pid N), ..."; NULL: none left).
+ */
+bool tiermove_old_snapshots(PgConn *pc, const char *xid, char **vxids, PgpError *err);
+bool tiermove_still_open(PgConn *pc, const char *vxids, char **left, PgpError *err);
+
+/*
+ * DETACH the partition and ATTACH the copy with bound_sql (FOR VALUES ...):
+ * ACCESS EXCLUSIVE on the parent, which the swap has taken already.
+ */
+bool tiermove_exchange(PgConn *pc, const char *parent_q, const char *part_q, const char *copy_q,
+					   const char *bound_sql, PgpError *err);
+/* ALTER TABLE|INDEX schema.from RENAME TO to */
+bool tiermove_rename(PgConn *pc, bool index, const char *schema, const char *from,
+					 const char *to, PgpError *err);
+/* the bounds' CHECK constraint, once the partition constraint guarantees the same */
+bool tiermove_drop_bounds_check(PgConn *pc, const char *table_q, PgpError *err);
+
+/* the partition's bound, "FOR VALUES FROM (...) TO (...)" */
+bool tiermove_partition_bound(PgConn *pc, RelOid part, char **bound_sql, PgpError *err);
+/* heap, indexes and TOAST of regclass, in bytes */
+bool tiermove_total_size(PgConn *pc, const char *regclass, long long *bytes, PgpError *err);
 
 #endif

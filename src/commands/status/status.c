@@ -252,36 +252,13 @@ ops_status(PgConn *pc, const char *table, StatusResult *res, PgpError *err)
 {
 	PartConfig *cfgs = NULL;
 	int n = 0, i;
-	RelOid only = 0;
 	bool ok = true;
 
 	memset(res, 0, sizeof(*res));
 	if (!schema_require(pc, err))
 		return false;
-	if (table)
-	{
-		RelInfo rel;
-		bool found;
-
-		if (!catalog_resolve_table(pc, table, &rel, &found, err))
-			return false;
-		only = rel.oid;
-		relinfo_free(&rel);
-		if (!found)
-		{
-			err_set(err, EXIT_USAGE, "table \"%s\" does not exist", table);
-			return false;
-		}
-	}
-	if (!config_load(pc, only, &cfgs, &n, err))
+	if (!config_load_managed(pc, table, &cfgs, &n, err))
 		return false;
-	if (table && n == 0)
-	{
-		err_set(err, EXIT_USAGE, "table \"%s\" is not managed by pgpart", table);
-		err_hint(err, "Partition it first with \"pgpart create\".");
-		partconfig_list_free(cfgs, n);
-		return false;
-	}
 	res->tables = pg_xcalloc((size_t) n + 1, sizeof(TableStatus));
 	res->n = n;
 	for (i = 0; i < n && ok; i++)

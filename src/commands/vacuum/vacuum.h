@@ -4,8 +4,8 @@
  * failure on one partition does not stop the others; Ctrl-C cancels the
  * running statements on the server.
  */
-#ifndef PGPART_OPS_PARALLEL_H
-#define PGPART_OPS_PARALLEL_H
+#ifndef PGPART_COMMANDS_VACUUM_H
+#define PGPART_COMMANDS_VACUUM_H
 
 #include <signal.h>
 

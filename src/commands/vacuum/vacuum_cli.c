@@ -1,12 +1,19 @@
-/* pgpart vacuum|analyze|reindex - per-partition maintenance over several connections */
+/*
+ * vacuum_cli.c - "pgpart vacuum|analyze|reindex TABLE": one CLI for the
+ * three (argv[0] says which), its options, Ctrl-C (which cancels the running
+ * statements on the server), a progress bar and the per-partition summary.
+ * The work is ops_parallel in vacuum.c.
+ */
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli/options.h"
 #include "core/calendar.h"
 #include "commands/vacuum/vacuum.h"
+#include "util/mem.h"
 #include "util/progress.h"
 
 static const char help_fmt[] =
@@ -23,12 +30,6 @@ static const char help_fmt[] =
 	"                           (%s)\n"
 	"      --partitions=FROM..TO  only partitions overlapping [FROM, TO), dates\n"
 	"      --lock-timeout=DUR   each statement's lock_timeout (default 1s)\n";
-
-enum
-{
-	OPT_ONLY_NEEDED = OPT_FIRST_COMMAND_OPTION,
-	OPT_PARTITIONS
-};
 
 static volatile sig_atomic_t cancel_requested;
 
@@ -104,93 +105,111 @@ print_result(const GlobalOpts *g, const char *command, const ParallelResult *r)
 		   r->table, r->ran, r->failed, r->skipped, r->ms);
 }
 
+/* --partitions FROM..TO: two dates, FROM before TO, normalised to YYYY-MM-DD */
+typedef struct DateRange
+{
+	char from[16];
+	char to[16];
+	bool given;
+} DateRange;
+
+static bool
+parse_date_range(const char *value, void *target)
+{
+	DateRange *r = target;
+	const char *dots = strstr(value, "..");
+	CivilDate f, t;
+
+	if (dots == NULL || dots - value != 10 || !cal_date_parse(dots + 2, &t))
+		return false;
+	snprintf(r->from, sizeof(r->from), "%.10s", value);
+	if (!cal_date_parse(r->from, &f) || cal_compare(f, t) >= 0)
+		return false;
+	cal_date_format(f, r->from);
+	cal_date_format(t, r->to);
+	r->given = true;
+	return true;
+}
+
+/* the help of vacuum, analyze or reindex: the same text, the action's words in it */
+static char *
+help_text(const char *command, MaintAction action)
+{
+	return pg_xasprintf(
+		help_fmt, command,
+		action == MAINT_VACUUM	  ? "VACUUM"
+		: action == MAINT_ANALYZE ? "ANALYZE"
+								  : "REINDEX TABLE CONCURRENTLY",
+		action == MAINT_REINDEX
+			? "Indexes are rebuilt CONCURRENTLY: readers and writers are not blocked.\n"
+			  "Invalid leftovers of interrupted reindexes (..._ccnew, ..._ccold) are\n"
+			  "dropped.\n"
+			: "",
+		command,
+		action == MAINT_VACUUM
+			? "dead rows above autovacuum's threshold, old transaction IDs, or\n"
+			  "                           never vacuumed"
+		: action == MAINT_ANALYZE ? "rows changed since the last analyse, or never analysed"
+								  : "rows updated or deleted since pgpart last reindexed\n"
+									"                           the partition)");
+}
+
+static int
+parallel_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
+{
+	ParallelOptions *opt = arg;
+	const char *command = maint_action_name(opt->action);
+	ParallelResult res;
+	Progress prog;
+	bool ok;
+
+	progress_start(&prog, "partitions", 0, !g->json && !g->dry_run);
+	opt->progress = show_progress;
+	opt->progress_arg = &prog;
+	ok = ops_parallel(pc, opt, &res, err);
+	progress_finish(&prog);
+	/* also after a failure: the summary lists which partitions failed and why */
+	print_result(g, command, &res);
+	parallelresult_free(&res);
+	return ok ? EXIT_OK : CLI_FAILED;
+}
+
 int
 cmd_parallel(int argc, char **argv, GlobalOpts *g)
 {
-	static const struct option opts[] = {
-		CLI_COMMON_LONG_OPTIONS,
-		{"jobs", required_argument, NULL, 'j'},
-		{"only-needed", no_argument, NULL, OPT_ONLY_NEEDED},
-		{"partitions", required_argument, NULL, OPT_PARTITIONS},
-		{NULL, 0, NULL, 0},
-	};
 	const char *command = argv[0];
 	ParallelOptions opt;
-	ParallelResult res;
-	PgConn pc = {0};
-	PgpError err;
-	Progress prog;
-	char from[16], to[16];
-	int c, rc = EXIT_OK;
+	DateRange range = {"", "", false};
+	const CliOption options[] = {
+		CLI_INT("jobs", 'j', &opt.jobs, 1, 64),
+		CLI_TRUE("only-needed", 0, &opt.only_needed),
+		CLI_CALL("partitions", 0, &range, parse_date_range, "FROM..TO, dates, FROM before TO"),
+		CLI_END,
+	};
+	CliSpec spec = {command, NULL, options, NULL, false};
 	struct sigaction sa, old_int, old_term;
+	char *help;
+	int first, rc;
 
 	memset(&opt, 0, sizeof(opt));
 	opt.jobs = 2;
 	opt.action = strcmp(command, "vacuum") == 0	   ? MAINT_VACUUM
 				 : strcmp(command, "analyze") == 0 ? MAINT_ANALYZE
 												   : MAINT_REINDEX;
-	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS "j:", opts)) != -1)
+	help = help_text(command, opt.action);
+	spec.help = help;
+	rc = cli_parse(&spec, argc, argv, g, &first);
+	if (rc == CLI_PARSED)
+		rc = cli_expect_args(&spec, argc, argv, first, 1, "give exactly one partitioned table");
+	free(help);
+	if (rc != CLI_PARSED)
+		return rc;
+	opt.table = argv[first];
+	if (range.given)
 	{
-		int h = cli_common_option(c, optarg, g);
-
-		if (h < 0)
-			return EXIT_USAGE;
-		if (h)
-			continue;
-		switch (c)
-		{
-			case OPT_HELP:
-				printf(help_fmt, command,
-					   opt.action == MAINT_VACUUM	 ? "VACUUM"
-					   : opt.action == MAINT_ANALYZE ? "ANALYZE"
-													 : "REINDEX TABLE CONCURRENTLY",
-					   opt.action == MAINT_REINDEX
-						   ? "Indexes are rebuilt CONCURRENTLY: readers and writers are not blocked.\n"
-							 "Invalid leftovers of interrupted reindexes (..._ccnew, ..._ccold) are\n"
-							 "dropped.\n"
-						   : "",
-					   command,
-					   opt.action == MAINT_VACUUM
-						   ? "dead rows above autovacuum's threshold, old transaction IDs, or\n"
-							 "                           never vacuumed"
-					   : opt.action == MAINT_ANALYZE ? "rows changed since the last analyse, or never analysed"
-													 : "rows updated or deleted since pgpart last reindexed\n"
-															   "                           the partition)");
-				printf("%s", CLI_COMMON_HELP);
-				return EXIT_OK;
-			case 'j':
-				if (!cli_parse_int(optarg, 1, 64, &opt.jobs))
-					return cli_usage_error(command, "invalid --jobs \"%s\" (1 to 64)", optarg);
-				break;
-			case OPT_ONLY_NEEDED:
-				opt.only_needed = true;
-				break;
-			case OPT_PARTITIONS:
-			{
-				const char *dots = strstr(optarg, "..");
-				CivilDate f, t;
-
-				if (dots == NULL || dots - optarg != 10 || !cal_date_parse(dots + 2, &t))
-					return cli_usage_error(command, "invalid --partitions \"%s\" (FROM..TO, dates)",
-										   optarg);
-				snprintf(from, sizeof(from), "%.10s", optarg);
-				if (!cal_date_parse(from, &f) || cal_compare(f, t) >= 0)
-					return cli_usage_error(command, "invalid --partitions \"%s\" (FROM..TO, FROM "
-													"before TO)",
-										   optarg);
-				cal_date_format(f, from);
-				cal_date_format(t, to);
-				opt.from = from;
-				opt.to = to;
-				break;
-			}
-			default:
-				return cli_usage_error(command, "invalid option");
-		}
+		opt.from = range.from;
+		opt.to = range.to;
 	}
-	if (argc - optind != 1)
-		return cli_usage_error(command, "give exactly one partitioned table");
-	opt.table = argv[optind];
 	opt.conninfo = g->conninfo;
 	opt.lock = g->lock;
 	opt.cancel = &cancel_requested;
@@ -199,26 +218,8 @@ cmd_parallel(int argc, char **argv, GlobalOpts *g)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-
-	err_init(&err);
-	progress_start(&prog, "partitions", 0, !g->json && !g->dry_run);
-	opt.progress = show_progress;
-	opt.progress_arg = &prog;
-	if (!cli_connect(g, &pc, &err))
-		rc = cli_fail(&err);
-	else
-	{
-		bool ok = ops_parallel(&pc, &opt, &res, &err);
-
-		progress_finish(&prog);
-		print_result(g, command, &res);
-		if (!ok)
-			rc = cli_fail(&err);
-		parallelresult_free(&res);
-	}
+	rc = cli_run_connected(g, parallel_run, &opt);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	err_clear(&err);
-	pgc_close(&pc);
 	return rc;
 }
