@@ -2,8 +2,8 @@
  * cli.h - what every pgpart command shares: the global options, connecting,
  * and turning an error into a message and an exit code.
  */
-#ifndef PGPART_CMD_CLI_H
-#define PGPART_CMD_CLI_H
+#ifndef PGPART_CLI_CLI_H
+#define PGPART_CLI_CLI_H
 
 #include <getopt.h>
 #include <stdbool.h>

@@ -2,8 +2,8 @@
  * target.h - a partitioned table pgpart is working on, with its partitions,
  * and the one routine every command uses to give it the partitions it lacks.
  */
-#ifndef PGPART_OPS_TARGET_H
-#define PGPART_OPS_TARGET_H
+#ifndef PGPART_PG_TARGET_H
+#define PGPART_PG_TARGET_H
 
 #include "core/plan.h"
 #include "pg/bounds.h"

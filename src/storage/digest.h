@@ -1,6 +1,6 @@
 /* digest.h - SHA-256 (OpenSSL's libcrypto), incremental, as lowercase hex */
-#ifndef PGPART_ARCHIVE_DIGEST_H
-#define PGPART_ARCHIVE_DIGEST_H
+#ifndef PGPART_STORAGE_DIGEST_H
+#define PGPART_STORAGE_DIGEST_H
 
 #include <stddef.h>
 

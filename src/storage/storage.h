@@ -13,8 +13,8 @@
  * (nothing is left behind).  Reads are streams too: the driver calls back with
  * each chunk as it arrives.
  */
-#ifndef PGPART_ARCHIVE_STORAGE_H
-#define PGPART_ARCHIVE_STORAGE_H
+#ifndef PGPART_STORAGE_STORAGE_H
+#define PGPART_STORAGE_STORAGE_H
 
 #include <stdbool.h>
 #include <stddef.h>
