@@ -166,7 +166,7 @@ prepare(PgConn *pc, CreatePlan *p, PgpError *err)
 					opt->like);
 			return false;
 		}
-		return check_key_column(pc, &p->source, opt->column, err);
+		return check_key_column(pc, &p->source, opt->part.column, err);
 	}
 
 	if (!catalog_resolve_table(pc, opt->table, &p->source, &found, err))
@@ -189,18 +189,18 @@ prepare(PgConn *pc, CreatePlan *p, PgpError *err)
 		p->mode = CREATE_ADOPT;
 		if (!catalog_range_key_column(pc, p->source.oid, &keycol, err))
 			return false;
-		if (keycol == NULL || strcmp(keycol, opt->column) != 0)
+		if (keycol == NULL || strcmp(keycol, opt->part.column) != 0)
 		{
 			err_set(err, EXIT_USAGE,
 					"%s.%s is already partitioned, but not by RANGE (%s) alone", p->schema,
-					p->name, opt->column);
+					p->name, opt->part.column);
 			err_hint(err, "pgpart can take over only a table partitioned by RANGE on the "
 						  "given column.");
 			free(keycol);
 			return false;
 		}
 		free(keycol);
-		return check_key_column(pc, &p->source, opt->column, err);
+		return check_key_column(pc, &p->source, opt->part.column, err);
 	}
 	if (p->source.relkind != 'r')
 	{
@@ -214,7 +214,7 @@ prepare(PgConn *pc, CreatePlan *p, PgpError *err)
 		return false;
 	}
 	p->mode = CREATE_CONVERT;
-	if (!check_key_column(pc, &p->source, opt->column, err))
+	if (!check_key_column(pc, &p->source, opt->part.column, err))
 		return false;
 	{
 		bool has_rows;
@@ -228,7 +228,7 @@ prepare(PgConn *pc, CreatePlan *p, PgpError *err)
 							"would block the application for as long as the copy takes.");
 			err_hint(err, "Use online migration instead: \"pgpart migrate plan %s.%s --column "
 						  "%s\".",
-					 p->schema, p->name, opt->column);
+					 p->schema, p->name, opt->part.column);
 			return false;
 		}
 	}
@@ -242,13 +242,13 @@ plan_partitions(PgConn *pc, CreatePlan *p, PgpError *err)
 	ColumnInfo col;
 	bool found, ok;
 
-	if (!target_plan_periods(pc, p->opt->time_zone, p->opt->unit,
-							 p->opt->has_start ? &p->opt->start : NULL, p->opt->premake,
+	if (!target_plan_periods(pc, p->opt->part.time_zone, p->opt->part.unit,
+							 p->opt->part.has_start ? &p->opt->part.start : NULL, p->opt->part.premake,
 							 &p->periods, &p->nperiods, err))
 		return false;
-	if (!catalog_column(pc, p->source.oid, p->opt->column, &col, &found, err))
+	if (!catalog_column(pc, p->source.oid, p->opt->part.column, &col, &found, err))
 		return false;
-	ok = target_resolve_bounds(pc, col.key_type, p->opt->time_zone, p->periods, p->nperiods,
+	ok = target_resolve_bounds(pc, col.key_type, p->opt->part.time_zone, p->periods, p->nperiods,
 							   &p->bounds, err);
 	columninfo_free(&col);
 	return ok;
@@ -330,7 +330,7 @@ create_partitions(PgConn *pc, CreatePlan *p, PgpError *err)
 	for (i = 0; i < p->nperiods; i++)
 	{
 		name = naming_derive(p->name, p->periods[i].suffix);
-		np.column = p->opt->column;
+		np.column = p->opt->part.column;
 		np.name = name;
 		np.lo_literal = p->bounds[2 * i].literal;
 		np.hi_literal = p->bounds[2 * i + 1].literal;
@@ -362,11 +362,11 @@ insert_config(PgConn *pc, const CreatePlan *p, RelOid parent, PgpError *err)
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.parent = parent;
-	cfg.column = (char *) opt->column;
-	cfg.unit = opt->unit;
-	cfg.start = p->nperiods > 0 ? p->periods[0].start : opt->start;
-	cfg.premake = opt->premake;
-	cfg.time_zone = (char *) opt->time_zone;
+	cfg.column = (char *) opt->part.column;
+	cfg.unit = opt->part.unit;
+	cfg.start = p->nperiods > 0 ? p->periods[0].start : opt->part.start;
+	cfg.premake = opt->part.premake;
+	cfg.time_zone = (char *) opt->part.time_zone;
 	return config_insert(pc, &cfg, err);
 }
 
@@ -381,7 +381,7 @@ create_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 						convert ? p->schema : p->source.schema,
 						convert ? p->name : p->source.name,
 						convert,
-						p->opt->column,
+						p->opt->part.column,
 						p->source.tablespace};
 	CloneScript cs;
 	RelOid oid = 0;
@@ -418,7 +418,7 @@ adopt(PgConn *pc, CreatePlan *p, PgpError *err)
 	bool ok = false;
 
 	memset(&st, 0, sizeof(st));
-	if (!target_load(pc, p->source.oid, opt->column, opt->unit, opt->time_zone, &t, err))
+	if (!target_load(pc, p->source.oid, opt->part.column, opt->part.unit, opt->part.time_zone, &t, err))
 		goto done;
 	if (!target_find_conflicts(pc, &t, p->periods, p->nperiods, &conflicts, err))
 		goto done;
@@ -427,7 +427,7 @@ adopt(PgConn *pc, CreatePlan *p, PgpError *err)
 		char *list = namelist_join(&conflicts, "; ");
 
 		err_set(err, EXIT_USAGE, "the existing partitions of %s.%s do not fit --interval %s",
-				p->schema, p->name, cal_unit_name(opt->unit));
+				p->schema, p->name, cal_unit_name(opt->part.unit));
 		err_detail(err, "%s", list);
 		err_hint(err, "Use the interval the table is already partitioned by.");
 		free(list);

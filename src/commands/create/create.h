@@ -6,6 +6,7 @@
 #ifndef PGPART_COMMANDS_CREATE_H
 #define PGPART_COMMANDS_CREATE_H
 
+#include "core/partspec.h"
 #include "core/calendar.h"
 #include "pg/catalog.h"
 #include "pg/lock.h"
@@ -14,12 +15,7 @@ typedef struct CreateOptions
 {
 	const char *table;
 	const char *like; /* NULL: convert or adopt the existing TABLE */
-	const char *column;
-	CalUnit unit;
-	bool has_start;
-	CivilDate start;
-	int premake;
-	const char *time_zone;
+	PartitionArgs part; /* --column, --interval, --start, --premake, --time-zone */
 	LockPolicy lock;
 } CreateOptions;
 

@@ -53,8 +53,8 @@ print_result(const GlobalOpts *g, const CreateOptions *opt, const CreateResult *
 		json_object_set_new(o, "schema", json_string(res->schema));
 		json_object_set_new(o, "table", json_string(res->name));
 		json_object_set_new(o, "action", json_string(modes[res->mode]));
-		json_object_set_new(o, "column", json_string(opt->column));
-		json_object_set_new(o, "interval", json_string(cal_unit_name(opt->unit)));
+		json_object_set_new(o, "column", json_string(opt->part.column));
+		json_object_set_new(o, "interval", json_string(cal_unit_name(opt->part.unit)));
 		json_object_set_new(o, "partitions_created", parts);
 		json_object_set_new(o, "warnings", warnings);
 		json_object_set_new(o, "lock_attempts", json_integer(res->locks.attempts));
@@ -70,7 +70,7 @@ print_result(const GlobalOpts *g, const CreateOptions *opt, const CreateResult *
 	if (g->dry_run)
 		return;
 	printf("%s %s.%s: partitioned by %s on %s, %d partitions created\n", modes[res->mode],
-		   res->schema, res->name, cal_unit_name(opt->unit), opt->column,
+		   res->schema, res->name, cal_unit_name(opt->part.unit), opt->part.column,
 		   res->partitions_created.n);
 	for (i = 0; i < res->partitions_created.n; i++)
 		printf("  %s\n", res->partitions_created.items[i]);
@@ -97,9 +97,8 @@ int
 cmd_create(int argc, char **argv, GlobalOpts *g)
 {
 	CreateOptions opt;
-	PartitionArgs pa = PARTITION_ARGS_DEFAULT;
 	const CliOption options[] = {
-		CLI_PARTITION_OPTIONS(&pa),
+		CLI_PARTITION_OPTIONS(&opt.part),
 		CLI_STRING("like", 0, &opt.like),
 		CLI_END,
 	};
@@ -107,19 +106,14 @@ cmd_create(int argc, char **argv, GlobalOpts *g)
 	int first, rc;
 
 	memset(&opt, 0, sizeof(opt));
+	opt.part = (PartitionArgs) PARTITION_ARGS_DEFAULT;
 	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
 		return rc;
 	if ((rc = cli_expect_args(&spec, argc, argv, first, 1, "no table given")) != CLI_PARSED)
 		return rc;
-	if (pa.column == NULL)
+	if (opt.part.column == NULL)
 		return cli_usage_error("create", "--column is required");
 	opt.table = argv[first];
-	opt.column = pa.column;
-	opt.unit = pa.unit;
-	opt.has_start = pa.has_start;
-	opt.start = pa.start;
-	opt.premake = pa.premake;
-	opt.time_zone = pa.time_zone;
 	opt.lock = g->lock;
 	return cli_run_connected(g, create_run, &opt);
 }

@@ -135,16 +135,16 @@ plan_periods_from_data(PgConn *pc, const MigrateOptions *opt, Prepared *p, PgpEr
 
 	/* the data's range, as civil dates in the table's time zone */
 	if (!shadow_data_range(pc, p->source_q, p->col.name, p->col.key_type == KEY_TIMESTAMPTZ,
-						   opt->time_zone, &p->min_text, &p->max_text, err))
+						   opt->part.time_zone, &p->min_text, &p->max_text, err))
 		return false;
 
 	/* from the oldest row's period; a date outside 1..9999 goes to the default partition */
-	has_first = opt->has_start || (p->min_text && cal_date_parse(p->min_text, &first));
-	if (opt->has_start)
-		first = opt->start;
-	return target_plan_periods(pc, opt->time_zone, opt->unit, has_first ? &first : NULL,
-							   opt->premake, &p->periods, &p->nperiods, err) &&
-		   target_resolve_bounds(pc, p->col.key_type, opt->time_zone, p->periods, p->nperiods,
+	has_first = opt->part.has_start || (p->min_text && cal_date_parse(p->min_text, &first));
+	if (opt->part.has_start)
+		first = opt->part.start;
+	return target_plan_periods(pc, opt->part.time_zone, opt->part.unit, has_first ? &first : NULL,
+							   opt->part.premake, &p->periods, &p->nperiods, err) &&
+		   target_resolve_bounds(pc, p->col.key_type, opt->part.time_zone, p->periods, p->nperiods,
 								 &p->bounds, err);
 }
 
@@ -165,7 +165,7 @@ resolve_source(PgConn *pc, const MigrateOptions *opt, Prepared *p, PgpError *err
 	{
 		err_set(err, EXIT_USAGE, "%s.%s is already partitioned", p->rel.schema, p->rel.name);
 		err_hint(err, "\"pgpart create %s.%s --column %s\" takes it over without copying.",
-				 p->rel.schema, p->rel.name, opt->column);
+				 p->rel.schema, p->rel.name, opt->part.column);
 		return false;
 	}
 	if (p->rel.relkind != 'r' || p->rel.is_partition)
@@ -176,18 +176,18 @@ resolve_source(PgConn *pc, const MigrateOptions *opt, Prepared *p, PgpError *err
 	if (!no_migration_yet(pc, &p->rel, err))
 		return false;
 	p->source_q = pgc_quote_qualified(pc, p->rel.schema, p->rel.name);
-	if (!catalog_column(pc, p->rel.oid, opt->column, &p->col, &found, err))
+	if (!catalog_column(pc, p->rel.oid, opt->part.column, &p->col, &found, err))
 		return false;
 	if (!found)
 	{
-		err_set(err, EXIT_USAGE, "column \"%s\" does not exist in %s.%s", opt->column,
+		err_set(err, EXIT_USAGE, "column \"%s\" does not exist in %s.%s", opt->part.column,
 				p->rel.schema, p->rel.name);
 		return false;
 	}
 	if (!p->col.key_type_ok || p->col.generated)
 	{
 		err_set(err, EXIT_USAGE, "column \"%s\" of %s.%s cannot be the partition key (%s%s)",
-				opt->column, p->rel.schema, p->rel.name, p->col.type_name,
+				opt->part.column, p->rel.schema, p->rel.name, p->col.type_name,
 				p->col.generated ? ", generated" : "");
 		err_hint(err, "pgpart partitions by a timestamptz, timestamp or date column.");
 		return false;
@@ -247,7 +247,7 @@ find_blockers(PgConn *pc, const MigrateOptions *opt, Prepared *p, MigrateReport 
 			namelist_add(&r->warnings, cs.warnings.items[i]);
 	clonescript_free(&cs);
 
-	if (!shadow_statements(pc, p->rel.oid, p->rel.schema, p->shadow_name, opt->column,
+	if (!shadow_statements(pc, p->rel.oid, p->rel.schema, p->shadow_name, opt->part.column,
 						   opt->extend_keys, &p->stmts, &problems, &p->changes, err))
 		return false;
 	for (i = 0; i < problems.n; i++)
@@ -308,7 +308,7 @@ plan_report(const Prepared *p, const MigrateOptions *opt, const PGresult *res, d
 		char *last = naming_derive(p->rel.name, p->periods[p->nperiods - 1].suffix);
 
 		report_fact(r, "partitions", "%d of one %s: %s .. %s, plus %s_default", p->nperiods,
-			   cal_unit_name(opt->unit), first, last, p->rel.name);
+			   cal_unit_name(opt->part.unit), first, last, p->rel.name);
 		free(first);
 		free(last);
 	}
@@ -499,10 +499,10 @@ migration_from_prepared(const Prepared *p, const MigrateOptions *opt, Migration 
 	m->shadow_name = pg_xstrdup(p->shadow_name);
 	m->old_name = pg_xstrdup(p->old_name);
 	m->column = pg_xstrdup(p->col.name);
-	m->unit = opt->unit;
-	m->start = p->nperiods > 0 ? p->periods[0].start : opt->start;
-	m->premake = opt->premake;
-	m->time_zone = pg_xstrdup(opt->time_zone);
+	m->unit = opt->part.unit;
+	m->start = p->nperiods > 0 ? p->periods[0].start : opt->part.start;
+	m->premake = opt->part.premake;
+	m->time_zone = pg_xstrdup(opt->part.time_zone);
 	for (i = 0; i < p->key.n; i++)
 	{
 		namelist_add(&m->key, p->key.items[i]);

@@ -7,6 +7,7 @@
 #ifndef PGPART_COMMANDS_MIGRATE_MIGRATE_H
 #define PGPART_COMMANDS_MIGRATE_MIGRATE_H
 
+#include "core/partspec.h"
 #include "core/calendar.h"
 #include "pg/catalog.h"
 #include "pg/lock.h"
@@ -15,12 +16,7 @@
 typedef struct MigrateOptions
 {
 	const char *table;
-	const char *column;
-	CalUnit unit;
-	bool has_start;
-	CivilDate start;
-	int premake;
-	const char *time_zone;
+	PartitionArgs part; /* --column, --interval, --start, --premake, --time-zone */
 	bool extend_keys;
 	LockPolicy lock;
 	/* backfill */

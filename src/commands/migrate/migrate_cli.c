@@ -173,11 +173,10 @@ cmd_migrate(int argc, char **argv, GlobalOpts *g)
 {
 	MigrateArgs a;
 	MigrateOptions *opt = &a.opt;
-	PartitionArgs pa = PARTITION_ARGS_DEFAULT;
 	SampleArg sample = {1.0, false};
 	int64_t max_rows = 0;
 	const CliOption options[] = {
-		CLI_PARTITION_OPTIONS(&pa),
+		CLI_PARTITION_OPTIONS(&opt->part),
 		CLI_TRUE("extend-keys", 0, &opt->extend_keys),
 		CLI_INT("batch-size", 0, &opt->batch_size, 1, 1000000),
 		CLI_NUMBER("rate", 0, &opt->rate, 0, DBL_MAX, "rows per second, > 0"),
@@ -193,6 +192,7 @@ cmd_migrate(int argc, char **argv, GlobalOpts *g)
 	int first, rc;
 
 	memset(&a, 0, sizeof(a));
+	opt->part = (PartitionArgs) PARTITION_ARGS_DEFAULT;
 	a.step = cli_subcommand("migrate", argc, argv, subcommands);
 	if (a.step == -2)
 	{
@@ -206,15 +206,9 @@ cmd_migrate(int argc, char **argv, GlobalOpts *g)
 		(rc = cli_expect_args(&spec, argc - 1, argv + 1, first, 1, "no table given")) !=
 			CLI_PARSED)
 		return rc;
-	if (steps[a.step].needs_column && pa.column == NULL)
+	if (steps[a.step].needs_column && opt->part.column == NULL)
 		return cli_usage_error("migrate", "--column is required for %s", subcommands[a.step]);
 	opt->table = argv[1 + first];
-	opt->column = pa.column;
-	opt->unit = pa.unit;
-	opt->has_start = pa.has_start;
-	opt->start = pa.start;
-	opt->premake = pa.premake;
-	opt->time_zone = pa.time_zone;
 	opt->max_rows = max_rows;
 	opt->sample = sample.full ? 1.0 : sample.fraction;
 	opt->lock = g->lock;
