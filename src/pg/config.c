@@ -75,6 +75,35 @@ config_load(PgConn *pc, RelOid parent, PartConfig **list, int *n, PgpError *err)
 }
 
 bool
+config_load_named(PgConn *pc, const char *table, PartConfig **list, int *n, PgpError *err)
+{
+	RelInfo rel;
+	bool found;
+
+	*list = NULL;
+	*n = 0;
+	if (table == NULL)
+		return config_load(pc, 0, list, n, err);
+	if (!catalog_resolve_table(pc, table, &rel, &found, err))
+		return false;
+	if (!found)
+	{
+		err_set(err, EXIT_USAGE, "table \"%s\" does not exist", table);
+		err_hint(err, "Check the name; \"pgpart status\" lists the tables pgpart manages.");
+		return false;
+	}
+	if (config_load(pc, rel.oid, list, n, err) && *n == 0)
+	{
+		err_set(err, EXIT_USAGE, "%s.%s is not managed by pgpart", rel.schema, rel.name);
+		err_hint(err, "Partition it first with \"pgpart create\" or \"pgpart migrate\".");
+		free(*list);
+		*list = NULL;
+	}
+	relinfo_free(&rel);
+	return *n > 0;
+}
+
+bool
 config_insert(PgConn *pc, const PartConfig *c, PgpError *err)
 {
 	char oid[16], start[16], premake[16];

@@ -23,6 +23,12 @@ void partconfig_list_free(PartConfig *list, int n);
 
 /* all configured tables, or only parent when parent != 0 */
 bool config_load(PgConn *pc, RelOid parent, PartConfig **list, int *n, PgpError *err);
+/*
+ * The managed tables (table NULL), or only the one a user named (resolved
+ * as psql would): a usage error when it does not exist or pgpart does not
+ * manage it.
+ */
+bool config_load_named(PgConn *pc, const char *table, PartConfig **list, int *n, PgpError *err);
 /* INSERT (in the caller's transaction; printed in --dry-run) */
 bool config_insert(PgConn *pc, const PartConfig *c, PgpError *err);
 

@@ -13,6 +13,7 @@
 
 #include "core/calendar.h"
 #include "core/collist.h"
+#include "commands/report/report.h"
 #include "commands/rollup/rollup.h"
 #include "pg/bounds.h"
 #include "pg/catalog.h"

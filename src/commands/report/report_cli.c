@@ -6,7 +6,7 @@
 
 #include "cli/cli.h"
 #include "core/calendar.h"
-#include "commands/rollup/rollup.h"
+#include "commands/report/report.h"
 
 static const char help[] =
 	"pgpart report answers the seed plan's reports from a rollup when one covers\n"
