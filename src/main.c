@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli/options.h"
 #include "util/log.h"
 
 #include "util/version.h"
@@ -55,65 +55,44 @@ print_help(void)
 int
 main(int argc, char **argv)
 {
-	static const struct option long_options[] = {
-		CLI_COMMON_LONG_OPTIONS,
-		{"version", no_argument, NULL, OPT_VERSION},
-		{NULL, 0, NULL, 0},
-	};
 	GlobalOpts g = {NULL, false, false, false, LOCK_POLICY_DEFAULT};
+	bool version = false;
+	const CliOption options[] = {CLI_TRUE("version", 0, &version), CLI_END};
+	const CliSpec spec = {NULL, NULL, options, print_help, true};
 	const char *name;
 	size_t i;
-	int c;
+	int first, rc;
 
-	/* "+": stop at the command name; the command parses the rest */
-	while ((c = getopt_long(argc, argv, "+" CLI_COMMON_SHORT_OPTIONS, long_options, NULL)) != -1)
+	/* pgpart's own options end at the command's name; the command parses the rest */
+	if ((rc = cli_parse(&spec, argc, argv, &g, &first)) != CLI_PARSED)
+		return rc;
+	if (version)
 	{
-		int handled = cli_common_option(c, optarg, &g);
-
-		if (handled < 0)
-			return EXIT_USAGE;
-		if (handled)
-			continue;
-		if (c == OPT_HELP)
-		{
-			print_help();
-			return EXIT_OK;
-		}
-		if (c == OPT_VERSION)
-		{
 #ifdef PGPART_TEST_HOOKS
-			printf("pgpart %s (test build with fault-injection hooks)\n", PGPART_VERSION);
+		printf("pgpart %s (test build with fault-injection hooks)\n", PGPART_VERSION);
 #else
-			printf("pgpart %s\n", PGPART_VERSION);
+		printf("pgpart %s\n", PGPART_VERSION);
 #endif
-			return EXIT_OK;
-		}
-		fprintf(stderr, "pgpart: hint: Try \"pgpart --help\" for more information.\n");
-		return EXIT_USAGE;
+		return EXIT_OK;
 	}
-	if (optind >= argc)
+	if (first >= argc)
 	{
 		log_error("no command given");
 		fprintf(stderr, "pgpart: hint: Try \"pgpart --help\" for more information.\n");
 		return EXIT_USAGE;
 	}
-	name = argv[optind];
+	name = argv[first];
 	if (strcmp(name, "help") == 0)
 	{
 		print_help();
 		return EXIT_OK;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-	{
 		if (strcmp(commands[i].name, name) == 0)
 		{
-			int sub_argc = argc - optind;
-			char **sub_argv = argv + optind;
-
 			optind = 0; /* a fresh getopt scan for the command */
-			return commands[i].run(sub_argc, sub_argv, &g);
+			return commands[i].run(argc - first, argv + first, &g);
 		}
-	}
 	log_error("unknown command \"%s\"", name);
 	fprintf(stderr, "pgpart: hint: Try \"pgpart --help\" for the list of commands.\n");
 	return EXIT_USAGE;

@@ -1,3 +1,8 @@
+/*
+ * cli.c - the global options every command takes, the one way a usage error
+ * is reported (an error line and a hint to the command's --help, exit 2), and
+ * the one way a failed operation becomes messages and an exit code (cli_fail).
+ */
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -80,6 +85,8 @@ cli_usage_error(const char *command, const char *fmt, ...)
 	if (command)
 		fprintf(stderr, "pgpart: hint: Try \"pgpart %s --help\" for more information.\n",
 				command);
+	else
+		fprintf(stderr, "pgpart: hint: Try \"pgpart --help\" for more information.\n");
 	return EXIT_USAGE;
 }
 

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "core/calendar.h"
+#include "core/partspec.h"
 #include "pg/conn.h"
 #include "pg/lock.h"
 
@@ -35,18 +36,6 @@ enum
 	OPT_FIRST_COMMAND_OPTION /* commands number their own options from here */
 };
 
-/* how a table is to be partitioned: options of create and migrate plan/start */
-typedef struct PartitionArgs
-{
-	const char *column;
-	CalUnit unit;
-	bool has_start;
-	CivilDate start;
-	int premake;
-	const char *time_zone;
-} PartitionArgs;
-
-#define PARTITION_ARGS_DEFAULT {NULL, CAL_QUARTER, false, {0, 0, 0}, 4, "UTC"}
 
 #define CLI_PARTITION_LONG_OPTIONS                                             \
 	{"column", required_argument, NULL, 'c'},                                  \

@@ -1,3 +1,9 @@
+/*
+ * archurl.c - parsing of archive locations and policy ages.  Locations are checked
+ * strictly (no ".." segments, no empty bucket) because they end up as file
+ * system paths and object keys; a mistake here would write outside the place
+ * the user named.
+ */
 #include "core/archurl.h"
 
 #include <ctype.h>

@@ -1,3 +1,8 @@
+/*
+ * collist.c - a small scanner for index column lists with SQL's folding and
+ * quoting rules, so the names reach PQescapeIdentifier exactly as PostgreSQL
+ * would have read them.
+ */
 #include "core/collist.h"
 
 #include <ctype.h>

@@ -1,3 +1,8 @@
+/*
+ * conninfo.c - finds the password in a libpq keyword/value string or a
+ * postgresql:// URI by the same lexical rules libpq uses, so that the copy in
+ * argv can be overwritten in place without changing what libpq later reads.
+ */
 #include "core/conninfo.h"
 
 #include <stdbool.h>

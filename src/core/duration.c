@@ -1,3 +1,7 @@
+/*
+ * duration.c - durations with PostgreSQL's units (ms, s, min, h, d); a bare number is
+ * refused because nobody can tell whether it meant seconds or milliseconds.
+ */
 #include "core/duration.h"
 
 #include <math.h>

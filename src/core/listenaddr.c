@@ -1,3 +1,7 @@
+/*
+ * listenaddr.c - splits --metrics-addr into host and port.  A bare port means
+ * loopback: exposing metrics beyond this machine must be asked for by name.
+ */
 #include "core/listenaddr.h"
 
 #include <stdlib.h>

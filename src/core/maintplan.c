@@ -1,3 +1,8 @@
+/*
+ * maintplan.c - the decisions of --only-needed: which partitions have changed enough
+ * since the last run to be worth the I/O, and the order (biggest first, so the
+ * longest job starts while the other workers take the small ones).
+ */
 #include "core/maintplan.h"
 
 #include <stdlib.h>

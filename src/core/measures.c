@@ -1,3 +1,7 @@
+/*
+ * measures.c - parses the aggregates of a rollup; only those that merge across
+ * buckets are accepted, so a report that adds buckets together is exact.
+ */
 #include "core/measures.h"
 
 #include <ctype.h>

@@ -1,3 +1,8 @@
+/*
+ * plan.c - the periods a table should have and how each compares with the
+ * partitions that exist; pure integer arithmetic on instants the server has
+ * already resolved, so it can be tested without a database.
+ */
 #include "core/plan.h"
 
 #include <stdlib.h>

@@ -1,3 +1,7 @@
+/*
+ * promtext.c - builds a whole Prometheus exposition in memory before it is sent,
+ * so a scrape never sees a half-written family.
+ */
 #include "core/promtext.h"
 
 #include <math.h>
@@ -34,16 +38,17 @@ prom_label_name_valid(const char *name)
 	return name_valid(name, false) && strncmp(name, "__", 2) != 0;
 }
 
-void
-prom_escape_label_value(StrBuf *sb, const char *value)
+/* label values escape backslash, quote and newline; HELP text backslash and newline */
+static void
+escape(StrBuf *sb, const char *text, bool quotes_too)
 {
 	const char *c;
 
-	for (c = value ? value : ""; *c; c++)
+	for (c = text ? text : ""; *c; c++)
 	{
 		if (*c == '\\')
 			sb_append(sb, "\\\\");
-		else if (*c == '"')
+		else if (*c == '"' && quotes_too)
 			sb_append(sb, "\\\"");
 		else if (*c == '\n')
 			sb_append(sb, "\\n");
@@ -53,19 +58,15 @@ prom_escape_label_value(StrBuf *sb, const char *value)
 }
 
 void
+prom_escape_label_value(StrBuf *sb, const char *value)
+{
+	escape(sb, value, true);
+}
+
+void
 prom_escape_help(StrBuf *sb, const char *help)
 {
-	const char *c;
-
-	for (c = help ? help : ""; *c; c++)
-	{
-		if (*c == '\\')
-			sb_append(sb, "\\\\");
-		else if (*c == '\n')
-			sb_append(sb, "\\n");
-		else
-			sb_append_char(sb, *c);
-	}
+	escape(sb, help, false);
 }
 
 void

@@ -1,3 +1,7 @@
+/*
+ * sqlscreen.c - a single-pass scanner over the rollup --where text; it rejects
+ * rather than repairs, because the only safe fix of hostile SQL is no SQL.
+ */
 #include "core/sqlscreen.h"
 
 #include <stdarg.h>

@@ -1,3 +1,8 @@
+/*
+ * tierplan.c - the per-partition decision of the tier policy, kept apart from the
+ * SQL that gathers the cutoffs so the rule (hi <= cutoff, the oldest step
+ * wins) is tested on its own.
+ */
 #include "core/tierplan.h"
 
 TierAction

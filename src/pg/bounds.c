@@ -1,3 +1,8 @@
+/*
+ * bounds.c - asks the server, in one query, for the instant at which each civil
+ * period starts in the table's time zone, rather than computing offsets here:
+ * routing of rows uses the server's time zone database, so must the bounds.
+ */
 #include "pg/bounds.h"
 
 #include <stdlib.h>

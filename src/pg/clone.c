@@ -1,3 +1,10 @@
+/*
+ * clone.c - captures, as server-generated statements, what a shadow table must
+ * carry over from the table it replaces (indexes, constraints, ownership,
+ * grants), and names what a migration cannot carry (foreign keys that point
+ * at it, views, triggers, rules), so nothing is rebuilt from text pgpart
+ * assembled by hand.
+ */
 #include "pg/clone.h"
 
 #include <stdio.h>

@@ -1,3 +1,8 @@
+/*
+ * conn.c - the libpq connection: every statement through PQexecParams (one
+ * statement per call), errors turned into PgpError with the server's SQLSTATE
+ * and detail, and --dry-run, which prints changes instead of running them.
+ */
 #include "pg/conn.h"
 
 #include <stdio.h>
@@ -196,15 +201,20 @@ pgc_query_value(PgConn *pc, const char *sql, int nparams, const char *const *par
 	return true;
 }
 
-void
-pgc_append_ident(PgConn *pc, StrBuf *sb, const char *ident)
+/*
+ * libpq's escaping only fails on invalid encoding or out of memory; the text
+ * is then never emitted unquoted: there is nothing safe left to do but stop.
+ */
+static void
+append_escaped(PgConn *pc, StrBuf *sb, const char *text, bool as_literal)
 {
-	char *q = PQescapeIdentifier(pc->conn, ident, strlen(ident));
+	char *q = as_literal ? PQescapeLiteral(pc->conn, text, strlen(text))
+						 : PQescapeIdentifier(pc->conn, text, strlen(text));
 
 	if (q == NULL)
 	{
-		/* only fails on invalid encoding or OOM; never emit it unquoted */
-		log_error("could not quote identifier: %s", PQerrorMessage(pc->conn));
+		log_error("could not quote %s: %s", as_literal ? "literal" : "identifier",
+				  PQerrorMessage(pc->conn));
 		exit(EXIT_RUNTIME);
 	}
 	sb_append(sb, q);
@@ -212,17 +222,15 @@ pgc_append_ident(PgConn *pc, StrBuf *sb, const char *ident)
 }
 
 void
+pgc_append_ident(PgConn *pc, StrBuf *sb, const char *ident)
+{
+	append_escaped(pc, sb, ident, false);
+}
+
+void
 pgc_append_literal(PgConn *pc, StrBuf *sb, const char *value)
 {
-	char *q = PQescapeLiteral(pc->conn, value, strlen(value));
-
-	if (q == NULL)
-	{
-		log_error("could not quote literal: %s", PQerrorMessage(pc->conn));
-		exit(EXIT_RUNTIME);
-	}
-	sb_append(sb, q);
-	PQfreemem(q);
+	append_escaped(pc, sb, value, true);
 }
 
 void

@@ -1,3 +1,9 @@
+/*
+ * lock.c - the retry loop around a transaction that takes strong locks: SET
+ * LOCAL lock_timeout, attempt, on lock_not_available or deadlock roll back and
+ * sleep with jittered exponential backoff; also the per-table advisory lock
+ * that keeps two pgpart processes from working on one table at once.
+ */
 #include "pg/lock.h"
 
 #include <stdio.h>

@@ -1,3 +1,9 @@
+/*
+ * partition.c - creating and attaching partitions on a live parent without long
+ * locks: a standalone table with a matching CHECK (so ATTACH does not scan),
+ * rows of its range moved out of the default partition in the same short
+ * transaction, under lock_timeout with retries.
+ */
 #include "pg/partition.h"
 
 #include <stdlib.h>
@@ -21,8 +27,13 @@ append_range_predicate(PgConn *pc, StrBuf *sb, const NewPartition *np)
 }
 
 static void
-append_for_values(PgConn *pc, StrBuf *sb, const NewPartition *np)
+append_bound_spec(PgConn *pc, StrBuf *sb, const NewPartition *np)
 {
+	if (np->lo_literal == NULL)
+	{
+		sb_append(sb, " DEFAULT");
+		return;
+	}
 	sb_append(sb, " FOR VALUES FROM (");
 	pgc_append_literal(pc, sb, np->lo_literal);
 	sb_append(sb, ") TO (");
@@ -217,10 +228,7 @@ attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	pgc_append_qualified(pc, &sql, np->parent_schema, np->parent_name);
 	sb_append(&sql, " ATTACH PARTITION ");
 	pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
-	if (np->lo_literal)
-		append_for_values(pc, &sql, np);
-	else
-		sb_append(&sql, " DEFAULT");
+	append_bound_spec(pc, &sql, np);
 	if (!exec_sb(pc, &sql, err))
 		goto done;
 	if (np->lo_literal == NULL)
@@ -285,10 +293,7 @@ partition_create_of(PgConn *pc, const NewPartition *np, PgpError *err)
 	pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
 	sb_append(&sql, " PARTITION OF ");
 	pgc_append_qualified(pc, &sql, np->parent_schema, np->parent_name);
-	if (np->lo_literal)
-		append_for_values(pc, &sql, np);
-	else
-		sb_append(&sql, " DEFAULT");
+	append_bound_spec(pc, &sql, np);
 	if (np->tablespace)
 	{
 		sb_append(&sql, " TABLESPACE ");

@@ -1,3 +1,8 @@
+/*
+ * schema.c - installs and upgrades pgpart's schema from the version it finds,
+ * all steps in one transaction under an advisory lock: a crash leaves the old
+ * version intact, and two concurrent "init" runs never interleave.
+ */
 #include "pg/schema.h"
 
 #include <stdio.h>

@@ -1,3 +1,8 @@
+/*
+ * stats.c - reads partition sizes and row estimates from the catalog and the
+ * statistics views; exact counts only where asked for, and capped, because a
+ * count(*) on a billion-row partition is a scan.
+ */
 #include "pg/stats.h"
 
 #include <stdio.h>

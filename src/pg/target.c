@@ -1,3 +1,8 @@
+/*
+ * target.c - loads a managed table with its partitions and gives it the
+ * partitions it lacks; shared by create, maintain and run so all three refuse
+ * the same conflicts (ranges someone partitioned differently, archived ranges).
+ */
 #include "pg/target.h"
 
 #include <stdlib.h>

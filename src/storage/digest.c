@@ -1,3 +1,7 @@
+/*
+ * digest.c - SHA-256 through libcrypto's EVP interface, fed chunk by chunk, so
+ * an archive is hashed in the same pass that writes it.
+ */
 #include "storage/digest.h"
 
 #include <openssl/evp.h>

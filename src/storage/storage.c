@@ -1,3 +1,8 @@
+/*
+ * storage.c - picks the storage driver from the URL scheme and offers whole-
+ * object helpers on top of the streaming interface, with a size cap so a
+ * hostile object cannot make pgpart read without limit.
+ */
 #include "storage/storage.h"
 
 #include <stdlib.h>

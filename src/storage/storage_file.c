@@ -494,33 +494,44 @@ file_list(Storage *s, const char *prefix, NameList *keys, PgpError *err)
 	return ok;
 }
 
+/*
+ * Like open_dir_of() without creating anything, for the operations to which a
+ * missing folder simply means a missing object: returns -1 with *ok true then,
+ * and -1 with *ok false and err set when the folder could not be opened.
+ */
+static int
+open_existing_dir_of(FileStorage *fs, const char *key, const char **leaf, bool *ok, PgpError *err)
+{
+	PgpError derr;
+	int dirfd;
+
+	err_init(&derr);
+	dirfd = open_dir_of(fs, key, false, leaf, &derr);
+	*ok = dirfd >= 0 || errno == ENOENT;
+	if (dirfd < 0 && !*ok)
+	{
+		err_clear(err);
+		*err = derr;
+	}
+	else
+		err_clear(&derr);
+	return dirfd;
+}
+
 static bool
 file_head(Storage *s, const char *key, bool *exists, long long *size, PgpError *err)
 {
 	FileStorage *fs = s->impl;
 	const char *leaf;
 	struct stat st;
-	PgpError derr;
 	int dirfd;
 	bool ok = true;
 
 	*exists = false;
 	*size = 0;
-	err_init(&derr);
-	dirfd = open_dir_of(fs, key, false, &leaf, &derr);
+	dirfd = open_existing_dir_of(fs, key, &leaf, &ok, err);
 	if (dirfd < 0)
-	{
-		/* a missing folder: no object */
-		ok = errno == ENOENT;
-		if (!ok)
-		{
-			err_clear(err);
-			*err = derr;
-		}
-		else
-			err_clear(&derr);
 		return ok;
-	}
 	if (fstatat(dirfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0)
 	{
 		*exists = S_ISREG(st.st_mode);
@@ -542,24 +553,12 @@ file_del(Storage *s, const char *key, PgpError *err)
 {
 	FileStorage *fs = s->impl;
 	const char *leaf;
-	PgpError derr;
 	int dirfd;
 	bool ok = true;
 
-	err_init(&derr);
-	dirfd = open_dir_of(fs, key, false, &leaf, &derr);
+	dirfd = open_existing_dir_of(fs, key, &leaf, &ok, err);
 	if (dirfd < 0)
-	{
-		ok = errno == ENOENT;
-		if (!ok)
-		{
-			err_clear(err);
-			*err = derr;
-		}
-		else
-			err_clear(&derr);
 		return ok;
-	}
 	if (unlinkat(dirfd, leaf, 0) != 0 && errno != ENOENT)
 	{
 		char *path = path_of(fs, key);

@@ -1,3 +1,7 @@
+/*
+ * clock.c - monotonic clock readings (CLOCK_MONOTONIC: unaffected by changes of
+ * the wall clock) and sleeps for backoff.
+ */
 #include "util/clock.h"
 
 #include <errno.h>

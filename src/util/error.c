@@ -1,3 +1,8 @@
+/*
+ * error.c - filling a PgpError as an error travels up: the function that failed
+ * sets the message, callers put their context in front (err_prefix), so one
+ * line says what was being done and why it failed.
+ */
 #include "util/error.h"
 
 #include <stdarg.h>

@@ -1,3 +1,7 @@
+/*
+ * log.c - writes pgpart's messages to stderr in the format of PostgreSQL's
+ * client programs, with a verbosity switch for --verbose and --quiet.
+ */
 #include "util/log.h"
 
 #include <stdarg.h>

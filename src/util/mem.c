@@ -1,3 +1,6 @@
+/*
+ * mem.c - allocation wrappers that exit on exhaustion (see mem.h for why).
+ */
 #include "util/mem.h"
 
 #include <stdio.h>

@@ -1,3 +1,7 @@
+/*
+ * progress.c - draws the progress line at most a few times a second and only on
+ * a terminal, computing the rate and ETA from the monotonic clock.
+ */
 #include "util/progress.h"
 
 #include <stdio.h>

@@ -1,3 +1,7 @@
+/*
+ * strbuf.c - a growing NUL-terminated buffer (doubling capacity), so SQL and
+ * identifiers are never truncated at a fixed size.
+ */
 #include "util/strbuf.h"
 
 #include <stdarg.h>
