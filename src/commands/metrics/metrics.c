@@ -1,3 +1,10 @@
+/*
+ * metrics.c - collects pgpart's Prometheus metrics: the status of every
+ * managed table (shared with "pgpart status"), and the outcomes pgpart keeps
+ * in its own tables (run_log, migration, archive_job).  Shared by "pgpart
+ * metrics" and the endpoint of "pgpart run", so both expose the same families;
+ * it only reads, under a short lock_timeout, and prints nothing.
+ */
 #include "commands/metrics/metrics.h"
 
 #include <stdio.h>

@@ -252,6 +252,7 @@ refresh_one(PgConn *pc, const Rollup *r, const LockPolicy *lock, NameList *notes
 	dc.npieces = npieces;
 	ok = ok && lock_run_txn(pc, lock, dirty_body, &dc, NULL, err);
 	if (ok && notes)
+	{
 		note(notes,
 			 "rollup %s.%s: %d partition%s summarised (%lld rows), %s%ld changed bucket%s "
 			 "recomputed%s, %.0f ms",
@@ -259,6 +260,7 @@ refresh_one(PgConn *pc, const Rollup *r, const LockPolicy *lock, NameList *notes
 			 dc.everything ? "after a TRUNCATE " : "", dc.buckets, dc.buckets == 1 ? "" : "s",
 			 skipped ? ", partitions whose bounds are not on bucket boundaries skipped" : "",
 			 clock_ms() - t0);
+	}
 	rollup_pieces_free(pieces, npieces);
 	return ok;
 }

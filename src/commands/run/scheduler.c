@@ -1,3 +1,9 @@
+/*
+ * scheduler.c - the loop of "pgpart run": takes and keeps the leader lock
+ * on pgpart.scheduler_leader on a connection of its own, names whoever else
+ * holds it, and runs each cycle (maintain, then vacuum/analyze) only while
+ * the lock is still held.  The design is in scheduler.h.
+ */
 #include "commands/run/scheduler.h"
 
 #include <stdio.h>

@@ -1,3 +1,8 @@
+/*
+ * status.c - gathers what "pgpart status" and "pgpart metrics" show of a
+ * managed table (partitions, sizes, tiers, rollups, the last maintenance,
+ * warnings) into TableStatus, so both read one truth; prints nothing.
+ */
 #include "commands/status/status.h"
 #include <stdarg.h>
 #include <stdio.h>
