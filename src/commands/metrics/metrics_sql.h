@@ -3,8 +3,8 @@
  * pgpart's own tables (run_log, migration, archive_job) and set its
  * session's time limits.  Each returns the result to read, or NULL with err.
  */
-#ifndef PGPART_COMMANDS_METRICS_METRICS_SQL_H
-#define PGPART_COMMANDS_METRICS_METRICS_SQL_H
+#ifndef PGPART_COMMANDS_METRICS_SQL_H
+#define PGPART_COMMANDS_METRICS_SQL_H
 
 #include "pg/conn.h"
 

@@ -5,8 +5,8 @@
  * set-up that keeps that transaction alive, and who else holds the lock.
  * Nothing else ever runs on that connection.
  */
-#ifndef PGPART_COMMANDS_RUN_SCHEDULER_SQL_H
-#define PGPART_COMMANDS_RUN_SCHEDULER_SQL_H
+#ifndef PGPART_COMMANDS_SCHEDULER_SQL_H
+#define PGPART_COMMANDS_SCHEDULER_SQL_H
 
 #include "pg/conn.h"
 

@@ -3,8 +3,8 @@
  * tables (run_log, the rollup records); the catalog reads it shares with
  * other commands are in src/pg.  Only reads, under ACCESS SHARE.
  */
-#ifndef PGPART_COMMANDS_STATUS_STATUS_SQL_H
-#define PGPART_COMMANDS_STATUS_STATUS_SQL_H
+#ifndef PGPART_COMMANDS_STATUS_SQL_H
+#define PGPART_COMMANDS_STATUS_SQL_H
 
 #include "pg/catalog.h"
 #include "pg/conn.h"
