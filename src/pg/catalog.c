@@ -43,6 +43,25 @@ namelist_add(NameList *l, const char *item)
 	l->items[l->n++] = pg_xstrdup(item);
 }
 
+void
+namelist_vaddf(NameList *l, const char *fmt, va_list ap)
+{
+	char *item = pg_xvasprintf(fmt, ap);
+
+	l->items = pg_xrealloc(l->items, sizeof(char *) * (size_t) (l->n + 1));
+	l->items[l->n++] = item;
+}
+
+void
+namelist_addf(NameList *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	namelist_vaddf(l, fmt, ap);
+	va_end(ap);
+}
+
 char *
 namelist_join(const NameList *l, const char *sep)
 {

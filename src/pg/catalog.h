@@ -5,6 +5,7 @@
 #ifndef PGPART_PG_CATALOG_H
 #define PGPART_PG_CATALOG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -71,6 +72,9 @@ typedef struct NameList
 
 void namelist_free(NameList *l);
 void namelist_add(NameList *l, const char *item);
+/* adds one formatted line: the notes, warnings and reports commands collect */
+void namelist_addf(NameList *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void namelist_vaddf(NameList *l, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* "a, b, c" (malloc'd) */
 char *namelist_join(const NameList *l, const char *sep);
 

@@ -143,6 +143,7 @@ config_load_managed(PgConn *pc, const char *table, PartConfig **list, int *n, Pg
 		if (!found)
 		{
 			err_set(err, EXIT_USAGE, "table \"%s\" does not exist", table);
+			err_hint(err, "Check the name; \"pgpart status\" lists the tables pgpart manages.");
 			return false;
 		}
 	}
@@ -151,7 +152,7 @@ config_load_managed(PgConn *pc, const char *table, PartConfig **list, int *n, Pg
 	if (table && *n == 0)
 	{
 		err_set(err, EXIT_USAGE, "table \"%s\" is not managed by pgpart", table);
-		err_hint(err, "Partition it first with \"pgpart create\".");
+		err_hint(err, "Partition it first with \"pgpart create\" or \"pgpart migrate\".");
 		partconfig_list_free(*list, *n);
 		*list = NULL;
 		return false;

@@ -1,4 +1,12 @@
+/*
+ * metrics.c - collects pgpart's Prometheus metrics: the status of every
+ * managed table (shared with "pgpart status"), and the outcomes pgpart keeps
+ * in its own tables (run_log, migration, archive_job).  Shared by "pgpart
+ * metrics" and the endpoint of "pgpart run", so both expose the same families;
+ * it only reads, under a short lock_timeout, and prints nothing.
+ */
 #include "commands/metrics/metrics.h"
+#include "commands/metrics/metrics_sql.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,21 +145,7 @@ collect_runs(PgConn *pc, PromSet *s, PgpError *err)
 	int i;
 
 	/* one row per table; the summary is the JSON maintain writes (commands/maintain/maintain.c) */
-	r = pgc_query(
-		pc,
-		"SELECT n.nspname || '.' || c.relname, "
-		"  EXTRACT(epoch FROM pg_catalog.max(l.finished_at) FILTER (WHERE l.ok)), "
-		"  (pg_catalog.array_agg((l.summary->>'duration_ms')::float8 / 1000 "
-		"     ORDER BY l.finished_at DESC) FILTER (WHERE l.ok))[1], "
-		"  (pg_catalog.array_agg(l.ok ORDER BY l.finished_at DESC))[1], "
-		"  pg_catalog.count(*) FILTER (WHERE NOT l.ok), pg_catalog.count(*), "
-		"  COALESCE(pg_catalog.sum(GREATEST(COALESCE((l.summary->>'lock_attempts')::int, 0) "
-		"    - COALESCE((l.summary->>'partitions_created')::int, 0), 0)), 0) "
-		"FROM pgpart.run_log l "
-		"JOIN pg_catalog.pg_class c ON c.oid = l.parent_table "
-		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-		"WHERE l.command = 'maintain' GROUP BY 1 ORDER BY 1",
-		0, NULL, err);
+	r = metrics_sql_runs(pc, err);
 	if (r == NULL)
 		return false;
 	for (i = 0; i < PQntuples(r); i++)
@@ -189,11 +183,7 @@ collect_migrations(PgConn *pc, PromSet *s, PgpError *err)
 	int i;
 	size_t k;
 
-	r = pgc_query(pc,
-				  "SELECT DISTINCT ON (table_schema, table_name) table_schema || '.' || table_name, "
-				  "  phase, rows_copied, EXTRACT(epoch FROM updated_at) "
-				  "FROM pgpart.migration ORDER BY table_schema, table_name, id DESC",
-				  0, NULL, err);
+	r = metrics_sql_migrations(pc, err);
 	if (r == NULL)
 		return false;
 	for (i = 0; i < PQntuples(r); i++)
@@ -236,19 +226,7 @@ collect_archive(PgConn *pc, PromSet *s, PgpError *err)
 	PGresult *r;
 	int i;
 
-	r = pgc_query(pc,
-				  "SELECT j.parent_schema || '.' || j.parent_name, v.op, v.result, "
-				  "  pg_catalog.count(*)::text, "
-				  "  EXTRACT(epoch FROM pg_catalog.max(COALESCE(j.finished_at, j.updated_at)))::text, "
-				  "  pg_catalog.sum(CASE WHEN j.phase = 'archived' THEN j.compressed_bytes END)::text, "
-				  "  EXTRACT(epoch FROM pg_catalog.now() - pg_catalog.min(j.started_at) "
-				  "    FILTER (WHERE v.result = 'in_progress'))::text "
-				  "FROM pgpart.archive_job j CROSS JOIN LATERAL (VALUES "
-				  "  ('archive', CASE WHEN j.phase IN ('archived', 'restored') THEN 'ok' "
-				  "    WHEN j.phase = 'reattached' THEN 'failed' ELSE 'in_progress' END), "
-				  "  ('restore', CASE WHEN j.phase = 'restored' THEN 'ok' END)) v(op, result) "
-				  "WHERE v.result IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-				  0, NULL, err);
+	r = metrics_sql_archive(pc, err);
 	if (r == NULL)
 		return false;
 	for (i = 0; i < PQntuples(r); i++)
@@ -276,7 +254,6 @@ ops_metrics_collect(PgConn *pc, int timeout_ms, PromSet *set, PgpError *err)
 	int f_up = prom_family(set, "pgpart_up", "gauge",
 						   "1 if pgpart could read its state from the database at this scrape.");
 	char lock_ms[16], stmt_ms[16];
-	const char *params[2] = {lock_ms, stmt_ms};
 
 	/*
 	 * Sizes open each partition: never queue behind a lock for long.  With a
@@ -286,10 +263,7 @@ ops_metrics_collect(PgConn *pc, int timeout_ms, PromSet *set, PgpError *err)
 			 timeout_ms > 0 && timeout_ms / 2 < 2000 ? (timeout_ms / 2 > 0 ? timeout_ms / 2 : 1)
 													 : 2000);
 	snprintf(stmt_ms, sizeof(stmt_ms), "%d", timeout_ms > 0 ? timeout_ms : 0);
-	if (!pgc_exec(pc,
-				  "SELECT pg_catalog.set_config('lock_timeout', $1, false), "
-				  "pg_catalog.set_config('statement_timeout', $2, false)",
-				  2, params, err) ||
+	if (!metrics_sql_set_timeouts(pc, lock_ms, stmt_ms, err) ||
 		!collect_status(pc, set, err) || !collect_runs(pc, set, err) ||
 		!collect_migrations(pc, set, err) || !collect_archive(pc, set, err))
 		return false;

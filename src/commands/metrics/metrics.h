@@ -4,8 +4,8 @@
  * every managed table, run_log, migration, and archive outcomes when that
  * table exists).
  */
-#ifndef PGPART_OPS_METRICS_H
-#define PGPART_OPS_METRICS_H
+#ifndef PGPART_COMMANDS_METRICS_H
+#define PGPART_COMMANDS_METRICS_H
 
 #include "core/promtext.h"
 #include "pg/conn.h"

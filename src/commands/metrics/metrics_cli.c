@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "commands/metrics/metrics.h"
 
 static const char help[] =
@@ -42,38 +43,19 @@ print_json(const PromSet *set)
 	json_decref(o);
 }
 
-int
-cmd_metrics(int argc, char **argv, GlobalOpts *g)
+static int
+metrics_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
 {
-	static const struct option opts[] = {CLI_COMMON_LONG_OPTIONS, {NULL, 0, NULL, 0}};
-	PgConn pc = {0};
-	PgpError err;
 	PromSet set;
-	int c, rc = EXIT_OK;
 
-	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS, opts)) != -1)
-	{
-		int h = cli_common_option(c, optarg, g);
-
-		if (h < 0)
-			return EXIT_USAGE;
-		if (h)
-			continue;
-		if (c == OPT_HELP)
-		{
-			printf("%s%s", help, CLI_COMMON_HELP);
-			return EXIT_OK;
-		}
-		return cli_usage_error("metrics", "invalid option");
-	}
-	if (optind < argc)
-		return cli_usage_error("metrics", "unexpected argument \"%s\"", argv[optind]);
-
-	err_init(&err);
+	(void) arg;
 	promset_init(&set);
-	if (!cli_connect(g, &pc, &err) || !ops_metrics_collect(&pc, 0, &set, &err))
-		rc = cli_fail(&err);
-	else if (g->json)
+	if (!ops_metrics_collect(pc, 0, &set, err))
+	{
+		promset_free(&set);
+		return CLI_FAILED;
+	}
+	if (g->json)
 		print_json(&set);
 	else
 	{
@@ -83,7 +65,19 @@ cmd_metrics(int argc, char **argv, GlobalOpts *g)
 		free(text);
 	}
 	promset_free(&set);
-	err_clear(&err);
-	pgc_close(&pc);
-	return rc;
+	return EXIT_OK;
+}
+
+int
+cmd_metrics(int argc, char **argv, GlobalOpts *g)
+{
+	const CliOption options[] = {CLI_END};
+	const CliSpec spec = {"metrics", help, options, NULL, false};
+	int first, rc;
+
+	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
+		return rc;
+	if (first < argc)
+		return cli_usage_error("metrics", "unexpected argument \"%s\"", argv[first]);
+	return cli_run_connected(g, metrics_run, NULL);
 }

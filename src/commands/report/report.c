@@ -13,10 +13,12 @@
 
 #include "core/calendar.h"
 #include "core/collist.h"
+#include "commands/report/report.h"
 #include "commands/rollup/rollup.h"
 #include "pg/bounds.h"
 #include "pg/catalog.h"
 #include "pg/config.h"
+#include "commands/report/report_sql.h"
 #include "commands/rollup/rollup_sql.h"
 #include "pg/schema.h"
 #include "util/clock.h"
@@ -57,22 +59,6 @@ has(const NameList *l, const char *name)
 	return false;
 }
 
-static const char *
-measure_name(const Rollup *r, AggKind kind, const char *column)
-{
-	int i;
-
-	for (i = 0; i < r->measures.n; i++)
-	{
-		const Measure *m = &r->measures.items[i];
-
-		if (m->kind == kind && ((column == NULL && m->column == NULL) ||
-								(column && m->column && strcmp(column, m->column) == 0)))
-			return m->name;
-	}
-	return NULL;
-}
-
 /* what the report groups by in time: nothing (daily, cross-org), days or months */
 static const char *
 period_grain(ReportKind k)
@@ -101,7 +87,7 @@ unsuitable(const Rollup *r, const ReportOptions *opt, const ColumnList *by)
 
 	if (r->filter)
 		return "it keeps only some rows (--where)";
-	if (!measure_name(r, AGG_COUNT, NULL) || !measure_name(r, AGG_SUM, opt->amount_column))
+	if (!report_measure(r, AGG_COUNT, NULL) || !report_measure(r, AGG_SUM, opt->amount_column))
 		return "it lacks count(*) or the sum of the amount column";
 	if (report_needs_org(opt) && !has(&r->group_by, opt->org_column))
 		return "it is not grouped by the org column";
@@ -129,20 +115,6 @@ fewer_rows(const Rollup *a, const Rollup *b)
 	if (a_month != b_month)
 		return a_month;
 	return a->group_by.n < b->group_by.n;
-}
-
-/* date ranges [lo[i], hi[i]) of a report read from the detail rows beside a rollup */
-typedef struct DateRanges
-{
-	NameList lo;
-	NameList hi;
-} DateRanges;
-
-static void
-dateranges_free(DateRanges *d)
-{
-	namelist_free(&d->lo);
-	namelist_free(&d->hi);
 }
 
 static bool
@@ -209,190 +181,28 @@ static bool
 shortfall(PgConn *pc, const Rollup *r, const ReportOptions *opt, DateRanges *extra, bool *fits,
 		  PgpError *err)
 {
-	char id[16], src[16];
-	const char *params[4] = {id, opt->from, opt->to, src};
-	PGresult *res;
+	DateRanges ranges = {{0}, {0}};
+	bool *gap = NULL;
 	int i;
-	bool ok = true;
+	bool ok;
 
 	*fits = true;
-	snprintf(id, sizeof(id), "%d", r->id);
-	snprintf(src, sizeof(src), "%u", r->source);
-	res = pgc_query(pc,
-					"WITH c AS (SELECT GREATEST(c.lo, $2::pg_catalog.date) AS lo, "
-					"    LEAST(c.hi, $3::pg_catalog.date) AS hi, "
-					"    EXISTS (SELECT FROM pg_catalog.pg_inherits i "
-					"      JOIN pg_catalog.pg_class k ON k.oid = i.inhrelid "
-					"      WHERE i.inhparent = $4::pg_catalog.oid "
-					"      AND k.relname = c.partition_name) AS live "
-					"  FROM pgpart.rollup_coverage c WHERE c.rollup_id = $1::integer "
-					"  AND c.lo < $3::pg_catalog.date AND c.hi > $2::pg_catalog.date), "
-					"g AS (SELECT COALESCE(pg_catalog.lag(c.hi) OVER (ORDER BY c.lo), "
-					"    $2::pg_catalog.date) AS lo, c.lo AS hi FROM c "
-					"  UNION ALL SELECT COALESCE(pg_catalog.max(c.hi), $2::pg_catalog.date), "
-					"    $3::pg_catalog.date FROM c) "
-					"SELECT g.lo::text, g.hi::text, true FROM g WHERE g.lo < g.hi "
-					"UNION ALL SELECT c.lo::text, c.hi::text, false FROM c WHERE NOT c.live "
-					"ORDER BY 1",
-					4, params, err);
-	if (res == NULL)
-		return false;
-	for (i = 0; ok && *fits && i < PQntuples(res); i++)
+	ok = report_shortfall(pc, r, opt->from, opt->to, &ranges, &gap, err);
+	for (i = 0; ok && *fits && i < ranges.lo.n; i++)
 	{
-		bool gap = PQgetvalue(res, i, 2)[0] == 't', taken = false;
+		bool taken = false;
 
-		if (gap && !(ok = partition_overlaps(pc, r, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-											 &taken, err)))
+		if (gap[i] && !(ok = partition_overlaps(pc, r, ranges.lo.items[i], ranges.hi.items[i],
+												&taken, err)))
 			break;
 		if (taken)
 			*fits = false;
 		else
-		{
-			namelist_add(&extra->lo, PQgetvalue(res, i, 0));
-			namelist_add(&extra->hi, PQgetvalue(res, i, 1));
-		}
+			dateranges_add(extra, ranges.lo.items[i], ranges.hi.items[i]);
 	}
-	PQclear(res);
+	free(gap);
+	dateranges_free(&ranges);
 	return ok;
-}
-
-static void
-append_cols(PgConn *pc, StrBuf *sb, const char *alias, const ColumnList *by)
-{
-	int i;
-
-	for (i = 0; i < by->n; i++)
-	{
-		sb_appendf(sb, ", %s.", alias);
-		pgc_append_ident(pc, sb, by->names[i]);
-	}
-}
-
-/* the detail rows' branch: every row of the range, or only those of the changed buckets */
-static void
-append_detail(PgConn *pc, StrBuf *sb, const Rollup *shape, const ReportOptions *opt,
-			  const ColumnList *by, const DateRanges *only)
-{
-	Rollup day = *shape;
-	const char *pg = period_grain(opt->kind);
-	char *source_q = pgc_quote_qualified(pc, shape->source_schema, shape->source_name);
-	char *lo = rollup_bucket_start_sql(pc, shape, "$1::pg_catalog.date");
-	char *hi = rollup_bucket_start_sql(pc, shape, "$2::pg_catalog.date");
-	int i;
-
-	sb_append(sb, "SELECT ");
-	if (pg)
-	{
-		char *p;
-
-		day.grain = (char *) pg;
-		p = rollup_bucket_sql(pc, &day, "s");
-		sb_append(sb, p);
-		free(p);
-	}
-	else
-		sb_append(sb, "NULL::pg_catalog.date");
-	append_cols(pc, sb, "s", by);
-	sb_append(sb, ", 1::bigint, s.");
-	pgc_append_ident(pc, sb, opt->amount_column);
-	sb_append(sb, "::pg_catalog.numeric, ");
-	if (report_needs_org(opt))
-	{
-		sb_append(sb, "s.");
-		pgc_append_ident(pc, sb, opt->org_column);
-		sb_append(sb, "::text");
-	}
-	else
-		sb_append(sb, "NULL::text");
-	sb_appendf(sb, " FROM %s s WHERE s.", source_q);
-	pgc_append_ident(pc, sb, shape->column);
-	sb_appendf(sb, " >= %s AND s.", lo);
-	pgc_append_ident(pc, sb, shape->column);
-	sb_appendf(sb, " < %s", hi);
-	if (opt->org)
-	{
-		sb_append(sb, " AND s.");
-		pgc_append_ident(pc, sb, opt->org_column);
-		sb_append(sb, " = $3");
-	}
-	if (only)
-	{
-		/* one time range each, so indexes on the time column serve it */
-		Rollup b = *shape;
-
-		b.grain = (char *) "day";
-		sb_append(sb, " AND (false");
-		for (i = 0; i < only->lo.n; i++)
-		{
-			StrBuf d0, d1;
-			char *s0, *s1;
-
-			sb_init(&d0);
-			sb_init(&d1);
-			pgc_append_literal(pc, &d0, only->lo.items[i]);
-			sb_append(&d0, "::pg_catalog.date");
-			pgc_append_literal(pc, &d1, only->hi.items[i]);
-			sb_append(&d1, "::pg_catalog.date");
-			s0 = rollup_bucket_start_sql(pc, &b, d0.data);
-			s1 = rollup_bucket_start_sql(pc, &b, d1.data);
-			sb_append(sb, " OR (s.");
-			pgc_append_ident(pc, sb, shape->column);
-			sb_appendf(sb, " >= %s AND s.", s0);
-			pgc_append_ident(pc, sb, shape->column);
-			sb_appendf(sb, " < %s)", s1);
-			free(s0);
-			free(s1);
-			sb_free(&d0);
-			sb_free(&d1);
-		}
-		sb_append(sb, ")");
-	}
-	free(lo);
-	free(hi);
-	free(source_q);
-}
-
-static void
-append_rollup(PgConn *pc, StrBuf *sb, const Rollup *r, const ReportOptions *opt,
-			  const ColumnList *by, bool skip_dirty)
-{
-	const char *pg = period_grain(opt->kind);
-	char *summary_q = pgc_quote_qualified(pc, r->summary_schema, r->summary_name);
-
-	sb_append(sb, "SELECT ");
-	if (pg && strcmp(pg, "month") == 0)
-		sb_append(sb, "pg_catalog.date_trunc('month', r.bucket)::pg_catalog.date");
-	else if (pg)
-		sb_append(sb, "r.bucket");
-	else
-		sb_append(sb, "NULL::pg_catalog.date");
-	append_cols(pc, sb, "r", by);
-	sb_append(sb, ", r.");
-	pgc_append_ident(pc, sb, measure_name(r, AGG_COUNT, NULL));
-	sb_append(sb, "::bigint, r.");
-	pgc_append_ident(pc, sb, measure_name(r, AGG_SUM, opt->amount_column));
-	sb_append(sb, "::pg_catalog.numeric, ");
-	if (report_needs_org(opt))
-	{
-		sb_append(sb, "r.");
-		pgc_append_ident(pc, sb, opt->org_column);
-		sb_append(sb, "::text");
-	}
-	else
-		sb_append(sb, "NULL::text");
-	sb_appendf(sb,
-			   " FROM %s r WHERE r.bucket >= $1::pg_catalog.date AND r.bucket < "
-			   "$2::pg_catalog.date",
-			   summary_q);
-	if (opt->org)
-	{
-		sb_append(sb, " AND r.");
-		pgc_append_ident(pc, sb, opt->org_column);
-		sb_append(sb, " = $3");
-	}
-	if (skip_dirty)
-		sb_appendf(sb, " AND r.bucket <> ALL($%d::pg_catalog.date[])", opt->org ? 4 : 3);
-	free(summary_q);
 }
 
 static bool
@@ -423,7 +233,8 @@ static bool
 run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Rollup *use,
 		   const DateRanges *extra, const ColumnList *by, ReportResult *res, PgpError *err)
 {
-	StrBuf sql;
+	char *sql;
+	ReportQuery q;
 	NameList dirty = {0};
 	DateRanges detail = {{0}, {0}};
 	char *dirty_literal = NULL;
@@ -435,28 +246,16 @@ run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Roll
 
 	if (use_rollup)
 	{
-		char id[16];
-		const char *p3[3] = {id, opt->from, opt->to};
-		PGresult *r;
+		NameList marked = {0};
 		bool everything = false;
 
-		snprintf(id, sizeof(id), "%d", use->id);
-		r = pgc_query(pc,
-					  "SELECT DISTINCT d.bucket::text FROM pgpart.rollup_dirty d "
-					  "WHERE d.rollup_id = $1::integer AND (d.bucket IS NULL OR "
-					  "(d.bucket >= $2::pg_catalog.date AND d.bucket < $3::pg_catalog.date))",
-					  3, p3, err);
-		if (r == NULL)
+		if (!report_marked_buckets(pc, use, opt->from, opt->to, &marked, &everything, err))
 			return false;
-		for (i = 0; i < PQntuples(r); i++)
-		{
-			if (PQgetisnull(r, i, 0))
-				everything = true;
-			/* the extra ranges are read from the detail rows whole anyway */
-			else if (!in_ranges(extra, PQgetvalue(r, i, 0)))
-				namelist_add(&dirty, PQgetvalue(r, i, 0));
-		}
-		PQclear(r);
+		/* the extra ranges are read from the detail rows whole anyway */
+		for (i = 0; i < marked.n; i++)
+			if (!in_ranges(extra, marked.items[i]))
+				namelist_add(&dirty, marked.items[i]);
+		namelist_free(&marked);
 		/* with archived ranges the detail rows alone would miss their rows */
 		if (everything || (dirty.n > MAX_DIRTY_BUCKETS && extra->lo.n == 0))
 		{
@@ -500,61 +299,28 @@ run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Roll
 	params[np++] = opt->to;
 	if (opt->org)
 		params[np++] = opt->org;
-	sb_init(&sql);
-	sb_append(&sql, "SELECT ");
-	if (pg)
-		sb_appendf(&sql, "x.period AS %s, ", pg);
-	for (i = 0; i < by->n; i++)
-	{
-		sb_append(&sql, "x.");
-		pgc_append_ident(pc, &sql, by->names[i]);
-		sb_append(&sql, ", ");
-	}
-	sb_append(&sql, "pg_catalog.sum(x.n)::bigint AS rows, pg_catalog.sum(x.amount) AS amount");
-	if (opt->kind == REPORT_CROSS_ORG && opt->count_orgs)
-		sb_append(&sql, ", pg_catalog.count(DISTINCT x.org) AS orgs");
-	sb_append(&sql, " FROM (");
-	if (use_rollup)
-	{
-		append_rollup(pc, &sql, use, opt, by, dirty.n > 0);
-		if (dirty.n > 0)
-			params[np++] = dirty_literal;
-		if (detail.lo.n > 0)
-		{
-			sb_append(&sql, " UNION ALL ");
-			append_detail(pc, &sql, shape, opt, by, &detail);
-		}
-	}
-	else
-		append_detail(pc, &sql, shape, opt, by, NULL);
-	sb_append(&sql, ") x(period");
-	for (i = 0; i < by->n; i++)
-	{
-		sb_append(&sql, ", ");
-		pgc_append_ident(pc, &sql, by->names[i]);
-	}
-	sb_append(&sql, ", n, amount, org) GROUP BY ");
-	{
-		int ncols = (pg ? 1 : 0) + by->n;
-
-		if (ncols == 0)
-			sb_append(&sql, "()");
-		for (i = 0; i < ncols; i++)
-			sb_appendf(&sql, "%s%d", i ? ", " : "", i + 1);
-		if (ncols > 0)
-		{
-			sb_append(&sql, " ORDER BY ");
-			for (i = 0; i < ncols; i++)
-				sb_appendf(&sql, "%s%d", i ? ", " : "", i + 1);
-		}
-	}
-	ok = fetch(pc, sql.data, params, np, res, err);
+	memset(&q, 0, sizeof(q));
+	q.shape = shape;
+	q.rollup = use_rollup ? use : NULL;
+	q.period = pg;
+	q.by = by;
+	q.org_column = opt->org_column;
+	q.amount_column = opt->amount_column;
+	q.one_org = opt->org != NULL;
+	q.with_org = report_needs_org(opt);
+	q.count_orgs = opt->kind == REPORT_CROSS_ORG && opt->count_orgs;
+	q.skip_marked = use_rollup && dirty.n > 0;
+	q.detail = &detail;
+	if (q.skip_marked)
+		params[np++] = dirty_literal;
+	sql = report_sql(pc, &q);
+	ok = fetch(pc, sql, params, np, res, err);
 	res->query_ms = clock_ms() - t0;
 	if (use_rollup)
 		res->source = pg_xasprintf("rollup %s.%s", use->summary_schema, use->summary_name);
 	else
 		res->source = pg_xstrdup("detail");
-	sb_free(&sql);
+	free(sql);
 	free(dirty_literal);
 	namelist_free(&dirty);
 	dateranges_free(&detail);
@@ -626,7 +392,7 @@ ops_report(PgConn *pc, const ReportOptions *opt, ReportResult *res, PgpError *er
 	shape.time_zone = cfg[0].time_zone;
 	shape.grain = (char *) "day";
 
-	if (!pgc_exec(pc, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err))
+	if (!report_begin(pc, err))
 		goto out_rel;
 	if (opt->source != SOURCE_DETAIL)
 	{
@@ -723,13 +489,7 @@ ops_report(PgConn *pc, const ReportOptions *opt, ReportResult *res, PgpError *er
 			res->why = pg_xstrdup("the table has no rollup");
 	}
 out_txn:
-	{
-		PgpError e;
-
-		err_init(&e);
-		pgc_exec(pc, "ROLLBACK", 0, NULL, &e);
-		err_clear(&e);
-	}
+	report_end(pc);
 out_rel:
 	relinfo_free(&rel);
 out_by:

@@ -5,8 +5,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "core/calendar.h"
-#include "commands/rollup/rollup.h"
+#include "commands/report/report.h"
 
 static const char help[] =
 	"pgpart report answers the seed plan's reports from a rollup when one covers\n"
@@ -27,22 +28,6 @@ static const char help[] =
 	"      --no-orgs            cross-org: leave out the count of distinct orgs, so a\n"
 	"                           rollup that is not grouped by org can answer (a few\n"
 	"                           rows per bucket, however many orgs there are)\n";
-
-enum
-{
-	OPT_ORG = OPT_FIRST_COMMAND_OPTION,
-	OPT_DATE,
-	OPT_MONTH,
-	OPT_YEAR,
-	OPT_FROM,
-	OPT_TO,
-	OPT_BY,
-	OPT_ORG_COLUMN,
-	OPT_AMOUNT_COLUMN,
-	OPT_FORMAT,
-	OPT_SOURCE,
-	OPT_NO_ORGS
-};
 
 static void
 csv_field(const char *v)
@@ -152,32 +137,39 @@ print_result(const ReportResult *r, const char *format)
 	}
 }
 
+typedef struct ReportArgs
+{
+	ReportOptions opt;
+	const char *format; /* table, csv or json */
+} ReportArgs;
+
+static int
+report_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
+{
+	const ReportArgs *a = arg;
+	ReportResult res;
+	int rc = EXIT_OK;
+
+	(void) g;
+	memset(&res, 0, sizeof(res));
+	if (!ops_report(pc, &a->opt, &res, err))
+		rc = CLI_FAILED;
+	else
+		print_result(&res, a->format);
+	reportresult_free(&res);
+	return rc;
+}
+
 int
 cmd_report(int argc, char **argv, GlobalOpts *g)
 {
-	static const struct option opts[] = {
-		CLI_COMMON_LONG_OPTIONS,
-		{"org", required_argument, NULL, OPT_ORG},
-		{"date", required_argument, NULL, OPT_DATE},
-		{"month", required_argument, NULL, OPT_MONTH},
-		{"year", required_argument, NULL, OPT_YEAR},
-		{"from", required_argument, NULL, OPT_FROM},
-		{"to", required_argument, NULL, OPT_TO},
-		{"by", required_argument, NULL, OPT_BY},
-		{"org-column", required_argument, NULL, OPT_ORG_COLUMN},
-		{"amount-column", required_argument, NULL, OPT_AMOUNT_COLUMN},
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"source", required_argument, NULL, OPT_SOURCE},
-		{"no-orgs", no_argument, NULL, OPT_NO_ORGS},
-		{NULL, 0, NULL, 0},
-	};
-	ReportOptions opt;
-	ReportResult res;
-	PgConn pc = {0};
-	PgpError err;
-	const char *kind, *date = NULL, *month = NULL, *year = NULL, *format = "table";
+	static const char *const formats[] = {"table", "csv", "json"};
+	static const ReportSource sources[] = {SOURCE_AUTO, SOURCE_ROLLUP, SOURCE_DETAIL};
+	ReportArgs a;
+	const char *kind, *date = NULL, *month = NULL, *year = NULL;
+	int format = 0, source = 0;
 	char from[16], to[16];
-	int c, rc = EXIT_OK;
+	int first, rc;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 	{
@@ -187,100 +179,57 @@ cmd_report(int argc, char **argv, GlobalOpts *g)
 		return EXIT_OK;
 	}
 	kind = argv[1];
-	memset(&opt, 0, sizeof(opt));
+	memset(&a, 0, sizeof(a));
 	if (strcmp(kind, "daily") == 0)
-		opt.kind = REPORT_DAILY;
+		a.opt.kind = REPORT_DAILY;
 	else if (strcmp(kind, "monthly") == 0)
-		opt.kind = REPORT_MONTHLY;
+		a.opt.kind = REPORT_MONTHLY;
 	else if (strcmp(kind, "yearly") == 0)
-		opt.kind = REPORT_YEARLY;
+		a.opt.kind = REPORT_YEARLY;
 	else if (strcmp(kind, "cross-org") == 0)
-		opt.kind = REPORT_CROSS_ORG;
+		a.opt.kind = REPORT_CROSS_ORG;
 	else
 		return cli_usage_error("report", "unknown report \"%s\" (daily, monthly, yearly, cross-org)",
 							   kind);
 	argc--;
 	argv++;
-	opt.org_column = "org_id";
-	opt.amount_column = "amount";
-	opt.count_orgs = true;
-	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS, opts)) != -1)
+	a.opt.org_column = "org_id";
+	a.opt.amount_column = "amount";
+	a.opt.count_orgs = true;
 	{
-		int h = cli_common_option(c, optarg, g);
+		const CliOption options[] = {
+			CLI_STRING("org", 0, &a.opt.org),
+			CLI_STRING("date", 0, &date),
+			CLI_STRING("month", 0, &month),
+			CLI_STRING("year", 0, &year),
+			CLI_STRING("from", 0, &a.opt.from),
+			CLI_STRING("to", 0, &a.opt.to),
+			CLI_STRING("by", 0, &a.opt.by),
+			CLI_STRING("org-column", 0, &a.opt.org_column),
+			CLI_STRING("amount-column", 0, &a.opt.amount_column),
+			CLI_CHOICE("format", 0, &format, "table|csv|json"),
+			CLI_CHOICE("source", 0, &source, "auto|rollup|detail"),
+			CLI_FALSE("no-orgs", 0, &a.opt.count_orgs),
+			CLI_END,
+		};
+		const CliSpec spec = {"report", help, options, NULL, false};
 
-		if (h < 0)
-			return EXIT_USAGE;
-		if (h)
-			continue;
-		switch (c)
-		{
-			case OPT_HELP:
-				printf("%s%s", help, CLI_COMMON_HELP);
-				return EXIT_OK;
-			case OPT_ORG:
-				opt.org = optarg;
-				break;
-			case OPT_DATE:
-				date = optarg;
-				break;
-			case OPT_MONTH:
-				month = optarg;
-				break;
-			case OPT_YEAR:
-				year = optarg;
-				break;
-			case OPT_FROM:
-				opt.from = optarg;
-				break;
-			case OPT_TO:
-				opt.to = optarg;
-				break;
-			case OPT_BY:
-				opt.by = optarg;
-				break;
-			case OPT_ORG_COLUMN:
-				opt.org_column = optarg;
-				break;
-			case OPT_AMOUNT_COLUMN:
-				opt.amount_column = optarg;
-				break;
-			case OPT_FORMAT:
-				format = optarg;
-				if (strcmp(format, "table") && strcmp(format, "csv") && strcmp(format, "json"))
-					return cli_usage_error("report", "invalid --format \"%s\" (table, csv or json)",
-										   format);
-				break;
-			case OPT_SOURCE:
-				if (strcmp(optarg, "auto") == 0)
-					opt.source = SOURCE_AUTO;
-				else if (strcmp(optarg, "rollup") == 0)
-					opt.source = SOURCE_ROLLUP;
-				else if (strcmp(optarg, "detail") == 0)
-					opt.source = SOURCE_DETAIL;
-				else
-					return cli_usage_error("report", "invalid --source \"%s\" (auto, rollup or detail)",
-										   optarg);
-				break;
-			case OPT_NO_ORGS:
-				opt.count_orgs = false;
-				break;
-			default:
-				return cli_usage_error("report", "invalid option");
-		}
+		if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
+			return rc;
 	}
-	if (argc - optind != 1)
+	if (argc - first != 1)
 		return cli_usage_error("report", "give exactly one table");
-	opt.table = argv[optind];
-	if (g->json)
-		format = "json";
-	if (opt.kind != REPORT_CROSS_ORG && opt.org == NULL)
+	a.opt.table = argv[first];
+	a.opt.source = sources[source];
+	a.format = formats[g->json ? 2 : format];
+	if (a.opt.kind != REPORT_CROSS_ORG && a.opt.org == NULL)
 		return cli_usage_error("report", "the %s report is for one organisation: give --org", kind);
-	if (opt.kind == REPORT_CROSS_ORG && opt.org)
+	if (a.opt.kind == REPORT_CROSS_ORG && a.opt.org)
 		return cli_usage_error("report", "cross-org covers every organisation: drop --org");
-	if (opt.kind != REPORT_CROSS_ORG && !opt.count_orgs)
+	if (a.opt.kind != REPORT_CROSS_ORG && !a.opt.count_orgs)
 		return cli_usage_error("report", "--no-orgs is for the cross-org report");
 	/* each report's period, as [from, to) */
-	if (opt.kind == REPORT_DAILY || opt.kind == REPORT_MONTHLY || opt.kind == REPORT_YEARLY)
+	if (a.opt.kind == REPORT_DAILY || a.opt.kind == REPORT_MONTHLY || a.opt.kind == REPORT_YEARLY)
 	{
 		static const struct
 		{
@@ -291,14 +240,14 @@ cmd_report(int argc, char **argv, GlobalOpts *g)
 			[REPORT_MONTHLY] = {CAL_MONTH, "monthly needs --month=YYYY-MM"},
 			[REPORT_YEARLY] = {CAL_YEAR, "yearly needs --year=YYYY"},
 		};
-		const char *text = opt.kind == REPORT_DAILY	  ? date
-						   : opt.kind == REPORT_MONTHLY ? month
+		const char *text = a.opt.kind == REPORT_DAILY	  ? date
+						   : a.opt.kind == REPORT_MONTHLY ? month
 														: year;
 		CivilDate f, t;
 
-		if (!cal_period_parse(text, periods[opt.kind].unit, &f, &t))
+		if (!cal_period_parse(text, periods[a.opt.kind].unit, &f, &t))
 			return cli_usage_error("report", "%s (a period that ends by 9999-12-31)",
-								   periods[opt.kind].usage);
+								   periods[a.opt.kind].usage);
 		cal_date_format(f, from);
 		cal_date_format(t, to);
 	}
@@ -306,28 +255,19 @@ cmd_report(int argc, char **argv, GlobalOpts *g)
 	{
 		CivilDate f, t;
 
-		if (opt.from == NULL || opt.to == NULL || !cal_date_parse(opt.from, &f) ||
-			!cal_date_parse(opt.to, &t))
+		if (a.opt.from == NULL || a.opt.to == NULL || !cal_date_parse(a.opt.from, &f) ||
+			!cal_date_parse(a.opt.to, &t))
 			return cli_usage_error("report", "cross-org needs --from=YYYY-MM-DD and --to=YYYY-MM-DD");
 		if (cal_compare(f, t) >= 0)
 			return cli_usage_error("report", "--from must be before --to (the range is [from, to))");
 		cal_date_format(f, from);
 		cal_date_format(t, to);
 	}
-	opt.from = from;
-	opt.to = to;
-	if (opt.by == NULL)
-		opt.by = opt.kind == REPORT_DAILY || opt.kind == REPORT_CROSS_ORG ? "status, category"
+	a.opt.from = from;
+	a.opt.to = to;
+	if (a.opt.by == NULL)
+		a.opt.by = a.opt.kind == REPORT_DAILY || a.opt.kind == REPORT_CROSS_ORG ? "status, category"
 																		  : "status";
 
-	err_init(&err);
-	memset(&res, 0, sizeof(res));
-	if (!cli_connect(g, &pc, &err) || !ops_report(&pc, &opt, &res, &err))
-		rc = cli_fail(&err);
-	else
-		print_result(&res, format);
-	reportresult_free(&res);
-	err_clear(&err);
-	pgc_close(&pc);
-	return rc;
+	return cli_run_connected(g, report_run, &a);
 }

@@ -1,10 +1,11 @@
 /*
- * rollup.h - "pgpart rollup add|refresh|status|drop" and "pgpart report":
+ * rollup.h - the operations of "pgpart rollup add|refresh|status|drop":
  * summaries per bucket (day or month) of a partitioned table, kept current by
- * marking changed buckets (see commands/rollup/rollup_sql.h), and reports that read them.
+ * marking changed buckets (the design is in rollup_sql.h), and the refresh
+ * and upgrade that "maintain" and "init" run.  They print nothing.
  */
-#ifndef PGPART_OPS_ROLLUP_H
-#define PGPART_OPS_ROLLUP_H
+#ifndef PGPART_COMMANDS_ROLLUP_H
+#define PGPART_COMMANDS_ROLLUP_H
 
 #include "pg/catalog.h"
 #include "pg/lock.h"
@@ -48,52 +49,5 @@ bool ops_rollup_refresh_table(PgConn *pc, RelOid source, const LockPolicy *lock,
  */
 bool ops_rollup_upgrade(PgConn *pc, bool rebuild_functions, NameList *done, NameList *problems,
 						PgpError *err);
-
-/* ---- report ---------------------------------------------------------- */
-
-typedef enum ReportKind
-{
-	REPORT_DAILY,	  /* one org, one day: by the --by columns */
-	REPORT_MONTHLY,	  /* one org, one month: per day */
-	REPORT_YEARLY,	  /* one org, one year: per month */
-	REPORT_CROSS_ORG, /* every org over a date range: by the --by columns, with orgs counted */
-} ReportKind;
-
-typedef enum ReportSource
-{
-	SOURCE_AUTO,
-	SOURCE_ROLLUP,
-	SOURCE_DETAIL,
-} ReportSource;
-
-typedef struct ReportOptions
-{
-	const char *table;
-	ReportKind kind;
-	const char *org;	  /* value of the org column (as text) */
-	const char *from;	  /* first date, inclusive */
-	const char *to;		  /* last date, exclusive */
-	const char *org_column;
-	const char *amount_column;
-	const char *by; /* column list; NULL: the kind's default */
-	ReportSource source;
-	bool count_orgs; /* cross-org: the distinct orgs of each group (default) */
-} ReportOptions;
-
-typedef struct ReportResult
-{
-	char **columns;
-	int ncolumns;
-	char ***rows; /* rows[i][j]; NULL for SQL NULL */
-	int nrows;
-	char *source;		/* "rollup NAME" or "detail" */
-	char *why;			/* why this source */
-	long dirty_buckets; /* read from the detail rows although a rollup served the rest */
-	long extra_ranges;	/* archived or unpartitioned ranges also read from the detail rows */
-	double query_ms;	/* the report's statements, as the client saw them */
-} ReportResult;
-
-void reportresult_free(ReportResult *r);
-bool ops_report(PgConn *pc, const ReportOptions *opt, ReportResult *res, PgpError *err);
 
 #endif

@@ -1,9 +1,13 @@
-/* pgpart rollup add|refresh|status|drop - per-bucket summaries of a partitioned table */
+/*
+ * rollup_cli.c - "pgpart rollup add|refresh|status|drop": the options of
+ * per-bucket summaries of a partitioned table, and the facts each step
+ * reports, as aligned lines or JSON.
+ */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli/options.h"
 #include "commands/rollup/rollup.h"
 
 static const char help[] =
@@ -29,16 +33,14 @@ static const char help[] =
 	"                           by PostgreSQL and kept as a function, see docs/security.md)\n"
 	"      --no-refresh         add: define only, summarise at the next refresh\n";
 
-enum
-{
-	OPT_GRAIN = OPT_FIRST_COMMAND_OPTION,
-	OPT_GROUP_BY,
-	OPT_MEASURES,
-	OPT_WHERE,
-	OPT_NO_REFRESH
-};
-
 typedef bool (*RollupStep)(PgConn *pc, const RollupOptions *opt, RollupReport *r, PgpError *err);
+
+typedef struct RollupArgs
+{
+	const char *step;
+	RollupStep run;
+	RollupOptions opt;
+} RollupArgs;
 
 static void
 print_report(const GlobalOpts *g, const char *step, const RollupReport *r)
@@ -76,113 +78,68 @@ print_report(const GlobalOpts *g, const char *step, const RollupReport *r)
 	}
 }
 
+static int
+rollup_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
+{
+	const RollupArgs *a = arg;
+	RollupReport rep;
+	int rc = EXIT_OK;
+
+	memset(&rep, 0, sizeof(rep));
+	if (!a->run(pc, &a->opt, &rep, err))
+		rc = CLI_FAILED;
+	else if (!g->dry_run || g->json)
+		print_report(g, a->step, &rep);
+	rollupreport_free(&rep);
+	return rc;
+}
+
 int
 cmd_rollup(int argc, char **argv, GlobalOpts *g)
 {
-	static const struct option opts[] = {
-		CLI_COMMON_LONG_OPTIONS,
-		{"name", required_argument, NULL, 'n'},
-		{"grain", required_argument, NULL, OPT_GRAIN},
-		{"group-by", required_argument, NULL, OPT_GROUP_BY},
-		{"measures", required_argument, NULL, OPT_MEASURES},
-		{"where", required_argument, NULL, OPT_WHERE},
-		{"no-refresh", no_argument, NULL, OPT_NO_REFRESH},
-		{NULL, 0, NULL, 0},
+	static const char *const names[] = {"add", "refresh", "status", "drop", NULL};
+	static const RollupStep steps[] = {ops_rollup_add, ops_rollup_refresh, ops_rollup_status,
+									   ops_rollup_drop};
+	RollupArgs a;
+	const CliOption options[] = {
+		CLI_STRING("name", 'n', &a.opt.name),
+		CLI_STRING("grain", 0, &a.opt.grain),
+		CLI_STRING("group-by", 0, &a.opt.group_by),
+		CLI_STRING("measures", 0, &a.opt.measures),
+		CLI_STRING("where", 0, &a.opt.where),
+		CLI_TRUE("no-refresh", 0, &a.opt.no_refresh),
+		CLI_END,
 	};
-	static const struct
-	{
-		const char *name;
-		RollupStep run;
-	} steps[] = {
-		{"add", ops_rollup_add},
-		{"refresh", ops_rollup_refresh},
-		{"status", ops_rollup_status},
-		{"drop", ops_rollup_drop},
-	};
-	RollupOptions opt;
-	RollupReport rep;
-	PgConn pc = {0};
-	PgpError err;
-	size_t s;
-	int c, rc = EXIT_OK;
-	const char *sub;
+	const CliSpec spec = {"rollup", help, options, NULL, false};
+	int s, first, rc;
+	bool add;
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+	s = cli_subcommand("rollup", argc, argv, names);
+	if (s == -2)
 	{
-		if (argc < 2)
-			return cli_usage_error("rollup", "no subcommand given (add, refresh, status, drop)");
 		printf("%s%s", help, CLI_COMMON_HELP);
 		return EXIT_OK;
 	}
-	sub = argv[1];
-	for (s = 0; s < sizeof(steps) / sizeof(steps[0]); s++)
-		if (strcmp(steps[s].name, sub) == 0)
-			break;
-	if (s == sizeof(steps) / sizeof(steps[0]))
-		return cli_usage_error("rollup", "unknown subcommand \"%s\" (use add, refresh, status or drop)",
-							   sub);
-	argc--;
-	argv++;
-	memset(&opt, 0, sizeof(opt));
-	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS "n:", opts)) != -1)
-	{
-		int h = cli_common_option(c, optarg, g);
-
-		if (h < 0)
-			return EXIT_USAGE;
-		if (h)
-			continue;
-		switch (c)
-		{
-			case OPT_HELP:
-				printf("%s%s", help, CLI_COMMON_HELP);
-				return EXIT_OK;
-			case 'n':
-				opt.name = optarg;
-				break;
-			case OPT_GRAIN:
-				opt.grain = optarg;
-				break;
-			case OPT_GROUP_BY:
-				opt.group_by = optarg;
-				break;
-			case OPT_MEASURES:
-				opt.measures = optarg;
-				break;
-			case OPT_WHERE:
-				opt.where = optarg;
-				break;
-			case OPT_NO_REFRESH:
-				opt.no_refresh = true;
-				break;
-			default:
-				return cli_usage_error("rollup", "invalid option");
-		}
-	}
-	if (argc - optind > 1)
+	if (s < 0)
+		return EXIT_USAGE;
+	memset(&a, 0, sizeof(a));
+	a.step = names[s];
+	a.run = steps[s];
+	add = a.run == ops_rollup_add;
+	if ((rc = cli_parse(&spec, argc - 1, argv + 1, g, &first)) != CLI_PARSED)
+		return rc;
+	if (argc - 1 - first > 1)
 		return cli_usage_error("rollup", "too many arguments: give at most one table");
-	opt.table = argc - optind == 1 ? argv[optind] : NULL;
-	opt.lock = g->lock;
-	if (strcmp(sub, "add") == 0)
-	{
-		if (opt.table == NULL)
-			return cli_usage_error("rollup", "add needs the table to summarise");
-		if (opt.name == NULL || opt.grain == NULL || opt.group_by == NULL || opt.measures == NULL)
-			return cli_usage_error("rollup", "add needs --name, --grain, --group-by and --measures");
-	}
-	if (strcmp(sub, "drop") == 0 && opt.name == NULL)
+	a.opt.table = argc - 1 - first == 1 ? argv[1 + first] : NULL;
+	a.opt.lock = g->lock;
+	if (add && a.opt.table == NULL)
+		return cli_usage_error("rollup", "add needs the table to summarise");
+	if (add && (a.opt.name == NULL || a.opt.grain == NULL || a.opt.group_by == NULL ||
+				a.opt.measures == NULL))
+		return cli_usage_error("rollup", "add needs --name, --grain, --group-by and --measures");
+	if (a.run == ops_rollup_drop && a.opt.name == NULL)
 		return cli_usage_error("rollup", "drop needs --name (the summary table)");
-	if (opt.name && opt.table && strcmp(sub, "add") != 0)
+	if (a.opt.name && a.opt.table && !add)
 		return cli_usage_error("rollup", "give either TABLE or --name, not both");
-
-	err_init(&err);
-	memset(&rep, 0, sizeof(rep));
-	if (!cli_connect(g, &pc, &err) || !steps[s].run(&pc, &opt, &rep, &err))
-		rc = cli_fail(&err);
-	else if (!g->dry_run || g->json)
-		print_report(g, sub, &rep);
-	rollupreport_free(&rep);
-	err_clear(&err);
-	pgc_close(&pc);
-	return rc;
+	return cli_run_connected(g, rollup_run, &a);
 }

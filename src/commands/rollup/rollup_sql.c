@@ -1,3 +1,12 @@
+/*
+ * rollup_sql.c - every statement of rollups: loading their records, the
+ * summary table, the marking trigger functions and triggers, the --where
+ * check and its function, summarising partitions and recomputing marked
+ * buckets, and the facts "rollup status" shows.  Identifiers are quoted with
+ * pgc_append_ident/pgc_quote_qualified, values are $n parameters; the
+ * --where text only reaches the server inside the check of
+ * rollup_filter_check (after the lexical screen), never a refresh.
+ */
 #include "commands/rollup/rollup_sql.h"
 
 #include <stdio.h>
@@ -796,4 +805,374 @@ rollup_drop(PgConn *pc, const Rollup *r, PgpError *err)
 		 pgc_change(pc, "DELETE FROM pgpart.rollup WHERE id = $1::integer", 1,
 					(const char *[]){id}, err);
 	return ok;
+}
+
+/* ---- records ---- */
+
+bool
+rollup_insert(PgConn *pc, Rollup *r, PgpError *err)
+{
+	char *summary_q = pgc_quote_qualified(pc, r->summary_schema, r->summary_name);
+	char *source_q = pgc_quote_qualified(pc, r->source_schema, r->source_name);
+	char *groups = text_array_literal(&r->group_by);
+	const char *params[6] = {source_q, summary_q, r->grain, groups, r->measures_text, r->filter};
+	char *id = NULL;
+	bool ok;
+
+	ok = pgc_query_value(pc,
+						 "INSERT INTO pgpart.rollup (source, summary, grain, group_by, measures, "
+						 "filter) VALUES ($1::pg_catalog.regclass, $2::pg_catalog.regclass, $3, "
+						 "$4::name[], $5, $6) RETURNING id::text",
+						 6, params, &id, err);
+	if (ok)
+	{
+		r->id = atoi(id);
+		free(id);
+		id = NULL;
+		ok = pgc_query_value(pc, "SELECT $1::pg_catalog.regclass::pg_catalog.oid::text", 1,
+							 params + 1, &id, err);
+		if (ok && id)
+			r->summary = (RelOid) strtoul(id, NULL, 10);
+	}
+	free(id);
+	free(groups);
+	free(source_q);
+	free(summary_q);
+	return ok;
+}
+
+bool
+rollup_store_filter(PgConn *pc, const Rollup *r, const char *canonical, PgpError *err)
+{
+	char id[16];
+	const char *params[2] = {canonical, id};
+
+	snprintf(id, sizeof(id), "%d", r->id);
+	return pgc_change(pc, "UPDATE pgpart.rollup SET filter = $1 WHERE id = $2::integer", 2, params,
+					  err);
+}
+
+bool
+rollup_subxact_begin(PgConn *pc, PgpError *err)
+{
+	return pgc_exec(pc, "SAVEPOINT pgpart_rollup_upgrade", 0, NULL, err);
+}
+
+bool
+rollup_subxact_end(PgConn *pc, PgpError *err)
+{
+	return pgc_exec(pc, "RELEASE SAVEPOINT pgpart_rollup_upgrade", 0, NULL, err);
+}
+
+void
+rollup_subxact_rollback(PgConn *pc)
+{
+	PgpError ignored;
+
+	err_init(&ignored);
+	pgc_exec(pc, "ROLLBACK TO SAVEPOINT pgpart_rollup_upgrade", 0, NULL, &ignored);
+	err_clear(&ignored);
+}
+
+/* ---- summarising ---- */
+
+void
+rollup_pieces_free(RollupPiece *p, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+	{
+		free(p[i].qualified);
+		free(p[i].name);
+		free(p[i].lo);
+		free(p[i].hi);
+	}
+	free(p);
+}
+
+bool
+rollup_load_pieces(PgConn *pc, const Rollup *r, RollupPiece **out, int *nout, PgpError *err)
+{
+	PartitionList parts;
+	RollupPiece *p;
+	int i, n = 0;
+	bool tz = r->key_type == KEY_TIMESTAMPTZ;
+	const char *lo_sql = tz ? "pg_catalog.timezone($3, $1::pg_catalog.timestamptz)"
+							: "$1::pg_catalog.timestamp";
+	const char *hi_sql = tz ? "pg_catalog.timezone($3, $2::pg_catalog.timestamptz)"
+							: "$2::pg_catalog.timestamp";
+	char *sql;
+	char id[16];
+	bool ok = true;
+
+	*out = NULL;
+	*nout = 0;
+	if (!catalog_partitions(pc, r->source, &parts, err))
+		return false;
+	sql = pg_xasprintf(
+		"WITH b AS (SELECT %s AS lo, %s AS hi) "
+		"SELECT b.lo::pg_catalog.date::text, b.hi::pg_catalog.date::text, "
+		"  b.lo = pg_catalog.date_trunc($4, b.lo) AND b.hi = pg_catalog.date_trunc($4, b.hi), "
+		"  EXISTS (SELECT FROM pgpart.rollup_coverage c WHERE c.rollup_id = $5::integer "
+		"    AND c.lo = b.lo::pg_catalog.date AND c.hi = b.hi::pg_catalog.date) "
+		"FROM b",
+		lo_sql, hi_sql);
+	snprintf(id, sizeof(id), "%d", r->id);
+	p = pg_xcalloc((size_t) (parts.n > 0 ? parts.n : 1), sizeof(RollupPiece));
+	for (i = 0; ok && i < parts.n; i++)
+	{
+		const PartitionInfo *pi = &parts.items[i];
+		const char *params[5] = {pi->lo_text, pi->hi_text, r->time_zone, r->grain, id};
+		PGresult *res;
+
+		if (pi->is_default || !pi->bounds_known || pi->lo_unbounded || pi->hi_unbounded)
+			continue;
+		res = pgc_query(pc, sql, 5, params, err);
+		if (res == NULL)
+		{
+			ok = false;
+			break;
+		}
+		p[n].qualified = pgc_quote_qualified(pc, pi->schema, pi->name);
+		p[n].name = pg_xstrdup(pi->name);
+		p[n].lo = pg_xstrdup(PQgetvalue(res, 0, 0));
+		p[n].hi = pg_xstrdup(PQgetvalue(res, 0, 1));
+		p[n].aligned = PQgetvalue(res, 0, 2)[0] == 't';
+		p[n].covered = PQgetvalue(res, 0, 3)[0] == 't';
+		n++;
+		PQclear(res);
+	}
+	partitionlist_free(&parts);
+	free(sql);
+	if (!ok)
+	{
+		rollup_pieces_free(p, n);
+		return false;
+	}
+	*out = p;
+	*nout = n;
+	return true;
+}
+
+bool
+rollup_lock(PgConn *pc, const Rollup *r, PgpError *err)
+{
+	char id[16];
+	const char *params[1] = {id};
+
+	snprintf(id, sizeof(id), "%d", r->id);
+	return pgc_exec(pc,
+					"SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgpart.rollup'), "
+					"$1::integer)",
+					1, params, err);
+}
+
+/* INSERT INTO the summary the rows of agg; *groups: how many (0 in --dry-run, where it is printed) */
+static bool
+insert_summary_rows(PgConn *pc, const char *summary_q, const char *agg, int nparams,
+					const char *const *params, long long *groups, PgpError *err)
+{
+	char *sql = pg_xasprintf("INSERT INTO %s %s", summary_q, agg);
+	PGresult *res;
+	bool ok;
+
+	*groups = 0;
+	if (pc->dry_run)
+		ok = pgc_change(pc, sql, nparams, params, err);
+	else
+	{
+		res = pgc_query(pc, sql, nparams, params, err);
+		ok = res != NULL;
+		if (ok)
+		{
+			*groups = atoll(PQcmdTuples(res));
+			PQclear(res);
+		}
+	}
+	free(sql);
+	return ok;
+}
+
+bool
+rollup_summarise_piece(PgConn *pc, const Rollup *r, const RollupPiece *piece, long long *groups,
+					   PgpError *err)
+{
+	char *summary_q = pgc_quote_qualified(pc, r->summary_schema, r->summary_name);
+	char *agg = rollup_aggregate_sql(pc, r, piece->qualified, NULL);
+	char id[16], rows[32];
+	const char *params[5] = {id, piece->lo, piece->hi, piece->name, rows};
+	char *sql;
+	bool ok;
+
+	snprintf(id, sizeof(id), "%d", r->id);
+	/* the marks of this range are consumed: the aggregate below sees their changes */
+	ok = pgc_change(pc,
+					"DELETE FROM pgpart.rollup_dirty WHERE rollup_id = $1::integer "
+					"AND bucket >= $2::pg_catalog.date AND bucket < $3::pg_catalog.date",
+					3, params, err);
+	sql = pg_xasprintf("DELETE FROM %s WHERE bucket >= $1::pg_catalog.date AND bucket < "
+					   "$2::pg_catalog.date",
+					   summary_q);
+	ok = ok && pgc_change(pc, sql, 2, params + 1, err);
+	free(sql);
+	ok = ok && insert_summary_rows(pc, summary_q, agg, 0, NULL, groups, err);
+	snprintf(rows, sizeof(rows), "%lld", *groups);
+	ok = ok && pgc_change(pc,
+						  "INSERT INTO pgpart.rollup_coverage (rollup_id, lo, hi, partition_name, "
+						  "summary_rows) VALUES ($1::integer, $2::pg_catalog.date, "
+						  "$3::pg_catalog.date, $4, $5::bigint) ON CONFLICT (rollup_id, lo) DO "
+						  "UPDATE SET hi = EXCLUDED.hi, partition_name = EXCLUDED.partition_name, "
+						  "summary_rows = EXCLUDED.summary_rows, built_at = pg_catalog.now()",
+						  5, params, err);
+	free(agg);
+	free(summary_q);
+	return ok;
+}
+
+bool
+rollup_take_marks(PgConn *pc, const Rollup *r, NameList *buckets, bool *everything, PgpError *err)
+{
+	char id[16];
+	const char *params[1] = {id};
+	PGresult *res;
+	int i;
+
+	*everything = false;
+	snprintf(id, sizeof(id), "%d", r->id);
+	res = pgc_query(pc,
+					"WITH d AS (DELETE FROM pgpart.rollup_dirty WHERE rollup_id = $1::integer "
+					"RETURNING bucket) SELECT DISTINCT d.bucket::text FROM d ORDER BY 1 NULLS FIRST",
+					1, params, err);
+	if (res == NULL)
+		return false;
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		if (PQgetisnull(res, i, 0))
+			*everything = true;
+		else
+			namelist_add(buckets, PQgetvalue(res, i, 0));
+	}
+	PQclear(res);
+	return true;
+}
+
+bool
+rollup_piece_buckets(PgConn *pc, const Rollup *r, const RollupPiece *piece, char **list,
+					 PgpError *err)
+{
+	const char *params[3] = {piece->lo, piece->hi, r->grain};
+
+	return pgc_query_value(pc,
+						   "SELECT pg_catalog.string_agg(g::pg_catalog.date::text, ',') FROM "
+						   "pg_catalog.generate_series($1::pg_catalog.date, "
+						   "$2::pg_catalog.date - 1, ('1 ' || $3)::interval) g",
+						   3, params, list, err);
+}
+
+bool
+rollup_recompute(PgConn *pc, const Rollup *r, const RollupPiece *piece, const char *buckets_literal,
+				 PgpError *err)
+{
+	char *summary_q = pgc_quote_qualified(pc, r->summary_schema, r->summary_name);
+	char *bucket = rollup_bucket_sql(pc, r, "s");
+	char *lo = rollup_bucket_start_sql(
+		pc, r, "(SELECT pg_catalog.min(x) FROM pg_catalog.unnest($1::pg_catalog.date[]) x)");
+	char *hi = rollup_bucket_start_sql(
+		pc, r,
+		strcmp(r->grain, "month") == 0
+			? "(SELECT pg_catalog.max(x) FROM pg_catalog.unnest($1::pg_catalog.date[]) x) + "
+			  "interval '1 month'"
+			: "(SELECT pg_catalog.max(x) FROM pg_catalog.unnest($1::pg_catalog.date[]) x) + 1");
+	StrBuf extra;
+	char *agg, *sql;
+	const char *params[1] = {buckets_literal};
+	long long groups;
+	bool ok;
+
+	/* the time range lets PostgreSQL use the partition column's indexes */
+	sb_init(&extra);
+	sb_appendf(&extra, "%s = ANY($1::pg_catalog.date[]) AND s.", bucket);
+	pgc_append_ident(pc, &extra, r->column);
+	sb_appendf(&extra, " >= %s AND s.", lo);
+	pgc_append_ident(pc, &extra, r->column);
+	sb_appendf(&extra, " < %s", hi);
+	agg = rollup_aggregate_sql(pc, r, piece->qualified, extra.data);
+	sql = pg_xasprintf("DELETE FROM %s WHERE bucket = ANY($1::pg_catalog.date[])", summary_q);
+	ok = pgc_change(pc, sql, 1, params, err);
+	free(sql);
+	ok = ok && insert_summary_rows(pc, summary_q, agg, 1, params, &groups, err);
+	free(agg);
+	sb_free(&extra);
+	free(lo);
+	free(hi);
+	free(bucket);
+	free(summary_q);
+	return ok;
+}
+
+bool
+rollup_mark_refreshed(PgConn *pc, const Rollup *r, PgpError *err)
+{
+	char id[16];
+	const char *params[1] = {id};
+
+	snprintf(id, sizeof(id), "%d", r->id);
+	return pgc_change(pc, "UPDATE pgpart.rollup SET refreshed_at = pg_catalog.now() WHERE id = $1::integer",
+					  1, params, err);
+}
+
+void
+rollupfacts_free(RollupFacts *f)
+{
+	free(f->partitions);
+	free(f->range);
+	free(f->changed);
+	free(f->oldest_mark);
+	free(f->refreshed_at);
+	free(f->size);
+	memset(f, 0, sizeof(*f));
+}
+
+bool
+rollup_facts(PgConn *pc, const Rollup *r, RollupFacts *f, PgpError *err)
+{
+	char id[16];
+	const char *params[1] = {id};
+	PGresult *res;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(id, sizeof(id), "%d", r->id);
+	res = pgc_query(
+		pc,
+		"SELECT (SELECT pg_catalog.count(*) FROM pgpart.rollup_coverage c WHERE c.rollup_id = r.id), "
+		"  (SELECT pg_catalog.min(c.lo)::text || ' .. ' || pg_catalog.max(c.hi)::text "
+		"   FROM pgpart.rollup_coverage c WHERE c.rollup_id = r.id), "
+		"  (SELECT pg_catalog.count(DISTINCT d.bucket) FROM pgpart.rollup_dirty d "
+		"   WHERE d.rollup_id = r.id), "
+		"  (SELECT pg_catalog.bool_or(d.bucket IS NULL) FROM pgpart.rollup_dirty d "
+		"   WHERE d.rollup_id = r.id), "
+		"  (SELECT pg_catalog.round(EXTRACT(epoch FROM pg_catalog.now() - pg_catalog.min(d.marked_at))) "
+		"   FROM pgpart.rollup_dirty d WHERE d.rollup_id = r.id)::text, "
+		"  COALESCE(r.refreshed_at::text, 'never'), "
+		"  pg_catalog.pg_size_pretty((SELECT pg_catalog.sum(pg_catalog.pg_total_relation_size(t.relid))::bigint FROM pg_catalog.pg_partition_tree(r.summary) t)) "
+		"FROM pgpart.rollup r WHERE r.id = $1::integer",
+		1, params, err);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) != 1)
+	{
+		PQclear(res);
+		err_set(err, EXIT_RUNTIME, "rollup %s.%s is gone", r->summary_schema, r->summary_name);
+		return false;
+	}
+	f->partitions = pg_xstrdup(PQgetvalue(res, 0, 0));
+	f->range = opt_value(res, 0, 1);
+	f->changed = pg_xstrdup(PQgetvalue(res, 0, 2));
+	f->truncated = PQgetvalue(res, 0, 3)[0] == 't';
+	f->oldest_mark = opt_value(res, 0, 4);
+	f->refreshed_at = pg_xstrdup(PQgetvalue(res, 0, 5));
+	f->size = pg_xstrdup(PQgetvalue(res, 0, 6));
+	PQclear(res);
+	return true;
 }

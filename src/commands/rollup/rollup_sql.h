@@ -1,7 +1,9 @@
 /*
- * rollup_sql.h - per-bucket summaries ("rollups") of a partitioned table: the
- * summary table, the triggers that mark changed buckets, and the statements
- * that summarise a partition or re-summarise changed buckets.
+ * rollup_sql.h - the SQL of per-bucket summaries ("rollups") of a partitioned
+ * table: pgpart.rollup and its records, the summary table, the triggers that
+ * mark changed buckets, and the statements that summarise a partition or
+ * re-summarise changed buckets.  Everything rollup.c and report.c send to
+ * the server is built here, so that its quoting can be read in one place.
  *
  * The design that keeps reports exact without slowing writers much: the
  * application's statements only record WHICH buckets they changed (one small
@@ -14,8 +16,8 @@
  * whatever the time since the last refresh.  A partition that no longer
  * changes is summarised once.
  */
-#ifndef PGPART_PG_ROLLUP_H
-#define PGPART_PG_ROLLUP_H
+#ifndef PGPART_COMMANDS_ROLLUP_SQL_H
+#define PGPART_COMMANDS_ROLLUP_SQL_H
 
 #include "core/measures.h"
 #include "pg/catalog.h"
@@ -118,5 +120,86 @@ bool rollup_ensure_triggers(PgConn *pc, const Rollup *r, const char *schema, con
 							PgpError *err);
 /* drops triggers (parent and partitions), functions, the summary and the records */
 bool rollup_drop(PgConn *pc, const Rollup *r, PgpError *err);
+
+/* ---- records ---- */
+
+/*
+ * Records a new rollup (its summary table made in this transaction): sets
+ * r->id and r->summary.
+ */
+bool rollup_insert(PgConn *pc, Rollup *r, PgpError *err);
+/* the --where kept as PostgreSQL's text of it (the function is made apart) */
+bool rollup_store_filter(PgConn *pc, const Rollup *r, const char *canonical, PgpError *err);
+
+/*
+ * A subtransaction of the caller's, so that one rollup that cannot be
+ * upgraded leaves the others upgraded; rollback also releases it.
+ */
+bool rollup_subxact_begin(PgConn *pc, PgpError *err);
+bool rollup_subxact_end(PgConn *pc, PgpError *err);
+void rollup_subxact_rollback(PgConn *pc);
+
+/* ---- summarising ---- */
+
+/* a bounded partition of the source, with the local dates [lo, hi) of its buckets */
+typedef struct RollupPiece
+{
+	char *qualified; /* the source partition, quoted */
+	char *name;
+	char *lo;
+	char *hi;
+	bool aligned; /* its bounds are on bucket boundaries */
+	bool covered; /* the rollup summarises it */
+} RollupPiece;
+
+void rollup_pieces_free(RollupPiece *p, int n);
+/* the source's bounded partitions (not the default) with their buckets and coverage */
+bool rollup_load_pieces(PgConn *pc, const Rollup *r, RollupPiece **out, int *n, PgpError *err);
+
+/*
+ * One summarising or refresh of a rollup at a time, on any host: a
+ * transaction-scoped advisory lock on the rollup's id (writers never take it).
+ */
+bool rollup_lock(PgConn *pc, const Rollup *r, PgpError *err);
+
+/*
+ * Summarises one partition, in the caller's transaction: consumes the marks
+ * of its range (the aggregate that follows sees their changes), replaces the
+ * summary's rows of the range and records the coverage.  *groups: the
+ * summary rows written (0 in --dry-run).  Locks: the summary's partition
+ * (ROW EXCLUSIVE), the source partition is only read.
+ */
+bool rollup_summarise_piece(PgConn *pc, const Rollup *r, const RollupPiece *piece,
+							long long *groups, PgpError *err);
+
+/*
+ * Consumes every mark of the rollup: the marked buckets (ISO dates, in
+ * buckets) and whether a TRUNCATE mark (no bucket: everything) was among
+ * them.  Only committed marks are visible, and each committed with its change.
+ */
+bool rollup_take_marks(PgConn *pc, const Rollup *r, NameList *buckets, bool *everything,
+					   PgpError *err);
+/* the buckets of piece, "d1,d2,..." (NULL: none) */
+bool rollup_piece_buckets(PgConn *pc, const Rollup *r, const RollupPiece *piece, char **list,
+						  PgpError *err);
+/* recomputes the buckets of one partition named in buckets_literal, "{d1,d2,...}" */
+bool rollup_recompute(PgConn *pc, const Rollup *r, const RollupPiece *piece,
+					  const char *buckets_literal, PgpError *err);
+bool rollup_mark_refreshed(PgConn *pc, const Rollup *r, PgpError *err);
+
+/* what "pgpart rollup status" says of one rollup, as text */
+typedef struct RollupFacts
+{
+	char *partitions;	/* partitions summarised */
+	char *range;		/* "lo .. hi" of its coverage; NULL: nothing yet */
+	char *changed;		/* buckets marked since the last refresh */
+	bool truncated;		/* and a TRUNCATE was marked */
+	char *oldest_mark;	/* seconds since the oldest mark; NULL: none */
+	char *refreshed_at; /* or "never" */
+	char *size;			/* of the summary and its partitions, pretty */
+} RollupFacts;
+
+void rollupfacts_free(RollupFacts *f);
+bool rollup_facts(PgConn *pc, const Rollup *r, RollupFacts *f, PgpError *err);
 
 #endif

@@ -1,3 +1,9 @@
+/*
+ * metrics_endpoint.c - the HTTP server of "pgpart run --metrics-addr"
+ * (libmicrohttpd): answers GET /metrics from a cached collection on a
+ * connection only its one thread uses, within the bounds the header
+ * describes (unauthenticated requests must not cost the database much).
+ */
 #include "commands/run/metrics_endpoint.h"
 
 #include <microhttpd.h>

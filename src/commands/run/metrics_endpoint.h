@@ -6,8 +6,8 @@
  * cycles).  Requests are unauthenticated, so what one can cost is bounded:
  * collections are cached and time-limited, sockets are capped.
  */
-#ifndef PGPART_OPS_METRICSD_H
-#define PGPART_OPS_METRICSD_H
+#ifndef PGPART_COMMANDS_METRICS_ENDPOINT_H
+#define PGPART_COMMANDS_METRICS_ENDPOINT_H
 
 #include "commands/run/scheduler.h"
 

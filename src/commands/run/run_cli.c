@@ -15,6 +15,10 @@
 #include "pg/schema.h"
 #include "util/mem.h"
 
+/* set by the signal handlers, read by the scheduler between steps */
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
+
 static const char help[] =
 	"pgpart run maintains every table managed by pgpart on a schedule: each cycle\n"
 	"runs \"maintain\" (premake, default partition, rollups) on every table, then\n"
@@ -63,9 +67,6 @@ enum
 	OPT_METRICS_CACHE,
 	OPT_METRICS_TIMEOUT
 };
-
-static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t reload_requested;
 
 static void
 on_stop(int sig)

@@ -1,4 +1,11 @@
+/*
+ * scheduler.c - the loop of "pgpart run": takes and keeps the leader lock
+ * on pgpart.scheduler_leader on a connection of its own, names whoever else
+ * holds it, and runs each cycle (maintain, then vacuum/analyze) only while
+ * the lock is still held.  The design is in scheduler.h.
+ */
 #include "commands/run/scheduler.h"
+#include "commands/run/scheduler_sql.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,25 +18,6 @@
 #include "pg/schema.h"
 #include "util/clock.h"
 #include "util/mem.h"
-
-/*
- * The leader lock: LOCK TABLE pgpart.scheduler_leader (a view without rows,
- * see pg/schema.c) IN EXCLUSIVE MODE NOWAIT, in a transaction the lock
- * connection keeps open for as long as it leads.  Not an advisory lock: any
- * role that can connect may take an advisory lock with the same key, and did,
- * which silenced the scheduler.  EXCLUSIVE needs UPDATE, DELETE or TRUNCATE
- * on it (only pgpart's own role and superusers have them) and conflicts with
- * every mode but ACCESS SHARE, so a role that may only read it cannot hold it
- * off.  Not a row lock either (SELECT ... FOR UPDATE): that would give the
- * transaction an xid for the leader's whole life, holding back VACUUM's xmin
- * horizon in every table of the database; a transaction that only holds a
- * table lock has no xid, and in READ COMMITTED keeps no snapshot between
- * statements.  The session shows in pg_stat_activity as "idle in
- * transaction", with application_name LEADER_APP, which is also how a
- * follower tells another pgpart instance from anything else holding the lock.
- */
-#define LEADER_APP "pgpart run"
-#define LEADER_LOCK_SQL "LOCK TABLE pgpart.scheduler_leader IN EXCLUSIVE MODE NOWAIT"
 
 void
 schedulerstatus_init(SchedulerStatus *s)
@@ -98,27 +86,6 @@ nap(const Sched *s, double ms)
 	}
 }
 
-/* a statement on the lock connection: simple protocol, so no portal keeps a snapshot */
-static bool
-lock_conn_exec(Sched *s, const char *sql, PgpError *err)
-{
-	PGresult *res = PQexec(s->lock_conn.conn, sql);
-	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-	bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY;
-
-	if (!ok)
-	{
-		const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-
-		err_set(err, EXIT_RUNTIME, "%s", msg ? msg : PQerrorMessage(s->lock_conn.conn));
-		if (state)
-			snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
-	}
-	PQclear(res);
-	return ok;
-}
-
 /* is our lock session still there, in its transaction?  (it keeps the lock until it ends) */
 static bool
 still_leader(Sched *s)
@@ -130,7 +97,7 @@ still_leader(Sched *s)
 		return false;
 	err_init(&e);
 	ok = s->lock_conn.conn && PQstatus(s->lock_conn.conn) == CONNECTION_OK &&
-		 lock_conn_exec(s, "SELECT 1", &e) &&
+		 leader_ping(&s->lock_conn, &e) &&
 		 PQtransactionStatus(s->lock_conn.conn) == PQTRANS_INTRANS;
 	if (!ok)
 	{
@@ -145,34 +112,6 @@ still_leader(Sched *s)
 	return ok;
 }
 
-/*
- * Who holds the lock when NOWAIT failed: *who NULL when every holder is a
- * pgpart instance (or none is left: it was just released), else one line
- * naming each other holder.
- */
-static bool
-lock_holders(Sched *s, char **who, PgpError *err)
-{
-	const char *params[1] = {LEADER_APP};
-
-	/* application_name and usename are shown to every role; a prepared transaction has no pid */
-	return pgc_query_value(&s->lock_conn,
-						 "SELECT pg_catalog.string_agg(pg_catalog.format('role %s, application_name "
-						 "%L, pid %s (%s)', COALESCE(a.usename::text, '?'), "
-						 "COALESCE(a.application_name, ''), COALESCE(l.pid::text, "
-						 "'none: a prepared transaction'), l.mode), '; ' ORDER BY l.pid) "
-						 "FROM pg_catalog.pg_locks l "
-						 "LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
-						 "WHERE l.locktype = 'relation' AND l.granted "
-						 "  AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d "
-						 "    WHERE d.datname = pg_catalog.current_database()) "
-						 "  AND l.relation = 'pgpart.scheduler_leader'::pg_catalog.regclass "
-						 "  AND l.mode <> 'AccessShareLock' "
-						 "  AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid() "
-						 "  AND a.application_name IS DISTINCT FROM $1",
-						 1, params, who, err);
-}
-
 /* tries to become the leader; false only when it cannot even try (server, rights, schema) */
 static bool
 try_lead(Sched *s, PgpError *err)
@@ -182,8 +121,6 @@ try_lead(Sched *s, PgpError *err)
 
 	if (s->lock_conn.conn == NULL)
 	{
-		const char *params[1] = {LEADER_APP};
-
 		if (!pgc_connect(&s->lock_conn, s->opt->conninfo, false, err))
 		{
 			pgc_close(&s->lock_conn);
@@ -193,26 +130,19 @@ try_lead(Sched *s, PgpError *err)
 		 * The lock transaction stays open on purpose: no idle timeout may end
 		 * it (transaction_timeout exists from PostgreSQL 17 on).
 		 */
-		if (!schema_require(&s->lock_conn, err) ||
-			!pgc_exec(&s->lock_conn,
-					  "SELECT pg_catalog.set_config('application_name', $1, false), "
-					  "pg_catalog.set_config('idle_in_transaction_session_timeout', '0', false)",
-					  1, params, err) ||
-			(PQserverVersion(s->lock_conn.conn) >= 170000 &&
-			 !pgc_exec(&s->lock_conn, "SELECT pg_catalog.set_config('transaction_timeout', '0', false)",
-					   0, NULL, err)))
+		if (!schema_require(&s->lock_conn, err) || !leader_session_setup(&s->lock_conn, err))
 		{
 			pgc_close(&s->lock_conn);
 			return false;
 		}
 	}
-	if (!lock_conn_exec(s, "BEGIN ISOLATION LEVEL READ COMMITTED", err))
+	if (!leader_begin(&s->lock_conn, err))
 	{
 		pgc_close(&s->lock_conn);
 		return false;
 	}
 	err_init(&e);
-	if (lock_conn_exec(s, LEADER_LOCK_SQL, &e))
+	if (leader_lock(&s->lock_conn, &e))
 	{
 		free(s->squatter);
 		s->squatter = NULL;
@@ -220,13 +150,7 @@ try_lead(Sched *s, PgpError *err)
 		emit(s, "leader", NULL, "ok", -1, "took the leader lock: this instance acts");
 		return true;
 	}
-	{
-		PgpError ignored;
-
-		err_init(&ignored);
-		lock_conn_exec(s, "ROLLBACK", &ignored);
-		err_clear(&ignored);
-	}
+	leader_rollback(&s->lock_conn);
 	if (strcmp(e.sqlstate, SQLSTATE_LOCK_NOT_AVAILABLE) != 0)
 	{
 		/* e.g. no UPDATE on pgpart.scheduler_leader: this role is not pgpart's */
@@ -238,7 +162,7 @@ try_lead(Sched *s, PgpError *err)
 		return false;
 	}
 	err_clear(&e);
-	if (!lock_holders(s, &who, err))
+	if (!leader_lock_holders(&s->lock_conn, &who, err))
 	{
 		pgc_close(&s->lock_conn);
 		return false;

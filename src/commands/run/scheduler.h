@@ -15,8 +15,8 @@
  * rollups, tier policy), then VACUUM and ANALYZE of the
  * partitions that need it (--only-needed), over a few connections.
  */
-#ifndef PGPART_OPS_SCHEDULER_H
-#define PGPART_OPS_SCHEDULER_H
+#ifndef PGPART_COMMANDS_SCHEDULER_H
+#define PGPART_COMMANDS_SCHEDULER_H
 
 #include <pthread.h>
 #include <signal.h>

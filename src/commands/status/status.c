@@ -1,4 +1,10 @@
+/*
+ * status.c - gathers what "pgpart status" and "pgpart metrics" show of a
+ * managed table (partitions, sizes, tiers, rollups, the last maintenance,
+ * warnings) into TableStatus, so both read one truth; prints nothing.
+ */
 #include "commands/status/status.h"
+#include "commands/status/status_sql.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,30 +84,6 @@ next_period_start_us(PgConn *pc, const PartConfig *cfg, KeyType key_type, int64_
 }
 
 static bool
-last_maintenance(PgConn *pc, RelOid parent, TableStatus *t, PgpError *err)
-{
-	char oid[16];
-	const char *params[1] = {oid};
-	PGresult *res;
-
-	snprintf(oid, sizeof(oid), "%u", parent);
-	res = pgc_query(pc,
-					"SELECT finished_at::text, ok FROM pgpart.run_log "
-					"WHERE parent_table = $1::pg_catalog.oid AND command = 'maintain' "
-					"ORDER BY finished_at DESC LIMIT 1",
-					1, params, err);
-	if (res == NULL)
-		return false;
-	if (PQntuples(res) > 0)
-	{
-		t->last_maintain_at = pg_xstrdup(PQgetvalue(res, 0, 0));
-		t->last_maintain_ok = PQgetvalue(res, 0, 1)[0] == 't';
-	}
-	PQclear(res);
-	return true;
-}
-
-static bool
 status_one(PgConn *pc, const PartConfig *cfg, TableStatus *t, PgpError *err)
 {
 	ColumnInfo col;
@@ -134,7 +116,8 @@ status_one(PgConn *pc, const PartConfig *cfg, TableStatus *t, PgpError *err)
 	}
 	if (!stats_partitions(pc, cfg->parent, col.key_type, cfg->time_zone, &t->parts, err) ||
 		!next_period_start_us(pc, cfg, col.key_type, &next_us, err) ||
-		!last_maintenance(pc, cfg->parent, t, err))
+		!status_last_maintenance(pc, cfg->parent, &t->last_maintain_at, &t->last_maintain_ok,
+								 err))
 	{
 		columninfo_free(&col);
 		return false;
@@ -150,9 +133,11 @@ status_one(PgConn *pc, const PartConfig *cfg, TableStatus *t, PgpError *err)
 		else if (p->has_lo && p->lo_us >= next_us)
 			t->future_partitions++;
 		if (p->invalid_indexes)
+		{
 			warn(t, "partition %s has invalid indexes: %s (an interrupted CREATE INDEX "
 					"CONCURRENTLY; \"pgpart index add\" rebuilds them)",
 				 p->name, p->invalid_indexes);
+		}
 		if (p->missing_indexes)
 			warn(t, "partition %s lacks indexes of the parent: %s (run \"pgpart index add\" "
 					"for them)",
@@ -176,34 +161,6 @@ status_one(PgConn *pc, const PartConfig *cfg, TableStatus *t, PgpError *err)
 			 t->future_partitions, cfg->premake);
 	if (t->last_maintain_at && !t->last_maintain_ok)
 		warn(t, "the last maintenance (%s) failed", t->last_maintain_at);
-	return true;
-}
-
-/* how current each rollup of the table is */
-static bool
-rollup_lines(PgConn *pc, RelOid table, NameList *lines, PgpError *err)
-{
-	char oid[16];
-	const char *params[1] = {oid};
-	PGresult *res;
-	int i;
-
-	snprintf(oid, sizeof(oid), "%u", table);
-	res = pgc_query(
-		pc,
-		"SELECT r.summary::text || ' (' || r.grain || '): ' || "
-		"  (SELECT pg_catalog.count(*) FROM pgpart.rollup_coverage c WHERE c.rollup_id = r.id) "
-		"  || ' partitions summarised, ' || "
-		"  (SELECT pg_catalog.count(DISTINCT d.bucket) FROM pgpart.rollup_dirty d "
-		"   WHERE d.rollup_id = r.id) || ' buckets changed since the last refresh (' || "
-		"  COALESCE(r.refreshed_at::text, 'never') || ')' "
-		"FROM pgpart.rollup r WHERE r.source = $1::pg_catalog.oid ORDER BY r.id",
-		1, params, err);
-	if (res == NULL)
-		return false;
-	for (i = 0; i < PQntuples(res); i++)
-		namelist_add(lines, PQgetvalue(res, i, 0));
-	PQclear(res);
 	return true;
 }
 
@@ -264,7 +221,7 @@ ops_status(PgConn *pc, const char *table, StatusResult *res, PgpError *err)
 	for (i = 0; i < n && ok; i++)
 	{
 		ok = status_one(pc, &cfgs[i], &res->tables[i], err) &&
-			 rollup_lines(pc, cfgs[i].parent, &res->tables[i].rollups, err) &&
+			 status_rollup_lines(pc, cfgs[i].parent, &res->tables[i].rollups, err) &&
 			 (!cfgs[i].parent_exists || tier_lines(pc, &cfgs[i], &res->tables[i], err));
 		res->warnings += res->tables[i].warnings.n;
 	}

@@ -1,0 +1,72 @@
+/*
+ * metrics_sql.c - the statements "pgpart metrics" (and the endpoint of
+ * "pgpart run") send beyond what status reads: outcomes from pgpart's own
+ * tables, and the session's time limits.  Only reads; no parameters come
+ * from a user.
+ */
+#include "commands/metrics/metrics_sql.h"
+
+/* one row per table: the summary is the JSON maintain writes (commands/maintain/maintain.c) */
+PGresult *
+metrics_sql_runs(PgConn *pc, PgpError *err)
+{
+	return pgc_query(
+		pc,
+		"SELECT n.nspname || '.' || c.relname, "
+		"  EXTRACT(epoch FROM pg_catalog.max(l.finished_at) FILTER (WHERE l.ok)), "
+		"  (pg_catalog.array_agg((l.summary->>'duration_ms')::float8 / 1000 "
+		"     ORDER BY l.finished_at DESC) FILTER (WHERE l.ok))[1], "
+		"  (pg_catalog.array_agg(l.ok ORDER BY l.finished_at DESC))[1], "
+		"  pg_catalog.count(*) FILTER (WHERE NOT l.ok), pg_catalog.count(*), "
+		"  COALESCE(pg_catalog.sum(GREATEST(COALESCE((l.summary->>'lock_attempts')::int, 0) "
+		"    - COALESCE((l.summary->>'partitions_created')::int, 0), 0)), 0) "
+		"FROM pgpart.run_log l "
+		"JOIN pg_catalog.pg_class c ON c.oid = l.parent_table "
+		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		"WHERE l.command = 'maintain' GROUP BY 1 ORDER BY 1",
+		0, NULL, err);
+}
+
+/* the newest migration of each table: its phase, rows copied, last progress */
+PGresult *
+metrics_sql_migrations(PgConn *pc, PgpError *err)
+{
+	return pgc_query(
+		pc,
+		"SELECT DISTINCT ON (table_schema, table_name) table_schema || '.' || table_name, "
+		"  phase, rows_copied, EXTRACT(epoch FROM updated_at) "
+		"FROM pgpart.migration ORDER BY table_schema, table_name, id DESC",
+		0, NULL, err);
+}
+
+/* archive and restore outcomes per table, operation and result (pgpart.archive_job) */
+PGresult *
+metrics_sql_archive(PgConn *pc, PgpError *err)
+{
+	return pgc_query(
+		pc,
+		"SELECT j.parent_schema || '.' || j.parent_name, v.op, v.result, "
+		"  pg_catalog.count(*)::text, "
+		"  EXTRACT(epoch FROM pg_catalog.max(COALESCE(j.finished_at, j.updated_at)))::text, "
+		"  pg_catalog.sum(CASE WHEN j.phase = 'archived' THEN j.compressed_bytes END)::text, "
+		"  EXTRACT(epoch FROM pg_catalog.now() - pg_catalog.min(j.started_at) "
+		"    FILTER (WHERE v.result = 'in_progress'))::text "
+		"FROM pgpart.archive_job j CROSS JOIN LATERAL (VALUES "
+		"  ('archive', CASE WHEN j.phase IN ('archived', 'restored') THEN 'ok' "
+		"    WHEN j.phase = 'reattached' THEN 'failed' ELSE 'in_progress' END), "
+		"  ('restore', CASE WHEN j.phase = 'restored' THEN 'ok' END)) v(op, result) "
+		"WHERE v.result IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+		0, NULL, err);
+}
+
+/* the collection's session limits (values in ms, as text) */
+bool
+metrics_sql_set_timeouts(PgConn *pc, const char *lock_ms, const char *stmt_ms, PgpError *err)
+{
+	const char *params[2] = {lock_ms, stmt_ms};
+
+	return pgc_exec(pc,
+					"SELECT pg_catalog.set_config('lock_timeout', $1, false), "
+					"pg_catalog.set_config('statement_timeout', $2, false)",
+					2, params, err);
+}

@@ -1,0 +1,63 @@
+/*
+ * status_sql.c - the statements of "pgpart status" that read pgpart's own
+ * tables: when the table was last maintained, and how current its rollups
+ * are.  Values are $n parameters; nothing here takes more than ACCESS SHARE.
+ */
+#include "commands/status/status_sql.h"
+
+#include <stdio.h>
+
+#include "util/mem.h"
+
+bool
+status_last_maintenance(PgConn *pc, RelOid parent, char **at, bool *ok, PgpError *err)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+	PGresult *res;
+
+	*at = NULL;
+	*ok = false;
+	snprintf(oid, sizeof(oid), "%u", parent);
+	res = pgc_query(pc,
+					"SELECT finished_at::text, ok FROM pgpart.run_log "
+					"WHERE parent_table = $1::pg_catalog.oid AND command = 'maintain' "
+					"ORDER BY finished_at DESC LIMIT 1",
+					1, params, err);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) > 0)
+	{
+		*at = pg_xstrdup(PQgetvalue(res, 0, 0));
+		*ok = PQgetvalue(res, 0, 1)[0] == 't';
+	}
+	PQclear(res);
+	return true;
+}
+
+bool
+status_rollup_lines(PgConn *pc, RelOid table, NameList *lines, PgpError *err)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+	PGresult *res;
+	int i;
+
+	snprintf(oid, sizeof(oid), "%u", table);
+	res = pgc_query(
+		pc,
+		"SELECT r.summary::text || ' (' || r.grain || '): ' || "
+		"  (SELECT pg_catalog.count(*) FROM pgpart.rollup_coverage c WHERE c.rollup_id = r.id) "
+		"  || ' partitions summarised, ' || "
+		"  (SELECT pg_catalog.count(DISTINCT d.bucket) FROM pgpart.rollup_dirty d "
+		"   WHERE d.rollup_id = r.id) || ' buckets changed since the last refresh (' || "
+		"  COALESCE(r.refreshed_at::text, 'never') || ')' "
+		"FROM pgpart.rollup r WHERE r.source = $1::pg_catalog.oid ORDER BY r.id",
+		1, params, err);
+	if (res == NULL)
+		return false;
+	for (i = 0; i < PQntuples(res); i++)
+		namelist_add(lines, PQgetvalue(res, i, 0));
+	PQclear(res);
+	return true;
+}
