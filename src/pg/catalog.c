@@ -1,3 +1,9 @@
+/*
+ * catalog.c - reads a user's table from the system catalogs: names resolved
+ * as psql would (the user's search_path, for that one lookup only; pgpart's
+ * own statements run with an empty one), columns, keys, partitions, row
+ * estimates.  Only ACCESS SHARE is ever taken, so these never wait on DDL.
+ */
 #include "pg/catalog.h"
 
 #include <jansson.h>

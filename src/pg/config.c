@@ -1,3 +1,7 @@
+/*
+ * config.c - pgpart.part_config and pgpart.run_log: which tables pgpart
+ * manages and how, and the record of each run that status and metrics report.
+ */
 #include "pg/config.h"
 
 #include <stdio.h>
