@@ -29,7 +29,6 @@
 #include "commands/archive/restore.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,22 +52,6 @@ restoreresult_free(RestoreResult *r)
 	free(r->hi);
 	namelist_free(&r->notes);
 	memset(r, 0, sizeof(*r));
-}
-
-static void
-add_note(NameList *notes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-add_note(NameList *notes, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	s = pg_xvasprintf(fmt, ap);
-	va_end(ap);
-	namelist_add(notes, s);
-	free(s);
 }
 
 /* ---- what the manifest says, against the database -------------------- */
@@ -180,9 +163,10 @@ unrecorded(PgConn *pc, const Manifest *m, const ManifestFigures *f, const char *
 			return false;
 		}
 		*job_id = pg_xstrdup(PQgetvalue(res, 0, 0));
-		add_note(notes, "manifest partly authenticated (--trust-manifest): archive job %s agrees "
-						"on the object, sizes and bounds but kept no manifest checksum",
-				 *job_id);
+		namelist_addf(notes,
+					  "manifest partly authenticated (--trust-manifest): archive job %s agrees "
+					  "on the object, sizes and bounds but kept no manifest checksum",
+					  *job_id);
 		PQclear(res);
 		return true;
 	}
@@ -201,9 +185,10 @@ unrecorded(PgConn *pc, const Manifest *m, const ManifestFigures *f, const char *
 					  "and its columns and bounds are still checked against the table.");
 		return false;
 	}
-	add_note(notes, "manifest not authenticated (--trust-manifest): no archive job of this "
-					"database recorded it (SHA-256 %s)",
-			 m->hash);
+	namelist_addf(notes,
+				  "manifest not authenticated (--trust-manifest): no archive job of this "
+				  "database recorded it (SHA-256 %s)",
+				  m->hash);
 	return true;
 }
 
@@ -379,10 +364,11 @@ compare_indexes(PgConn *pc, RelOid parent, const Manifest *m, NameList *notes, P
 	if (!restore_sql_count_indexes(pc, parent, &np, err))
 		return false;
 	if ((long long) json_array_size(m->indexes) > np)
-		add_note(notes, "the archive lists %zu indexes, the table has %lld: the table's are "
-						"restored; those only the partition had are not (a manifest's definitions "
-						"are not run; its \"indexes\" show them, to recreate by hand)",
-				 json_array_size(m->indexes), np);
+		namelist_addf(notes,
+					  "the archive lists %zu indexes, the table has %lld: the table's are "
+					  "restored; those only the partition had are not (a manifest's definitions "
+					  "are not run; its \"indexes\" show them, to recreate by hand)",
+					  json_array_size(m->indexes), np);
 	return true;
 }
 
@@ -652,10 +638,10 @@ check_manifest(PgConn *pc, const RestoreOptions *opt, const PartConfig *cfg, Key
 	res->rows = m->rows;
 	res->compressed_bytes = m->compressed_bytes;
 	if (strcmp(m->pschema, cfg->parent_schema) != 0 || strcmp(m->pname, *dest) != 0)
-		add_note(&res->notes, "restored as %s; the archive calls the partition %s.%s",
-				 res->partition, m->pschema, m->pname);
+		namelist_addf(&res->notes, "restored as %s; the archive calls the partition %s.%s",
+					  res->partition, m->pschema, m->pname);
 	if (strcmp(m->tschema, cfg->parent_schema) != 0 || strcmp(m->tname, cfg->parent_name) != 0)
-		add_note(&res->notes, "the archive was made of table %s.%s", m->tschema, m->tname);
+		namelist_addf(&res->notes, "the archive was made of table %s.%s", m->tschema, m->tname);
 	return compare_indexes(pc, cfg->parent, m, &res->notes, err);
 }
 

@@ -6,7 +6,6 @@
  */
 #include "commands/policy/policy.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,22 +147,6 @@ done:
 	return ok;
 }
 
-static void
-note(NameList *notes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-note(NameList *notes, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	s = pg_xvasprintf(fmt, ap);
-	va_end(ap);
-	namelist_add(notes, s);
-	free(s);
-}
-
 typedef struct DropCtx
 {
 	const PartConfig *cfg;
@@ -233,12 +216,13 @@ tier_drop(TierStep *t, const PartitionInfo *p, bool foreign, PgpError *err)
 	if (!lock_run_txn(t->pc, t->lock, retention_drop_body, &d, NULL, err))
 		return false;
 	if (foreign)
-		note(t->notes, "%s %s.%s (retention; its archive stays)",
-			 t->pc->dry_run ? "would drop the foreign partition" : "dropped the foreign partition",
-			 p->schema, p->name);
+		namelist_addf(t->notes, "%s %s.%s (retention; its archive stays)",
+					  t->pc->dry_run ? "would drop the foreign partition"
+									 : "dropped the foreign partition",
+					  p->schema, p->name);
 	else
-		note(t->notes, "%s %s.%s (retention, not archived)",
-			 t->pc->dry_run ? "would drop" : "dropped", p->schema, p->name);
+		namelist_addf(t->notes, "%s %s.%s (retention, not archived)",
+					  t->pc->dry_run ? "would drop" : "dropped", p->schema, p->name);
 	return true;
 }
 
@@ -261,11 +245,12 @@ tier_warm(TierStep *t, const PartitionInfo *p, const char *pq, PgpError *err)
 	memset(&mr, 0, sizeof(mr));
 	err_init(&merr);
 	if (ops_tier_move(pc, &mo, &mr, &merr))
-		note(t->notes, "%s %s.%s to tablespace %s", pc->dry_run ? "would move" : "moved",
-			 p->schema, p->name, t->pol->warm_tablespace);
+		namelist_addf(t->notes, "%s %s.%s to tablespace %s", pc->dry_run ? "would move" : "moved",
+					  p->schema, p->name, t->pol->warm_tablespace);
 	else if (pc->dry_run)
-		note(t->notes, "would move %s.%s to tablespace %s (the move says: %s)", p->schema,
-			 p->name, t->pol->warm_tablespace, merr.message ? merr.message : "?");
+		namelist_addf(t->notes, "would move %s.%s to tablespace %s (the move says: %s)",
+					  p->schema, p->name, t->pol->warm_tablespace,
+					  merr.message ? merr.message : "?");
 	else
 	{
 		err_set(err, merr.exit_code, "warm move of %s.%s failed: %s", p->schema, p->name,
@@ -295,8 +280,9 @@ tier_archive(TierStep *t, const PartitionInfo *p, const char *pq, bool retention
 	ao.lock = *t->lock;
 	ok = ops_archive(pc, &ao, &ar, err);
 	if (ok)
-		note(t->notes, "%s %s.%s to %s%s", pc->dry_run ? "would archive" : "archived", p->schema,
-			 p->name, t->pol->archive_to, retention ? " (retention: past --drop-after)" : "");
+		namelist_addf(t->notes, "%s %s.%s to %s%s", pc->dry_run ? "would archive" : "archived",
+					  p->schema, p->name, t->pol->archive_to,
+					  retention ? " (retention: past --drop-after)" : "");
 	if (ok && retention && !pc->dry_run)
 		ok = policy_sql_log_archived_drop(pc, t->cfg, p, err);
 	if (!ok)
