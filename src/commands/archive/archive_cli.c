@@ -342,14 +342,10 @@ cmd_restore(int argc, char **argv, GlobalOpts *g)
 	int first, rc;
 
 	memset(&o, 0, sizeof(o));
-	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
+	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED ||
+		(rc = cli_expect_args(&spec, argc, argv, first, 1, "no table given")) != CLI_PARSED)
 		return rc;
-	if (first < argc)
-		o.table = argv[first++];
-	if (first < argc)
-		return cli_usage_error("restore", "unexpected argument \"%s\"", argv[first]);
-	if (o.table == NULL)
-		return cli_usage_error("restore", "no table given");
+	o.table = argv[first];
 	if (o.from == NULL)
 		return cli_usage_error("restore", "--from is required");
 	o.lock = g->lock;

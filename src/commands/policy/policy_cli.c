@@ -110,14 +110,10 @@ cmd_policy(int argc, char **argv, GlobalOpts *g)
 	int first, rc;
 
 	memset(&o, 0, sizeof(o));
-	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
+	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED ||
+		(rc = cli_expect_args(&spec, argc, argv, first, 1, "no table given")) != CLI_PARSED)
 		return rc;
-	if (first < argc)
-		o.table = argv[first++];
-	if (first < argc)
-		return cli_usage_error("policy", "unexpected argument \"%s\"", argv[first]);
-	if (o.table == NULL)
-		return cli_usage_error("policy", "no table given");
+	o.table = argv[first];
 	if (o.clear && (o.warm_after || o.warm_tablespace || o.archive_after || o.archive_to ||
 					o.drop_after || o.drop_unarchived || o.allow_insecure_endpoint))
 		return cli_usage_error("policy", "--clear takes no other policy option");
