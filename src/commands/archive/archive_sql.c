@@ -252,17 +252,35 @@ archive_sql_rel_oid(PgConn *pc, const char *schema, const char *name, RelOid *oi
 	return true;
 }
 
-bool
-archive_is_foreign(PgConn *pc, RelOid rel, bool *foreign, PgpError *err)
+PGresult *
+archive_sql_query_oid(PgConn *pc, const char *sql, RelOid rel, PgpError *err)
 {
 	char oid[16];
 	const char *params[1] = {oid};
-	char *v = NULL;
 
 	snprintf(oid, sizeof(oid), "%u", rel);
-	if (!pgc_query_value(pc,
-						 "SELECT relkind = 'f' FROM pg_catalog.pg_class WHERE oid = $1::pg_catalog.oid",
-						 1, params, &v, err))
+	return pgc_query(pc, sql, 1, params, err);
+}
+
+bool
+archive_sql_value_oid(PgConn *pc, const char *sql, RelOid rel, char **value, PgpError *err)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+
+	snprintf(oid, sizeof(oid), "%u", rel);
+	return pgc_query_value(pc, sql, 1, params, value, err);
+}
+
+bool
+archive_is_foreign(PgConn *pc, RelOid rel, bool *foreign, PgpError *err)
+{
+	char *v = NULL;
+
+	if (!archive_sql_value_oid(
+		pc,
+		"SELECT relkind = 'f' FROM pg_catalog.pg_class WHERE oid = $1::pg_catalog.oid",
+		rel, &v, err))
 		return false;
 	*foreign = v && v[0] == 't';
 	free(v);
@@ -302,20 +320,18 @@ archive_sql_table_bytes(PgConn *pc, const char *schema, const char *name, long l
 bool
 archive_sql_columns(PgConn *pc, RelOid rel, json_t **columns, char **copy_columns, PgpError *err)
 {
-	char oid[16];
-	const char *params[1] = {oid};
 	PGresult *res;
 	StrBuf cols;
 	int i;
 
-	snprintf(oid, sizeof(oid), "%u", rel);
-	res = pgc_query(pc,
-					"SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
-					"a.attnotnull, a.attgenerated <> '' "
-					"FROM pg_catalog.pg_attribute a "
-					"WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped "
-					"ORDER BY a.attnum",
-					1, params, err);
+	res = archive_sql_query_oid(
+		pc,
+		"SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
+		"a.attnotnull, a.attgenerated <> '' "
+		"FROM pg_catalog.pg_attribute a "
+		"WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped "
+		"ORDER BY a.attnum",
+		rel, err);
 	if (res == NULL)
 		return false;
 	sb_init(&cols);
@@ -342,31 +358,29 @@ archive_sql_columns(PgConn *pc, RelOid rel, json_t **columns, char **copy_column
 bool
 archive_sql_indexes(PgConn *pc, RelOid rel, json_t **indexes, PgpError *err)
 {
-	char oid[16];
-	const char *params[1] = {oid};
 	PGresult *res;
 	int i;
 
-	snprintf(oid, sizeof(oid), "%u", rel);
 	/*
 	 * The definition names the table; restore may load into another name
 	 * first, so keep also what follows "ON table ": "USING method (...)".
 	 */
-	res = pgc_query(pc,
-					"SELECT ic.relname, pg_catalog.pg_get_indexdef(i.indexrelid), con.conname, "
-					"pg_catalog.pg_get_constraintdef(con.oid), i.indisunique, "
-					"CASE WHEN i.indisunique THEN 'CREATE UNIQUE INDEX ' ELSE 'CREATE INDEX ' END "
-					"|| pg_catalog.quote_ident(ic.relname) || ' ON ' "
-					"|| pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(t.relname) "
-					"|| ' ' "
-					"FROM pg_catalog.pg_index i "
-					"JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
-					"JOIN pg_catalog.pg_class t ON t.oid = i.indrelid "
-					"JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace "
-					"LEFT JOIN pg_catalog.pg_constraint con ON con.conindid = i.indexrelid "
-					"AND con.conrelid = i.indrelid "
-					"WHERE i.indrelid = $1::pg_catalog.oid ORDER BY ic.relname",
-					1, params, err);
+	res = archive_sql_query_oid(
+		pc,
+		"SELECT ic.relname, pg_catalog.pg_get_indexdef(i.indexrelid), con.conname, "
+		"pg_catalog.pg_get_constraintdef(con.oid), i.indisunique, "
+		"CASE WHEN i.indisunique THEN 'CREATE UNIQUE INDEX ' ELSE 'CREATE INDEX ' END "
+		"|| pg_catalog.quote_ident(ic.relname) || ' ON ' "
+		"|| pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(t.relname) "
+		"|| ' ' "
+		"FROM pg_catalog.pg_index i "
+		"JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+		"JOIN pg_catalog.pg_class t ON t.oid = i.indrelid "
+		"JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace "
+		"LEFT JOIN pg_catalog.pg_constraint con ON con.conindid = i.indexrelid "
+		"AND con.conrelid = i.indrelid "
+		"WHERE i.indrelid = $1::pg_catalog.oid ORDER BY ic.relname",
+		rel, err);
 	if (res == NULL)
 		return false;
 	*indexes = json_array();
@@ -392,24 +406,22 @@ archive_sql_indexes(PgConn *pc, RelOid rel, json_t **indexes, PgpError *err)
 bool
 archive_sql_foreign_blocker(PgConn *pc, RelOid parent, const char **why, PgpError *err)
 {
-	char oid[16];
-	const char *params[1] = {oid};
 	PGresult *res;
 
 	*why = NULL;
-	snprintf(oid, sizeof(oid), "%u", parent);
-	res = pgc_query(pc,
-					"SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i "
-					"  WHERE i.indrelid = $1::pg_catalog.oid AND i.indisunique), "
-					"EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a "
-					"  WHERE a.attrelid = $1::pg_catalog.oid AND a.attgenerated <> '' "
-					"  AND NOT a.attisdropped), "
-					"(SELECT r.rolsuper OR pg_catalog.pg_has_role(r.oid, "
-					"  'pg_execute_server_program', 'MEMBER') FROM pg_catalog.pg_roles r "
-					"  WHERE r.rolname = CURRENT_USER), "
-					"EXISTS (SELECT 1 FROM pg_catalog.pg_available_extensions "
-					"  WHERE name = 'file_fdw')",
-					1, params, err);
+	res = archive_sql_query_oid(
+		pc,
+		"SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i "
+		"  WHERE i.indrelid = $1::pg_catalog.oid AND i.indisunique), "
+		"EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a "
+		"  WHERE a.attrelid = $1::pg_catalog.oid AND a.attgenerated <> '' "
+		"  AND NOT a.attisdropped), "
+		"(SELECT r.rolsuper OR pg_catalog.pg_has_role(r.oid, "
+		"  'pg_execute_server_program', 'MEMBER') FROM pg_catalog.pg_roles r "
+		"  WHERE r.rolname = CURRENT_USER), "
+		"EXISTS (SELECT 1 FROM pg_catalog.pg_available_extensions "
+		"  WHERE name = 'file_fdw')",
+		parent, err);
 	if (res == NULL)
 		return false;
 	if (PQgetvalue(res, 0, 0)[0] == 't')

@@ -63,16 +63,13 @@ restore_sql_job_restored(PgConn *pc, const char *job_id, PgpError *err)
 PGresult *
 restore_sql_columns(PgConn *pc, RelOid parent, PgpError *err)
 {
-	char oid[16];
-	const char *params[1] = {oid};
-
-	snprintf(oid, sizeof(oid), "%u", parent);
-	return pgc_query(pc,
-					 "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) "
-					 "FROM pg_catalog.pg_attribute a "
-					 "WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped "
-					 "AND a.attgenerated = '' ORDER BY a.attname COLLATE \"C\"",
-					 1, params, err);
+	return archive_sql_query_oid(
+		pc,
+		"SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) "
+		"FROM pg_catalog.pg_attribute a "
+		"WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped "
+		"AND a.attgenerated = '' ORDER BY a.attname COLLATE \"C\"",
+		parent, err);
 }
 
 PGresult *
@@ -112,14 +109,11 @@ restore_sql_bounds(PgConn *pc, KeyType kt, const char *lo, const char *hi, const
 bool
 restore_sql_count_indexes(PgConn *pc, RelOid parent, long long *n, PgpError *err)
 {
-	char oid[16];
-	const char *params[1] = {oid};
 	char *v = NULL;
 
-	snprintf(oid, sizeof(oid), "%u", parent);
-	if (!pgc_query_value(pc, "SELECT pg_catalog.count(*) FROM pg_catalog.pg_index "
-							 "WHERE indrelid = $1::pg_catalog.oid",
-						 1, params, &v, err))
+	if (!archive_sql_value_oid(pc, "SELECT pg_catalog.count(*) FROM pg_catalog.pg_index "
+								   "WHERE indrelid = $1::pg_catalog.oid",
+							   parent, &v, err))
 		return false;
 	*n = v ? strtoll(v, NULL, 10) : 0;
 	free(v);
@@ -328,30 +322,28 @@ restore_sql_copy_in_end(PgConn *pc, bool ok, long long *rows, PgpError *err)
 bool
 restore_sql_build_indexes(PgConn *pc, RelOid parent, const char *target_q, PgpError *err)
 {
-	char oid[16];
-	const char *params[1] = {oid};
 	PGresult *res;
 	StrBuf sql;
 	int i;
 	bool ok = true;
 
-	snprintf(oid, sizeof(oid), "%u", parent);
-	res = pgc_query(pc,
-					"SELECT pg_catalog.pg_get_indexdef(i.indexrelid), "
-					"CASE WHEN i.indisunique THEN 'CREATE UNIQUE INDEX ' ELSE 'CREATE INDEX ' END "
-					"  || pg_catalog.quote_ident(ic.relname) || ' ON ', "
-					"pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(t.relname) "
-					"  || ' USING ', "
-					"con.oid IS NOT NULL, pg_catalog.pg_get_constraintdef(con.oid), "
-					"i.indisunique "
-					"FROM pg_catalog.pg_index i "
-					"JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
-					"JOIN pg_catalog.pg_class t ON t.oid = i.indrelid "
-					"JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace "
-					"LEFT JOIN pg_catalog.pg_constraint con ON con.conindid = i.indexrelid "
-					"  AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x') "
-					"WHERE i.indrelid = $1::pg_catalog.oid ORDER BY ic.relname",
-					1, params, err);
+	res = archive_sql_query_oid(
+		pc,
+		"SELECT pg_catalog.pg_get_indexdef(i.indexrelid), "
+		"CASE WHEN i.indisunique THEN 'CREATE UNIQUE INDEX ' ELSE 'CREATE INDEX ' END "
+		"  || pg_catalog.quote_ident(ic.relname) || ' ON ', "
+		"pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(t.relname) "
+		"  || ' USING ', "
+		"con.oid IS NOT NULL, pg_catalog.pg_get_constraintdef(con.oid), "
+		"i.indisunique "
+		"FROM pg_catalog.pg_index i "
+		"JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+		"JOIN pg_catalog.pg_class t ON t.oid = i.indrelid "
+		"JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace "
+		"LEFT JOIN pg_catalog.pg_constraint con ON con.conindid = i.indexrelid "
+		"  AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x') "
+		"WHERE i.indrelid = $1::pg_catalog.oid ORDER BY ic.relname",
+		parent, err);
 	if (res == NULL)
 		return false;
 	sb_init(&sql);
