@@ -51,6 +51,28 @@ collect2(PgConn *pc, const char *sql, const char *p1, const char *p2, NameList *
 	return true;
 }
 
+/* sql with the OID rel as its one parameter $1 */
+static PGresult *
+query_oid(PgConn *pc, const char *sql, RelOid rel, PgpError *err)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+
+	snprintf(oid, sizeof(oid), "%u", rel);
+	return pgc_query(pc, sql, 1, params, err);
+}
+
+/* the same, for sql's one value */
+static bool
+value_oid(PgConn *pc, const char *sql, RelOid rel, char **value, PgpError *err)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+
+	snprintf(oid, sizeof(oid), "%u", rel);
+	return pgc_query_value(pc, sql, 1, params, value, err);
+}
+
 /* ---- indexes ---- */
 
 /*
@@ -75,14 +97,11 @@ bool
 tiermove_capture_indexes(PgConn *pc, RelOid part, const char *copy_q, TierIndexList *list,
 						 PgpError *err)
 {
-	char oid[16];
-	const char *params[1] = {oid};
 	PGresult *res;
 	int i;
 
 	memset(list, 0, sizeof(*list));
-	snprintf(oid, sizeof(oid), "%u", part);
-	res = pgc_query(pc, indexes_sql, 1, params, err);
+	res = query_oid(pc, indexes_sql, part, err);
 	if (res == NULL)
 		return false;
 	list->items = pg_xcalloc((size_t) PQntuples(res) + 1, sizeof(TierIndex));
@@ -219,17 +238,13 @@ tiermove_column_settings(PgConn *pc, RelOid part, const char *copy_q, NameList *
 bool
 tiermove_reloptions(PgConn *pc, RelOid part, char **options, PgpError *err)
 {
-	char oid[16];
-	const char *params[1] = {oid};
-
-	snprintf(oid, sizeof(oid), "%u", part);
-	return pgc_query_value(
+	return value_oid(
 		pc,
 		"SELECT NULLIF(pg_catalog.concat_ws(', ', pg_catalog.array_to_string(c.reloptions, ', '), "
 		"  (SELECT pg_catalog.string_agg('toast.' || o, ', ') FROM pg_catalog.unnest(t.reloptions) o)), '') "
 		"FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid "
 		"WHERE c.oid = $1::pg_catalog.oid",
-		1, params, options, err);
+		part, options, err);
 }
 
 bool
@@ -468,16 +483,14 @@ tiermove_drop_guard(PgConn *pc, const char *table_q, PgpError *err)
 bool
 tiermove_guard_state(PgConn *pc, RelOid part, int *present, bool *intact, PgpError *err)
 {
-	char oid[16];
-	const char *params[1] = {oid};
 	PGresult *res;
 
-	snprintf(oid, sizeof(oid), "%u", part);
-	res = pgc_query(pc,
-					"SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE tgenabled = 'A') "
-					"FROM pg_catalog.pg_trigger WHERE tgrelid = $1::pg_catalog.oid "
-					"AND tgname IN ('" TIERMOVE_GUARD_ROW "', '" TIERMOVE_GUARD_TRUNCATE "')",
-					1, params, err);
+	res = query_oid(
+		pc,
+		"SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE tgenabled = 'A') "
+		"FROM pg_catalog.pg_trigger WHERE tgrelid = $1::pg_catalog.oid "
+		"AND tgname IN ('" TIERMOVE_GUARD_ROW "', '" TIERMOVE_GUARD_TRUNCATE "')",
+		part, err);
 	if (res == NULL)
 		return false;
 	*present = atoi(PQgetvalue(res, 0, 0));
@@ -537,12 +550,7 @@ change_f(PgConn *pc, PgpError *err, const char *fmt, ...)
 bool
 tiermove_regclass_text(PgConn *pc, RelOid rel, char **text, PgpError *err)
 {
-	char oid[16];
-	const char *params[1] = {oid};
-
-	snprintf(oid, sizeof(oid), "%u", rel);
-	return pgc_query_value(pc, "SELECT $1::pg_catalog.oid::pg_catalog.regclass::text", 1, params,
-						   text, err);
+	return value_oid(pc, "SELECT $1::pg_catalog.oid::pg_catalog.regclass::text", rel, text, err);
 }
 
 bool
@@ -809,14 +817,10 @@ tiermove_drop_bounds_check(PgConn *pc, const char *table_q, PgpError *err)
 bool
 tiermove_partition_bound(PgConn *pc, RelOid part, char **bound_sql, PgpError *err)
 {
-	char oid[16];
-	const char *params[1] = {oid};
-
-	snprintf(oid, sizeof(oid), "%u", part);
-	return pgc_query_value(pc,
-						   "SELECT pg_catalog.pg_get_expr(relpartbound, oid) FROM pg_catalog.pg_class "
-						   "WHERE oid = $1::pg_catalog.oid",
-						   1, params, bound_sql, err);
+	return value_oid(pc,
+					 "SELECT pg_catalog.pg_get_expr(relpartbound, oid) FROM pg_catalog.pg_class "
+					 "WHERE oid = $1::pg_catalog.oid",
+					 part, bound_sql, err);
 }
 
 bool
