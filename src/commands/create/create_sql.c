@@ -17,16 +17,24 @@ run(PgConn *pc, StrBuf *sql, PgpError *err)
 	return ok;
 }
 
-bool
-create_lock_table(PgConn *pc, const char *schema, const char *name, PgpError *err)
+/* "<verb>schema.name<rest>", the name quoted */
+static bool
+on_table(PgConn *pc, const char *verb, const char *schema, const char *name, const char *rest,
+		 PgpError *err)
 {
 	StrBuf sql;
 
 	sb_init(&sql);
-	sb_append(&sql, "LOCK TABLE ");
+	sb_append(&sql, verb);
 	pgc_append_qualified(pc, &sql, schema, name);
-	sb_append(&sql, " IN ACCESS EXCLUSIVE MODE");
+	sb_append(&sql, rest);
 	return run(pc, &sql, err);
+}
+
+bool
+create_lock_table(PgConn *pc, const char *schema, const char *name, PgpError *err)
+{
+	return on_table(pc, "LOCK TABLE ", schema, name, " IN ACCESS EXCLUSIVE MODE", err);
 }
 
 bool
@@ -54,12 +62,7 @@ create_partitioned_parent(PgConn *pc, const NewParent *np, PgpError *err)
 bool
 create_drop_table(PgConn *pc, const char *schema, const char *name, PgpError *err)
 {
-	StrBuf sql;
-
-	sb_init(&sql);
-	sb_append(&sql, "DROP TABLE ");
-	pgc_append_qualified(pc, &sql, schema, name);
-	return run(pc, &sql, err);
+	return on_table(pc, "DROP TABLE ", schema, name, "", err);
 }
 
 bool
