@@ -76,6 +76,17 @@ io_error(PgpError *err, const char *what, const char *path, int e)
 	return false;
 }
 
+/* io_error for the file of key; e is the errno, taken before the path is built */
+static bool
+key_error(const FileStorage *fs, const char *key, const char *what, int e, PgpError *err)
+{
+	char *path = path_of(fs, key);
+	bool ok = io_error(err, what, path, e);
+
+	free(path);
+	return ok;
+}
+
 /* a key's components are plain names: no "", ".", ".." (keys come from manifests too) */
 static bool
 key_ok(const char *key)
@@ -154,10 +165,8 @@ open_dir_of(FileStorage *fs, const char *key, bool create, const char **leaf, Pg
 		if (create && mkdirat(fd, seg, 0700) != 0 && errno != EEXIST)
 		{
 			int e = errno;
-			char *p = path_of(fs, dir);
 
-			io_error(err, "create directory", p, e);
-			free(p);
+			key_error(fs, dir, "create directory", e, err);
 			close(fd);
 			free(dir);
 			errno = e;
@@ -538,12 +547,7 @@ file_head(Storage *s, const char *key, bool *exists, long long *size, PgpError *
 		*size = (long long) st.st_size;
 	}
 	else if (errno != ENOENT)
-	{
-		char *path = path_of(fs, key);
-
-		ok = io_error(err, "stat file", path, errno);
-		free(path);
-	}
+		ok = key_error(fs, key, "stat file", errno, err);
 	close(dirfd);
 	return ok;
 }
@@ -560,12 +564,7 @@ file_del(Storage *s, const char *key, PgpError *err)
 	if (dirfd < 0)
 		return ok;
 	if (unlinkat(dirfd, leaf, 0) != 0 && errno != ENOENT)
-	{
-		char *path = path_of(fs, key);
-
-		ok = io_error(err, "remove file", path, errno);
-		free(path);
-	}
+		ok = key_error(fs, key, "remove file", errno, err);
 	close(dirfd);
 	return ok;
 }
