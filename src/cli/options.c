@@ -148,12 +148,16 @@ store(const CliOption *o, char *value)
 			return true;
 		}
 		case CLI_OPT_DURATION:
+		case CLI_OPT_DURATION64:
 		{
 			int64_t ms;
 
 			if (!duration_parse_ms(value, &ms) || (double) ms < o->min || (double) ms > o->max)
 				return false;
-			*(int *) o->target = (int) ms;
+			if (o->kind == CLI_OPT_DURATION64)
+				*(int64_t *) o->target = ms;
+			else
+				*(int *) o->target = (int) ms;
 			return true;
 		}
 		case CLI_OPT_DATE:
