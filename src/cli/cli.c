@@ -2,7 +2,8 @@
  * cli.c - what every command's CLI shares outside the option table: how -d
  * is kept (its password masked in argv), the one way a usage error is
  * reported (an error line and a hint to the command's --help, exit 2), and the
- * one way a failed operation becomes messages and an exit code (cli_fail).
+ * one way a failed operation becomes messages and an exit code (cli_fail),
+ * and how --json output is written.
  */
 #include "cli/cli.h"
 
@@ -54,4 +55,12 @@ cli_fail(const PgpError *err)
 {
 	log_report(err);
 	return err->exit_code ? err->exit_code : EXIT_RUNTIME;
+}
+
+void
+cli_print_json(json_t *o)
+{
+	json_dumpf(o, stdout, JSON_INDENT(2));
+	putchar('\n');
+	json_decref(o);
 }

@@ -1,10 +1,12 @@
 /*
  * cli.h - what every pgpart command shares: the global options, the command
- * table's entry, and turning an error into a message and an exit code.
+ * table's entry, the --json output, and turning an error into a message and
+ * an exit code.
  */
 #ifndef PGPART_CLI_CLI_H
 #define PGPART_CLI_CLI_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "pg/conn.h"
@@ -43,6 +45,8 @@ void cli_set_conninfo(GlobalOpts *g, char *arg);
 int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* prints the error, returns its exit code */
 int cli_fail(const PgpError *err);
+/* --json: o on stdout, indented, with a newline after it; takes o's reference */
+void cli_print_json(json_t *o);
 
 int cmd_init(int argc, char **argv, GlobalOpts *g);
 int cmd_create(int argc, char **argv, GlobalOpts *g);
