@@ -5,7 +5,6 @@
  *
  * Global options may also follow the command, as in PostgreSQL's own tools.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -89,10 +88,7 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(commands[i].name, name) == 0)
-		{
-			optind = 0; /* a fresh getopt scan for the command */
 			return commands[i].run(argc - first, argv + first, &g);
-		}
 	log_error("unknown command \"%s\"", name);
 	fprintf(stderr, "pgpart: hint: Try \"pgpart --help\" for the list of commands.\n");
 	return EXIT_USAGE;

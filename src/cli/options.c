@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/calendar.h"
 #include "core/duration.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -104,6 +105,22 @@ choice_index(const char *choices, const char *value, int *index)
 	return false;
 }
 
+static bool
+parse_int(const char *text, int min, int max, int *value)
+{
+	char *end;
+	long v;
+
+	if (*text == '\0')
+		return false;
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return false;
+	*value = (int) v;
+	return true;
+}
+
 /* stores value into o's target; false when it is not a valid value */
 static bool
 store(const CliOption *o, char *value)
@@ -125,7 +142,7 @@ store(const CliOption *o, char *value)
 			*(const char **) o->target = value;
 			return true;
 		case CLI_OPT_INT:
-			return cli_parse_int(value, (int) o->min, (int) o->max, (int *) o->target);
+			return parse_int(value, (int) o->min, (int) o->max, (int *) o->target);
 		case CLI_OPT_INT64:
 		{
 			long long v;
@@ -148,12 +165,16 @@ store(const CliOption *o, char *value)
 			return true;
 		}
 		case CLI_OPT_DURATION:
+		case CLI_OPT_DURATION64:
 		{
 			int64_t ms;
 
 			if (!duration_parse_ms(value, &ms) || (double) ms < o->min || (double) ms > o->max)
 				return false;
-			*(int *) o->target = (int) ms;
+			if (o->kind == CLI_OPT_DURATION64)
+				*(int64_t *) o->target = ms;
+			else
+				*(int *) o->target = (int) ms;
 			return true;
 		}
 		case CLI_OPT_DATE:
@@ -291,7 +312,7 @@ cli_run_connected(const GlobalOpts *g, CliBody body, void *arg)
 	int rc;
 
 	err_init(&err);
-	if (!cli_connect(g, &pc, &err))
+	if (!pgc_connect(&pc, g->conninfo, g->dry_run, &err))
 		rc = cli_fail(&err);
 	else
 	{

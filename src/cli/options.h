@@ -27,6 +27,7 @@ typedef enum CliOptKind
 	CLI_OPT_INT64,	  /* *(int64_t *) target, from min to max */
 	CLI_OPT_NUMBER,	  /* *(double *) target, above min (exclusive) and at most max */
 	CLI_OPT_DURATION, /* *(int *) target, in milliseconds ("500ms", "2s", "1h"), min..max */
+	CLI_OPT_DURATION64, /* the same into *(int64_t *) target: up to duration_parse_ms's 30 days */
 	CLI_OPT_DATE,	  /* *(CivilDate *) target, YYYY-MM-DD */
 	CLI_OPT_UNIT,	  /* *(CalUnit *) target: day, week, month, quarter, year */
 	CLI_OPT_CHOICE,	  /* *(int *) target = index of the value in choices, "a|b|c" */
@@ -54,6 +55,7 @@ typedef struct CliOption
 #define CLI_INT64(name, letter, target, lo, hi, expect) {(name), (letter), CLI_OPT_INT64, (target), (lo), (hi), (expect), NULL, NULL, NULL}
 #define CLI_NUMBER(name, letter, target, above, hi, expect) {(name), (letter), CLI_OPT_NUMBER, (target), (above), (hi), (expect), NULL, NULL, NULL}
 #define CLI_DURATION(name, letter, target, lo_ms, hi_ms, expect) {(name), (letter), CLI_OPT_DURATION, (target), (lo_ms), (hi_ms), (expect), NULL, NULL, NULL}
+#define CLI_DURATION64(name, letter, target, lo_ms, hi_ms, expect) {(name), (letter), CLI_OPT_DURATION64, (target), (lo_ms), (hi_ms), (expect), NULL, NULL, NULL}
 #define CLI_DATE(name, letter, target, given) {(name), (letter), CLI_OPT_DATE, (target), 0, 0, "YYYY-MM-DD", NULL, NULL, (given)}
 #define CLI_UNIT(name, letter, target) {(name), (letter), CLI_OPT_UNIT, (target), 0, 0, "day, week, month, quarter or year", NULL, NULL, NULL}
 #define CLI_CHOICE(name, letter, target, choices) {(name), (letter), CLI_OPT_CHOICE, (target), 0, 0, NULL, (choices), NULL, NULL}

@@ -144,9 +144,9 @@ like($out, qr/^\S+Z pgpart\[\d+\] maintain public\.revenues: ok in \d+ ms/m, 'te
 like($out, qr/^\S+Z pgpart\[\d+\] cycle: ok/m, 'text log: the cycle');
 
 # bad input
-pgpart_fails($node, 'interval 0', 2, qr/invalid interval --every "0"/, 'run', '--every', '0');
-pgpart_fails($node, 'interval junk', 2, qr/invalid interval --every "soon"/, 'run', '--every', 'soon');
-pgpart_fails($node, 'interval too short', 2, qr/invalid interval --every "100ms" \(at least 1s/, 'run', '--every', '100ms');
+pgpart_fails($node, 'interval 0', 2, qr/invalid --every "0"/, 'run', '--every', '0');
+pgpart_fails($node, 'interval junk', 2, qr/invalid --every "soon"/, 'run', '--every', 'soon');
+pgpart_fails($node, 'interval too short', 2, qr/invalid --every "100ms" \(at least 1s/, 'run', '--every', '100ms');
 pgpart_fails($node, 'bad log format', 2, qr/invalid --log-format "xml"/, 'run', '--log-format', 'xml');
 pgpart_fails($node, 'bad metrics address', 2, qr/invalid --metrics-addr "nowhere"/, 'run', '--metrics-addr', 'nowhere');
 pgpart_fails($node, 'a table argument', 2, qr/unexpected argument "revenues"/, 'run', 'revenues');

@@ -62,9 +62,7 @@ print_report(const GlobalOpts *g, const char *step, const RollupReport *r)
 		}
 		json_object_set_new(o, "facts", arr);
 		json_object_set_new(o, "dry_run", json_boolean(g->dry_run));
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(o);
+		cli_print_json(o);
 		return;
 	}
 	for (i = 0; i < r->labels.n; i++)

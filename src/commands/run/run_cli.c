@@ -8,8 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
-#include "core/duration.h"
+#include "cli/options.h"
 #include "commands/run/metrics_endpoint.h"
 #include "commands/run/scheduler.h"
 #include "pg/schema.h"
@@ -57,15 +56,11 @@ static const char help[] =
 	"a --once cycle failed, or a --once run found the leader lock held by something\n"
 	"that is not pgpart; 2 invalid options.\n";
 
+/* --log-format, in the order of its choices */
 enum
 {
-	OPT_EVERY = OPT_FIRST_COMMAND_OPTION,
-	OPT_ONCE,
-	OPT_NO_VACUUM,
-	OPT_LOG_FORMAT,
-	OPT_METRICS_ADDR,
-	OPT_METRICS_CACHE,
-	OPT_METRICS_TIMEOUT
+	LOG_FORMAT_TEXT,
+	LOG_FORMAT_JSON
 };
 
 static void
@@ -139,6 +134,15 @@ log_event(void *arg, const SchedulerEvent *ev)
 	fflush(stdout);
 }
 
+/* a warning in the log, as one line among the actions */
+static void
+log_warning_event(LogCtx *lc, const char *text)
+{
+	SchedulerEvent ev = {"warning", NULL, "info", -1, text};
+
+	log_event(lc, &ev);
+}
+
 /* at start: the server reachable and pgpart initialised, or a clear error and exit */
 static bool
 check_database(GlobalOpts *g, PgpError *err)
@@ -150,103 +154,78 @@ check_database(GlobalOpts *g, PgpError *err)
 	return ok;
 }
 
+/* serves --metrics-addr; NULL with err when it cannot listen */
+static MetricsServer *
+start_metrics(MetricsServerOptions *mo, SchedulerStatus *status, LogCtx *lc, PgpError *err)
+{
+	MetricsServer *server;
+	bool loopback = true;
+	sigset_t block, oldmask;
+	SchedulerEvent ev = {"metrics", NULL, "info", -1, NULL};
+	char *detail;
+
+	/* the HTTP thread inherits a mask without our signals: they come to this thread */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &oldmask);
+	server = metricsd_start(mo, status, &loopback, err);
+	pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
+	if (server == NULL)
+		return NULL;
+	detail = pg_xasprintf("serving http://%s/metrics", mo->addr);
+	ev.detail = detail;
+	log_event(lc, &ev);
+	free(detail);
+	if (!loopback)
+		log_warning_event(lc, "the metrics endpoint is reachable from other hosts and "
+							  "has no authentication: anyone who reaches it reads "
+							  "table names and sizes; allow only the scrapers "
+							  "(firewall, NetworkPolicy)");
+	return server;
+}
+
 int
 cmd_run(int argc, char **argv, GlobalOpts *g)
 {
-	static const struct option opts[] = {
-		CLI_COMMON_LONG_OPTIONS,
-		{"every", required_argument, NULL, OPT_EVERY},
-		{"once", no_argument, NULL, OPT_ONCE},
-		{"jobs", required_argument, NULL, 'j'},
-		{"no-vacuum", no_argument, NULL, OPT_NO_VACUUM},
-		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
-		{"metrics-addr", required_argument, NULL, OPT_METRICS_ADDR},
-		{"metrics-cache", required_argument, NULL, OPT_METRICS_CACHE},
-		{"metrics-timeout", required_argument, NULL, OPT_METRICS_TIMEOUT},
-		{NULL, 0, NULL, 0},
-	};
 	SchedulerOptions opt;
 	SchedulerStatus status;
 	MetricsServer *ms_server = NULL;
 	LogCtx lc = {false, (long) getpid()};
 	MetricsServerOptions mo = {NULL, NULL, 5000, 5000};
-	int64_t ms;
+	int log_format = LOG_FORMAT_TEXT;
+	const CliOption options[] = {
+		CLI_DURATION64("every", 0, &opt.every_ms, 1000, (double) INT64_MAX,
+					   "at least 1s, e.g. 30s, 10m, 1h"),
+		CLI_TRUE("once", 0, &opt.once),
+		CLI_INT("jobs", 'j', &opt.jobs, 1, 64),
+		CLI_FALSE("no-vacuum", 0, &opt.maintenance),
+		CLI_CHOICE("log-format", 0, &log_format, "text|json"),
+		CLI_STRING("metrics-addr", 0, &mo.addr),
+		CLI_DURATION("metrics-cache", 0, &mo.cache_ms, 0, 3600000, "0 to 1h, e.g. 5s"),
+		CLI_DURATION("metrics-timeout", 0, &mo.timeout_ms, 100, 600000, "100ms to 10min, e.g. 5s"),
+		CLI_END,
+	};
+	const CliSpec spec = {"run", help, options, NULL, false};
 	PgpError err;
 	struct sigaction sa, old_int, old_term, old_hup;
-	sigset_t block, oldmask;
-	int c, rc = EXIT_OK;
+	int first, rc;
 
 	memset(&opt, 0, sizeof(opt));
 	opt.every_ms = 600000;
 	opt.jobs = 2;
 	opt.maintenance = true;
-	while ((c = cli_getopt(argc, argv, CLI_COMMON_SHORT_OPTIONS "j:", opts)) != -1)
-	{
-		int h = cli_common_option(c, optarg, g);
-
-		if (h < 0)
-			return EXIT_USAGE;
-		if (h)
-			continue;
-		switch (c)
-		{
-			case OPT_HELP:
-				printf("%s%s", help, CLI_COMMON_HELP);
-				return EXIT_OK;
-			case OPT_EVERY:
-				if (!duration_parse_ms(optarg, &opt.every_ms) || opt.every_ms < 1000)
-					return cli_usage_error("run", "invalid interval --every \"%s\" (at least 1s, "
-												  "e.g. 30s, 10m, 1h)",
-										   optarg);
-				break;
-			case OPT_ONCE:
-				opt.once = true;
-				break;
-			case 'j':
-				if (!cli_parse_int(optarg, 1, 64, &opt.jobs))
-					return cli_usage_error("run", "invalid --jobs \"%s\" (1 to 64)", optarg);
-				break;
-			case OPT_NO_VACUUM:
-				opt.maintenance = false;
-				break;
-			case OPT_LOG_FORMAT:
-				if (strcmp(optarg, "json") == 0)
-					lc.json = true;
-				else if (strcmp(optarg, "text") == 0)
-					lc.json = false;
-				else
-					return cli_usage_error("run", "invalid --log-format \"%s\" (text or json)",
-										   optarg);
-				break;
-			case OPT_METRICS_ADDR:
-				mo.addr = optarg;
-				break;
-			case OPT_METRICS_CACHE:
-				if (!duration_parse_ms(optarg, &ms) || ms < 0 || ms > 3600000)
-					return cli_usage_error("run", "invalid --metrics-cache \"%s\" (0 to 1h, e.g. 5s)",
-										   optarg);
-				mo.cache_ms = (int) ms;
-				break;
-			case OPT_METRICS_TIMEOUT:
-				if (!duration_parse_ms(optarg, &ms) || ms < 100 || ms > 600000)
-					return cli_usage_error("run",
-										   "invalid --metrics-timeout \"%s\" (100ms to 10min, e.g. 5s)",
-										   optarg);
-				mo.timeout_ms = (int) ms;
-				break;
-			default:
-				return cli_usage_error("run", "invalid option");
-		}
-	}
-	if (optind < argc)
+	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
+		return rc;
+	if (first < argc)
 		return cli_usage_error("run", "unexpected argument \"%s\" (run works on every managed "
 									  "table)",
-							   argv[optind]);
+							   argv[first]);
 	if (g->dry_run)
 		return cli_usage_error("run", "--dry-run is not supported by run; use \"pgpart maintain "
 									  "--dry-run\"");
-	if (g->json)
-		lc.json = true;
+	lc.json = log_format == LOG_FORMAT_JSON || g->json;
 	/* a follower retries often enough to take over within one interval */
 	opt.poll_ms = opt.every_ms < 5000 ? opt.every_ms / 2 : 5000;
 	if (opt.poll_ms < 500)
@@ -259,6 +238,7 @@ cmd_run(int argc, char **argv, GlobalOpts *g)
 	opt.log_arg = &lc;
 	opt.status = &status;
 
+	rc = EXIT_OK;
 	err_init(&err);
 	if (!check_database(g, &err))
 	{
@@ -275,49 +255,16 @@ cmd_run(int argc, char **argv, GlobalOpts *g)
 	sa.sa_handler = on_hup;
 	sigaction(SIGHUP, &sa, &old_hup);
 	if (g->password_in_argv)
-	{
-		SchedulerEvent ev = {"warning", NULL, "info", -1,
-							 "a password was given in -d: it is masked in this process's "
-							 "arguments now, but it was visible to other local users until "
-							 "then and stays in your shell history; put it in a password file "
-							 "(PGPASSFILE, ~/.pgpass) or a service file instead"};
-
-		log_event(&lc, &ev);
-	}
+		log_warning_event(&lc, "a password was given in -d: it is masked in this process's "
+							   "arguments now, but it was visible to other local users until "
+							   "then and stays in your shell history; put it in a password file "
+							   "(PGPASSFILE, ~/.pgpass) or a service file instead");
 	if (mo.addr)
 	{
-		bool loopback = true;
-
-		/* the HTTP thread inherits a mask without our signals: they come to this thread */
-		sigemptyset(&block);
-		sigaddset(&block, SIGINT);
-		sigaddset(&block, SIGTERM);
-		sigaddset(&block, SIGHUP);
-		pthread_sigmask(SIG_BLOCK, &block, &oldmask);
 		mo.conninfo = g->conninfo;
-		ms_server = metricsd_start(&mo, &status, &loopback, &err);
-		pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
+		ms_server = start_metrics(&mo, &status, &lc, &err);
 		if (ms_server == NULL)
 			rc = cli_fail(&err);
-		else
-		{
-			SchedulerEvent ev = {"metrics", NULL, "info", -1, NULL};
-			char *d = pg_xasprintf("serving http://%s/metrics", mo.addr);
-
-			ev.detail = d;
-			log_event(&lc, &ev);
-			free(d);
-			if (!loopback)
-			{
-				SchedulerEvent w = {"warning", NULL, "info", -1,
-									"the metrics endpoint is reachable from other hosts and "
-									"has no authentication: anyone who reaches it reads "
-									"table names and sizes; allow only the scrapers "
-									"(firewall, NetworkPolicy)"};
-
-				log_event(&lc, &w);
-			}
-		}
 	}
 	if (rc == EXIT_OK && !ops_scheduler_run(&opt, &err))
 		rc = cli_fail(&err);
