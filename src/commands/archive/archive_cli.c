@@ -111,9 +111,7 @@ print_list(const ArchiveListResult *res, const char *url, bool json, int *rc)
 			}
 			json_array_append_new(arr, o);
 		}
-		json_dumpf(arr, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(arr);
+		cli_print_json(arr);
 		return;
 	}
 	if (res->n == 0)
@@ -209,9 +207,7 @@ print_archived(const ArchiveResult *res, bool ok, bool json, bool dry_run)
 							   a->note));
 		}
 		top = json_pack("{s:o, s:b, s:b}", "archived", arr, "dry_run", dry_run, "ok", ok);
-		json_dumpf(top, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(top);
+		cli_print_json(top);
 		return;
 	}
 	for (i = 0; i < res->n; i++)
@@ -312,9 +308,7 @@ restore_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
 						res.load_ms, "total_ms", res.total_ms, "max_lock_held_ms",
 						res.max_lock_held_ms, "dry_run", g->dry_run, "authenticated",
 						res.authenticated, "notes", notes);
-		json_dumpf(top, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(top);
+		cli_print_json(top);
 	}
 	else
 	{

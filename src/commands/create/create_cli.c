@@ -60,9 +60,7 @@ print_result(const GlobalOpts *g, const CreateOptions *opt, const CreateResult *
 		json_object_set_new(o, "lock_attempts", json_integer(res->locks.attempts));
 		json_object_set_new(o, "lock_held_ms", json_real(res->locks.held_ms));
 		json_object_set_new(o, "dry_run", json_boolean(g->dry_run));
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(o);
+		cli_print_json(o);
 		return;
 	}
 	for (i = 0; i < res->warnings.n; i++)

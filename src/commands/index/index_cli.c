@@ -54,9 +54,7 @@ print_result(const GlobalOpts *g, const IndexResult *res)
 		json_object_set_new(o, "valid", json_boolean(res->valid));
 		json_object_set_new(o, "max_lock_held_ms", json_real(res->max_lock_held_ms));
 		json_object_set_new(o, "dry_run", json_boolean(g->dry_run));
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(o);
+		cli_print_json(o);
 	}
 	else if (!g->dry_run)
 		printf("index %s.%s on %s.%s: %d partitions, %d built (%d replacing invalid "

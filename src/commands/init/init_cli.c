@@ -43,9 +43,7 @@ print_report(const GlobalOpts *g, const InitReport *rep)
 							  to, "dry_run", g->dry_run, "done", json_list(&rep->done),
 							  "problems", json_list(&rep->problems));
 
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(o);
+		cli_print_json(o);
 		return;
 	}
 	/* --dry-run printed the statements; what they would do is said only by a real run */

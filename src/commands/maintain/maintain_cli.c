@@ -53,9 +53,7 @@ print_json(const GlobalOpts *g, const MaintainResult *res)
 		json_array_append_new(tables, o);
 	}
 	o = json_pack("{s:o, s:b}", "tables", tables, "dry_run", g->dry_run);
-	json_dumpf(o, stdout, JSON_INDENT(2));
-	putchar('\n');
-	json_decref(o);
+	cli_print_json(o);
 }
 
 static void

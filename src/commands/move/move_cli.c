@@ -76,9 +76,7 @@ print_json(const GlobalOpts *g, const TierMoveResult *r)
 	json_object_set_new(o, "leftovers_dropped", json_integer(r->leftovers_dropped));
 	json_object_set_new(o, "notes", notes);
 	json_object_set_new(o, "dry_run", json_boolean(g->dry_run));
-	json_dumpf(o, stdout, JSON_INDENT(2));
-	putchar('\n');
-	json_decref(o);
+	cli_print_json(o);
 }
 
 static void

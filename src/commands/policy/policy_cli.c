@@ -50,9 +50,7 @@ print_policy(const char *table, const TierPolicyRow *p, bool has, bool json)
 									"allow_insecure_endpoint", p->allow_insecure_endpoint)
 						: json_pack("{s:s, s:n}", "table", table, "policy");
 
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(o);
+		cli_print_json(o);
 		return;
 	}
 	if (!has)

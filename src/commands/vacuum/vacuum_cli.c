@@ -85,9 +85,7 @@ print_result(const GlobalOpts *g, const char *command, const ParallelResult *r)
 		json_object_set_new(o, "skipped", json_integer(r->skipped));
 		json_object_set_new(o, "cancelled", json_boolean(r->cancelled));
 		json_object_set_new(o, "ms", json_real(r->ms));
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(o);
+		cli_print_json(o);
 		return;
 	}
 	if (g->dry_run)
