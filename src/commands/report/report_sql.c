@@ -40,11 +40,7 @@ report_begin(PgConn *pc, PgpError *err)
 void
 report_end(PgConn *pc)
 {
-	PgpError ignored;
-
-	err_init(&ignored);
-	pgc_exec(pc, "ROLLBACK", 0, NULL, &ignored);
-	err_clear(&ignored);
+	pgc_exec_quiet(pc, "ROLLBACK", 0, NULL);
 }
 
 bool

@@ -7,7 +7,6 @@
  */
 #include "commands/rollup/rollup.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,31 +30,8 @@ rollupreport_free(RollupReport *r)
 	namelist_free(&r->values);
 }
 
-static void report(RollupReport *r, const char *label, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-report(RollupReport *r, const char *label, const char *fmt, ...)
-{
-	va_list ap;
-
-	namelist_add(&r->labels, label);
-	va_start(ap, fmt);
-	namelist_vaddf(&r->values, fmt, ap);
-	va_end(ap);
-}
-
-static void note(NameList *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-note(NameList *l, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	namelist_vaddf(l, fmt, ap);
-	va_end(ap);
-}
+/* one line of the report: label, then the formatted value */
+#define report(r, label, ...) namelist_add_fact(&(r)->labels, &(r)->values, (label), __VA_ARGS__)
 
 /* the table must exist and be managed by pgpart: rollups follow its partitions */
 static bool
@@ -254,13 +230,14 @@ refresh_one(PgConn *pc, const Rollup *r, const LockPolicy *lock, NameList *notes
 	ok = ok && lock_run_txn(pc, lock, dirty_body, &dc, NULL, err);
 	if (ok && notes)
 	{
-		note(notes,
-			 "rollup %s.%s: %d partition%s summarised (%lld rows), %s%ld changed bucket%s "
-			 "recomputed%s, %.0f ms",
-			 r->summary_schema, r->summary_name, built, built == 1 ? "" : "s", groups,
-			 dc.everything ? "after a TRUNCATE " : "", dc.buckets, dc.buckets == 1 ? "" : "s",
-			 skipped ? ", partitions whose bounds are not on bucket boundaries skipped" : "",
-			 clock_ms() - t0);
+		namelist_addf(
+			notes,
+			"rollup %s.%s: %d partition%s summarised (%lld rows), %s%ld changed bucket%s "
+			"recomputed%s, %.0f ms",
+			r->summary_schema, r->summary_name, built, built == 1 ? "" : "s", groups,
+			dc.everything ? "after a TRUNCATE " : "", dc.buckets, dc.buckets == 1 ? "" : "s",
+			skipped ? ", partitions whose bounds are not on bucket boundaries skipped" : "",
+			clock_ms() - t0);
 	}
 	rollup_pieces_free(pieces, npieces);
 	return ok;
@@ -564,18 +541,18 @@ upgrade_filter(PgConn *pc, Rollup *r, NameList *done, NameList *problems, PgpErr
 			*err = e;
 			return false;
 		}
-		note(problems,
-			 "rollup %s.%s: its --where (%s) is refused: %s; it is not refreshed any more "
-			 "(drop it and add it again)",
-			 r->summary_schema, r->summary_name, r->filter, e.message);
+		namelist_addf(problems,
+					  "rollup %s.%s: its --where (%s) is refused: %s; it is not refreshed any more "
+					  "(drop it and add it again)",
+					  r->summary_schema, r->summary_name, r->filter, e.message);
 		err_clear(&e);
 		return true;
 	}
 	ok = rollup_create_filter_function(pc, r, &f, err) &&
 		 rollup_store_filter(pc, r, f.canonical, err);
 	if (ok)
-		note(done, "rollup %s.%s: --where checked and kept as a function: %s", r->summary_schema,
-			 r->summary_name, f.canonical);
+		namelist_addf(done, "rollup %s.%s: --where checked and kept as a function: %s",
+					  r->summary_schema, r->summary_name, f.canonical);
 	rollupfilter_free(&f);
 	return ok;
 }
@@ -600,9 +577,10 @@ upgrade_one(PgConn *pc, Rollup *r, bool rebuild_functions, NameList *done, NameL
 			return true;
 		if (!rollup_create_functions(pc, r, err))
 			return false;
-		note(done, "rollup %s.%s: trigger functions rebuilt (they run only for %s.%s and its "
-				   "partitions)",
-			 r->summary_schema, r->summary_name, r->source_schema, r->source_name);
+		namelist_addf(done,
+					  "rollup %s.%s: trigger functions rebuilt (they run only for %s.%s and its "
+					  "partitions)",
+					  r->summary_schema, r->summary_name, r->source_schema, r->source_name);
 	}
 	return true;
 }
@@ -629,8 +607,8 @@ ops_rollup_upgrade(PgConn *pc, bool rebuild_functions, NameList *done, NameList 
 		err_init(&e);
 		if (!upgrade_one(pc, &list[i], rebuild_functions, done, problems, &e))
 		{
-			note(problems, "rollup %s.%s: not upgraded: %s", list[i].summary_schema,
-				 list[i].summary_name, e.message ? e.message : "failed");
+			namelist_addf(problems, "rollup %s.%s: not upgraded: %s", list[i].summary_schema,
+						  list[i].summary_name, e.message ? e.message : "failed");
 			rollup_subxact_rollback(pc);
 		}
 		err_clear(&e);

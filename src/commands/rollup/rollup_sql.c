@@ -572,8 +572,6 @@ bool
 rollup_filter_check(PgConn *pc, RelOid source, const char *expr, RollupFilter *f, PgpError *err)
 {
 	bool own_txn = PQtransactionStatus(pc->conn) == PQTRANS_IDLE;
-	char oid[16];
-	const char *params[1] = {oid};
 	char *why = NULL;
 	char *source_q = NULL;
 	char *sql;
@@ -589,9 +587,7 @@ rollup_filter_check(PgConn *pc, RelOid source, const char *expr, RollupFilter *f
 		free(why);
 		return false;
 	}
-	snprintf(oid, sizeof(oid), "%u", source);
-	if (!pgc_query_value(pc, "SELECT $1::pg_catalog.oid::pg_catalog.regclass::text", 1, params,
-						 &source_q, err))
+	if (!catalog_regclass_text(pc, source, &source_q, err))
 		return false;
 	if (!pgc_exec(pc, own_txn ? "BEGIN" : "SAVEPOINT pgpart_where_check", 0, NULL, err))
 	{
@@ -867,11 +863,7 @@ rollup_subxact_end(PgConn *pc, PgpError *err)
 void
 rollup_subxact_rollback(PgConn *pc)
 {
-	PgpError ignored;
-
-	err_init(&ignored);
-	pgc_exec(pc, "ROLLBACK TO SAVEPOINT pgpart_rollup_upgrade", 0, NULL, &ignored);
-	err_clear(&ignored);
+	pgc_exec_quiet(pc, "ROLLBACK TO SAVEPOINT pgpart_rollup_upgrade", 0, NULL);
 }
 
 /* ---- summarising ---- */
