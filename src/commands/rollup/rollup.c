@@ -300,23 +300,44 @@ select_rollups(PgConn *pc, const RollupOptions *opt, Rollup **list, int *n, PgpE
 	return true;
 }
 
-bool
-ops_rollup_refresh(PgConn *pc, const RollupOptions *opt, RollupReport *r, PgpError *err)
+typedef bool (*RollupStep)(PgConn *pc, const RollupOptions *opt, Rollup *r, RollupReport *rep,
+						   PgpError *err);
+
+/* step for each rollup the options select, in order, until one fails */
+static bool
+each_selected(PgConn *pc, const RollupOptions *opt, RollupStep step, RollupReport *rep,
+			  PgpError *err)
 {
 	Rollup *list = NULL;
 	int n = 0, i;
-	NameList notes = {0};
 	bool ok;
 
-	memset(r, 0, sizeof(*r));
 	ok = select_rollups(pc, opt, &list, &n, err);
 	for (i = 0; ok && i < n; i++)
-		ok = refresh_one(pc, &list[i], &opt->lock, &notes, err);
-	for (i = 0; i < notes.n; i++)
-		report(r, "refreshed", "%s", notes.items[i]);
-	namelist_free(&notes);
+		ok = step(pc, opt, &list[i], rep, err);
 	rollup_list_free(list, n);
 	return ok;
+}
+
+/* what it did is reported also when it fails part way */
+static bool
+refresh_step(PgConn *pc, const RollupOptions *opt, Rollup *r, RollupReport *rep, PgpError *err)
+{
+	NameList notes = {0};
+	bool ok = refresh_one(pc, r, &opt->lock, &notes, err);
+	int i;
+
+	for (i = 0; i < notes.n; i++)
+		report(rep, "refreshed", "%s", notes.items[i]);
+	namelist_free(&notes);
+	return ok;
+}
+
+bool
+ops_rollup_refresh(PgConn *pc, const RollupOptions *opt, RollupReport *r, PgpError *err)
+{
+	memset(r, 0, sizeof(*r));
+	return each_selected(pc, opt, refresh_step, r, err);
 }
 
 /* ---- add ---- */
@@ -621,13 +642,14 @@ ops_rollup_upgrade(PgConn *pc, bool rebuild_functions, NameList *done, NameList 
 /* ---- status and drop ---- */
 
 static bool
-status_one(PgConn *pc, const Rollup *r, RollupReport *rep, PgpError *err)
+status_one(PgConn *pc, const RollupOptions *opt, Rollup *r, RollupReport *rep, PgpError *err)
 {
 	RollupFacts f;
 	RollupPiece *pieces = NULL;
 	int np = 0, j, uncovered = 0;
 	char *by;
 
+	(void) opt; /* a RollupStep: status needs only the rollup */
 	if (!rollup_facts(pc, r, &f, err))
 		return false;
 	if (!rollup_load_pieces(pc, r, &pieces, &np, err))
@@ -661,16 +683,8 @@ status_one(PgConn *pc, const Rollup *r, RollupReport *rep, PgpError *err)
 bool
 ops_rollup_status(PgConn *pc, const RollupOptions *opt, RollupReport *rep, PgpError *err)
 {
-	Rollup *list = NULL;
-	int n = 0, i;
-	bool ok;
-
 	memset(rep, 0, sizeof(*rep));
-	ok = select_rollups(pc, opt, &list, &n, err);
-	for (i = 0; ok && i < n; i++)
-		ok = status_one(pc, &list[i], rep, err);
-	rollup_list_free(list, n);
-	return ok;
+	return each_selected(pc, opt, status_one, rep, err);
 }
 
 static bool
@@ -680,27 +694,23 @@ drop_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	return rollup_drop(pc, arg, err);
 }
 
+static bool
+drop_step(PgConn *pc, const RollupOptions *opt, Rollup *r, RollupReport *rep, PgpError *err)
+{
+	if (!lock_run_txn(pc, &opt->lock, drop_body, r, NULL, err))
+		return false;
+	report(rep, "dropped", "%s.%s, its triggers and records", r->summary_schema, r->summary_name);
+	return true;
+}
+
 bool
 ops_rollup_drop(PgConn *pc, const RollupOptions *opt, RollupReport *rep, PgpError *err)
 {
-	Rollup *list = NULL;
-	int n = 0, i;
-	bool ok;
-
 	memset(rep, 0, sizeof(*rep));
 	if (opt->name == NULL)
 	{
 		err_set(err, EXIT_USAGE, "give the rollup to drop with --name");
 		return false;
 	}
-	ok = select_rollups(pc, opt, &list, &n, err);
-	for (i = 0; ok && i < n; i++)
-	{
-		ok = lock_run_txn(pc, &opt->lock, drop_body, &list[i], NULL, err);
-		if (ok)
-			report(rep, "dropped", "%s.%s, its triggers and records", list[i].summary_schema,
-				   list[i].summary_name);
-	}
-	rollup_list_free(list, n);
-	return ok;
+	return each_selected(pc, opt, drop_step, rep, err);
 }
