@@ -1023,19 +1023,14 @@ rollup_summarise_piece(PgConn *pc, const Rollup *r, const RollupPiece *piece, lo
 }
 
 bool
-rollup_take_marks(PgConn *pc, const Rollup *r, NameList *buckets, bool *everything, PgpError *err)
+rollup_read_marks(PgConn *pc, const char *sql, int nparams, const char *const *params,
+				  NameList *buckets, bool *everything, PgpError *err)
 {
-	char id[16];
-	const char *params[1] = {id};
 	PGresult *res;
 	int i;
 
 	*everything = false;
-	snprintf(id, sizeof(id), "%d", r->id);
-	res = pgc_query(pc,
-					"WITH d AS (DELETE FROM pgpart.rollup_dirty WHERE rollup_id = $1::integer "
-					"RETURNING bucket) SELECT DISTINCT d.bucket::text FROM d ORDER BY 1 NULLS FIRST",
-					1, params, err);
+	res = pgc_query(pc, sql, nparams, params, err);
 	if (res == NULL)
 		return false;
 	for (i = 0; i < PQntuples(res); i++)
@@ -1047,6 +1042,20 @@ rollup_take_marks(PgConn *pc, const Rollup *r, NameList *buckets, bool *everythi
 	}
 	PQclear(res);
 	return true;
+}
+
+bool
+rollup_take_marks(PgConn *pc, const Rollup *r, NameList *buckets, bool *everything, PgpError *err)
+{
+	char id[16];
+	const char *params[1] = {id};
+
+	snprintf(id, sizeof(id), "%d", r->id);
+	return rollup_read_marks(
+		pc,
+		"WITH d AS (DELETE FROM pgpart.rollup_dirty WHERE rollup_id = $1::integer "
+		"RETURNING bucket) SELECT DISTINCT d.bucket::text FROM d ORDER BY 1 NULLS FIRST",
+		1, params, buckets, everything, err);
 }
 
 bool
