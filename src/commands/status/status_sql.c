@@ -35,10 +35,12 @@ status_last_maintenance(PgConn *pc, RelOid parent, char **at, bool *ok, PgpError
 bool
 status_rollup_lines(PgConn *pc, RelOid table, NameList *lines, PgpError *err)
 {
-	PGresult *res;
-	int i;
+	char oid[16];
+	const char *params[1] = {oid};
 
-	res = catalog_oid_query(
+	snprintf(oid, sizeof(oid), "%u", table);
+	/* every part is NOT NULL or COALESCEd: no line is left out */
+	return namelist_add_query(
 		pc,
 		"SELECT r.summary::text || ' (' || r.grain || '): ' || "
 		"  (SELECT pg_catalog.count(*) FROM pgpart.rollup_coverage c WHERE c.rollup_id = r.id) "
@@ -47,11 +49,5 @@ status_rollup_lines(PgConn *pc, RelOid table, NameList *lines, PgpError *err)
 		"   WHERE d.rollup_id = r.id) || ' buckets changed since the last refresh (' || "
 		"  COALESCE(r.refreshed_at::text, 'never') || ')' "
 		"FROM pgpart.rollup r WHERE r.source = $1::pg_catalog.oid ORDER BY r.id",
-		table, err);
-	if (res == NULL)
-		return false;
-	for (i = 0; i < PQntuples(res); i++)
-		namelist_add(lines, PQgetvalue(res, i, 0));
-	PQclear(res);
-	return true;
+		1, params, lines, err);
 }
