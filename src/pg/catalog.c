@@ -68,6 +68,33 @@ namelist_addf(NameList *l, const char *fmt, ...)
 	va_end(ap);
 }
 
+void
+namelist_add_fact(NameList *labels, NameList *values, const char *label, const char *fmt, ...)
+{
+	va_list ap;
+
+	namelist_add(labels, label);
+	va_start(ap, fmt);
+	namelist_vaddf(values, fmt, ap);
+	va_end(ap);
+}
+
+bool
+namelist_add_query(PgConn *pc, const char *sql, int nparams, const char *const *params,
+				   NameList *into, PgpError *err)
+{
+	PGresult *res = pgc_query(pc, sql, nparams, params, err);
+	int i;
+
+	if (res == NULL)
+		return false;
+	for (i = 0; i < PQntuples(res); i++)
+		if (!PQgetisnull(res, i, 0))
+			namelist_add(into, PQgetvalue(res, i, 0));
+	PQclear(res);
+	return true;
+}
+
 char *
 namelist_join(const NameList *l, const char *sep)
 {
@@ -170,14 +197,11 @@ catalog_table_by_oid(PgConn *pc, RelOid oid, RelInfo *rel, bool *found, PgpError
 {
 	StrBuf sql;
 	PGresult *res;
-	char buf[16];
-	const char *params[1] = {buf};
 
-	snprintf(buf, sizeof(buf), "%u", oid);
 	sb_init(&sql);
 	sb_append(&sql, rel_columns);
 	sb_append(&sql, "WHERE c.oid = $1::pg_catalog.oid");
-	res = pgc_query(pc, sql.data, 1, params, err);
+	res = catalog_oid_query(pc, sql.data, oid, err);
 	sb_free(&sql);
 	if (res == NULL)
 		return false;
@@ -279,20 +303,43 @@ catalog_column(PgConn *pc, RelOid table, const char *column, ColumnInfo *col, bo
 	return true;
 }
 
-bool
-catalog_insertable_columns(PgConn *pc, RelOid table, char **list, PgpError *err)
+PGresult *
+catalog_oid_query(PgConn *pc, const char *sql, RelOid oid, PgpError *err)
 {
 	char buf[16];
 	const char *params[1] = {buf};
 
-	snprintf(buf, sizeof(buf), "%u", table);
-	if (!pgc_query_value(pc,
-						 "SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' "
-						 "                             ORDER BY a.attnum) "
-						 "FROM pg_catalog.pg_attribute a "
-						 "WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 "
-						 "  AND NOT a.attisdropped AND a.attgenerated = ''",
-						 1, params, list, err))
+	snprintf(buf, sizeof(buf), "%u", oid);
+	return pgc_query(pc, sql, 1, params, err);
+}
+
+bool
+catalog_oid_value(PgConn *pc, const char *sql, RelOid oid, char **value, PgpError *err)
+{
+	char buf[16];
+	const char *params[1] = {buf};
+
+	snprintf(buf, sizeof(buf), "%u", oid);
+	return pgc_query_value(pc, sql, 1, params, value, err);
+}
+
+bool
+catalog_regclass_text(PgConn *pc, RelOid oid, char **text, PgpError *err)
+{
+	return catalog_oid_value(pc, "SELECT $1::pg_catalog.oid::pg_catalog.regclass::text", oid,
+							 text, err);
+}
+
+bool
+catalog_insertable_columns(PgConn *pc, RelOid table, char **list, PgpError *err)
+{
+	if (!catalog_oid_value(pc,
+						   "SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' "
+						   "                             ORDER BY a.attnum) "
+						   "FROM pg_catalog.pg_attribute a "
+						   "WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 "
+						   "  AND NOT a.attisdropped AND a.attgenerated = ''",
+						   table, list, err))
 		return false;
 	if (*list == NULL)
 	{
@@ -342,16 +389,12 @@ catalog_unique_keys_without(PgConn *pc, RelOid table, const char *column, NameLi
 bool
 catalog_table_has_rows(PgConn *pc, RelOid table, bool *has_rows, PgpError *err)
 {
-	char buf[16];
-	const char *params[1] = {buf};
 	char *qualified = NULL;
 	char *v = NULL;
 	StrBuf sql;
 	bool ok;
 
-	snprintf(buf, sizeof(buf), "%u", table);
-	if (!pgc_query_value(pc, "SELECT $1::pg_catalog.oid::pg_catalog.regclass::text", 1, params,
-						 &qualified, err))
+	if (!catalog_regclass_text(pc, table, &qualified, err))
 		return false;
 	sb_init(&sql);
 	/* the regclass text of an OID is already quoted and qualified (empty search_path) */
@@ -368,24 +411,20 @@ catalog_table_has_rows(PgConn *pc, RelOid table, bool *has_rows, PgpError *err)
 bool
 catalog_estimate_rows(PgConn *pc, RelOid table, double *rows, PgpError *err)
 {
-	char buf[16];
-	const char *params[1] = {buf};
 	char *qualified = NULL, *plan = NULL, *reltuples = NULL;
 	json_t *root = NULL;
 	StrBuf sql;
 	bool ok = false;
 
-	snprintf(buf, sizeof(buf), "%u", table);
-	if (!pgc_query_value(pc, "SELECT c.reltuples::text FROM pg_catalog.pg_class c WHERE c.oid = "
-							 "$1::pg_catalog.oid", 1, params, &reltuples, err))
+	if (!catalog_oid_value(pc, "SELECT c.reltuples::text FROM pg_catalog.pg_class c WHERE c.oid = "
+							   "$1::pg_catalog.oid", table, &reltuples, err))
 		return false;
 	*rows = reltuples ? atof(reltuples) : 0;
 	free(reltuples);
 	if (*rows >= 0)
 		return true;
 	/* the planner estimates an unanalysed table from its pages and column widths */
-	if (!pgc_query_value(pc, "SELECT $1::pg_catalog.oid::pg_catalog.regclass::text", 1, params,
-						 &qualified, err))
+	if (!catalog_regclass_text(pc, table, &qualified, err))
 		return false;
 	sb_init(&sql);
 	sb_appendf(&sql, "EXPLAIN (FORMAT JSON) SELECT FROM %s", qualified);
@@ -424,12 +463,9 @@ partitionlist_free(PartitionList *l)
 bool
 catalog_partitions(PgConn *pc, RelOid parent, PartitionList *list, PgpError *err)
 {
-	char buf[16];
-	const char *params[1] = {buf};
 	PGresult *res;
 	int i;
 
-	snprintf(buf, sizeof(buf), "%u", parent);
 	memset(list, 0, sizeof(*list));
 	list->default_index = -1;
 	/*
@@ -439,7 +475,7 @@ catalog_partitions(PgConn *pc, RelOid parent, PartitionList *list, PgpError *err
 	 * runs in UTC, so a timestamp or date bound maps to the same instant as
 	 * a timestamptz one written the same way.
 	 */
-	res = pgc_query(
+	res = catalog_oid_query(
 		pc,
 		"WITH p AS ("
 		"  SELECT c.oid, n.nspname, c.relname, t.spcname, "
@@ -466,7 +502,7 @@ catalog_partitions(PgConn *pc, RelOid parent, PartitionList *list, PgpError *err
 		"       lo, hi, spcname "
 		"FROM v "
 		"ORDER BY bound = 'DEFAULT', lo::timestamptz NULLS FIRST, relname",
-		1, params, err);
+		parent, err);
 	if (res == NULL)
 		return false;
 	list->n = PQntuples(res);
@@ -497,17 +533,13 @@ catalog_partitions(PgConn *pc, RelOid parent, PartitionList *list, PgpError *err
 bool
 catalog_range_key_column(PgConn *pc, RelOid parent, char **column, PgpError *err)
 {
-	char buf[16];
-	const char *params[1] = {buf};
-
-	snprintf(buf, sizeof(buf), "%u", parent);
-	return pgc_query_value(pc,
-						   "SELECT a.attname FROM pg_catalog.pg_partitioned_table pt "
-						   "JOIN pg_catalog.pg_attribute a "
-						   "  ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0] "
-						   "WHERE pt.partrelid = $1::pg_catalog.oid AND pt.partstrat = 'r' "
-						   "  AND pt.partnatts = 1",
-						   1, params, column, err);
+	return catalog_oid_value(pc,
+							 "SELECT a.attname FROM pg_catalog.pg_partitioned_table pt "
+							 "JOIN pg_catalog.pg_attribute a "
+							 "  ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0] "
+							 "WHERE pt.partrelid = $1::pg_catalog.oid AND pt.partstrat = 'r' "
+							 "  AND pt.partnatts = 1",
+							 parent, column, err);
 }
 
 bool

@@ -60,6 +60,19 @@ void columninfo_free(ColumnInfo *c);
 bool catalog_column(PgConn *pc, RelOid table, const char *column, ColumnInfo *col, bool *found,
 					PgpError *err);
 
+/*
+ * pgc_query_value for a statement whose one parameter, $1, is an OID (the
+ * many "what does the catalog say of this table" questions).
+ */
+bool catalog_oid_value(PgConn *pc, const char *sql, RelOid oid, char **value, PgpError *err);
+/* and pgc_query for one: the result (caller PQclear()s it) or NULL with err set */
+PGresult *catalog_oid_query(PgConn *pc, const char *sql, RelOid oid, PgpError *err);
+/*
+ * The relation's name as regclass prints it: quoted where needed and, with
+ * pgpart's empty search_path, always schema-qualified: ready for DDL text.
+ */
+bool catalog_regclass_text(PgConn *pc, RelOid oid, char **text, PgpError *err);
+
 /* columns that an INSERT may write, quoted and comma separated (no generated ones) */
 bool catalog_insertable_columns(PgConn *pc, RelOid table, char **list, PgpError *err);
 
@@ -75,6 +88,18 @@ void namelist_add(NameList *l, const char *item);
 /* adds one formatted line: the notes, warnings and reports commands collect */
 void namelist_addf(NameList *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void namelist_vaddf(NameList *l, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/*
+ * One fact of a label -> value report (migrate's plan, rollup's lines): the
+ * label and the formatted value, each to its own list, so the two stay in step.
+ */
+void namelist_add_fact(NameList *labels, NameList *values, const char *label, const char *fmt,
+					   ...) __attribute__((format(printf, 4, 5)));
+/*
+ * Runs a query and appends the first column of each row, NULLs left out:
+ * the lists of statements or reasons the catalog writes for us.
+ */
+bool namelist_add_query(PgConn *pc, const char *sql, int nparams, const char *const *params,
+						NameList *into, PgpError *err);
 /* "a, b, c" (malloc'd) */
 char *namelist_join(const NameList *l, const char *sep);
 

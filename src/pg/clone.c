@@ -22,22 +22,6 @@ clonescript_free(CloneScript *cs)
 	namelist_free(&cs->warnings);
 }
 
-/* appends column 0 of every row of a query taking ($1 oid, $2::text tmp qualified name) */
-static bool
-collect(PgConn *pc, const char *sql, const char *const *params, NameList *into, PgpError *err)
-{
-	PGresult *res = pgc_query(pc, sql, 3, params, err);
-	int i;
-
-	if (res == NULL)
-		return false;
-	for (i = 0; i < PQntuples(res); i++)
-		if (!PQgetisnull(res, i, 0))
-			namelist_add(into, PQgetvalue(res, i, 0));
-	PQclear(res);
-	return true;
-}
-
 /*
  * Parameters of every query below: $1 the old table's OID, $2::text the new
  * table's temporary qualified name, $3::text the old table's qualified name (which
@@ -178,10 +162,10 @@ clone_capture(PgConn *pc, RelOid table, const char *new_schema, const char *new_
 	pgc_append_qualified(pc, &tmp, new_schema, new_tmp_name);
 	params[1] = tmp.data;
 	params[2] = old_qualified;
-	ok = collect(pc, blockers_sql, params, &cs->blockers, err) &&
-		 collect(pc, warnings_sql, params, &cs->warnings, err) &&
-		 collect(pc, before_drop_sql, params, &cs->before_drop, err) &&
-		 collect(pc, after_rename_sql, params, &cs->after_rename, err);
+	ok = namelist_add_query(pc, blockers_sql, 3, params, &cs->blockers, err) &&
+		 namelist_add_query(pc, warnings_sql, 3, params, &cs->warnings, err) &&
+		 namelist_add_query(pc, before_drop_sql, 3, params, &cs->before_drop, err) &&
+		 namelist_add_query(pc, after_rename_sql, 3, params, &cs->after_rename, err);
 	sb_free(&tmp);
 	free(old_qualified);
 	return ok;

@@ -33,25 +33,22 @@ partconfig_list_free(PartConfig *list, int n)
 bool
 config_load(PgConn *pc, RelOid parent, PartConfig **list, int *n, PgpError *err)
 {
-	char buf[16];
-	const char *params[1] = {buf};
 	PGresult *res;
 	int i;
 
-	snprintf(buf, sizeof(buf), "%u", parent);
 	*list = NULL;
 	*n = 0;
-	res = pgc_query(pc,
-					"SELECT pc.parent_table::pg_catalog.oid, n.nspname, c.relname, "
-					"       c.oid IS NOT NULL, pc.part_column, pc.part_interval, "
-					"       pc.start_date::text, pc.premake, pc.time_zone, "
-					"       pc.parent_table::pg_catalog.oid::text "
-					"FROM pgpart.part_config pc "
-					"LEFT JOIN pg_catalog.pg_class c ON c.oid = pc.parent_table "
-					"LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-					"WHERE $1::pg_catalog.oid = 0 OR pc.parent_table = $1::pg_catalog.oid "
-					"ORDER BY n.nspname, c.relname",
-					1, params, err);
+	res = catalog_oid_query(pc,
+							"SELECT pc.parent_table::pg_catalog.oid, n.nspname, c.relname, "
+							"       c.oid IS NOT NULL, pc.part_column, pc.part_interval, "
+							"       pc.start_date::text, pc.premake, pc.time_zone, "
+							"       pc.parent_table::pg_catalog.oid::text "
+							"FROM pgpart.part_config pc "
+							"LEFT JOIN pg_catalog.pg_class c ON c.oid = pc.parent_table "
+							"LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+							"WHERE $1::pg_catalog.oid = 0 OR pc.parent_table = $1::pg_catalog.oid "
+							"ORDER BY n.nspname, c.relname",
+							parent, err);
 	if (res == NULL)
 		return false;
 	*n = PQntuples(res);

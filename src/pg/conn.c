@@ -187,6 +187,30 @@ pgc_change(PgConn *pc, const char *sql, int nparams, const char *const *params, 
 }
 
 void
+pgc_exec_quiet(PgConn *pc, const char *sql, int nparams, const char *const *params)
+{
+	PgpError ignored;
+
+	err_init(&ignored);
+	pgc_exec(pc, sql, nparams, params, &ignored);
+	err_clear(&ignored);
+}
+
+bool
+pgc_change_each(PgConn *pc, const char *sql, int nparams, const char *const *params,
+				PgpError *err)
+{
+	PGresult *res = pgc_query(pc, sql, nparams, params, err);
+	bool ok = res != NULL;
+	int i;
+
+	for (i = 0; ok && i < PQntuples(res); i++)
+		ok = pgc_change(pc, PQgetvalue(res, i, 0), 0, NULL, err);
+	PQclear(res);
+	return ok;
+}
+
+void
 pgc_dry_run_note(PgConn *pc, const char *note)
 {
 	if (pc->dry_run)

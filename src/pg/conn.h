@@ -63,6 +63,21 @@ void pgc_dry_run_note(PgConn *pc, const char *note);
 bool pgc_change(PgConn *pc, const char *sql, int nparams, const char *const *params,
 				PgpError *err);
 
+/*
+ * For clean-up whose failure changes nothing for the caller (a ROLLBACK after
+ * an error, releasing a lock the session end releases anyway): runs the
+ * statement and drops its error, so that the error the caller reports stays
+ * the first one.
+ */
+void pgc_exec_quiet(PgConn *pc, const char *sql, int nparams, const char *const *params);
+/*
+ * For DDL the catalog writes for us: runs the query (a read, so also in
+ * --dry-run), then each row's first column, in row order, as a change
+ * (pgc_change); stops at the first that fails.
+ */
+bool pgc_change_each(PgConn *pc, const char *sql, int nparams, const char *const *params,
+					 PgpError *err);
+
 /* first column of the first row as a malloc'd string (NULL if SQL NULL/no row) */
 bool pgc_query_value(PgConn *pc, const char *sql, int nparams, const char *const *params,
 					 char **value, PgpError *err);

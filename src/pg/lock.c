@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pg/catalog.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -54,12 +55,8 @@ run_one_attempt(PgConn *pc, const LockPolicy *policy, LockedBody body, void *arg
 					err) ||
 		!body(pc, arg, stats, err) || !pgc_change(pc, "COMMIT", 0, NULL, err))
 	{
-		PgpError ignored;
-
-		err_init(&ignored);
 		if (!pc->dry_run)
-			pgc_exec(pc, "ROLLBACK", 0, NULL, &ignored);
-		err_clear(&ignored);
+			pgc_exec_quiet(pc, "ROLLBACK", 0, NULL);
 		return false;
 	}
 	return true;
@@ -129,16 +126,13 @@ lock_run_txn(PgConn *pc, const LockPolicy *policy, LockedBody body, void *arg,
 bool
 lock_table_try(PgConn *pc, unsigned int table, bool *got, PgpError *err)
 {
-	char oid[16];
-	const char *params[1] = {oid};
 	char *v = NULL;
 
-	snprintf(oid, sizeof(oid), "%u", table);
 	/* two-key form: pgpart's key space cannot meet an application's bigint keys */
-	if (!pgc_query_value(pc,
-						 "SELECT pg_catalog.pg_try_advisory_lock("
-						 "pg_catalog.hashtext('pgpart'), $1::pg_catalog.oid::integer)",
-						 1, params, &v, err))
+	if (!catalog_oid_value(pc,
+						   "SELECT pg_catalog.pg_try_advisory_lock("
+						   "pg_catalog.hashtext('pgpart'), $1::pg_catalog.oid::integer)",
+						   table, &v, err))
 		return false;
 	*got = v && v[0] == 't';
 	free(v);
@@ -150,13 +144,10 @@ lock_table_release(PgConn *pc, unsigned int table)
 {
 	char oid[16];
 	const char *params[1] = {oid};
-	PgpError ignored;
 
 	snprintf(oid, sizeof(oid), "%u", table);
-	err_init(&ignored);
-	pgc_exec(pc,
-			 "SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtext('pgpart'), "
-			 "$1::pg_catalog.oid::integer)",
-			 1, params, &ignored);
-	err_clear(&ignored);
+	pgc_exec_quiet(pc,
+				   "SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtext('pgpart'), "
+				   "$1::pg_catalog.oid::integer)",
+				   1, params);
 }

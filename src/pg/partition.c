@@ -68,9 +68,7 @@ copy_settings(PgConn *pc, const NewPartition *np, PgpError *err)
 	char *parent = pgc_quote_qualified(pc, np->parent_schema, np->parent_name);
 	char *part = pgc_quote_qualified(pc, np->parent_schema, np->name);
 	const char *params[2] = {parent, part};
-	PGresult *res;
-	int i;
-	bool ok = true;
+	bool ok;
 
 	if (pc->dry_run)
 	{
@@ -78,7 +76,7 @@ copy_settings(PgConn *pc, const NewPartition *np, PgpError *err)
 		free(part);
 		return true;
 	}
-	res = pgc_query(
+	ok = pgc_change_each(
 		pc,
 		"SELECT 'ALTER TABLE ' || $2 || ' REPLICA IDENTITY ' || "
 		"  CASE c.relreplident WHEN 'f' THEN 'FULL' ELSE 'NOTHING' END "
@@ -97,11 +95,6 @@ copy_settings(PgConn *pc, const NewPartition *np, PgpError *err)
 		2, params, err);
 	free(parent);
 	free(part);
-	if (res == NULL)
-		return false;
-	for (i = 0; ok && i < PQntuples(res); i++)
-		ok = pgc_change(pc, PQgetvalue(res, i, 0), 0, NULL, err);
-	PQclear(res);
 	return ok;
 }
 

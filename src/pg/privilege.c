@@ -5,7 +5,6 @@
  */
 #include "pg/privilege.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,22 +168,6 @@ privaudit_free(PrivAudit *a)
 	namelist_free(&a->problems);
 }
 
-static void
-note(NameList *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-note(NameList *l, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	s = pg_xvasprintf(fmt, ap);
-	va_end(ap);
-	namelist_add(l, s);
-	free(s);
-}
-
 bool
 priv_audit_functions(PgConn *pc, PrivAudit *a, PgpError *err)
 {
@@ -246,13 +229,14 @@ priv_audit_functions(PgConn *pc, PrivAudit *a, PgpError *err)
 
 				ok = pgc_change(pc, sql, 0, NULL, err);
 				free(sql);
-				note(&a->done, "revoked EXECUTE from PUBLIC on %s", sig);
+				namelist_addf(&a->done, "revoked EXECUTE from PUBLIC on %s", sig);
 			}
 			else
-				note(&a->problems,
-					 "%s is executable by every role and owned by %s: run \"pgpart init\" as %s "
-					 "or as a superuser to revoke that",
-					 sig, owner, owner);
+				namelist_addf(
+					&a->problems,
+					"%s is executable by every role and owned by %s: run \"pgpart init\" as %s "
+					"or as a superuser to revoke that",
+					sig, owner, owner);
 		}
 		if (ok && wrong_owner)
 		{
@@ -267,14 +251,15 @@ priv_audit_functions(PgConn *pc, PrivAudit *a, PgpError *err)
 				else if (ok && strcmp(kind, "migration") == 0)
 					ok = grant_needs(pc, want, want_q, priv_migration_needs, priv_migration_nneeds,
 									 err);
-				note(&a->done, "%s: owner %s -> %s (the owner of the table it serves)", sig, owner,
-					 want);
+				namelist_addf(&a->done, "%s: owner %s -> %s (the owner of the table it serves)",
+							  sig, owner, want);
 			}
 			else
-				note(&a->problems,
-					 "%s is owned by the superuser %s but serves a table of %s: run \"pgpart "
-					 "init\" as a superuser to give it to %s",
-					 sig, owner, want, want);
+				namelist_addf(
+					&a->problems,
+					"%s is owned by the superuser %s but serves a table of %s: run \"pgpart "
+					"init\" as a superuser to give it to %s",
+					sig, owner, want, want);
 		}
 	}
 	PQclear(res);

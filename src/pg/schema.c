@@ -294,13 +294,7 @@ schema_install(PgConn *pc, SchemaHook hook, void *hook_arg, int *from_version, i
 	ok = pgc_change(pc, "COMMIT", 0, NULL, err);
 done:
 	if (!ok && !pc->dry_run)
-	{
-		PgpError ignored;
-
-		err_init(&ignored);
-		pgc_exec(pc, "ROLLBACK", 0, NULL, &ignored);
-		err_clear(&ignored);
-	}
+		pgc_exec_quiet(pc, "ROLLBACK", 0, NULL);
 	return ok;
 }
 

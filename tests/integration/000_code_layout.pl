@@ -40,7 +40,7 @@ sub statement_strings
 my $sql_re = qr/(?:^|[\s(])(?:SELECT|INSERT\s+INTO|UPDATE\s+\S+\s+SET|DELETE\s+FROM|CREATE\s+(?:TABLE|INDEX|FUNCTION|OR|VIEW|TRIGGER|UNIQUE|SCHEMA|TEMP|SERVER|FOREIGN|EXTENSION)|ALTER\s+(?:TABLE|INDEX|FUNCTION|VIEW|SCHEMA|SEQUENCE|FOREIGN)|DROP\s+(?:TABLE|INDEX|FUNCTION|VIEW|TRIGGER|SCHEMA|SERVER|FOREIGN)|LOCK\s+TABLE|BEGIN\b|COMMIT\b|ROLLBACK\b|SAVEPOINT|RELEASE\s+SAVEPOINT|COPY\s+\S+\s+(?:\(|TO\b|FROM\b)|VACUUM\s|ANALYZE\s|REINDEX\s|GRANT\s+\w+\s+ON|REVOKE\s|COMMENT\s+ON|TRUNCATE\s|EXPLAIN\s|WITH\s+\w+\s+AS)|pg_catalog\.|\$[1-9]/;
 
 # statements whose strings are messages for people, not SQL to run
-my $message_re = qr/^\s*(?:(?:static\s+)?const\s+char\s+(?:\*\s*)?\w*(?:help|usage)\w*|err_(?:set|detail|hint|prefix)|cli_usage_error|log_\w+|note|namelist_add|printf|fprintf|fputs|puts|snprintf|emit|report_\w+|warn)\b/;
+my $message_re = qr/^\s*(?:(?:static\s+)?const\s+char\s+(?:\*\s*)?\w*(?:help|usage)\w*|err_(?:set|detail|hint|prefix)|cli_usage_error|log_\w+|note|namelist_add\w*|printf|fprintf|fputs|puts|snprintf|emit|report_\w+|warn)\b/;
 
 sub sql_layer { my ($r) = @_; return $r =~ m{^pg/[^/]+\.c$} || $r =~ m{^commands/[^/]+/[^/]+_sql\.c$} }
 sub cli_layer { my ($r) = @_; return $r eq 'main.c' || $r =~ m{^cli/} || $r =~ m{_cli\.c$} }

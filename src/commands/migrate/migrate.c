@@ -10,7 +10,6 @@
  */
 #include "commands/migrate/migrate.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,22 +41,9 @@ migratereport_free(MigrateReport *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void report_fact(MigrateReport *r, const char *label, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-report_fact(MigrateReport *r, const char *label, const char *fmt, ...)
-{
-	va_list ap;
-	char *v;
-
-	va_start(ap, fmt);
-	v = pg_xvasprintf(fmt, ap);
-	va_end(ap);
-	namelist_add(&r->labels, label);
-	namelist_add(&r->values, v);
-	free(v);
-}
+/* one fact of the plan or of a step's outcome: label, then the formatted value */
+#define report_fact(r, label, ...)                                                         \
+	namelist_add_fact(&(r)->labels, &(r)->values, (label), __VA_ARGS__)
 
 /* ---- what a migration needs to know before it changes anything ---- */
 

@@ -121,15 +121,12 @@ migration_load_latest(PgConn *pc, const char *schema, const char *name, Migratio
 bool
 migration_between_switch_and_finish(PgConn *pc, RelOid table, bool *yes, PgpError *err)
 {
-	char oid[16];
-	const char *params[1] = {oid};
 	char *phase = NULL;
 
-	snprintf(oid, sizeof(oid), "%u", table);
-	if (!pgc_query_value(pc,
-						 "SELECT phase FROM pgpart.migration "
-						 "WHERE shadow = $1::pg_catalog.oid AND phase = 'switched'",
-						 1, params, &phase, err))
+	if (!catalog_oid_value(pc,
+						   "SELECT phase FROM pgpart.migration "
+						   "WHERE shadow = $1::pg_catalog.oid AND phase = 'switched'",
+						   table, &phase, err))
 		return false;
 	*yes = phase != NULL;
 	free(phase);

@@ -196,24 +196,21 @@ done:
 bool
 shadow_find_key(PgConn *pc, RelOid table, NameList *key, NameList *types, PgpError *err)
 {
-	char oid[16];
-	const char *params[1] = {oid};
 	PGresult *res;
 	bool ok;
 
-	snprintf(oid, sizeof(oid), "%u", table);
-	res = pgc_query(pc,
-					"SELECT pg_catalog.array_agg(a.attname ORDER BY k.ord)::text, "
-					"       pg_catalog.array_agg(pg_catalog.format_type(a.atttypid, a.atttypmod) "
-					"                            ORDER BY k.ord)::text "
-					"FROM pg_catalog.pg_constraint c, "
-					"     pg_catalog.unnest(c.conkey) WITH ORDINALITY k(attnum, ord) "
-					"JOIN pg_catalog.pg_attribute a ON a.attnum = k.attnum "
-					"WHERE c.conrelid = $1::pg_catalog.oid AND a.attrelid = c.conrelid "
-					"  AND c.contype IN ('p', 'u') "
-					"GROUP BY c.oid, c.contype HAVING pg_catalog.bool_and(a.attnotnull) "
-					"ORDER BY c.contype = 'p' DESC, c.oid LIMIT 1",
-					1, params, err);
+	res = catalog_oid_query(pc,
+							"SELECT pg_catalog.array_agg(a.attname ORDER BY k.ord)::text, "
+							"       pg_catalog.array_agg(pg_catalog.format_type(a.atttypid, a.atttypmod) "
+							"                            ORDER BY k.ord)::text "
+							"FROM pg_catalog.pg_constraint c, "
+							"     pg_catalog.unnest(c.conkey) WITH ORDINALITY k(attnum, ord) "
+							"JOIN pg_catalog.pg_attribute a ON a.attnum = k.attnum "
+							"WHERE c.conrelid = $1::pg_catalog.oid AND a.attrelid = c.conrelid "
+							"  AND c.contype IN ('p', 'u') "
+							"GROUP BY c.oid, c.contype HAVING pg_catalog.bool_and(a.attnotnull) "
+							"ORDER BY c.contype = 'p' DESC, c.oid LIMIT 1",
+							table, err);
 	if (res == NULL)
 		return false;
 	ok = PQntuples(res) == 0 || (text_array_parse(PQgetvalue(res, 0, 0), key) &&
@@ -255,26 +252,22 @@ shadow_data_range(PgConn *pc, const char *source_q, const char *column, bool zon
 PGresult *
 shadow_plan_facts(PgConn *pc, RelOid source, PgpError *err)
 {
-	char oid[16];
-	const char *params[1] = {oid};
-
-	oid_text(source, oid, sizeof(oid));
-	return pgc_query(pc,
-					"SELECT NULL, "
-					"       pg_catalog.pg_size_pretty(pg_catalog.pg_total_relation_size(c.oid)), "
-					"       (SELECT pg_catalog.string_agg(pg_catalog.format('%I (%s)', a.attname, "
-					"          CASE WHEN a.attidentity <> '' THEN 'identity: values are copied, "
-					"the sequence position is carried over at switch' "
-					"               WHEN a.attgenerated <> '' THEN 'generated: recomputed, not copied' "
-					"               ELSE 'serial: the sequence is shared, ownership moves at switch' END), '; ') "
-					"        FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 "
-					"        AND NOT a.attisdropped AND (a.attidentity <> '' OR a.attgenerated <> '' "
-					"        OR pg_catalog.pg_get_serial_sequence(c.oid::pg_catalog.regclass::text, a.attname) IS NOT NULL)), "
-					"       (SELECT pg_catalog.string_agg(pg_catalog.format('%I -> %s', con.conname, "
-					"          con.confrelid::pg_catalog.regclass), '; ') FROM pg_catalog.pg_constraint con "
-					"        WHERE con.conrelid = c.oid AND con.contype = 'f') "
-					"FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid",
-					1, params, err);
+	return catalog_oid_query(pc,
+							 "SELECT NULL, "
+							 "       pg_catalog.pg_size_pretty(pg_catalog.pg_total_relation_size(c.oid)), "
+							 "       (SELECT pg_catalog.string_agg(pg_catalog.format('%I (%s)', a.attname, "
+							 "          CASE WHEN a.attidentity <> '' THEN 'identity: values are copied, "
+							 "the sequence position is carried over at switch' "
+							 "               WHEN a.attgenerated <> '' THEN 'generated: recomputed, not copied' "
+							 "               ELSE 'serial: the sequence is shared, ownership moves at switch' END), '; ') "
+							 "        FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 "
+							 "        AND NOT a.attisdropped AND (a.attidentity <> '' OR a.attgenerated <> '' "
+							 "        OR pg_catalog.pg_get_serial_sequence(c.oid::pg_catalog.regclass::text, a.attname) IS NOT NULL)), "
+							 "       (SELECT pg_catalog.string_agg(pg_catalog.format('%I -> %s', con.conname, "
+							 "          con.confrelid::pg_catalog.regclass), '; ') FROM pg_catalog.pg_constraint con "
+							 "        WHERE con.conrelid = c.oid AND con.contype = 'f') "
+							 "FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid",
+							 source, err);
 }
 
 bool
@@ -304,24 +297,15 @@ shadow_partition_storage(PgConn *pc, RelOid source, const char *shadow_q, PgpErr
 {
 	char oid[16];
 	const char *params[2] = {oid, shadow_q};
-	PGresult *res;
-	int i;
-	bool ok = true;
 
 	oid_text(source, oid, sizeof(oid));
-	res = pgc_query(pc,
-					"SELECT 'ALTER TABLE ' || i.inhrelid::pg_catalog.regclass::text || ' SET (' "
-					"  || pg_catalog.array_to_string(c.reloptions, ', ') || ')' "
-					"FROM pg_catalog.pg_class c, pg_catalog.pg_inherits i "
-					"WHERE c.oid = $1::pg_catalog.oid AND c.reloptions IS NOT NULL "
-					"  AND i.inhparent = pg_catalog.to_regclass($2)",
-					2, params, err);
-	if (res == NULL)
-		return false;
-	for (i = 0; ok && i < PQntuples(res); i++)
-		ok = pgc_change(pc, PQgetvalue(res, i, 0), 0, NULL, err);
-	PQclear(res);
-	return ok;
+	return pgc_change_each(pc,
+						   "SELECT 'ALTER TABLE ' || i.inhrelid::pg_catalog.regclass::text || ' SET (' "
+						   "  || pg_catalog.array_to_string(c.reloptions, ', ') || ')' "
+						   "FROM pg_catalog.pg_class c, pg_catalog.pg_inherits i "
+						   "WHERE c.oid = $1::pg_catalog.oid AND c.reloptions IS NOT NULL "
+						   "  AND i.inhparent = pg_catalog.to_regclass($2)",
+						   2, params, err);
 }
 
 bool
@@ -341,10 +325,5 @@ shadow_oid(PgConn *pc, const char *shadow_q, RelOid *oid, PgpError *err)
 bool
 shadow_name_of(PgConn *pc, RelOid shadow, char **shadow_q, PgpError *err)
 {
-	char oid[16];
-	const char *params[1] = {oid};
-
-	oid_text(shadow, oid, sizeof(oid));
-	return pgc_query_value(pc, "SELECT $1::pg_catalog.oid::pg_catalog.regclass::text", 1, params,
-						   shadow_q, err);
+	return catalog_regclass_text(pc, shadow, shadow_q, err);
 }

@@ -138,28 +138,23 @@ copy_identity_positions(PgConn *pc, RelOid from, RelOid to, PgpError *err)
 static bool
 move_owned_sequences(PgConn *pc, RelOid from, RelOid to, PgpError *err)
 {
-	PGresult *res;
-	int i;
-	bool ok = true;
+	char a[16], b[16];
+	const char *params[2] = {a, b};
 
-	res = query_pair(pc,
-					"SELECT 'ALTER SEQUENCE ' || d.objid::pg_catalog.regclass::text || ' OWNED BY ' "
-					"       || $2::pg_catalog.oid::pg_catalog.regclass::text || '.' "
-					"       || pg_catalog.quote_ident(a.attname) "
-					"FROM pg_catalog.pg_depend d "
-					"JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S' "
-					"JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid "
-					"  AND a.attnum = d.refobjsubid "
-					"WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
-					"  AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
-					"  AND d.refobjid = $1::pg_catalog.oid AND d.deptype = 'a'",
-					from, to, err);
-	if (res == NULL)
-		return false;
-	for (i = 0; ok && i < PQntuples(res); i++)
-		ok = pgc_change(pc, PQgetvalue(res, i, 0), 0, NULL, err);
-	PQclear(res);
-	return ok;
+	oid_text(from, a, sizeof(a));
+	oid_text(to, b, sizeof(b));
+	return pgc_change_each(pc,
+						   "SELECT 'ALTER SEQUENCE ' || d.objid::pg_catalog.regclass::text || ' OWNED BY ' "
+						   "       || $2::pg_catalog.oid::pg_catalog.regclass::text || '.' "
+						   "       || pg_catalog.quote_ident(a.attname) "
+						   "FROM pg_catalog.pg_depend d "
+						   "JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S' "
+						   "JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid "
+						   "  AND a.attnum = d.refobjsubid "
+						   "WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+						   "  AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+						   "  AND d.refobjid = $1::pg_catalog.oid AND d.deptype = 'a'",
+						   2, params, err);
 }
 
 /*

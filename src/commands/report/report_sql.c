@@ -40,11 +40,7 @@ report_begin(PgConn *pc, PgpError *err)
 void
 report_end(PgConn *pc)
 {
-	PgpError ignored;
-
-	err_init(&ignored);
-	pgc_exec(pc, "ROLLBACK", 0, NULL, &ignored);
-	err_clear(&ignored);
+	pgc_exec_quiet(pc, "ROLLBACK", 0, NULL);
 }
 
 bool
@@ -94,27 +90,14 @@ report_marked_buckets(PgConn *pc, const Rollup *r, const char *from, const char 
 {
 	char id[16];
 	const char *params[3] = {id, from, to};
-	PGresult *res;
-	int i;
 
-	*everything = false;
 	snprintf(id, sizeof(id), "%d", r->id);
-	res = pgc_query(pc,
-					"SELECT DISTINCT d.bucket::text FROM pgpart.rollup_dirty d "
-					"WHERE d.rollup_id = $1::integer AND (d.bucket IS NULL OR "
-					"(d.bucket >= $2::pg_catalog.date AND d.bucket < $3::pg_catalog.date))",
-					3, params, err);
-	if (res == NULL)
-		return false;
-	for (i = 0; i < PQntuples(res); i++)
-	{
-		if (PQgetisnull(res, i, 0))
-			*everything = true;
-		else
-			namelist_add(buckets, PQgetvalue(res, i, 0));
-	}
-	PQclear(res);
-	return true;
+	return rollup_read_marks(
+		pc,
+		"SELECT DISTINCT d.bucket::text FROM pgpart.rollup_dirty d "
+		"WHERE d.rollup_id = $1::integer AND (d.bucket IS NULL OR "
+		"(d.bucket >= $2::pg_catalog.date AND d.bucket < $3::pg_catalog.date))",
+		3, params, buckets, everything, err);
 }
 
 const char *

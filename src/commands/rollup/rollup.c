@@ -7,7 +7,6 @@
  */
 #include "commands/rollup/rollup.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,31 +30,8 @@ rollupreport_free(RollupReport *r)
 	namelist_free(&r->values);
 }
 
-static void report(RollupReport *r, const char *label, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-report(RollupReport *r, const char *label, const char *fmt, ...)
-{
-	va_list ap;
-
-	namelist_add(&r->labels, label);
-	va_start(ap, fmt);
-	namelist_vaddf(&r->values, fmt, ap);
-	va_end(ap);
-}
-
-static void note(NameList *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-note(NameList *l, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	namelist_vaddf(l, fmt, ap);
-	va_end(ap);
-}
+/* one line of the report: label, then the formatted value */
+#define report(r, label, ...) namelist_add_fact(&(r)->labels, &(r)->values, (label), __VA_ARGS__)
 
 /* the table must exist and be managed by pgpart: rollups follow its partitions */
 static bool
@@ -254,13 +230,14 @@ refresh_one(PgConn *pc, const Rollup *r, const LockPolicy *lock, NameList *notes
 	ok = ok && lock_run_txn(pc, lock, dirty_body, &dc, NULL, err);
 	if (ok && notes)
 	{
-		note(notes,
-			 "rollup %s.%s: %d partition%s summarised (%lld rows), %s%ld changed bucket%s "
-			 "recomputed%s, %.0f ms",
-			 r->summary_schema, r->summary_name, built, built == 1 ? "" : "s", groups,
-			 dc.everything ? "after a TRUNCATE " : "", dc.buckets, dc.buckets == 1 ? "" : "s",
-			 skipped ? ", partitions whose bounds are not on bucket boundaries skipped" : "",
-			 clock_ms() - t0);
+		namelist_addf(
+			notes,
+			"rollup %s.%s: %d partition%s summarised (%lld rows), %s%ld changed bucket%s "
+			"recomputed%s, %.0f ms",
+			r->summary_schema, r->summary_name, built, built == 1 ? "" : "s", groups,
+			dc.everything ? "after a TRUNCATE " : "", dc.buckets, dc.buckets == 1 ? "" : "s",
+			skipped ? ", partitions whose bounds are not on bucket boundaries skipped" : "",
+			clock_ms() - t0);
 	}
 	rollup_pieces_free(pieces, npieces);
 	return ok;
@@ -323,23 +300,44 @@ select_rollups(PgConn *pc, const RollupOptions *opt, Rollup **list, int *n, PgpE
 	return true;
 }
 
-bool
-ops_rollup_refresh(PgConn *pc, const RollupOptions *opt, RollupReport *r, PgpError *err)
+typedef bool (*RollupStep)(PgConn *pc, const RollupOptions *opt, Rollup *r, RollupReport *rep,
+						   PgpError *err);
+
+/* step for each rollup the options select, in order, until one fails */
+static bool
+each_selected(PgConn *pc, const RollupOptions *opt, RollupStep step, RollupReport *rep,
+			  PgpError *err)
 {
 	Rollup *list = NULL;
 	int n = 0, i;
-	NameList notes = {0};
 	bool ok;
 
-	memset(r, 0, sizeof(*r));
 	ok = select_rollups(pc, opt, &list, &n, err);
 	for (i = 0; ok && i < n; i++)
-		ok = refresh_one(pc, &list[i], &opt->lock, &notes, err);
-	for (i = 0; i < notes.n; i++)
-		report(r, "refreshed", "%s", notes.items[i]);
-	namelist_free(&notes);
+		ok = step(pc, opt, &list[i], rep, err);
 	rollup_list_free(list, n);
 	return ok;
+}
+
+/* what it did is reported also when it fails part way */
+static bool
+refresh_step(PgConn *pc, const RollupOptions *opt, Rollup *r, RollupReport *rep, PgpError *err)
+{
+	NameList notes = {0};
+	bool ok = refresh_one(pc, r, &opt->lock, &notes, err);
+	int i;
+
+	for (i = 0; i < notes.n; i++)
+		report(rep, "refreshed", "%s", notes.items[i]);
+	namelist_free(&notes);
+	return ok;
+}
+
+bool
+ops_rollup_refresh(PgConn *pc, const RollupOptions *opt, RollupReport *r, PgpError *err)
+{
+	memset(r, 0, sizeof(*r));
+	return each_selected(pc, opt, refresh_step, r, err);
 }
 
 /* ---- add ---- */
@@ -564,18 +562,18 @@ upgrade_filter(PgConn *pc, Rollup *r, NameList *done, NameList *problems, PgpErr
 			*err = e;
 			return false;
 		}
-		note(problems,
-			 "rollup %s.%s: its --where (%s) is refused: %s; it is not refreshed any more "
-			 "(drop it and add it again)",
-			 r->summary_schema, r->summary_name, r->filter, e.message);
+		namelist_addf(problems,
+					  "rollup %s.%s: its --where (%s) is refused: %s; it is not refreshed any more "
+					  "(drop it and add it again)",
+					  r->summary_schema, r->summary_name, r->filter, e.message);
 		err_clear(&e);
 		return true;
 	}
 	ok = rollup_create_filter_function(pc, r, &f, err) &&
 		 rollup_store_filter(pc, r, f.canonical, err);
 	if (ok)
-		note(done, "rollup %s.%s: --where checked and kept as a function: %s", r->summary_schema,
-			 r->summary_name, f.canonical);
+		namelist_addf(done, "rollup %s.%s: --where checked and kept as a function: %s",
+					  r->summary_schema, r->summary_name, f.canonical);
 	rollupfilter_free(&f);
 	return ok;
 }
@@ -600,9 +598,10 @@ upgrade_one(PgConn *pc, Rollup *r, bool rebuild_functions, NameList *done, NameL
 			return true;
 		if (!rollup_create_functions(pc, r, err))
 			return false;
-		note(done, "rollup %s.%s: trigger functions rebuilt (they run only for %s.%s and its "
-				   "partitions)",
-			 r->summary_schema, r->summary_name, r->source_schema, r->source_name);
+		namelist_addf(done,
+					  "rollup %s.%s: trigger functions rebuilt (they run only for %s.%s and its "
+					  "partitions)",
+					  r->summary_schema, r->summary_name, r->source_schema, r->source_name);
 	}
 	return true;
 }
@@ -629,8 +628,8 @@ ops_rollup_upgrade(PgConn *pc, bool rebuild_functions, NameList *done, NameList 
 		err_init(&e);
 		if (!upgrade_one(pc, &list[i], rebuild_functions, done, problems, &e))
 		{
-			note(problems, "rollup %s.%s: not upgraded: %s", list[i].summary_schema,
-				 list[i].summary_name, e.message ? e.message : "failed");
+			namelist_addf(problems, "rollup %s.%s: not upgraded: %s", list[i].summary_schema,
+						  list[i].summary_name, e.message ? e.message : "failed");
 			rollup_subxact_rollback(pc);
 		}
 		err_clear(&e);
@@ -643,13 +642,14 @@ ops_rollup_upgrade(PgConn *pc, bool rebuild_functions, NameList *done, NameList 
 /* ---- status and drop ---- */
 
 static bool
-status_one(PgConn *pc, const Rollup *r, RollupReport *rep, PgpError *err)
+status_one(PgConn *pc, const RollupOptions *opt, Rollup *r, RollupReport *rep, PgpError *err)
 {
 	RollupFacts f;
 	RollupPiece *pieces = NULL;
 	int np = 0, j, uncovered = 0;
 	char *by;
 
+	(void) opt; /* a RollupStep: status needs only the rollup */
 	if (!rollup_facts(pc, r, &f, err))
 		return false;
 	if (!rollup_load_pieces(pc, r, &pieces, &np, err))
@@ -683,16 +683,8 @@ status_one(PgConn *pc, const Rollup *r, RollupReport *rep, PgpError *err)
 bool
 ops_rollup_status(PgConn *pc, const RollupOptions *opt, RollupReport *rep, PgpError *err)
 {
-	Rollup *list = NULL;
-	int n = 0, i;
-	bool ok;
-
 	memset(rep, 0, sizeof(*rep));
-	ok = select_rollups(pc, opt, &list, &n, err);
-	for (i = 0; ok && i < n; i++)
-		ok = status_one(pc, &list[i], rep, err);
-	rollup_list_free(list, n);
-	return ok;
+	return each_selected(pc, opt, status_one, rep, err);
 }
 
 static bool
@@ -702,27 +694,23 @@ drop_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	return rollup_drop(pc, arg, err);
 }
 
+static bool
+drop_step(PgConn *pc, const RollupOptions *opt, Rollup *r, RollupReport *rep, PgpError *err)
+{
+	if (!lock_run_txn(pc, &opt->lock, drop_body, r, NULL, err))
+		return false;
+	report(rep, "dropped", "%s.%s, its triggers and records", r->summary_schema, r->summary_name);
+	return true;
+}
+
 bool
 ops_rollup_drop(PgConn *pc, const RollupOptions *opt, RollupReport *rep, PgpError *err)
 {
-	Rollup *list = NULL;
-	int n = 0, i;
-	bool ok;
-
 	memset(rep, 0, sizeof(*rep));
 	if (opt->name == NULL)
 	{
 		err_set(err, EXIT_USAGE, "give the rollup to drop with --name");
 		return false;
 	}
-	ok = select_rollups(pc, opt, &list, &n, err);
-	for (i = 0; ok && i < n; i++)
-	{
-		ok = lock_run_txn(pc, &opt->lock, drop_body, &list[i], NULL, err);
-		if (ok)
-			report(rep, "dropped", "%s.%s, its triggers and records", list[i].summary_schema,
-				   list[i].summary_name);
-	}
-	rollup_list_free(list, n);
-	return ok;
+	return each_selected(pc, opt, drop_step, rep, err);
 }

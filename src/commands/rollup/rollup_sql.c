@@ -572,8 +572,6 @@ bool
 rollup_filter_check(PgConn *pc, RelOid source, const char *expr, RollupFilter *f, PgpError *err)
 {
 	bool own_txn = PQtransactionStatus(pc->conn) == PQTRANS_IDLE;
-	char oid[16];
-	const char *params[1] = {oid};
 	char *why = NULL;
 	char *source_q = NULL;
 	char *sql;
@@ -589,9 +587,7 @@ rollup_filter_check(PgConn *pc, RelOid source, const char *expr, RollupFilter *f
 		free(why);
 		return false;
 	}
-	snprintf(oid, sizeof(oid), "%u", source);
-	if (!pgc_query_value(pc, "SELECT $1::pg_catalog.oid::pg_catalog.regclass::text", 1, params,
-						 &source_q, err))
+	if (!catalog_regclass_text(pc, source, &source_q, err))
 		return false;
 	if (!pgc_exec(pc, own_txn ? "BEGIN" : "SAVEPOINT pgpart_where_check", 0, NULL, err))
 	{
@@ -867,11 +863,7 @@ rollup_subxact_end(PgConn *pc, PgpError *err)
 void
 rollup_subxact_rollback(PgConn *pc)
 {
-	PgpError ignored;
-
-	err_init(&ignored);
-	pgc_exec(pc, "ROLLBACK TO SAVEPOINT pgpart_rollup_upgrade", 0, NULL, &ignored);
-	err_clear(&ignored);
+	pgc_exec_quiet(pc, "ROLLBACK TO SAVEPOINT pgpart_rollup_upgrade", 0, NULL);
 }
 
 /* ---- summarising ---- */
@@ -1031,19 +1023,14 @@ rollup_summarise_piece(PgConn *pc, const Rollup *r, const RollupPiece *piece, lo
 }
 
 bool
-rollup_take_marks(PgConn *pc, const Rollup *r, NameList *buckets, bool *everything, PgpError *err)
+rollup_read_marks(PgConn *pc, const char *sql, int nparams, const char *const *params,
+				  NameList *buckets, bool *everything, PgpError *err)
 {
-	char id[16];
-	const char *params[1] = {id};
 	PGresult *res;
 	int i;
 
 	*everything = false;
-	snprintf(id, sizeof(id), "%d", r->id);
-	res = pgc_query(pc,
-					"WITH d AS (DELETE FROM pgpart.rollup_dirty WHERE rollup_id = $1::integer "
-					"RETURNING bucket) SELECT DISTINCT d.bucket::text FROM d ORDER BY 1 NULLS FIRST",
-					1, params, err);
+	res = pgc_query(pc, sql, nparams, params, err);
 	if (res == NULL)
 		return false;
 	for (i = 0; i < PQntuples(res); i++)
@@ -1055,6 +1042,20 @@ rollup_take_marks(PgConn *pc, const Rollup *r, NameList *buckets, bool *everythi
 	}
 	PQclear(res);
 	return true;
+}
+
+bool
+rollup_take_marks(PgConn *pc, const Rollup *r, NameList *buckets, bool *everything, PgpError *err)
+{
+	char id[16];
+	const char *params[1] = {id};
+
+	snprintf(id, sizeof(id), "%d", r->id);
+	return rollup_read_marks(
+		pc,
+		"WITH d AS (DELETE FROM pgpart.rollup_dirty WHERE rollup_id = $1::integer "
+		"RETURNING bucket) SELECT DISTINCT d.bucket::text FROM d ORDER BY 1 NULLS FIRST",
+		1, params, buckets, everything, err);
 }
 
 bool

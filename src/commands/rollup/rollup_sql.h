@@ -173,6 +173,13 @@ bool rollup_summarise_piece(PgConn *pc, const Rollup *r, const RollupPiece *piec
 							long long *groups, PgpError *err);
 
 /*
+ * Runs a query whose one column is marked buckets of pgpart.rollup_dirty:
+ * the dates go to buckets, a NULL (a TRUNCATE mark) sets everything.  For
+ * refresh, which consumes the marks, and report, which reads them.
+ */
+bool rollup_read_marks(PgConn *pc, const char *sql, int nparams, const char *const *params,
+					   NameList *buckets, bool *everything, PgpError *err);
+/*
  * Consumes every mark of the rollup: the marked buckets (ISO dates, in
  * buckets) and whether a TRUNCATE mark (no bucket: everything) was among
  * them.  Only committed marks are visible, and each committed with its change.

@@ -5,7 +5,6 @@
  */
 #include "commands/status/status.h"
 #include "commands/status/status_sql.h"
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,22 +40,6 @@ statusresult_free(StatusResult *r)
 	}
 	free(r->tables);
 	memset(r, 0, sizeof(*r));
-}
-
-static void
-warn(TableStatus *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-warn(TableStatus *t, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	s = pg_xvasprintf(fmt, ap);
-	va_end(ap);
-	namelist_add(&t->warnings, s);
-	free(s);
 }
 
 /* start of the period after the current one, as an instant */
@@ -101,16 +84,18 @@ status_one(PgConn *pc, const PartConfig *cfg, TableStatus *t, PgpError *err)
 	t->exists = cfg->parent_exists;
 	if (!t->exists)
 	{
-		warn(t, "the table (OID %s) no longer exists; remove it from pgpart.part_config",
-			 cfg->parent_name);
+		namelist_addf(&t->warnings,
+					  "the table (OID %s) no longer exists; remove it from pgpart.part_config",
+					  cfg->parent_name);
 		return true;
 	}
 	if (!catalog_column(pc, cfg->parent, cfg->column, &col, &found, err))
 		return false;
 	if (!found || !col.key_type_ok)
 	{
-		warn(t, "partition column \"%s\" is missing or no longer a date/time column",
-			 cfg->column);
+		namelist_addf(&t->warnings,
+					  "partition column \"%s\" is missing or no longer a date/time column",
+					  cfg->column);
 		columninfo_free(&col);
 		return true;
 	}
@@ -134,33 +119,38 @@ status_one(PgConn *pc, const PartConfig *cfg, TableStatus *t, PgpError *err)
 			t->future_partitions++;
 		if (p->invalid_indexes)
 		{
-			warn(t, "partition %s has invalid indexes: %s (an interrupted CREATE INDEX "
-					"CONCURRENTLY; \"pgpart index add\" rebuilds them)",
-				 p->name, p->invalid_indexes);
+			namelist_addf(&t->warnings,
+						  "partition %s has invalid indexes: %s (an interrupted CREATE INDEX "
+						  "CONCURRENTLY; \"pgpart index add\" rebuilds them)",
+						  p->name, p->invalid_indexes);
 		}
 		if (p->missing_indexes)
-			warn(t, "partition %s lacks indexes of the parent: %s (run \"pgpart index add\" "
-					"for them)",
-				 p->name, p->missing_indexes);
+			namelist_addf(&t->warnings,
+						  "partition %s lacks indexes of the parent: %s (run \"pgpart index add\" "
+						  "for them)",
+						  p->name, p->missing_indexes);
 	}
 	if (def == NULL)
-		warn(t, "no default partition: rows outside every partition are refused");
+		namelist_addf(&t->warnings,
+					  "no default partition: rows outside every partition are refused");
 	else
 	{
 		if (!stats_count_rows_capped(pc, t->schema, def->name, STATUS_DEFAULT_COUNT_CAP,
 									 &t->default_rows, err))
 			return false;
 		if (t->default_rows > 0)
-			warn(t, "%s%ld rows in the default partition %s; \"pgpart maintain\" moves them "
-					"into partitions of their own",
-				 t->default_rows >= STATUS_DEFAULT_COUNT_CAP ? "at least " : "",
-				 t->default_rows, def->name);
+			namelist_addf(&t->warnings,
+						  "%s%ld rows in the default partition %s; \"pgpart maintain\" moves them "
+						  "into partitions of their own",
+						  t->default_rows >= STATUS_DEFAULT_COUNT_CAP ? "at least " : "",
+						  t->default_rows, def->name);
 	}
 	if (t->future_partitions < cfg->premake)
-		warn(t, "only %d future partitions, fewer than premake %d; run \"pgpart maintain\"",
-			 t->future_partitions, cfg->premake);
+		namelist_addf(&t->warnings,
+					  "only %d future partitions, fewer than premake %d; run \"pgpart maintain\"",
+					  t->future_partitions, cfg->premake);
 	if (t->last_maintain_at && !t->last_maintain_ok)
-		warn(t, "the last maintenance (%s) failed", t->last_maintain_at);
+		namelist_addf(&t->warnings, "the last maintenance (%s) failed", t->last_maintain_at);
 	return true;
 }
 

@@ -12,18 +12,15 @@
 bool
 status_last_maintenance(PgConn *pc, RelOid parent, char **at, bool *ok, PgpError *err)
 {
-	char oid[16];
-	const char *params[1] = {oid};
 	PGresult *res;
 
 	*at = NULL;
 	*ok = false;
-	snprintf(oid, sizeof(oid), "%u", parent);
-	res = pgc_query(pc,
-					"SELECT finished_at::text, ok FROM pgpart.run_log "
-					"WHERE parent_table = $1::pg_catalog.oid AND command = 'maintain' "
-					"ORDER BY finished_at DESC LIMIT 1",
-					1, params, err);
+	res = catalog_oid_query(pc,
+							"SELECT finished_at::text, ok FROM pgpart.run_log "
+							"WHERE parent_table = $1::pg_catalog.oid AND command = 'maintain' "
+							"ORDER BY finished_at DESC LIMIT 1",
+							parent, err);
 	if (res == NULL)
 		return false;
 	if (PQntuples(res) > 0)
@@ -40,11 +37,10 @@ status_rollup_lines(PgConn *pc, RelOid table, NameList *lines, PgpError *err)
 {
 	char oid[16];
 	const char *params[1] = {oid};
-	PGresult *res;
-	int i;
 
 	snprintf(oid, sizeof(oid), "%u", table);
-	res = pgc_query(
+	/* every part is NOT NULL or COALESCEd: no line is left out */
+	return namelist_add_query(
 		pc,
 		"SELECT r.summary::text || ' (' || r.grain || '): ' || "
 		"  (SELECT pg_catalog.count(*) FROM pgpart.rollup_coverage c WHERE c.rollup_id = r.id) "
@@ -53,11 +49,5 @@ status_rollup_lines(PgConn *pc, RelOid table, NameList *lines, PgpError *err)
 		"   WHERE d.rollup_id = r.id) || ' buckets changed since the last refresh (' || "
 		"  COALESCE(r.refreshed_at::text, 'never') || ')' "
 		"FROM pgpart.rollup r WHERE r.source = $1::pg_catalog.oid ORDER BY r.id",
-		1, params, err);
-	if (res == NULL)
-		return false;
-	for (i = 0; i < PQntuples(res); i++)
-		namelist_add(lines, PQgetvalue(res, i, 0));
-	PQclear(res);
-	return true;
+		1, params, lines, err);
 }
