@@ -252,32 +252,12 @@ archive_sql_rel_oid(PgConn *pc, const char *schema, const char *name, RelOid *oi
 	return true;
 }
 
-PGresult *
-archive_sql_query_oid(PgConn *pc, const char *sql, RelOid rel, PgpError *err)
-{
-	char oid[16];
-	const char *params[1] = {oid};
-
-	snprintf(oid, sizeof(oid), "%u", rel);
-	return pgc_query(pc, sql, 1, params, err);
-}
-
-bool
-archive_sql_value_oid(PgConn *pc, const char *sql, RelOid rel, char **value, PgpError *err)
-{
-	char oid[16];
-	const char *params[1] = {oid};
-
-	snprintf(oid, sizeof(oid), "%u", rel);
-	return pgc_query_value(pc, sql, 1, params, value, err);
-}
-
 bool
 archive_is_foreign(PgConn *pc, RelOid rel, bool *foreign, PgpError *err)
 {
 	char *v = NULL;
 
-	if (!archive_sql_value_oid(
+	if (!catalog_oid_value(
 		pc,
 		"SELECT relkind = 'f' FROM pg_catalog.pg_class WHERE oid = $1::pg_catalog.oid",
 		rel, &v, err))
@@ -324,7 +304,7 @@ archive_sql_columns(PgConn *pc, RelOid rel, json_t **columns, char **copy_column
 	StrBuf cols;
 	int i;
 
-	res = archive_sql_query_oid(
+	res = catalog_oid_query(
 		pc,
 		"SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
 		"a.attnotnull, a.attgenerated <> '' "
@@ -365,7 +345,7 @@ archive_sql_indexes(PgConn *pc, RelOid rel, json_t **indexes, PgpError *err)
 	 * The definition names the table; restore may load into another name
 	 * first, so keep also what follows "ON table ": "USING method (...)".
 	 */
-	res = archive_sql_query_oid(
+	res = catalog_oid_query(
 		pc,
 		"SELECT ic.relname, pg_catalog.pg_get_indexdef(i.indexrelid), con.conname, "
 		"pg_catalog.pg_get_constraintdef(con.oid), i.indisunique, "
@@ -409,7 +389,7 @@ archive_sql_foreign_blocker(PgConn *pc, RelOid parent, const char **why, PgpErro
 	PGresult *res;
 
 	*why = NULL;
-	res = archive_sql_query_oid(
+	res = catalog_oid_query(
 		pc,
 		"SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i "
 		"  WHERE i.indrelid = $1::pg_catalog.oid AND i.indisunique), "
@@ -505,11 +485,7 @@ archive_sql_set_lock_timeout(PgConn *pc, int ms, PgpError *err)
 void
 archive_sql_reset_lock_timeout(PgConn *pc)
 {
-	PgpError ignored;
-
-	err_init(&ignored);
-	pgc_exec(pc, "RESET lock_timeout", 0, NULL, &ignored);
-	err_clear(&ignored);
+	pgc_exec_quiet(pc, "RESET lock_timeout", 0, NULL);
 }
 
 void

@@ -32,11 +32,6 @@ bool archive_sql_job_foreign(PgConn *pc, const char *id, PgpError *err);
 
 /* ---- the server and the catalog (nothing stronger than ACCESS SHARE) ---- */
 
-/* sql with rel's OID as its one parameter $1: its result, or NULL with err set */
-PGresult *archive_sql_query_oid(PgConn *pc, const char *sql, RelOid rel, PgpError *err);
-/* the same, for sql's one value (NULL when SQL NULL or no row), as pgc_query_value */
-bool archive_sql_value_oid(PgConn *pc, const char *sql, RelOid rel, char **value, PgpError *err);
-
 /* now() in UTC as YYYYMMDDTHHMMSS.mmmZ, for object names */
 bool archive_sql_utc_stamp(PgConn *pc, char **stamp, PgpError *err);
 /* server_version and now(), for the manifest */

@@ -63,7 +63,7 @@ restore_sql_job_restored(PgConn *pc, const char *job_id, PgpError *err)
 PGresult *
 restore_sql_columns(PgConn *pc, RelOid parent, PgpError *err)
 {
-	return archive_sql_query_oid(
+	return catalog_oid_query(
 		pc,
 		"SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) "
 		"FROM pg_catalog.pg_attribute a "
@@ -111,7 +111,7 @@ restore_sql_count_indexes(PgConn *pc, RelOid parent, long long *n, PgpError *err
 {
 	char *v = NULL;
 
-	if (!archive_sql_value_oid(pc, "SELECT pg_catalog.count(*) FROM pg_catalog.pg_index "
+	if (!catalog_oid_value(pc, "SELECT pg_catalog.count(*) FROM pg_catalog.pg_index "
 								   "WHERE indrelid = $1::pg_catalog.oid",
 							   parent, &v, err))
 		return false;
@@ -327,7 +327,7 @@ restore_sql_build_indexes(PgConn *pc, RelOid parent, const char *target_q, PgpEr
 	int i;
 	bool ok = true;
 
-	res = archive_sql_query_oid(
+	res = catalog_oid_query(
 		pc,
 		"SELECT pg_catalog.pg_get_indexdef(i.indexrelid), "
 		"CASE WHEN i.indisunique THEN 'CREATE UNIQUE INDEX ' ELSE 'CREATE INDEX ' END "

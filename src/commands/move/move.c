@@ -262,7 +262,7 @@ resolve(PgConn *pc, Move *m, PgpError *err)
 	}
 	m->copy_q = pgc_quote_qualified(pc, m->part->schema, m->copy_name);
 	m->old_q = pgc_quote_qualified(pc, m->part->schema, m->old_name);
-	return tiermove_regclass_text(pc, m->part->oid, &m->part_regclass, err);
+	return catalog_regclass_text(pc, m->part->oid, &m->part_regclass, err);
 }
 
 static bool

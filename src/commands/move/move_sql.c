@@ -39,38 +39,8 @@ collect2(PgConn *pc, const char *sql, const char *p1, const char *p2, NameList *
 		 PgpError *err)
 {
 	const char *params[2] = {p1, p2};
-	PGresult *res = pgc_query(pc, sql, 2, params, err);
-	int i;
 
-	if (res == NULL)
-		return false;
-	for (i = 0; i < PQntuples(res); i++)
-		if (!PQgetisnull(res, i, 0))
-			namelist_add(into, PQgetvalue(res, i, 0));
-	PQclear(res);
-	return true;
-}
-
-/* sql with the OID rel as its one parameter $1 */
-static PGresult *
-query_oid(PgConn *pc, const char *sql, RelOid rel, PgpError *err)
-{
-	char oid[16];
-	const char *params[1] = {oid};
-
-	snprintf(oid, sizeof(oid), "%u", rel);
-	return pgc_query(pc, sql, 1, params, err);
-}
-
-/* the same, for sql's one value */
-static bool
-value_oid(PgConn *pc, const char *sql, RelOid rel, char **value, PgpError *err)
-{
-	char oid[16];
-	const char *params[1] = {oid};
-
-	snprintf(oid, sizeof(oid), "%u", rel);
-	return pgc_query_value(pc, sql, 1, params, value, err);
+	return namelist_add_query(pc, sql, 2, params, into, err);
 }
 
 /* ---- indexes ---- */
@@ -101,7 +71,7 @@ tiermove_capture_indexes(PgConn *pc, RelOid part, const char *copy_q, TierIndexL
 	int i;
 
 	memset(list, 0, sizeof(*list));
-	res = query_oid(pc, indexes_sql, part, err);
+	res = catalog_oid_query(pc, indexes_sql, part, err);
 	if (res == NULL)
 		return false;
 	list->items = pg_xcalloc((size_t) PQntuples(res) + 1, sizeof(TierIndex));
@@ -238,7 +208,7 @@ tiermove_column_settings(PgConn *pc, RelOid part, const char *copy_q, NameList *
 bool
 tiermove_reloptions(PgConn *pc, RelOid part, char **options, PgpError *err)
 {
-	return value_oid(
+	return catalog_oid_value(
 		pc,
 		"SELECT NULLIF(pg_catalog.concat_ws(', ', pg_catalog.array_to_string(c.reloptions, ', '), "
 		"  (SELECT pg_catalog.string_agg('toast.' || o, ', ') FROM pg_catalog.unnest(t.reloptions) o)), '') "
@@ -485,7 +455,7 @@ tiermove_guard_state(PgConn *pc, RelOid part, int *present, bool *intact, PgpErr
 {
 	PGresult *res;
 
-	res = query_oid(
+	res = catalog_oid_query(
 		pc,
 		"SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE tgenabled = 'A') "
 		"FROM pg_catalog.pg_trigger WHERE tgrelid = $1::pg_catalog.oid "
@@ -547,11 +517,6 @@ change_f(PgConn *pc, PgpError *err, const char *fmt, ...)
 	return ok;
 }
 
-bool
-tiermove_regclass_text(PgConn *pc, RelOid rel, char **text, PgpError *err)
-{
-	return value_oid(pc, "SELECT $1::pg_catalog.oid::pg_catalog.regclass::text", rel, text, err);
-}
 
 bool
 tiermove_range_closed(PgConn *pc, KeyType key_type, const char *hi_text, const char *time_zone,
@@ -817,7 +782,7 @@ tiermove_drop_bounds_check(PgConn *pc, const char *table_q, PgpError *err)
 bool
 tiermove_partition_bound(PgConn *pc, RelOid part, char **bound_sql, PgpError *err)
 {
-	return value_oid(pc,
+	return catalog_oid_value(pc,
 					 "SELECT pg_catalog.pg_get_expr(relpartbound, oid) FROM pg_catalog.pg_class "
 					 "WHERE oid = $1::pg_catalog.oid",
 					 part, bound_sql, err);

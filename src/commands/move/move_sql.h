@@ -124,9 +124,6 @@ bool tiermove_find_table(PgConn *pc, const char *schema, const char *name, RelOi
 /* the CHECK constraint of the copy's bounds, so that ATTACH need not scan it */
 #define TIERMOVE_BOUNDS_CONSTRAINT "pgpart_partition_bounds"
 
-/* rel's regclass text (qualified as the search_path requires) */
-bool tiermove_regclass_text(PgConn *pc, RelOid rel, char **text, PgpError *err);
-
 /* whether a range ending at hi_text (exclusive) is entirely past, now, in time_zone */
 bool tiermove_range_closed(PgConn *pc, KeyType key_type, const char *hi_text,
 						   const char *time_zone, bool *closed, PgpError *err);

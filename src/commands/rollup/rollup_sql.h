@@ -82,8 +82,10 @@ char *rollup_aggregate_sql(PgConn *pc, const Rollup *r, const char *relation, co
  * (RETURN, parsed at creation and stored as a tree, so no text is parsed
  * again at refresh).  The refresh statement only names that function and
  * its columns: whatever the expression is, it cannot change the statement
- * around it.  The function is immutable and not SECURITY DEFINER, so the
- * planner inlines it as if the expression were written there.
+ * around it.  The function is immutable and runs with its caller's rights
+ * (no definer rights), so the planner inlines it as if the expression were
+ * written there; like every function pgpart creates, EXECUTE on it is
+ * revoked from PUBLIC when it is created.
  */
 typedef struct RollupFilter
 {

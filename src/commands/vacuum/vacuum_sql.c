@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg/catalog.h"
 #include "util/mem.h"
 
 /*
@@ -102,21 +103,10 @@ vacuum_load_partitions(PgConn *pc, RelOid parent, const ParallelOptions *opt,
 	return true;
 }
 
-/* a query whose one parameter is the parent's OID */
-static PGresult *
-query_parent(PgConn *pc, const char *sql, RelOid parent, PgpError *err)
-{
-	char oid[16];
-	const char *params[1] = {oid};
-
-	snprintf(oid, sizeof(oid), "%u", parent);
-	return pgc_query(pc, sql, 1, params, err);
-}
-
 PGresult *
 vacuum_reindex_leftovers(PgConn *pc, RelOid parent, PgpError *err)
 {
-	return query_parent(pc,
+	return catalog_oid_query(pc,
 						"SELECT n.nspname, ic.relname FROM " LEAVES_SQL " t "
 						"JOIN pg_catalog.pg_class c ON c.oid = t.relid "
 						/* REINDEX TABLE also rebuilds the index of the partition's TOAST table */
@@ -155,7 +145,7 @@ vacuum_has_run_log(PgConn *pc, bool *yes, PgpError *err)
 PGresult *
 vacuum_reindex_baselines(PgConn *pc, RelOid parent, PgpError *err)
 {
-	return query_parent(pc,
+	return catalog_oid_query(pc,
 						"SELECT b.key, b.value FROM (SELECT l.summary FROM pgpart.run_log l "
 						"  WHERE l.parent_table = $1::pg_catalog.oid AND l.command = 'reindex' "
 						"  AND l.summary ? 'change_baselines' ORDER BY l.finished_at DESC LIMIT 1) x, "
