@@ -99,10 +99,7 @@ promset_free(PromSet *s)
 
 		for (k = 0; k < f->n; k++)
 			free(f->samples[k].labels);
-		free(f->samples);
-		free(f->name);
-		free(f->type);
-		free(f->help);
+		FREE_ALL(f->samples, f->name, f->type, f->help);
 	}
 	free(s->families);
 	memset(s, 0, sizeof(*s));

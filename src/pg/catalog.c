@@ -16,9 +16,7 @@
 void
 relinfo_free(RelInfo *r)
 {
-	free(r->schema);
-	free(r->name);
-	free(r->tablespace);
+	FREE_ALL(r->schema, r->name, r->tablespace);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -449,11 +447,8 @@ partitionlist_free(PartitionList *l)
 
 	for (i = 0; i < l->n; i++)
 	{
-		free(l->items[i].schema);
-		free(l->items[i].name);
-		free(l->items[i].lo_text);
-		free(l->items[i].hi_text);
-		free(l->items[i].tablespace);
+		FREE_ALL(l->items[i].schema, l->items[i].name, l->items[i].lo_text, l->items[i].hi_text,
+				 l->items[i].tablespace);
 	}
 	free(l->items);
 	memset(l, 0, sizeof(*l));

@@ -212,10 +212,7 @@ tablecopy_compare_sql(const TableCopy *t, const KeyRange *r)
 void
 tablecomparison_free(TableComparison *c)
 {
-	free(c->from_rows);
-	free(c->from_sum);
-	free(c->to_rows);
-	free(c->to_sum);
+	FREE_ALL(c->from_rows, c->from_sum, c->to_rows, c->to_sum);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -13,10 +13,7 @@
 void
 partconfig_free(PartConfig *c)
 {
-	free(c->parent_schema);
-	free(c->parent_name);
-	free(c->column);
-	free(c->time_zone);
+	FREE_ALL(c->parent_schema, c->parent_name, c->column, c->time_zone);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -20,14 +20,8 @@ partitionstatslist_free(PartitionStatsList *l)
 	{
 		PartitionStats *p = &l->items[i];
 
-		free(p->name);
-		free(p->from);
-		free(p->to);
-		free(p->heap_pretty);
-		free(p->index_pretty);
-		free(p->tablespace);
-		free(p->invalid_indexes);
-		free(p->missing_indexes);
+		FREE_ALL(p->name, p->from, p->to, p->heap_pretty, p->index_pretty, p->tablespace,
+				 p->invalid_indexes, p->missing_indexes);
 	}
 	free(l->items);
 	memset(l, 0, sizeof(*l));

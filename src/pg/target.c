@@ -52,9 +52,7 @@ void
 target_free(Target *t)
 {
 	relinfo_free(&t->parent);
-	free(t->column);
-	free(t->time_zone);
-	free(t->columns);
+	FREE_ALL(t->column, t->time_zone, t->columns);
 	partitionlist_free(&t->parts);
 }
 

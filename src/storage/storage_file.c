@@ -246,11 +246,7 @@ writer_free(StorageWriter *w)
 		close(w->fd);
 	if (w->dirfd >= 0)
 		close(w->dirfd);
-	free(w->name);
-	free(w->tmp_name);
-	free(w->path);
-	free(w->tmp_path);
-	free(w);
+	FREE_ALL(w->name, w->tmp_name, w->path, w->tmp_path, w);
 }
 
 static bool

@@ -522,9 +522,7 @@ abort_upload(StorageWriter *w)
 static void
 writer_free(StorageWriter *w)
 {
-	free(w->key);
-	free(w->buf);
-	free(w->upload_id);
+	FREE_ALL(w->key, w->buf, w->upload_id);
 	namelist_free(&w->etags);
 	free(w);
 }

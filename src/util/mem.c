@@ -82,3 +82,12 @@ pg_xasprintf(const char *fmt, ...)
 	va_end(ap);
 	return s;
 }
+
+void
+mem_free_each(void *const *ptrs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(ptrs[i]);
+}

@@ -18,4 +18,14 @@ char *pg_xstrdup(const char *s);
 char *pg_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *pg_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
+/*
+ * FREE_ALL(a, b, ...) frees every pointer named (NULL is fine).  A struct's
+ * _free function lists the fields it owns in one call, so the ownership of a
+ * struct reads as one list rather than a column of free() lines.
+ */
+void mem_free_each(void *const *ptrs, size_t n);
+#define FREE_ALL(...) \
+	mem_free_each((void *const[]){__VA_ARGS__}, \
+				  sizeof((void *const[]){__VA_ARGS__}) / sizeof(void *))
+
 #endif

@@ -27,13 +27,8 @@ archiveresult_free(ArchiveResult *r)
 	{
 		ArchivedPartition *a = &r->items[i];
 
-		free(a->partition);
-		free(a->lo);
-		free(a->hi);
-		free(a->object_url);
-		free(a->manifest_url);
-		free(a->sha256);
-		free(a->note);
+		FREE_ALL(a->partition, a->lo, a->hi, a->object_url, a->manifest_url, a->sha256,
+				 a->note);
 	}
 	free(r->items);
 	memset(r, 0, sizeof(*r));

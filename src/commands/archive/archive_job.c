@@ -48,17 +48,8 @@ archphase_parse(const char *name, ArchPhase *phase)
 void
 archjob_free(ArchJob *j)
 {
-	free(j->id);
-	free(j->location);
-	free(j->object_key);
-	free(j->manifest_key);
-	free(j->lo);
-	free(j->hi);
-	free(j->pschema);
-	free(j->pname);
-	free(j->column);
-	free(j->sha256);
-	free(j->manifest_sha256);
+	FREE_ALL(j->id, j->location, j->object_key, j->manifest_key, j->lo, j->hi, j->pschema,
+			 j->pname, j->column, j->sha256, j->manifest_sha256);
 	memset(j, 0, sizeof(*j));
 }
 

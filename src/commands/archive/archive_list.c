@@ -21,13 +21,8 @@ archivelistresult_free(ArchiveListResult *r)
 	{
 		ArchiveEntry *e = &r->items[i];
 
-		free(e->manifest_key);
-		free(e->table);
-		free(e->partition);
-		free(e->lo);
-		free(e->hi);
-		free(e->archived_at);
-		free(e->problem);
+		FREE_ALL(e->manifest_key, e->table, e->partition, e->lo, e->hi, e->archived_at,
+				 e->problem);
 	}
 	free(r->items);
 	memset(r, 0, sizeof(*r));

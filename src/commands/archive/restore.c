@@ -47,9 +47,7 @@
 void
 restoreresult_free(RestoreResult *r)
 {
-	free(r->partition);
-	free(r->lo);
-	free(r->hi);
+	FREE_ALL(r->partition, r->lo, r->hi);
 	namelist_free(&r->notes);
 	memset(r, 0, sizeof(*r));
 }

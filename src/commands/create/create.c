@@ -50,9 +50,7 @@ static void
 createplan_free(CreatePlan *p)
 {
 	relinfo_free(&p->source);
-	free(p->schema);
-	free(p->name);
-	free(p->tmp_name);
+	FREE_ALL(p->schema, p->name, p->tmp_name);
 	if (p->bounds)
 		bounds_free(p->bounds, p->nperiods * 2);
 	free(p->bounds);

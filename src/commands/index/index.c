@@ -18,9 +18,7 @@
 void
 indexresult_free(IndexResult *r)
 {
-	free(r->schema);
-	free(r->table);
-	free(r->name);
+	FREE_ALL(r->schema, r->table, r->name);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -29,9 +29,7 @@ maintainresult_free(MaintainResult *r)
 	{
 		TableMaintenance *t = &r->tables[i];
 
-		free(t->schema);
-		free(t->name);
-		free(t->error);
+		FREE_ALL(t->schema, t->name, t->error);
 		namelist_free(&t->partitions_created);
 		namelist_free(&t->notes);
 	}

@@ -76,10 +76,7 @@ prepared_free(Prepared *p)
 	free(p->old_name);
 	if (p->bounds)
 		bounds_free(p->bounds, p->nperiods * 2);
-	free(p->bounds);
-	free(p->periods);
-	free(p->min_text);
-	free(p->max_text);
+	FREE_ALL(p->bounds, p->periods, p->min_text, p->max_text);
 	memset(p, 0, sizeof(*p));
 }
 

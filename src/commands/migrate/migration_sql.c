@@ -16,13 +16,7 @@
 void
 migration_free(Migration *m)
 {
-	free(m->id);
-	free(m->schema);
-	free(m->name);
-	free(m->shadow_name);
-	free(m->old_name);
-	free(m->column);
-	free(m->time_zone);
+	FREE_ALL(m->id, m->schema, m->name, m->shadow_name, m->old_name, m->column, m->time_zone);
 	namelist_free(&m->key);
 	namelist_free(&m->key_types);
 	namelist_free(&m->upper_key);

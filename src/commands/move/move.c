@@ -48,10 +48,7 @@
 void
 tiermoveresult_free(TierMoveResult *r)
 {
-	free(r->partition);
-	free(r->from_tablespace);
-	free(r->to_tablespace);
-	free(r->old_table);
+	FREE_ALL(r->partition, r->from_tablespace, r->to_tablespace, r->old_table);
 	namelist_free(&r->notes);
 	memset(r, 0, sizeof(*r));
 }
@@ -94,22 +91,9 @@ move_free(Move *m)
 {
 	relinfo_free(&m->parent);
 	partitionlist_free(&m->parts);
-	free(m->column);
-	free(m->time_zone);
-	free(m->tablespace);
-	free(m->part_q);
-	free(m->part_regclass);
-	free(m->copy_name);
-	free(m->copy_q);
-	free(m->old_name);
-	free(m->old_q);
-	free(m->parent_q);
-	free(m->default_q);
-	free(m->bound_sql);
-	free(m->columns);
-	free(m->reloptions);
-	free(m->fingerprint);
-	free(m->copy_xid);
+	FREE_ALL(m->column, m->time_zone, m->tablespace, m->part_q, m->part_regclass, m->copy_name,
+			 m->copy_q, m->old_name, m->old_q, m->parent_q, m->default_q, m->bound_sql,
+			 m->columns, m->reloptions, m->fingerprint, m->copy_xid);
 	tierindexlist_free(&m->idx);
 	namelist_free(&m->col_settings);
 	namelist_free(&m->fk_add);

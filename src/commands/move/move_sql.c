@@ -23,11 +23,8 @@ tierindexlist_free(TierIndexList *l)
 
 	for (i = 0; i < l->n; i++)
 	{
-		free(l->items[i].name);
-		free(l->items[i].tmp_name);
-		free(l->items[i].old_name);
-		free(l->items[i].create_sql);
-		free(l->items[i].constraint_sql);
+		FREE_ALL(l->items[i].name, l->items[i].tmp_name, l->items[i].old_name,
+				 l->items[i].create_sql, l->items[i].constraint_sql);
 	}
 	free(l->items);
 	memset(l, 0, sizeof(*l));

@@ -19,11 +19,7 @@
 void
 tierpolicyrow_free(TierPolicyRow *p)
 {
-	free(p->warm_after);
-	free(p->warm_tablespace);
-	free(p->archive_after);
-	free(p->archive_to);
-	free(p->drop_after);
+	FREE_ALL(p->warm_after, p->warm_tablespace, p->archive_after, p->archive_to, p->drop_after);
 	memset(p, 0, sizeof(*p));
 }
 

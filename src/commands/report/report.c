@@ -42,9 +42,7 @@ reportresult_free(ReportResult *r)
 	free(r->rows);
 	for (j = 0; j < r->ncolumns; j++)
 		free(r->columns[j]);
-	free(r->columns);
-	free(r->source);
-	free(r->why);
+	FREE_ALL(r->columns, r->source, r->why);
 	memset(r, 0, sizeof(*r));
 }
 

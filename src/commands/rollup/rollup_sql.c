@@ -23,19 +23,13 @@
 void
 rollup_free(Rollup *r)
 {
-	free(r->source_schema);
-	free(r->source_name);
-	free(r->summary_schema);
-	free(r->summary_name);
-	free(r->grain);
+	FREE_ALL(r->source_schema, r->source_name, r->summary_schema, r->summary_name, r->grain);
 	namelist_free(&r->group_by);
 	free(r->measures_text);
 	measures_free(&r->measures);
 	free(r->filter);
 	namelist_free(&r->filter_args);
-	free(r->refreshed_at);
-	free(r->column);
-	free(r->time_zone);
+	FREE_ALL(r->refreshed_at, r->column, r->time_zone);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -875,10 +869,7 @@ rollup_pieces_free(RollupPiece *p, int n)
 
 	for (i = 0; i < n; i++)
 	{
-		free(p[i].qualified);
-		free(p[i].name);
-		free(p[i].lo);
-		free(p[i].hi);
+		FREE_ALL(p[i].qualified, p[i].name, p[i].lo, p[i].hi);
 	}
 	free(p);
 }
@@ -1126,12 +1117,7 @@ rollup_mark_refreshed(PgConn *pc, const Rollup *r, PgpError *err)
 void
 rollupfacts_free(RollupFacts *f)
 {
-	free(f->partitions);
-	free(f->range);
-	free(f->changed);
-	free(f->oldest_mark);
-	free(f->refreshed_at);
-	free(f->size);
+	FREE_ALL(f->partitions, f->range, f->changed, f->oldest_mark, f->refreshed_at, f->size);
 	memset(f, 0, sizeof(*f));
 }
 

@@ -26,11 +26,7 @@ statusresult_free(StatusResult *r)
 	{
 		TableStatus *t = &r->tables[i];
 
-		free(t->schema);
-		free(t->name);
-		free(t->column);
-		free(t->time_zone);
-		free(t->last_maintain_at);
+		FREE_ALL(t->schema, t->name, t->column, t->time_zone, t->last_maintain_at);
 		partitionstatslist_free(&t->parts);
 		namelist_free(&t->warnings);
 		namelist_free(&t->rollups);

@@ -33,9 +33,7 @@ parallelresult_free(ParallelResult *r)
 		free(r->items[i].name);
 		free(r->items[i].detail);
 	}
-	free(r->items);
-	free(r->schema);
-	free(r->table);
+	FREE_ALL(r->items, r->schema, r->table);
 	namelist_free(&r->notes);
 	memset(r, 0, sizeof(*r));
 }
@@ -337,10 +335,7 @@ load_history(PgConn *pc, RelOid parent, const ParallelOptions *opt, ParallelResu
 static void
 history_free(History *h)
 {
-	free(h->started);
-	free(h->counters);
-	free(h->baselines);
-	free(h->has_baseline);
+	FREE_ALL(h->started, h->counters, h->baselines, h->has_baseline);
 }
 
 /* the partitions that need the action, biggest first (core/maintplan.c); the others skipped */
