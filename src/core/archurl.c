@@ -39,17 +39,18 @@ chop_slashes(char *s)
 		s[--n] = '\0';
 }
 
-static bool
-has_dot_segment(const char *p)
+bool
+archurl_path_has_dot_segment(const char *path, bool empty_is_bad)
 {
-	const char *seg = p;
+	const char *seg = path;
 
 	for (;;)
 	{
 		const char *end = strchr(seg, '/');
 		size_t len = end ? (size_t) (end - seg) : strlen(seg);
 
-		if ((len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
+		if ((len == 0 && empty_is_bad) || (len == 1 && seg[0] == '.') ||
+			(len == 2 && seg[0] == '.' && seg[1] == '.'))
 			return true;
 		if (!end)
 			return false;
@@ -79,7 +80,7 @@ archurl_parse(const char *text, ArchUrl *u, char **why)
 							 "machine");
 		if (strchr(p, '?') || strchr(p, '#'))
 			return fail(why, "a file:// location takes no query or fragment");
-		if (has_dot_segment(p + 1))
+		if (archurl_path_has_dot_segment(p + 1, false))
 			return fail(why, "a file:// location may not contain \".\" or \"..\" segments");
 		u->scheme = ARCH_FILE;
 		u->path = pg_xstrdup(p);
@@ -117,7 +118,7 @@ archurl_parse(const char *text, ArchUrl *u, char **why)
 			chop_slashes(u->path);
 		if (strcmp(u->path, "/") == 0)
 			u->path[0] = '\0';
-		if (u->path[0] && has_dot_segment(u->path))
+		if (u->path[0] && archurl_path_has_dot_segment(u->path, false))
 		{
 			archurl_free(u);
 			return fail(why, "an s3:// prefix may not contain \".\" or \"..\" segments");

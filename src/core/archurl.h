@@ -34,6 +34,12 @@ void archurl_free(ArchUrl *u);
 bool archurl_split_last(const char *text, char **location, char **name, char **why);
 /* the URL again, normalised (malloc'd) */
 char *archurl_format(const ArchUrl *u);
+/*
+ * true when a '/'-separated path has a "." or ".." segment (or, with
+ * empty_is_bad, an empty one): such a path could step out of the archive's
+ * folder, and locations and keys (which also come from manifests) must not
+ */
+bool archurl_path_has_dot_segment(const char *path, bool empty_is_bad);
 
 /*
  * An S3 endpoint as --s3-endpoint or AWS_ENDPOINT_URL[_S3] gives it:

@@ -87,25 +87,6 @@ key_error(const FileStorage *fs, const char *key, const char *what, int e, PgpEr
 	return ok;
 }
 
-/* a key's components are plain names: no "", ".", ".." (keys come from manifests too) */
-static bool
-key_ok(const char *key)
-{
-	const char *seg = key;
-
-	for (;;)
-	{
-		const char *end = strchr(seg, '/');
-		size_t len = end ? (size_t) (end - seg) : strlen(seg);
-
-		if (len == 0 || (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
-			return false;
-		if (!end)
-			return true;
-		seg = end + 1;
-	}
-}
-
 static void
 warn_if_shared(FileStorage *fs, int dirfd, const char *path)
 {
@@ -136,7 +117,8 @@ open_dir_of(FileStorage *fs, const char *key, bool create, const char **leaf, Pg
 	int fd;
 
 	*leaf = strrchr(key, '/') ? strrchr(key, '/') + 1 : key;
-	if (!key_ok(key))
+	/* a key's components are plain names: keys come from manifests too */
+	if (archurl_path_has_dot_segment(key, true))
 	{
 		err_set(err, EXIT_USAGE, "invalid archive object name \"%s\"", key);
 		err_detail(err, "Names of objects in a file:// location are plain names: no empty, "

@@ -44,14 +44,24 @@ err_set(PgpError *e, int exit_code, const char *fmt, ...)
 	e->exit_code = exit_code;
 }
 
+/* a later detail or hint replaces an earlier one: the last word is the one that explains */
+static void replace_text(char **slot, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void
+replace_text(char **slot, const char *fmt, va_list ap)
+{
+	free(*slot);
+	*slot = pg_xvasprintf(fmt, ap);
+}
+
 void
 err_detail(PgpError *e, const char *fmt, ...)
 {
 	va_list ap;
 
-	free(e->detail);
 	va_start(ap, fmt);
-	e->detail = pg_xvasprintf(fmt, ap);
+	replace_text(&e->detail, fmt, ap);
 	va_end(ap);
 }
 
@@ -60,9 +70,8 @@ err_hint(PgpError *e, const char *fmt, ...)
 {
 	va_list ap;
 
-	free(e->hint);
 	va_start(ap, fmt);
-	e->hint = pg_xvasprintf(fmt, ap);
+	replace_text(&e->hint, fmt, ap);
 	va_end(ap);
 }
 

@@ -96,6 +96,13 @@ main(void)
 	ok(!archurl_split_last("nothing", &loc, &name, &why), "split refuses a non-URL");
 	free(why);
 
+	ok(!archurl_path_has_dot_segment("t/2025/x.json", true), "plain key has no dot segment");
+	ok(archurl_path_has_dot_segment("t/../x", true), "\"..\" segment found");
+	ok(archurl_path_has_dot_segment("./x", false), "leading \".\" segment found");
+	ok(!archurl_path_has_dot_segment("a//b", false), "empty segment allowed in a location");
+	ok(archurl_path_has_dot_segment("a//b", true), "empty segment refused in a key");
+	ok(!archurl_path_has_dot_segment("..x/.y", true), "dots inside names are plain names");
+
 	s = archkey_escape("Rev \"Q1\"/x.y");
 	is_str(s, "Rev~20~22Q1~22~2Fx~2Ey", "key escape of quotes, space, slash, dot");
 	free(s);
