@@ -1335,7 +1335,7 @@ finish_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	SwapCtx *c = arg;
 	Active *a = c->a;
 
-	/* the old table is dropped afterwards, in its own transaction: see ops_migrate_finish */
+	/* the old table is dropped afterwards, in its own transaction: see finish_done */
 	return recheck_phase(pc, a, MIGRATION_SWITCHED, err) && lock_both(pc, a, stats, err) &&
 		   switch_finish(pc, &a->m, err) && migration_advance(pc, &a->m, MIGRATION_STEP_FINISH, err);
 }
@@ -1376,110 +1376,149 @@ run_swap(PgConn *pc, const MigrateOptions *opt, Active *a, LockedBody body, cons
 	return true;
 }
 
+/* switch needs a passing full verify of the copy; finish one since the switch */
+static bool
+verified_for(const Active *a, MigrationStep step, PgpError *err)
+{
+	if (step == MIGRATION_STEP_SWITCH && !(a->m.verified && a->m.verify_ok))
+		err_set(err, EXIT_USAGE, "the copy of %s.%s has not passed a full verify yet",
+				a->m.schema, a->m.name);
+	else if (step == MIGRATION_STEP_FINISH && !(a->m.verified_since_switch && a->m.verify_ok))
+	{
+		err_set(err, EXIT_USAGE, "refusing to finish: no passing verify since the switch");
+		err_detail(err, "finish drops the old table; that needs proof that nothing is missing.");
+	}
+	else
+		return true;
+	err_hint(err, "Run \"pgpart migrate verify %s.%s\" first.", a->m.schema, a->m.name);
+	return false;
+}
+
+/* what switch reports after its transaction, and the lock time it records */
+static bool
+switch_done(PgConn *pc, const MigrateOptions *opt, Active *a, MigrateReport *r, PgpError *err)
+{
+	(void) opt;
+	if (!pc->dry_run && !migration_record_switch_ms(pc, &a->m, r->lock_held_ms, err))
+		return false;
+	report_fact(r, "table", "%s.%s is now partitioned; the old table is %s.%s and still receives "
+		   "every write", a->m.schema, a->m.name, a->m.schema, a->m.old_name);
+	report_fact(r, "next step", "pgpart migrate verify %s.%s, then finish (or rollback)",
+		   a->m.schema, a->m.name);
+	return true;
+}
+
+/* a: as loaded before the rollback, so its phase is the one rolled back from */
+static bool
+rollback_done(PgConn *pc, const MigrateOptions *opt, Active *a, MigrateReport *r, PgpError *err)
+{
+	(void) pc;
+	(void) opt;
+	(void) err;
+	if (a->m.phase == MIGRATION_SWITCHED)
+	{
+		report_fact(r, "table", "%s.%s is the original table again; the partitioned copy is %s.%s "
+			   "and kept in sync", a->m.schema, a->m.name, a->m.schema, a->m.shadow_name);
+		report_fact(r, "next step", "pgpart migrate switch again, or rollback again to drop the copy");
+	}
+	else
+		report_fact(r, "table", "%s.%s is unchanged; the copy and the triggers are gone",
+			   a->m.schema, a->m.name);
+	return true;
+}
+
+/*
+ * After finish nothing uses the old table any more, so dropping it (unlinking
+ * gigabytes can take a while) holds no lock the application waits for.  The
+ * migration is finished either way: a failed drop is reported, not an error.
+ */
+static bool
+finish_done(PgConn *pc, const MigrateOptions *opt, Active *a, MigrateReport *r, PgpError *err)
+{
+	LockStats st;
+	PgpError derr;
+
+	(void) err;
+	if (opt->keep_old)
+		report_fact(r, "old table", "%s.%s kept (no longer synchronised)", a->m.schema,
+			   a->m.old_name);
+	else
+	{
+		err_init(&derr);
+		if (lock_run_txn(pc, &opt->lock, drop_old_body, a, &st, &derr))
+			report_fact(r, "old table", "%s.%s dropped (its lock held %.1f ms, alone)",
+				   a->m.schema, a->m.old_name, st.held_ms);
+		else
+			report_fact(r, "old table", "%s.%s NOT dropped (%s): the migration is finished; drop "
+								   "it yourself",
+				   a->m.schema, a->m.old_name, derr.message ? derr.message : "error");
+		err_clear(&derr);
+	}
+	report_fact(r, "table", "%s.%s is partitioned and managed by pgpart (see pgpart status)",
+		   a->m.schema, a->m.name);
+	return true;
+}
+
+typedef bool (*SwapDone)(PgConn *pc, const MigrateOptions *opt, Active *a, MigrateReport *r,
+						 PgpError *err);
+
+/*
+ * switch, rollback and finish are one shape: the migration of opt->table
+ * when step may run in its phase and has the verify it needs, the step's
+ * locked transaction, then what the step does and reports afterwards.
+ */
+static bool
+swap_step(PgConn *pc, const MigrateOptions *opt, MigrationStep step, MigrateReport *r,
+		  PgpError *err)
+{
+	Active a;
+	LockedBody body;
+	SwapDone done;
+	const char *name;
+	bool ok;
+
+	memset(r, 0, sizeof(*r));
+	ok = load_for(pc, opt, step, &a, err) && verified_for(&a, step, err);
+	if (step == MIGRATION_STEP_SWITCH)
+	{
+		body = switch_body;
+		done = switch_done;
+		name = "switch";
+	}
+	else if (step == MIGRATION_STEP_FINISH)
+	{
+		body = finish_body;
+		done = finish_done;
+		name = "finish";
+	}
+	else
+	{
+		/* every phase of a migration in progress allows rollback */
+		body = a.m.phase == MIGRATION_SWITCHED ? rollback_switched_body : rollback_unswitched_body;
+		done = rollback_done;
+		name = "rollback";
+	}
+	ok = ok && run_swap(pc, opt, &a, body, name, r, err) && done(pc, opt, &a, r, err);
+	active_free(&a);
+	return ok;
+}
+
 bool
 ops_migrate_switch(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
-	Active a;
-	bool ok = false;
-
-	memset(r, 0, sizeof(*r));
-	if (!load_for(pc, opt, MIGRATION_STEP_SWITCH, &a, err))
-		goto out;
-	if (!a.m.verified || !a.m.verify_ok)
-	{
-		err_set(err, EXIT_USAGE, "the copy of %s.%s has not passed a full verify yet",
-				a.m.schema, a.m.name);
-		err_hint(err, "Run \"pgpart migrate verify %s.%s\" first.", a.m.schema, a.m.name);
-		goto out;
-	}
-	if (!run_swap(pc, opt, &a, switch_body, "switch", r, err))
-		goto out;
-	if (!pc->dry_run && !migration_record_switch_ms(pc, &a.m, r->lock_held_ms, err))
-		goto out;
-	report_fact(r, "table", "%s.%s is now partitioned; the old table is %s.%s and still receives "
-		   "every write", a.m.schema, a.m.name, a.m.schema, a.m.old_name);
-	report_fact(r, "next step", "pgpart migrate verify %s.%s, then finish (or rollback)", a.m.schema,
-		   a.m.name);
-	ok = true;
-out:
-	active_free(&a);
-	return ok;
+	return swap_step(pc, opt, MIGRATION_STEP_SWITCH, r, err);
 }
 
 bool
 ops_migrate_rollback(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
-	Active a;
-	bool ok = false;
-	bool switched;
-
-	memset(r, 0, sizeof(*r));
-	if (!load_active(pc, opt, &a, err))
-		goto out;
-	switched = a.m.phase == MIGRATION_SWITCHED;
-	if (!run_swap(pc, opt, &a, switched ? rollback_switched_body : rollback_unswitched_body,
-				  "rollback", r, err))
-		goto out;
-	if (switched)
-	{
-		report_fact(r, "table", "%s.%s is the original table again; the partitioned copy is %s.%s "
-			   "and kept in sync", a.m.schema, a.m.name, a.m.schema, a.m.shadow_name);
-		report_fact(r, "next step", "pgpart migrate switch again, or rollback again to drop the copy");
-	}
-	else
-		report_fact(r, "table", "%s.%s is unchanged; the copy and the triggers are gone", a.m.schema,
-			   a.m.name);
-	ok = true;
-out:
-	active_free(&a);
-	return ok;
+	return swap_step(pc, opt, MIGRATION_STEP_ROLLBACK, r, err);
 }
 
 bool
 ops_migrate_finish(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
-	Active a;
-	bool ok = false;
-
-	memset(r, 0, sizeof(*r));
-	if (!load_for(pc, opt, MIGRATION_STEP_FINISH, &a, err))
-		goto out;
-	if (!a.m.verified_since_switch || !a.m.verify_ok)
-	{
-		err_set(err, EXIT_USAGE, "refusing to finish: no passing verify since the switch");
-		err_detail(err, "finish drops the old table; that needs proof that nothing is missing.");
-		err_hint(err, "Run \"pgpart migrate verify %s.%s\" first.", a.m.schema, a.m.name);
-		goto out;
-	}
-	if (!run_swap(pc, opt, &a, finish_body, "finish", r, err))
-		goto out;
-	if (opt->keep_old)
-		report_fact(r, "old table", "%s.%s kept (no longer synchronised)", a.m.schema, a.m.old_name);
-	else
-	{
-		/*
-		 * Nothing uses the old table any more, so dropping it (unlinking
-		 * gigabytes can take a while) holds no lock the application waits for.
-		 */
-		LockStats st;
-		PgpError derr;
-
-		err_init(&derr);
-		if (lock_run_txn(pc, &opt->lock, drop_old_body, &a, &st, &derr))
-			report_fact(r, "old table", "%s.%s dropped (its lock held %.1f ms, alone)", a.m.schema,
-				   a.m.old_name, st.held_ms);
-		else
-			report_fact(r, "old table", "%s.%s NOT dropped (%s): the migration is finished; drop "
-								   "it yourself",
-				   a.m.schema, a.m.old_name, derr.message ? derr.message : "error");
-		err_clear(&derr);
-	}
-	report_fact(r, "table", "%s.%s is partitioned and managed by pgpart (see pgpart status)",
-		   a.m.schema, a.m.name);
-	ok = true;
-out:
-	active_free(&a);
-	return ok;
+	return swap_step(pc, opt, MIGRATION_STEP_FINISH, r, err);
 }
 
 bool
