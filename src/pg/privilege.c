@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg/catalog.h"
 #include "util/mem.h"
 
 /*
@@ -65,8 +66,6 @@ bool
 priv_secure_function(PgConn *pc, const char *signature, RelOid table, const PrivNeed *needs,
 					 int nneeds, PgpError *err)
 {
-	char oid[16];
-	const char *params[2] = {oid, signature};
 	char *sql;
 	PGresult *res;
 	bool ok;
@@ -81,19 +80,18 @@ priv_secure_function(PgConn *pc, const char *signature, RelOid table, const Priv
 	free(sql);
 	if (!ok)
 		return false;
-	snprintf(oid, sizeof(oid), "%u", table);
 	/* in --dry-run the function does not exist: it would belong to this role */
-	res = pgc_query(pc,
-					"SELECT pg_catalog.quote_ident(o.rolname), o.rolname, "
-					"  (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER), "
-					"  o.oid <> COALESCE((SELECT p.proowner FROM pg_catalog.pg_proc p "
-					"    WHERE p.oid = pg_catalog.to_regprocedure($2)), "
-					"    (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER)) "
-					"FROM pg_catalog.pg_roles o "
-					"WHERE o.oid = CASE WHEN $1::pg_catalog.oid = 0 "
-					"  THEN (SELECT n.nspowner FROM pg_catalog.pg_namespace n WHERE n.nspname = 'pgpart') "
-					"  ELSE (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid) END",
-					2, params, err);
+	res = catalog_oid_query_args(pc,
+								 "SELECT pg_catalog.quote_ident(o.rolname), o.rolname, "
+								 "  (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER), "
+								 "  o.oid <> COALESCE((SELECT p.proowner FROM pg_catalog.pg_proc p "
+								 "    WHERE p.oid = pg_catalog.to_regprocedure($2)), "
+								 "    (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER)) "
+								 "FROM pg_catalog.pg_roles o "
+								 "WHERE o.oid = CASE WHEN $1::pg_catalog.oid = 0 "
+								 "  THEN (SELECT n.nspowner FROM pg_catalog.pg_namespace n WHERE n.nspname = 'pgpart') "
+								 "  ELSE (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid) END",
+								 table, 1, &signature, err);
 	if (res == NULL)
 		return false;
 	if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 2), "t") == 0 &&

@@ -392,11 +392,7 @@ mirror_lock_writers(PgConn *pc, const char *table_q, const char *mode, PgpError 
 bool
 mirror_inactive_triggers(PgConn *pc, RelOid table, const char *prefix, char **bad, PgpError *err)
 {
-	char oid[16];
-	const char *params[2] = {oid, prefix};
-
-	snprintf(oid, sizeof(oid), "%u", table);
-	return pgc_query_value(
+	return catalog_oid_value_args(
 		pc,
 		"SELECT pg_catalog.string_agg(w.name || ' (' || COALESCE(CASE t.tgenabled "
 		"  WHEN 'D' THEN 'disabled' WHEN 'O' THEN 'enabled ORIGIN only' "
@@ -405,7 +401,7 @@ mirror_inactive_triggers(PgConn *pc, RelOid table, const char *prefix, char **ba
 		"LEFT JOIN pg_catalog.pg_trigger t ON t.tgrelid = $1::pg_catalog.oid "
 		"  AND t.tgname = w.name "
 		"WHERE t.tgenabled IS DISTINCT FROM 'A'",
-		2, params, bad, err);
+		table, 1, &prefix, bad, err);
 }
 
 bool
@@ -535,17 +531,14 @@ bool
 mirror_test_drop_unique(PgConn *pc, RelOid copy, PgpError *err)
 {
 	char *drop = NULL;
-	char oid[16];
-	const char *p1[1] = {oid};
 	bool ok;
 
-	snprintf(oid, sizeof(oid), "%u", copy);
-	ok = pgc_query_value(pc,
-						 "SELECT pg_catalog.string_agg(pg_catalog.format('ALTER TABLE %s "
-						 "DROP CONSTRAINT %I', conrelid::pg_catalog.regclass, conname), '; ') "
-						 "FROM pg_catalog.pg_constraint WHERE conrelid = $1::pg_catalog.oid "
-						 "AND contype IN ('p', 'u')",
-						 1, p1, &drop, err) &&
+	ok = catalog_oid_value(pc,
+						   "SELECT pg_catalog.string_agg(pg_catalog.format('ALTER TABLE %s "
+						   "DROP CONSTRAINT %I', conrelid::pg_catalog.regclass, conname), '; ') "
+						   "FROM pg_catalog.pg_constraint WHERE conrelid = $1::pg_catalog.oid "
+						   "AND contype IN ('p', 'u')",
+						   copy, &drop, err) &&
 		 (drop == NULL || pgc_change(pc, drop, 0, NULL, err));
 	free(drop);
 	return ok;

@@ -321,22 +321,19 @@ bool
 rollup_ensure_summary_partition(PgConn *pc, const Rollup *r, const char *lo, const char *hi,
 								PgpError *err)
 {
-	char oid[16];
-	const char *params[2] = {oid, lo};
 	char *exists = NULL;
 	char *suffix, *name;
 	StrBuf sql;
 	bool ok;
 
-	snprintf(oid, sizeof(oid), "%u", r->summary);
 	/* a partition whose range starts at lo, found by its bound rather than its name */
-	if (!pgc_query_value(pc,
-						 "SELECT c.relname FROM pg_catalog.pg_inherits i "
-						 "JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
-						 "WHERE i.inhparent = $1::pg_catalog.oid "
-						 "  AND pg_catalog.pg_get_expr(c.relpartbound, c.oid) LIKE "
-						 "      'FOR VALUES FROM (''' || $2 || ''')%'",
-						 2, params, &exists, err))
+	if (!catalog_oid_value_args(pc,
+								"SELECT c.relname FROM pg_catalog.pg_inherits i "
+								"JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
+								"WHERE i.inhparent = $1::pg_catalog.oid "
+								"  AND pg_catalog.pg_get_expr(c.relpartbound, c.oid) LIKE "
+								"      'FOR VALUES FROM (''' || $2 || ''')%'",
+								r->summary, 1, &lo, &exists, err))
 		return false;
 	if (exists)
 	{
