@@ -101,6 +101,22 @@ mirror_truncate_function_sql(PgConn *pc, const TableCopy *m, const char *func,
 	return sql;
 }
 
+/*
+ * " FROM ONLY <source> s WHERE <r> ORDER BY <key>": the source's rows in r in
+ * key order, as a batch or a chunk walks them; the next parameter's number
+ */
+static int
+append_source_rows(StrBuf *sb, const TableCopy *m, const KeyRange *r)
+{
+	int p;
+
+	sb_appendf(sb, " FROM ONLY %s s WHERE ", m->from);
+	p = tablecopy_append_range(sb, m, r, "s");
+	sb_append(sb, " ORDER BY ");
+	tablecopy_append_key_order(sb, m, "s", "");
+	return p;
+}
+
 char *
 mirror_lock_batch_sql(PgConn *pc, const TableCopy *m, const KeyRange *r)
 {
@@ -111,10 +127,7 @@ mirror_lock_batch_sql(PgConn *pc, const TableCopy *m, const KeyRange *r)
 	sb_init(&sb);
 	sb_append(&sb, "WITH locked AS MATERIALIZED (SELECT ");
 	tablecopy_append_columns(&sb, &m->key, "s");
-	sb_appendf(&sb, " FROM ONLY %s s WHERE ", m->from);
-	p = tablecopy_append_range(&sb, m, r, "s");
-	sb_append(&sb, " ORDER BY ");
-	tablecopy_append_key_order(&sb, m, "s", "");
+	p = append_source_rows(&sb, m, r);
 	sb_appendf(&sb, " LIMIT $%d FOR SHARE OF s) SELECT ", p);
 	for (i = 0; i < m->key.n; i++)
 		sb_appendf(&sb, "l.%s::text, ", m->key.items[i]);
@@ -167,10 +180,7 @@ mirror_chunk_end_sql(PgConn *pc, const TableCopy *m, const KeyRange *r)
 	sb_append(&sb, "SELECT ");
 	for (i = 0; i < m->key.n; i++)
 		sb_appendf(&sb, "%ss.%s::text", i > 0 ? ", " : "", m->key.items[i]);
-	sb_appendf(&sb, " FROM ONLY %s s WHERE ", m->from);
-	p = tablecopy_append_range(&sb, m, r, "s");
-	sb_append(&sb, " ORDER BY ");
-	tablecopy_append_key_order(&sb, m, "s", "");
+	p = append_source_rows(&sb, m, r);
 	sb_appendf(&sb, " OFFSET $%d::bigint - 1 LIMIT 1", p);
 	return sb_steal(&sb);
 }
