@@ -352,6 +352,18 @@ catalog_oid_value(PgConn *pc, const char *sql, RelOid oid, char **value, PgpErro
 }
 
 bool
+catalog_oid_bool(PgConn *pc, const char *sql, RelOid oid, bool *yes, PgpError *err)
+{
+	char *v = NULL;
+
+	if (!catalog_oid_value(pc, sql, oid, &v, err))
+		return false;
+	*yes = v && v[0] == 't';
+	free(v);
+	return true;
+}
+
+bool
 catalog_regclass_text(PgConn *pc, RelOid oid, char **text, PgpError *err)
 {
 	return catalog_oid_value(pc, "SELECT $1::pg_catalog.oid::pg_catalog.regclass::text", oid,
