@@ -1254,6 +1254,10 @@ typedef struct SwapCtx
 	const char *step; /* "switch", "rollback", "finish" */
 } SwapCtx;
 
+/* what a step does and reports after its locked transaction committed */
+typedef bool (*SwapDone)(PgConn *pc, const MigrateOptions *opt, Active *a, MigrateReport *r,
+						 PgpError *err);
+
 static bool
 lock_both(PgConn *pc, Active *a, LockStats *stats, PgpError *err)
 {
@@ -1458,9 +1462,6 @@ finish_done(PgConn *pc, const MigrateOptions *opt, Active *a, MigrateReport *r, 
 		   a->m.schema, a->m.name);
 	return true;
 }
-
-typedef bool (*SwapDone)(PgConn *pc, const MigrateOptions *opt, Active *a, MigrateReport *r,
-						 PgpError *err);
 
 /*
  * switch, rollback and finish are one shape: the migration of opt->table
