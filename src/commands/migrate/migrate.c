@@ -756,25 +756,6 @@ typedef struct BatchCtx
 	bool done;
 } BatchCtx;
 
-static bool
-compare_range(PgConn *pc, const TableCopy *spec, const KeyRange *range, bool *equal,
-			  long long *rows, char **detail, PgpError *err)
-{
-	TableComparison c;
-
-	if (!tablecopy_compare(pc, spec, range, &c, err))
-		return false;
-	*equal = c.equal;
-	*rows = c.rows;
-	if (detail)
-		*detail = pg_xasprintf("source %s rows, copy %s rows%s", c.from_rows, c.to_rows,
-							   strcmp(c.from_rows, c.to_rows) == 0
-								   ? " (same count, different contents)"
-								   : "");
-	tablecomparison_free(&c);
-	return true;
-}
-
 static char *
 range_text(const KeyRange *r)
 {
@@ -787,29 +768,51 @@ range_text(const KeyRange *r)
 	return t;
 }
 
+/*
+ * The range of table and copy compared: *mismatch is NULL when they are
+ * equal, else where and how they differ (the caller frees it).
+ */
+static bool
+compare_range(PgConn *pc, const TableCopy *spec, const KeyRange *range, long long *rows,
+			  char **mismatch, PgpError *err)
+{
+	TableComparison c;
+
+	if (!tablecopy_compare(pc, spec, range, &c, err))
+		return false;
+	*rows = c.rows;
+	*mismatch = NULL;
+	if (!c.equal)
+	{
+		char *rt = range_text(range);
+
+		*mismatch = pg_xasprintf("%s: source %s rows, copy %s rows%s", rt, c.from_rows, c.to_rows,
+								 strcmp(c.from_rows, c.to_rows) == 0
+									 ? " (same count, different contents)"
+									 : "");
+		free(rt);
+	}
+	tablecomparison_free(&c);
+	return true;
+}
+
 /* the batch's range of the copy is equal to the source's, or the batch fails */
 static bool
 check_batch(PgConn *pc, const Active *a, const KeyRange *range, PgpError *err)
 {
-	bool equal;
 	long long rows;
-	char *detail = NULL, *rt;
+	char *mismatch;
 
-	if (!compare_range(pc, &a->spec, range, &equal, &rows, &detail, err))
+	if (!compare_range(pc, &a->spec, range, &rows, &mismatch, err))
 		return false;
-	if (equal)
-	{
-		free(detail);
+	if (mismatch == NULL)
 		return true;
-	}
-	rt = range_text(range);
-	err_set(err, EXIT_CHECK, "batch check failed for %s: %s", rt, detail);
+	err_set(err, EXIT_CHECK, "batch check failed for %s", mismatch);
 	err_detail(err, "The copy differs from the source in this range; the batch was rolled "
 					"back.  Something wrote to one table without the other.");
 	err_hint(err, "Run \"pgpart migrate verify %s.%s --repair\", then backfill again.",
 			 a->m.schema, a->m.name);
-	free(rt);
-	free(detail);
+	free(mismatch);
 	return false;
 }
 
@@ -1067,8 +1070,8 @@ static bool
 repair_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
 	RepairCtx *c = arg;
-	bool equal;
 	long long rows;
+	char *mismatch;
 
 	/*
 	 * Writers of the source wait (milliseconds, under lock_timeout) while the
@@ -1082,10 +1085,11 @@ repair_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	if (!mirror_delete_range(pc, &c->a->spec, c->range, err) ||
 		!mirror_copy_missing(pc, &c->a->spec, c->range, &c->fixed, err))
 		return false;
-	if (!compare_range(pc, &c->a->spec, c->range, &equal, &rows, NULL, err))
+	if (!compare_range(pc, &c->a->spec, c->range, &rows, &mismatch, err))
 		return false;
-	if (!equal)
+	if (mismatch)
 	{
+		free(mismatch);
 		err_set(err, EXIT_CHECK, "the repaired range still differs");
 		return false;
 	}
@@ -1115,40 +1119,34 @@ static bool
 verify_range(PgConn *pc, const MigrateOptions *opt, Active *a, const KeyRange *range,
 			 MigrateReport *r, NameList *bad, PgpError *err)
 {
-	bool equal, ok = true;
+	bool ok = true;
 	long long rows;
-	char *detail = NULL, *rt, *line;
+	char *mismatch;
 
-	if (!compare_range(pc, &a->spec, range, &equal, &rows, &detail, err))
+	if (!compare_range(pc, &a->spec, range, &rows, &mismatch, err))
 		return false;
 	r->rows += rows;
-	if (equal)
-	{
-		free(detail);
+	if (mismatch == NULL)
 		return true;
-	}
-	rt = range_text(range);
-	line = pg_xasprintf("%s: %s", rt, detail);
 	r->mismatches++;
 	if (opt->repair && !pc->dry_run)
 	{
 		RepairCtx rc = {a, range, 0};
 		LockStats st;
 
-		free(line);
-		line = NULL;
 		ok = lock_run_txn(pc, &opt->lock, repair_body, &rc, &st, err);
 		if (ok)
 		{
+			char *line = pg_xasprintf("%s; repaired (%lld rows rewritten)", mismatch, rc.fixed);
+
 			r->repaired++;
-			line = pg_xasprintf("%s: %s; repaired (%lld rows rewritten)", rt, detail, rc.fixed);
+			namelist_add(bad, line);
+			free(line);
 		}
 	}
-	if (line)
-		namelist_add(bad, line);
-	free(line);
-	free(rt);
-	free(detail);
+	else
+		namelist_add(bad, mismatch);
+	free(mismatch);
 	return ok;
 }
 
