@@ -159,6 +159,23 @@ priv_count_guarded(PgConn *pc, const char *prefix, int *guarded, PgpError *err)
 	return true;
 }
 
+bool
+priv_drop_functions(PgConn *pc, const char *prefix, const char *const *what, int n,
+					PgpError *err)
+{
+	int i;
+	bool ok = true;
+
+	for (i = 0; ok && i < n; i++)
+	{
+		char *sql = pg_xasprintf("DROP FUNCTION IF EXISTS pgpart.\"%s%s\"()", prefix, what[i]);
+
+		ok = pgc_change(pc, sql, 0, NULL, err);
+		free(sql);
+	}
+	return ok;
+}
+
 void
 privaudit_free(PrivAudit *a)
 {

@@ -58,6 +58,14 @@ void priv_append_trigger_guard(StrBuf *body, RelOid expected, const char *catalo
  */
 bool priv_count_guarded(PgConn *pc, const char *prefix, int *guarded, PgpError *err);
 
+/*
+ * DROP FUNCTION IF EXISTS pgpart."<prefix><what>"() for each of the n names
+ * in what: the trigger functions of one rollup or migration (prefix as for
+ * priv_count_guarded).
+ */
+bool priv_drop_functions(PgConn *pc, const char *prefix, const char *const *what, int n,
+						 PgpError *err);
+
 /* what "pgpart init" did to the functions of earlier versions, and what it could not do */
 typedef struct PrivAudit
 {

@@ -312,18 +312,10 @@ mirror_drop_functions(PgConn *pc, const Migration *m, PgpError *err)
 {
 	static const char *const what[] = {"forward", "forward_truncate", "reverse",
 									   "reverse_truncate"};
-	size_t i;
-	bool ok = true;
+	char *prefix = pg_xasprintf("migration_%s_", m->id);
+	bool ok = priv_drop_functions(pc, prefix, what, (int) (sizeof(what) / sizeof(what[0])), err);
 
-	for (i = 0; ok && i < sizeof(what) / sizeof(what[0]); i++)
-	{
-		char *func = function_name(m, what[i]);
-		char *sql = pg_xasprintf("DROP FUNCTION IF EXISTS %s()", func);
-
-		ok = pgc_change(pc, sql, 0, NULL, err);
-		free(sql);
-		free(func);
-	}
+	free(prefix);
 	return ok;
 }
 

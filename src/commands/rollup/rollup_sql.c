@@ -735,7 +735,7 @@ rollup_drop(PgConn *pc, const Rollup *r, PgpError *err)
 	size_t i;
 	int t;
 	bool ok = true;
-	char *summary_q;
+	char *summary_q, *prefix;
 
 	snprintf(id, sizeof(id), "%d", r->id);
 	/* the parent and every partition that carries one of this rollup's triggers */
@@ -755,15 +755,9 @@ rollup_drop(PgConn *pc, const Rollup *r, PgpError *err)
 			free(sql);
 		}
 	PQclear(res);
-	for (i = 0; ok && i < sizeof(what) / sizeof(what[0]); i++)
-	{
-		char *func = function_name(r, what[i]);
-		char *sql = pg_xasprintf("DROP FUNCTION IF EXISTS %s()", func);
-
-		ok = pgc_change(pc, sql, 0, NULL, err);
-		free(sql);
-		free(func);
-	}
+	prefix = pg_xasprintf("rollup_%d_", r->id);
+	ok = ok && priv_drop_functions(pc, prefix, what, (int) (sizeof(what) / sizeof(what[0])), err);
+	free(prefix);
 	if (ok)
 	{
 		/* the filter's function, whatever its arguments */
