@@ -160,6 +160,24 @@ priv_count_guarded(PgConn *pc, const char *prefix, int *guarded, PgpError *err)
 }
 
 bool
+priv_create_trigger(PgConn *pc, const char *name, const char *events, const char *table_q,
+					const char *referencing, const char *level, const char *func, PgpError *err)
+{
+	bool refs = referencing && referencing[0];
+	char *sql = pg_xasprintf("CREATE TRIGGER \"%s\" AFTER %s ON %s%s%s FOR EACH %s "
+							 "EXECUTE FUNCTION %s()",
+							 name, events, table_q, refs ? " " : "", refs ? referencing : "", level,
+							 func);
+	bool ok = pgc_change(pc, sql, 0, NULL, err);
+
+	free(sql);
+	sql = pg_xasprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER \"%s\"", table_q, name);
+	ok = ok && pgc_change(pc, sql, 0, NULL, err);
+	free(sql);
+	return ok;
+}
+
+bool
 priv_drop_functions(PgConn *pc, const char *prefix, const char *const *what, int n,
 					PgpError *err)
 {

@@ -271,18 +271,11 @@ mirror_create_triggers(PgConn *pc, const Migration *m, const char *table_q, cons
 	{
 		char *what = pg_xasprintf("%s%s", dir, t == 0 ? "" : "_truncate");
 		char *func = function_name(m, what);
-		char *sql = pg_xasprintf(
-			"CREATE TRIGGER \"pgpart_migration_%s_%s\" AFTER %s ON %s FOR EACH %s EXECUTE FUNCTION %s()",
-			m->id, what, t == 0 ? "INSERT OR UPDATE OR DELETE" : "TRUNCATE", table_q,
-			t == 0 ? "ROW" : "STATEMENT", func);
+		char *name = pg_xasprintf("pgpart_migration_%s_%s", m->id, what);
 
-		ok = pgc_change(pc, sql, 0, NULL, err);
-		free(sql);
-		/* ALWAYS: also for writers with session_replication_role = replica */
-		sql = pg_xasprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER \"pgpart_migration_%s_%s\"",
-						   table_q, m->id, what);
-		ok = ok && pgc_change(pc, sql, 0, NULL, err);
-		free(sql);
+		ok = priv_create_trigger(pc, name, t == 0 ? "INSERT OR UPDATE OR DELETE" : "TRUNCATE",
+								 table_q, NULL, t == 0 ? "ROW" : "STATEMENT", func, err);
+		free(name);
 		free(func);
 		free(what);
 	}

@@ -706,18 +706,8 @@ rollup_ensure_triggers(PgConn *pc, const Rollup *r, const char *schema, const ch
 							 "WHERE t.tgrelid = $1::pg_catalog.regclass AND t.tgname = $2",
 							 2, params, &exists, err);
 		if (ok && exists == NULL)
-		{
-			char *sql = pg_xasprintf("CREATE TRIGGER \"%s\" AFTER %s ON %s %s FOR EACH STATEMENT "
-									 "EXECUTE FUNCTION %s()",
-									 tg, events[i][1], table_q, events[i][2], func);
-
-			ok = pgc_change(pc, sql, 0, NULL, err);
-			free(sql);
-			/* ALWAYS: writers with session_replication_role = replica change data too */
-			sql = pg_xasprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER \"%s\"", table_q, tg);
-			ok = ok && pgc_change(pc, sql, 0, NULL, err);
-			free(sql);
-		}
+			ok = priv_create_trigger(pc, tg, events[i][1], table_q, events[i][2], "STATEMENT",
+									 func, err);
 		free(exists);
 		free(func);
 		free(tg);
