@@ -213,14 +213,11 @@ restore_sql_commit(PgConn *pc, PgpError *err)
 void
 restore_sql_rollback(PgConn *pc)
 {
-	PgpError ignored;
 	PGresult *res;
 
-	err_init(&ignored);
 	while ((res = PQgetResult(pc->conn)) != NULL)
 		PQclear(res);
-	pgc_exec(pc, "ROLLBACK", 0, NULL, &ignored);
-	err_clear(&ignored);
+	pgc_exec_quiet(pc, "ROLLBACK", 0, NULL);
 }
 
 bool
