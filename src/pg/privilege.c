@@ -1,7 +1,8 @@
 /*
  * privilege.c - makes every function pgpart creates private to the owner of the
  * table it serves, in the transaction that creates it, and writes the guard
- * that makes a trigger function refuse any relation but its own.
+ * that makes a trigger function refuse any relation but its own; attaches
+ * those functions as triggers that fire for every writer, and drops them.
  */
 #include "pg/privilege.h"
 
