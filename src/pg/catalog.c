@@ -259,22 +259,19 @@ bool
 catalog_column(PgConn *pc, RelOid table, const char *column, ColumnInfo *col, bool *found,
 			   PgpError *err)
 {
-	char buf[16];
-	const char *params[2] = {buf, column};
 	PGresult *res;
 
-	snprintf(buf, sizeof(buf), "%u", table);
 	memset(col, 0, sizeof(*col));
 	/* a domain over timestamptz partitions like timestamptz: compare base types */
-	res = pgc_query(pc,
-					"SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
-					"       CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END, "
-					"       a.attnotnull, a.attgenerated <> '' "
-					"FROM pg_catalog.pg_attribute a "
-					"JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
-					"WHERE a.attrelid = $1::pg_catalog.oid AND a.attname = $2 "
-					"  AND a.attnum > 0 AND NOT a.attisdropped",
-					2, params, err);
+	res = catalog_oid_query_args(pc,
+								 "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
+								 "       CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END, "
+								 "       a.attnotnull, a.attgenerated <> '' "
+								 "FROM pg_catalog.pg_attribute a "
+								 "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+								 "WHERE a.attrelid = $1::pg_catalog.oid AND a.attname = $2 "
+								 "  AND a.attnum > 0 AND NOT a.attisdropped",
+								 table, 1, &column, err);
 	if (res == NULL)
 		return false;
 	*found = PQntuples(res) > 0;
@@ -301,24 +298,67 @@ catalog_column(PgConn *pc, RelOid table, const char *column, ColumnInfo *col, bo
 	return true;
 }
 
+/* params: oid's text (in buf) as $1, then args; how many there are */
+static int
+oid_params(RelOid oid, int nargs, const char *const *args, char *buf, size_t size,
+		   const char **params)
+{
+	int n = 1;
+
+	snprintf(buf, size, "%u", oid);
+	params[0] = buf;
+	while (n <= nargs && n <= CATALOG_OID_ARGS_MAX)
+	{
+		params[n] = args[n - 1];
+		n++;
+	}
+	return n;
+}
+
+PGresult *
+catalog_oid_query_args(PgConn *pc, const char *sql, RelOid oid, int nargs,
+					   const char *const *args, PgpError *err)
+{
+	char buf[16];
+	const char *params[1 + CATALOG_OID_ARGS_MAX];
+	int n = oid_params(oid, nargs, args, buf, sizeof(buf), params);
+
+	return pgc_query(pc, sql, n, params, err);
+}
+
+bool
+catalog_oid_value_args(PgConn *pc, const char *sql, RelOid oid, int nargs,
+					   const char *const *args, char **value, PgpError *err)
+{
+	char buf[16];
+	const char *params[1 + CATALOG_OID_ARGS_MAX];
+	int n = oid_params(oid, nargs, args, buf, sizeof(buf), params);
+
+	return pgc_query_value(pc, sql, n, params, value, err);
+}
+
 PGresult *
 catalog_oid_query(PgConn *pc, const char *sql, RelOid oid, PgpError *err)
 {
-	char buf[16];
-	const char *params[1] = {buf};
-
-	snprintf(buf, sizeof(buf), "%u", oid);
-	return pgc_query(pc, sql, 1, params, err);
+	return catalog_oid_query_args(pc, sql, oid, 0, NULL, err);
 }
 
 bool
 catalog_oid_value(PgConn *pc, const char *sql, RelOid oid, char **value, PgpError *err)
 {
-	char buf[16];
-	const char *params[1] = {buf};
+	return catalog_oid_value_args(pc, sql, oid, 0, NULL, value, err);
+}
 
-	snprintf(buf, sizeof(buf), "%u", oid);
-	return pgc_query_value(pc, sql, 1, params, value, err);
+bool
+catalog_oid_bool(PgConn *pc, const char *sql, RelOid oid, bool *yes, PgpError *err)
+{
+	char *v = NULL;
+
+	if (!catalog_oid_value(pc, sql, oid, &v, err))
+		return false;
+	*yes = v && v[0] == 't';
+	free(v);
+	return true;
 }
 
 bool
@@ -353,35 +393,27 @@ catalog_unique_keys_without(PgConn *pc, RelOid table, const char *column, NameLi
 {
 	char buf[16];
 	const char *params[2] = {buf, column};
-	PGresult *res;
-	int i;
 
 	snprintf(buf, sizeof(buf), "%u", table);
-	res = pgc_query(pc,
-					"SELECT CASE con.contype WHEN 'p' THEN 'primary key ' "
-					"                        WHEN 'u' THEN 'unique constraint ' "
-					"                        WHEN 'x' THEN 'exclusion constraint ' "
-					"                        ELSE 'unique index ' END "
-					"       || pg_catalog.quote_ident(ic.relname) "
-					"       || ' ' || pg_catalog.regexp_replace("
-					"            pg_catalog.pg_get_indexdef(i.indexrelid), '^.* USING \\w+ ', '') "
-					"FROM pg_catalog.pg_index i "
-					"JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
-					"LEFT JOIN pg_catalog.pg_constraint con "
-					"       ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid "
-					"WHERE i.indrelid = $1::pg_catalog.oid "
-					"  AND (i.indisunique OR i.indisexclusion) "
-					"  AND NOT (SELECT a.attnum FROM pg_catalog.pg_attribute a "
-					"           WHERE a.attrelid = i.indrelid AND a.attname = $2) "
-					"          = ANY (i.indkey::pg_catalog.int2[]) "
-					"ORDER BY ic.relname",
-					2, params, err);
-	if (res == NULL)
-		return false;
-	for (i = 0; i < PQntuples(res); i++)
-		namelist_add(keys, PQgetvalue(res, i, 0));
-	PQclear(res);
-	return true;
+	return namelist_add_query(pc,
+							  "SELECT CASE con.contype WHEN 'p' THEN 'primary key ' "
+							  "                        WHEN 'u' THEN 'unique constraint ' "
+							  "                        WHEN 'x' THEN 'exclusion constraint ' "
+							  "                        ELSE 'unique index ' END "
+							  "       || pg_catalog.quote_ident(ic.relname) "
+							  "       || ' ' || pg_catalog.regexp_replace("
+							  "            pg_catalog.pg_get_indexdef(i.indexrelid), '^.* USING \\w+ ', '') "
+							  "FROM pg_catalog.pg_index i "
+							  "JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+							  "LEFT JOIN pg_catalog.pg_constraint con "
+							  "       ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid "
+							  "WHERE i.indrelid = $1::pg_catalog.oid "
+							  "  AND (i.indisunique OR i.indisexclusion) "
+							  "  AND NOT (SELECT a.attnum FROM pg_catalog.pg_attribute a "
+							  "           WHERE a.attrelid = i.indrelid AND a.attname = $2) "
+							  "          = ANY (i.indkey::pg_catalog.int2[]) "
+							  "ORDER BY ic.relname",
+							  2, params, keys, err);
 }
 
 bool

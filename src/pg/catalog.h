@@ -67,6 +67,14 @@ bool catalog_column(PgConn *pc, RelOid table, const char *column, ColumnInfo *co
 bool catalog_oid_value(PgConn *pc, const char *sql, RelOid oid, char **value, PgpError *err);
 /* and pgc_query for one: the result (caller PQclear()s it) or NULL with err set */
 PGresult *catalog_oid_query(PgConn *pc, const char *sql, RelOid oid, PgpError *err);
+/* the yes or no that sql asks of oid (no row: no) */
+bool catalog_oid_bool(PgConn *pc, const char *sql, RelOid oid, bool *yes, PgpError *err);
+/* the same with more parameters after the OID: args are $2 .. $(nargs + 1) */
+#define CATALOG_OID_ARGS_MAX 3
+PGresult *catalog_oid_query_args(PgConn *pc, const char *sql, RelOid oid, int nargs,
+								 const char *const *args, PgpError *err);
+bool catalog_oid_value_args(PgConn *pc, const char *sql, RelOid oid, int nargs,
+							const char *const *args, char **value, PgpError *err);
 /*
  * The relation's name as regclass prints it: quoted where needed and, with
  * pgpart's empty search_path, always schema-qualified: ready for DDL text.

@@ -126,17 +126,11 @@ lock_run_txn(PgConn *pc, const LockPolicy *policy, LockedBody body, void *arg,
 bool
 lock_table_try(PgConn *pc, unsigned int table, bool *got, PgpError *err)
 {
-	char *v = NULL;
-
 	/* two-key form: pgpart's key space cannot meet an application's bigint keys */
-	if (!catalog_oid_value(pc,
-						   "SELECT pg_catalog.pg_try_advisory_lock("
-						   "pg_catalog.hashtext('pgpart'), $1::pg_catalog.oid::integer)",
-						   table, &v, err))
-		return false;
-	*got = v && v[0] == 't';
-	free(v);
-	return true;
+	return catalog_oid_bool(pc,
+							"SELECT pg_catalog.pg_try_advisory_lock("
+							"pg_catalog.hashtext('pgpart'), $1::pg_catalog.oid::integer)",
+							table, got, err);
 }
 
 void

@@ -1,7 +1,8 @@
 /*
  * privilege.c - makes every function pgpart creates private to the owner of the
  * table it serves, in the transaction that creates it, and writes the guard
- * that makes a trigger function refuse any relation but its own.
+ * that makes a trigger function refuse any relation but its own; attaches
+ * those functions as triggers that fire for every writer, and drops them.
  */
 #include "pg/privilege.h"
 
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg/catalog.h"
 #include "util/mem.h"
 
 /*
@@ -65,8 +67,6 @@ bool
 priv_secure_function(PgConn *pc, const char *signature, RelOid table, const PrivNeed *needs,
 					 int nneeds, PgpError *err)
 {
-	char oid[16];
-	const char *params[2] = {oid, signature};
 	char *sql;
 	PGresult *res;
 	bool ok;
@@ -81,19 +81,18 @@ priv_secure_function(PgConn *pc, const char *signature, RelOid table, const Priv
 	free(sql);
 	if (!ok)
 		return false;
-	snprintf(oid, sizeof(oid), "%u", table);
 	/* in --dry-run the function does not exist: it would belong to this role */
-	res = pgc_query(pc,
-					"SELECT pg_catalog.quote_ident(o.rolname), o.rolname, "
-					"  (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER), "
-					"  o.oid <> COALESCE((SELECT p.proowner FROM pg_catalog.pg_proc p "
-					"    WHERE p.oid = pg_catalog.to_regprocedure($2)), "
-					"    (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER)) "
-					"FROM pg_catalog.pg_roles o "
-					"WHERE o.oid = CASE WHEN $1::pg_catalog.oid = 0 "
-					"  THEN (SELECT n.nspowner FROM pg_catalog.pg_namespace n WHERE n.nspname = 'pgpart') "
-					"  ELSE (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid) END",
-					2, params, err);
+	res = catalog_oid_query_args(pc,
+								 "SELECT pg_catalog.quote_ident(o.rolname), o.rolname, "
+								 "  (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER), "
+								 "  o.oid <> COALESCE((SELECT p.proowner FROM pg_catalog.pg_proc p "
+								 "    WHERE p.oid = pg_catalog.to_regprocedure($2)), "
+								 "    (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER)) "
+								 "FROM pg_catalog.pg_roles o "
+								 "WHERE o.oid = CASE WHEN $1::pg_catalog.oid = 0 "
+								 "  THEN (SELECT n.nspowner FROM pg_catalog.pg_namespace n WHERE n.nspname = 'pgpart') "
+								 "  ELSE (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid) END",
+								 table, 1, &signature, err);
 	if (res == NULL)
 		return false;
 	if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 2), "t") == 0 &&
@@ -159,6 +158,41 @@ priv_count_guarded(PgConn *pc, const char *prefix, int *guarded, PgpError *err)
 	*guarded = v ? atoi(v) : 0;
 	free(v);
 	return true;
+}
+
+bool
+priv_create_trigger(PgConn *pc, const char *name, const char *events, const char *table_q,
+					const char *referencing, const char *level, const char *func, PgpError *err)
+{
+	bool refs = referencing && referencing[0];
+	char *sql = pg_xasprintf("CREATE TRIGGER \"%s\" AFTER %s ON %s%s%s FOR EACH %s "
+							 "EXECUTE FUNCTION %s()",
+							 name, events, table_q, refs ? " " : "", refs ? referencing : "", level,
+							 func);
+	bool ok = pgc_change(pc, sql, 0, NULL, err);
+
+	free(sql);
+	sql = pg_xasprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER \"%s\"", table_q, name);
+	ok = ok && pgc_change(pc, sql, 0, NULL, err);
+	free(sql);
+	return ok;
+}
+
+bool
+priv_drop_functions(PgConn *pc, const char *prefix, const char *const *what, int n,
+					PgpError *err)
+{
+	int i;
+	bool ok = true;
+
+	for (i = 0; ok && i < n; i++)
+	{
+		char *sql = pg_xasprintf("DROP FUNCTION IF EXISTS pgpart.\"%s%s\"()", prefix, what[i]);
+
+		ok = pgc_change(pc, sql, 0, NULL, err);
+		free(sql);
+	}
+	return ok;
 }
 
 void

@@ -58,6 +58,24 @@ void priv_append_trigger_guard(StrBuf *body, RelOid expected, const char *catalo
  */
 bool priv_count_guarded(PgConn *pc, const char *prefix, int *guarded, PgpError *err);
 
+/*
+ * CREATE TRIGGER name AFTER events ON table_q [referencing] FOR EACH level
+ * EXECUTE FUNCTION func(), then ENABLE ALWAYS: writers with
+ * session_replication_role = replica change data too, and a trigger of
+ * pgpart's must see every change.  referencing: NULL or "" for none.
+ */
+bool priv_create_trigger(PgConn *pc, const char *name, const char *events, const char *table_q,
+						 const char *referencing, const char *level, const char *func,
+						 PgpError *err);
+
+/*
+ * DROP FUNCTION IF EXISTS pgpart."<prefix><what>"() for each of the n names
+ * in what: the trigger functions of one rollup or migration (prefix as for
+ * priv_count_guarded).
+ */
+bool priv_drop_functions(PgConn *pc, const char *prefix, const char *const *what, int n,
+						 PgpError *err);
+
 /* what "pgpart init" did to the functions of earlier versions, and what it could not do */
 typedef struct PrivAudit
 {

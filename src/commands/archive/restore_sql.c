@@ -120,28 +120,38 @@ restore_sql_count_indexes(PgConn *pc, RelOid parent, long long *n, PgpError *err
 	return true;
 }
 
+/*
+ * The row sql (its $1 parent's OID, $2 and $3 schema and name) reads of the
+ * relation schema.name, which exists when there is one.
+ */
+static PGresult *
+query_named(PgConn *pc, const char *sql, const char *schema, const char *name, RelOid parent,
+			bool *exists, PgpError *err)
+{
+	const char *args[2] = {schema, name};
+	PGresult *r = catalog_oid_query_args(pc, sql, parent, 2, args, err);
+
+	*exists = r && PQntuples(r) > 0;
+	return r;
+}
+
 bool
 restore_sql_foreign_state(PgConn *pc, const char *schema, const char *name, RelOid parent,
 						  bool *exists, bool *archive_foreign, PgpError *err)
 {
-	char poid[16];
-	const char *params[3] = {schema, name, poid};
-	PGresult *r;
+	PGresult *r = query_named(pc,
+							  "SELECT c.relkind = 'f' AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h "
+							  "  WHERE h.inhrelid = c.oid AND h.inhparent = $1::pg_catalog.oid) "
+							  "AND EXISTS (SELECT 1 FROM pg_catalog.pg_foreign_table ft "
+							  "  JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver "
+							  "  WHERE ft.ftrelid = c.oid AND s.srvname = 'pgpart_archive') "
+							  "FROM pg_catalog.pg_class c "
+							  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+							  "WHERE n.nspname = $2 AND c.relname = $3",
+							  schema, name, parent, exists, err);
 
-	snprintf(poid, sizeof(poid), "%u", parent);
-	r = pgc_query(pc,
-				  "SELECT c.relkind = 'f' AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h "
-				  "  WHERE h.inhrelid = c.oid AND h.inhparent = $3::pg_catalog.oid) "
-				  "AND EXISTS (SELECT 1 FROM pg_catalog.pg_foreign_table ft "
-				  "  JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver "
-				  "  WHERE ft.ftrelid = c.oid AND s.srvname = 'pgpart_archive') "
-				  "FROM pg_catalog.pg_class c "
-				  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-				  "WHERE n.nspname = $1 AND c.relname = $2",
-				  3, params, err);
 	if (r == NULL)
 		return false;
-	*exists = PQntuples(r) > 0;
 	*archive_foreign = *exists && PQgetvalue(r, 0, 0)[0] == 't';
 	PQclear(r);
 	return true;
@@ -151,23 +161,18 @@ bool
 restore_sql_leftover(PgConn *pc, const char *schema, const char *name, RelOid parent,
 					 bool *exists, char **comment, bool *owners, PgpError *err)
 {
-	char poid[16];
-	const char *params[3] = {schema, name, poid};
-	PGresult *r;
+	PGresult *r = query_named(pc,
+							  "SELECT pg_catalog.obj_description(c.oid, 'pg_class'), "
+							  "c.relowner = p.relowner AND c.relkind = 'r' AND NOT c.relispartition "
+							  "FROM pg_catalog.pg_class c "
+							  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace, "
+							  "pg_catalog.pg_class p "
+							  "WHERE n.nspname = $2 AND c.relname = $3 AND p.oid = $1::pg_catalog.oid",
+							  schema, name, parent, exists, err);
 
 	*comment = NULL;
-	snprintf(poid, sizeof(poid), "%u", parent);
-	r = pgc_query(pc,
-				  "SELECT pg_catalog.obj_description(c.oid, 'pg_class'), "
-				  "c.relowner = p.relowner AND c.relkind = 'r' AND NOT c.relispartition "
-				  "FROM pg_catalog.pg_class c "
-				  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace, "
-				  "pg_catalog.pg_class p "
-				  "WHERE n.nspname = $1 AND c.relname = $2 AND p.oid = $3::pg_catalog.oid",
-				  3, params, err);
 	if (r == NULL)
 		return false;
-	*exists = PQntuples(r) > 0;
 	if (*exists && !PQgetisnull(r, 0, 0))
 		*comment = pg_xstrdup(PQgetvalue(r, 0, 0));
 	*owners = *exists && PQgetvalue(r, 0, 1)[0] == 't';
@@ -208,14 +213,11 @@ restore_sql_commit(PgConn *pc, PgpError *err)
 void
 restore_sql_rollback(PgConn *pc)
 {
-	PgpError ignored;
 	PGresult *res;
 
-	err_init(&ignored);
 	while ((res = PQgetResult(pc->conn)) != NULL)
 		PQclear(res);
-	pgc_exec(pc, "ROLLBACK", 0, NULL, &ignored);
-	err_clear(&ignored);
+	pgc_exec_quiet(pc, "ROLLBACK", 0, NULL);
 }
 
 bool

@@ -753,25 +753,6 @@ typedef struct BatchCtx
 	bool done;
 } BatchCtx;
 
-static bool
-compare_range(PgConn *pc, const TableCopy *spec, const KeyRange *range, bool *equal,
-			  long long *rows, char **detail, PgpError *err)
-{
-	TableComparison c;
-
-	if (!tablecopy_compare(pc, spec, range, &c, err))
-		return false;
-	*equal = c.equal;
-	*rows = c.rows;
-	if (detail)
-		*detail = pg_xasprintf("source %s rows, copy %s rows%s", c.from_rows, c.to_rows,
-							   strcmp(c.from_rows, c.to_rows) == 0
-								   ? " (same count, different contents)"
-								   : "");
-	tablecomparison_free(&c);
-	return true;
-}
-
 static char *
 range_text(const KeyRange *r)
 {
@@ -784,29 +765,51 @@ range_text(const KeyRange *r)
 	return t;
 }
 
+/*
+ * The range of table and copy compared: *mismatch is NULL when they are
+ * equal, else where and how they differ (the caller frees it).
+ */
+static bool
+compare_range(PgConn *pc, const TableCopy *spec, const KeyRange *range, long long *rows,
+			  char **mismatch, PgpError *err)
+{
+	TableComparison c;
+
+	if (!tablecopy_compare(pc, spec, range, &c, err))
+		return false;
+	*rows = c.rows;
+	*mismatch = NULL;
+	if (!c.equal)
+	{
+		char *rt = range_text(range);
+
+		*mismatch = pg_xasprintf("%s: source %s rows, copy %s rows%s", rt, c.from_rows, c.to_rows,
+								 strcmp(c.from_rows, c.to_rows) == 0
+									 ? " (same count, different contents)"
+									 : "");
+		free(rt);
+	}
+	tablecomparison_free(&c);
+	return true;
+}
+
 /* the batch's range of the copy is equal to the source's, or the batch fails */
 static bool
 check_batch(PgConn *pc, const Active *a, const KeyRange *range, PgpError *err)
 {
-	bool equal;
 	long long rows;
-	char *detail = NULL, *rt;
+	char *mismatch;
 
-	if (!compare_range(pc, &a->spec, range, &equal, &rows, &detail, err))
+	if (!compare_range(pc, &a->spec, range, &rows, &mismatch, err))
 		return false;
-	if (equal)
-	{
-		free(detail);
+	if (mismatch == NULL)
 		return true;
-	}
-	rt = range_text(range);
-	err_set(err, EXIT_CHECK, "batch check failed for %s: %s", rt, detail);
+	err_set(err, EXIT_CHECK, "batch check failed for %s", mismatch);
 	err_detail(err, "The copy differs from the source in this range; the batch was rolled "
 					"back.  Something wrote to one table without the other.");
 	err_hint(err, "Run \"pgpart migrate verify %s.%s --repair\", then backfill again.",
 			 a->m.schema, a->m.name);
-	free(rt);
-	free(detail);
+	free(mismatch);
 	return false;
 }
 
@@ -1064,8 +1067,8 @@ static bool
 repair_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
 	RepairCtx *c = arg;
-	bool equal;
 	long long rows;
+	char *mismatch;
 
 	/*
 	 * Writers of the source wait (milliseconds, under lock_timeout) while the
@@ -1079,10 +1082,11 @@ repair_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	if (!mirror_delete_range(pc, &c->a->spec, c->range, err) ||
 		!mirror_copy_missing(pc, &c->a->spec, c->range, &c->fixed, err))
 		return false;
-	if (!compare_range(pc, &c->a->spec, c->range, &equal, &rows, NULL, err))
+	if (!compare_range(pc, &c->a->spec, c->range, &rows, &mismatch, err))
 		return false;
-	if (!equal)
+	if (mismatch)
 	{
+		free(mismatch);
 		err_set(err, EXIT_CHECK, "the repaired range still differs");
 		return false;
 	}
@@ -1112,40 +1116,34 @@ static bool
 verify_range(PgConn *pc, const MigrateOptions *opt, Active *a, const KeyRange *range,
 			 MigrateReport *r, NameList *bad, PgpError *err)
 {
-	bool equal, ok = true;
+	bool ok = true;
 	long long rows;
-	char *detail = NULL, *rt, *line;
+	char *mismatch;
 
-	if (!compare_range(pc, &a->spec, range, &equal, &rows, &detail, err))
+	if (!compare_range(pc, &a->spec, range, &rows, &mismatch, err))
 		return false;
 	r->rows += rows;
-	if (equal)
-	{
-		free(detail);
+	if (mismatch == NULL)
 		return true;
-	}
-	rt = range_text(range);
-	line = pg_xasprintf("%s: %s", rt, detail);
 	r->mismatches++;
 	if (opt->repair && !pc->dry_run)
 	{
 		RepairCtx rc = {a, range, 0};
 		LockStats st;
 
-		free(line);
-		line = NULL;
 		ok = lock_run_txn(pc, &opt->lock, repair_body, &rc, &st, err);
 		if (ok)
 		{
+			char *line = pg_xasprintf("%s; repaired (%lld rows rewritten)", mismatch, rc.fixed);
+
 			r->repaired++;
-			line = pg_xasprintf("%s: %s; repaired (%lld rows rewritten)", rt, detail, rc.fixed);
+			namelist_add(bad, line);
+			free(line);
 		}
 	}
-	if (line)
-		namelist_add(bad, line);
-	free(line);
-	free(rt);
-	free(detail);
+	else
+		namelist_add(bad, mismatch);
+	free(mismatch);
 	return ok;
 }
 
@@ -1251,6 +1249,10 @@ typedef struct SwapCtx
 	const char *step; /* "switch", "rollback", "finish" */
 } SwapCtx;
 
+/* what a step does and reports after its locked transaction committed */
+typedef bool (*SwapDone)(PgConn *pc, const MigrateOptions *opt, Active *a, MigrateReport *r,
+						 PgpError *err);
+
 static bool
 lock_both(PgConn *pc, Active *a, LockStats *stats, PgpError *err)
 {
@@ -1332,7 +1334,7 @@ finish_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	SwapCtx *c = arg;
 	Active *a = c->a;
 
-	/* the old table is dropped afterwards, in its own transaction: see ops_migrate_finish */
+	/* the old table is dropped afterwards, in its own transaction: see finish_done */
 	return recheck_phase(pc, a, MIGRATION_SWITCHED, err) && lock_both(pc, a, stats, err) &&
 		   switch_finish(pc, &a->m, err) && migration_advance(pc, &a->m, MIGRATION_STEP_FINISH, err);
 }
@@ -1373,110 +1375,146 @@ run_swap(PgConn *pc, const MigrateOptions *opt, Active *a, LockedBody body, cons
 	return true;
 }
 
+/* switch needs a passing full verify of the copy; finish one since the switch */
+static bool
+verified_for(const Active *a, MigrationStep step, PgpError *err)
+{
+	if (step == MIGRATION_STEP_SWITCH && !(a->m.verified && a->m.verify_ok))
+		err_set(err, EXIT_USAGE, "the copy of %s.%s has not passed a full verify yet",
+				a->m.schema, a->m.name);
+	else if (step == MIGRATION_STEP_FINISH && !(a->m.verified_since_switch && a->m.verify_ok))
+	{
+		err_set(err, EXIT_USAGE, "refusing to finish: no passing verify since the switch");
+		err_detail(err, "finish drops the old table; that needs proof that nothing is missing.");
+	}
+	else
+		return true;
+	err_hint(err, "Run \"pgpart migrate verify %s.%s\" first.", a->m.schema, a->m.name);
+	return false;
+}
+
+/* what switch reports after its transaction, and the lock time it records */
+static bool
+switch_done(PgConn *pc, const MigrateOptions *opt, Active *a, MigrateReport *r, PgpError *err)
+{
+	(void) opt;
+	if (!pc->dry_run && !migration_record_switch_ms(pc, &a->m, r->lock_held_ms, err))
+		return false;
+	report_fact(r, "table", "%s.%s is now partitioned; the old table is %s.%s and still receives "
+		   "every write", a->m.schema, a->m.name, a->m.schema, a->m.old_name);
+	report_fact(r, "next step", "pgpart migrate verify %s.%s, then finish (or rollback)",
+		   a->m.schema, a->m.name);
+	return true;
+}
+
+/* a: as loaded before the rollback, so its phase is the one rolled back from */
+static bool
+rollback_done(PgConn *pc, const MigrateOptions *opt, Active *a, MigrateReport *r, PgpError *err)
+{
+	(void) pc;
+	(void) opt;
+	(void) err;
+	if (a->m.phase == MIGRATION_SWITCHED)
+	{
+		report_fact(r, "table", "%s.%s is the original table again; the partitioned copy is %s.%s "
+			   "and kept in sync", a->m.schema, a->m.name, a->m.schema, a->m.shadow_name);
+		report_fact(r, "next step", "pgpart migrate switch again, or rollback again to drop the copy");
+	}
+	else
+		report_fact(r, "table", "%s.%s is unchanged; the copy and the triggers are gone",
+			   a->m.schema, a->m.name);
+	return true;
+}
+
+/*
+ * After finish nothing uses the old table any more, so dropping it (unlinking
+ * gigabytes can take a while) holds no lock the application waits for.  The
+ * migration is finished either way: a failed drop is reported, not an error.
+ */
+static bool
+finish_done(PgConn *pc, const MigrateOptions *opt, Active *a, MigrateReport *r, PgpError *err)
+{
+	LockStats st;
+	PgpError derr;
+
+	(void) err;
+	if (opt->keep_old)
+		report_fact(r, "old table", "%s.%s kept (no longer synchronised)", a->m.schema,
+			   a->m.old_name);
+	else
+	{
+		err_init(&derr);
+		if (lock_run_txn(pc, &opt->lock, drop_old_body, a, &st, &derr))
+			report_fact(r, "old table", "%s.%s dropped (its lock held %.1f ms, alone)",
+				   a->m.schema, a->m.old_name, st.held_ms);
+		else
+			report_fact(r, "old table", "%s.%s NOT dropped (%s): the migration is finished; drop "
+								   "it yourself",
+				   a->m.schema, a->m.old_name, derr.message ? derr.message : "error");
+		err_clear(&derr);
+	}
+	report_fact(r, "table", "%s.%s is partitioned and managed by pgpart (see pgpart status)",
+		   a->m.schema, a->m.name);
+	return true;
+}
+
+/*
+ * switch, rollback and finish are one shape: the migration of opt->table
+ * when step may run in its phase and has the verify it needs, the step's
+ * locked transaction, then what the step does and reports afterwards.
+ */
+static bool
+swap_step(PgConn *pc, const MigrateOptions *opt, MigrationStep step, MigrateReport *r,
+		  PgpError *err)
+{
+	Active a;
+	LockedBody body;
+	SwapDone done;
+	const char *name;
+	bool ok;
+
+	memset(r, 0, sizeof(*r));
+	ok = load_for(pc, opt, step, &a, err) && verified_for(&a, step, err);
+	if (step == MIGRATION_STEP_SWITCH)
+	{
+		body = switch_body;
+		done = switch_done;
+		name = "switch";
+	}
+	else if (step == MIGRATION_STEP_FINISH)
+	{
+		body = finish_body;
+		done = finish_done;
+		name = "finish";
+	}
+	else
+	{
+		/* every phase of a migration in progress allows rollback */
+		body = a.m.phase == MIGRATION_SWITCHED ? rollback_switched_body : rollback_unswitched_body;
+		done = rollback_done;
+		name = "rollback";
+	}
+	ok = ok && run_swap(pc, opt, &a, body, name, r, err) && done(pc, opt, &a, r, err);
+	active_free(&a);
+	return ok;
+}
+
 bool
 ops_migrate_switch(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
-	Active a;
-	bool ok = false;
-
-	memset(r, 0, sizeof(*r));
-	if (!load_for(pc, opt, MIGRATION_STEP_SWITCH, &a, err))
-		goto out;
-	if (!a.m.verified || !a.m.verify_ok)
-	{
-		err_set(err, EXIT_USAGE, "the copy of %s.%s has not passed a full verify yet",
-				a.m.schema, a.m.name);
-		err_hint(err, "Run \"pgpart migrate verify %s.%s\" first.", a.m.schema, a.m.name);
-		goto out;
-	}
-	if (!run_swap(pc, opt, &a, switch_body, "switch", r, err))
-		goto out;
-	if (!pc->dry_run && !migration_record_switch_ms(pc, &a.m, r->lock_held_ms, err))
-		goto out;
-	report_fact(r, "table", "%s.%s is now partitioned; the old table is %s.%s and still receives "
-		   "every write", a.m.schema, a.m.name, a.m.schema, a.m.old_name);
-	report_fact(r, "next step", "pgpart migrate verify %s.%s, then finish (or rollback)", a.m.schema,
-		   a.m.name);
-	ok = true;
-out:
-	active_free(&a);
-	return ok;
+	return swap_step(pc, opt, MIGRATION_STEP_SWITCH, r, err);
 }
 
 bool
 ops_migrate_rollback(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
-	Active a;
-	bool ok = false;
-	bool switched;
-
-	memset(r, 0, sizeof(*r));
-	if (!load_active(pc, opt, &a, err))
-		goto out;
-	switched = a.m.phase == MIGRATION_SWITCHED;
-	if (!run_swap(pc, opt, &a, switched ? rollback_switched_body : rollback_unswitched_body,
-				  "rollback", r, err))
-		goto out;
-	if (switched)
-	{
-		report_fact(r, "table", "%s.%s is the original table again; the partitioned copy is %s.%s "
-			   "and kept in sync", a.m.schema, a.m.name, a.m.schema, a.m.shadow_name);
-		report_fact(r, "next step", "pgpart migrate switch again, or rollback again to drop the copy");
-	}
-	else
-		report_fact(r, "table", "%s.%s is unchanged; the copy and the triggers are gone", a.m.schema,
-			   a.m.name);
-	ok = true;
-out:
-	active_free(&a);
-	return ok;
+	return swap_step(pc, opt, MIGRATION_STEP_ROLLBACK, r, err);
 }
 
 bool
 ops_migrate_finish(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
-	Active a;
-	bool ok = false;
-
-	memset(r, 0, sizeof(*r));
-	if (!load_for(pc, opt, MIGRATION_STEP_FINISH, &a, err))
-		goto out;
-	if (!a.m.verified_since_switch || !a.m.verify_ok)
-	{
-		err_set(err, EXIT_USAGE, "refusing to finish: no passing verify since the switch");
-		err_detail(err, "finish drops the old table; that needs proof that nothing is missing.");
-		err_hint(err, "Run \"pgpart migrate verify %s.%s\" first.", a.m.schema, a.m.name);
-		goto out;
-	}
-	if (!run_swap(pc, opt, &a, finish_body, "finish", r, err))
-		goto out;
-	if (opt->keep_old)
-		report_fact(r, "old table", "%s.%s kept (no longer synchronised)", a.m.schema, a.m.old_name);
-	else
-	{
-		/*
-		 * Nothing uses the old table any more, so dropping it (unlinking
-		 * gigabytes can take a while) holds no lock the application waits for.
-		 */
-		LockStats st;
-		PgpError derr;
-
-		err_init(&derr);
-		if (lock_run_txn(pc, &opt->lock, drop_old_body, &a, &st, &derr))
-			report_fact(r, "old table", "%s.%s dropped (its lock held %.1f ms, alone)", a.m.schema,
-				   a.m.old_name, st.held_ms);
-		else
-			report_fact(r, "old table", "%s.%s NOT dropped (%s): the migration is finished; drop "
-								   "it yourself",
-				   a.m.schema, a.m.old_name, derr.message ? derr.message : "error");
-		err_clear(&derr);
-	}
-	report_fact(r, "table", "%s.%s is partitioned and managed by pgpart (see pgpart status)",
-		   a.m.schema, a.m.name);
-	ok = true;
-out:
-	active_free(&a);
-	return ok;
+	return swap_step(pc, opt, MIGRATION_STEP_FINISH, r, err);
 }
 
 bool

@@ -115,16 +115,10 @@ migration_load_latest(PgConn *pc, const char *schema, const char *name, Migratio
 bool
 migration_between_switch_and_finish(PgConn *pc, RelOid table, bool *yes, PgpError *err)
 {
-	char *phase = NULL;
-
-	if (!catalog_oid_value(pc,
-						   "SELECT phase FROM pgpart.migration "
-						   "WHERE shadow = $1::pg_catalog.oid AND phase = 'switched'",
-						   table, &phase, err))
-		return false;
-	*yes = phase != NULL;
-	free(phase);
-	return true;
+	return catalog_oid_bool(pc,
+							"SELECT EXISTS (SELECT FROM pgpart.migration "
+							"WHERE shadow = $1::pg_catalog.oid AND phase = 'switched')",
+							table, yes, err);
 }
 
 static const char insert_sql[] =

@@ -101,6 +101,22 @@ mirror_truncate_function_sql(PgConn *pc, const TableCopy *m, const char *func,
 	return sql;
 }
 
+/*
+ * " FROM ONLY <source> s WHERE <r> ORDER BY <key>": the source's rows in r in
+ * key order, as a batch or a chunk walks them; the next parameter's number
+ */
+static int
+append_source_rows(StrBuf *sb, const TableCopy *m, const KeyRange *r)
+{
+	int p;
+
+	sb_appendf(sb, " FROM ONLY %s s WHERE ", m->from);
+	p = tablecopy_append_range(sb, m, r, "s");
+	sb_append(sb, " ORDER BY ");
+	tablecopy_append_key_order(sb, m, "s", "");
+	return p;
+}
+
 char *
 mirror_lock_batch_sql(PgConn *pc, const TableCopy *m, const KeyRange *r)
 {
@@ -111,10 +127,7 @@ mirror_lock_batch_sql(PgConn *pc, const TableCopy *m, const KeyRange *r)
 	sb_init(&sb);
 	sb_append(&sb, "WITH locked AS MATERIALIZED (SELECT ");
 	tablecopy_append_columns(&sb, &m->key, "s");
-	sb_appendf(&sb, " FROM ONLY %s s WHERE ", m->from);
-	p = tablecopy_append_range(&sb, m, r, "s");
-	sb_append(&sb, " ORDER BY ");
-	tablecopy_append_key_order(&sb, m, "s", "");
+	p = append_source_rows(&sb, m, r);
 	sb_appendf(&sb, " LIMIT $%d FOR SHARE OF s) SELECT ", p);
 	for (i = 0; i < m->key.n; i++)
 		sb_appendf(&sb, "l.%s::text, ", m->key.items[i]);
@@ -167,10 +180,7 @@ mirror_chunk_end_sql(PgConn *pc, const TableCopy *m, const KeyRange *r)
 	sb_append(&sb, "SELECT ");
 	for (i = 0; i < m->key.n; i++)
 		sb_appendf(&sb, "%ss.%s::text", i > 0 ? ", " : "", m->key.items[i]);
-	sb_appendf(&sb, " FROM ONLY %s s WHERE ", m->from);
-	p = tablecopy_append_range(&sb, m, r, "s");
-	sb_append(&sb, " ORDER BY ");
-	tablecopy_append_key_order(&sb, m, "s", "");
+	p = append_source_rows(&sb, m, r);
 	sb_appendf(&sb, " OFFSET $%d::bigint - 1 LIMIT 1", p);
 	return sb_steal(&sb);
 }
@@ -261,18 +271,11 @@ mirror_create_triggers(PgConn *pc, const Migration *m, const char *table_q, cons
 	{
 		char *what = pg_xasprintf("%s%s", dir, t == 0 ? "" : "_truncate");
 		char *func = function_name(m, what);
-		char *sql = pg_xasprintf(
-			"CREATE TRIGGER \"pgpart_migration_%s_%s\" AFTER %s ON %s FOR EACH %s EXECUTE FUNCTION %s()",
-			m->id, what, t == 0 ? "INSERT OR UPDATE OR DELETE" : "TRUNCATE", table_q,
-			t == 0 ? "ROW" : "STATEMENT", func);
+		char *name = pg_xasprintf("pgpart_migration_%s_%s", m->id, what);
 
-		ok = pgc_change(pc, sql, 0, NULL, err);
-		free(sql);
-		/* ALWAYS: also for writers with session_replication_role = replica */
-		sql = pg_xasprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER \"pgpart_migration_%s_%s\"",
-						   table_q, m->id, what);
-		ok = ok && pgc_change(pc, sql, 0, NULL, err);
-		free(sql);
+		ok = priv_create_trigger(pc, name, t == 0 ? "INSERT OR UPDATE OR DELETE" : "TRUNCATE",
+								 table_q, NULL, t == 0 ? "ROW" : "STATEMENT", func, err);
+		free(name);
 		free(func);
 		free(what);
 	}
@@ -302,18 +305,10 @@ mirror_drop_functions(PgConn *pc, const Migration *m, PgpError *err)
 {
 	static const char *const what[] = {"forward", "forward_truncate", "reverse",
 									   "reverse_truncate"};
-	size_t i;
-	bool ok = true;
+	char *prefix = pg_xasprintf("migration_%s_", m->id);
+	bool ok = priv_drop_functions(pc, prefix, what, (int) (sizeof(what) / sizeof(what[0])), err);
 
-	for (i = 0; ok && i < sizeof(what) / sizeof(what[0]); i++)
-	{
-		char *func = function_name(m, what[i]);
-		char *sql = pg_xasprintf("DROP FUNCTION IF EXISTS %s()", func);
-
-		ok = pgc_change(pc, sql, 0, NULL, err);
-		free(sql);
-		free(func);
-	}
+	free(prefix);
 	return ok;
 }
 
@@ -392,11 +387,7 @@ mirror_lock_writers(PgConn *pc, const char *table_q, const char *mode, PgpError 
 bool
 mirror_inactive_triggers(PgConn *pc, RelOid table, const char *prefix, char **bad, PgpError *err)
 {
-	char oid[16];
-	const char *params[2] = {oid, prefix};
-
-	snprintf(oid, sizeof(oid), "%u", table);
-	return pgc_query_value(
+	return catalog_oid_value_args(
 		pc,
 		"SELECT pg_catalog.string_agg(w.name || ' (' || COALESCE(CASE t.tgenabled "
 		"  WHEN 'D' THEN 'disabled' WHEN 'O' THEN 'enabled ORIGIN only' "
@@ -405,7 +396,7 @@ mirror_inactive_triggers(PgConn *pc, RelOid table, const char *prefix, char **ba
 		"LEFT JOIN pg_catalog.pg_trigger t ON t.tgrelid = $1::pg_catalog.oid "
 		"  AND t.tgname = w.name "
 		"WHERE t.tgenabled IS DISTINCT FROM 'A'",
-		2, params, bad, err);
+		table, 1, &prefix, bad, err);
 }
 
 bool
@@ -535,17 +526,14 @@ bool
 mirror_test_drop_unique(PgConn *pc, RelOid copy, PgpError *err)
 {
 	char *drop = NULL;
-	char oid[16];
-	const char *p1[1] = {oid};
 	bool ok;
 
-	snprintf(oid, sizeof(oid), "%u", copy);
-	ok = pgc_query_value(pc,
-						 "SELECT pg_catalog.string_agg(pg_catalog.format('ALTER TABLE %s "
-						 "DROP CONSTRAINT %I', conrelid::pg_catalog.regclass, conname), '; ') "
-						 "FROM pg_catalog.pg_constraint WHERE conrelid = $1::pg_catalog.oid "
-						 "AND contype IN ('p', 'u')",
-						 1, p1, &drop, err) &&
+	ok = catalog_oid_value(pc,
+						   "SELECT pg_catalog.string_agg(pg_catalog.format('ALTER TABLE %s "
+						   "DROP CONSTRAINT %I', conrelid::pg_catalog.regclass, conname), '; ') "
+						   "FROM pg_catalog.pg_constraint WHERE conrelid = $1::pg_catalog.oid "
+						   "AND contype IN ('p', 'u')",
+						   copy, &drop, err) &&
 		 (drop == NULL || pgc_change(pc, drop, 0, NULL, err));
 	free(drop);
 	return ok;

@@ -178,14 +178,7 @@ shadow_statements(PgConn *pc, RelOid source, const char *schema, const char *sha
 		free(newname);
 	}
 	PQclear(res);
-
-	res = pgc_query(pc, extras_sql, 3, params, err);
-	if (res == NULL)
-		goto done;
-	for (i = 0; i < PQntuples(res); i++)
-		namelist_add(stmts, PQgetvalue(res, i, 0));
-	PQclear(res);
-	ok = true;
+	ok = namelist_add_query(pc, extras_sql, 3, params, stmts, err);
 done:
 	free(shadow);
 	free(col);

@@ -20,16 +20,30 @@ oid_text(RelOid oid, char *buf, size_t size)
 	snprintf(buf, size, "%u", oid);
 }
 
+/* most statements here take the two tables' OIDs as $1 and $2 */
+typedef struct OidPair
+{
+	char a[16], b[16];
+	const char *params[2];
+} OidPair;
+
+static const char *const *
+oid_pair(OidPair *p, RelOid first, RelOid second)
+{
+	oid_text(first, p->a, sizeof(p->a));
+	oid_text(second, p->b, sizeof(p->b));
+	p->params[0] = p->a;
+	p->params[1] = p->b;
+	return p->params;
+}
+
 /* sql with the OIDs of from and to as $1 and $2 */
 static PGresult *
 query_pair(PgConn *pc, const char *sql, RelOid from, RelOid to, PgpError *err)
 {
-	char a[16], b[16];
-	const char *params[2] = {a, b};
+	OidPair p;
 
-	oid_text(from, a, sizeof(a));
-	oid_text(to, b, sizeof(b));
-	return pgc_query(pc, sql, 2, params, err);
+	return pgc_query(pc, sql, 2, oid_pair(&p, from, to), err);
 }
 
 /* ALTER kind target_q RENAME TO new_name (target_q qualified and quoted) */
@@ -60,6 +74,72 @@ trade_names(PgConn *pc, const char *kind, const char *schema, const char *name,
 }
 
 /*
+ * to's counterpart of the object in row i of a name query (swap_names), qualified
+ * and quoted, in *other_q; NULL when to has none
+ */
+typedef bool (*Counterpart)(PgConn *pc, const PGresult *res, int i, RelOid to,
+							const char *suffix_to, char **other_q, PgpError *err);
+
+/*
+ * The objects sql ($1 from, $2 to) lists as schema and name trade names with
+ * their counterparts in to: from's X becomes X_<suffix_from>, to's takes X.
+ */
+static bool
+swap_names(PgConn *pc, const char *kind, const char *sql, Counterpart counterpart, RelOid from,
+		   RelOid to, const char *suffix_from, const char *suffix_to, PgpError *err)
+{
+	PGresult *res = query_pair(pc, sql, from, to, err);
+	int i;
+	bool ok = res != NULL;
+
+	for (i = 0; ok && i < PQntuples(res); i++)
+	{
+		const char *schema = PQgetvalue(res, i, 0);
+		const char *name = PQgetvalue(res, i, 1);
+		char *other_q = NULL;
+
+		ok = counterpart(pc, res, i, to, suffix_to, &other_q, err);
+		if (ok && other_q)
+		{
+			char *parked = naming_derive(name, suffix_from);
+
+			ok = trade_names(pc, kind, schema, name, parked, other_q, err);
+			free(parked);
+		}
+		free(other_q);
+	}
+	PQclear(res);
+	return ok;
+}
+
+/* the index of to in the same schema named like row i's with suffix_to for its suffix */
+static bool
+index_sibling(PgConn *pc, const PGresult *res, int i, RelOid to, const char *suffix_to,
+			  char **sibling_q, PgpError *err)
+{
+	const char *schema = PQgetvalue(res, i, 0);
+	char *sibling = naming_derive(PQgetvalue(res, i, 1), suffix_to);
+	char b[16];
+	const char *p2[3] = {b, sibling, schema};
+	char *exists = NULL;
+	bool ok;
+
+	oid_text(to, b, sizeof(b));
+	ok = pgc_query_value(pc,
+						 "SELECT 1 FROM pg_catalog.pg_index i "
+						 "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
+						 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+						 "WHERE i.indrelid = $1::pg_catalog.oid AND c.relname = $2 "
+						 "AND n.nspname = $3",
+						 3, p2, &exists, err);
+	if (ok && exists)
+		*sibling_q = pgc_quote_qualified(pc, schema, sibling);
+	free(exists);
+	free(sibling);
+	return ok;
+}
+
+/*
  * Swaps index names between the table that holds the original names (from)
  * and the one whose indexes carry suffix_to (to): from's X becomes
  * X_<suffix_from>, to's X_<suffix_to> becomes X.
@@ -68,60 +148,20 @@ static bool
 swap_index_names(PgConn *pc, RelOid from, RelOid to, const char *suffix_from,
 				 const char *suffix_to, PgpError *err)
 {
-	char b[16];
-	PGresult *res;
-	int i;
-	bool ok = true;
-
-	oid_text(to, b, sizeof(b));
-	res = query_pair(pc,
-					 "SELECT n.nspname, c.relname FROM pg_catalog.pg_index i "
-					 "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
-					 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-					 "WHERE i.indrelid = $1::pg_catalog.oid AND $2::text IS NOT NULL ORDER BY 2",
-					 from, to, err);
-	if (res == NULL)
-		return false;
-	for (i = 0; ok && i < PQntuples(res); i++)
-	{
-		const char *schema = PQgetvalue(res, i, 0);
-		const char *name = PQgetvalue(res, i, 1);
-		char *parked = naming_derive(name, suffix_from);
-		char *sibling = naming_derive(name, suffix_to);
-		char *exists = NULL;
-		const char *p2[3] = {b, sibling, schema};
-
-		ok = pgc_query_value(pc,
-							 "SELECT 1 FROM pg_catalog.pg_index i "
-							 "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
-							 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-							 "WHERE i.indrelid = $1::pg_catalog.oid AND c.relname = $2 "
-							 "AND n.nspname = $3",
-							 3, p2, &exists, err);
-		if (ok && exists)
-		{
-			char *sibling_q = pgc_quote_qualified(pc, schema, sibling);
-
-			ok = trade_names(pc, "INDEX", schema, name, parked, sibling_q, err);
-			free(sibling_q);
-		}
-		free(exists);
-		free(parked);
-		free(sibling);
-	}
-	PQclear(res);
-	return ok;
+	return swap_names(pc, "INDEX",
+					  "SELECT n.nspname, c.relname FROM pg_catalog.pg_index i "
+					  "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
+					  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+					  "WHERE i.indrelid = $1::pg_catalog.oid AND $2::text IS NOT NULL ORDER BY 2",
+					  index_sibling, from, to, suffix_from, suffix_to, err);
 }
 
 /* identity columns of to continue where from's sequences are */
 static bool
 copy_identity_positions(PgConn *pc, RelOid from, RelOid to, PgpError *err)
 {
-	char a[16], b[16];
-	const char *params[2] = {a, b};
+	OidPair p;
 
-	oid_text(from, a, sizeof(a));
-	oid_text(to, b, sizeof(b));
 	return pgc_change(
 		pc,
 		"SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence("
@@ -131,18 +171,15 @@ copy_identity_positions(PgConn *pc, RelOid from, RelOid to, PgpError *err)
 		"JOIN pg_catalog.pg_sequences s ON pg_catalog.format('%I.%I', s.schemaname, s.sequencename) "
 		"  = pg_catalog.pg_get_serial_sequence($1::pg_catalog.oid::pg_catalog.regclass::text, a.attname) "
 		"WHERE a.attrelid = $1::pg_catalog.oid AND a.attidentity <> '' AND NOT a.attisdropped",
-		2, params, err);
+		2, oid_pair(&p, from, to), err);
 }
 
 /* sequences owned by from's columns (serial) become owned by to's (or a DROP takes them) */
 static bool
 move_owned_sequences(PgConn *pc, RelOid from, RelOid to, PgpError *err)
 {
-	char a[16], b[16];
-	const char *params[2] = {a, b};
+	OidPair p;
 
-	oid_text(from, a, sizeof(a));
-	oid_text(to, b, sizeof(b));
 	return pgc_change_each(pc,
 						   "SELECT 'ALTER SEQUENCE ' || d.objid::pg_catalog.regclass::text || ' OWNED BY ' "
 						   "       || $2::pg_catalog.oid::pg_catalog.regclass::text || '.' "
@@ -154,7 +191,21 @@ move_owned_sequences(PgConn *pc, RelOid from, RelOid to, PgpError *err)
 						   "WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
 						   "  AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
 						   "  AND d.refobjid = $1::pg_catalog.oid AND d.deptype = 'a'",
-						   2, params, err);
+						   2, oid_pair(&p, from, to), err);
+}
+
+/* the identity sequence of to's same column, which the name query of row i found */
+static bool
+sequence_of_same_column(PgConn *pc, const PGresult *res, int i, RelOid to,
+						const char *suffix_to, char **seq_q, PgpError *err)
+{
+	(void) pc;
+	(void) to;
+	(void) suffix_to;
+	(void) err;
+	if (!PQgetisnull(res, i, 2))
+		*seq_q = pg_xstrdup(PQgetvalue(res, i, 2));
+	return true;
 }
 
 /*
@@ -166,36 +217,16 @@ static bool
 swap_identity_sequence_names(PgConn *pc, RelOid from, RelOid to, const char *suffix_from,
 							 PgpError *err)
 {
-	PGresult *res;
-	int i;
-	bool ok = true;
-
 	/* identity sequences, by column: from's (the name to keep) and to's */
-	res = query_pair(pc,
-					"SELECT n.nspname, fs.relname, pg_catalog.pg_get_serial_sequence("
-					"         $2::pg_catalog.oid::pg_catalog.regclass::text, a.attname) "
-					"FROM pg_catalog.pg_attribute a "
-					"JOIN pg_catalog.pg_class fs ON fs.oid = pg_catalog.pg_get_serial_sequence("
-					"       $1::pg_catalog.oid::pg_catalog.regclass::text, a.attname)::pg_catalog.regclass "
-					"JOIN pg_catalog.pg_namespace n ON n.oid = fs.relnamespace "
-					"WHERE a.attrelid = $1::pg_catalog.oid AND a.attidentity <> '' AND NOT a.attisdropped",
-					from, to, err);
-	if (res == NULL)
-		return false;
-	for (i = 0; ok && i < PQntuples(res); i++)
-	{
-		const char *schema = PQgetvalue(res, i, 0);
-		const char *name = PQgetvalue(res, i, 1);
-		char *parked;
-
-		if (PQgetisnull(res, i, 2))
-			continue;
-		parked = naming_derive(name, suffix_from);
-		ok = trade_names(pc, "SEQUENCE", schema, name, parked, PQgetvalue(res, i, 2), err);
-		free(parked);
-	}
-	PQclear(res);
-	return ok;
+	return swap_names(pc, "SEQUENCE",
+					  "SELECT n.nspname, fs.relname, pg_catalog.pg_get_serial_sequence("
+					  "         $2::pg_catalog.oid::pg_catalog.regclass::text, a.attname) "
+					  "FROM pg_catalog.pg_attribute a "
+					  "JOIN pg_catalog.pg_class fs ON fs.oid = pg_catalog.pg_get_serial_sequence("
+					  "       $1::pg_catalog.oid::pg_catalog.regclass::text, a.attname)::pg_catalog.regclass "
+					  "JOIN pg_catalog.pg_namespace n ON n.oid = fs.relnamespace "
+					  "WHERE a.attrelid = $1::pg_catalog.oid AND a.attidentity <> '' AND NOT a.attisdropped",
+					  sequence_of_same_column, from, to, suffix_from, NULL, err);
 }
 
 bool
@@ -296,13 +327,10 @@ switch_drop_old(PgConn *pc, const char *old_q, PgpError *err)
 char *
 switch_lock_holders(PgConn *pc, RelOid source, RelOid shadow)
 {
-	char src[16], dst[16];
-	const char *params[2] = {src, dst};
+	OidPair p;
 	char *text = NULL;
 	PgpError e;
 
-	oid_text(source, src, sizeof(src));
-	oid_text(shadow, dst, sizeof(dst));
 	err_init(&e);
 	if (!pgc_query_value(
 			pc,
@@ -320,7 +348,7 @@ switch_lock_holders(PgConn *pc, RelOid source, RelOid shadow)
 			"WHERE l.locktype = 'relation' AND l.granted "
 			"  AND l.relation IN ($1::pg_catalog.oid, $2::pg_catalog.oid) "
 			"  AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid()",
-			2, params, &text, &e))
+			2, oid_pair(&p, source, shadow), &text, &e))
 		err_clear(&e);
 	return text;
 }

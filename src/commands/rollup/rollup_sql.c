@@ -315,22 +315,19 @@ bool
 rollup_ensure_summary_partition(PgConn *pc, const Rollup *r, const char *lo, const char *hi,
 								PgpError *err)
 {
-	char oid[16];
-	const char *params[2] = {oid, lo};
 	char *exists = NULL;
 	char *suffix, *name;
 	StrBuf sql;
 	bool ok;
 
-	snprintf(oid, sizeof(oid), "%u", r->summary);
 	/* a partition whose range starts at lo, found by its bound rather than its name */
-	if (!pgc_query_value(pc,
-						 "SELECT c.relname FROM pg_catalog.pg_inherits i "
-						 "JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
-						 "WHERE i.inhparent = $1::pg_catalog.oid "
-						 "  AND pg_catalog.pg_get_expr(c.relpartbound, c.oid) LIKE "
-						 "      'FOR VALUES FROM (''' || $2 || ''')%'",
-						 2, params, &exists, err))
+	if (!catalog_oid_value_args(pc,
+								"SELECT c.relname FROM pg_catalog.pg_inherits i "
+								"JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
+								"WHERE i.inhparent = $1::pg_catalog.oid "
+								"  AND pg_catalog.pg_get_expr(c.relpartbound, c.oid) LIKE "
+								"      'FOR VALUES FROM (''' || $2 || ''')%'",
+								r->summary, 1, &lo, &exists, err))
 		return false;
 	if (exists)
 	{
@@ -703,18 +700,8 @@ rollup_ensure_triggers(PgConn *pc, const Rollup *r, const char *schema, const ch
 							 "WHERE t.tgrelid = $1::pg_catalog.regclass AND t.tgname = $2",
 							 2, params, &exists, err);
 		if (ok && exists == NULL)
-		{
-			char *sql = pg_xasprintf("CREATE TRIGGER \"%s\" AFTER %s ON %s %s FOR EACH STATEMENT "
-									 "EXECUTE FUNCTION %s()",
-									 tg, events[i][1], table_q, events[i][2], func);
-
-			ok = pgc_change(pc, sql, 0, NULL, err);
-			free(sql);
-			/* ALWAYS: writers with session_replication_role = replica change data too */
-			sql = pg_xasprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER \"%s\"", table_q, tg);
-			ok = ok && pgc_change(pc, sql, 0, NULL, err);
-			free(sql);
-		}
+			ok = priv_create_trigger(pc, tg, events[i][1], table_q, events[i][2], "STATEMENT",
+									 func, err);
 		free(exists);
 		free(func);
 		free(tg);
@@ -732,7 +719,7 @@ rollup_drop(PgConn *pc, const Rollup *r, PgpError *err)
 	size_t i;
 	int t;
 	bool ok = true;
-	char *summary_q;
+	char *summary_q, *prefix;
 
 	snprintf(id, sizeof(id), "%d", r->id);
 	/* the parent and every partition that carries one of this rollup's triggers */
@@ -752,15 +739,9 @@ rollup_drop(PgConn *pc, const Rollup *r, PgpError *err)
 			free(sql);
 		}
 	PQclear(res);
-	for (i = 0; ok && i < sizeof(what) / sizeof(what[0]); i++)
-	{
-		char *func = function_name(r, what[i]);
-		char *sql = pg_xasprintf("DROP FUNCTION IF EXISTS %s()", func);
-
-		ok = pgc_change(pc, sql, 0, NULL, err);
-		free(sql);
-		free(func);
-	}
+	prefix = pg_xasprintf("rollup_%d_", r->id);
+	ok = ok && priv_drop_functions(pc, prefix, what, (int) (sizeof(what) / sizeof(what[0])), err);
+	free(prefix);
 	if (ok)
 	{
 		/* the filter's function, whatever its arguments */
