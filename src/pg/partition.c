@@ -9,21 +9,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg/stmt.h"
 #include "util/mem.h"
 
 /* the CHECK constraint that lets ATTACH skip its validation scan */
 #define BOUNDS_CONSTRAINT "pgpart_partition_bounds"
 
+/* "column >= lo AND column < hi", or only the upper bound when lo is NULL */
 static void
-append_range_predicate(PgConn *pc, StrBuf *sb, const NewPartition *np)
+append_range_predicate(PgConn *pc, StrBuf *sb, const char *column, const char *lo,
+					   const char *hi)
 {
-	pgc_append_ident(pc, sb, np->column);
-	sb_append(sb, " >= ");
-	pgc_append_literal(pc, sb, np->lo_literal);
-	sb_append(sb, " AND ");
-	pgc_append_ident(pc, sb, np->column);
+	if (lo)
+	{
+		pgc_append_ident(pc, sb, column);
+		sb_append(sb, " >= ");
+		pgc_append_literal(pc, sb, lo);
+		sb_append(sb, " AND ");
+	}
+	pgc_append_ident(pc, sb, column);
 	sb_append(sb, " < ");
-	pgc_append_literal(pc, sb, np->hi_literal);
+	pgc_append_literal(pc, sb, hi);
+}
+
+void
+partition_append_bounds(PgConn *pc, StrBuf *sb, const char *column, const char *lo,
+						const char *hi)
+{
+	pgc_append_ident(pc, sb, column);
+	sb_append(sb, " IS NOT NULL AND ");
+	append_range_predicate(pc, sb, column, lo, hi);
 }
 
 static void
@@ -46,15 +61,6 @@ typedef struct AttachCtx
 	const NewPartition *np;
 	long rows_moved;
 } AttachCtx;
-
-static bool
-exec_sb(PgConn *pc, StrBuf *sb, PgpError *err)
-{
-	bool ok = pgc_change(pc, sb->data, 0, NULL, err);
-
-	sb_reset(sb);
-	return ok;
-}
 
 /*
  * What CREATE TABLE ... PARTITION OF and LIKE leave out: the parent's replica
@@ -112,7 +118,7 @@ lock_parent_for_attach(PgConn *pc, const char *parent_q, bool has_default, PgpEr
 	sb_init(&sql);
 	sb_appendf(&sql, "LOCK TABLE ONLY %s IN %s MODE", parent_q,
 			   has_default ? "SHARE ROW EXCLUSIVE" : "SHARE UPDATE EXCLUSIVE");
-	ok = exec_sb(pc, &sql, err);
+	ok = stmt_change_sb(pc, &sql, err);
 	sb_free(&sql);
 	return ok;
 }
@@ -138,9 +144,7 @@ create_standalone(PgConn *pc, const NewPartition *np, PgpError *err)
 	if (np->lo_literal)
 	{
 		sb_append(&sql, ", CONSTRAINT " BOUNDS_CONSTRAINT " CHECK (");
-		pgc_append_ident(pc, &sql, np->column);
-		sb_append(&sql, " IS NOT NULL AND ");
-		append_range_predicate(pc, &sql, np);
+		partition_append_bounds(pc, &sql, np->column, np->lo_literal, np->hi_literal);
 		sb_append(&sql, ")");
 	}
 	sb_append(&sql, ")");
@@ -149,7 +153,7 @@ create_standalone(PgConn *pc, const NewPartition *np, PgpError *err)
 		sb_append(&sql, " TABLESPACE ");
 		pgc_append_ident(pc, &sql, np->tablespace);
 	}
-	ok = exec_sb(pc, &sql, err) && copy_settings(pc, np, err);
+	ok = stmt_change_sb(pc, &sql, err) && copy_settings(pc, np, err);
 	sb_free(&sql);
 	return ok;
 }
@@ -182,7 +186,7 @@ lock_for_attach(PgConn *pc, const NewPartition *np, PgpError *err)
 	sb_append(&sql, "LOCK TABLE ONLY ");
 	pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
 	sb_append(&sql, " IN ACCESS EXCLUSIVE MODE");
-	ok = exec_sb(pc, &sql, err);
+	ok = stmt_change_sb(pc, &sql, err);
 	sb_free(&sql);
 	return ok;
 }
@@ -203,12 +207,12 @@ move_from_default(PgConn *pc, const NewPartition *np, long *rows_moved, PgpError
 	sb_append(&sql, "WITH moved AS (DELETE FROM ONLY ");
 	pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
 	sb_append(&sql, " WHERE ");
-	append_range_predicate(pc, &sql, np);
+	append_range_predicate(pc, &sql, np->column, np->lo_literal, np->hi_literal);
 	sb_appendf(&sql, " RETURNING %s) INSERT INTO ", np->columns);
 	pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
 	sb_appendf(&sql, " (%s) SELECT %s FROM moved", np->columns, np->columns);
 	if (pc->dry_run)
-		ok = exec_sb(pc, &sql, err);
+		ok = stmt_change_sb(pc, &sql, err);
 	else
 	{
 		res = pgc_query(pc, sql.data, 0, NULL, err);
@@ -234,13 +238,13 @@ attach(PgConn *pc, const NewPartition *np, PgpError *err)
 	sb_append(&sql, " ATTACH PARTITION ");
 	pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
 	append_bound_spec(pc, &sql, np);
-	ok = exec_sb(pc, &sql, err);
+	ok = stmt_change_sb(pc, &sql, err);
 	if (ok && np->lo_literal)
 	{
 		sb_append(&sql, "ALTER TABLE ");
 		pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
 		sb_append(&sql, " DROP CONSTRAINT " BOUNDS_CONSTRAINT);
-		ok = exec_sb(pc, &sql, err);
+		ok = stmt_change_sb(pc, &sql, err);
 	}
 	sb_free(&sql);
 	return ok;
@@ -323,20 +327,15 @@ partition_count_default_rows(PgConn *pc, const char *default_schema, const char 
 							 const char *column, const char *lo_literal, const char *hi_literal,
 							 long *count, PgpError *err)
 {
-	NewPartition np;
 	StrBuf sql;
 	char *v = NULL;
 	bool ok;
 
-	memset(&np, 0, sizeof(np));
-	np.column = column;
-	np.lo_literal = lo_literal;
-	np.hi_literal = hi_literal;
 	sb_init(&sql);
 	sb_append(&sql, "SELECT pg_catalog.count(*) FROM ONLY ");
 	pgc_append_qualified(pc, &sql, default_schema, default_name);
 	sb_append(&sql, " WHERE ");
-	append_range_predicate(pc, &sql, &np);
+	append_range_predicate(pc, &sql, column, lo_literal, hi_literal);
 	ok = pgc_query_value(pc, sql.data, 0, NULL, &v, err);
 	*count = v ? atol(v) : 0;
 	free(v);

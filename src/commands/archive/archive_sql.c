@@ -421,36 +421,12 @@ archive_sql_foreign_blocker(PgConn *pc, RelOid parent, const char **why, PgpErro
 /* ---- statements that change something ---------------------------------- */
 
 bool
-archive_sql_change_sb(PgConn *pc, StrBuf *sql, PgpError *err)
-{
-	bool ok = pgc_change(pc, sql->data, 0, NULL, err);
-
-	sb_reset(sql);
-	return ok;
-}
-
-bool
-archive_sql_change_on(PgConn *pc, PgpError *err, const char *format, ...)
-{
-	va_list ap;
-	char *sql;
-	bool ok;
-
-	va_start(ap, format);
-	sql = pg_xvasprintf(format, ap);
-	va_end(ap);
-	ok = pgc_change(pc, sql, 0, NULL, err);
-	free(sql);
-	return ok;
-}
-
-bool
 archive_sql_detach(PgConn *pc, const char *parent_q, const char *qualified, ArchDetach how,
 				   PgpError *err)
 {
 	static const char *const suffix[] = {"", " CONCURRENTLY", " FINALIZE"};
 
-	return archive_sql_change_on(pc, err, "ALTER TABLE %s DETACH PARTITION %s%s", parent_q, qualified,
+	return stmt_change_f(pc, err, "ALTER TABLE %s DETACH PARTITION %s%s", parent_q, qualified,
 					 suffix[how]);
 }
 
@@ -467,7 +443,7 @@ archive_sql_attach(PgConn *pc, const char *parent_q, const char *qualified, cons
 	sb_append(&sql, ") TO (");
 	pgc_append_literal(pc, &sql, hi);
 	sb_append(&sql, ")");
-	ok = archive_sql_change_sb(pc, &sql, err);
+	ok = stmt_change_sb(pc, &sql, err);
 	sb_free(&sql);
 	return ok;
 }
@@ -488,21 +464,6 @@ archive_sql_reset_lock_timeout(PgConn *pc)
 	pgc_exec_quiet(pc, "RESET lock_timeout", 0, NULL);
 }
 
-void
-archive_sql_append_bounds(PgConn *pc, StrBuf *sb, const char *column, const char *lo,
-						  const char *hi)
-{
-	pgc_append_ident(pc, sb, column);
-	sb_append(sb, " IS NOT NULL AND ");
-	pgc_append_ident(pc, sb, column);
-	sb_append(sb, " >= ");
-	pgc_append_literal(pc, sb, lo);
-	sb_append(sb, " AND ");
-	pgc_append_ident(pc, sb, column);
-	sb_append(sb, " < ");
-	pgc_append_literal(pc, sb, hi);
-}
-
 bool
 archive_sql_add_bounds_check(PgConn *pc, const char *qualified, const char *column,
 							 const char *lo, const char *hi, PgpError *err)
@@ -512,9 +473,9 @@ archive_sql_add_bounds_check(PgConn *pc, const char *qualified, const char *colu
 
 	sb_init(&sql);
 	sb_appendf(&sql, "ALTER TABLE %s ADD CONSTRAINT pgpart_archive_bounds CHECK (", qualified);
-	archive_sql_append_bounds(pc, &sql, column, lo, hi);
+	partition_append_bounds(pc, &sql, column, lo, hi);
 	sb_append(&sql, ")");
-	ok = archive_sql_change_sb(pc, &sql, err);
+	ok = stmt_change_sb(pc, &sql, err);
 	sb_free(&sql);
 	return ok;
 }
@@ -522,14 +483,14 @@ archive_sql_add_bounds_check(PgConn *pc, const char *qualified, const char *colu
 bool
 archive_sql_drop_bounds_check(PgConn *pc, const char *qualified, bool if_exists, PgpError *err)
 {
-	return archive_sql_change_on(pc, err, "ALTER TABLE %s DROP CONSTRAINT %spgpart_archive_bounds", qualified,
+	return stmt_change_f(pc, err, "ALTER TABLE %s DROP CONSTRAINT %spgpart_archive_bounds", qualified,
 					 if_exists ? "IF EXISTS " : "");
 }
 
 bool
 archive_sql_lock_exclusive(PgConn *pc, const char *qualified, PgpError *err)
 {
-	return archive_sql_change_on(pc, err, "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", qualified);
+	return stmt_change_f(pc, err, "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", qualified);
 }
 
 bool
@@ -548,7 +509,7 @@ archive_sql_count_rows(PgConn *pc, const char *qualified, long long *rows, PgpEr
 bool
 archive_sql_drop_table(PgConn *pc, const char *qualified, PgpError *err)
 {
-	return archive_sql_change_on(pc, err, "DROP TABLE %s", qualified);
+	return stmt_change_f(pc, err, "DROP TABLE %s", qualified);
 }
 
 bool
@@ -609,7 +570,7 @@ archive_sql_create_foreign(PgConn *pc, const char *qualified, json_t *columns, c
 	sb_append(&sql, ") SERVER pgpart_archive OPTIONS (program ");
 	pgc_append_literal(pc, &sql, program);
 	sb_append(&sql, ", format 'text')");
-	ok = archive_sql_change_sb(pc, &sql, err);
+	ok = stmt_change_sb(pc, &sql, err);
 	sb_free(&sql);
 	return ok;
 }
