@@ -112,15 +112,8 @@ copy_settings(PgConn *pc, const NewPartition *np, PgpError *err)
 static bool
 lock_parent_for_attach(PgConn *pc, const char *parent_q, bool has_default, PgpError *err)
 {
-	StrBuf sql;
-	bool ok;
-
-	sb_init(&sql);
-	sb_appendf(&sql, "LOCK TABLE ONLY %s IN %s MODE", parent_q,
-			   has_default ? "SHARE ROW EXCLUSIVE" : "SHARE UPDATE EXCLUSIVE");
-	ok = stmt_change_sb(pc, &sql, err);
-	sb_free(&sql);
-	return ok;
+	return stmt_change_f(pc, err, "LOCK TABLE ONLY %s IN %s MODE", parent_q,
+						 has_default ? "SHARE ROW EXCLUSIVE" : "SHARE UPDATE EXCLUSIVE");
 }
 
 /*
@@ -328,7 +321,7 @@ partition_count_default_rows(PgConn *pc, const char *default_schema, const char 
 							 long *count, PgpError *err)
 {
 	StrBuf sql;
-	char *v = NULL;
+	long long n;
 	bool ok;
 
 	sb_init(&sql);
@@ -336,9 +329,8 @@ partition_count_default_rows(PgConn *pc, const char *default_schema, const char 
 	pgc_append_qualified(pc, &sql, default_schema, default_name);
 	sb_append(&sql, " WHERE ");
 	append_range_predicate(pc, &sql, column, lo_literal, hi_literal);
-	ok = pgc_query_value(pc, sql.data, 0, NULL, &v, err);
-	*count = v ? atol(v) : 0;
-	free(v);
+	ok = stmt_query_number(pc, sql.data, 0, NULL, &n, err);
+	*count = (long) n;
 	sb_free(&sql);
 	return ok;
 }

@@ -1,7 +1,8 @@
 /*
  * stmt.c - the statement helpers of stmt.h.  Archive, move, create and the
  * partition code each had their own copy of "format it, change it, free it";
- * move and status their own "one row: a name and what is true of it".
+ * move and status their own "one row: a name and what is true of it", and
+ * several their own "a number (or a yes) from the first row, if any".
  */
 #include "pg/stmt.h"
 
@@ -38,6 +39,41 @@ stmt_change_sb(PgConn *pc, StrBuf *sql, PgpError *err)
 	bool ok = pgc_change(pc, sql->data, 0, NULL, err);
 
 	sb_reset(sql);
+	return ok;
+}
+
+bool
+stmt_change_list(PgConn *pc, const NameList *stmts, PgpError *err)
+{
+	int i;
+
+	for (i = 0; i < stmts->n; i++)
+		if (!pgc_change(pc, stmts->items[i], 0, NULL, err))
+			return false;
+	return true;
+}
+
+bool
+stmt_query_number(PgConn *pc, const char *sql, int nparams, const char *const *params,
+				  long long *n, PgpError *err)
+{
+	char *v = NULL;
+	bool ok = pgc_query_value(pc, sql, nparams, params, &v, err);
+
+	*n = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	return ok;
+}
+
+bool
+stmt_query_bool(PgConn *pc, const char *sql, int nparams, const char *const *params, bool *yes,
+				PgpError *err)
+{
+	char *v = NULL;
+	bool ok = pgc_query_value(pc, sql, nparams, params, &v, err);
+
+	*yes = v && v[0] == 't';
+	free(v);
 	return ok;
 }
 

@@ -203,13 +203,12 @@ archive_sql_utc_stamp(PgConn *pc, char **stamp, PgpError *err)
 bool
 archive_now_us(PgConn *pc, int64_t *now_us, PgpError *err)
 {
-	char *v = NULL;
+	long long us;
 
-	if (!pgc_query_value(pc, "SELECT (EXTRACT(epoch FROM pg_catalog.now()) * 1000000)::bigint",
-						 0, NULL, &v, err))
+	if (!stmt_query_number(pc, "SELECT (EXTRACT(epoch FROM pg_catalog.now()) * 1000000)::bigint",
+						   0, NULL, &us, err))
 		return false;
-	*now_us = v ? strtoll(v, NULL, 10) : 0;
-	free(v);
+	*now_us = us;
 	return true;
 }
 
@@ -232,11 +231,8 @@ rel_number(PgConn *pc, const char *what, const char *schema, const char *name, l
 							 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 							 "WHERE n.nspname = $1 AND c.relname = $2",
 							 what);
-	char *v = NULL;
-	bool ok = pgc_query_value(pc, sql, 2, params, &v, err);
+	bool ok = stmt_query_number(pc, sql, 2, params, n, err);
 
-	*n = v ? strtoll(v, NULL, 10) : 0;
-	free(v);
 	free(sql);
 	return ok;
 }
@@ -497,11 +493,8 @@ bool
 archive_sql_count_rows(PgConn *pc, const char *qualified, long long *rows, PgpError *err)
 {
 	char *sql = pg_xasprintf("SELECT pg_catalog.count(*) FROM %s", qualified);
-	char *count = NULL;
-	bool ok = pgc_query_value(pc, sql, 0, NULL, &count, err);
+	bool ok = stmt_query_number(pc, sql, 0, NULL, rows, err);
 
-	*rows = count ? strtoll(count, NULL, 10) : -1;
-	free(count);
 	free(sql);
 	return ok;
 }

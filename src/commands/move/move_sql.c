@@ -506,7 +506,6 @@ tiermove_range_closed(PgConn *pc, KeyType key_type, const char *hi_text, const c
 					  bool *closed, PgpError *err)
 {
 	const char *params[3];
-	char *v = NULL;
 
 	params[0] = key_type == KEY_TIMESTAMPTZ ? "timestamptz"
 				: key_type == KEY_TIMESTAMP ? "timestamp"
@@ -514,16 +513,12 @@ tiermove_range_closed(PgConn *pc, KeyType key_type, const char *hi_text, const c
 	params[1] = hi_text;
 	params[2] = time_zone;
 	/* the whole range is in the past: its exclusive upper bound is not after now */
-	if (!pgc_query_value(
-			pc,
-			"SELECT CASE $1 WHEN 'timestamptz' THEN $2::pg_catalog.timestamptz <= pg_catalog.now() "
-			"  WHEN 'timestamp' THEN $2::pg_catalog.timestamp <= pg_catalog.timezone($3, pg_catalog.now()) "
-			"  ELSE $2::pg_catalog.date <= pg_catalog.timezone($3, pg_catalog.now())::pg_catalog.date END",
-			3, params, &v, err))
-		return false;
-	*closed = v && v[0] == 't';
-	free(v);
-	return true;
+	return stmt_query_bool(
+		pc,
+		"SELECT CASE $1 WHEN 'timestamptz' THEN $2::pg_catalog.timestamptz <= pg_catalog.now() "
+		"  WHEN 'timestamp' THEN $2::pg_catalog.timestamp <= pg_catalog.timezone($3, pg_catalog.now()) "
+		"  ELSE $2::pg_catalog.date <= pg_catalog.timezone($3, pg_catalog.now())::pg_catalog.date END",
+		3, params, closed, err);
 }
 
 bool
@@ -738,12 +733,7 @@ bool
 tiermove_total_size(PgConn *pc, const char *regclass, long long *bytes, PgpError *err)
 {
 	const char *params[1] = {regclass};
-	char *v = NULL;
 
-	if (!pgc_query_value(pc, "SELECT pg_catalog.pg_total_relation_size($1::pg_catalog.regclass)",
-						 1, params, &v, err))
-		return false;
-	*bytes = v ? atoll(v) : 0;
-	free(v);
-	return true;
+	return stmt_query_number(pc, "SELECT pg_catalog.pg_total_relation_size($1::pg_catalog.regclass)",
+							 1, params, bytes, err);
 }
