@@ -41,18 +41,18 @@ partition_append_bounds(PgConn *pc, StrBuf *sb, const char *column, const char *
 	append_range_predicate(pc, sb, column, lo, hi);
 }
 
-static void
-append_bound_spec(PgConn *pc, StrBuf *sb, const NewPartition *np)
+void
+partition_append_bound_spec(PgConn *pc, StrBuf *sb, const char *lo, const char *hi)
 {
-	if (np->lo_literal == NULL)
+	if (lo == NULL)
 	{
 		sb_append(sb, " DEFAULT");
 		return;
 	}
 	sb_append(sb, " FOR VALUES FROM (");
-	pgc_append_literal(pc, sb, np->lo_literal);
+	pgc_append_literal(pc, sb, lo);
 	sb_append(sb, ") TO (");
-	pgc_append_literal(pc, sb, np->hi_literal);
+	pgc_append_literal(pc, sb, hi);
 	sb_append(sb, ")");
 }
 
@@ -230,7 +230,7 @@ attach(PgConn *pc, const NewPartition *np, PgpError *err)
 	pgc_append_qualified(pc, &sql, np->parent_schema, np->parent_name);
 	sb_append(&sql, " ATTACH PARTITION ");
 	pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
-	append_bound_spec(pc, &sql, np);
+	partition_append_bound_spec(pc, &sql, np->lo_literal, np->hi_literal);
 	ok = stmt_change_sb(pc, &sql, err);
 	if (ok && np->lo_literal)
 	{
@@ -304,7 +304,7 @@ partition_create_of(PgConn *pc, const NewPartition *np, PgpError *err)
 	pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
 	sb_append(&sql, " PARTITION OF ");
 	pgc_append_qualified(pc, &sql, np->parent_schema, np->parent_name);
-	append_bound_spec(pc, &sql, np);
+	partition_append_bound_spec(pc, &sql, np->lo_literal, np->hi_literal);
 	if (np->tablespace)
 	{
 		sb_append(&sql, " TABLESPACE ");

@@ -66,6 +66,9 @@ bool partition_create_of(PgConn *pc, const NewPartition *np, PgpError *err);
 void partition_append_bounds(PgConn *pc, StrBuf *sb, const char *column, const char *lo,
 							 const char *hi);
 
+/* " FOR VALUES FROM ('lo') TO ('hi')" appended to sb, or " DEFAULT" when lo is NULL */
+void partition_append_bound_spec(PgConn *pc, StrBuf *sb, const char *lo, const char *hi);
+
 /* how many rows of the default partition fall in [lo, hi) (bounded count) */
 bool partition_count_default_rows(PgConn *pc, const char *default_schema,
 								  const char *default_name, const char *column,

@@ -168,25 +168,17 @@ archive_status_lines(PgConn *pc, const char *schema, const char *name, NameList 
 					 PgpError *err)
 {
 	const char *params[2] = {schema, name};
-	PGresult *res;
-	int i;
 
-	res = pgc_query(pc,
-					"SELECT partition_name || ' [' || lo || ', ' || hi || '): ' || "
-					"CASE phase WHEN 'archived' THEN 'archived, ' || rows || ' rows, ' || "
-					"compressed_bytes || ' bytes in ' || location || '/' || manifest_key || "
-					"CASE WHEN foreign_table THEN ' (queryable in place)' ELSE '' END "
-					"ELSE 'archive in progress (' || phase || ') to ' || location END "
-					"FROM pgpart.archive_job WHERE parent_schema = $1 AND parent_name = $2 "
-					"AND phase IN ('started', 'detached', 'uploaded', 'verified', 'archived') "
-					"ORDER BY lo, id",
-					2, params, err);
-	if (res == NULL)
-		return false;
-	for (i = 0; i < PQntuples(res); i++)
-		namelist_add(lines, PQgetvalue(res, i, 0));
-	PQclear(res);
-	return true;
+	return namelist_add_query(pc,
+							  "SELECT partition_name || ' [' || lo || ', ' || hi || '): ' || "
+							  "CASE phase WHEN 'archived' THEN 'archived, ' || rows || ' rows, ' || "
+							  "compressed_bytes || ' bytes in ' || location || '/' || manifest_key || "
+							  "CASE WHEN foreign_table THEN ' (queryable in place)' ELSE '' END "
+							  "ELSE 'archive in progress (' || phase || ') to ' || location END "
+							  "FROM pgpart.archive_job WHERE parent_schema = $1 AND parent_name = $2 "
+							  "AND phase IN ('started', 'detached', 'uploaded', 'verified', 'archived') "
+							  "ORDER BY lo, id",
+							  2, params, lines, err);
 }
 
 /* ---- the server and the catalog ---------------------------------------- */
@@ -434,11 +426,8 @@ archive_sql_attach(PgConn *pc, const char *parent_q, const char *qualified, cons
 	bool ok;
 
 	sb_init(&sql);
-	sb_appendf(&sql, "ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (", parent_q, qualified);
-	pgc_append_literal(pc, &sql, lo);
-	sb_append(&sql, ") TO (");
-	pgc_append_literal(pc, &sql, hi);
-	sb_append(&sql, ")");
+	sb_appendf(&sql, "ALTER TABLE %s ATTACH PARTITION %s", parent_q, qualified);
+	partition_append_bound_spec(pc, &sql, lo, hi);
 	ok = stmt_change_sb(pc, &sql, err);
 	sb_free(&sql);
 	return ok;
