@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg/stmt.h"
 #include "util/mem.h"
 
 void
@@ -36,17 +37,13 @@ tablecopy_load(PgConn *pc, RelOid from_oid, const char *to, const NameList *key,
 	memset(t, 0, sizeof(*t));
 	snprintf(from_buf, sizeof(from_buf), "%u", from_oid);
 	/* with an empty search_path regclass::text is always schema-qualified */
-	res = pgc_query(pc,
-					"SELECT $1::pg_catalog.oid::pg_catalog.regclass::text, "
-					"       (SELECT attnotnull FROM pg_catalog.pg_attribute "
-					"        WHERE attrelid = $1::pg_catalog.oid AND attname = $2::text)",
-					2, params, err);
-	if (res == NULL)
+	if (!stmt_text_and_flags(pc,
+							 "SELECT $1::pg_catalog.oid::pg_catalog.regclass::text, "
+							 "       (SELECT attnotnull FROM pg_catalog.pg_attribute "
+							 "        WHERE attrelid = $1::pg_catalog.oid AND attname = $2::text)",
+							 2, params, &t->from, 1, &t->part_not_null, err))
 		return false;
-	t->from = pg_xstrdup(PQgetvalue(res, 0, 0));
 	t->to = pg_xstrdup(to);
-	t->part_not_null = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
-	PQclear(res);
 	res = pgc_query(pc,
 					"SELECT a.attname FROM pg_catalog.pg_attribute a "
 					"WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 "
@@ -242,11 +239,7 @@ tablecopy_compare(PgConn *pc, const TableCopy *t, const KeyRange *r, TableCompar
 bool
 table_fingerprint(PgConn *pc, RelOid table, char **fingerprint, PgpError *err)
 {
-	char buf[16];
-	const char *params[1] = {buf};
-
-	snprintf(buf, sizeof(buf), "%u", table);
-	return pgc_query_value(
+	return catalog_oid_value(
 		pc,
 		"SELECT pg_catalog.md5(COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format("
 		"  '%s %s %s %s %s', a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
@@ -262,5 +255,5 @@ table_fingerprint(PgConn *pc, RelOid table, char **fingerprint, PgpError *err)
 		" COALESCE((SELECT pg_catalog.string_agg(t.tgname || ':' || t.tgtype || ':' || t.tgfoid::text, ';' ORDER BY t.tgname) "
 		"  FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $1::pg_catalog.oid "
 		"  AND NOT t.tgisinternal AND t.tgname !~ '^pgpart_migration_'), ''))",
-		1, params, fingerprint, err);
+		table, fingerprint, err);
 }

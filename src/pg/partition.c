@@ -9,35 +9,50 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg/stmt.h"
 #include "util/mem.h"
 
 /* the CHECK constraint that lets ATTACH skip its validation scan */
 #define BOUNDS_CONSTRAINT "pgpart_partition_bounds"
 
+/* "column >= lo AND column < hi", or only the upper bound when lo is NULL */
 static void
-append_range_predicate(PgConn *pc, StrBuf *sb, const NewPartition *np)
+append_range_predicate(PgConn *pc, StrBuf *sb, const char *column, const char *lo,
+					   const char *hi)
 {
-	pgc_append_ident(pc, sb, np->column);
-	sb_append(sb, " >= ");
-	pgc_append_literal(pc, sb, np->lo_literal);
-	sb_append(sb, " AND ");
-	pgc_append_ident(pc, sb, np->column);
+	if (lo)
+	{
+		pgc_append_ident(pc, sb, column);
+		sb_append(sb, " >= ");
+		pgc_append_literal(pc, sb, lo);
+		sb_append(sb, " AND ");
+	}
+	pgc_append_ident(pc, sb, column);
 	sb_append(sb, " < ");
-	pgc_append_literal(pc, sb, np->hi_literal);
+	pgc_append_literal(pc, sb, hi);
 }
 
-static void
-append_bound_spec(PgConn *pc, StrBuf *sb, const NewPartition *np)
+void
+partition_append_bounds(PgConn *pc, StrBuf *sb, const char *column, const char *lo,
+						const char *hi)
 {
-	if (np->lo_literal == NULL)
+	pgc_append_ident(pc, sb, column);
+	sb_append(sb, " IS NOT NULL AND ");
+	append_range_predicate(pc, sb, column, lo, hi);
+}
+
+void
+partition_append_bound_spec(PgConn *pc, StrBuf *sb, const char *lo, const char *hi)
+{
+	if (lo == NULL)
 	{
 		sb_append(sb, " DEFAULT");
 		return;
 	}
 	sb_append(sb, " FOR VALUES FROM (");
-	pgc_append_literal(pc, sb, np->lo_literal);
+	pgc_append_literal(pc, sb, lo);
 	sb_append(sb, ") TO (");
-	pgc_append_literal(pc, sb, np->hi_literal);
+	pgc_append_literal(pc, sb, hi);
 	sb_append(sb, ")");
 }
 
@@ -46,15 +61,6 @@ typedef struct AttachCtx
 	const NewPartition *np;
 	long rows_moved;
 } AttachCtx;
-
-static bool
-exec_sb(PgConn *pc, StrBuf *sb, PgpError *err)
-{
-	bool ok = pgc_change(pc, sb->data, 0, NULL, err);
-
-	sb_reset(sb);
-	return ok;
-}
 
 /*
  * What CREATE TABLE ... PARTITION OF and LIKE leave out: the parent's replica
@@ -106,15 +112,8 @@ copy_settings(PgConn *pc, const NewPartition *np, PgpError *err)
 static bool
 lock_parent_for_attach(PgConn *pc, const char *parent_q, bool has_default, PgpError *err)
 {
-	StrBuf sql;
-	bool ok;
-
-	sb_init(&sql);
-	sb_appendf(&sql, "LOCK TABLE ONLY %s IN %s MODE", parent_q,
-			   has_default ? "SHARE ROW EXCLUSIVE" : "SHARE UPDATE EXCLUSIVE");
-	ok = exec_sb(pc, &sql, err);
-	sb_free(&sql);
-	return ok;
+	return stmt_change_f(pc, err, "LOCK TABLE ONLY %s IN %s MODE", parent_q,
+						 has_default ? "SHARE ROW EXCLUSIVE" : "SHARE UPDATE EXCLUSIVE");
 }
 
 /*
@@ -138,9 +137,7 @@ create_standalone(PgConn *pc, const NewPartition *np, PgpError *err)
 	if (np->lo_literal)
 	{
 		sb_append(&sql, ", CONSTRAINT " BOUNDS_CONSTRAINT " CHECK (");
-		pgc_append_ident(pc, &sql, np->column);
-		sb_append(&sql, " IS NOT NULL AND ");
-		append_range_predicate(pc, &sql, np);
+		partition_append_bounds(pc, &sql, np->column, np->lo_literal, np->hi_literal);
 		sb_append(&sql, ")");
 	}
 	sb_append(&sql, ")");
@@ -149,7 +146,7 @@ create_standalone(PgConn *pc, const NewPartition *np, PgpError *err)
 		sb_append(&sql, " TABLESPACE ");
 		pgc_append_ident(pc, &sql, np->tablespace);
 	}
-	ok = exec_sb(pc, &sql, err) && copy_settings(pc, np, err);
+	ok = stmt_change_sb(pc, &sql, err) && copy_settings(pc, np, err);
 	sb_free(&sql);
 	return ok;
 }
@@ -182,7 +179,7 @@ lock_for_attach(PgConn *pc, const NewPartition *np, PgpError *err)
 	sb_append(&sql, "LOCK TABLE ONLY ");
 	pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
 	sb_append(&sql, " IN ACCESS EXCLUSIVE MODE");
-	ok = exec_sb(pc, &sql, err);
+	ok = stmt_change_sb(pc, &sql, err);
 	sb_free(&sql);
 	return ok;
 }
@@ -203,12 +200,12 @@ move_from_default(PgConn *pc, const NewPartition *np, long *rows_moved, PgpError
 	sb_append(&sql, "WITH moved AS (DELETE FROM ONLY ");
 	pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
 	sb_append(&sql, " WHERE ");
-	append_range_predicate(pc, &sql, np);
+	append_range_predicate(pc, &sql, np->column, np->lo_literal, np->hi_literal);
 	sb_appendf(&sql, " RETURNING %s) INSERT INTO ", np->columns);
 	pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
 	sb_appendf(&sql, " (%s) SELECT %s FROM moved", np->columns, np->columns);
 	if (pc->dry_run)
-		ok = exec_sb(pc, &sql, err);
+		ok = stmt_change_sb(pc, &sql, err);
 	else
 	{
 		res = pgc_query(pc, sql.data, 0, NULL, err);
@@ -233,14 +230,14 @@ attach(PgConn *pc, const NewPartition *np, PgpError *err)
 	pgc_append_qualified(pc, &sql, np->parent_schema, np->parent_name);
 	sb_append(&sql, " ATTACH PARTITION ");
 	pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
-	append_bound_spec(pc, &sql, np);
-	ok = exec_sb(pc, &sql, err);
+	partition_append_bound_spec(pc, &sql, np->lo_literal, np->hi_literal);
+	ok = stmt_change_sb(pc, &sql, err);
 	if (ok && np->lo_literal)
 	{
 		sb_append(&sql, "ALTER TABLE ");
 		pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
 		sb_append(&sql, " DROP CONSTRAINT " BOUNDS_CONSTRAINT);
-		ok = exec_sb(pc, &sql, err);
+		ok = stmt_change_sb(pc, &sql, err);
 	}
 	sb_free(&sql);
 	return ok;
@@ -307,7 +304,7 @@ partition_create_of(PgConn *pc, const NewPartition *np, PgpError *err)
 	pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
 	sb_append(&sql, " PARTITION OF ");
 	pgc_append_qualified(pc, &sql, np->parent_schema, np->parent_name);
-	append_bound_spec(pc, &sql, np);
+	partition_append_bound_spec(pc, &sql, np->lo_literal, np->hi_literal);
 	if (np->tablespace)
 	{
 		sb_append(&sql, " TABLESPACE ");
@@ -323,23 +320,17 @@ partition_count_default_rows(PgConn *pc, const char *default_schema, const char 
 							 const char *column, const char *lo_literal, const char *hi_literal,
 							 long *count, PgpError *err)
 {
-	NewPartition np;
 	StrBuf sql;
-	char *v = NULL;
+	long long n;
 	bool ok;
 
-	memset(&np, 0, sizeof(np));
-	np.column = column;
-	np.lo_literal = lo_literal;
-	np.hi_literal = hi_literal;
 	sb_init(&sql);
 	sb_append(&sql, "SELECT pg_catalog.count(*) FROM ONLY ");
 	pgc_append_qualified(pc, &sql, default_schema, default_name);
 	sb_append(&sql, " WHERE ");
-	append_range_predicate(pc, &sql, &np);
-	ok = pgc_query_value(pc, sql.data, 0, NULL, &v, err);
-	*count = v ? atol(v) : 0;
-	free(v);
+	append_range_predicate(pc, &sql, column, lo_literal, hi_literal);
+	ok = stmt_query_number(pc, sql.data, 0, NULL, &n, err);
+	*count = (long) n;
 	sb_free(&sql);
 	return ok;
 }

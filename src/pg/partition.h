@@ -46,7 +46,6 @@ typedef struct AttachResult
 bool partition_attach_new(PgConn *pc, const LockPolicy *policy, const NewPartition *np,
 						  AttachResult *result, PgpError *err);
 
-/* CREATE TABLE name PARTITION OF parent FOR VALUES ... / DEFAULT (lo NULL) */
 /*
  * Before an ATTACH of another range: when parent_q (quoted, qualified) has a
  * default partition, keep the parent's writers out until commit (SHARE ROW
@@ -56,7 +55,19 @@ bool partition_attach_new(PgConn *pc, const LockPolicy *policy, const NewPartiti
  */
 bool partition_lock_for_attach(PgConn *pc, const char *parent_q, PgpError *err);
 
+/* CREATE TABLE name PARTITION OF parent FOR VALUES ... / DEFAULT (lo NULL) */
 bool partition_create_of(PgConn *pc, const NewPartition *np, PgpError *err);
+
+/*
+ * "column IS NOT NULL AND column >= lo AND column < hi" appended to sb (lo
+ * NULL: no lower bound), lo and hi as literals: the CHECK that matches a
+ * range partition's bounds, so that its ATTACH skips the validation scan.
+ */
+void partition_append_bounds(PgConn *pc, StrBuf *sb, const char *column, const char *lo,
+							 const char *hi);
+
+/* " FOR VALUES FROM ('lo') TO ('hi')" appended to sb, or " DEFAULT" when lo is NULL */
+void partition_append_bound_spec(PgConn *pc, StrBuf *sb, const char *lo, const char *hi);
 
 /* how many rows of the default partition fall in [lo, hi) (bounded count) */
 bool partition_count_default_rows(PgConn *pc, const char *default_schema,

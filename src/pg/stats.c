@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg/stmt.h"
 #include "util/mem.h"
 
 void
@@ -126,7 +127,7 @@ stats_count_rows_capped(PgConn *pc, const char *schema, const char *name, long c
 	StrBuf sql;
 	char capbuf[24];
 	const char *params[1] = {capbuf};
-	char *v = NULL;
+	long long n;
 	bool ok;
 
 	snprintf(capbuf, sizeof(capbuf), "%ld", cap);
@@ -134,9 +135,8 @@ stats_count_rows_capped(PgConn *pc, const char *schema, const char *name, long c
 	sb_append(&sql, "SELECT pg_catalog.count(*) FROM (SELECT FROM ONLY ");
 	pgc_append_qualified(pc, &sql, schema, name);
 	sb_append(&sql, " LIMIT $1::bigint) s");
-	ok = pgc_query_value(pc, sql.data, 1, params, &v, err);
-	*count = v ? atol(v) : 0;
-	free(v);
+	ok = stmt_query_number(pc, sql.data, 1, params, &n, err);
+	*count = (long) n;
 	sb_free(&sql);
 	return ok;
 }

@@ -95,36 +95,14 @@ bool
 archive_load_config(PgConn *pc, const char *table, PartConfig *cfg, KeyType *key_type,
 					PgpError *err)
 {
-	RelInfo rel;
 	bool found;
 	PartConfig *list = NULL;
 	int n = 0;
 	ColumnInfo col;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (!schema_require(pc, err))
+	if (!schema_require(pc, err) || !config_load_managed(pc, table, &list, &n, err))
 		return false;
-	if (!catalog_resolve_table(pc, table, &rel, &found, err))
-		return false;
-	if (!found)
-	{
-		err_set(err, EXIT_USAGE, "table \"%s\" does not exist", table);
-		relinfo_free(&rel);
-		return false;
-	}
-	if (!config_load(pc, rel.oid, &list, &n, err))
-	{
-		relinfo_free(&rel);
-		return false;
-	}
-	relinfo_free(&rel);
-	if (n == 0)
-	{
-		err_set(err, EXIT_USAGE, "table \"%s\" is not managed by pgpart", table);
-		err_hint(err, "Partition it first with \"pgpart create\".");
-		partconfig_list_free(list, n);
-		return false;
-	}
 	*cfg = list[0];
 	memset(&list[0], 0, sizeof(list[0]));
 	partconfig_list_free(list, n);

@@ -168,25 +168,17 @@ archive_status_lines(PgConn *pc, const char *schema, const char *name, NameList 
 					 PgpError *err)
 {
 	const char *params[2] = {schema, name};
-	PGresult *res;
-	int i;
 
-	res = pgc_query(pc,
-					"SELECT partition_name || ' [' || lo || ', ' || hi || '): ' || "
-					"CASE phase WHEN 'archived' THEN 'archived, ' || rows || ' rows, ' || "
-					"compressed_bytes || ' bytes in ' || location || '/' || manifest_key || "
-					"CASE WHEN foreign_table THEN ' (queryable in place)' ELSE '' END "
-					"ELSE 'archive in progress (' || phase || ') to ' || location END "
-					"FROM pgpart.archive_job WHERE parent_schema = $1 AND parent_name = $2 "
-					"AND phase IN ('started', 'detached', 'uploaded', 'verified', 'archived') "
-					"ORDER BY lo, id",
-					2, params, err);
-	if (res == NULL)
-		return false;
-	for (i = 0; i < PQntuples(res); i++)
-		namelist_add(lines, PQgetvalue(res, i, 0));
-	PQclear(res);
-	return true;
+	return namelist_add_query(pc,
+							  "SELECT partition_name || ' [' || lo || ', ' || hi || '): ' || "
+							  "CASE phase WHEN 'archived' THEN 'archived, ' || rows || ' rows, ' || "
+							  "compressed_bytes || ' bytes in ' || location || '/' || manifest_key || "
+							  "CASE WHEN foreign_table THEN ' (queryable in place)' ELSE '' END "
+							  "ELSE 'archive in progress (' || phase || ') to ' || location END "
+							  "FROM pgpart.archive_job WHERE parent_schema = $1 AND parent_name = $2 "
+							  "AND phase IN ('started', 'detached', 'uploaded', 'verified', 'archived') "
+							  "ORDER BY lo, id",
+							  2, params, lines, err);
 }
 
 /* ---- the server and the catalog ---------------------------------------- */
@@ -203,13 +195,12 @@ archive_sql_utc_stamp(PgConn *pc, char **stamp, PgpError *err)
 bool
 archive_now_us(PgConn *pc, int64_t *now_us, PgpError *err)
 {
-	char *v = NULL;
+	long long us;
 
-	if (!pgc_query_value(pc, "SELECT (EXTRACT(epoch FROM pg_catalog.now()) * 1000000)::bigint",
-						 0, NULL, &v, err))
+	if (!stmt_query_number(pc, "SELECT (EXTRACT(epoch FROM pg_catalog.now()) * 1000000)::bigint",
+						   0, NULL, &us, err))
 		return false;
-	*now_us = v ? strtoll(v, NULL, 10) : 0;
-	free(v);
+	*now_us = us;
 	return true;
 }
 
@@ -232,11 +223,8 @@ rel_number(PgConn *pc, const char *what, const char *schema, const char *name, l
 							 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 							 "WHERE n.nspname = $1 AND c.relname = $2",
 							 what);
-	char *v = NULL;
-	bool ok = pgc_query_value(pc, sql, 2, params, &v, err);
+	bool ok = stmt_query_number(pc, sql, 2, params, n, err);
 
-	*n = v ? strtoll(v, NULL, 10) : 0;
-	free(v);
 	free(sql);
 	return ok;
 }
@@ -421,36 +409,12 @@ archive_sql_foreign_blocker(PgConn *pc, RelOid parent, const char **why, PgpErro
 /* ---- statements that change something ---------------------------------- */
 
 bool
-archive_sql_change_sb(PgConn *pc, StrBuf *sql, PgpError *err)
-{
-	bool ok = pgc_change(pc, sql->data, 0, NULL, err);
-
-	sb_reset(sql);
-	return ok;
-}
-
-bool
-archive_sql_change_on(PgConn *pc, PgpError *err, const char *format, ...)
-{
-	va_list ap;
-	char *sql;
-	bool ok;
-
-	va_start(ap, format);
-	sql = pg_xvasprintf(format, ap);
-	va_end(ap);
-	ok = pgc_change(pc, sql, 0, NULL, err);
-	free(sql);
-	return ok;
-}
-
-bool
 archive_sql_detach(PgConn *pc, const char *parent_q, const char *qualified, ArchDetach how,
 				   PgpError *err)
 {
 	static const char *const suffix[] = {"", " CONCURRENTLY", " FINALIZE"};
 
-	return archive_sql_change_on(pc, err, "ALTER TABLE %s DETACH PARTITION %s%s", parent_q, qualified,
+	return stmt_change_f(pc, err, "ALTER TABLE %s DETACH PARTITION %s%s", parent_q, qualified,
 					 suffix[how]);
 }
 
@@ -462,12 +426,9 @@ archive_sql_attach(PgConn *pc, const char *parent_q, const char *qualified, cons
 	bool ok;
 
 	sb_init(&sql);
-	sb_appendf(&sql, "ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (", parent_q, qualified);
-	pgc_append_literal(pc, &sql, lo);
-	sb_append(&sql, ") TO (");
-	pgc_append_literal(pc, &sql, hi);
-	sb_append(&sql, ")");
-	ok = archive_sql_change_sb(pc, &sql, err);
+	sb_appendf(&sql, "ALTER TABLE %s ATTACH PARTITION %s", parent_q, qualified);
+	partition_append_bound_spec(pc, &sql, lo, hi);
+	ok = stmt_change_sb(pc, &sql, err);
 	sb_free(&sql);
 	return ok;
 }
@@ -488,21 +449,6 @@ archive_sql_reset_lock_timeout(PgConn *pc)
 	pgc_exec_quiet(pc, "RESET lock_timeout", 0, NULL);
 }
 
-void
-archive_sql_append_bounds(PgConn *pc, StrBuf *sb, const char *column, const char *lo,
-						  const char *hi)
-{
-	pgc_append_ident(pc, sb, column);
-	sb_append(sb, " IS NOT NULL AND ");
-	pgc_append_ident(pc, sb, column);
-	sb_append(sb, " >= ");
-	pgc_append_literal(pc, sb, lo);
-	sb_append(sb, " AND ");
-	pgc_append_ident(pc, sb, column);
-	sb_append(sb, " < ");
-	pgc_append_literal(pc, sb, hi);
-}
-
 bool
 archive_sql_add_bounds_check(PgConn *pc, const char *qualified, const char *column,
 							 const char *lo, const char *hi, PgpError *err)
@@ -512,9 +458,9 @@ archive_sql_add_bounds_check(PgConn *pc, const char *qualified, const char *colu
 
 	sb_init(&sql);
 	sb_appendf(&sql, "ALTER TABLE %s ADD CONSTRAINT pgpart_archive_bounds CHECK (", qualified);
-	archive_sql_append_bounds(pc, &sql, column, lo, hi);
+	partition_append_bounds(pc, &sql, column, lo, hi);
 	sb_append(&sql, ")");
-	ok = archive_sql_change_sb(pc, &sql, err);
+	ok = stmt_change_sb(pc, &sql, err);
 	sb_free(&sql);
 	return ok;
 }
@@ -522,25 +468,22 @@ archive_sql_add_bounds_check(PgConn *pc, const char *qualified, const char *colu
 bool
 archive_sql_drop_bounds_check(PgConn *pc, const char *qualified, bool if_exists, PgpError *err)
 {
-	return archive_sql_change_on(pc, err, "ALTER TABLE %s DROP CONSTRAINT %spgpart_archive_bounds", qualified,
+	return stmt_change_f(pc, err, "ALTER TABLE %s DROP CONSTRAINT %spgpart_archive_bounds", qualified,
 					 if_exists ? "IF EXISTS " : "");
 }
 
 bool
 archive_sql_lock_exclusive(PgConn *pc, const char *qualified, PgpError *err)
 {
-	return archive_sql_change_on(pc, err, "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", qualified);
+	return stmt_change_f(pc, err, "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", qualified);
 }
 
 bool
 archive_sql_count_rows(PgConn *pc, const char *qualified, long long *rows, PgpError *err)
 {
 	char *sql = pg_xasprintf("SELECT pg_catalog.count(*) FROM %s", qualified);
-	char *count = NULL;
-	bool ok = pgc_query_value(pc, sql, 0, NULL, &count, err);
+	bool ok = stmt_query_number(pc, sql, 0, NULL, rows, err);
 
-	*rows = count ? strtoll(count, NULL, 10) : -1;
-	free(count);
 	free(sql);
 	return ok;
 }
@@ -548,7 +491,7 @@ archive_sql_count_rows(PgConn *pc, const char *qualified, long long *rows, PgpEr
 bool
 archive_sql_drop_table(PgConn *pc, const char *qualified, PgpError *err)
 {
-	return archive_sql_change_on(pc, err, "DROP TABLE %s", qualified);
+	return stmt_change_f(pc, err, "DROP TABLE %s", qualified);
 }
 
 bool
@@ -609,7 +552,7 @@ archive_sql_create_foreign(PgConn *pc, const char *qualified, json_t *columns, c
 	sb_append(&sql, ") SERVER pgpart_archive OPTIONS (program ");
 	pgc_append_literal(pc, &sql, program);
 	sb_append(&sql, ", format 'text')");
-	ok = archive_sql_change_sb(pc, &sql, err);
+	ok = stmt_change_sb(pc, &sql, err);
 	sb_free(&sql);
 	return ok;
 }

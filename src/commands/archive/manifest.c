@@ -207,6 +207,27 @@ marray(MCheck *mc, json_t *obj, const char *key, const char *field, size_t min, 
 	return mc->ok ? v : NULL;
 }
 
+/* mstr and mbool of a member of an array's element i, named "array[i].key" in messages */
+static const char *
+estr(MCheck *mc, json_t *elem, const char *array, size_t i, const char *key, size_t max,
+	 bool optional, bool oneline)
+{
+	char *field = pg_xasprintf("%s[%zu].%s", array, i, key);
+	const char *s = mstr(mc, elem, key, field, max, optional, oneline);
+
+	free(field);
+	return s;
+}
+
+static void
+ebool(MCheck *mc, json_t *elem, const char *array, size_t i, const char *key)
+{
+	char *field = pg_xasprintf("%s[%zu].%s", array, i, key);
+
+	mbool(mc, elem, key, field);
+	free(field);
+}
+
 static void
 check_columns_shape(MCheck *mc, json_t *cols)
 {
@@ -215,28 +236,18 @@ check_columns_shape(MCheck *mc, json_t *cols)
 
 	json_array_foreach(cols, i, col)
 	{
-		char *f = pg_xasprintf("columns[%zu]", i);
-		char *fn = pg_xasprintf("columns[%zu].name", i);
-		char *ft = pg_xasprintf("columns[%zu].type", i);
-		char *fg = pg_xasprintf("columns[%zu].generated", i);
-		char *fnn = pg_xasprintf("columns[%zu].not_null", i);
 		const char *name;
 
 		if (!json_is_object(col))
-			mbad(mc, "\"%s\" is not an object", f);
-		name = mstr(mc, col, "name", fn, NAME_BYTES, false, false);
-		mstr(mc, col, "type", ft, 1024, false, true);
-		mbool(mc, col, "generated", fg);
-		mbool(mc, col, "not_null", fnn);
+			mbad(mc, "\"columns[%zu]\" is not an object", i);
+		name = estr(mc, col, "columns", i, "name", NAME_BYTES, false, false);
+		estr(mc, col, "columns", i, "type", 1024, false, true);
+		ebool(mc, col, "columns", i, "generated");
+		ebool(mc, col, "columns", i, "not_null");
 		for (j = 0; mc->ok && j < i; j++)
 			if (strcmp(json_string_value(json_object_get(json_array_get(cols, j), "name")),
 					   name) == 0)
 				mbad(mc, "column \"%s\" is listed twice", name);
-		free(f);
-		free(fn);
-		free(ft);
-		free(fg);
-		free(fnn);
 		if (!mc->ok)
 			return;
 	}
@@ -251,28 +262,14 @@ check_indexes_shape(MCheck *mc, json_t *indexes)
 
 	json_array_foreach(indexes, i, ix)
 	{
-		char *f = pg_xasprintf("indexes[%zu]", i);
-		char *fn = pg_xasprintf("indexes[%zu].name", i);
-		char *fc = pg_xasprintf("indexes[%zu].constraint", i);
-		char *fu = pg_xasprintf("indexes[%zu].unique", i);
-
 		if (!json_is_object(ix))
-			mbad(mc, "\"%s\" is not an object", f);
-		mstr(mc, ix, "name", fn, NAME_BYTES, false, false);
-		mstr(mc, ix, "constraint", fc, NAME_BYTES, true, false);
-		mbool(mc, ix, "unique", fu);
+			mbad(mc, "\"indexes[%zu]\" is not an object", i);
+		estr(mc, ix, "indexes", i, "name", NAME_BYTES, false, false);
+		estr(mc, ix, "indexes", i, "constraint", NAME_BYTES, true, false);
+		ebool(mc, ix, "indexes", i, "unique");
+		/* kept for people reading the manifest; restore never runs them */
 		for (k = 0; k < sizeof(texts) / sizeof(texts[0]); k++)
-		{
-			/* kept for people reading the manifest; restore never runs them */
-			char *ff = pg_xasprintf("indexes[%zu].%s", i, texts[k]);
-
-			mstr(mc, ix, texts[k], ff, 1u << 20, true, false);
-			free(ff);
-		}
-		free(f);
-		free(fn);
-		free(fc);
-		free(fu);
+			estr(mc, ix, "indexes", i, texts[k], 1u << 20, true, false);
 		if (!mc->ok)
 			return;
 	}

@@ -19,6 +19,7 @@
 #include "pg/config.h"
 #include "pg/partition.h"
 #include "pg/schema.h"
+#include "pg/stmt.h"
 #include "util/mem.h"
 
 void
@@ -252,17 +253,6 @@ plan_partitions(PgConn *pc, CreatePlan *p, PgpError *err)
 	return ok;
 }
 
-static bool
-run_list(PgConn *pc, const NameList *stmts, PgpError *err)
-{
-	int i;
-
-	for (i = 0; i < stmts->n; i++)
-		if (!pgc_change(pc, stmts->items[i], 0, NULL, err))
-			return false;
-	return true;
-}
-
 /*
  * CONVERT, first in the transaction: the table's lock, then (under it) the
  * checks that it is still empty and that everything on it can be carried
@@ -308,9 +298,9 @@ convert_capture(PgConn *pc, CreatePlan *p, CloneScript *cs, LockStats *stats, Pg
 static bool
 convert_swap(PgConn *pc, const CreatePlan *p, const CloneScript *cs, PgpError *err)
 {
-	return run_list(pc, &cs->before_drop, err) && create_drop_table(pc, p->schema, p->name, err) &&
+	return stmt_change_list(pc, &cs->before_drop, err) && create_drop_table(pc, p->schema, p->name, err) &&
 		   create_rename_table(pc, p->schema, p->tmp_name, p->name, err) &&
-		   run_list(pc, &cs->after_rename, err);
+		   stmt_change_list(pc, &cs->after_rename, err);
 }
 
 /* the periods' partitions and the default one; nobody can see the new parent yet, so PARTITION OF */

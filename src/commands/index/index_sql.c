@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg/stmt.h"
 #include "util/mem.h"
 
 bool
@@ -46,20 +47,15 @@ indexes_child_for(PgConn *pc, RelOid parent_index, RelOid partition, bool *has, 
 {
 	char a[16], b[16];
 	const char *params[2] = {a, b};
-	char *v = NULL;
 
 	snprintf(a, sizeof(a), "%u", parent_index);
 	snprintf(b, sizeof(b), "%u", partition);
-	if (!pgc_query_value(pc,
-						 "SELECT EXISTS (SELECT FROM pg_catalog.pg_inherits h "
-						 "JOIN pg_catalog.pg_index i ON i.indexrelid = h.inhrelid "
-						 "WHERE h.inhparent = $1::pg_catalog.oid "
-						 "  AND i.indrelid = $2::pg_catalog.oid)",
-						 2, params, &v, err))
-		return false;
-	*has = v && v[0] == 't';
-	free(v);
-	return true;
+	return stmt_query_bool(pc,
+						   "SELECT EXISTS (SELECT FROM pg_catalog.pg_inherits h "
+						   "JOIN pg_catalog.pg_index i ON i.indexrelid = h.inhrelid "
+						   "WHERE h.inhparent = $1::pg_catalog.oid "
+						   "  AND i.indrelid = $2::pg_catalog.oid)",
+						   2, params, has, err);
 }
 
 static void

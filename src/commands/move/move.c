@@ -40,6 +40,7 @@
 #include "pg/compare.h"
 #include "pg/config.h"
 #include "pg/schema.h"
+#include "pg/stmt.h"
 #include "commands/move/move_sql.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -107,17 +108,6 @@ note_locks(TierMoveResult *res, const LockStats *st)
 	res->lock_attempts += st->attempts;
 	if (st->held_ms > res->max_lock_held_ms)
 		res->max_lock_held_ms = st->held_ms;
-}
-
-static bool
-exec_list(PgConn *pc, const NameList *l, PgpError *err)
-{
-	int i;
-
-	for (i = 0; i < l->n; i++)
-		if (!pgc_change(pc, l->items[i], 0, NULL, err))
-			return false;
-	return true;
 }
 
 #ifdef PGPART_TEST_HOOKS
@@ -539,7 +529,7 @@ copy_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	mark = pg_xasprintf("%s for %s.%s (tablespace %s); safe to drop", TIERMOVE_COPY_MARK,
 						m->part->schema, m->part->name, m->tablespace);
 	ok = tiermove_create_copy(pc, &c, err) && tiermove_comment(pc, m->copy_q, mark, err) &&
-		 exec_list(pc, &m->col_settings, err);
+		 stmt_change_list(pc, &m->col_settings, err);
 	free(mark);
 	free(m->copy_xid);
 	m->copy_xid = NULL;
@@ -580,7 +570,7 @@ fk_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 
 	lock_txn_mark_locked(stats);
 	if (c->i < 0)
-		return exec_list(pc, c->stmts, err);
+		return stmt_change_list(pc, c->stmts, err);
 	return pgc_change(pc, c->stmts->items[c->i], 0, NULL, err);
 }
 
@@ -745,7 +735,7 @@ swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 			return false;
 	/* the partition constraint guarantees the same now */
 	if (!tiermove_drop_bounds_check(pc, m->part_q, err) ||
-		!exec_list(pc, &m->after, err))
+		!stmt_change_list(pc, &m->after, err))
 		return false;
 	mark = pg_xasprintf("%s; it was %s.%s until the move to tablespace %s",
 						m->opt->keep_old ? TIERMOVE_KEPT_MARK : TIERMOVE_OLD_MARK, schema,

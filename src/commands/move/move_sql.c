@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "core/naming.h"
+#include "pg/partition.h"
 #include "pg/privilege.h"
+#include "pg/stmt.h"
 #include "util/mem.h"
 
 void
@@ -496,31 +498,11 @@ tiermove_find_table(PgConn *pc, const char *schema, const char *name, RelOid *oi
 
 /* ---- the steps of the move itself (commands/move/move.c) ---- */
 
-static bool
-change_f(PgConn *pc, PgpError *err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static bool
-change_f(PgConn *pc, PgpError *err, const char *fmt, ...)
-{
-	va_list ap;
-	char *sql;
-	bool ok;
-
-	va_start(ap, fmt);
-	sql = pg_xvasprintf(fmt, ap);
-	va_end(ap);
-	ok = pgc_change(pc, sql, 0, NULL, err);
-	free(sql);
-	return ok;
-}
-
-
 bool
 tiermove_range_closed(PgConn *pc, KeyType key_type, const char *hi_text, const char *time_zone,
 					  bool *closed, PgpError *err)
 {
 	const char *params[3];
-	char *v = NULL;
 
 	params[0] = key_type == KEY_TIMESTAMPTZ ? "timestamptz"
 				: key_type == KEY_TIMESTAMP ? "timestamp"
@@ -528,16 +510,12 @@ tiermove_range_closed(PgConn *pc, KeyType key_type, const char *hi_text, const c
 	params[1] = hi_text;
 	params[2] = time_zone;
 	/* the whole range is in the past: its exclusive upper bound is not after now */
-	if (!pgc_query_value(
-			pc,
-			"SELECT CASE $1 WHEN 'timestamptz' THEN $2::pg_catalog.timestamptz <= pg_catalog.now() "
-			"  WHEN 'timestamp' THEN $2::pg_catalog.timestamp <= pg_catalog.timezone($3, pg_catalog.now()) "
-			"  ELSE $2::pg_catalog.date <= pg_catalog.timezone($3, pg_catalog.now())::pg_catalog.date END",
-			3, params, &v, err))
-		return false;
-	*closed = v && v[0] == 't';
-	free(v);
-	return true;
+	return stmt_query_bool(
+		pc,
+		"SELECT CASE $1 WHEN 'timestamptz' THEN $2::pg_catalog.timestamptz <= pg_catalog.now() "
+		"  WHEN 'timestamp' THEN $2::pg_catalog.timestamp <= pg_catalog.timezone($3, pg_catalog.now()) "
+		"  ELSE $2::pg_catalog.date <= pg_catalog.timezone($3, pg_catalog.now())::pg_catalog.date END",
+		3, params, closed, err);
 }
 
 bool
@@ -545,25 +523,13 @@ tiermove_tablespace(PgConn *pc, const char *name, char **spcname, bool *may_crea
 					PgpError *err)
 {
 	const char *params[1] = {name};
-	PGresult *res;
 
-	*spcname = NULL;
-	*may_create = false;
-	res = pgc_query(pc,
-					"SELECT s.spcname, pg_catalog.has_tablespace_privilege(s.oid, 'CREATE') "
-					"  OR s.oid = d.dattablespace "
-					"FROM pg_catalog.pg_tablespace s, pg_catalog.pg_database d "
-					"WHERE s.spcname = $1 AND d.datname = pg_catalog.current_database()",
-					1, params, err);
-	if (res == NULL)
-		return false;
-	if (PQntuples(res) > 0)
-	{
-		*spcname = pg_xstrdup(PQgetvalue(res, 0, 0));
-		*may_create = PQgetvalue(res, 0, 1)[0] == 't';
-	}
-	PQclear(res);
-	return true;
+	return stmt_text_and_flags(pc,
+							   "SELECT s.spcname, pg_catalog.has_tablespace_privilege(s.oid, 'CREATE') "
+							   "  OR s.oid = d.dattablespace "
+							   "FROM pg_catalog.pg_tablespace s, pg_catalog.pg_database d "
+							   "WHERE s.spcname = $1 AND d.datname = pg_catalog.current_database()",
+							   1, params, spcname, 1, may_create, err);
 }
 
 bool
@@ -572,53 +538,46 @@ tiermove_current_place(PgConn *pc, RelOid part, const char *target, char **from,
 {
 	char oid[16];
 	const char *params[2] = {oid, target};
-	PGresult *res;
+	bool facts[2];
 
-	*from = NULL;
 	snprintf(oid, sizeof(oid), "%u", part);
-	res = pgc_query(
-		pc,
-		"WITH d AS (SELECT ds.spcname FROM pg_catalog.pg_database db "
-		"  JOIN pg_catalog.pg_tablespace ds ON ds.oid = db.dattablespace "
-		"  WHERE db.datname = pg_catalog.current_database()) "
-		"SELECT COALESCE(t.spcname, d.spcname), "
-		"  COALESCE(t.spcname, d.spcname) = $2 AND NOT EXISTS ("
-		"    SELECT FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
-		"    LEFT JOIN pg_catalog.pg_tablespace it ON it.oid = ic.reltablespace "
-		"    WHERE i.indrelid = c.oid AND COALESCE(it.spcname, d.spcname) <> $2), "
-		"  c.relpersistence = 'u' "
-		"FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace, d "
-		"WHERE c.oid = $1::pg_catalog.oid",
-		2, params, err);
-	if (res == NULL)
+	if (!stmt_text_and_flags(
+			pc,
+			"WITH d AS (SELECT ds.spcname FROM pg_catalog.pg_database db "
+			"  JOIN pg_catalog.pg_tablespace ds ON ds.oid = db.dattablespace "
+			"  WHERE db.datname = pg_catalog.current_database()) "
+			"SELECT COALESCE(t.spcname, d.spcname), "
+			"  COALESCE(t.spcname, d.spcname) = $2 AND NOT EXISTS ("
+			"    SELECT FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+			"    LEFT JOIN pg_catalog.pg_tablespace it ON it.oid = ic.reltablespace "
+			"    WHERE i.indrelid = c.oid AND COALESCE(it.spcname, d.spcname) <> $2), "
+			"  c.relpersistence = 'u' "
+			"FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace, d "
+			"WHERE c.oid = $1::pg_catalog.oid",
+			2, params, from, 2, facts, err))
 		return false;
-	if (PQntuples(res) > 0)
-	{
-		*from = pg_xstrdup(PQgetvalue(res, 0, 0));
-		*there = PQgetvalue(res, 0, 1)[0] == 't';
-		*unlogged = PQgetvalue(res, 0, 2)[0] == 't';
-	}
-	PQclear(res);
+	*there = facts[0];
+	*unlogged = facts[1];
 	return true;
 }
 
 bool
 tiermove_lock_exclusive(PgConn *pc, const char *table_q, bool only, PgpError *err)
 {
-	return change_f(pc, err, "LOCK TABLE %s%s IN ACCESS EXCLUSIVE MODE", only ? "ONLY " : "",
+	return stmt_change_f(pc, err, "LOCK TABLE %s%s IN ACCESS EXCLUSIVE MODE", only ? "ONLY " : "",
 					table_q);
 }
 
 bool
 tiermove_lock_writers_out(PgConn *pc, const char *table_q, PgpError *err)
 {
-	return change_f(pc, err, "LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE", table_q);
+	return stmt_change_f(pc, err, "LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE", table_q);
 }
 
 bool
 tiermove_drop_table(PgConn *pc, const char *table_q, PgpError *err)
 {
-	return change_f(pc, err, "DROP TABLE IF EXISTS %s", table_q);
+	return stmt_change_f(pc, err, "DROP TABLE IF EXISTS %s", table_q);
 }
 
 bool
@@ -633,26 +592,6 @@ tiermove_comment(PgConn *pc, const char *table_q, const char *comment, PgpError 
 	ok = pgc_change(pc, sql.data, 0, NULL, err);
 	sb_free(&sql);
 	return ok;
-}
-
-static void
-append_bounds_check(PgConn *pc, StrBuf *sb, const TierCopy *c)
-{
-	sb_append(sb, "CONSTRAINT " TIERMOVE_BOUNDS_CONSTRAINT " CHECK (");
-	pgc_append_ident(pc, sb, c->column);
-	sb_append(sb, " IS NOT NULL");
-	if (c->lo_text)
-	{
-		sb_append(sb, " AND ");
-		pgc_append_ident(pc, sb, c->column);
-		sb_append(sb, " >= ");
-		pgc_append_literal(pc, sb, c->lo_text);
-	}
-	sb_append(sb, " AND ");
-	pgc_append_ident(pc, sb, c->column);
-	sb_append(sb, " < ");
-	pgc_append_literal(pc, sb, c->hi_text);
-	sb_append(sb, ")");
 }
 
 bool
@@ -675,7 +614,9 @@ tiermove_create_copy(PgConn *pc, const TierCopy *c, PgpError *err)
 	sb_init(&sql);
 	sb_appendf(&sql, "CREATE %sTABLE %s (LIKE %s INCLUDING ALL EXCLUDING IDENTITY EXCLUDING INDEXES, ",
 			   c->unlogged ? "UNLOGGED " : "", c->copy_q, c->part_q);
-	append_bounds_check(pc, &sql, c);
+	sb_append(&sql, "CONSTRAINT " TIERMOVE_BOUNDS_CONSTRAINT " CHECK (");
+	partition_append_bounds(pc, &sql, c->column, c->lo_text, c->hi_text);
+	sb_append(&sql, ")");
 	sb_append(&sql, ")");
 	if (c->reloptions)
 		sb_appendf(&sql, " WITH (%s)", c->reloptions);
@@ -716,7 +657,7 @@ tiermove_copy_rows(PgConn *pc, const char *copy_q, const char *part_q, const cha
 bool
 tiermove_analyze(PgConn *pc, const char *table_q, PgpError *err)
 {
-	return change_f(pc, err, "ANALYZE %s", table_q);
+	return stmt_change_f(pc, err, "ANALYZE %s", table_q);
 }
 
 bool
@@ -751,8 +692,8 @@ bool
 tiermove_exchange(PgConn *pc, const char *parent_q, const char *part_q, const char *copy_q,
 				  const char *bound_sql, PgpError *err)
 {
-	return change_f(pc, err, "ALTER TABLE %s DETACH PARTITION %s", parent_q, part_q) &&
-		   change_f(pc, err, "ALTER TABLE %s ATTACH PARTITION %s %s", parent_q, copy_q, bound_sql);
+	return stmt_change_f(pc, err, "ALTER TABLE %s DETACH PARTITION %s", parent_q, part_q) &&
+		   stmt_change_f(pc, err, "ALTER TABLE %s ATTACH PARTITION %s %s", parent_q, copy_q, bound_sql);
 }
 
 bool
@@ -761,7 +702,7 @@ tiermove_rename(PgConn *pc, bool index, const char *schema, const char *from, co
 {
 	char *from_q = pgc_quote_qualified(pc, schema, from);
 	char *to_q = pgc_quote_ident(pc, to);
-	bool ok = change_f(pc, err, "ALTER %s %s RENAME TO %s", index ? "INDEX" : "TABLE", from_q,
+	bool ok = stmt_change_f(pc, err, "ALTER %s %s RENAME TO %s", index ? "INDEX" : "TABLE", from_q,
 					   to_q);
 
 	free(from_q);
@@ -772,7 +713,7 @@ tiermove_rename(PgConn *pc, bool index, const char *schema, const char *from, co
 bool
 tiermove_drop_bounds_check(PgConn *pc, const char *table_q, PgpError *err)
 {
-	return change_f(pc, err, "ALTER TABLE %s DROP CONSTRAINT " TIERMOVE_BOUNDS_CONSTRAINT,
+	return stmt_change_f(pc, err, "ALTER TABLE %s DROP CONSTRAINT " TIERMOVE_BOUNDS_CONSTRAINT,
 					table_q);
 }
 
@@ -789,12 +730,7 @@ bool
 tiermove_total_size(PgConn *pc, const char *regclass, long long *bytes, PgpError *err)
 {
 	const char *params[1] = {regclass};
-	char *v = NULL;
 
-	if (!pgc_query_value(pc, "SELECT pg_catalog.pg_total_relation_size($1::pg_catalog.regclass)",
-						 1, params, &v, err))
-		return false;
-	*bytes = v ? atoll(v) : 0;
-	free(v);
-	return true;
+	return stmt_query_number(pc, "SELECT pg_catalog.pg_total_relation_size($1::pg_catalog.regclass)",
+							 1, params, bytes, err);
 }

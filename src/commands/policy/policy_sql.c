@@ -23,17 +23,14 @@ dup_or_null(PGresult *res, int col)
 bool
 policy_load(PgConn *pc, RelOid parent, TierPolicyRow *out, bool *has, PgpError *err)
 {
-	char oid[16];
-	const char *params[1] = {oid};
 	PGresult *res;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(oid, sizeof(oid), "%u", parent);
-	res = pgc_query(pc,
-					"SELECT warm_after, warm_tablespace, archive_after, archive_to, drop_after, "
-					"drop_unarchived, allow_insecure_endpoint FROM pgpart.tier_policy "
-					"WHERE parent_table = $1::pg_catalog.oid",
-					1, params, err);
+	res = catalog_oid_query(pc,
+							"SELECT warm_after, warm_tablespace, archive_after, archive_to, drop_after, "
+							"drop_unarchived, allow_insecure_endpoint FROM pgpart.tier_policy "
+							"WHERE parent_table = $1::pg_catalog.oid",
+							parent, err);
 	if (res == NULL)
 		return false;
 	*has = PQntuples(res) > 0;

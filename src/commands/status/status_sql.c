@@ -7,29 +7,20 @@
 
 #include <stdio.h>
 
-#include "util/mem.h"
+#include "pg/stmt.h"
 
 bool
 status_last_maintenance(PgConn *pc, RelOid parent, char **at, bool *ok, PgpError *err)
 {
-	PGresult *res;
+	char oid[16];
+	const char *params[1] = {oid};
 
-	*at = NULL;
-	*ok = false;
-	res = catalog_oid_query(pc,
-							"SELECT finished_at::text, ok FROM pgpart.run_log "
-							"WHERE parent_table = $1::pg_catalog.oid AND command = 'maintain' "
-							"ORDER BY finished_at DESC LIMIT 1",
-							parent, err);
-	if (res == NULL)
-		return false;
-	if (PQntuples(res) > 0)
-	{
-		*at = pg_xstrdup(PQgetvalue(res, 0, 0));
-		*ok = PQgetvalue(res, 0, 1)[0] == 't';
-	}
-	PQclear(res);
-	return true;
+	snprintf(oid, sizeof(oid), "%u", parent);
+	return stmt_text_and_flags(pc,
+							   "SELECT finished_at::text, ok FROM pgpart.run_log "
+							   "WHERE parent_table = $1::pg_catalog.oid AND command = 'maintain' "
+							   "ORDER BY finished_at DESC LIMIT 1",
+							   1, params, at, 1, ok, err);
 }
 
 bool

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pg/catalog.h"
+#include "pg/stmt.h"
 #include "util/mem.h"
 
 /*
@@ -133,13 +134,8 @@ vacuum_drop_index(PgConn *pc, const char *schema, const char *name, PgpError *er
 bool
 vacuum_has_run_log(PgConn *pc, bool *yes, PgpError *err)
 {
-	char *v = NULL;
-	bool ok = pgc_query_value(pc, "SELECT pg_catalog.to_regclass('pgpart.run_log') IS NOT NULL",
-							  0, NULL, &v, err);
-
-	*yes = ok && v && v[0] == 't';
-	free(v);
-	return ok;
+	return stmt_query_bool(pc, "SELECT pg_catalog.to_regclass('pgpart.run_log') IS NOT NULL", 0,
+						   NULL, yes, err);
 }
 
 PGresult *
