@@ -143,9 +143,7 @@ archive_list(int argc, char **argv, GlobalOpts *g)
 	int first, rc;
 
 	memset(&a, 0, sizeof(a));
-	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
-		return rc;
-	if ((rc = cli_expect_args(&spec, argc, argv, first, 1, "no location given")) != CLI_PARSED)
+	if ((rc = cli_parse_args(&spec, argc, argv, g, 1, "no location given", &first)) != CLI_PARSED)
 		return rc;
 	a.url = argv[first];
 	rc = EXIT_OK;
@@ -330,8 +328,7 @@ cmd_restore(int argc, char **argv, GlobalOpts *g)
 	int first, rc;
 
 	memset(&o, 0, sizeof(o));
-	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED ||
-		(rc = cli_expect_args(&spec, argc, argv, first, 1, "no table given")) != CLI_PARSED)
+	if ((rc = cli_parse_args(&spec, argc, argv, g, 1, "no table given", &first)) != CLI_PARSED)
 		return rc;
 	o.table = argv[first];
 	if (o.from == NULL)

@@ -98,9 +98,7 @@ cmd_create(int argc, char **argv, GlobalOpts *g)
 
 	memset(&opt, 0, sizeof(opt));
 	opt.part = (PartitionArgs) PARTITION_ARGS_DEFAULT;
-	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
-		return rc;
-	if ((rc = cli_expect_args(&spec, argc, argv, first, 1, "no table given")) != CLI_PARSED)
+	if ((rc = cli_parse_args(&spec, argc, argv, g, 1, "no table given", &first)) != CLI_PARSED)
 		return rc;
 	if (opt.part.column == NULL)
 		return cli_usage_error("create", "--column is required");

@@ -73,8 +73,7 @@ cmd_init(int argc, char **argv, GlobalOpts *g)
 	const CliSpec spec = {"init", help, NULL, NULL, false};
 	int first, rc;
 
-	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED ||
-		(rc = cli_expect_args(&spec, argc, argv, first, 0, "")) != CLI_PARSED)
+	if ((rc = cli_parse_args(&spec, argc, argv, g, 0, "", &first)) != CLI_PARSED)
 		return rc;
 	return cli_run_connected(g, init_run, NULL);
 }

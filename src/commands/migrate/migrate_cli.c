@@ -194,9 +194,8 @@ cmd_migrate(int argc, char **argv, GlobalOpts *g)
 	if (a.step < 0)
 		return EXIT_USAGE;
 	opt->batch_size = 5000;
-	if ((rc = cli_parse(&spec, argc - 1, argv + 1, g, &first)) != CLI_PARSED ||
-		(rc = cli_expect_args(&spec, argc - 1, argv + 1, first, 1, "no table given")) !=
-			CLI_PARSED)
+	if ((rc = cli_parse_args(&spec, argc - 1, argv + 1, g, 1, "no table given", &first)) !=
+		CLI_PARSED)
 		return rc;
 	if (steps[a.step].needs_column && opt->part.column == NULL)
 		return cli_usage_error("migrate", "--column is required for %s", subcommands[a.step]);

@@ -138,10 +138,10 @@ cmd_move(int argc, char **argv, GlobalOpts *g)
 	int first, rc;
 
 	memset(&opt, 0, sizeof(opt));
-	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED ||
-		(rc = cli_expect_args(&spec, argc, argv, first, 2,
-							  "give a table and one of its partitions, e.g. pgpart move "
-							  "revenues revenues_2024_q4 --tablespace=warm")) != CLI_PARSED)
+	if ((rc = cli_parse_args(&spec, argc, argv, g, 2,
+							 "give a table and one of its partitions, e.g. pgpart move "
+							 "revenues revenues_2024_q4 --tablespace=warm",
+							 &first)) != CLI_PARSED)
 		return rc;
 	if (!opt.abort && (opt.tablespace == NULL || opt.tablespace[0] == '\0'))
 		return cli_usage_error("move", "--tablespace is required");

@@ -192,9 +192,7 @@ cmd_parallel(int argc, char **argv, GlobalOpts *g)
 												   : MAINT_REINDEX;
 	help = help_text(command, opt.action);
 	spec.help = help;
-	rc = cli_parse(&spec, argc, argv, g, &first);
-	if (rc == CLI_PARSED)
-		rc = cli_expect_args(&spec, argc, argv, first, 1, "give exactly one partitioned table");
+	rc = cli_parse_args(&spec, argc, argv, g, 1, "give exactly one partitioned table", &first);
 	free(help);
 	if (rc != CLI_PARSED)
 		return rc;
