@@ -3,7 +3,7 @@
  * is kept (its password masked in argv), the one way a usage error is
  * reported (an error line and a hint to the command's --help, exit 2), and the
  * one way a failed operation becomes messages and an exit code (cli_fail),
- * and how --json output is written.
+ * and how --json output and a result's lists of notes are written.
  */
 #include "cli/cli.h"
 
@@ -63,4 +63,30 @@ cli_print_json(json_t *o)
 	json_dumpf(o, stdout, JSON_INDENT(2));
 	putchar('\n');
 	json_decref(o);
+}
+
+json_t *
+cli_json_list(const NameList *l)
+{
+	json_t *a = json_array();
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		json_array_append_new(a, json_string(l->items[i]));
+	return a;
+}
+
+void
+cli_print_list(const char *prefix, const NameList *l)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		printf("%s%s\n", prefix, l->items[i]);
+}
+
+json_t *
+cli_json_string_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
 }

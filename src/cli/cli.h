@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "pg/catalog.h"
 #include "pg/conn.h"
 #include "pg/lock.h"
 
@@ -47,6 +48,15 @@ int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((fo
 int cli_fail(const PgpError *err);
 /* --json: o on stdout, indented, with a newline after it; takes o's reference */
 void cli_print_json(json_t *o);
+/*
+ * The notes, warnings and names an operation returns, printed the one way
+ * every command prints them: as a JSON array of strings (a new reference),
+ * or as text lines, each item after prefix ("  note: ").
+ */
+json_t *cli_json_list(const NameList *l);
+void cli_print_list(const char *prefix, const NameList *l);
+/* --json: s, or null where the result has none */
+json_t *cli_json_string_or_null(const char *s);
 
 int cmd_init(int argc, char **argv, GlobalOpts *g);
 int cmd_create(int argc, char **argv, GlobalOpts *g);

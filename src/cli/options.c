@@ -295,12 +295,17 @@ cli_parse(const CliSpec *spec, int argc, char **argv, GlobalOpts *g, int *first)
 }
 
 int
-cli_expect_args(const CliSpec *spec, int argc, char **argv, int first, int n, const char *what)
+cli_parse_args(const CliSpec *spec, int argc, char **argv, GlobalOpts *g, int n,
+			   const char *what, int *first)
 {
-	if (argc - first < n)
+	int rc = cli_parse(spec, argc, argv, g, first);
+
+	if (rc != CLI_PARSED)
+		return rc;
+	if (argc - *first < n)
 		return cli_usage_error(spec->command, "%s", what);
-	if (argc - first > n)
-		return cli_usage_error(spec->command, "unexpected argument \"%s\"", argv[first + n]);
+	if (argc - *first > n)
+		return cli_usage_error(spec->command, "unexpected argument \"%s\"", argv[*first + n]);
 	return CLI_PARSED;
 }
 

@@ -96,9 +96,12 @@ typedef struct CliSpec
  */
 int cli_parse(const CliSpec *spec, int argc, char **argv, GlobalOpts *g, int *first);
 
-/* argv[first..] holds exactly n arguments; otherwise the usage error "what" (exit 2) */
-int cli_expect_args(const CliSpec *spec, int argc, char **argv, int first, int n,
-					const char *what);
+/*
+ * cli_parse for a command that takes exactly n arguments: fewer give the
+ * usage error "what", more "unexpected argument" (exit 2).
+ */
+int cli_parse_args(const CliSpec *spec, int argc, char **argv, GlobalOpts *g, int n,
+				   const char *what, int *first);
 
 /*
  * The part of a command that needs the database: connects (-d, or libpq's

@@ -106,8 +106,7 @@ print_list(const ArchiveListResult *res, const char *url, bool json, int *rc)
 				json_object_set_new(o, "rows", json_integer(e->rows));
 				json_object_set_new(o, "raw_bytes", json_integer(e->raw_bytes));
 				json_object_set_new(o, "compressed_bytes", json_integer(e->compressed_bytes));
-				json_object_set_new(o, "archived_at",
-									e->archived_at ? json_string(e->archived_at) : json_null());
+				json_object_set_new(o, "archived_at", cli_json_string_or_null(e->archived_at));
 			}
 			json_array_append_new(arr, o);
 		}
@@ -144,9 +143,7 @@ archive_list(int argc, char **argv, GlobalOpts *g)
 	int first, rc;
 
 	memset(&a, 0, sizeof(a));
-	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
-		return rc;
-	if ((rc = cli_expect_args(&spec, argc, argv, first, 1, "no location given")) != CLI_PARSED)
+	if ((rc = cli_parse_args(&spec, argc, argv, g, 1, "no location given", &first)) != CLI_PARSED)
 		return rc;
 	a.url = argv[first];
 	rc = EXIT_OK;
@@ -288,7 +285,6 @@ restore_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
 {
 	const RestoreOptions *o = arg;
 	RestoreResult res;
-	int i;
 
 	if (!ops_restore(pc, o, &res, err))
 	{
@@ -297,17 +293,14 @@ restore_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
 	}
 	if (g->json)
 	{
-		json_t *notes = json_array();
 		json_t *top;
 
-		for (i = 0; i < res.notes.n; i++)
-			json_array_append_new(notes, json_string(res.notes.items[i]));
 		top = json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:b, s:b, s:o}", "partition",
 						res.partition, "from", res.lo, "to", res.hi, "rows", (json_int_t) res.rows,
 						"compressed_bytes", (json_int_t) res.compressed_bytes, "load_ms",
 						res.load_ms, "total_ms", res.total_ms, "max_lock_held_ms",
 						res.max_lock_held_ms, "dry_run", g->dry_run, "authenticated",
-						res.authenticated, "notes", notes);
+						res.authenticated, "notes", cli_json_list(&res.notes));
 		cli_print_json(top);
 	}
 	else
@@ -316,8 +309,7 @@ restore_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
 			printf("restored %s [%s, %s): %lld rows in %.1f s; locks held at most %.1f ms\n",
 				   res.partition, res.lo, res.hi, res.rows, res.total_ms / 1000.0,
 				   res.max_lock_held_ms);
-		for (i = 0; i < res.notes.n; i++)
-			printf("  note: %s\n", res.notes.items[i]);
+		cli_print_list("  note: ", &res.notes);
 	}
 	restoreresult_free(&res);
 	return EXIT_OK;
@@ -336,8 +328,7 @@ cmd_restore(int argc, char **argv, GlobalOpts *g)
 	int first, rc;
 
 	memset(&o, 0, sizeof(o));
-	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED ||
-		(rc = cli_expect_args(&spec, argc, argv, first, 1, "no table given")) != CLI_PARSED)
+	if ((rc = cli_parse_args(&spec, argc, argv, g, 1, "no table given", &first)) != CLI_PARSED)
 		return rc;
 	o.table = argv[first];
 	if (o.from == NULL)

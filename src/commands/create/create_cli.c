@@ -43,20 +43,14 @@ print_result(const GlobalOpts *g, const CreateOptions *opt, const CreateResult *
 	if (g->json)
 	{
 		json_t *o = json_object();
-		json_t *parts = json_array();
-		json_t *warnings = json_array();
 
-		for (i = 0; i < res->partitions_created.n; i++)
-			json_array_append_new(parts, json_string(res->partitions_created.items[i]));
-		for (i = 0; i < res->warnings.n; i++)
-			json_array_append_new(warnings, json_string(res->warnings.items[i]));
 		json_object_set_new(o, "schema", json_string(res->schema));
 		json_object_set_new(o, "table", json_string(res->name));
 		json_object_set_new(o, "action", json_string(modes[res->mode]));
 		json_object_set_new(o, "column", json_string(opt->part.column));
 		json_object_set_new(o, "interval", json_string(cal_unit_name(opt->part.unit)));
-		json_object_set_new(o, "partitions_created", parts);
-		json_object_set_new(o, "warnings", warnings);
+		json_object_set_new(o, "partitions_created", cli_json_list(&res->partitions_created));
+		json_object_set_new(o, "warnings", cli_json_list(&res->warnings));
 		json_object_set_new(o, "lock_attempts", json_integer(res->locks.attempts));
 		json_object_set_new(o, "lock_held_ms", json_real(res->locks.held_ms));
 		json_object_set_new(o, "dry_run", json_boolean(g->dry_run));
@@ -70,8 +64,7 @@ print_result(const GlobalOpts *g, const CreateOptions *opt, const CreateResult *
 	printf("%s %s.%s: partitioned by %s on %s, %d partitions created\n", modes[res->mode],
 		   res->schema, res->name, cal_unit_name(opt->part.unit), opt->part.column,
 		   res->partitions_created.n);
-	for (i = 0; i < res->partitions_created.n; i++)
-		printf("  %s\n", res->partitions_created.items[i]);
+	cli_print_list("  ", &res->partitions_created);
 	printf("locks held %.1f ms (%d attempt%s)\n", res->locks.held_ms, res->locks.attempts,
 		   res->locks.attempts == 1 ? "" : "s");
 }
@@ -105,9 +98,7 @@ cmd_create(int argc, char **argv, GlobalOpts *g)
 
 	memset(&opt, 0, sizeof(opt));
 	opt.part = (PartitionArgs) PARTITION_ARGS_DEFAULT;
-	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
-		return rc;
-	if ((rc = cli_expect_args(&spec, argc, argv, first, 1, "no table given")) != CLI_PARSED)
+	if ((rc = cli_parse_args(&spec, argc, argv, g, 1, "no table given", &first)) != CLI_PARSED)
 		return rc;
 	if (opt.part.column == NULL)
 		return cli_usage_error("create", "--column is required");

@@ -98,10 +98,10 @@ index_add(int argc, char **argv, GlobalOpts *g)
 
 	memset(&opt, 0, sizeof(opt));
 	opt.method = "btree";
-	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED ||
-		(rc = cli_expect_args(&spec, argc, argv, first, 2,
-							  "give a table and a column list, e.g. pgpart index add revenues "
-							  "--name=idx \"(org_id)\"")) != CLI_PARSED)
+	if ((rc = cli_parse_args(&spec, argc, argv, g, 2,
+							 "give a table and a column list, e.g. pgpart index add revenues "
+							 "--name=idx \"(org_id)\"",
+							 &first)) != CLI_PARSED)
 		return rc;
 	if (opt.name == NULL || opt.name[0] == '\0')
 		return cli_usage_error("index", "--name is required");

@@ -21,27 +21,16 @@ static const char help[] =
 	"Usage:\n"
 	"  pgpart init [OPTION]...\n";
 
-static json_t *
-json_list(const NameList *l)
-{
-	json_t *a = json_array();
-	int i;
-
-	for (i = 0; i < l->n; i++)
-		json_array_append_new(a, json_string(l->items[i]));
-	return a;
-}
-
 static void
 print_report(const GlobalOpts *g, const InitReport *rep)
 {
-	int i, from = rep->from_version, to = rep->to_version;
+	int from = rep->from_version, to = rep->to_version;
 
 	if (g->json)
 	{
 		json_t *o = json_pack("{s:i, s:i, s:b, s:o, s:o}", "from_version", from, "to_version",
-							  to, "dry_run", g->dry_run, "done", json_list(&rep->done),
-							  "problems", json_list(&rep->problems));
+							  to, "dry_run", g->dry_run, "done", cli_json_list(&rep->done),
+							  "problems", cli_json_list(&rep->problems));
 
 		cli_print_json(o);
 		return;
@@ -55,8 +44,7 @@ print_report(const GlobalOpts *g, const InitReport *rep)
 		printf("created pgpart schema (version %d)\n", to);
 	else
 		printf("upgraded pgpart schema from version %d to %d\n", from, to);
-	for (i = 0; i < rep->done.n; i++)
-		printf("  %s\n", rep->done.items[i]);
+	cli_print_list("  ", &rep->done);
 }
 
 static int
@@ -85,8 +73,7 @@ cmd_init(int argc, char **argv, GlobalOpts *g)
 	const CliSpec spec = {"init", help, NULL, NULL, false};
 	int first, rc;
 
-	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED ||
-		(rc = cli_expect_args(&spec, argc, argv, first, 0, "")) != CLI_PARSED)
+	if ((rc = cli_parse_args(&spec, argc, argv, g, 0, "", &first)) != CLI_PARSED)
 		return rc;
 	return cli_run_connected(g, init_run, NULL);
 }

@@ -27,26 +27,21 @@ print_json(const GlobalOpts *g, const MaintainResult *res)
 {
 	json_t *tables = json_array();
 	json_t *o;
-	int i, k;
+	int i;
 
 	for (i = 0; i < res->n; i++)
 	{
 		const TableMaintenance *t = &res->tables[i];
-		json_t *parts = json_array(), *notes = json_array();
 
-		for (k = 0; k < t->partitions_created.n; k++)
-			json_array_append_new(parts, json_string(t->partitions_created.items[k]));
-		for (k = 0; k < t->notes.n; k++)
-			json_array_append_new(notes, json_string(t->notes.items[k]));
 		o = json_object();
 		json_object_set_new(o, "schema", json_string(t->schema));
 		json_object_set_new(o, "table", json_string(t->name));
 		json_object_set_new(o, "ok", json_boolean(t->ok));
-		json_object_set_new(o, "error", t->error ? json_string(t->error) : json_null());
-		json_object_set_new(o, "partitions_created", parts);
+		json_object_set_new(o, "error", cli_json_string_or_null(t->error));
+		json_object_set_new(o, "partitions_created", cli_json_list(&t->partitions_created));
 		json_object_set_new(o, "rows_moved_from_default", json_integer(t->rows_moved));
 		json_object_set_new(o, "rows_left_in_default", json_integer(t->rows_left_in_default));
-		json_object_set_new(o, "notes", notes);
+		json_object_set_new(o, "notes", cli_json_list(&t->notes));
 		json_object_set_new(o, "lock_attempts", json_integer(t->lock_attempts));
 		json_object_set_new(o, "max_lock_held_ms", json_real(t->max_lock_held_ms));
 		json_object_set_new(o, "duration_ms", json_real(t->duration_ms));
@@ -59,7 +54,7 @@ print_json(const GlobalOpts *g, const MaintainResult *res)
 static void
 print_text(const MaintainResult *res)
 {
-	int i, k;
+	int i;
 
 	if (res->n == 0)
 		printf("no tables are managed by pgpart\n");
@@ -77,10 +72,8 @@ print_text(const MaintainResult *res)
 				   t->schema, t->name, t->partitions_created.n,
 				   t->partitions_created.n == 1 ? "" : "s", t->rows_moved,
 				   t->rows_moved == 1 ? "" : "s", t->max_lock_held_ms);
-		for (k = 0; k < t->partitions_created.n; k++)
-			printf("  created %s\n", t->partitions_created.items[k]);
-		for (k = 0; k < t->notes.n; k++)
-			printf("  note: %s\n", t->notes.items[k]);
+		cli_print_list("  created ", &t->partitions_created);
+		cli_print_list("  note: ", &t->notes);
 	}
 }
 

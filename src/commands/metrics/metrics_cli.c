@@ -75,9 +75,7 @@ cmd_metrics(int argc, char **argv, GlobalOpts *g)
 	const CliSpec spec = {"metrics", help, options, NULL, false};
 	int first, rc;
 
-	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
+	if ((rc = cli_parse_args(&spec, argc, argv, g, 0, "", &first)) != CLI_PARSED)
 		return rc;
-	if (first < argc)
-		return cli_usage_error("metrics", "unexpected argument \"%s\"", argv[first]);
 	return cli_run_connected(g, metrics_run, NULL);
 }

@@ -125,23 +125,15 @@ print_report(const GlobalOpts *g, const char *step, const MigrateReport *r)
 			}
 		}
 		json_object_set_new(o, "facts", facts);
-		arr = json_array();
-		for (i = 0; i < r->blockers.n; i++)
-			json_array_append_new(arr, json_string(r->blockers.items[i]));
-		json_object_set_new(o, "blockers", arr);
-		arr = json_array();
-		for (i = 0; i < r->warnings.n; i++)
-			json_array_append_new(arr, json_string(r->warnings.items[i]));
-		json_object_set_new(o, "warnings", arr);
+		json_object_set_new(o, "blockers", cli_json_list(&r->blockers));
+		json_object_set_new(o, "warnings", cli_json_list(&r->warnings));
 		json_object_set_new(o, "lock_held_ms", json_real(r->lock_held_ms));
 		json_object_set_new(o, "lock_attempts", json_integer(r->lock_attempts));
 		json_object_set_new(o, "rows", json_integer(r->rows));
 		json_object_set_new(o, "mismatches", json_integer(r->mismatches));
 		json_object_set_new(o, "repaired", json_integer(r->repaired));
 		json_object_set_new(o, "dry_run", json_boolean(g->dry_run));
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(o);
+		cli_print_json(o);
 		return;
 	}
 	for (i = 0; i < r->labels.n; i++)
@@ -202,9 +194,8 @@ cmd_migrate(int argc, char **argv, GlobalOpts *g)
 	if (a.step < 0)
 		return EXIT_USAGE;
 	opt->batch_size = 5000;
-	if ((rc = cli_parse(&spec, argc - 1, argv + 1, g, &first)) != CLI_PARSED ||
-		(rc = cli_expect_args(&spec, argc - 1, argv + 1, first, 1, "no table given")) !=
-			CLI_PARSED)
+	if ((rc = cli_parse_args(&spec, argc - 1, argv + 1, g, 1, "no table given", &first)) !=
+		CLI_PARSED)
 		return rc;
 	if (steps[a.step].needs_column && opt->part.column == NULL)
 		return cli_usage_error("migrate", "--column is required for %s", subcommands[a.step]);

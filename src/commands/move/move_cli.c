@@ -53,16 +53,10 @@ static void
 print_json(const GlobalOpts *g, const TierMoveResult *r)
 {
 	json_t *o = json_object();
-	json_t *notes = json_array();
-	int i;
 
-	for (i = 0; i < r->notes.n; i++)
-		json_array_append_new(notes, json_string(r->notes.items[i]));
-	json_object_set_new(o, "partition", r->partition ? json_string(r->partition) : json_null());
-	json_object_set_new(o, "from_tablespace",
-						r->from_tablespace ? json_string(r->from_tablespace) : json_null());
-	json_object_set_new(o, "to_tablespace",
-						r->to_tablespace ? json_string(r->to_tablespace) : json_null());
+	json_object_set_new(o, "partition", cli_json_string_or_null(r->partition));
+	json_object_set_new(o, "from_tablespace", cli_json_string_or_null(r->from_tablespace));
+	json_object_set_new(o, "to_tablespace", cli_json_string_or_null(r->to_tablespace));
 	json_object_set_new(o, "already_there", json_boolean(r->already_there));
 	json_object_set_new(o, "aborted", json_boolean(r->aborted));
 	json_object_set_new(o, "rows", json_integer(r->rows));
@@ -72,9 +66,9 @@ print_json(const GlobalOpts *g, const TierMoveResult *r)
 	json_object_set_new(o, "max_lock_held_ms", json_real(r->max_lock_held_ms));
 	json_object_set_new(o, "lock_attempts", json_integer(r->lock_attempts));
 	json_object_set_new(o, "duration_ms", json_real(r->duration_ms));
-	json_object_set_new(o, "old_table", r->old_table ? json_string(r->old_table) : json_null());
+	json_object_set_new(o, "old_table", cli_json_string_or_null(r->old_table));
 	json_object_set_new(o, "leftovers_dropped", json_integer(r->leftovers_dropped));
-	json_object_set_new(o, "notes", notes);
+	json_object_set_new(o, "notes", cli_json_list(&r->notes));
 	json_object_set_new(o, "dry_run", json_boolean(g->dry_run));
 	cli_print_json(o);
 }
@@ -82,8 +76,6 @@ print_json(const GlobalOpts *g, const TierMoveResult *r)
 static void
 print_text(const TierMoveResult *r)
 {
-	int i;
-
 	if (r->aborted)
 		printf("%s: what an interrupted move left was removed; writes are accepted again\n",
 			   r->partition);
@@ -96,8 +88,7 @@ print_text(const TierMoveResult *r)
 			   r->copy_ms, r->swap_lock_held_ms, r->lock_attempts);
 	if (r->old_table && !r->already_there)
 		printf("  former partition kept as %s\n", r->old_table);
-	for (i = 0; i < r->notes.n; i++)
-		printf("  %s\n", r->notes.items[i]);
+	cli_print_list("  ", &r->notes);
 }
 
 static int
@@ -147,10 +138,10 @@ cmd_move(int argc, char **argv, GlobalOpts *g)
 	int first, rc;
 
 	memset(&opt, 0, sizeof(opt));
-	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED ||
-		(rc = cli_expect_args(&spec, argc, argv, first, 2,
-							  "give a table and one of its partitions, e.g. pgpart move "
-							  "revenues revenues_2024_q4 --tablespace=warm")) != CLI_PARSED)
+	if ((rc = cli_parse_args(&spec, argc, argv, g, 2,
+							 "give a table and one of its partitions, e.g. pgpart move "
+							 "revenues revenues_2024_q4 --tablespace=warm",
+							 &first)) != CLI_PARSED)
 		return rc;
 	if (!opt.abort && (opt.tablespace == NULL || opt.tablespace[0] == '\0'))
 		return cli_usage_error("move", "--tablespace is required");

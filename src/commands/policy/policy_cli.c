@@ -108,8 +108,7 @@ cmd_policy(int argc, char **argv, GlobalOpts *g)
 	int first, rc;
 
 	memset(&o, 0, sizeof(o));
-	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED ||
-		(rc = cli_expect_args(&spec, argc, argv, first, 1, "no table given")) != CLI_PARSED)
+	if ((rc = cli_parse_args(&spec, argc, argv, g, 1, "no table given", &first)) != CLI_PARSED)
 		return rc;
 	o.table = argv[first];
 	if (o.clear && (o.warm_after || o.warm_tablespace || o.archive_after || o.archive_to ||

@@ -27,7 +27,7 @@ typedef struct StatusArgs
 static json_t *
 table_json(const TableStatus *t)
 {
-	json_t *o = json_object(), *parts = json_array(), *warnings = json_array();
+	json_t *o = json_object(), *parts = json_array();
 	int i;
 
 	for (i = 0; i < t->parts.n; i++)
@@ -37,23 +37,18 @@ table_json(const TableStatus *t)
 
 		json_object_set_new(po, "name", json_string(p->name));
 		json_object_set_new(po, "default", json_boolean(p->is_default));
-		json_object_set_new(po, "from", p->from ? json_string(p->from) : json_null());
-		json_object_set_new(po, "to", p->to ? json_string(p->to) : json_null());
+		json_object_set_new(po, "from", cli_json_string_or_null(p->from));
+		json_object_set_new(po, "to", cli_json_string_or_null(p->to));
 		json_object_set_new(po, "estimated_rows",
 							p->est_rows >= 0 ? json_integer(p->est_rows) : json_null());
 		json_object_set_new(po, "heap_bytes", json_integer(p->heap_bytes));
 		json_object_set_new(po, "index_bytes", json_integer(p->index_bytes));
-		json_object_set_new(po, "tablespace",
-							p->tablespace ? json_string(p->tablespace) : json_null());
-		json_object_set_new(po, "invalid_indexes",
-							p->invalid_indexes ? json_string(p->invalid_indexes) : json_null());
-		json_object_set_new(po, "missing_indexes",
-							p->missing_indexes ? json_string(p->missing_indexes) : json_null());
+		json_object_set_new(po, "tablespace", cli_json_string_or_null(p->tablespace));
+		json_object_set_new(po, "invalid_indexes", cli_json_string_or_null(p->invalid_indexes));
+		json_object_set_new(po, "missing_indexes", cli_json_string_or_null(p->missing_indexes));
 		json_object_set_new(po, "tier", json_string(i < t->tiers.n ? t->tiers.items[i] : "hot"));
 		json_array_append_new(parts, po);
 	}
-	for (i = 0; i < t->warnings.n; i++)
-		json_array_append_new(warnings, json_string(t->warnings.items[i]));
 	json_object_set_new(o, "schema", json_string(t->schema));
 	json_object_set_new(o, "table", json_string(t->name));
 	json_object_set_new(o, "exists", json_boolean(t->exists));
@@ -63,27 +58,14 @@ table_json(const TableStatus *t)
 	json_object_set_new(o, "time_zone", json_string(t->time_zone));
 	json_object_set_new(o, "future_partitions", json_integer(t->future_partitions));
 	json_object_set_new(o, "default_rows", json_integer(t->default_rows));
-	json_object_set_new(o, "last_maintenance",
-						t->last_maintain_at ? json_string(t->last_maintain_at) : json_null());
+	json_object_set_new(o, "last_maintenance", cli_json_string_or_null(t->last_maintain_at));
 	json_object_set_new(o, "last_maintenance_ok",
 						t->last_maintain_at ? json_boolean(t->last_maintain_ok) : json_null());
 	json_object_set_new(o, "partitions", parts);
-	json_object_set_new(o, "warnings", warnings);
-	{
-		json_t *rl = json_array();
-
-		for (i = 0; i < t->rollups.n; i++)
-			json_array_append_new(rl, json_string(t->rollups.items[i]));
-		json_object_set_new(o, "rollups", rl);
-	}
-	{
-		json_t *al = json_array();
-
-		for (i = 0; i < t->archived.n; i++)
-			json_array_append_new(al, json_string(t->archived.items[i]));
-		json_object_set_new(o, "archived", al);
-		json_object_set_new(o, "tier_policy", t->policy ? json_string(t->policy) : json_null());
-	}
+	json_object_set_new(o, "warnings", cli_json_list(&t->warnings));
+	json_object_set_new(o, "rollups", cli_json_list(&t->rollups));
+	json_object_set_new(o, "archived", cli_json_list(&t->archived));
+	json_object_set_new(o, "tier_policy", cli_json_string_or_null(t->policy));
 	return o;
 }
 
@@ -131,14 +113,11 @@ print_table(const TableStatus *t)
 	}
 	printf("  %d future partitions; last maintenance: %s\n", t->future_partitions,
 		   t->last_maintain_at ? t->last_maintain_at : "never");
-	for (i = 0; i < t->rollups.n; i++)
-		printf("  rollup %s\n", t->rollups.items[i]);
+	cli_print_list("  rollup ", &t->rollups);
 	if (t->policy)
 		printf("  tier policy: %s\n", t->policy);
-	for (i = 0; i < t->archived.n; i++)
-		printf("  archived %s\n", t->archived.items[i]);
-	for (i = 0; i < t->warnings.n; i++)
-		printf("  WARNING: %s\n", t->warnings.items[i]);
+	cli_print_list("  archived ", &t->archived);
+	cli_print_list("  WARNING: ", &t->warnings);
 }
 
 static int
@@ -158,9 +137,7 @@ status_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
 		for (i = 0; i < res.n; i++)
 			json_array_append_new(tables, table_json(&res.tables[i]));
 		o = json_pack("{s:o, s:i}", "tables", tables, "warnings", res.warnings);
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(o);
+		cli_print_json(o);
 	}
 	else
 	{

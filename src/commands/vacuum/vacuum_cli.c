@@ -76,10 +76,7 @@ print_result(const GlobalOpts *g, const char *command, const ParallelResult *r)
 			json_array_append_new(arr, item);
 		}
 		json_object_set_new(o, "partitions", arr);
-		arr = json_array();
-		for (i = 0; i < r->notes.n; i++)
-			json_array_append_new(arr, json_string(r->notes.items[i]));
-		json_object_set_new(o, "notes", arr);
+		json_object_set_new(o, "notes", cli_json_list(&r->notes));
 		json_object_set_new(o, "done", json_integer(r->ran));
 		json_object_set_new(o, "failed", json_integer(r->failed));
 		json_object_set_new(o, "skipped", json_integer(r->skipped));
@@ -97,8 +94,7 @@ print_result(const GlobalOpts *g, const char *command, const ParallelResult *r)
 		printf("  %-40s  %-7s  %9.0f ms  %s\n", p->name,
 			   p->ran ? (p->ok ? "done" : "FAILED") : "skipped", p->ms, p->detail ? p->detail : "");
 	}
-	for (i = 0; i < r->notes.n; i++)
-		printf("  note: %s\n", r->notes.items[i]);
+	cli_print_list("  note: ", &r->notes);
 	printf("%s of %s.%s: %d done, %d failed, %d skipped, %.0f ms\n", command, r->schema,
 		   r->table, r->ran, r->failed, r->skipped, r->ms);
 }
@@ -196,9 +192,7 @@ cmd_parallel(int argc, char **argv, GlobalOpts *g)
 												   : MAINT_REINDEX;
 	help = help_text(command, opt.action);
 	spec.help = help;
-	rc = cli_parse(&spec, argc, argv, g, &first);
-	if (rc == CLI_PARSED)
-		rc = cli_expect_args(&spec, argc, argv, first, 1, "give exactly one partitioned table");
+	rc = cli_parse_args(&spec, argc, argv, g, 1, "give exactly one partitioned table", &first);
 	free(help);
 	if (rc != CLI_PARSED)
 		return rc;
