@@ -18,7 +18,7 @@ SAN_FLAGS = -DPGPART_TEST_HOOKS -O1 -g -fsanitize=address,undefined -fno-omit-fr
 	-fno-sanitize-recover=all
 
 # the pure modules: no libpq, no I/O; unit-tested without a database
-CORE_SRC = $(wildcard src/core/*.c) src/util/mem.c src/util/strbuf.c
+CORE_SRC = $(wildcard src/core/*.c) src/util/mem.c src/util/namelist.c src/util/strbuf.c
 APP_SRC = $(wildcard src/util/*.c src/core/*.c src/pg/*.c src/storage/*.c src/cli/*.c \
 	src/commands/*/*.c)
 UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))

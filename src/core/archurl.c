@@ -17,8 +17,7 @@
 void
 archurl_free(ArchUrl *u)
 {
-	free(u->bucket);
-	free(u->path);
+	FREE_ALL(u->bucket, u->path);
 	memset(u, 0, sizeof(*u));
 }
 

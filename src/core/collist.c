@@ -12,25 +12,6 @@
 #include "util/mem.h"
 #include "util/strbuf.h"
 
-void
-collist_free(ColumnList *l)
-{
-	int i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->names[i]);
-	free(l->names);
-	l->names = NULL;
-	l->n = 0;
-}
-
-static void
-add_name(ColumnList *l, char *name)
-{
-	l->names = pg_xrealloc(l->names, sizeof(char *) * (size_t) (l->n + 1));
-	l->names[l->n++] = name;
-}
-
 static const char *
 skip_space(const char *p)
 {
@@ -98,12 +79,12 @@ collist_parse_name(const char **pp, char **why)
 }
 
 bool
-collist_parse(const char *text, ColumnList *out, char **why)
+collist_parse(const char *text, NameList *out, char **why)
 {
 	const char *p;
 	bool parens = false;
 
-	out->names = NULL;
+	out->items = NULL;
 	out->n = 0;
 	*why = NULL;
 	p = skip_space(text ? text : "");
@@ -118,7 +99,8 @@ collist_parse(const char *text, ColumnList *out, char **why)
 
 		if (name == NULL)
 			goto fail;
-		add_name(out, name);
+		namelist_add(out, name);
+		free(name);
 		p = skip_space(p);
 		if (*p == ',')
 		{
@@ -143,6 +125,6 @@ collist_parse(const char *text, ColumnList *out, char **why)
 	}
 	return true;
 fail:
-	collist_free(out);
+	namelist_free(out);
 	return false;
 }

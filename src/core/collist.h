@@ -12,15 +12,13 @@
 
 #include <stdbool.h>
 
-typedef struct ColumnList
-{
-	char **names;
-	int n;
-} ColumnList;
+#include "util/namelist.h"
 
-/* false with a malloc'd *why (caller frees) when the text is not a column list */
-bool collist_parse(const char *text, ColumnList *out, char **why);
-void collist_free(ColumnList *l);
+/*
+ * The names, in order, into out (freed with namelist_free); false with a
+ * malloc'd *why (caller frees) when the text is not a column list
+ */
+bool collist_parse(const char *text, NameList *out, char **why);
 
 /*
  * One name at *pp (advanced past it), folded or unquoted as above; NULL

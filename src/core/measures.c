@@ -32,10 +32,7 @@ measures_free(MeasureList *l)
 	int i;
 
 	for (i = 0; i < l->n; i++)
-	{
-		free(l->items[i].column);
-		free(l->items[i].name);
-	}
+		FREE_ALL(l->items[i].column, l->items[i].name);
 	free(l->items);
 	l->items = NULL;
 	l->n = 0;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "pg/conn.h"
+#include "util/namelist.h"
 
 typedef unsigned int RelOid;
 
@@ -84,33 +85,14 @@ bool catalog_regclass_text(PgConn *pc, RelOid oid, char **text, PgpError *err);
 /* columns that an INSERT may write, quoted and comma separated (no generated ones) */
 bool catalog_insertable_columns(PgConn *pc, RelOid table, char **list, PgpError *err);
 
-/* unique or exclusion constraints / unique indexes that do not contain column */
-typedef struct NameList
-{
-	char **items;
-	int n;
-} NameList;
-
-void namelist_free(NameList *l);
-void namelist_add(NameList *l, const char *item);
-/* adds one formatted line: the notes, warnings and reports commands collect */
-void namelist_addf(NameList *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void namelist_vaddf(NameList *l, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-/*
- * One fact of a label -> value report (migrate's plan, rollup's lines): the
- * label and the formatted value, each to its own list, so the two stay in step.
- */
-void namelist_add_fact(NameList *labels, NameList *values, const char *label, const char *fmt,
-					   ...) __attribute__((format(printf, 4, 5)));
 /*
  * Runs a query and appends the first column of each row, NULLs left out:
  * the lists of statements or reasons the catalog writes for us.
  */
 bool namelist_add_query(PgConn *pc, const char *sql, int nparams, const char *const *params,
 						NameList *into, PgpError *err);
-/* "a, b, c" (malloc'd) */
-char *namelist_join(const NameList *l, const char *sep);
 
+/* unique or exclusion constraints / unique indexes that do not contain column */
 bool catalog_unique_keys_without(PgConn *pc, RelOid table, const char *column, NameList *keys,
 								 PgpError *err);
 

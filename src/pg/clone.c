@@ -16,10 +16,7 @@
 void
 clonescript_free(CloneScript *cs)
 {
-	namelist_free(&cs->before_drop);
-	namelist_free(&cs->after_rename);
-	namelist_free(&cs->blockers);
-	namelist_free(&cs->warnings);
+	NAMELIST_FREE_ALL(&cs->before_drop, &cs->after_rename, &cs->blockers, &cs->warnings);
 }
 
 /*

@@ -16,11 +16,8 @@
 void
 tablecopy_free(TableCopy *t)
 {
-	free(t->from);
-	free(t->to);
-	namelist_free(&t->columns);
-	namelist_free(&t->key);
-	namelist_free(&t->key_types);
+	FREE_ALL(t->from, t->to);
+	NAMELIST_FREE_ALL(&t->columns, &t->key, &t->key_types);
 	free(t->part_column);
 	memset(t, 0, sizeof(*t));
 }

@@ -198,8 +198,7 @@ priv_drop_functions(PgConn *pc, const char *prefix, const char *const *what, int
 void
 privaudit_free(PrivAudit *a)
 {
-	namelist_free(&a->done);
-	namelist_free(&a->problems);
+	NAMELIST_FREE_ALL(&a->done, &a->problems);
 }
 
 bool

@@ -66,8 +66,7 @@ target_refresh_partitions(PgConn *pc, Target *t, PgpError *err)
 void
 ensurestats_free(EnsureStats *s)
 {
-	namelist_free(&s->created);
-	namelist_free(&s->conflicts);
+	NAMELIST_FREE_ALL(&s->created, &s->conflicts);
 }
 
 static ExistingRange *

@@ -12,7 +12,7 @@
 static void
 check(const char *text, const char *want)
 {
-	ColumnList l;
+	NameList l;
 	char *why = NULL;
 	bool parsed = collist_parse(text, &l, &why);
 
@@ -31,11 +31,11 @@ check(const char *text, const char *want)
 		{
 			if (i > 0)
 				strcat(joined, "|");
-			strcat(joined, l.names[i]);
+			strcat(joined, l.items[i]);
 		}
 		ok(parsed, "\"%s\" is accepted", text);
 		is_str(parsed ? joined : NULL, want, "\"%s\": the names", text);
-		collist_free(&l);
+		namelist_free(&l);
 	}
 	free(why);
 }

@@ -19,7 +19,7 @@ check_duration(const char *text, int valid, long long want)
 static void
 check_cols(const char *text, int valid, int n, const char *first, const char *last)
 {
-	ColumnList l;
+	NameList l;
 	char *why = NULL;
 	int got = collist_parse(text, &l, &why);
 
@@ -27,12 +27,12 @@ check_cols(const char *text, int valid, int n, const char *first, const char *la
 	if (got && valid)
 	{
 		is_int(l.n, n, "column list [%s] count", text);
-		is_str(l.names[0], first, "column list [%s] first", text);
-		is_str(l.names[l.n - 1], last, "column list [%s] last", text);
+		is_str(l.items[0], first, "column list [%s] first", text);
+		is_str(l.items[l.n - 1], last, "column list [%s] last", text);
 	}
 	if (!got)
 		ok(why != NULL && why[0] != '\0', "rejection of [%s] says why", text);
-	collist_free(&l);
+	namelist_free(&l);
 	free(why);
 }
 

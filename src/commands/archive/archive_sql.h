@@ -60,14 +60,6 @@ bool archive_sql_foreign_blocker(PgConn *pc, RelOid parent, const char **why, Pg
 
 /* ---- statements that change something (printed in --dry-run) ----------- */
 
-/*
- * The names restore_sql.c knows the shared helpers by: runs the statement in
- * sql (through pgc_change: printed in --dry-run) and empties sql; one
- * statement FORMAT, whose %s are quoted identifiers.
- */
-#define archive_sql_change_sb stmt_change_sb
-#define archive_sql_change_on stmt_change_f
-
 typedef enum ArchDetach
 {
 	ARCH_DETACH_PLAIN,		  /* ACCESS EXCLUSIVE on the parent and the partition */
@@ -96,8 +88,6 @@ bool archive_sql_add_bounds_check(PgConn *pc, const char *qualified, const char 
 								  const char *lo, const char *hi, PgpError *err);
 bool archive_sql_drop_bounds_check(PgConn *pc, const char *qualified, bool if_exists,
 								   PgpError *err);
-/* "col" IS NOT NULL AND "col" >= 'lo' AND "col" < 'hi' (restore_sql.c's name for it) */
-#define archive_sql_append_bounds partition_append_bounds
 /* LOCK TABLE ... IN ACCESS EXCLUSIVE MODE: on the detached table, before its last count */
 bool archive_sql_lock_exclusive(PgConn *pc, const char *qualified, PgpError *err);
 bool archive_sql_count_rows(PgConn *pc, const char *qualified, long long *rows, PgpError *err);

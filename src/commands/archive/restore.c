@@ -568,8 +568,7 @@ check_names_free(PgConn *pc, const PartConfig *cfg, const char *dest, const char
 		return true;
 	want = pg_xasprintf("pgpart restore %s", sha256);
 	*loaded = comment && strcmp(comment, want) == 0 && owners;
-	free(want);
-	free(comment);
+	FREE_ALL(want, comment);
 	if (!*loaded)
 	{
 		err_set(err, EXIT_USAGE, "%s.%s already exists", cfg->parent_schema, tmp_name);

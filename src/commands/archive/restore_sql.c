@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "commands/archive/archive_sql.h"
+#include "pg/partition.h"
+#include "pg/stmt.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -233,9 +235,9 @@ restore_sql_create_like(PgConn *pc, const char *qualified, const char *parent_q,
 			   "INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION, "
 			   "CONSTRAINT pgpart_archive_bounds CHECK (",
 			   qualified, parent_q);
-	archive_sql_append_bounds(pc, &sql, column, lo, hi);
+	partition_append_bounds(pc, &sql, column, lo, hi);
 	sb_append(&sql, "))");
-	ok = archive_sql_change_sb(pc, &sql, err);
+	ok = stmt_change_sb(pc, &sql, err);
 	sb_free(&sql);
 	return ok;
 }
@@ -252,7 +254,7 @@ restore_sql_mark(PgConn *pc, const char *qualified, const char *mark, PgpError *
 		pgc_append_literal(pc, &sql, mark);
 	else
 		sb_append(&sql, "NULL");
-	ok = archive_sql_change_sb(pc, &sql, err);
+	ok = stmt_change_sb(pc, &sql, err);
 	sb_free(&sql);
 	return ok;
 }
@@ -371,7 +373,7 @@ restore_sql_build_indexes(PgConn *pc, RelOid parent, const char *target_q, PgpEr
 		}
 		else
 			continue;
-		ok = archive_sql_change_sb(pc, &sql, err);
+		ok = stmt_change_sb(pc, &sql, err);
 	}
 	PQclear(res);
 	sb_free(&sql);
@@ -383,13 +385,13 @@ restore_sql_build_indexes(PgConn *pc, RelOid parent, const char *target_q, PgpEr
 bool
 restore_sql_drop_foreign(PgConn *pc, const char *qualified, PgpError *err)
 {
-	return archive_sql_change_on(pc, err, "DROP FOREIGN TABLE %s", qualified);
+	return stmt_change_f(pc, err, "DROP FOREIGN TABLE %s", qualified);
 }
 
 bool
 restore_sql_rename_table(PgConn *pc, const char *from_q, const char *to_ident, PgpError *err)
 {
-	return archive_sql_change_on(pc, err, "ALTER TABLE %s RENAME TO %s", from_q, to_ident);
+	return stmt_change_f(pc, err, "ALTER TABLE %s RENAME TO %s", from_q, to_ident);
 }
 
 bool
@@ -397,7 +399,7 @@ restore_sql_rename_index(PgConn *pc, const char *schema, const char *old, const 
 						 PgpError *err)
 {
 	char *oq = pgc_quote_qualified(pc, schema, old), *nq = pgc_quote_ident(pc, want);
-	bool ok = archive_sql_change_on(pc, err, "ALTER INDEX %s RENAME TO %s", oq, nq);
+	bool ok = stmt_change_f(pc, err, "ALTER INDEX %s RENAME TO %s", oq, nq);
 
 	free(oq);
 	free(nq);

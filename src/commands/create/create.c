@@ -25,10 +25,8 @@
 void
 createresult_free(CreateResult *r)
 {
-	free(r->schema);
-	free(r->name);
-	namelist_free(&r->partitions_created);
-	namelist_free(&r->warnings);
+	FREE_ALL(r->schema, r->name);
+	NAMELIST_FREE_ALL(&r->partitions_created, &r->warnings);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -54,8 +52,7 @@ createplan_free(CreatePlan *p)
 	FREE_ALL(p->schema, p->name, p->tmp_name);
 	if (p->bounds)
 		bounds_free(p->bounds, p->nperiods * 2);
-	free(p->bounds);
-	free(p->periods);
+	FREE_ALL(p->bounds, p->periods);
 }
 
 static bool

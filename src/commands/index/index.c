@@ -39,7 +39,7 @@ child_index_name(const char *index, const char *table, const char *partition)
 }
 
 static bool
-check_columns(PgConn *pc, const RelInfo *rel, const ColumnList *cols, PgpError *err)
+check_columns(PgConn *pc, const RelInfo *rel, const NameList *cols, PgpError *err)
 {
 	int i;
 
@@ -48,12 +48,12 @@ check_columns(PgConn *pc, const RelInfo *rel, const ColumnList *cols, PgpError *
 		ColumnInfo ci;
 		bool found;
 
-		if (!catalog_column(pc, rel->oid, cols->names[i], &ci, &found, err))
+		if (!catalog_column(pc, rel->oid, cols->items[i], &ci, &found, err))
 			return false;
 		columninfo_free(&ci);
 		if (!found)
 		{
-			err_set(err, EXIT_USAGE, "column \"%s\" does not exist in %s.%s", cols->names[i],
+			err_set(err, EXIT_USAGE, "column \"%s\" does not exist in %s.%s", cols->items[i],
 					rel->schema, rel->name);
 			err_hint(err, "Unquoted names are folded to lower case; quote a name that has "
 						  "capitals (\"Name\").");
@@ -128,7 +128,7 @@ ops_index_add(PgConn *pc, const IndexOptions *opt, IndexProgressFn progress, voi
 			  IndexResult *res, PgpError *err)
 {
 	RelInfo rel;
-	ColumnList cols = {0};
+	NameList cols = {0};
 	PartitionList parts;
 	IndexLookup parent;
 	IndexSpec spec;
@@ -228,7 +228,7 @@ ops_index_add(PgConn *pc, const IndexOptions *opt, IndexProgressFn progress, voi
 	}
 	ok = true;
 done:
-	collist_free(&cols);
+	namelist_free(&cols);
 	partitionlist_free(&parts);
 	relinfo_free(&rel);
 	return ok;

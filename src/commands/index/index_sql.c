@@ -70,7 +70,7 @@ append_definition(PgConn *pc, StrBuf *sql, const IndexSpec *spec)
 	{
 		if (i > 0)
 			sb_append(sql, ", ");
-		pgc_append_ident(pc, sql, spec->columns->names[i]);
+		pgc_append_ident(pc, sql, spec->columns->items[i]);
 	}
 	sb_append(sql, ")");
 	if (spec->where)

@@ -16,7 +16,7 @@ typedef struct IndexSpec
 {
 	const char *schema; /* of the table and its indexes */
 	const char *name;
-	const ColumnList *columns;
+	const NameList *columns;
 	const char *method; /* btree, brin, hash, ... */
 	const char *where;	/* SQL predicate or NULL */
 	bool unique;

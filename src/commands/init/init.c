@@ -16,8 +16,7 @@
 void
 initreport_free(InitReport *r)
 {
-	namelist_free(&r->done);
-	namelist_free(&r->problems);
+	NAMELIST_FREE_ALL(&r->done, &r->problems);
 	memset(r, 0, sizeof(*r));
 }
 

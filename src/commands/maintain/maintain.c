@@ -30,8 +30,7 @@ maintainresult_free(MaintainResult *r)
 		TableMaintenance *t = &r->tables[i];
 
 		FREE_ALL(t->schema, t->name, t->error);
-		namelist_free(&t->partitions_created);
-		namelist_free(&t->notes);
+		NAMELIST_FREE_ALL(&t->partitions_created, &t->notes);
 	}
 	free(r->tables);
 	memset(r, 0, sizeof(*r));

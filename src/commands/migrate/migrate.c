@@ -34,10 +34,7 @@
 void
 migratereport_free(MigrateReport *r)
 {
-	namelist_free(&r->labels);
-	namelist_free(&r->values);
-	namelist_free(&r->blockers);
-	namelist_free(&r->warnings);
+	NAMELIST_FREE_ALL(&r->labels, &r->values, &r->blockers, &r->warnings);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -68,12 +65,8 @@ prepared_free(Prepared *p)
 	relinfo_free(&p->rel);
 	free(p->source_q);
 	columninfo_free(&p->col);
-	namelist_free(&p->key);
-	namelist_free(&p->key_types);
-	namelist_free(&p->stmts);
-	namelist_free(&p->changes);
-	free(p->shadow_name);
-	free(p->old_name);
+	NAMELIST_FREE_ALL(&p->key, &p->key_types, &p->stmts, &p->changes);
+	FREE_ALL(p->shadow_name, p->old_name);
 	if (p->bounds)
 		bounds_free(p->bounds, p->nperiods * 2);
 	FREE_ALL(p->bounds, p->periods, p->min_text, p->max_text);

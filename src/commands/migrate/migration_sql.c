@@ -17,12 +17,8 @@ void
 migration_free(Migration *m)
 {
 	FREE_ALL(m->id, m->schema, m->name, m->shadow_name, m->old_name, m->column, m->time_zone);
-	namelist_free(&m->key);
-	namelist_free(&m->key_types);
-	namelist_free(&m->upper_key);
-	namelist_free(&m->last_key);
-	free(m->fingerprint);
-	free(m->verify_summary);
+	NAMELIST_FREE_ALL(&m->key, &m->key_types, &m->upper_key, &m->last_key);
+	FREE_ALL(m->fingerprint, m->verify_summary);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -96,10 +96,7 @@ move_free(Move *m)
 			 m->copy_q, m->old_name, m->old_q, m->parent_q, m->default_q, m->bound_sql,
 			 m->columns, m->reloptions, m->fingerprint, m->copy_xid);
 	tierindexlist_free(&m->idx);
-	namelist_free(&m->col_settings);
-	namelist_free(&m->fk_add);
-	namelist_free(&m->fk_validate);
-	namelist_free(&m->after);
+	NAMELIST_FREE_ALL(&m->col_settings, &m->fk_add, &m->fk_validate, &m->after);
 }
 
 static void

@@ -79,7 +79,7 @@ report_needs_org(const ReportOptions *opt)
 
 /* why rollup r cannot answer, or NULL when it can (coverage is checked later) */
 static const char *
-unsuitable(const Rollup *r, const ReportOptions *opt, const ColumnList *by)
+unsuitable(const Rollup *r, const ReportOptions *opt, const NameList *by)
 {
 	int i;
 
@@ -90,7 +90,7 @@ unsuitable(const Rollup *r, const ReportOptions *opt, const ColumnList *by)
 	if (report_needs_org(opt) && !has(&r->group_by, opt->org_column))
 		return "it is not grouped by the org column";
 	for (i = 0; i < by->n; i++)
-		if (!has(&r->group_by, by->names[i]))
+		if (!has(&r->group_by, by->items[i]))
 			return "it is not grouped by every --by column";
 	if (strcmp(r->grain, "month") == 0)
 	{
@@ -229,7 +229,7 @@ fetch(PgConn *pc, const char *sql, const char **params, int np, ReportResult *re
 
 static bool
 run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Rollup *use,
-		   const DateRanges *extra, const ColumnList *by, ReportResult *res, PgpError *err)
+		   const DateRanges *extra, const NameList *by, ReportResult *res, PgpError *err)
 {
 	char *sql;
 	ReportQuery q;
@@ -334,7 +334,7 @@ ops_report(PgConn *pc, const ReportOptions *opt, ReportResult *res, PgpError *er
 	Rollup *list = NULL, shape;
 	const Rollup *use = NULL;
 	DateRanges extra = {{0}, {0}};
-	ColumnList by = {0};
+	NameList by = {0};
 	char *why = NULL;
 	NameList reasons = {0};
 	bool found, ok = false;
@@ -365,7 +365,7 @@ ops_report(PgConn *pc, const ReportOptions *opt, ReportResult *res, PgpError *er
 	}
 	for (i = 0; i < by.n + 2; i++)
 	{
-		const char *c = i < by.n ? by.names[i] : i == by.n ? opt->org_column : opt->amount_column;
+		const char *c = i < by.n ? by.items[i] : i == by.n ? opt->org_column : opt->amount_column;
 
 		if (!catalog_column(pc, rel.oid, c, &col, &found, err))
 			goto out_rel;
@@ -495,6 +495,6 @@ out_by:
 	namelist_free(&reasons);
 	rollup_list_free(list, n);
 	partconfig_list_free(cfg, ncfg);
-	collist_free(&by);
+	namelist_free(&by);
 	return ok;
 }

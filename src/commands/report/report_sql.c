@@ -20,8 +20,7 @@
 void
 dateranges_free(DateRanges *d)
 {
-	namelist_free(&d->lo);
-	namelist_free(&d->hi);
+	NAMELIST_FREE_ALL(&d->lo, &d->hi);
 }
 
 void
@@ -118,7 +117,7 @@ report_measure(const Rollup *r, AggKind kind, const char *column)
 
 /* ", alias.col" for each column of by (a leading comma) or "alias.col, " (a trailing one) */
 static void
-append_cols(PgConn *pc, StrBuf *sb, const char *alias, const ColumnList *by, bool trailing)
+append_cols(PgConn *pc, StrBuf *sb, const char *alias, const NameList *by, bool trailing)
 {
 	int i;
 
@@ -128,7 +127,7 @@ append_cols(PgConn *pc, StrBuf *sb, const char *alias, const ColumnList *by, boo
 			sb_appendf(sb, "%s%s.", trailing ? "" : ", ", alias);
 		else if (!trailing)
 			sb_append(sb, ", ");
-		pgc_append_ident(pc, sb, by->names[i]);
+		pgc_append_ident(pc, sb, by->items[i]);
 		if (trailing)
 			sb_append(sb, ", ");
 	}

@@ -54,7 +54,7 @@ typedef struct ReportQuery
 	const Rollup *shape;	  /* the source: its time column and zone (grain unused) */
 	const Rollup *rollup;	  /* its summary answers; NULL: the detail rows alone */
 	const char *period;		  /* "day" or "month": a row per period; NULL: none */
-	const ColumnList *by;	  /* the --by columns */
+	const NameList *by;	  /* the --by columns */
 	const char *org_column;
 	const char *amount_column;
 	bool one_org;			  /* only the rows of one org ($3) */

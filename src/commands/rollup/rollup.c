@@ -26,8 +26,7 @@
 void
 rollupreport_free(RollupReport *r)
 {
-	namelist_free(&r->labels);
-	namelist_free(&r->values);
+	NAMELIST_FREE_ALL(&r->labels, &r->values);
 }
 
 /* one line of the report: label, then the formatted value */
@@ -380,7 +379,7 @@ add_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 
 /* --grain, --measures and --group-by, before anything is asked of the server */
 static bool
-parse_definition(const RollupOptions *opt, Rollup *r, ColumnList *groups, PgpError *err)
+parse_definition(const RollupOptions *opt, Rollup *r, NameList *groups, PgpError *err)
 {
 	char *why = NULL;
 
@@ -409,7 +408,7 @@ parse_definition(const RollupOptions *opt, Rollup *r, ColumnList *groups, PgpErr
 
 /* every column the rollup names exists in the source; r->key_type from its partition column */
 static bool
-check_columns(PgConn *pc, const PartConfig *cfg, const ColumnList *groups, Rollup *r,
+check_columns(PgConn *pc, const PartConfig *cfg, const NameList *groups, Rollup *r,
 			  PgpError *err)
 {
 	ColumnInfo col;
@@ -418,7 +417,7 @@ check_columns(PgConn *pc, const PartConfig *cfg, const ColumnList *groups, Rollu
 
 	for (i = 0; i < groups->n + r->measures.n; i++)
 	{
-		const char *name = i < groups->n ? groups->names[i] : r->measures.items[i - groups->n].column;
+		const char *name = i < groups->n ? groups->items[i] : r->measures.items[i - groups->n].column;
 
 		if (name == NULL)
 			continue;
@@ -475,7 +474,7 @@ ops_rollup_add(PgConn *pc, const RollupOptions *opt, RollupReport *rep, PgpError
 {
 	Rollup r;
 	PartConfig cfg;
-	ColumnList groups = {0};
+	NameList groups = {0};
 	bool ok = false;
 	int i;
 	AddCtx c;
@@ -504,7 +503,7 @@ ops_rollup_add(PgConn *pc, const RollupOptions *opt, RollupReport *rep, PgpError
 		goto out;
 	r.grain = pg_xstrdup(opt->grain);
 	for (i = 0; i < groups.n; i++)
-		namelist_add(&r.group_by, groups.names[i]);
+		namelist_add(&r.group_by, groups.items[i]);
 	r.measures_text = pg_xstrdup(opt->measures);
 	if (opt->where && opt->where[0])
 	{
@@ -538,7 +537,7 @@ ops_rollup_add(PgConn *pc, const RollupOptions *opt, RollupReport *rep, PgpError
 	}
 	ok = true;
 out:
-	collist_free(&groups);
+	namelist_free(&groups);
 	rollup_free(&r);
 	partconfig_free(&cfg);
 	return ok;

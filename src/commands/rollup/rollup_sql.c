@@ -465,8 +465,7 @@ void
 rollupfilter_free(RollupFilter *f)
 {
 	free(f->canonical);
-	namelist_free(&f->columns);
-	namelist_free(&f->types);
+	NAMELIST_FREE_ALL(&f->columns, &f->types);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -849,9 +848,7 @@ rollup_pieces_free(RollupPiece *p, int n)
 	int i;
 
 	for (i = 0; i < n; i++)
-	{
 		FREE_ALL(p[i].qualified, p[i].name, p[i].lo, p[i].hi);
-	}
 	free(p);
 }
 

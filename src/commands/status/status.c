@@ -28,10 +28,7 @@ statusresult_free(StatusResult *r)
 
 		FREE_ALL(t->schema, t->name, t->column, t->time_zone, t->last_maintain_at);
 		partitionstatslist_free(&t->parts);
-		namelist_free(&t->warnings);
-		namelist_free(&t->rollups);
-		namelist_free(&t->tiers);
-		namelist_free(&t->archived);
+		NAMELIST_FREE_ALL(&t->warnings, &t->rollups, &t->tiers, &t->archived);
 		free(t->policy);
 	}
 	free(r->tables);

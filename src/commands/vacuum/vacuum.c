@@ -29,10 +29,7 @@ parallelresult_free(ParallelResult *r)
 	int i;
 
 	for (i = 0; i < r->n; i++)
-	{
-		free(r->items[i].name);
-		free(r->items[i].detail);
-	}
+		FREE_ALL(r->items[i].name, r->items[i].detail);
 	FREE_ALL(r->items, r->schema, r->table);
 	namelist_free(&r->notes);
 	memset(r, 0, sizeof(*r));
