@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg/schema.h"
 #include "util/mem.h"
 
 void
@@ -129,6 +130,8 @@ config_load_managed(PgConn *pc, const char *table, PartConfig **list, int *n, Pg
 
 	*list = NULL;
 	*n = 0;
+	if (!schema_require(pc, err))
+		return false;
 	if (table)
 	{
 		RelInfo rel;
@@ -155,5 +158,20 @@ config_load_managed(PgConn *pc, const char *table, PartConfig **list, int *n, Pg
 		*list = NULL;
 		return false;
 	}
+	return true;
+}
+
+bool
+config_load_one_managed(PgConn *pc, const char *table, PartConfig *cfg, PgpError *err)
+{
+	PartConfig *list = NULL;
+	int n = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (!config_load_managed(pc, table, &list, &n, err))
+		return false;
+	*cfg = list[0];
+	memset(&list[0], 0, sizeof(list[0]));
+	partconfig_list_free(list, n);
 	return true;
 }

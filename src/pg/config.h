@@ -25,10 +25,14 @@ void partconfig_list_free(PartConfig *list, int n);
 bool config_load(PgConn *pc, RelOid parent, PartConfig **list, int *n, PgpError *err);
 /*
  * table NULL: every configured table; otherwise that one (as the user named
- * it), and a usage error when it does not exist or pgpart does not manage it
+ * it), and a usage error when it does not exist or pgpart does not manage it.
+ * Fails first, with the hint to run "pgpart init", unless pgpart's schema is
+ * current: every command that reads the config needs both checks.
  */
 bool config_load_managed(PgConn *pc, const char *table, PartConfig **list, int *n,
 						 PgpError *err);
+/* the same for one named table, whose config goes to *cfg (partconfig_free) */
+bool config_load_one_managed(PgConn *pc, const char *table, PartConfig *cfg, PgpError *err);
 /* INSERT (in the caller's transaction; printed in --dry-run) */
 bool config_insert(PgConn *pc, const PartConfig *c, PgpError *err);
 

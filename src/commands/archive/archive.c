@@ -96,16 +96,10 @@ archive_load_config(PgConn *pc, const char *table, PartConfig *cfg, KeyType *key
 					PgpError *err)
 {
 	bool found;
-	PartConfig *list = NULL;
-	int n = 0;
 	ColumnInfo col;
 
-	memset(cfg, 0, sizeof(*cfg));
-	if (!schema_require(pc, err) || !config_load_managed(pc, table, &list, &n, err))
+	if (!config_load_one_managed(pc, table, cfg, err))
 		return false;
-	*cfg = list[0];
-	memset(&list[0], 0, sizeof(list[0]));
-	partconfig_list_free(list, n);
 	if (!catalog_column(pc, cfg->parent, cfg->column, &col, &found, err))
 	{
 		partconfig_free(cfg);

@@ -204,8 +204,6 @@ ops_maintain(PgConn *pc, const char *table, const LockPolicy *lock, MaintainResu
 	bool all_ok = true;
 
 	memset(res, 0, sizeof(*res));
-	if (!schema_require(pc, err))
-		return false;
 	if (!config_load_managed(pc, table, &cfgs, &n, err))
 		return false;
 	res->tables = pg_xcalloc((size_t) n + 1, sizeof(TableMaintenance));

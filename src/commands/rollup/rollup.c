@@ -32,21 +32,6 @@ rollupreport_free(RollupReport *r)
 /* one line of the report: label, then the formatted value */
 #define report(r, label, ...) namelist_add_fact(&(r)->labels, &(r)->values, (label), __VA_ARGS__)
 
-/* the table must exist and be managed by pgpart: rollups follow its partitions */
-static bool
-resolve_managed(PgConn *pc, const char *user_name, PartConfig *cfg, PgpError *err)
-{
-	PartConfig *list = NULL;
-	int n = 0;
-
-	if (!config_load_managed(pc, user_name, &list, &n, err))
-		return false;
-	*cfg = list[0];
-	memset(&list[0], 0, sizeof(list[0]));
-	partconfig_list_free(list, n);
-	return true;
-}
-
 /* ---- summarising ---- */
 
 typedef struct BuildCtx
@@ -483,8 +468,9 @@ ops_rollup_add(PgConn *pc, const RollupOptions *opt, RollupReport *rep, PgpError
 	memset(&r, 0, sizeof(r));
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&c, 0, sizeof(c));
-	if (!parse_definition(opt, &r, &groups, err) || !schema_require(pc, err) ||
-		!resolve_managed(pc, opt->table, &cfg, err))
+	if (!parse_definition(opt, &r, &groups, err) ||
+		/* the table must exist and be managed by pgpart: rollups follow its partitions */
+		!config_load_one_managed(pc, opt->table, &cfg, err))
 		goto out;
 	if (strcmp(opt->grain, "month") == 0 && (cfg.unit == CAL_DAY || cfg.unit == CAL_WEEK))
 	{

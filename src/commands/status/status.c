@@ -195,8 +195,6 @@ ops_status(PgConn *pc, const char *table, StatusResult *res, PgpError *err)
 	bool ok = true;
 
 	memset(res, 0, sizeof(*res));
-	if (!schema_require(pc, err))
-		return false;
 	if (!config_load_managed(pc, table, &cfgs, &n, err))
 		return false;
 	res->tables = pg_xcalloc((size_t) n + 1, sizeof(TableStatus));
