@@ -38,6 +38,8 @@ DATAROOTDIR ?= $(PREFIX)/share
 MANDIR ?= $(DATAROOTDIR)/man
 # contrib/ (systemd units, alert rules, dashboard, CronJob)
 PGPART_DATADIR ?= $(DATAROOTDIR)/pgpart
+DOCDIR ?= $(DATAROOTDIR)/doc/pgpart
+DOCS = README.md docs/operations.md docs/security.md docs/performance.md
 # the folder bash-completion loads completions from on demand
 BASHCOMPDIR ?= $(DATAROOTDIR)/bash-completion/completions
 INSTALL ?= install
@@ -119,12 +121,14 @@ $(BUILD)/bench-gen: bench/gen.c
 demo-stop:
 	scripts/pgcluster destroy "$${PGPART_DEMO_DIR:-$(CURDIR)/.demo}"
 
-# installs the binary, the man pages, the bash completion and contrib/; the
-# systemd units are given the installed binary's path
+# installs the binary, the man pages, the bash completion, the documentation
+# and contrib/; the systemd units are given the installed binary's path
 install: pgpart
-	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(DOCDIR)
 	$(INSTALL) -m 755 pgpart $(DESTDIR)$(BINDIR)/pgpart
 	$(INSTALL) -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -m 644 contrib/bash-completion/pgpart $(DESTDIR)$(BASHCOMPDIR)/pgpart
 	for f in $(filter-out contrib/bash-completion/%,$(CONTRIB)); do \
 		d=$(DESTDIR)$(PGPART_DATADIR)/$${f#contrib/}; \
@@ -134,7 +138,9 @@ install: pgpart
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pgpart $(DESTDIR)$(BASHCOMPDIR)/pgpart \
-		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1)))
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
+		$(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 	rm -rf $(DESTDIR)$(PGPART_DATADIR)
 
 # the Debian package (debian/), built by Debian's tools in a copy of the tree
@@ -146,7 +152,7 @@ deb:
 	mkdir -p $(BUILD)/deb/pgpart-$(VERSION)
 	cp -a Makefile README.md src docs contrib debian $(BUILD)/deb/pgpart-$(VERSION)/
 	cd $(BUILD)/deb/pgpart-$(VERSION) && dpkg-buildpackage -us -uc -b -j$(DEB_JOBS)
-	lintian --no-tag-display-limit $(BUILD)/deb/*.changes | tee $(BUILD)/deb/lintian.txt
+	lintian --tag-display-limit 0 $(BUILD)/deb/*.changes | tee $(BUILD)/deb/lintian.txt
 
 # what tests/integration/920_package.pl inspects (make check runs it first):
 # the package, lintian's findings, and what "make install" + "make uninstall"
