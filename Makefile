@@ -28,7 +28,7 @@ BUILD = build
 OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(APP_SRC))
 SAN_OBJ = $(patsubst src/%.c,$(BUILD)/san/%.o,$(APP_SRC))
 
-.PHONY: all deps deps-demo deps-bench unit check soak demo demo-stop bench clean format \
+.PHONY: all deps deps-demo deps-bench deps-deb unit check soak demo demo-stop bench clean format \
 	install uninstall deb package-prep
 
 # "make install": GNU-style directories; DESTDIR for staged installs (packages)
@@ -82,6 +82,8 @@ deps-demo:
 	scripts/install-deps demo
 deps-bench:
 	scripts/install-deps bench
+deps-deb:
+	scripts/install-deps deb
 
 # Unit tests, integration tests against a private cluster, then all of it
 # again with the sanitizer build.  Ends with "N passed, N failed".
@@ -147,7 +149,7 @@ uninstall:
 # under build/deb, so the checkout stays clean; then lintian.  The .deb lands
 # in build/deb/.
 DEB_JOBS ?= 2
-deb:
+deb: deps-deb
 	rm -rf $(BUILD)/deb
 	mkdir -p $(BUILD)/deb/pgpart-$(VERSION)
 	cp -a Makefile README.md src docs contrib debian $(BUILD)/deb/pgpart-$(VERSION)/
