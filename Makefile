@@ -124,7 +124,8 @@ demo-stop:
 	scripts/pgcluster destroy "$${PGPART_DEMO_DIR:-$(CURDIR)/.demo}"
 
 # installs the binary, the man pages, the bash completion, the documentation
-# and contrib/; the systemd units are given the installed binary's path
+# and contrib/; the systemd units are given the installed binary's path (and
+# their comments the installed folder)
 install: pgpart
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
 		$(DESTDIR)$(DOCDIR)
@@ -135,7 +136,8 @@ install: pgpart
 	for f in $(filter-out contrib/bash-completion/%,$(CONTRIB)); do \
 		d=$(DESTDIR)$(PGPART_DATADIR)/$${f#contrib/}; \
 		$(INSTALL) -d "$${d%/*}" && \
-		sed 's|/usr/local/bin/pgpart|$(BINDIR)/pgpart|g' "$$f" >"$$d" && chmod 644 "$$d" || exit 1; \
+		sed -e 's|/usr/local/bin/pgpart|$(BINDIR)/pgpart|g' -e 's| contrib/| $(PGPART_DATADIR)/|g' \
+			"$$f" >"$$d" && chmod 644 "$$d" || exit 1; \
 	done
 
 uninstall:
@@ -155,6 +157,7 @@ deb: deps-deb
 	cp -a Makefile README.md src docs contrib debian $(BUILD)/deb/pgpart-$(VERSION)/
 	cd $(BUILD)/deb/pgpart-$(VERSION) && dpkg-buildpackage -us -uc -b -j$(DEB_JOBS)
 	lintian --tag-display-limit 0 $(BUILD)/deb/*.changes | tee $(BUILD)/deb/lintian.txt
+	rm -rf $(BUILD)/deb/pgpart-$(VERSION)
 
 # what tests/integration/920_package.pl inspects (make check runs it first):
 # the package, lintian's findings, and what "make install" + "make uninstall"

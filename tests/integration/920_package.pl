@@ -157,6 +157,8 @@ is($rc, 0, 'dpkg-deb --control') or diag($err);
 my $postinst = -r "$work/control/postinst" ? slurp("$work/control/postinst") : '';
 like($postinst, qr/^\s*adduser --system\b.*\bpgpart\s*$/ms, 'postinst creates the system user pgpart');
 like($postinst, qr/getent passwd pgpart/, 'postinst leaves an existing pgpart user alone');
+($rc, undef, $err) = run_cmd([ 'sh', '-n', "$work/control/postinst" ]);
+is($rc, 0, 'postinst is valid sh') or diag($err);
 
 # ---- installed into a temporary root
 my $root = "$work/root";
@@ -185,6 +187,7 @@ for my $unit (qw(pgpart.service pgpart-once.service))
 	my $text = slurp("$root/usr/share/pgpart/systemd/$unit");
 	like($text, qr{^ExecStart=/usr/bin/pgpart run\b}m, "$unit runs /usr/bin/pgpart");
 	like($text, qr{^User=pgpart$}m, "$unit runs as the user postinst creates");
+	unlike($text, qr{ contrib/}, "$unit: its comments name the installed folder, not contrib/");
 }
 my $completion = "$root/usr/share/bash-completion/completions/pgpart";
 is(slurp($completion), slurp("$top/contrib/bash-completion/pgpart"), 'the completion installed is contrib/bash-completion/pgpart');
