@@ -46,6 +46,8 @@ INSTALL ?= install
 
 MAN1 = $(sort $(wildcard docs/man/*.1))
 CONTRIB = $(sort $(wildcard contrib/*/*))
+# what goes to $(PGPART_DATADIR), as paths below it
+CONTRIB_SHARED = $(patsubst contrib/%,%,$(filter-out contrib/bash-completion/%,$(CONTRIB)))
 VERSION = $(shell sed -n 's/^\#define PGPART_VERSION "\(.*\)"/\1/p' src/util/version.h)
 
 all: pgpart
@@ -133,19 +135,20 @@ install: pgpart
 	$(INSTALL) -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -m 644 contrib/bash-completion/pgpart $(DESTDIR)$(BASHCOMPDIR)/pgpart
-	for f in $(filter-out contrib/bash-completion/%,$(CONTRIB)); do \
-		d=$(DESTDIR)$(PGPART_DATADIR)/$${f#contrib/}; \
+	for f in $(CONTRIB_SHARED); do \
+		d=$(DESTDIR)$(PGPART_DATADIR)/$$f; \
 		$(INSTALL) -d "$${d%/*}" && \
 		sed -e 's|/usr/local/bin/pgpart|$(BINDIR)/pgpart|g' -e 's| contrib/| $(PGPART_DATADIR)/|g' \
-			"$$f" >"$$d" && chmod 644 "$$d" || exit 1; \
+			"contrib/$$f" >"$$d" && chmod 644 "$$d" || exit 1; \
 	done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pgpart $(DESTDIR)$(BASHCOMPDIR)/pgpart \
 		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
 		$(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
-	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
-	rm -rf $(DESTDIR)$(PGPART_DATADIR)
+	rm -f $(addprefix $(DESTDIR)$(PGPART_DATADIR)/,$(CONTRIB_SHARED))
+	-rmdir $(addprefix $(DESTDIR)$(PGPART_DATADIR)/,$(sort $(dir $(CONTRIB_SHARED)))) \
+		$(DESTDIR)$(PGPART_DATADIR) $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 # the Debian package (debian/), built by Debian's tools in a copy of the tree
 # under build/deb, so the checkout stays clean; then lintian.  The .deb lands
@@ -168,7 +171,7 @@ package-prep:
 	$(MAKE) install DESTDIR=$(CURDIR)/$(BUILD)/install-test/root PREFIX=/usr
 	cd $(BUILD)/install-test/root && find . ! -type d | sort >../installed.txt
 	$(MAKE) uninstall DESTDIR=$(CURDIR)/$(BUILD)/install-test/root PREFIX=/usr
-	cd $(BUILD)/install-test/root && find . ! -type d | sort >../left.txt
+	cd $(BUILD)/install-test/root && find . \( ! -type d -o -name '*pgpart*' \) | sort >../left.txt
 	touch $(BUILD)/package-prep.ok
 
 clean:

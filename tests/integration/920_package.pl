@@ -359,6 +359,6 @@ for my $f ('./usr/bin/pgpart', (map { "./usr/share/man/man1/$_.1" } @man_pages),
 {
 	ok((grep { $_ eq $f } @installed), "make install DESTDIR=... PREFIX=/usr installs $f");
 }
-is(slurp("$top/build/install-test/left.txt"), '', 'make uninstall leaves no file behind');
+is(slurp("$top/build/install-test/left.txt"), '', 'make uninstall leaves no file, and no folder of pgpart, behind');
 
 done_testing();
