@@ -154,15 +154,17 @@ uninstall:
 		$(DESTDIR)$(PGPART_DATADIR) $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 # the Debian package (debian/), built by Debian's tools in a copy of the tree
-# under build/deb, so the checkout stays clean; then lintian.  The .deb lands
-# in build/deb/.
+# under build/deb, so the checkout stays clean; then lintian, which must
+# report no error.  The .deb lands in build/deb/.
 DEB_JOBS ?= 2
 deb: deps-deb
 	rm -rf $(BUILD)/deb
 	mkdir -p $(BUILD)/deb/pgpart-$(VERSION)
 	cp -a Makefile README.md src docs contrib debian $(BUILD)/deb/pgpart-$(VERSION)/
 	cd $(BUILD)/deb/pgpart-$(VERSION) && dpkg-buildpackage -us -uc -b -j$(DEB_JOBS)
-	lintian --tag-display-limit 0 $(BUILD)/deb/*.changes | tee $(BUILD)/deb/lintian.txt
+	lintian --tag-display-limit 0 --fail-on error $(BUILD)/deb/*.changes >$(BUILD)/deb/lintian.txt || \
+		{ cat $(BUILD)/deb/lintian.txt; echo "make deb: lintian reports errors"; exit 1; }
+	cat $(BUILD)/deb/lintian.txt
 	rm -rf $(BUILD)/deb/pgpart-$(VERSION)
 
 # what tests/integration/920_package.pl inspects (make check runs it first):
