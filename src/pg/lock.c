@@ -23,6 +23,37 @@ lock_txn_mark_locked(LockStats *stats)
 		stats->locked_at = clock_ms();
 }
 
+void
+lock_felt_note(LockFelt *worst, const LockStats *st)
+{
+	if (st->felt_ms >= worst->writers_wait_ms)
+	{
+		worst->writers_wait_ms = st->felt_ms;
+		worst->queued_ms = st->queued_ms;
+		worst->held_ms = st->held_ms;
+	}
+}
+
+void
+lock_felt_note_statement(LockFelt *worst, double started, double granted_at, double ended)
+{
+	LockStats st;
+
+	memset(&st, 0, sizeof(st));
+	st.felt_ms = ended - started;
+	st.queued_ms = granted_at > 0 ? granted_at - started : 0;
+	st.held_ms = ended - (granted_at > 0 ? granted_at : started);
+	lock_felt_note(worst, &st);
+}
+
+const char *
+lock_felt_text(const LockFelt *f, char *buf, size_t size)
+{
+	snprintf(buf, size, "writers could have waited up to %.1f ms (queued %.1f ms + held %.1f ms)",
+			 f->writers_wait_ms, f->queued_ms, f->held_ms);
+	return buf;
+}
+
 static int
 backoff_ms(const LockPolicy *policy, int attempt)
 {
@@ -90,10 +121,19 @@ lock_run_txn(PgConn *pc, const LockPolicy *policy, LockedBody body, void *arg,
 			if (stats->locked_at == 0)
 				stats->locked_at = stats->attempt_started;
 			stats->held_ms = end - stats->locked_at;
-			stats->waited_ms += stats->locked_at - stats->attempt_started;
+			stats->queued_ms = stats->locked_at - stats->attempt_started;
+			stats->waited_ms += stats->queued_ms;
+			if (end - stats->attempt_started > stats->felt_ms)
+				stats->felt_ms = end - stats->attempt_started;
 			return true;
 		}
-		stats->waited_ms += clock_ms() - stats->attempt_started;
+		/* after the ROLLBACK: writers queued behind this attempt until now */
+		end = clock_ms();
+		stats->waited_ms += end - stats->attempt_started;
+		if (end - stats->attempt_started > stats->felt_ms)
+			stats->felt_ms = end - stats->attempt_started;
+		stats->queued_ms = end - stats->attempt_started;
+		stats->held_ms = 0;
 		if (!pgc_error_is_retryable_lock(err) || attempt >= policy->max_attempts)
 		{
 			if (pgc_error_is_retryable_lock(err))

@@ -267,6 +267,7 @@ partition_attach_new(PgConn *pc, const LockPolicy *policy, const NewPartition *n
 	AttachCtx ctx = {np, 0};
 	bool ok;
 
+	memset(&result->locks, 0, sizeof(result->locks));
 	ok = lock_run_txn(pc, policy, attach_body, &ctx, &result->locks, err);
 	result->rows_moved = ok ? ctx.rows_moved : 0;
 	if (!ok)

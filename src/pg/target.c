@@ -281,7 +281,9 @@ target_ensure_periods(PgConn *pc, const LockPolicy *lock, Target *t, const Perio
 		np.tablespace = t->parent.tablespace;
 		np.move_from_default = def != NULL;
 		np.columns = t->columns;
-		if (!partition_attach_new(pc, lock, &np, &ar, err))
+		ok = partition_attach_new(pc, lock, &np, &ar, err);
+		lock_felt_note(&st->felt, &ar.locks);
+		if (!ok)
 		{
 			free(name);
 			goto done;
@@ -330,6 +332,7 @@ target_ensure_default(PgConn *pc, const LockPolicy *lock, Target *t, EnsureStats
 	np.name = name;
 	np.tablespace = t->parent.tablespace;
 	ok = partition_attach_new(pc, lock, &np, &ar, err);
+	lock_felt_note(&st->felt, &ar.locks);
 	if (ok)
 	{
 		namelist_add(&st->created, name);

@@ -32,6 +32,7 @@ typedef struct EnsureStats
 	long rows_moved;
 	int lock_attempts;
 	double max_lock_held_ms;
+	LockFelt felt; /* the worst ATTACH transaction, for writers (failed ones too) */
 } EnsureStats;
 
 void ensurestats_free(EnsureStats *s);

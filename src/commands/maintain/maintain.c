@@ -45,9 +45,12 @@ summary_json(const TableMaintenance *tm)
 	sb_init(&sb);
 	sb_appendf(&sb, "{\"partitions_created\": %d, \"rows_moved\": %ld, "
 					"\"rows_left_in_default\": %ld, \"lock_attempts\": %d, "
-					"\"max_lock_held_ms\": %.1f, \"duration_ms\": %.1f, \"created\": [",
+					"\"max_lock_held_ms\": %.1f, \"writers_wait_ms\": %.1f, "
+					"\"lock_queued_ms\": %.1f, \"lock_held_ms\": %.1f, "
+					"\"duration_ms\": %.1f, \"created\": [",
 			   tm->partitions_created.n, tm->rows_moved, tm->rows_left_in_default,
-			   tm->lock_attempts, tm->max_lock_held_ms, tm->duration_ms);
+			   tm->lock_attempts, tm->max_lock_held_ms, tm->felt.writers_wait_ms,
+			   tm->felt.queued_ms, tm->felt.held_ms, tm->duration_ms);
 	for (i = 0; i < tm->partitions_created.n; i++)
 	{
 		const char *c;
@@ -188,6 +191,7 @@ done:
 	tm->rows_moved = st.rows_moved;
 	tm->lock_attempts = st.lock_attempts;
 	tm->max_lock_held_ms = st.max_lock_held_ms;
+	tm->felt = st.felt;
 	ensurestats_free(&st);
 	target_free(&t);
 	if (locked)

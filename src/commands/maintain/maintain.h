@@ -20,6 +20,7 @@ typedef struct TableMaintenance
 	NameList notes;
 	int lock_attempts;
 	double max_lock_held_ms;
+	LockFelt felt; /* its worst ATTACH (default drain included) for writers */
 	double duration_ms;
 } TableMaintenance;
 

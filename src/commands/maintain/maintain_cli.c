@@ -44,6 +44,9 @@ print_json(const GlobalOpts *g, const MaintainResult *res)
 		json_object_set_new(o, "notes", cli_json_list(&t->notes));
 		json_object_set_new(o, "lock_attempts", json_integer(t->lock_attempts));
 		json_object_set_new(o, "max_lock_held_ms", json_real(t->max_lock_held_ms));
+		json_object_set_new(o, "writers_wait_ms", json_real(t->felt.writers_wait_ms));
+		json_object_set_new(o, "lock_queued_ms", json_real(t->felt.queued_ms));
+		json_object_set_new(o, "lock_held_ms", json_real(t->felt.held_ms));
 		json_object_set_new(o, "duration_ms", json_real(t->duration_ms));
 		json_array_append_new(tables, o);
 	}
@@ -67,11 +70,16 @@ print_text(const MaintainResult *res)
 		else if (t->partitions_created.n == 0 && t->rows_moved == 0)
 			printf("%s.%s: nothing to do\n", t->schema, t->name);
 		else
+		{
+			char felt[LOCK_FELT_TEXT_SIZE];
+
 			printf("%s.%s: %d partition%s created, %ld row%s moved out of the default "
-				   "partition; locks held at most %.1f ms\n",
+				   "partition; locks held at most %.1f ms; %s\n",
 				   t->schema, t->name, t->partitions_created.n,
 				   t->partitions_created.n == 1 ? "" : "s", t->rows_moved,
-				   t->rows_moved == 1 ? "" : "s", t->max_lock_held_ms);
+				   t->rows_moved == 1 ? "" : "s", t->max_lock_held_ms,
+				   lock_felt_text(&t->felt, felt, sizeof(felt)));
+		}
 		cli_print_list("  created ", &t->partitions_created);
 		cli_print_list("  note: ", &t->notes);
 	}

@@ -1348,15 +1348,20 @@ run_swap(PgConn *pc, const MigrateOptions *opt, Active *a, LockedBody body, cons
 {
 	SwapCtx c = {opt, a, step};
 	LockStats st;
+	char felt[LOCK_FELT_TEXT_SIZE];
+	bool ok = lock_run_txn(pc, &opt->lock, body, &c, &st, err);
 
-	if (!lock_run_txn(pc, &opt->lock, body, &c, &st, err))
+	/* a failed attempt queued up to lock_timeout: writers felt that too */
+	lock_felt_note(&r->felt, &st);
+	lock_felt_text(&r->felt, felt, sizeof(felt));
+	if (!ok)
 	{
 		if (err->kind == ERR_KIND_LOCKS_NOT_GRANTED)
 		{
 			char *holders = switch_lock_holders(pc, a->m.source, a->m.shadow);
 
-			err_detail(err, "%s did not happen; the tables are as they were.%s%s", step,
-					   holders ? "  Locks are held by: " : "", holders ? holders : "");
+			err_detail(err, "%s did not happen; the tables are as they were (%s).%s%s", step,
+					   felt, holders ? "  Locks are held by: " : "", holders ? holders : "");
 			free(holders);
 		}
 		return false;
@@ -1365,6 +1370,7 @@ run_swap(PgConn *pc, const MigrateOptions *opt, Active *a, LockedBody body, cons
 	r->lock_attempts = st.attempts;
 	report_fact(r, "locks held", "%.1f ms (%d attempt%s)", st.held_ms, st.attempts,
 		   st.attempts == 1 ? "" : "s");
+	report_fact(r, "writers' wait", "%s", felt);
 	return true;
 }
 

@@ -40,6 +40,7 @@ typedef struct MigrateReport
 	NameList blockers; /* non-empty: cannot migrate */
 	NameList warnings;
 	double lock_held_ms;
+	LockFelt felt; /* switch, rollback, finish: what writers could have waited */
 	int lock_attempts;
 	long long rows;	 /* backfill: rows copied; verify: rows compared */
 	long long mismatches;

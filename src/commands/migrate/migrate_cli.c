@@ -128,6 +128,8 @@ print_report(const GlobalOpts *g, const char *step, const MigrateReport *r)
 		json_object_set_new(o, "blockers", cli_json_list(&r->blockers));
 		json_object_set_new(o, "warnings", cli_json_list(&r->warnings));
 		json_object_set_new(o, "lock_held_ms", json_real(r->lock_held_ms));
+		json_object_set_new(o, "writers_wait_ms", json_real(r->felt.writers_wait_ms));
+		json_object_set_new(o, "lock_queued_ms", json_real(r->felt.queued_ms));
 		json_object_set_new(o, "lock_attempts", json_integer(r->lock_attempts));
 		json_object_set_new(o, "rows", json_integer(r->rows));
 		json_object_set_new(o, "mismatches", json_integer(r->mismatches));

@@ -230,12 +230,15 @@ maintain_step(Sched *s, const char *qualified, const char *label)
 	{
 		const TableMaintenance *t = &mr.tables[0];
 
+		char felt[LOCK_FELT_TEXT_SIZE];
+
 		if (t->ok)
 			detail = pg_xasprintf("%d partitions created, %ld rows moved out of the default "
-								  "partition, locks held at most %.1f ms, %d lock attempts%s%s",
+								  "partition, locks held at most %.1f ms, %s, %d lock "
+								  "attempts%s%s",
 								  t->partitions_created.n, t->rows_moved, t->max_lock_held_ms,
-								  t->lock_attempts, t->notes.n ? "; " : "",
-								  t->notes.n ? t->notes.items[0] : "");
+								  lock_felt_text(&t->felt, felt, sizeof(felt)), t->lock_attempts,
+								  t->notes.n ? "; " : "", t->notes.n ? t->notes.items[0] : "");
 		else
 			detail = pg_xstrdup(t->error ? t->error : "failed");
 	}
