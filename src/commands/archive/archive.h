@@ -57,6 +57,7 @@ typedef struct ArchivedPartition
 	double copy_ms;
 	double total_ms;
 	double max_lock_held_ms;
+	LockFelt felt; /* its worst DETACH or DROP for writers */
 } ArchivedPartition;
 
 typedef struct ArchiveResult

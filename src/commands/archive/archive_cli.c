@@ -193,14 +193,16 @@ print_archived(const ArchiveResult *res, bool ok, bool json, bool dry_run)
 
 			json_array_append_new(
 				arr, json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:I, s:I, s:I, s:I, s:s?, s:b, "
-							   "s:f, s:f, s:f}",
+							   "s:f, s:f, s:f, s:f, s:f, s:f}",
 							   "partition", a->partition, "from", a->lo, "to", a->hi, "object",
 							   a->object_url, "manifest", a->manifest_url, "rows",
 							   (json_int_t) a->rows, "raw_bytes", (json_int_t) a->raw_bytes,
 							   "compressed_bytes", (json_int_t) a->compressed_bytes,
 							   "table_bytes", (json_int_t) a->table_bytes, "sha256", a->sha256,
 							   "resumed", a->resumed, "copy_ms", a->copy_ms, "total_ms",
-							   a->total_ms, "max_lock_held_ms", a->max_lock_held_ms, "note",
+							   a->total_ms, "max_lock_held_ms", a->max_lock_held_ms,
+							   "writers_wait_ms", a->felt.writers_wait_ms, "lock_queued_ms",
+							   a->felt.queued_ms, "lock_held_ms", a->felt.held_ms, "note",
 							   a->note));
 		}
 		top = json_pack("{s:o, s:b, s:b}", "archived", arr, "dry_run", dry_run, "ok", ok);
@@ -222,6 +224,12 @@ print_archived(const ArchiveResult *res, bool ok, bool json, bool dry_run)
 				   a->compressed_bytes > 0 ? (double) a->table_bytes / (double) a->compressed_bytes
 										   : 0.0,
 				   a->total_ms / 1000.0, a->manifest_url);
+		if (!a->dry_run && a->sha256)
+		{
+			char felt[LOCK_FELT_TEXT_SIZE];
+
+			printf("  %s\n", lock_felt_text(&a->felt, felt, sizeof(felt)));
+		}
 		if (a->note)
 			printf("  note: %s\n", a->note);
 	}
@@ -295,20 +303,24 @@ restore_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
 	{
 		json_t *top;
 
-		top = json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:b, s:b, s:o}", "partition",
-						res.partition, "from", res.lo, "to", res.hi, "rows", (json_int_t) res.rows,
-						"compressed_bytes", (json_int_t) res.compressed_bytes, "load_ms",
-						res.load_ms, "total_ms", res.total_ms, "max_lock_held_ms",
-						res.max_lock_held_ms, "dry_run", g->dry_run, "authenticated",
+		top = json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:b, s:b, s:o}",
+						"partition", res.partition, "from", res.lo, "to", res.hi, "rows",
+						(json_int_t) res.rows, "compressed_bytes", (json_int_t) res.compressed_bytes,
+						"load_ms", res.load_ms, "total_ms", res.total_ms, "max_lock_held_ms",
+						res.max_lock_held_ms, "writers_wait_ms", res.felt.writers_wait_ms,
+						"lock_queued_ms", res.felt.queued_ms, "lock_held_ms", res.felt.held_ms,
+						"dry_run", g->dry_run, "authenticated",
 						res.authenticated, "notes", cli_json_list(&res.notes));
 		cli_print_json(top);
 	}
 	else
 	{
+		char felt[LOCK_FELT_TEXT_SIZE];
+
 		if (!g->dry_run)
-			printf("restored %s [%s, %s): %lld rows in %.1f s; locks held at most %.1f ms\n",
+			printf("restored %s [%s, %s): %lld rows in %.1f s; locks held at most %.1f ms; %s\n",
 				   res.partition, res.lo, res.hi, res.rows, res.total_ms / 1000.0,
-				   res.max_lock_held_ms);
+				   res.max_lock_held_ms, lock_felt_text(&res.felt, felt, sizeof(felt)));
 		cli_print_list("  note: ", &res.notes);
 	}
 	restoreresult_free(&res);

@@ -92,6 +92,7 @@ keep_max_lock(PartCtx *c, const LockStats *ls)
 {
 	if (ls->held_ms > c->out->max_lock_held_ms)
 		c->out->max_lock_held_ms = ls->held_ms;
+	lock_felt_note(&c->out->felt, ls);
 }
 
 /* ---- detached ---------------------------------------------------------- */
@@ -117,10 +118,21 @@ detach_concurrently(PartCtx *c, bool finalize, PgpError *err)
 
 	for (attempt = 1; attempt <= lp->max_attempts; attempt++)
 	{
+		double sent;
+
 		if (!archive_sql_set_lock_timeout(c->pc, lp->lock_timeout_ms, err))
 			break;
+		/*
+		 * Its second transaction takes ACCESS EXCLUSIVE on the partition (the
+		 * parent only SHARE UPDATE EXCLUSIVE, which writers' ROW EXCLUSIVE does
+		 * not conflict with): a writer of the partition itself could wait
+		 * behind it, so the whole statement, request sent -> done, is counted
+		 * (its wait for older transactions too, which overstates).
+		 */
+		sent = clock_ms();
 		ok = archive_sql_detach(c->pc, c->parent_q, c->qualified,
 								finalize ? ARCH_DETACH_FINALIZE : ARCH_DETACH_CONCURRENTLY, err);
+		lock_felt_note_statement(&c->out->felt, sent, 0, clock_ms());
 		if (ok || !pgc_error_is_retryable_lock(err) || attempt == lp->max_attempts)
 			break;
 		log_info("lock not granted for DETACH (attempt %d of %d); retrying", attempt,
@@ -158,7 +170,10 @@ step_detach(PartCtx *c, PgpError *err)
 		 */
 		memset(&ls, 0, sizeof(ls));
 		if (!lock_run_txn(c->pc, &c->opt->lock, detach_body, c, &ls, err))
+		{
+			lock_felt_note(&c->out->felt, &ls);
 			return false;
+		}
 		keep_max_lock(c, &ls);
 		return true;
 	}

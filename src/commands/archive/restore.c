@@ -724,7 +724,10 @@ ops_restore(PgConn *pc, const RestoreOptions *opt, RestoreResult *res, PgpError 
 					   qualified,		  parent_q, tmp_q,	  pname_q,		job_id,
 					   replace_foreign};
 
-		if (!lock_run_txn(pc, &opt->lock, attach_body, &a, &ls, err))
+		bool attached = lock_run_txn(pc, &opt->lock, attach_body, &a, &ls, err);
+
+		lock_felt_note(&res->felt, &ls);
+		if (!attached)
 		{
 			if (strcmp(err->sqlstate, SQLSTATE_CHECK_VIOLATION) == 0)
 				err_hint(err, "Rows for this range arrived in the default partition after it was "

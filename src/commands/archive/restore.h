@@ -27,6 +27,7 @@ typedef struct RestoreResult
 	double load_ms;
 	double total_ms;
 	double max_lock_held_ms;
+	LockFelt felt; /* the ATTACH transaction, for writers */
 	bool authenticated; /* the manifest is the one an archive job of this database recorded */
 	NameList notes;		/* what differed from the manifest, what was not restored */
 } RestoreResult;

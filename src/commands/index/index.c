@@ -111,7 +111,9 @@ index_partition(PgConn *pc, const IndexOptions *opt, const IndexSpec *spec, RelO
 			goto done;
 		res->built++;
 	}
-	if (!indexes_attach(pc, &opt->lock, rel->schema, opt->name, part->schema, child, &ls, err))
+	ok = indexes_attach(pc, &opt->lock, rel->schema, opt->name, part->schema, child, &ls, err);
+	lock_felt_note(&res->felt, &ls);
+	if (!ok)
 		goto done;
 	if (ls.held_ms > res->max_lock_held_ms)
 		res->max_lock_held_ms = ls.held_ms;
@@ -198,7 +200,10 @@ ops_index_add(PgConn *pc, const IndexOptions *opt, IndexProgressFn progress, voi
 	{
 		LockStats ls;
 
-		if (!indexes_create_on_only(pc, &opt->lock, &spec, rel.name, &ls, err))
+		bool made = indexes_create_on_only(pc, &opt->lock, &spec, rel.name, &ls, err);
+
+		lock_felt_note(&res->felt, &ls);
+		if (!made)
 			goto done;
 		res->parent_created = true;
 		res->max_lock_held_ms = ls.held_ms;

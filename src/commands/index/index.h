@@ -31,6 +31,12 @@ typedef struct IndexResult
 	bool parent_created;
 	bool valid; /* parent index valid at the end */
 	double max_lock_held_ms;
+	/*
+	 * the worst ON ONLY / ATTACH transaction for writers; the CONCURRENTLY
+	 * builds and drops take SHARE UPDATE EXCLUSIVE, which conflicts with no
+	 * writer's ROW EXCLUSIVE, so they are not counted
+	 */
+	LockFelt felt;
 } IndexResult;
 
 void indexresult_free(IndexResult *r);

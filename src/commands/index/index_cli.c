@@ -53,15 +53,22 @@ print_result(const GlobalOpts *g, const IndexResult *res)
 		json_object_set_new(o, "already_attached", json_integer(res->already));
 		json_object_set_new(o, "valid", json_boolean(res->valid));
 		json_object_set_new(o, "max_lock_held_ms", json_real(res->max_lock_held_ms));
+		json_object_set_new(o, "writers_wait_ms", json_real(res->felt.writers_wait_ms));
+		json_object_set_new(o, "lock_queued_ms", json_real(res->felt.queued_ms));
+		json_object_set_new(o, "lock_held_ms", json_real(res->felt.held_ms));
 		json_object_set_new(o, "dry_run", json_boolean(g->dry_run));
 		cli_print_json(o);
 	}
 	else if (!g->dry_run)
+	{
+		char felt[LOCK_FELT_TEXT_SIZE];
+
 		printf("index %s.%s on %s.%s: %d partitions, %d built (%d replacing invalid "
-			   "leftovers), %d already attached; %s; locks held at most %.1f ms\n",
+			   "leftovers), %d already attached; %s; locks held at most %.1f ms; %s\n",
 			   res->schema, res->name, res->schema, res->table, res->partitions, res->built,
 			   res->rebuilt, res->already, res->valid ? "valid" : "NOT valid",
-			   res->max_lock_held_ms);
+			   res->max_lock_held_ms, lock_felt_text(&res->felt, felt, sizeof(felt)));
+	}
 }
 
 static int
