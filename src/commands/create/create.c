@@ -432,6 +432,7 @@ adopt(PgConn *pc, CreatePlan *p, PgpError *err)
 	}
 	p->res->locks.attempts = st.lock_attempts;
 	p->res->locks.held_ms = st.max_lock_held_ms;
+	p->res->felt = st.felt;
 	ok = true;
 done:
 	namelist_free(&conflicts);
@@ -458,7 +459,10 @@ ops_create(PgConn *pc, const CreateOptions *opt, CreateResult *res, PgpError *er
 	if (p.mode == CREATE_ADOPT)
 		ok = adopt(pc, &p, err);
 	else
+	{
 		ok = lock_run_txn(pc, &opt->lock, create_body, &p, &res->locks, err);
+		lock_felt_note(&res->felt, &res->locks);
+	}
 done:
 	createplan_free(&p);
 	return ok;

@@ -34,6 +34,7 @@ typedef struct CreateResult
 	NameList partitions_created;
 	NameList warnings;
 	LockStats locks;
+	LockFelt felt; /* what writers of the table could have waited (adopt: its worst ATTACH) */
 } CreateResult;
 
 void createresult_free(CreateResult *r);

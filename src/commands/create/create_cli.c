@@ -38,6 +38,7 @@ static void
 print_result(const GlobalOpts *g, const CreateOptions *opt, const CreateResult *res)
 {
 	static const char *const modes[] = {"created", "converted", "adopted"};
+	char felt[LOCK_FELT_TEXT_SIZE];
 	int i;
 
 	if (g->json)
@@ -53,6 +54,8 @@ print_result(const GlobalOpts *g, const CreateOptions *opt, const CreateResult *
 		json_object_set_new(o, "warnings", cli_json_list(&res->warnings));
 		json_object_set_new(o, "lock_attempts", json_integer(res->locks.attempts));
 		json_object_set_new(o, "lock_held_ms", json_real(res->locks.held_ms));
+		json_object_set_new(o, "writers_wait_ms", json_real(res->felt.writers_wait_ms));
+		json_object_set_new(o, "lock_queued_ms", json_real(res->felt.queued_ms));
 		json_object_set_new(o, "dry_run", json_boolean(g->dry_run));
 		cli_print_json(o);
 		return;
@@ -65,8 +68,8 @@ print_result(const GlobalOpts *g, const CreateOptions *opt, const CreateResult *
 		   res->schema, res->name, cal_unit_name(opt->part.unit), opt->part.column,
 		   res->partitions_created.n);
 	cli_print_list("  ", &res->partitions_created);
-	printf("locks held %.1f ms (%d attempt%s)\n", res->locks.held_ms, res->locks.attempts,
-		   res->locks.attempts == 1 ? "" : "s");
+	printf("locks held %.1f ms (%d attempt%s); %s\n", res->locks.held_ms, res->locks.attempts,
+		   res->locks.attempts == 1 ? "" : "s", lock_felt_text(&res->felt, felt, sizeof(felt)));
 }
 
 static int

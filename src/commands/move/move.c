@@ -105,6 +105,7 @@ note_locks(TierMoveResult *res, const LockStats *st)
 	res->lock_attempts += st->attempts;
 	if (st->held_ms > res->max_lock_held_ms)
 		res->max_lock_held_ms = st->held_ms;
+	lock_felt_note(&res->felt, st);
 }
 
 #ifdef PGPART_TEST_HOOKS

@@ -40,6 +40,12 @@ typedef struct TierMoveResult
 	double max_lock_held_ms; /* the longest any of its short transactions held locks */
 	double swap_lock_held_ms; /* the DETACH + ATTACH transaction (readers of the table wait) */
 	double copy_ms;			  /* building the copy (writers to the range are refused) */
+	/*
+	 * the worst of the guard, swap, drop and foreign-key transactions for
+	 * writers; the copy reads the partition under ACCESS SHARE, which no
+	 * writer waits for (they are refused by the guard instead)
+	 */
+	LockFelt felt;
 	double duration_ms;
 	char *old_table;  /* --keep-old: qualified name of the former partition */
 	bool aborted;	  /* abort: what an interrupted move left was removed */

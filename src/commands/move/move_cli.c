@@ -64,6 +64,9 @@ print_json(const GlobalOpts *g, const TierMoveResult *r)
 	json_object_set_new(o, "copy_ms", json_real(r->copy_ms));
 	json_object_set_new(o, "swap_lock_held_ms", json_real(r->swap_lock_held_ms));
 	json_object_set_new(o, "max_lock_held_ms", json_real(r->max_lock_held_ms));
+	json_object_set_new(o, "writers_wait_ms", json_real(r->felt.writers_wait_ms));
+	json_object_set_new(o, "lock_queued_ms", json_real(r->felt.queued_ms));
+	json_object_set_new(o, "lock_held_ms", json_real(r->felt.held_ms));
 	json_object_set_new(o, "lock_attempts", json_integer(r->lock_attempts));
 	json_object_set_new(o, "duration_ms", json_real(r->duration_ms));
 	json_object_set_new(o, "old_table", cli_json_string_or_null(r->old_table));
@@ -82,10 +85,15 @@ print_text(const TierMoveResult *r)
 	else if (r->already_there)
 		printf("%s: already in tablespace %s\n", r->partition, r->to_tablespace);
 	else
+	{
+		char felt[LOCK_FELT_TEXT_SIZE];
+
 		printf("%s: moved from %s to %s: %ld rows, %lld kB; copy %.0f ms (writes to its range "
-			   "refused), swap held the table's lock %.1f ms; %d transactions\n",
+			   "refused), swap held the table's lock %.1f ms; %d transactions; %s\n",
 			   r->partition, r->from_tablespace, r->to_tablespace, r->rows, r->bytes / 1024,
-			   r->copy_ms, r->swap_lock_held_ms, r->lock_attempts);
+			   r->copy_ms, r->swap_lock_held_ms, r->lock_attempts,
+			   lock_felt_text(&r->felt, felt, sizeof(felt)));
+	}
 	if (r->old_table && !r->already_there)
 		printf("  former partition kept as %s\n", r->old_table);
 	cli_print_list("  ", &r->notes);
