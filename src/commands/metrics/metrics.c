@@ -165,6 +165,38 @@ collect_runs(PgConn *pc, PromSet *s, PgpError *err)
 	return true;
 }
 
+/*
+ * What writers could have waited behind pgpart's locks (request sent -> end
+ * of the worst transaction), as maintain and migrate switch, rollback and
+ * finish recorded it in pgpart.run_log: the last run and the worst one.
+ */
+static bool
+collect_writers_wait(PgConn *pc, PromSet *s, PgpError *err)
+{
+	int f_last = prom_family(s, "pgpart_writers_wait_seconds", "gauge",
+							 "How long writers of the table could have waited behind the locks of "
+							 "the command's last run (queued + held).");
+	int f_max = prom_family(s, "pgpart_writers_wait_max_seconds", "gauge",
+							"The longest writers of the table could have waited behind the "
+							"command's locks, over the runs pgpart.run_log keeps.");
+	PGresult *r = metrics_sql_writers_wait(pc, err);
+	int i;
+
+	if (r == NULL)
+		return false;
+	for (i = 0; i < PQntuples(r); i++)
+	{
+		const char *table = PQgetvalue(r, i, 0), *command = PQgetvalue(r, i, 1);
+
+		if (!PQgetisnull(r, i, 2))
+			prom_add(s, f_last, atof(PQgetvalue(r, i, 2)), 2, "table", table, "command", command);
+		if (!PQgetisnull(r, i, 3))
+			prom_add(s, f_max, atof(PQgetvalue(r, i, 3)), 2, "table", table, "command", command);
+	}
+	PQclear(r);
+	return true;
+}
+
 /* the newest migration of each table: phase (one series per phase, 1 for the current), progress */
 static bool
 collect_migrations(PgConn *pc, PromSet *s, PgpError *err)
@@ -265,6 +297,7 @@ ops_metrics_collect(PgConn *pc, int timeout_ms, PromSet *set, PgpError *err)
 	snprintf(stmt_ms, sizeof(stmt_ms), "%d", timeout_ms > 0 ? timeout_ms : 0);
 	if (!metrics_sql_set_timeouts(pc, lock_ms, stmt_ms, err) ||
 		!collect_status(pc, set, err) || !collect_runs(pc, set, err) ||
+		!collect_writers_wait(pc, set, err) ||
 		!collect_migrations(pc, set, err) || !collect_archive(pc, set, err))
 		return false;
 	prom_add(set, f_up, 1, 0);

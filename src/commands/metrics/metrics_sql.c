@@ -27,6 +27,23 @@ metrics_sql_runs(PgConn *pc, PgpError *err)
 		0, NULL, err);
 }
 
+/* per table and command: the writers' wait maintain and migrate recorded (W, in seconds) */
+PGresult *
+metrics_sql_writers_wait(PgConn *pc, PgpError *err)
+{
+	return pgc_query(
+		pc,
+		"SELECT n.nspname || '.' || c.relname, l.command, "
+		"  (pg_catalog.array_agg((l.summary->>'writers_wait_ms')::float8 / 1000 "
+		"     ORDER BY l.finished_at DESC))[1], "
+		"  pg_catalog.max((l.summary->>'writers_wait_ms')::float8) / 1000 "
+		"FROM pgpart.run_log l "
+		"JOIN pg_catalog.pg_class c ON c.oid = l.parent_table "
+		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		"WHERE l.summary->>'writers_wait_ms' IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
+		0, NULL, err);
+}
+
 /* the newest migration of each table: its phase, rows copied, last progress */
 PGresult *
 metrics_sql_migrations(PgConn *pc, PgpError *err)

@@ -10,6 +10,8 @@
 
 PGresult *metrics_sql_runs(PgConn *pc, PgpError *err);
 PGresult *metrics_sql_migrations(PgConn *pc, PgpError *err);
+/* per table and command in run_log: the last and the largest writers' wait, in seconds */
+PGresult *metrics_sql_writers_wait(PgConn *pc, PgpError *err);
 PGresult *metrics_sql_archive(PgConn *pc, PgpError *err);
 bool metrics_sql_set_timeouts(PgConn *pc, const char *lock_ms, const char *stmt_ms, PgpError *err);
 

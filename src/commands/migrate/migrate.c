@@ -1462,6 +1462,40 @@ finish_done(PgConn *pc, const MigrateOptions *opt, Active *a, MigrateReport *r, 
  * when step may run in its phase and has the verify it needs, the step's
  * locked transaction, then what the step does and reports afterwards.
  */
+/*
+ * The step's outcome and what writers could have felt, in pgpart.run_log
+ * (read by "pgpart metrics"), under the table that carries the name now; a
+ * failed attempt is recorded too, since writers queued behind it as well.
+ * Failing to write the history must not hide the outcome.
+ */
+static void
+log_swap(PgConn *pc, const Active *a, MigrationStep step, const char *name, bool ok,
+		 const char *started, const MigrateReport *r)
+{
+	RelOid named;
+	char *command = pg_xasprintf("migrate %s", name);
+	char *summary;
+	PgpError lerr;
+
+	if (step == MIGRATION_STEP_SWITCH)
+		named = ok ? a->m.shadow : a->m.source;
+	else if (step == MIGRATION_STEP_FINISH)
+		named = a->m.shadow;
+	else if (a->m.phase == MIGRATION_SWITCHED)
+		named = ok ? a->m.source : a->m.shadow;
+	else
+		named = a->m.source;
+	summary = pg_xasprintf("{\"lock_attempts\": %d, \"lock_held_ms\": %.1f, "
+						   "\"writers_wait_ms\": %.1f, \"lock_queued_ms\": %.1f}",
+						   r->lock_attempts, r->felt.held_ms, r->felt.writers_wait_ms,
+						   r->felt.queued_ms);
+	err_init(&lerr);
+	config_log_run(pc, named, command, started, ok, summary, &lerr);
+	err_clear(&lerr);
+	free(summary);
+	free(command);
+}
+
 static bool
 swap_step(PgConn *pc, const MigrateOptions *opt, MigrationStep step, MigrateReport *r,
 		  PgpError *err)
@@ -1493,7 +1527,22 @@ swap_step(PgConn *pc, const MigrateOptions *opt, MigrationStep step, MigrateRepo
 		done = rollback_done;
 		name = "rollback";
 	}
-	ok = ok && run_swap(pc, opt, &a, body, name, r, err) && done(pc, opt, &a, r, err);
+	if (ok)
+	{
+		char *started = NULL;
+		PgpError lerr;
+		bool swapped;
+
+		err_init(&lerr);
+		if (!pc->dry_run)
+			config_run_started(pc, &started, &lerr);
+		err_clear(&lerr);
+		swapped = run_swap(pc, opt, &a, body, name, r, err);
+		if (started)
+			log_swap(pc, &a, step, name, swapped, started, r);
+		free(started);
+		ok = swapped && done(pc, opt, &a, r, err);
+	}
 	active_free(&a);
 	return ok;
 }
