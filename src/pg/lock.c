@@ -29,8 +29,8 @@ lock_felt_note(LockFelt *worst, const LockStats *st)
 	if (st->felt_ms >= worst->writers_wait_ms)
 	{
 		worst->writers_wait_ms = st->felt_ms;
-		worst->queued_ms = st->queued_ms;
-		worst->held_ms = st->held_ms;
+		worst->queued_ms = st->felt_queued_ms;
+		worst->held_ms = st->felt_held_ms;
 	}
 }
 
@@ -41,8 +41,8 @@ lock_felt_note_statement(LockFelt *worst, double started, double granted_at, dou
 
 	memset(&st, 0, sizeof(st));
 	st.felt_ms = ended - started;
-	st.queued_ms = granted_at > 0 ? granted_at - started : 0;
-	st.held_ms = ended - (granted_at > 0 ? granted_at : started);
+	st.felt_queued_ms = granted_at > 0 ? granted_at - started : 0;
+	st.felt_held_ms = ended - (granted_at > 0 ? granted_at : started);
 	lock_felt_note(worst, &st);
 }
 
@@ -124,14 +124,22 @@ lock_run_txn(PgConn *pc, const LockPolicy *policy, LockedBody body, void *arg,
 			stats->queued_ms = stats->locked_at - stats->attempt_started;
 			stats->waited_ms += stats->queued_ms;
 			if (end - stats->attempt_started > stats->felt_ms)
+			{
 				stats->felt_ms = end - stats->attempt_started;
+				stats->felt_queued_ms = stats->queued_ms;
+				stats->felt_held_ms = stats->held_ms;
+			}
 			return true;
 		}
 		/* after the ROLLBACK: writers queued behind this attempt until now */
 		end = clock_ms();
 		stats->waited_ms += end - stats->attempt_started;
 		if (end - stats->attempt_started > stats->felt_ms)
+		{
 			stats->felt_ms = end - stats->attempt_started;
+			stats->felt_queued_ms = stats->felt_ms;
+			stats->felt_held_ms = 0;
+		}
 		stats->queued_ms = end - stats->attempt_started;
 		stats->held_ms = 0;
 		if (!pgc_error_is_retryable_lock(err) || attempt >= policy->max_attempts)

@@ -42,6 +42,8 @@ typedef struct LockStats
 	double felt_ms;	  /* worst single attempt: request sent -> COMMIT or ROLLBACK done
 					   * (backoff sleeps excluded: nothing queues behind a pgpart that
 					   * holds and requests no lock) */
+	double felt_queued_ms; /* the worst attempt's own queue and hold times: a failed */
+	double felt_held_ms;   /* attempt only queued (its locks went with its ROLLBACK) */
 	double waited_ms; /* lock waits and backoff sleeps, all attempts */
 	double attempt_started;
 	double locked_at; /* set by lock_txn_mark_locked() */
@@ -54,8 +56,8 @@ typedef struct LockStats
 typedef struct LockFelt
 {
 	double writers_wait_ms; /* W: the worst request -> end */
-	double queued_ms;		/* Q of that transaction (last attempt) */
-	double held_ms;			/* H of that transaction */
+	double queued_ms;		/* Q of that transaction's worst attempt */
+	double held_ms;			/* H of that attempt */
 } LockFelt;
 
 /* keeps the transaction of st in *worst when its W is the largest so far */

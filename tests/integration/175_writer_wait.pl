@@ -1,0 +1,61 @@
+# What pgpart says writers could have waited: with a session holding a lock
+# that pgpart's ATTACH must queue behind, the reported wait W covers every
+# attempt that queued until lock_timeout (writers behind it waited too), and
+# is never less than the queue and hold times of the attempt it names.
+use strict;
+use warnings;
+use PgpartTest;
+use Test::More;
+use JSON::PP;
+use IPC::Run ();
+
+my $node = new_cluster('writerwait');
+seed_schema($node);
+pgpart_ok($node, 'init', 'init');
+pgpart_ok($node, 'create', 'create', 'revenues', '--column', 'occurred_at', '--start', '2025-01-01',
+	'--premake', '2');
+
+# no holder: one attempt, so W is its queue time plus its hold time
+psql_ok($node, q{DROP TABLE revenues_2027_q1});
+my $json = decode_json(pgpart_ok($node, 'maintain --json', '--json', 'maintain', 'revenues'));
+my $t = $json->{tables}[0];
+ok($t->{ok}, 'maintain ran');
+is_deeply($t->{partitions_created}, ['revenues_2027_q1'], 'it recreated the dropped future partition');
+for my $k (qw(writers_wait_ms lock_queued_ms lock_held_ms))
+{
+	ok(defined $t->{$k} && $t->{$k} >= 0, "$k reported ($t->{$k})");
+}
+cmp_ok($t->{writers_wait_ms} + 0.05, '>=', $t->{lock_queued_ms} + $t->{lock_held_ms},
+	'W covers queued + held');
+
+# a reader holds ACCESS SHARE on the default partition for 1.5 s: ATTACH needs
+# ACCESS EXCLUSIVE on it, so attempts time out after 100 ms and are retried
+psql_ok($node, q{DROP TABLE revenues_2027_q2});
+my ($hout, $herr) = ('', '');
+my $holder = IPC::Run::start(
+	[ 'psql', '-X', '-q', '-d', $node->connstr('postgres'), '-c',
+	  'BEGIN; LOCK TABLE revenues_default IN ACCESS SHARE MODE; SELECT pg_sleep(1.5); COMMIT;' ],
+	'>', \$hout, '2>', \$herr);
+my $t0 = time;
+until (psql_ok($node, q{SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+	WHERE c.relname = 'revenues_default' AND l.mode = 'AccessShareLock' AND l.granted}) > 0
+	|| time - $t0 > 20)
+{
+	select(undef, undef, undef, 0.05);
+}
+$json = decode_json(pgpart_ok($node, 'maintain behind a holder', '--json', '--lock-timeout', '100ms',
+	'--retries', '100', 'maintain', 'revenues'));
+$holder->finish;
+$t = $json->{tables}[0];
+ok($t->{ok}, 'maintain got its locks once the holder was gone');
+is_deeply($t->{partitions_created}, ['revenues_2027_q2'], 'and recreated the partition');
+cmp_ok($t->{lock_attempts}, '>', 1, "it retried ($t->{lock_attempts} attempts)");
+cmp_ok($t->{writers_wait_ms}, '>=', 100,
+	"an attempt that queued until lock_timeout is in W ($t->{writers_wait_ms} ms)");
+cmp_ok($t->{writers_wait_ms} + 0.05, '>=', $t->{lock_queued_ms} + $t->{lock_held_ms},
+	'W covers the queued and held times it names');
+
+my $text = pgpart_ok($node, 'maintain text', 'maintain', 'revenues');
+unlike($text, qr/could have waited up to -/, 'no negative wait in text');
+
+done_testing();
