@@ -162,6 +162,47 @@ walrate_sample(WalRate *w, double now_ms, uint64_t lsn)
 	return w->rate;
 }
 
+void
+lagclock_init(LagClock *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+void
+lagclock_sample(LagClock *c, double now_ms, uint64_t lsn)
+{
+	int i, j;
+
+	if (c->n > 0 && lsn < c->lsn[c->n - 1])
+		c->n = 0;
+	if (c->n > 0 && lsn == c->lsn[c->n - 1])
+		return; /* no new WAL: the older sample says when it was written */
+	if (c->n == LAGCLOCK_SAMPLES)
+	{
+		/* halve the resolution, keeping the oldest sample (it gives the largest lag) */
+		for (i = 1, j = 1; i < c->n; i += 2, j++)
+		{
+			c->t_ms[j] = c->t_ms[i + 1 < c->n ? i + 1 : i];
+			c->lsn[j] = c->lsn[i + 1 < c->n ? i + 1 : i];
+		}
+		c->n = j;
+	}
+	c->t_ms[c->n] = now_ms;
+	c->lsn[c->n] = lsn;
+	c->n++;
+}
+
+double
+lagclock_lag_ms(const LagClock *c, uint64_t replay_lsn, double now_ms)
+{
+	int i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->lsn[i] > replay_lsn)
+			return now_ms > c->t_ms[i] ? now_ms - c->t_ms[i] : 0;
+	return 0;
+}
+
 bool
 lsn_parse(const char *text, uint64_t *lsn)
 {

@@ -75,6 +75,28 @@ void walrate_init(WalRate *w);
 /* the rate after this sample (< 0 while the first window is not full) */
 double walrate_sample(WalRate *w, double now_ms, uint64_t lsn);
 
+/*
+ * Standby lag seen from the primary: pg_stat_replication.replay_lag is
+ * NULL while replay is stuck after an idle spell (the walsender clears it
+ * when the standby caught up, and measures it again only when replay
+ * passes a new sample).  So pgpart keeps its own samples of (time, current
+ * LSN): WAL beyond the standby's replay LSN existed at the time of the first
+ * sample past it, so the standby is at least that long behind.
+ */
+#define LAGCLOCK_SAMPLES 64
+typedef struct LagClock
+{
+	int n;
+	double t_ms[LAGCLOCK_SAMPLES];
+	uint64_t lsn[LAGCLOCK_SAMPLES];
+} LagClock;
+
+void lagclock_init(LagClock *c);
+/* a sample of pg_current_wal_lsn() at now_ms (a smaller LSN than the last restarts) */
+void lagclock_sample(LagClock *c, double now_ms, uint64_t lsn);
+/* how long a standby that replayed up to replay_lsn is behind at now_ms (0: caught up) */
+double lagclock_lag_ms(const LagClock *c, uint64_t replay_lsn, double now_ms);
+
 /* "16/B374D848" as pg_lsn prints it; false on anything else */
 bool lsn_parse(const char *text, uint64_t *lsn);
 

@@ -127,6 +127,30 @@ test_walrate(void)
 }
 
 static void
+test_lagclock(void)
+{
+	LagClock c;
+	int i;
+
+	lagclock_init(&c);
+	is_int((long long) lagclock_lag_ms(&c, 0, 5000), 0, "no samples: no lag");
+	lagclock_sample(&c, 1000, 100);
+	lagclock_sample(&c, 2000, 200);
+	lagclock_sample(&c, 2500, 200);
+	lagclock_sample(&c, 3000, 300);
+	is_int((long long) lagclock_lag_ms(&c, 300, 9000), 0, "replayed everything: caught up");
+	is_int((long long) lagclock_lag_ms(&c, 150, 9000), 7000,
+		   "stuck before the WAL of t=2000: 7 s behind at t=9000");
+	is_int((long long) lagclock_lag_ms(&c, 50, 9000), 8000, "stuck before all of it: 8 s");
+	for (i = 0; i < 1000; i++)
+		lagclock_sample(&c, 10000 + i, 1000 + i);
+	ok(c.n <= LAGCLOCK_SAMPLES, "the samples stay bounded (%d)", c.n);
+	is_int((long long) lagclock_lag_ms(&c, 50, 20000), 19000, "and keep the oldest one");
+	lagclock_sample(&c, 30000, 10);
+	is_int((long long) lagclock_lag_ms(&c, 5, 31000), 1000, "an LSN going back restarts");
+}
+
+static void
 test_parsing(void)
 {
 	uint64_t lsn;
@@ -194,6 +218,7 @@ main(void)
 	test_worst_wins();
 	test_rate();
 	test_walrate();
+	test_lagclock();
 	test_parsing();
 	test_format();
 	return done_testing();
