@@ -217,8 +217,35 @@ static const char *const step_5[] = {
 	NULL,
 };
 
+/*
+ * The limits of a running backfill (archive copy, tier move), changed
+ * while it runs by "pgpart migrate limits": re-read between two batches.  A
+ * NULL limit is the one given on the running command's line.  Numbers only:
+ * whoever may write this table may slow down, pause or speed up a copy, but
+ * never make pgpart's role run something (the probe function is named on
+ * the command line only).  state: what the running copy last said.
+ */
+static const char *const step_6[] = {
+	"CREATE TABLE pgpart.throttle_limit ("
+	" relation regclass PRIMARY KEY,"
+	" rate double precision CHECK (rate > 0),"
+	" max_lag_ms double precision CHECK (max_lag_ms > 0),"
+	" max_wal_rate double precision CHECK (max_wal_rate > 0),"
+	" max_xact_age_ms double precision CHECK (max_xact_age_ms > 0),"
+	" max_probe_ms double precision CHECK (max_probe_ms > 0),"
+	" paused boolean NOT NULL DEFAULT false,"
+	" set_by name,"
+	" set_at timestamptz,"
+	" state text,"
+	" state_at timestamptz)",
+	"REVOKE ALL ON TABLE pgpart.throttle_limit FROM PUBLIC",
+	"COMMENT ON TABLE pgpart.throttle_limit IS 'limits of a running backfill, set by "
+	"\"pgpart migrate limits\", read between batches; NULL: the command line''s'",
+	NULL,
+};
+
 static const char *const *const upgrade_steps[PGPART_SCHEMA_VERSION] = {step_1, step_2, step_3, step_4,
-																		 step_5};
+																		 step_5, step_6};
 
 static bool
 read_version(PgConn *pc, int *version, PgpError *err)

@@ -1,0 +1,63 @@
+/*
+ * health.h - the server's health as a long copy sees it between two
+ * batches (standby replay lag, WAL rate, the oldest open transaction, an
+ * operator's probe), the limits in force (the command line's, overridden by
+ * a row of pgpart.throttle_limit that "pgpart migrate limits" writes while
+ * the copy runs), and the one call a copy makes between batches.
+ *
+ * Used by migrate backfill; meant for every copy in batches (the default
+ * partition's drain, archive copy, tier moves): open once, call
+ * throttle_between_batches after each batch, close at the end.
+ */
+#ifndef PGPART_PG_HEALTH_H
+#define PGPART_PG_HEALTH_H
+
+#include "core/throttle.h"
+#include "pg/conn.h"
+
+typedef struct Throttle
+{
+	ThrottleLimits given;  /* from the command line */
+	ThrottleLimits limits; /* in force at the last look */
+	char *relid;		   /* the table's OID, text: the key of pgpart.throttle_limit */
+	char *label;		   /* "backfill of public.t", for the log lines */
+	char *probe_sql;	   /* SELECT "s"."f"()::float8, or NULL */
+	bool dry_run;
+	WalRate wal;
+	LagClock lag;
+	double batch_started_ms;
+	char *said;			   /* the reason last said (NULL: running) */
+	double said_ms;
+	int pauses;			   /* pauses for health or by an operator (not --rate) */
+	double paused_ms;	   /* their time in all */
+	double slowed_ms;	   /* time spent waiting for --rate */
+	char *last_reason;	   /* the last pause's reason, for the report */
+} Throttle;
+
+/*
+ * Checks what the limits need before the first batch: the probe exists,
+ * takes no arguments and returns a number (it is called once); standbys'
+ * positions are visible to this role when a lag limit is given.  A usage
+ * error (exit 2) says what is wrong; nothing has been changed then.
+ * relid: the OID (text) of the table the copy serves.
+ */
+bool throttle_open(Throttle *t, PgConn *pc, const char *relid, const char *label,
+				   const ThrottleLimits *given, const char *probe, PgpError *err);
+/*
+ * Between two batches: reads the limits in force and the health, and
+ * sleeps (in slices of at most a second, looking again each time) until
+ * the next batch may run.  rows: what the batch just done copied.  Each
+ * pause is logged with its reason ("paused: standby lag 12 s > 5 s") and
+ * recorded in pgpart.throttle_limit.state.  False only when the server
+ * cannot be read (the copy stops; it is resumable).
+ */
+bool throttle_between_batches(Throttle *t, PgConn *pc, int64_t rows, PgpError *err);
+/* "2 pauses, 12.1 s in all (last: standby lag 12 s > 5 s)"; malloc'd */
+char *throttle_summary(const Throttle *t);
+/* clears the recorded state (quietly: the copy's own outcome is what counts) */
+void throttle_close(Throttle *t, PgConn *pc);
+
+/* the readings alone, for status displays */
+bool health_read(Throttle *t, PgConn *pc, ThrottleReadings *rd, PgpError *err);
+
+#endif
