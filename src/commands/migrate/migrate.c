@@ -17,6 +17,7 @@
 #include "commands/migrate/mirror_sql.h"
 #include "commands/migrate/shadow_sql.h"
 #include "commands/migrate/switch_sql.h"
+#include "pg/health.h"
 #include "core/naming.h"
 #include "core/plan.h"
 #include "pg/target.h"
@@ -887,33 +888,22 @@ test_corrupt_copy(PgConn *pc, Active *a, const NameList *upper, int batch, PgpEr
 }
 #endif
 
-/* with --max-lag: no batch while a standby replays more than that behind */
-static void
-wait_for_replicas(PgConn *pc, const MigrateOptions *opt)
+/*
+ * The health limits and --rate of the command line; pgpart.throttle_limit
+ * overrides them while the backfill runs (pg/health.c).
+ */
+static bool
+open_throttle(PgConn *pc, const MigrateOptions *opt, const Active *a, Throttle *th, PgpError *err)
 {
-	double lag;
+	ThrottleLimits given = {opt->rate, opt->max_lag_ms, opt->max_wal_rate,
+							(double) opt->max_xact_age_ms, (double) opt->max_probe_ms, false};
+	char relid[16], *label = pg_xasprintf("backfill of %s.%s", a->m.schema, a->m.name);
+	bool ok;
 
-	if (opt->max_lag_ms <= 0)
-		return;
-	while ((lag = mirror_replica_lag_ms(pc)) > opt->max_lag_ms)
-	{
-		log_info("replica lag %.0f ms > --max-lag %d ms: pausing", lag, opt->max_lag_ms);
-		sleep_ms(1000);
-	}
-}
-
-/* with --rate: sleep until the rows copied since t0 are due */
-static void
-throttle(const MigrateOptions *opt, long long copied, double t0)
-{
-	double due_ms, elapsed;
-
-	if (opt->rate <= 0)
-		return;
-	due_ms = copied / opt->rate * 1000.0;
-	elapsed = clock_ms() - t0;
-	if (due_ms > elapsed)
-		sleep_ms((int) (due_ms - elapsed));
+	snprintf(relid, sizeof(relid), "%u", a->m.source);
+	ok = throttle_open(th, pc, relid, label, &given, opt->probe, err);
+	free(label);
+	return ok;
 }
 
 bool
@@ -922,6 +912,7 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 	Active a;
 	BatchCtx c;
 	Progress prog;
+	Throttle th;
 	double t0 = clock_ms(), last_log = t0;
 	long long copied = 0;
 	bool ok = false;
@@ -931,6 +922,7 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 
 	memset(r, 0, sizeof(*r));
 	memset(&c, 0, sizeof(c));
+	memset(&th, 0, sizeof(th));
 	if (!load_active(pc, opt, &a, err))
 		goto out;
 	if (migration_phase_copied(a.m.phase))
@@ -946,6 +938,8 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 		wrong_phase(&a.m, MIGRATION_STEP_BATCH, err);
 		goto out;
 	}
+	if (!open_throttle(pc, opt, &a, &th, err))
+		goto out;
 	c.a = &a;
 	c.batch_size = opt->batch_size;
 	if (a.m.est_rows < 0 && !catalog_estimate_rows(pc, a.m.source, &a.m.est_rows, err))
@@ -959,7 +953,9 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 		/* DDL on the source since start would make the copy wrong: stop before the batch */
 		if (!check_fingerprint(pc, &a.m, err))
 			break;
-		wait_for_replicas(pc, opt);
+		/* c.copied: the previous batch's rows (0 before the first) */
+		if (!throttle_between_batches(&th, pc, c.copied, err))
+			break;
 		if (!lock_run_txn(pc, &opt->lock, batch_body, &c, &st, err))
 			break;
 		if (c.done)
@@ -992,7 +988,6 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 			free(k);
 			last_log = clock_ms();
 		}
-		throttle(opt, copied, t0);
 	}
 	progress_finish(&prog);
 	r->rows = copied;
@@ -1002,10 +997,17 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 		report_fact(r, "rows copied", "%lld in this run (%lld in all)", copied, a.m.rows_copied);
 		report_fact(r, "rate", "%.0f rows/s", secs > 0 ? copied / secs : 0);
 		report_fact(r, "backfill", "%s", r->done ? "complete" : "not complete");
+		{
+			char *pauses = throttle_summary(&th);
+
+			report_fact(r, "pauses", "%s", pauses);
+			free(pauses);
+		}
 		if (r->done)
 			report_fact(r, "next step", "pgpart migrate verify %s.%s", a.m.schema, a.m.name);
 	}
 out:
+	throttle_close(&th, pc);
 	namelist_free(&c.next_key);
 	active_free(&a);
 	return ok;

@@ -24,6 +24,12 @@ typedef struct MigrateOptions
 	double rate; /* rows per second; 0: unthrottled */
 	int64_t max_rows; /* backfill stops after this many rows in one run; 0: no limit */
 	int max_lag_ms; /* 0: do not watch replicas */
+	double max_wal_rate; /* WAL bytes per second; 0: no limit */
+	int64_t max_xact_age_ms; /* oldest open transaction; 0: no limit */
+	int64_t max_probe_ms;	 /* what --probe returns; 0: no limit */
+	const char *probe;		 /* schema.function, or NULL */
+	/* limits */
+	bool pause, resume, reset;
 	bool show_progress;
 	/* verify */
 	double sample; /* 1.0: every range */
@@ -58,6 +64,8 @@ bool ops_migrate_switch(PgConn *pc, const MigrateOptions *opt, MigrateReport *r,
 bool ops_migrate_rollback(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
 bool ops_migrate_finish(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
 bool ops_migrate_status(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
+/* limits.c: shows or changes the limits of a running backfill */
+bool ops_migrate_limits(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
 
 /*
  * For "pgpart init", inside its transaction: the trigger functions an

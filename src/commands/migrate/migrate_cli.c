@@ -13,6 +13,7 @@
 
 #include "cli/options.h"
 #include "commands/migrate/migrate.h"
+#include "core/throttle.h"
 
 typedef bool (*MigrateStep)(PgConn *, const MigrateOptions *, MigrateReport *, PgpError *);
 
@@ -32,6 +33,9 @@ static const char help[] =
 	"  finish    after a passing verify: drop the triggers and the old table\n"
 	"  rollback  undo start (drop the copy) or switch (swap back)\n"
 	"  status    phase, progress, rate, ETA, last verify\n"
+	"  limits    show or change the limits of a running backfill (read between\n"
+	"            its batches): --rate, --max-lag, --max-wal-rate, --max-xact-age,\n"
+	"            --max-probe, --pause, --resume, --reset\n"
 	"  batch-sql the statements one backfill batch runs, for review (and the\n"
 	"            isolation tests): lock the rows, copy the missing ones, compare\n\n"
 	"Options of plan and start:\n"
@@ -47,6 +51,17 @@ static const char help[] =
 	"      --max-rows=N         stop after about N rows (a batch more at most);\n"
 	"                           run backfill again to continue\n"
 	"      --max-lag=DURATION   pause while a standby replays more than this behind\n"
+	"      --max-wal-rate=RATE  pause while the server writes more WAL than this\n"
+	"                           (e.g. 50MB/s)\n"
+	"      --max-xact-age=DURATION  pause while a transaction is open longer than this\n"
+	"      --probe=SCHEMA.FUNCTION  a function of yours without arguments that returns\n"
+	"                           milliseconds (e.g. a write's latency); with --max-probe\n"
+	"      --max-probe=DURATION pause while the probe returns more than this\n"
+	"Options of limits (also --rate, --max-lag, --max-wal-rate, --max-xact-age,\n"
+	"--max-probe, which override the running backfill's):\n"
+	"      --pause              pause the running backfill until --resume\n"
+	"      --resume             let it run again\n"
+	"      --reset              back to the limits its command line gave\n"
 	"Options of verify:\n"
 	"      --full               compare every range (default)\n"
 	"      --sample=FRACTION    compare only this fraction of the ranges (0..1)\n"
@@ -56,7 +71,7 @@ static const char help[] =
 
 /* in the order of the help text, which is the order the usage error lists them */
 static const char *const subcommands[] = {"plan",	  "start",	  "backfill", "verify",	  "switch",
-										  "finish",	  "rollback", "status",	  "batch-sql", NULL};
+										  "finish",	  "rollback", "status",	  "limits", "batch-sql", NULL};
 
 static const struct
 {
@@ -65,7 +80,8 @@ static const struct
 } steps[] = {
 	{ops_migrate_plan, true},	  {ops_migrate_start, true},	 {ops_migrate_backfill, false},
 	{ops_migrate_verify, false},  {ops_migrate_switch, false},	 {ops_migrate_finish, false},
-	{ops_migrate_rollback, false}, {ops_migrate_status, false},	 {ops_migrate_batch_sql, false},
+	{ops_migrate_rollback, false}, {ops_migrate_status, false},	 {ops_migrate_limits, false},
+	{ops_migrate_batch_sql, false},
 };
 
 /*
@@ -90,6 +106,12 @@ parse_sample(const char *value, void *target)
 	s->fraction = v;
 	s->full = false;
 	return true;
+}
+
+static bool
+parse_byterate(const char *value, void *target)
+{
+	return byterate_parse(value, (double *) target);
 }
 
 typedef struct MigrateArgs
@@ -176,6 +198,14 @@ cmd_migrate(int argc, char **argv, GlobalOpts *g)
 		CLI_NUMBER("rate", 0, &opt->rate, 0, DBL_MAX, "rows per second, > 0"),
 		CLI_INT64("max-rows", 0, &max_rows, 1, (double) INT64_MAX, "a number > 0"),
 		CLI_DURATION("max-lag", 0, &opt->max_lag_ms, 1, INT_MAX, "e.g. 5s, 500ms"),
+		CLI_CALL("max-wal-rate", 0, &opt->max_wal_rate, parse_byterate, "e.g. 50MB/s, 512kB/s"),
+		CLI_DURATION64("max-xact-age", 0, &opt->max_xact_age_ms, 1, (double) INT64_MAX,
+					   "e.g. 10min, 30s"),
+		CLI_STRING("probe", 0, &opt->probe),
+		CLI_DURATION64("max-probe", 0, &opt->max_probe_ms, 1, (double) INT64_MAX, "e.g. 20ms"),
+		CLI_TRUE("pause", 0, &opt->pause),
+		CLI_TRUE("resume", 0, &opt->resume),
+		CLI_TRUE("reset", 0, &opt->reset),
 		CLI_TRUE("full", 0, &sample.full),
 		CLI_CALL("sample", 0, &sample, parse_sample, "a fraction, 0 < F <= 1"),
 		CLI_TRUE("repair", 0, &opt->repair),

@@ -425,25 +425,6 @@ mirror_highest_key(PgConn *pc, const TableCopy *m, NameList *key, PgpError *err)
 	return true;
 }
 
-double
-mirror_replica_lag_ms(PgConn *pc)
-{
-	PgpError e;
-	char *v = NULL;
-	double lag = -1;
-
-	err_init(&e);
-	if (pgc_query_value(pc,
-						"SELECT COALESCE(EXTRACT(epoch FROM pg_catalog.max(replay_lag)) * 1000, 0)::text "
-						"FROM pg_catalog.pg_stat_replication",
-						0, NULL, &v, &e) &&
-		v)
-		lag = atof(v);
-	free(v);
-	err_clear(&e);
-	return lag;
-}
-
 
 #ifdef PGPART_TEST_HOOKS
 /* "(a.k1, a.k2)" */

@@ -62,8 +62,6 @@ bool mirror_inactive_triggers(PgConn *pc, RelOid table, const char *prefix, char
 /* the highest key of m->from (as text, one per key column); none when it is empty */
 bool mirror_highest_key(PgConn *pc, const TableCopy *m, NameList *key, PgpError *err);
 
-/* highest replay lag of any standby, in ms; -1 when it cannot be read */
-double mirror_replica_lag_ms(PgConn *pc);
 
 /* the statements over a range take its bounds as keyrange_params() orders them */
 

@@ -1,0 +1,149 @@
+/*
+ * limits.c - "pgpart migrate limits TABLE": shows or changes the limits of
+ * a running backfill (pgpart.throttle_limit, read between its batches), so
+ * that an operator can slow it, pause it or let it go faster without
+ * stopping it.  Values only: the probe function is not changeable here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands/migrate/migrate.h"
+#include "core/throttle.h"
+#include "pg/catalog.h"
+#include "pg/schema.h"
+#include "util/mem.h"
+
+#define report_fact(r, label, ...) namelist_add_fact(&(r)->labels, &(r)->values, (label), __VA_ARGS__)
+
+static char *
+number_param(double v)
+{
+	return v > 0 ? pg_xasprintf("%.17g", v) : NULL;
+}
+
+static bool
+limits_change(PgConn *pc, const MigrateOptions *opt, const char *relid, PgpError *err)
+{
+	char *rate = number_param(opt->rate), *lag = number_param(opt->max_lag_ms),
+		 *wal = number_param(opt->max_wal_rate), *age = number_param((double) opt->max_xact_age_ms),
+		 *probe = number_param((double) opt->max_probe_ms);
+	const char *paused = opt->pause ? "true" : opt->resume ? "false" : NULL;
+	const char *params[7] = {relid, rate, lag, wal, age, probe, paused};
+	bool ok;
+
+	if (opt->reset)
+		ok = pgc_change(pc,
+						"UPDATE pgpart.throttle_limit SET rate = NULL, max_lag_ms = NULL,"
+						" max_wal_rate = NULL, max_xact_age_ms = NULL, max_probe_ms = NULL,"
+						" paused = false, set_by = CURRENT_USER, set_at = pg_catalog.now()"
+						" WHERE relation = $1::pg_catalog.oid::pg_catalog.regclass",
+						1, params, err);
+	else
+		ok = pgc_change(pc,
+						"INSERT INTO pgpart.throttle_limit AS l (relation, rate, max_lag_ms,"
+						" max_wal_rate, max_xact_age_ms, max_probe_ms, paused, set_by, set_at)"
+						" VALUES ($1::pg_catalog.oid::pg_catalog.regclass, $2, $3, $4, $5, $6,"
+						" COALESCE($7::boolean, false), CURRENT_USER, pg_catalog.now())"
+						" ON CONFLICT (relation) DO UPDATE SET"
+						" rate = COALESCE(EXCLUDED.rate, l.rate),"
+						" max_lag_ms = COALESCE(EXCLUDED.max_lag_ms, l.max_lag_ms),"
+						" max_wal_rate = COALESCE(EXCLUDED.max_wal_rate, l.max_wal_rate),"
+						" max_xact_age_ms = COALESCE(EXCLUDED.max_xact_age_ms, l.max_xact_age_ms),"
+						" max_probe_ms = COALESCE(EXCLUDED.max_probe_ms, l.max_probe_ms),"
+						" paused = COALESCE($7::boolean, l.paused),"
+						" set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at",
+						7, params, err);
+	FREE_ALL(rate, lag, wal, age, probe);
+	return ok;
+}
+
+/* one limit: its value, or what the running command was given */
+static void
+limit_fact(MigrateReport *r, const char *label, const PGresult *res, int col, char *(*fmt)(double),
+		   const char *unit)
+{
+	char *v;
+
+	if (PQntuples(res) == 0 || PQgetisnull(res, 0, col))
+	{
+		report_fact(r, label, "as given to the running command");
+		return;
+	}
+	v = fmt ? fmt(atof(PQgetvalue(res, 0, col))) : pg_xstrdup(PQgetvalue(res, 0, col));
+	report_fact(r, label, "%s%s", v, unit);
+	free(v);
+}
+
+static bool
+limits_show(PgConn *pc, const RelInfo *rel, const char *relid, MigrateReport *r, PgpError *err)
+{
+	const char *params[1] = {relid};
+	PGresult *res = pgc_query(pc,
+							  "SELECT rate, max_lag_ms, max_wal_rate, max_xact_age_ms, max_probe_ms,"
+							  " paused::text, set_by, set_at::text, state, state_at::text"
+							  " FROM pgpart.throttle_limit"
+							  " WHERE relation = $1::pg_catalog.oid::pg_catalog.regclass",
+							  1, params, err);
+
+	if (res == NULL)
+		return false;
+	report_fact(r, "table", "%s.%s", rel->schema, rel->name);
+	limit_fact(r, "rate", res, 0, NULL, " rows/s");
+	limit_fact(r, "max lag", res, 1, throttle_format_ms, "");
+	limit_fact(r, "max WAL rate", res, 2, throttle_format_rate, "");
+	limit_fact(r, "max xact age", res, 3, throttle_format_ms, "");
+	limit_fact(r, "max probe", res, 4, throttle_format_ms, "");
+	report_fact(r, "paused", "%s",
+				PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 5), "true") == 0 ? "yes" : "no");
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 6))
+		report_fact(r, "set by", "%s at %s", PQgetvalue(res, 0, 6), PQgetvalue(res, 0, 7));
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 8))
+		report_fact(r, "state", "%s (at %s)", PQgetvalue(res, 0, 8), PQgetvalue(res, 0, 9));
+	else
+		report_fact(r, "state", "no copy running");
+	PQclear(res);
+	return true;
+}
+
+bool
+ops_migrate_limits(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
+{
+	RelInfo rel;
+	bool found, ok = false;
+	char relid[16];
+
+	memset(r, 0, sizeof(*r));
+	memset(&rel, 0, sizeof(rel));
+	if (opt->pause && opt->resume)
+	{
+		err_set(err, EXIT_USAGE, "--pause and --resume contradict each other");
+		return false;
+	}
+	if (opt->probe)
+	{
+		err_set(err, EXIT_USAGE, "migrate limits cannot change the probe function");
+		err_hint(err, "Change --max-probe here; the function is named on the backfill's command line.");
+		return false;
+	}
+	if (!schema_require(pc, err))
+		return false;
+	if (!catalog_resolve_table(pc, opt->table, &rel, &found, err))
+		return false;
+	if (!found)
+	{
+		err_set(err, EXIT_USAGE, "table \"%s\" does not exist", opt->table);
+		return false;
+	}
+	snprintf(relid, sizeof(relid), "%u", rel.oid);
+	if (opt->rate > 0 || opt->max_lag_ms > 0 || opt->max_wal_rate > 0 || opt->max_xact_age_ms > 0 ||
+		opt->max_probe_ms > 0 || opt->pause || opt->resume || opt->reset)
+	{
+		if (!limits_change(pc, opt, relid, err))
+			goto out;
+	}
+	ok = limits_show(pc, &rel, relid, r, err);
+out:
+	relinfo_free(&rel);
+	return ok;
+}
