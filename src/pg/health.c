@@ -148,6 +148,8 @@ say(Throttle *t, PgConn *pc, const char *verb, const char *reason, double now)
 		return;
 	}
 	log_info("%s: %s", t->label, line);
+	if (t->progress && t->progress_done)
+		progress_update(t->progress, *t->progress_done, line);
 	record_state(t, pc, line);
 	free(t->said);
 	t->said = line;
@@ -161,6 +163,8 @@ say_resumed(Throttle *t, PgConn *pc, double waited_ms)
 
 	log_info("%s: resumed after %s", t->label, d);
 	free(d);
+	if (t->progress && t->progress_done)
+		progress_update(t->progress, *t->progress_done, NULL);
 	record_state(t, pc, "running");
 	free(t->said);
 	t->said = NULL;
@@ -229,9 +233,9 @@ check_probe(Throttle *t, PgConn *pc, const char *probe, PgpError *err)
 	params[1] = name;
 	res = pgc_query(pc,
 					"SELECT pg_catalog.format_type(p.prorettype, NULL),"
-					" p.prorettype IN ('pg_catalog.int2'::pg_catalog.regtype, 'pg_catalog.int4',"
-					"  'pg_catalog.int8', 'pg_catalog.numeric', 'pg_catalog.float4', 'pg_catalog.float8')"
-					"  AND NOT p.proretset,"
+					" p.prorettype::pg_catalog.regtype = ANY (ARRAY['pg_catalog.int2', 'pg_catalog.int4',"
+					"  'pg_catalog.int8', 'pg_catalog.numeric', 'pg_catalog.float4',"
+					"  'pg_catalog.float8']::pg_catalog.regtype[]) AND NOT p.proretset,"
 					" pg_catalog.has_function_privilege(p.oid, 'EXECUTE')"
 					" FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace"
 					" WHERE n.nspname = $1 AND p.proname = $2 AND p.pronargs = 0 AND p.prokind = 'f'",

@@ -14,6 +14,7 @@
 
 #include "core/throttle.h"
 #include "pg/conn.h"
+#include "util/progress.h"
 
 typedef struct Throttle
 {
@@ -23,6 +24,9 @@ typedef struct Throttle
 	char *label;		   /* "backfill of public.t", for the log lines */
 	char *probe_sql;	   /* SELECT "s"."f"()::float8, or NULL */
 	bool dry_run;
+	/* optional, set by the caller: the bar that shows a pause, and its count */
+	Progress *progress;
+	const long long *progress_done;
 	WalRate wal;
 	LagClock lag;
 	double batch_started_ms;

@@ -12,7 +12,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(new_cluster pgpart pgpart_ok pgpart_fails table_fingerprint psql_ok
-  seed_schema connstr_as psql_as create_owner_role);
+  seed_schema connstr_as psql_as create_owner_role new_standby);
 
 # The role pgpart connects as; undef: the cluster's bootstrap superuser.
 # "local $PgpartTest::ROLE = 'app_owner';" runs the commands of a block as
@@ -27,7 +27,8 @@ sub new_cluster
 {
 	my ($name, %opts) = @_;
 	my $node = PostgreSQL::Test::Cluster->new($name || 'main');
-	$node->init;
+	# allows_streaming: wal_level replica and WAL senders, for new_standby
+	$node->init(allows_streaming => $opts{allows_streaming} ? 1 : 0);
 	$node->append_conf('postgresql.conf', join("\n",
 		'fsync = off', 'synchronous_commit = off', 'full_page_writes = off',
 		'log_statement = all', 'log_lock_waits = on', 'deadlock_timeout = 100ms',
@@ -35,6 +36,24 @@ sub new_cluster
 		($opts{conf} ? $opts{conf} : ())));
 	$node->start;
 	return $node;
+}
+
+# A streaming standby of $primary (made with new_cluster(..., allows_streaming
+# => 1)), started from a fresh base backup and caught up.  It reports its
+# replay position every second, so the primary's pg_stat_replication follows
+# a paused replay quickly.
+sub new_standby
+{
+	my ($primary, $name) = @_;
+	$name ||= 'standby';
+	$primary->backup("${name}_backup");
+	my $standby = PostgreSQL::Test::Cluster->new($name);
+	$standby->init_from_backup($primary, "${name}_backup", has_streaming => 1);
+	$standby->append_conf('postgresql.conf', join("\n",
+		'fsync = off', 'wal_receiver_status_interval = 1s', 'hot_standby = on'));
+	$standby->start;
+	$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
+	return $standby;
 }
 
 # Runs pgpart against the node; returns (exit code, stdout, stderr).

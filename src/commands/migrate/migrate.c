@@ -946,6 +946,8 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 		goto out;
 	progress_start(&prog, "rows", a.m.est_rows > 0 ? (int64_t) a.m.est_rows : 0,
 				   opt->show_progress);
+	th.progress = &prog; /* a pause is shown on the bar */
+	th.progress_done = &a.m.rows_copied;
 	for (;;)
 	{
 		LockStats st;
