@@ -90,6 +90,7 @@ ok($h->pumpable, 'the backfill is still running, waiting');
 $standby->safe_psql('postgres', 'SELECT pg_wal_replay_resume()');
 $h->finish;
 is($? >> 8, 0, 'the backfill finished after replay resumed') or diag($$e);
+note("backfill log:\n$$e");
 like($$e, qr/backfill of public\.ev: paused: standby lag \S+ \S+ > 1 s/, 'its log says why it paused');
 like($$e, qr/backfill of public\.ev: resumed after/, 'and that it resumed');
 like($$o, qr/^pauses\s+[1-9]\d*, .* in all \(last: standby lag/m, 'the report counts the pauses');
