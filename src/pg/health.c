@@ -12,6 +12,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/strbuf.h"
 
 /* while paused for the same reason, say so again this often */
 #define THROTTLE_REPEAT_MS 10000
@@ -19,24 +20,43 @@
 /*
  * Everything in one round trip; reads only statistics views and pgpart's
  * own row (no lock a writer would notice).  $1: the table's OID or NULL.
- * Our own session's transaction is not "the oldest transaction"; nor is
+ * pg_stat_replication and pg_stat_activity cost a few milliseconds each
+ * (they copy every backend's status), so they are read only while a limit
+ * in force at the last look needs them; a limit newly set by "migrate
+ * limits" is watched from the look after the one that found it.  Our own
+ * session's transaction is not "the oldest transaction"; nor is
  * autovacuum's (backend_type), which yields to writers by itself.
  */
-static const char health_sql[] =
-	"SELECT (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_replication),"
-	" (SELECT pg_catalog.min(replay_lsn)::text FROM pg_catalog.pg_stat_replication),"
-	" (SELECT EXTRACT(epoch FROM pg_catalog.max(replay_lag)) * 1000"
-	"  FROM pg_catalog.pg_stat_replication),"
-	" CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL"
-	"  ELSE pg_catalog.pg_current_wal_lsn()::text END,"
-	" (SELECT EXTRACT(epoch FROM pg_catalog.clock_timestamp() - pg_catalog.min(x.since)) * 1000"
-	"  FROM (SELECT a.xact_start AS since FROM pg_catalog.pg_stat_activity a"
-	"   WHERE a.xact_start IS NOT NULL AND a.pid <> pg_catalog.pg_backend_pid()"
-	"   AND a.backend_type = 'client backend'"
-	"   UNION ALL SELECT p.prepared FROM pg_catalog.pg_prepared_xacts p) x),"
-	" l.rate, l.max_lag_ms, l.max_wal_rate, l.max_xact_age_ms, l.max_probe_ms, l.paused"
-	" FROM (SELECT 1) AS one"
-	" LEFT JOIN pgpart.throttle_limit l ON l.relation = $1::pg_catalog.oid::pg_catalog.regclass";
+static char *
+health_sql(const ThrottleLimits *l)
+{
+	StrBuf sb;
+
+	sb_init(&sb);
+	sb_append(&sb, "SELECT r.n, r.replay, r.lag_ms,"
+				   " CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL"
+				   "  ELSE pg_catalog.pg_current_wal_lsn()::text END,");
+	if (l->max_xact_age_ms > 0)
+		sb_append(&sb,
+				  " (SELECT EXTRACT(epoch FROM pg_catalog.clock_timestamp() - pg_catalog.min(x.since))"
+				  "  * 1000 FROM (SELECT a.xact_start AS since FROM pg_catalog.pg_stat_activity a"
+				  "   WHERE a.xact_start IS NOT NULL AND a.pid <> pg_catalog.pg_backend_pid()"
+				  "   AND a.backend_type = 'client backend'"
+				  "   UNION ALL SELECT p.prepared FROM pg_catalog.pg_prepared_xacts p) x),");
+	else
+		sb_append(&sb, " NULL,");
+	sb_append(&sb, " l.rate, l.max_lag_ms, l.max_wal_rate, l.max_xact_age_ms, l.max_probe_ms, l.paused"
+				   " FROM ");
+	if (l->max_lag_ms > 0)
+		sb_append(&sb, "(SELECT pg_catalog.count(*) AS n, pg_catalog.min(replay_lsn)::text AS replay,"
+					   " EXTRACT(epoch FROM pg_catalog.max(replay_lag)) * 1000 AS lag_ms"
+					   " FROM pg_catalog.pg_stat_replication) AS r");
+	else
+		sb_append(&sb, "(SELECT 0 AS n, NULL::text AS replay, NULL::numeric AS lag_ms) AS r");
+	sb_append(&sb, " LEFT JOIN pgpart.throttle_limit l"
+				   " ON l.relation = $1::pg_catalog.oid::pg_catalog.regclass");
+	return sb_steal(&sb);
+}
 
 static double
 number_or(const PGresult *res, int col, double otherwise)
@@ -106,8 +126,10 @@ bool
 health_read(Throttle *t, PgConn *pc, ThrottleReadings *rd, PgpError *err)
 {
 	const char *params[1] = {t->relid};
-	PGresult *res = pgc_query(pc, health_sql, 1, params, err);
+	char *sql = health_sql(&t->limits);
+	PGresult *res = pgc_query(pc, sql, 1, params, err);
 
+	free(sql);
 	if (res == NULL)
 		return false;
 	limits_from_row(t, res);
@@ -376,4 +398,64 @@ throttle_close(Throttle *t, PgConn *pc)
 					   1, params);
 	FREE_ALL(t->relid, t->label, t->probe_sql, t->said, t->last_reason);
 	memset(t, 0, sizeof(*t));
+}
+
+static char *
+number_param(double v)
+{
+	return v > 0 ? pg_xasprintf("%.17g", v) : NULL;
+}
+
+bool
+throttle_limit_set(PgConn *pc, const char *relid, const ThrottleLimits *set, int paused,
+				   PgpError *err)
+{
+	char *rate = number_param(set->rate), *lag = number_param(set->max_lag_ms),
+		 *wal = number_param(set->max_wal_rate), *age = number_param(set->max_xact_age_ms),
+		 *probe = number_param(set->max_probe_ms);
+	const char *params[7] = {relid, rate, lag, wal, age, probe,
+							 paused < 0 ? NULL : paused ? "true" : "false"};
+	bool ok = pgc_change(pc,
+						 "INSERT INTO pgpart.throttle_limit AS l (relation, rate, max_lag_ms,"
+						 " max_wal_rate, max_xact_age_ms, max_probe_ms, paused, set_by, set_at)"
+						 " VALUES ($1::pg_catalog.oid::pg_catalog.regclass, $2, $3, $4, $5, $6,"
+						 " COALESCE($7::boolean, false), CURRENT_USER, pg_catalog.now())"
+						 " ON CONFLICT (relation) DO UPDATE SET"
+						 " rate = COALESCE(EXCLUDED.rate, l.rate),"
+						 " max_lag_ms = COALESCE(EXCLUDED.max_lag_ms, l.max_lag_ms),"
+						 " max_wal_rate = COALESCE(EXCLUDED.max_wal_rate, l.max_wal_rate),"
+						 " max_xact_age_ms = COALESCE(EXCLUDED.max_xact_age_ms, l.max_xact_age_ms),"
+						 " max_probe_ms = COALESCE(EXCLUDED.max_probe_ms, l.max_probe_ms),"
+						 " paused = COALESCE($7::boolean, l.paused),"
+						 " set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at",
+						 7, params, err);
+
+	FREE_ALL(rate, lag, wal, age, probe);
+	return ok;
+}
+
+bool
+throttle_limit_reset(PgConn *pc, const char *relid, PgpError *err)
+{
+	const char *params[1] = {relid};
+
+	return pgc_change(pc,
+					  "UPDATE pgpart.throttle_limit SET rate = NULL, max_lag_ms = NULL,"
+					  " max_wal_rate = NULL, max_xact_age_ms = NULL, max_probe_ms = NULL,"
+					  " paused = false, set_by = CURRENT_USER, set_at = pg_catalog.now()"
+					  " WHERE relation = $1::pg_catalog.oid::pg_catalog.regclass",
+					  1, params, err);
+}
+
+PGresult *
+throttle_limit_read(PgConn *pc, const char *relid, PgpError *err)
+{
+	const char *params[1] = {relid};
+
+	return pgc_query(pc,
+					 "SELECT rate, max_lag_ms, max_wal_rate, max_xact_age_ms, max_probe_ms,"
+					 " paused::text, set_by, set_at::text, state, state_at::text"
+					 " FROM pgpart.throttle_limit"
+					 " WHERE relation = $1::pg_catalog.oid::pg_catalog.regclass",
+					 1, params, err);
 }

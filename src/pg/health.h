@@ -61,6 +61,17 @@ char *throttle_summary(const Throttle *t);
 /* clears the recorded state (quietly: the copy's own outcome is what counts) */
 void throttle_close(Throttle *t, PgConn *pc);
 
+/*
+ * pgpart.throttle_limit for "migrate limits": set the limits above 0 in set
+ * (the others stay), paused 1/0 (-1: as it is); reset: every limit back to
+ * the command line's; read: the row (PQclear it), no row when none was set.
+ */
+bool throttle_limit_set(PgConn *pc, const char *relid, const ThrottleLimits *set, int paused,
+						PgpError *err);
+bool throttle_limit_reset(PgConn *pc, const char *relid, PgpError *err);
+/* columns: rate, max_lag_ms, max_wal_rate, max_xact_age_ms, max_probe_ms, paused, set_by, set_at, state, state_at */
+PGresult *throttle_limit_read(PgConn *pc, const char *relid, PgpError *err);
+
 /* the readings alone, for status displays */
 bool health_read(Throttle *t, PgConn *pc, ThrottleReadings *rd, PgpError *err);
 

@@ -359,6 +359,7 @@ psql_ok($node, qq{
 	DROP VIEW pgpart.scheduler_leader;
 	ALTER TABLE pgpart.archive_job DROP COLUMN manifest_sha256;
 	ALTER TABLE pgpart.tier_policy DROP COLUMN allow_insecure_endpoint;
+	DROP TABLE pgpart.throttle_limit;
 	UPDATE pgpart.schema_version SET version = 4;
 });
 is(psql_ok($node, q{SELECT count(*) FROM pg_proc WHERE pronamespace = 'pgpart'::regnamespace
@@ -369,7 +370,7 @@ write_as_app(q{INSERT INTO ledger VALUES (5000, '2025-06-01', 1); UPDATE ledger 
 	local $PgpartTest::ROLE = 'app_owner';
 	($rc, $out, $err) = pgpart($node, 'init');
 	is($rc, 3, 'init as the owner upgrades, and says what it could not do (exit 3)');
-	like($out, qr/upgraded pgpart schema from version 4 to 5/, 'upgraded');
+	like($out, qr/upgraded pgpart schema from version 4 to 6/, 'upgraded');
 	like($out, qr/revoked EXECUTE from PUBLIC on pgpart\.rollup_${rid}_insert\(\)/, 'revoked on what version 4 made');
 	like($out, qr/rollup public\.revenues_approved: --where checked and kept as a function: \(\(status = 'approved'::text\) AND/,
 		'the --where stored as text is checked and converted');

@@ -339,7 +339,7 @@ EOS
 	my @l = split /\n/, $out;
 	like($l[0] // '', qr/^complete -F _pgpart pgpart$/, 'the completion registers for pgpart');
 	is($l[1], 'migrate', 'completes a command');
-	is($l[2], 'plan start backfill verify switch finish rollback status batch-sql', 'completes subcommands after a global option');
+	is($l[2], 'plan start backfill verify switch finish rollback status limits batch-sql', 'completes subcommands after a global option');
 	is($l[3], '--batch-size', "completes a subcommand's option");
 	is($l[4], 'day week month quarter year', "completes an option's values");
 	is($l[5], '--version', "completes pgpart's own options");

@@ -11,52 +11,11 @@
 #include "commands/migrate/migrate.h"
 #include "core/throttle.h"
 #include "pg/catalog.h"
+#include "pg/health.h"
 #include "pg/schema.h"
 #include "util/mem.h"
 
 #define report_fact(r, label, ...) namelist_add_fact(&(r)->labels, &(r)->values, (label), __VA_ARGS__)
-
-static char *
-number_param(double v)
-{
-	return v > 0 ? pg_xasprintf("%.17g", v) : NULL;
-}
-
-static bool
-limits_change(PgConn *pc, const MigrateOptions *opt, const char *relid, PgpError *err)
-{
-	char *rate = number_param(opt->rate), *lag = number_param(opt->max_lag_ms),
-		 *wal = number_param(opt->max_wal_rate), *age = number_param((double) opt->max_xact_age_ms),
-		 *probe = number_param((double) opt->max_probe_ms);
-	const char *paused = opt->pause ? "true" : opt->resume ? "false" : NULL;
-	const char *params[7] = {relid, rate, lag, wal, age, probe, paused};
-	bool ok;
-
-	if (opt->reset)
-		ok = pgc_change(pc,
-						"UPDATE pgpart.throttle_limit SET rate = NULL, max_lag_ms = NULL,"
-						" max_wal_rate = NULL, max_xact_age_ms = NULL, max_probe_ms = NULL,"
-						" paused = false, set_by = CURRENT_USER, set_at = pg_catalog.now()"
-						" WHERE relation = $1::pg_catalog.oid::pg_catalog.regclass",
-						1, params, err);
-	else
-		ok = pgc_change(pc,
-						"INSERT INTO pgpart.throttle_limit AS l (relation, rate, max_lag_ms,"
-						" max_wal_rate, max_xact_age_ms, max_probe_ms, paused, set_by, set_at)"
-						" VALUES ($1::pg_catalog.oid::pg_catalog.regclass, $2, $3, $4, $5, $6,"
-						" COALESCE($7::boolean, false), CURRENT_USER, pg_catalog.now())"
-						" ON CONFLICT (relation) DO UPDATE SET"
-						" rate = COALESCE(EXCLUDED.rate, l.rate),"
-						" max_lag_ms = COALESCE(EXCLUDED.max_lag_ms, l.max_lag_ms),"
-						" max_wal_rate = COALESCE(EXCLUDED.max_wal_rate, l.max_wal_rate),"
-						" max_xact_age_ms = COALESCE(EXCLUDED.max_xact_age_ms, l.max_xact_age_ms),"
-						" max_probe_ms = COALESCE(EXCLUDED.max_probe_ms, l.max_probe_ms),"
-						" paused = COALESCE($7::boolean, l.paused),"
-						" set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at",
-						7, params, err);
-	FREE_ALL(rate, lag, wal, age, probe);
-	return ok;
-}
 
 /* one limit: its value, or what the running command was given */
 static void
@@ -78,13 +37,7 @@ limit_fact(MigrateReport *r, const char *label, const PGresult *res, int col, ch
 static bool
 limits_show(PgConn *pc, const RelInfo *rel, const char *relid, MigrateReport *r, PgpError *err)
 {
-	const char *params[1] = {relid};
-	PGresult *res = pgc_query(pc,
-							  "SELECT rate, max_lag_ms, max_wal_rate, max_xact_age_ms, max_probe_ms,"
-							  " paused::text, set_by, set_at::text, state, state_at::text"
-							  " FROM pgpart.throttle_limit"
-							  " WHERE relation = $1::pg_catalog.oid::pg_catalog.regclass",
-							  1, params, err);
+	PGresult *res = throttle_limit_read(pc, relid, err);
 
 	if (res == NULL)
 		return false;
@@ -139,7 +92,12 @@ ops_migrate_limits(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpE
 	if (opt->rate > 0 || opt->max_lag_ms > 0 || opt->max_wal_rate > 0 || opt->max_xact_age_ms > 0 ||
 		opt->max_probe_ms > 0 || opt->pause || opt->resume || opt->reset)
 	{
-		if (!limits_change(pc, opt, relid, err))
+		ThrottleLimits set = {opt->rate, opt->max_lag_ms, opt->max_wal_rate,
+							  (double) opt->max_xact_age_ms, (double) opt->max_probe_ms, false};
+
+		if (!(opt->reset ? throttle_limit_reset(pc, relid, err)
+						 : throttle_limit_set(pc, relid, &set, opt->pause ? 1 : opt->resume ? 0 : -1,
+											  err)))
 			goto out;
 	}
 	ok = limits_show(pc, &rel, relid, r, err);
