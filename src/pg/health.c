@@ -20,9 +20,10 @@
 /*
  * Everything in one round trip; reads only statistics views and pgpart's
  * own row (no lock a writer would notice).  $1: the table's OID or NULL.
- * pg_stat_replication and pg_stat_activity cost a few milliseconds each
- * (they copy every backend's status), so they are read only while a limit
- * in force at the last look needs them; a limit newly set by "migrate
+ * pg_stat_activity costs milliseconds (it copies every backend's status),
+ * and so does pg_stat_replication, which joins it: the WAL senders are read
+ * from the function under that view, and each is read only while a limit
+ * in force at the last look needs it; a limit newly set by "migrate
  * limits" is watched from the look after the one that found it.  Our own
  * session's transaction is not "the oldest transaction"; nor is
  * autovacuum's (backend_type), which yields to writers by itself.
@@ -48,9 +49,9 @@ health_sql(const ThrottleLimits *l)
 	sb_append(&sb, " l.rate, l.max_lag_ms, l.max_wal_rate, l.max_xact_age_ms, l.max_probe_ms, l.paused"
 				   " FROM ");
 	if (l->max_lag_ms > 0)
-		sb_append(&sb, "(SELECT pg_catalog.count(*) AS n, pg_catalog.min(replay_lsn)::text AS replay,"
-					   " EXTRACT(epoch FROM pg_catalog.max(replay_lag)) * 1000 AS lag_ms"
-					   " FROM pg_catalog.pg_stat_replication) AS r");
+		sb_append(&sb, "(SELECT pg_catalog.count(*) AS n, pg_catalog.min(w.replay_lsn)::text AS replay,"
+					   " EXTRACT(epoch FROM pg_catalog.max(w.replay_lag)) * 1000 AS lag_ms"
+					   " FROM pg_catalog.pg_stat_get_wal_senders() w) AS r");
 	else
 		sb_append(&sb, "(SELECT 0 AS n, NULL::text AS replay, NULL::numeric AS lag_ms) AS r");
 	sb_append(&sb, " LEFT JOIN pgpart.throttle_limit l"
@@ -146,6 +147,7 @@ record_state(Throttle *t, PgConn *pc, const char *state)
 
 	if (t->relid == NULL || t->dry_run)
 		return;
+	t->recorded = true;
 	pgc_exec_quiet(pc,
 				   "INSERT INTO pgpart.throttle_limit AS l (relation, state, state_at)"
 				   " VALUES ($1::pg_catalog.oid::pg_catalog.regclass, $2, pg_catalog.clock_timestamp())"
@@ -391,7 +393,7 @@ throttle_close(Throttle *t, PgConn *pc)
 {
 	const char *params[1] = {t->relid};
 
-	if (t->relid && !t->dry_run && pc && pc->conn)
+	if (t->recorded && pc && pc->conn)
 		pgc_exec_quiet(pc,
 					   "UPDATE pgpart.throttle_limit SET state = NULL, state_at = pg_catalog.clock_timestamp()"
 					   " WHERE relation = $1::pg_catalog.oid::pg_catalog.regclass",

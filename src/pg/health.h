@@ -24,6 +24,7 @@ typedef struct Throttle
 	char *label;		   /* "backfill of public.t", for the log lines */
 	char *probe_sql;	   /* SELECT "s"."f"()::float8, or NULL */
 	bool dry_run;
+	bool recorded; /* a state was written, which close clears */
 	/* optional, set by the caller: the bar that shows a pause, and its count */
 	Progress *progress;
 	const long long *progress_done;
