@@ -55,6 +55,14 @@ my $out = pgpart_ok($node, 'a good probe', 'migrate', 'backfill', 'ev', '--probe
 	'--max-probe', '50ms', '--batch-size', '100', '--max-rows', '200');
 like($out, qr/^pauses\s+none$/m, 'a probe under its limit never pauses');
 
+# the WAL rate: the backfill's own WAL (spread over more than one 1 s window by --rate)
+# is far above 1 kB/s, so it pauses until a window without it
+my ($wrc, $wout, $werr) = pgpart($node, '-v', 'migrate', 'backfill', 'ev', '--max-wal-rate', '1kB/s',
+	'--rate', '200', '--batch-size', '100', '--max-rows', '400');
+is($wrc, 0, 'a backfill under --max-wal-rate runs');
+like($werr, qr/backfill of public\.ev: paused: WAL rate \S+ \S+ > 1 kB\/s/, 'and pauses on the WAL rate, saying so');
+like($wout, qr/^pauses\s+[1-9]\d*, .*\(last: WAL rate/m, 'its report counts those pauses');
+
 # ---- replay paused on the standby: the backfill pauses on lag, then finishes
 sub start_backfill
 {
