@@ -23,13 +23,14 @@
  * pg_stat_activity costs milliseconds (it copies every backend's status),
  * and so does pg_stat_replication, which joins it: the WAL senders are read
  * from the function under that view, and each is read only while a limit
- * in force at the last look needs it; a limit newly set by "migrate
+ * in force at the last look needs it (pg_stat_activity at most once a
+ * second: an age limit is seconds or minutes, and batches come faster); a limit newly set by "migrate
  * limits" is watched from the look after the one that found it.  Our own
  * session's transaction is not "the oldest transaction"; nor is
  * autovacuum's (backend_type), which yields to writers by itself.
  */
 static char *
-health_sql(const ThrottleLimits *l)
+health_sql(const ThrottleLimits *l, bool read_xact)
 {
 	StrBuf sb;
 
@@ -37,7 +38,7 @@ health_sql(const ThrottleLimits *l)
 	sb_append(&sb, "SELECT r.n, r.replay, r.lag_ms,"
 				   " CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL"
 				   "  ELSE pg_catalog.pg_current_wal_lsn()::text END,");
-	if (l->max_xact_age_ms > 0)
+	if (read_xact)
 		sb_append(&sb,
 				  " (SELECT EXTRACT(epoch FROM pg_catalog.clock_timestamp() - pg_catalog.min(x.since))"
 				  "  * 1000 FROM (SELECT a.xact_start AS since FROM pg_catalog.pg_stat_activity a"
@@ -127,14 +128,26 @@ bool
 health_read(Throttle *t, PgConn *pc, ThrottleReadings *rd, PgpError *err)
 {
 	const char *params[1] = {t->relid};
-	char *sql = health_sql(&t->limits);
+	double now = clock_ms();
+	bool read_xact = t->limits.max_xact_age_ms > 0 && now - t->xact_read_ms >= THROTTLE_RECHECK_MS;
+	char *sql = health_sql(&t->limits, read_xact);
 	PGresult *res = pgc_query(pc, sql, 1, params, err);
 
 	free(sql);
 	if (res == NULL)
 		return false;
 	limits_from_row(t, res);
-	readings_from_row(t, res, clock_ms(), rd);
+	readings_from_row(t, res, now, rd);
+	if (read_xact)
+	{
+		t->xact_read_ms = now;
+		t->xact_age_ms = rd->xact_age_ms;
+	}
+	else if (t->limits.max_xact_age_ms > 0 && t->xact_read_ms > 0 && t->xact_age_ms >= 0)
+		/* it has aged since; if it ended, the next read (within a second) says so */
+		rd->xact_age_ms = t->xact_age_ms + (now - t->xact_read_ms);
+	else
+		rd->xact_age_ms = -1;
 	PQclear(res);
 	return read_probe(t, pc, rd, err);
 }
@@ -156,19 +169,33 @@ record_state(Throttle *t, PgConn *pc, const char *state)
 				   2, params);
 }
 
+/* equal up to the first digit, where the readings begin */
+static bool
+same_kind(const char *a, const char *b)
+{
+	size_t n = strcspn(a, "0123456789");
+
+	return n == strcspn(b, "0123456789") && strncmp(a, b, n) == 0;
+}
+
 static void
 say(Throttle *t, PgConn *pc, const char *verb, const char *reason, double now)
 {
 	char *line = pg_xasprintf("%s: %s", verb, reason);
 
-	if (t->said && strcmp(t->said, line) == 0)
+	/* the same limit with a new reading ("lag 12 s", "lag 13 s"): not news every second */
+	if (t->said && same_kind(t->said, line))
 	{
 		if (now - t->said_ms >= THROTTLE_REPEAT_MS)
 		{
 			log_info("%s: %s (still)", t->label, line);
+			record_state(t, pc, line);
+			free(t->said);
+			t->said = line;
 			t->said_ms = now;
 		}
-		free(line);
+		else
+			free(line);
 		return;
 	}
 	log_info("%s: %s", t->label, line);

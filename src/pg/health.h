@@ -31,6 +31,8 @@ typedef struct Throttle
 	WalRate wal;
 	LagClock lag;
 	double batch_started_ms;
+	double xact_read_ms;   /* when the oldest transaction was last read (0: never) */
+	double xact_age_ms;	   /* what it was then (< 0: none open) */
 	char *said;			   /* the reason last said (NULL: running) */
 	double said_ms;
 	int pauses;			   /* pauses for health or by an operator (not --rate) */

@@ -142,6 +142,9 @@ $bg->query_safe('BEGIN; SELECT txid_current()');
 pgpart_ok($node, 'rollback for the third run', 'migrate', 'rollback', 'ev');
 pgpart_ok($node, 'start a third time', 'migrate', 'start', 'ev', '--column', 'occurred_at', '--start',
 	'2025-01-01', '--time-zone', 'UTC');
+wait_for('the open transaction is older than the limit', sub {
+	psql_ok($node, q{SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'
+		AND clock_timestamp() - xact_start > interval '1.5 s'}) > 0 });
 ($h, $o, $e) = start_backfill('--batch-size', '100', '--max-xact-age', '1s');
 wait_for('an old transaction pauses it',
 	sub { psql_ok($node, $state_sql) =~ /^paused: oldest transaction .* > 1 s$/ });
@@ -149,5 +152,6 @@ $bg->query_safe('COMMIT');
 $bg->quit;
 $h->finish;
 is($? >> 8, 0, 'it finished once the transaction ended') or diag($$e);
+note("backfill log:\n$$e");
 
 done_testing();
