@@ -425,7 +425,6 @@ mirror_highest_key(PgConn *pc, const TableCopy *m, NameList *key, PgpError *err)
 	return true;
 }
 
-
 #ifdef PGPART_TEST_HOOKS
 /* "(a.k1, a.k2)" */
 static void
