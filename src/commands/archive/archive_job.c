@@ -108,6 +108,28 @@ detach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	return archive_sql_job_set_phase(pc, c->job, ARCH_DETACHED, err);
 }
 
+/*
+ * What a plain DETACH locks in ACCESS EXCLUSIVE mode: the parent, the
+ * partition and the default partition (whose constraint widens); t[3], *n set
+ */
+static bool
+detach_targets(PartCtx *c, LockTarget *t, int *n, PgpError *err)
+{
+	PartitionList parts;
+	int i;
+
+	*n = 0;
+	if (!catalog_partitions(c->pc, c->parent, &parts, err))
+		return false;
+	t[(*n)++] = (LockTarget){c->parent, LOCK_ACCESS_EXCLUSIVE};
+	for (i = 0; i < parts.n; i++)
+		if (i == parts.default_index || (strcmp(parts.items[i].schema, c->job->pschema) == 0 &&
+										 strcmp(parts.items[i].name, c->job->pname) == 0))
+			t[(*n)++] = (LockTarget){parts.items[i].oid, LOCK_ACCESS_EXCLUSIVE};
+	partitionlist_free(&parts);
+	return true;
+}
+
 /* DETACH ... CONCURRENTLY / FINALIZE: outside a transaction, retried on lock timeout */
 static bool
 detach_concurrently(PartCtx *c, bool finalize, PgpError *err)
@@ -149,6 +171,8 @@ step_detach(PartCtx *c, PgpError *err)
 {
 	bool exists, attached, pending;
 	LockStats ls;
+	LockTarget targets[3];
+	int ntargets;
 
 	if (!archive_sql_attach_state(c->pc, c->job->pschema, c->job->pname, &exists, &attached,
 								  &pending, err))
@@ -169,7 +193,9 @@ step_detach(PartCtx *c, PgpError *err)
 		 * same transaction.
 		 */
 		memset(&ls, 0, sizeof(ls));
-		if (!lock_run_txn(c->pc, &c->opt->lock, detach_body, c, &ls, err))
+		if (!detach_targets(c, targets, &ntargets, err))
+			return false;
+		if (!lock_run_txn_on(c->pc, &c->opt->lock, targets, ntargets, detach_body, c, &ls, err))
 		{
 			lock_felt_note(&c->out->felt, &ls);
 			return false;
