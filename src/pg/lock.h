@@ -47,6 +47,15 @@ typedef struct LockPolicy
  */
 #define LOCK_POLICY_DEFAULT {100, 30, 100, 2000}
 
+/*
+ * VACUUM, ANALYZE and REINDEX CONCURRENTLY take SHARE UPDATE EXCLUSIVE, which
+ * writers do not queue behind, and they are not retried: a short lock_timeout
+ * would only make them fail (behind autovacuum, which yields to a waiter
+ * after deadlock_timeout, 1 s by default).  They keep this one unless
+ * --lock-timeout is given.
+ */
+#define LOCK_TIMEOUT_WEAK_MS 1000
+
 /* PostgreSQL's table lock modes, weakest first (its lockdefs.h order) */
 typedef enum LockMode
 {
