@@ -58,12 +58,18 @@ lock_felt_text(const LockFelt *f, char *buf, size_t size)
 	return buf;
 }
 
-static int
-backoff_ms(const LockPolicy *policy, int attempt)
+int
+lock_backoff_ms(const LockPolicy *policy, int attempt)
 {
 	long ms = policy->backoff_initial_ms;
 	int i;
+	static bool seeded;
 
+	if (!seeded)
+	{
+		srand((unsigned) getpid() ^ (unsigned) clock_ms());
+		seeded = true;
+	}
 	for (i = 1; i < attempt && ms < policy->backoff_max_ms; i++)
 		ms *= 2;
 	if (ms > policy->backoff_max_ms)
@@ -195,15 +201,13 @@ conflict_arrays(const LockTarget *targets, int n, StrBuf *rels, StrBuf *modes)
 }
 
 /*
- * Another session that holds or awaits a lock on one of targets conflicting
- * with the mode needed there, and will not let go soon (lock.h): into *h,
- * h->seen false when there is none.  Sessions whose state this role may not
- * see (other roles' without pg_read_all_stats) count as short: their attempt
- * is still bounded by lock_timeout.  The granted ones first, oldest first.
+ * Sessions whose state this role may not see (other roles' without
+ * pg_read_all_stats) count as short: their attempt is still bounded by
+ * lock_timeout.  The granted ones first, oldest first.
  */
-static bool
-find_long_holder(PgConn *pc, const LockPolicy *policy, const LockTarget *targets, int n,
-				 LockHolder *h, PgpError *err)
+bool
+lock_find_long_holder(PgConn *pc, const LockPolicy *policy, const LockTarget *targets, int n,
+					  LockHolder *h, PgpError *err)
 {
 	StrBuf rels, modes;
 	char min_age[16];
@@ -211,6 +215,9 @@ find_long_holder(PgConn *pc, const LockPolicy *policy, const LockTarget *targets
 	PGresult *res;
 
 	memset(h, 0, sizeof(*h));
+	/* --dry-run sends no lock request, so nothing can wait for it */
+	if (n == 0 || pc->dry_run)
+		return true;
 	sb_init(&rels);
 	sb_init(&modes);
 	conflict_arrays(targets, n, &rels, &modes);
@@ -264,27 +271,27 @@ find_long_holder(PgConn *pc, const LockPolicy *policy, const LockTarget *targets
 	return true;
 }
 
-static void
-set_locks_not_granted(PgpError *err, const LockPolicy *policy, const LockStats *stats,
-					  bool holder_seen)
+void
+lock_error_not_granted(PgpError *err, const LockPolicy *policy, int attempts, int skipped,
+					   const LockHolder *h)
 {
 	char holder[LOCK_HOLDER_TEXT_SIZE];
 
-	if (holder_seen)
+	if (h && h->seen)
 	{
 		err_set(err, EXIT_RUNTIME, "could not get the locks needed after %d attempts: %s",
-				stats->attempts, lock_holder_text(&stats->holder, holder, sizeof(holder)));
+				attempts, lock_holder_text(h, holder, sizeof(holder)));
 		err_detail(err,
 				   "%d of the attempts were skipped, not sent, because a session like this one "
 				   "would have made them wait; the others timed out (lock_timeout %d ms). "
 				   "Nothing was changed.",
-				   stats->skipped, policy->lock_timeout_ms);
-		if (stats->holder.pid != 0)
+				   skipped, policy->lock_timeout_ms);
+		if (h->pid != 0)
 			err_hint(err,
 					 "Let it finish and run the command again, or end it if that is safe "
 					 "(SELECT pg_cancel_backend(%d), or pg_terminate_backend(%d) if it is idle "
 					 "in transaction); --retries gives pgpart more patience.",
-					 stats->holder.pid, stats->holder.pid);
+					 h->pid, h->pid);
 		else
 			err_hint(err, "COMMIT PREPARED or ROLLBACK PREPARED it, then run the command again.");
 	}
@@ -292,7 +299,7 @@ set_locks_not_granted(PgpError *err, const LockPolicy *policy, const LockStats *
 	{
 		err_set(err, EXIT_RUNTIME,
 				"could not get the locks needed after %d attempts (lock_timeout %d ms)",
-				stats->attempts, policy->lock_timeout_ms);
+				attempts, policy->lock_timeout_ms);
 		err_detail(err, "Other sessions held conflicting locks the whole time; nothing "
 						"was changed.");
 		err_hint(err, "Look for long-running transactions in pg_stat_activity, or retry "
@@ -354,13 +361,7 @@ lock_run_txn_on(PgConn *pc, const LockPolicy *policy, const LockTarget *targets,
 	LockStats local;
 	LockStats *stats = stats_out ? stats_out : &local;
 	int attempt;
-	static bool seeded;
 
-	if (!seeded)
-	{
-		srand((unsigned) getpid() ^ (unsigned) clock_ms());
-		seeded = true;
-	}
 	memset(stats, 0, sizeof(*stats));
 	for (attempt = 1;; attempt++)
 	{
@@ -369,10 +370,7 @@ lock_run_txn_on(PgConn *pc, const LockPolicy *policy, const LockTarget *targets,
 		int sleep;
 
 		stats->attempts = attempt;
-		h.seen = false;
-		/* --dry-run sends no lock request, so nothing can wait for it */
-		if (ntargets > 0 && !pc->dry_run &&
-			!find_long_holder(pc, policy, targets, ntargets, &h, err))
+		if (!lock_find_long_holder(pc, policy, targets, ntargets, &h, err))
 			return false;
 		if (h.seen)
 		{
@@ -388,10 +386,10 @@ lock_run_txn_on(PgConn *pc, const LockPolicy *policy, const LockTarget *targets,
 			snprintf(why, sizeof(why), "%s", err->message);
 		if (attempt >= policy->max_attempts)
 		{
-			set_locks_not_granted(err, policy, stats, stats->holder.seen);
+			lock_error_not_granted(err, policy, stats->attempts, stats->skipped, &stats->holder);
 			return false;
 		}
-		sleep = backoff_ms(policy, attempt);
+		sleep = lock_backoff_ms(policy, attempt);
 		if (h.seen)
 			log_info("lock attempt %d of %d skipped: %s; retrying in %d ms", attempt,
 					 policy->max_attempts, why, sleep);

@@ -175,6 +175,22 @@ bool lock_run_txn(PgConn *pc, const LockPolicy *policy, LockedBody body, void *a
 bool lock_run_txn_on(PgConn *pc, const LockPolicy *policy, const LockTarget *targets,
 					 int ntargets, LockedBody body, void *arg, LockStats *stats, PgpError *err);
 
+/*
+ * The look before an attempt, for a caller with its own retry loop (a
+ * statement that cannot run in a transaction): h->seen says whether a long
+ * conflicting holder is there.  Never one in --dry-run or for n 0.
+ */
+bool lock_find_long_holder(PgConn *pc, const LockPolicy *policy, const LockTarget *targets, int n,
+						   LockHolder *h, PgpError *err);
+/* the sleep before attempt + 1, in ms: exponential with full jitter */
+int lock_backoff_ms(const LockPolicy *policy, int attempt);
+/*
+ * The error when the attempts ran out (kind ERR_KIND_LOCKS_NOT_GRANTED),
+ * naming h when an attempt was skipped because of it (h NULL or not seen: none)
+ */
+void lock_error_not_granted(PgpError *err, const LockPolicy *policy, int attempts, int skipped,
+							const LockHolder *h);
+
 /* the body calls this once its strong locks are granted */
 void lock_txn_mark_locked(LockStats *stats);
 

@@ -130,18 +130,59 @@ detach_targets(PartCtx *c, LockTarget *t, int *n, PgpError *err)
 	return true;
 }
 
-/* DETACH ... CONCURRENTLY / FINALIZE: outside a transaction, retried on lock timeout */
+/* an attempt not sent because of h: counted with the writers' figures */
+static void
+note_skipped(PartCtx *c, const LockHolder *h, int attempt, int max_attempts)
+{
+	char who[LOCK_HOLDER_TEXT_SIZE];
+
+	c->out->felt.skipped_attempts++;
+	c->out->felt.holder = *h;
+	log_info("DETACH attempt %d of %d skipped: %s; retrying", attempt, max_attempts,
+			 lock_holder_text(h, who, sizeof(who)));
+}
+
+/*
+ * DETACH ... CONCURRENTLY / FINALIZE: outside a transaction, retried on lock
+ * timeout, each attempt skipped while a long holder of a conflicting lock is
+ * there (pg/lock.h).  A timeout in its second transaction leaves the detach
+ * pending: the next attempt finalizes it.
+ */
 static bool
 detach_concurrently(PartCtx *c, bool finalize, PgpError *err)
 {
 	const LockPolicy *lp = &c->opt->lock;
-	int attempt;
+	LockTarget targets[3];
+	int ntargets, attempt, skipped = 0;
 	bool ok = false;
 
+	if (!detach_targets(c, targets, &ntargets, err))
+		return false;
+	/* CONCURRENTLY: SHARE UPDATE EXCLUSIVE on the parent (PostgreSQL refuses it with a default) */
+	targets[0].mode = LOCK_SHARE_UPDATE_EXCLUSIVE;
 	for (attempt = 1; attempt <= lp->max_attempts; attempt++)
 	{
+		LockHolder h;
+		bool exists = false, attached = false, pending = false;
 		double sent;
 
+		if (attempt > 1)
+			sleep_ms(lock_backoff_ms(lp, attempt - 1));
+		if (!lock_find_long_holder(c->pc, lp, targets, ntargets, &h, err))
+			break;
+		if (h.seen)
+		{
+			skipped++;
+			if (attempt == lp->max_attempts)
+			{
+				c->out->felt.skipped_attempts++;
+				c->out->felt.holder = h;
+				lock_error_not_granted(err, lp, attempt, skipped, &h);
+				break;
+			}
+			note_skipped(c, &h, attempt, lp->max_attempts);
+			continue;
+		}
 		if (!archive_sql_set_lock_timeout(c->pc, lp->lock_timeout_ms, err))
 			break;
 		/*
@@ -160,7 +201,10 @@ detach_concurrently(PartCtx *c, bool finalize, PgpError *err)
 		log_info("lock not granted for DETACH (attempt %d of %d); retrying", attempt,
 				 lp->max_attempts);
 		err_clear(err);
-		sleep_ms(lp->backoff_initial_ms * attempt);
+		if (!finalize && !archive_sql_attach_state(c->pc, c->job->pschema, c->job->pname, &exists,
+												   &attached, &pending, err))
+			break;
+		finalize = finalize || pending;
 	}
 	archive_sql_reset_lock_timeout(c->pc);
 	return ok;
