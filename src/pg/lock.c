@@ -103,9 +103,16 @@ run_one_attempt(PgConn *pc, const LockPolicy *policy, LockedBody body, void *arg
 	return true;
 }
 
+/* as pg_locks.mode names them, indexed by LockMode */
 static const char *const mode_names[] = {
-	NULL,			  "AccessShareLock",	   "RowShareLock",	"RowExclusiveLock",
-	"ShareUpdateExclusiveLock", "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock",
+	NULL,
+	"AccessShareLock",
+	"RowShareLock",
+	"RowExclusiveLock",
+	"ShareUpdateExclusiveLock",
+	"ShareLock",
+	"ShareRowExclusiveLock",
+	"ExclusiveLock",
 	"AccessExclusiveLock",
 };
 

@@ -144,4 +144,26 @@ like($t->{lock_holder}{relation}, qr/expenses_default/, 'on the default partitio
 is(count_of($wait_re, $all), 0, 'log_lock_waits: maintain never waited in the lock queue');
 $hold->quit;
 
+# ---- archive's DETACH (plain: the table has a default partition) behind a
+# reader of the partition
+my $arch = PostgreSQL::Test::Utils::tempdir();
+psql_ok($node, q{INSERT INTO expenses (org_id, property_id, occurred_at, amount)
+	SELECT g, 1, timestamptz '2025-01-02' + g * interval '1 hour', g FROM generate_series(1, 50) g});
+($hold, $hpid) = holder('SELECT count(*) FROM expenses_2025_q1');
+$from = -s $node->logfile;
+($h, $out, $err) = start_behind_holder($from, 2, '--json', '--retries', '1000', 'archive', 'expenses',
+	'expenses_2025_q1', '--to', "file://$arch");
+$while_held = log_from($from);
+is(count_of(qr/\] pgpart_under_test LOG:  execute [^:]*: ALTER TABLE .* DETACH PARTITION/, $while_held), 0,
+	'archive sent no DETACH while the reader was there');
+$hold->query_safe('COMMIT');
+$h->finish;
+is(($h->results)[0], 0, 'archive succeeded once the reader was gone') or diag($$err);
+my $a = decode_json($$out)->{archived}[0];
+cmp_ok($a->{skipped_attempts}, '>=', 2, "DETACH attempts skipped ($a->{skipped_attempts})");
+is($a->{lock_holder}{pid}, $hpid, "the holder named is the reader's pg_backend_pid() ($hpid)");
+is(psql_ok($node, q{SELECT to_regclass('expenses_2025_q1') IS NULL}), 't', 'and the partition is archived');
+is(count_of($wait_re, log_from($from)), 0, 'log_lock_waits: archive never waited in the lock queue');
+$hold->quit;
+
 done_testing();
