@@ -103,53 +103,6 @@ run_one_attempt(PgConn *pc, const LockPolicy *policy, LockedBody body, void *arg
 	return true;
 }
 
-/* as pg_locks.mode names them, indexed by LockMode */
-static const char *const mode_names[] = {
-	NULL,
-	"AccessShareLock",
-	"RowShareLock",
-	"RowExclusiveLock",
-	"ShareUpdateExclusiveLock",
-	"ShareLock",
-	"ShareRowExclusiveLock",
-	"ExclusiveLock",
-	"AccessExclusiveLock",
-};
-
-/* PostgreSQL's conflict table (lock.c's LockConflicts), one bit per mode */
-#define M(x) (1 << (x))
-static const int mode_conflicts[] = {
-	0,
-	M(LOCK_ACCESS_EXCLUSIVE),
-	M(LOCK_EXCLUSIVE) | M(LOCK_ACCESS_EXCLUSIVE),
-	M(LOCK_SHARE) | M(LOCK_SHARE_ROW_EXCLUSIVE) | M(LOCK_EXCLUSIVE) | M(LOCK_ACCESS_EXCLUSIVE),
-	M(LOCK_SHARE_UPDATE_EXCLUSIVE) | M(LOCK_SHARE) | M(LOCK_SHARE_ROW_EXCLUSIVE) |
-		M(LOCK_EXCLUSIVE) | M(LOCK_ACCESS_EXCLUSIVE),
-	M(LOCK_ROW_EXCLUSIVE) | M(LOCK_SHARE_UPDATE_EXCLUSIVE) | M(LOCK_SHARE_ROW_EXCLUSIVE) |
-		M(LOCK_EXCLUSIVE) | M(LOCK_ACCESS_EXCLUSIVE),
-	M(LOCK_ROW_EXCLUSIVE) | M(LOCK_SHARE_UPDATE_EXCLUSIVE) | M(LOCK_SHARE) |
-		M(LOCK_SHARE_ROW_EXCLUSIVE) | M(LOCK_EXCLUSIVE) | M(LOCK_ACCESS_EXCLUSIVE),
-	M(LOCK_ROW_SHARE) | M(LOCK_ROW_EXCLUSIVE) | M(LOCK_SHARE_UPDATE_EXCLUSIVE) | M(LOCK_SHARE) |
-		M(LOCK_SHARE_ROW_EXCLUSIVE) | M(LOCK_EXCLUSIVE) | M(LOCK_ACCESS_EXCLUSIVE),
-	M(LOCK_ACCESS_SHARE) | M(LOCK_ROW_SHARE) | M(LOCK_ROW_EXCLUSIVE) |
-		M(LOCK_SHARE_UPDATE_EXCLUSIVE) | M(LOCK_SHARE) | M(LOCK_SHARE_ROW_EXCLUSIVE) |
-		M(LOCK_EXCLUSIVE) | M(LOCK_ACCESS_EXCLUSIVE),
-};
-#undef M
-
-int
-lock_mode_conflicts(LockMode mode, const char *out[9])
-{
-	int m, n = 0;
-
-	for (m = LOCK_ACCESS_SHARE; m <= LOCK_ACCESS_EXCLUSIVE; m++)
-		if (mode >= LOCK_ACCESS_SHARE && mode <= LOCK_ACCESS_EXCLUSIVE &&
-			(mode_conflicts[mode] & (1 << m)))
-			out[n++] = mode_names[m];
-	out[n] = NULL;
-	return n;
-}
-
 const char *
 lock_holder_text(const LockHolder *h, char *buf, size_t size)
 {
@@ -192,9 +145,9 @@ conflict_arrays(const LockTarget *targets, int n, StrBuf *rels, StrBuf *modes)
 	sb_append(modes, "{");
 	for (i = 0; i < n; i++)
 	{
-		const char *names[9];
+		const char *names[LOCK_MODE_COUNT + 1];
 
-		lock_mode_conflicts(targets[i].mode, names);
+		lockmode_conflicting_names(targets[i].mode, names);
 		for (k = 0; names[k]; k++)
 		{
 			const char *sep = rels->data[1] ? "," : "";

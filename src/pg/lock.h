@@ -28,6 +28,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "core/lockmode.h"
 #include "pg/catalog.h"
 #include "pg/conn.h"
 
@@ -56,28 +57,12 @@ typedef struct LockPolicy
  */
 #define LOCK_TIMEOUT_WEAK_MS 1000
 
-/* PostgreSQL's table lock modes, weakest first (its lockdefs.h order) */
-typedef enum LockMode
-{
-	LOCK_ACCESS_SHARE = 1,
-	LOCK_ROW_SHARE,
-	LOCK_ROW_EXCLUSIVE,
-	LOCK_SHARE_UPDATE_EXCLUSIVE,
-	LOCK_SHARE,
-	LOCK_SHARE_ROW_EXCLUSIVE,
-	LOCK_EXCLUSIVE,
-	LOCK_ACCESS_EXCLUSIVE
-} LockMode;
-
 /* a relation the locked transaction will lock, and the strongest mode it takes there */
 typedef struct LockTarget
 {
 	RelOid rel;
 	LockMode mode;
 } LockTarget;
-
-/* the modes that conflict with mode, as pg_locks names them, NULL-terminated (into out[9]) */
-int lock_mode_conflicts(LockMode mode, const char *out[9]);
 
 /*
  * The session that made an attempt skip.  The sizes are the server's own
