@@ -154,8 +154,8 @@ bool lock_run_txn(PgConn *pc, const LockPolicy *policy, LockedBody body, void *a
  * lock_run_txn with the look before each attempt described at the top:
  * targets[0..ntargets-1] are the relations body will lock and the mode it
  * needs on each (the strongest it takes there).  Skipped attempts count
- * against policy->max_attempts; when the last one is skipped the error names
- * the holder.
+ * against policy->max_attempts; when they run out after a skip, the error
+ * names the last holder seen.
  */
 bool lock_run_txn_on(PgConn *pc, const LockPolicy *policy, const LockTarget *targets,
 					 int ntargets, LockedBody body, void *arg, LockStats *stats, PgpError *err);

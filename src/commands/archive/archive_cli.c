@@ -313,6 +313,7 @@ restore_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
 						"lock_queued_ms", res.felt.queued_ms, "lock_held_ms", res.felt.held_ms,
 						"dry_run", g->dry_run, "authenticated",
 						res.authenticated, "notes", cli_json_list(&res.notes));
+		lock_felt_json(top, &res.felt);
 		cli_print_json(top);
 	}
 	else
