@@ -185,4 +185,4 @@ clean:
 format:
 	clang-format -i src/*.c src/*/*.c src/*/*.h src/commands/*/*.[ch] tests/unit/*.c
 
--include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(BUILD)/obj/main.d $(BUILD)/san/main.d

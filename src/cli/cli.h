@@ -20,6 +20,7 @@ typedef struct GlobalOpts
 	bool dry_run;
 	bool json;
 	LockPolicy lock;
+	bool lock_timeout_given; /* --lock-timeout was given (vacuum keeps its own default otherwise) */
 } GlobalOpts;
 
 #define CLI_COMMON_HELP                                                        \
@@ -29,8 +30,11 @@ typedef struct GlobalOpts
 	"      --dry-run            print the SQL that would change something; change nothing\n" \
 	"      --json               machine-readable output on stdout\n"              \
 	"  -v, --verbose            more messages on stderr (-v -v: every statement)\n" \
-	"      --lock-timeout=DUR   longest wait for one lock, e.g. 500ms, 2s (default 1s)\n" \
-	"      --retries=N          attempts when a lock is not granted (default 10)\n" \
+	"      --lock-timeout=DUR   longest wait for one lock, e.g. 50ms, 2s (default 100ms)\n" \
+	"      --retries=N          attempts at a lock (default 30; with the backoff of\n" \
+	"                           0.1 s doubling to 2 s, about 25 to 55 s in all); an\n" \
+	"                           attempt is skipped, not queued, while another session\n" \
+	"                           holds a conflicting lock for long\n" \
 	"      --help               show this help and exit\n"
 
 typedef struct Command

@@ -34,7 +34,8 @@ common_options(GlobalOpts *g, CliOption *out)
 		CLI_TRUE("dry-run", 0, &g->dry_run),
 		CLI_TRUE("json", 0, &g->json),
 		{"verbose", 'v', CLI_OPT_COUNT, &log_verbosity, 0, 0, NULL, NULL, NULL, NULL},
-		CLI_DURATION("lock-timeout", 0, &g->lock.lock_timeout_ms, 1, INT_MAX, "use e.g. 500ms or 2s"),
+		{"lock-timeout", 0, CLI_OPT_DURATION, &g->lock.lock_timeout_ms, 1, INT_MAX,
+		 "use e.g. 500ms or 2s", NULL, NULL, &g->lock_timeout_given},
 		CLI_INT("retries", 0, &g->lock.max_attempts, 1, 1000),
 		CLI_TRUE("help", 0, &help_requested),
 	};

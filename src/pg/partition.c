@@ -265,10 +265,15 @@ partition_attach_new(PgConn *pc, const LockPolicy *policy, const NewPartition *n
 					 AttachResult *result, PgpError *err)
 {
 	AttachCtx ctx = {np, 0};
+	/* the modes of lock_for_attach (ATTACH's own on the parent are not stronger) */
+	LockTarget targets[2] = {
+		{np->parent_oid, np->default_name ? LOCK_SHARE_ROW_EXCLUSIVE : LOCK_SHARE_UPDATE_EXCLUSIVE},
+		{np->default_oid, LOCK_ACCESS_EXCLUSIVE}};
+	int ntargets = np->parent_oid == 0 ? 0 : np->default_oid == 0 ? 1 : 2;
 	bool ok;
 
 	memset(&result->locks, 0, sizeof(result->locks));
-	ok = lock_run_txn(pc, policy, attach_body, &ctx, &result->locks, err);
+	ok = lock_run_txn_on(pc, policy, targets, ntargets, attach_body, &ctx, &result->locks, err);
 	result->rows_moved = ok ? ctx.rows_moved : 0;
 	if (!ok)
 		err_prefix(err, "could not create partition %s.%s", np->parent_schema, np->name);

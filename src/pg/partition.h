@@ -35,6 +35,9 @@ typedef struct NewPartition
 	/* move rows of [lo, hi) out of the default partition (needs columns) */
 	bool move_from_default;
 	const char *columns; /* quoted, comma separated, no generated columns */
+	/* when known (not 0): each attempt is skipped while a long conflicting holder is there */
+	RelOid parent_oid;
+	RelOid default_oid;
 } NewPartition;
 
 typedef struct AttachResult

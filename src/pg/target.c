@@ -281,6 +281,8 @@ target_ensure_periods(PgConn *pc, const LockPolicy *lock, Target *t, const Perio
 		np.tablespace = t->parent.tablespace;
 		np.move_from_default = def != NULL;
 		np.columns = t->columns;
+		np.parent_oid = t->parent.oid;
+		np.default_oid = def ? def->oid : 0;
 		ok = partition_attach_new(pc, lock, &np, &ar, err);
 		lock_felt_note(&st->felt, &ar.locks);
 		if (!ok)
@@ -331,6 +333,7 @@ target_ensure_default(PgConn *pc, const LockPolicy *lock, Target *t, EnsureStats
 	np.column = t->column;
 	np.name = name;
 	np.tablespace = t->parent.tablespace;
+	np.parent_oid = t->parent.oid;
 	ok = partition_attach_new(pc, lock, &np, &ar, err);
 	lock_felt_note(&st->felt, &ar.locks);
 	if (ok)

@@ -108,18 +108,81 @@ detach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	return archive_sql_job_set_phase(pc, c->job, ARCH_DETACHED, err);
 }
 
-/* DETACH ... CONCURRENTLY / FINALIZE: outside a transaction, retried on lock timeout */
+/*
+ * What a plain DETACH locks in ACCESS EXCLUSIVE mode: the parent, the
+ * partition and the default partition (whose constraint widens); t[3], *n set
+ */
+static bool
+detach_targets(PartCtx *c, LockTarget *t, int *n, PgpError *err)
+{
+	PartitionList parts;
+	int i;
+
+	*n = 0;
+	if (!catalog_partitions(c->pc, c->parent, &parts, err))
+		return false;
+	t[(*n)++] = (LockTarget){c->parent, LOCK_ACCESS_EXCLUSIVE};
+	for (i = 0; i < parts.n; i++)
+		if (i == parts.default_index || (strcmp(parts.items[i].schema, c->job->pschema) == 0 &&
+										 strcmp(parts.items[i].name, c->job->pname) == 0))
+			t[(*n)++] = (LockTarget){parts.items[i].oid, LOCK_ACCESS_EXCLUSIVE};
+	partitionlist_free(&parts);
+	return true;
+}
+
+/* an attempt not sent because of h: counted with the writers' figures */
+static void
+note_skipped(PartCtx *c, const LockHolder *h, int attempt, int max_attempts)
+{
+	char who[LOCK_HOLDER_TEXT_SIZE];
+
+	c->out->felt.skipped_attempts++;
+	c->out->felt.holder = *h;
+	log_info("DETACH attempt %d of %d skipped: %s; retrying", attempt, max_attempts,
+			 lock_holder_text(h, who, sizeof(who)));
+}
+
+/*
+ * DETACH ... CONCURRENTLY / FINALIZE: outside a transaction, retried on lock
+ * timeout, each attempt skipped while a long holder of a conflicting lock is
+ * there (pg/lock.h).  A timeout in its second transaction leaves the detach
+ * pending: the next attempt finalizes it.
+ */
 static bool
 detach_concurrently(PartCtx *c, bool finalize, PgpError *err)
 {
 	const LockPolicy *lp = &c->opt->lock;
-	int attempt;
+	LockTarget targets[3];
+	int ntargets, attempt, skipped = 0;
 	bool ok = false;
 
+	if (!detach_targets(c, targets, &ntargets, err))
+		return false;
+	/* CONCURRENTLY: SHARE UPDATE EXCLUSIVE on the parent (PostgreSQL refuses it with a default) */
+	targets[0].mode = LOCK_SHARE_UPDATE_EXCLUSIVE;
 	for (attempt = 1; attempt <= lp->max_attempts; attempt++)
 	{
+		LockHolder h;
+		bool exists = false, attached = false, pending = false;
 		double sent;
 
+		if (attempt > 1)
+			sleep_ms(lock_backoff_ms(lp, attempt - 1));
+		if (!lock_find_long_holder(c->pc, lp, targets, ntargets, &h, err))
+			break;
+		if (h.seen)
+		{
+			skipped++;
+			if (attempt == lp->max_attempts)
+			{
+				c->out->felt.skipped_attempts++;
+				c->out->felt.holder = h;
+				lock_error_not_granted(err, lp, attempt, skipped, &h);
+				break;
+			}
+			note_skipped(c, &h, attempt, lp->max_attempts);
+			continue;
+		}
 		if (!archive_sql_set_lock_timeout(c->pc, lp->lock_timeout_ms, err))
 			break;
 		/*
@@ -138,7 +201,10 @@ detach_concurrently(PartCtx *c, bool finalize, PgpError *err)
 		log_info("lock not granted for DETACH (attempt %d of %d); retrying", attempt,
 				 lp->max_attempts);
 		err_clear(err);
-		sleep_ms(lp->backoff_initial_ms * attempt);
+		if (!finalize && !archive_sql_attach_state(c->pc, c->job->pschema, c->job->pname, &exists,
+												   &attached, &pending, err))
+			break;
+		finalize = finalize || pending;
 	}
 	archive_sql_reset_lock_timeout(c->pc);
 	return ok;
@@ -149,6 +215,8 @@ step_detach(PartCtx *c, PgpError *err)
 {
 	bool exists, attached, pending;
 	LockStats ls;
+	LockTarget targets[3];
+	int ntargets;
 
 	if (!archive_sql_attach_state(c->pc, c->job->pschema, c->job->pname, &exists, &attached,
 								  &pending, err))
@@ -169,7 +237,9 @@ step_detach(PartCtx *c, PgpError *err)
 		 * same transaction.
 		 */
 		memset(&ls, 0, sizeof(ls));
-		if (!lock_run_txn(c->pc, &c->opt->lock, detach_body, c, &ls, err))
+		if (!detach_targets(c, targets, &ntargets, err))
+			return false;
+		if (!lock_run_txn_on(c->pc, &c->opt->lock, targets, ntargets, detach_body, c, &ls, err))
 		{
 			lock_felt_note(&c->out->felt, &ls);
 			return false;

@@ -47,10 +47,11 @@ summary_json(const TableMaintenance *tm)
 					"\"rows_left_in_default\": %ld, \"lock_attempts\": %d, "
 					"\"max_lock_held_ms\": %.1f, \"writers_wait_ms\": %.1f, "
 					"\"lock_queued_ms\": %.1f, \"lock_held_ms\": %.1f, "
-					"\"duration_ms\": %.1f, \"created\": [",
+					"\"skipped_attempts\": %d, \"duration_ms\": %.1f, \"created\": [",
 			   tm->partitions_created.n, tm->rows_moved, tm->rows_left_in_default,
 			   tm->lock_attempts, tm->max_lock_held_ms, tm->felt.writers_wait_ms,
-			   tm->felt.queued_ms, tm->felt.held_ms, tm->duration_ms);
+			   tm->felt.queued_ms, tm->felt.held_ms, tm->felt.skipped_attempts,
+			   tm->duration_ms);
 	for (i = 0; i < tm->partitions_created.n; i++)
 	{
 		const char *c;

@@ -47,6 +47,7 @@ print_json(const GlobalOpts *g, const MaintainResult *res)
 		json_object_set_new(o, "writers_wait_ms", json_real(t->felt.writers_wait_ms));
 		json_object_set_new(o, "lock_queued_ms", json_real(t->felt.queued_ms));
 		json_object_set_new(o, "lock_held_ms", json_real(t->felt.held_ms));
+		lock_felt_json(o, &t->felt);
 		json_object_set_new(o, "duration_ms", json_real(t->duration_ms));
 		json_array_append_new(tables, o);
 	}

@@ -1349,7 +1349,10 @@ run_swap(PgConn *pc, const MigrateOptions *opt, Active *a, LockedBody body, cons
 	SwapCtx c = {opt, a, step};
 	LockStats st;
 	char felt[LOCK_FELT_TEXT_SIZE];
-	bool ok = lock_run_txn(pc, &opt->lock, body, &c, &st, err);
+	/* every body locks both tables (or drops the copy): skip while a long holder is there */
+	LockTarget both[2] = {{a->m.source, LOCK_ACCESS_EXCLUSIVE},
+						  {a->m.shadow, LOCK_ACCESS_EXCLUSIVE}};
+	bool ok = lock_run_txn_on(pc, &opt->lock, both, 2, body, &c, &st, err);
 
 	/* a failed attempt queued up to lock_timeout: writers felt that too */
 	lock_felt_note(&r->felt, &st);
@@ -1371,6 +1374,13 @@ run_swap(PgConn *pc, const MigrateOptions *opt, Active *a, LockedBody body, cons
 	report_fact(r, "locks held", "%.1f ms (%d attempt%s)", st.held_ms, st.attempts,
 		   st.attempts == 1 ? "" : "s");
 	report_fact(r, "writers' wait", "%s", felt);
+	if (st.skipped > 0)
+	{
+		char holder[LOCK_HOLDER_TEXT_SIZE];
+
+		report_fact(r, "skipped attempts", "%d, while %s", st.skipped,
+					lock_holder_text(&st.holder, holder, sizeof(holder)));
+	}
 	return true;
 }
 
@@ -1486,9 +1496,10 @@ log_swap(PgConn *pc, const Active *a, MigrationStep step, const char *name, bool
 	else
 		named = a->m.source;
 	summary = pg_xasprintf("{\"lock_attempts\": %d, \"lock_held_ms\": %.1f, "
-						   "\"writers_wait_ms\": %.1f, \"lock_queued_ms\": %.1f}",
+						   "\"writers_wait_ms\": %.1f, \"lock_queued_ms\": %.1f, "
+						   "\"skipped_attempts\": %d}",
 						   r->lock_attempts, r->felt.held_ms, r->felt.writers_wait_ms,
-						   r->felt.queued_ms);
+						   r->felt.queued_ms, r->felt.skipped_attempts);
 	err_init(&lerr);
 	config_log_run(pc, named, command, started, ok, summary, &lerr);
 	err_clear(&lerr);

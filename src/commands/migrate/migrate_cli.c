@@ -131,6 +131,7 @@ print_report(const GlobalOpts *g, const char *step, const MigrateReport *r)
 		json_object_set_new(o, "writers_wait_ms", json_real(r->felt.writers_wait_ms));
 		json_object_set_new(o, "lock_queued_ms", json_real(r->felt.queued_ms));
 		json_object_set_new(o, "lock_attempts", json_integer(r->lock_attempts));
+		lock_felt_json(o, &r->felt);
 		json_object_set_new(o, "rows", json_integer(r->rows));
 		json_object_set_new(o, "mismatches", json_integer(r->mismatches));
 		json_object_set_new(o, "repaired", json_integer(r->repaired));

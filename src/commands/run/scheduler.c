@@ -198,6 +198,8 @@ vacuum_step(Sched *s, const char *qualified, const char *label, MaintAction acti
 	po.only_needed = true;
 	po.conninfo = s->opt->conninfo;
 	po.lock = s->opt->lock;
+	if (s->opt->vacuum_lock_timeout_ms > 0)
+		po.lock.lock_timeout_ms = s->opt->vacuum_lock_timeout_ms;
 	po.cancel = s->opt->stop; /* SIGTERM cancels the running statements */
 	err_init(&e);
 	ok = ops_parallel(&s->work, &po, &pr, &e);
