@@ -17,6 +17,7 @@
 #include "pg/config.h"
 #include "commands/migrate/migration_sql.h"
 #include "pg/schema.h"
+#include "pg/worklock.h"
 #include "util/clock.h"
 #include "util/mem.h"
 
@@ -127,7 +128,7 @@ maintain_one(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, TableMai
 	Target t;
 	EnsureStats st;
 	int i;
-	bool locked = false;
+	WorkLock wl = {0};
 	bool ok = false;
 
 	memset(&st, 0, sizeof(st));
@@ -139,15 +140,8 @@ maintain_one(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, TableMai
 		err_hint(err, "It was dropped; remove it from pgpart.part_config.");
 		return false;
 	}
-	if (!lock_table_try(pc, cfg->parent, &locked, err))
+	if (!worklock_take(pc, &wl, "maintain", &cfg->parent, 1, err))
 		return false;
-	if (!locked)
-	{
-		err_set(err, EXIT_RUNTIME, "another pgpart is working on %s.%s", cfg->parent_schema,
-				cfg->parent_name);
-		err_hint(err, "Wait for it to finish; pgpart processes take turns per table.");
-		return false;
-	}
 	{
 		/*
 		 * Between switch and finish the old table mirrors this one through row
@@ -194,8 +188,7 @@ done:
 	tm->felt = st.felt;
 	ensurestats_free(&st);
 	target_free(&t);
-	if (locked)
-		lock_table_release(pc, cfg->parent);
+	worklock_release(pc, &wl);
 	return ok;
 }
 
