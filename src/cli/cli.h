@@ -20,6 +20,7 @@ typedef struct GlobalOpts
 	bool dry_run;
 	bool json;
 	LockPolicy lock;
+	int wait_ms; /* --wait: for another pgpart on the same table (PgConn.worklock_wait_ms) */
 } GlobalOpts;
 
 #define CLI_COMMON_HELP                                                        \
@@ -27,6 +28,8 @@ typedef struct GlobalOpts
 	"  -d, --dbname=CONNINFO    database to connect to: a name, a connection string\n" \
 	"                           or a URI (default: PG* environment variables)\n"  \
 	"      --dry-run            print the SQL that would change something; change nothing\n" \
+	"      --wait[=DUR]         when another pgpart works on the table: wait for it\n" \
+	"                           (for at most DUR), instead of exiting with status 4\n" \
 	"      --json               machine-readable output on stdout\n"              \
 	"  -v, --verbose            more messages on stderr (-v -v: every statement)\n" \
 	"      --lock-timeout=DUR   longest wait for one lock, e.g. 500ms, 2s (default 1s)\n" \
