@@ -54,7 +54,7 @@ describe_holder(PgConn *pc, RelOid table, char **name, char **holder, PgpError *
 		pc,
 		"SELECT pg_catalog.format('%s', $1::pg_catalog.oid::pg_catalog.regclass), "
 		"  (SELECT pg_catalog.format('%s, pid %s, %s, %s', "
-		"     CASE WHEN a.application_name = 'pgpart' OR a.application_name LIKE 'pgpart %' "
+		"     CASE WHEN a.application_name LIKE 'pgpart %' "
 		"          THEN a.application_name "
 		"          ELSE pg_catalog.format('application_name %L', "
 		"                                 COALESCE(a.application_name, '')) END, "
@@ -148,7 +148,11 @@ busy_error(PgConn *pc, const char *name, const char *holder, double waited_ms, P
 					  "it; its pid is in pg_stat_activity.");
 }
 
-/* application_name says the command while the lock is held, unless the user chose their own */
+/*
+ * application_name says the command while the lock is held; a name the user
+ * gave (PGAPPNAME, application_name=) stays, in brackets after it, and the
+ * whole one comes back at release.
+ */
 static void
 name_command(PgConn *pc, WorkLock *wl, const char *command)
 {
@@ -159,13 +163,13 @@ name_command(PgConn *pc, WorkLock *wl, const char *command)
 
 	err_init(&e);
 	res = pgc_query(pc,
-					"SELECT pg_catalog.current_setting('application_name'), "
-					"  CASE WHEN pg_catalog.current_setting('application_name') = 'pgpart' "
-					"         OR pg_catalog.current_setting('application_name') LIKE 'pgpart %' "
-					"  THEN pg_catalog.set_config('application_name', $1, false) END",
+					"SELECT a.name, pg_catalog.set_config('application_name', "
+					"  CASE WHEN a.name IN ('', 'pgpart') OR a.name LIKE 'pgpart %' THEN $1 "
+					"  ELSE $1 || ' (' || a.name || ')' END, false) "
+					"FROM (SELECT pg_catalog.current_setting('application_name') AS name) a",
 					1, params, &e);
 	/* only a label for the next pgpart's message: failing to set it changes nothing */
-	if (res && !PQgetisnull(res, 0, 1))
+	if (res)
 		wl->saved_app = pg_xstrdup(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	err_clear(&e);
