@@ -59,6 +59,8 @@ pgpart_fails($node, 'rollback during backfill', 4, $busy, 'migrate', 'rollback',
 $err = pgpart_fails($node, '--wait=1s gives up', 4, $busy, '--wait=1s', 'migrate', 'backfill',
 	'revenues');
 like($err, qr/Waited 1 s for it/, '--wait=DUR says how long it waited');
+pgpart_fails($node, 'bad --wait', 2, qr/invalid --wait "soon"/, '--wait=soon', 'migrate', 'backfill',
+	'revenues');
 {
 	# a verify that only reads may run beside the backfill
 	my ($rc) = pgpart($node, 'migrate', 'verify', 'revenues');
