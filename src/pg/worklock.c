@@ -138,8 +138,8 @@ busy_error(PgConn *pc, const char *name, const char *holder, double waited_ms, P
 						"a time.  Nothing was changed.",
 				   waited_ms / 1000);
 	else
-		err_detail(err, "pgpart works on a table one command at a time (backfill, verify "
-						"--repair, switch, rollback, finish, maintain, archive, restore, "
+		err_detail(err, "pgpart works on a table one command at a time (migrate start, backfill, "
+						"verify --repair, switch, rollback, finish; maintain, archive, restore, "
 						"move).  Nothing was changed.");
 	if (pc->worklock_wait_ms == WORKLOCK_WAIT_FOREVER)
 		err_hint(err, "Wait for it to finish, then run this again.");
@@ -176,6 +176,20 @@ name_command(PgConn *pc, WorkLock *wl, const char *command)
 	free(app);
 }
 
+static void
+restore_name(PgConn *pc, WorkLock *wl)
+{
+	if (wl->saved_app)
+	{
+		const char *params[1] = {wl->saved_app};
+
+		pgc_exec_quiet(pc, "SELECT pg_catalog.set_config('application_name', $1, false)", 1,
+					   params);
+	}
+	free(wl->saved_app);
+	wl->saved_app = NULL;
+}
+
 bool
 worklock_take(PgConn *pc, WorkLock *wl, const char *command, const RelOid *tables, int n,
 			  PgpError *err)
@@ -186,6 +200,11 @@ worklock_take(PgConn *pc, WorkLock *wl, const char *command, const RelOid *table
 
 	if (n > WORKLOCK_MAX_TABLES)
 		n = WORKLOCK_MAX_TABLES;
+	/*
+	 * Named before the lock is tried: whoever sees the lock held in pg_locks
+	 * then also sees the command in pg_stat_activity, never a lock without it.
+	 */
+	name_command(pc, wl, command);
 	for (;;)
 	{
 		RelOid busy;
@@ -194,11 +213,17 @@ worklock_take(PgConn *pc, WorkLock *wl, const char *command, const RelOid *table
 		bool give_up;
 
 		if (!try_all(pc, wl, tables, n, &busy, err))
+		{
+			restore_name(pc, wl);
 			return false;
+		}
 		if (busy == 0)
 			break;
 		if (!describe_holder(pc, busy, &name, &holder, err))
+		{
+			restore_name(pc, wl);
 			return false;
+		}
 		waited = clock_ms() - t0;
 		if (holder == NULL && vanished++ < WORKLOCK_VANISHED_RETRIES)
 		{
@@ -212,6 +237,7 @@ worklock_take(PgConn *pc, WorkLock *wl, const char *command, const RelOid *table
 		{
 			busy_error(pc, name, holder, pc->worklock_wait_ms != 0 ? waited : 0, err);
 			FREE_ALL(name, holder);
+			restore_name(pc, wl);
 			return false;
 		}
 		if (!told)
@@ -231,23 +257,12 @@ worklock_take(PgConn *pc, WorkLock *wl, const char *command, const RelOid *table
 	}
 	if (told)
 		log_info("took the work lock after waiting %.1f s", (clock_ms() - t0) / 1000);
-	name_command(pc, wl, command);
 	return true;
 }
 
 void
 worklock_release(PgConn *pc, WorkLock *wl)
 {
-	if (wl->n == 0)
-		return;
 	release_all(pc, wl);
-	if (wl->saved_app)
-	{
-		const char *params[1] = {wl->saved_app};
-
-		pgc_exec_quiet(pc, "SELECT pg_catalog.set_config('application_name', $1, false)", 1,
-					   params);
-	}
-	free(wl->saved_app);
-	wl->saved_app = NULL;
+	restore_name(pc, wl);
 }

@@ -1,9 +1,9 @@
 /*
  * worklock.h - one pgpart at a time per table.
  *
- * Every command that changes a managed table or a migration (backfill,
- * verify --repair, switch, rollback, finish, maintain, archive, restore,
- * move) first takes a session-level advisory lock on each table it works
+ * Every command that changes a managed table or a migration (migrate start,
+ * backfill, verify --repair, switch, rollback, finish; maintain, archive,
+ * restore, move) first takes a session-level advisory lock on each table it works
  * on, keyed (hashtext('pgpart'), table OID).  All of them share this one
  * per-table lock: a backfill and a switch of the same table, or two archives
  * of two of its partitions, must not run together either, and one key per

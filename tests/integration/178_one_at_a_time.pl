@@ -1,6 +1,6 @@
 # One pgpart at a time per table: two backfills of one table started together
 # end with one copying and the other refused with exit 4, naming the first's
-# pid and command; switch, verify --repair and a third backfill are refused
+# pid and command; switch, verify --repair, rollback, start and a third backfill are refused
 # (or, with --wait, wait) while it runs, and the copy is right afterwards.
 # On a partitioned table, archive, move and maintain are refused the same way
 # while another pgpart holds it, and "pgpart run" skips it without failing.
@@ -56,6 +56,8 @@ pgpart_fails($node, 'switch during backfill', 4, $busy, 'migrate', 'switch', 're
 pgpart_fails($node, 'verify --repair during backfill', 4, $busy, 'migrate', 'verify', 'revenues',
 	'--repair');
 pgpart_fails($node, 'rollback during backfill', 4, $busy, 'migrate', 'rollback', 'revenues');
+pgpart_fails($node, 'start during backfill', 4, $busy, 'migrate', 'start', 'revenues', '--column',
+	'occurred_at');
 $err = pgpart_fails($node, '--wait=1s gives up', 4, $busy, '--wait=1s', 'migrate', 'backfill',
 	'revenues');
 like($err, qr/Waited 1 s for it/, '--wait=DUR says how long it waited');

@@ -539,8 +539,31 @@ done:
 	return ok;
 }
 
+static bool start(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
+
+/* two starts of one table at once: the second is told, not failed on a duplicate shadow */
 bool
 ops_migrate_start(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
+{
+	WorkLock wl = {0};
+	RelInfo rel;
+	bool found = false, ok;
+
+	memset(r, 0, sizeof(*r));
+	memset(&rel, 0, sizeof(rel));
+	if (!catalog_resolve_table(pc, opt->table, &rel, &found, err))
+		return false;
+	/* an unknown table: start says so itself */
+	ok = !found || worklock_take(pc, &wl, "migrate start", &rel.oid, 1, err);
+	if (found)
+		relinfo_free(&rel);
+	ok = ok && start(pc, opt, r, err);
+	worklock_release(pc, &wl);
+	return ok;
+}
+
+static bool
+start(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
 	Prepared p;
 	StartCtx c;
