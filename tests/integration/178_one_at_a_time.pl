@@ -2,7 +2,7 @@
 # end with one copying and the other refused with exit 4, naming the first's
 # pid and command; switch, verify --repair, rollback, start and a third backfill are refused
 # (or, with --wait, wait) while it runs, and the copy is right afterwards.
-# On a partitioned table, archive, move and maintain are refused the same way
+# On a partitioned table, archive, move, restore and maintain are refused the same way
 # while another pgpart holds it, and "pgpart run" skips it without failing.
 use strict;
 use warnings;
@@ -123,9 +123,25 @@ like($out, qr/maintain\s.*public\.expenses.*skipped.*another pgpart is working o
 like($out, qr/ cycle: ok/, 'and the cycle as ok');
 $other->quit;
 
-pgpart_ok($node, 'archive once the other is done', 'archive', 'expenses', 'expenses_2024_q4', '--to',
-	"file://$arch");
+my $q4_before = table_fingerprint($node, 'expenses_2024_q4');
+my $aout = pgpart_ok($node, 'archive once the other is done', 'archive', 'expenses', 'expenses_2024_q4',
+	'--to', "file://$arch");
 is(holder_pid('expenses'), '', 'archive released its work lock');
+my ($manifest) = $aout =~ m{(file://\S+\.manifest\.json)};
+ok($manifest, 'manifest url printed');
+
+# restore waits its turn as well; afterwards the partition is back, row for row
+$other = $node->background_psql('postgres');
+$other->query_safe(q{SET application_name = 'pgpart maintain'});
+$other->query_safe(q{SELECT pg_advisory_lock(hashtext('pgpart'), 'expenses'::regclass::oid::integer)});
+$opid = holder_pid('expenses');
+pgpart_fails($node, 'restore while another pgpart works on the table', 4,
+	qr/another pgpart is working on public\.expenses: pgpart maintain, pid $opid/, 'restore', 'expenses',
+	'--from', $manifest);
+is(psql_ok($node, q{SELECT to_regclass('expenses_2024_q4') IS NULL}), 't', 'the refused restore did nothing');
+$other->quit;
+pgpart_ok($node, 'restore once the other is done', 'restore', 'expenses', '--from', $manifest);
+is(table_fingerprint($node, 'expenses_2024_q4'), $q4_before, 'the restored partition equals the archived one');
 
 # a real move paused in its copy holds the table: an archive of another partition waits its turn
 SKIP:
