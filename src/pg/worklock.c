@@ -240,6 +240,15 @@ worklock_take(PgConn *pc, WorkLock *wl, const char *command, const RelOid *table
 			restore_name(pc, wl);
 			return false;
 		}
+		if (wl->cancel && *wl->cancel)
+		{
+			err_set(err, EXIT_RUNTIME, "cancelled while waiting for another pgpart working on %s",
+					name);
+			err_detail(err, "Nothing was changed.");
+			FREE_ALL(name, holder);
+			restore_name(pc, wl);
+			return false;
+		}
 		if (!told)
 		{
 			log_info("another pgpart is working on %s (%s): waiting for it", name,

@@ -22,6 +22,7 @@
 #ifndef PGPART_PG_WORKLOCK_H
 #define PGPART_PG_WORKLOCK_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "pg/catalog.h"
@@ -34,6 +35,8 @@ typedef struct WorkLock
 	RelOid tables[WORKLOCK_MAX_TABLES]; /* held, in the order taken */
 	int n;
 	char *saved_app; /* application_name before this lock named the command */
+	/* set by a caller that catches SIGINT itself: a wait ends when it turns non-zero */
+	const volatile sig_atomic_t *cancel;
 } WorkLock;
 
 /* pc->worklock_wait_ms for "wait as long as it takes" */

@@ -883,6 +883,7 @@ ops_tier_move(PgConn *pc, const TierMoveOptions *opt, TierMoveResult *res, PgpEr
 	if (!schema_require(pc, err) || !resolve(pc, &m, err))
 		goto done;
 	res->partition = pg_xasprintf("%s.%s", m.part->schema, m.part->name);
+	wl.cancel = opt->cancel; /* its Ctrl-C handler would otherwise leave a --wait waiting */
 	if (!worklock_take(pc, &wl, opt->abort ? "move --abort" : "move", &m.parent.oid, 1, err))
 		goto done;
 	if (opt->abort)
