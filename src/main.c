@@ -54,7 +54,7 @@ print_help(void)
 int
 main(int argc, char **argv)
 {
-	GlobalOpts g = {NULL, false, false, false, LOCK_POLICY_DEFAULT, false};
+	GlobalOpts g = {NULL, false, false, false, LOCK_POLICY_DEFAULT, false, 0};
 	bool version = false;
 	const CliOption options[] = {CLI_TRUE("version", 0, &version), CLI_END};
 	const CliSpec spec = {NULL, NULL, options, print_help, true};

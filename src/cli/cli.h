@@ -21,6 +21,7 @@ typedef struct GlobalOpts
 	bool json;
 	LockPolicy lock;
 	bool lock_timeout_given; /* --lock-timeout was given (vacuum keeps its own default otherwise) */
+	int wait_ms; /* --wait: for another pgpart on the same table (PgConn.worklock_wait_ms) */
 } GlobalOpts;
 
 #define CLI_COMMON_HELP                                                        \
@@ -28,6 +29,8 @@ typedef struct GlobalOpts
 	"  -d, --dbname=CONNINFO    database to connect to: a name, a connection string\n" \
 	"                           or a URI (default: PG* environment variables)\n"  \
 	"      --dry-run            print the SQL that would change something; change nothing\n" \
+	"      --wait[=DUR]         when another pgpart works on the table: wait for it\n" \
+	"                           (for at most DUR), instead of exiting with status 4\n" \
 	"      --json               machine-readable output on stdout\n"              \
 	"  -v, --verbose            more messages on stderr (-v -v: every statement)\n" \
 	"      --lock-timeout=DUR   longest wait for one lock, e.g. 50ms, 2s (default 100ms)\n" \

@@ -1,8 +1,9 @@
 /*
  * lock.c - the retry loop around a transaction that takes strong locks: SET
  * LOCAL lock_timeout, attempt, on lock_not_available or deadlock roll back and
- * sleep with jittered exponential backoff; also the per-table advisory lock
- * that keeps two pgpart processes from working on one table at once.
+ * sleep with jittered exponential backoff.  (The per-table advisory lock
+ * that keeps two pgpart processes from working on one table at once is in
+ * worklock.c.)
  */
 #include "pg/lock.h"
 
@@ -360,27 +361,4 @@ lock_run_txn_on(PgConn *pc, const LockPolicy *policy, const LockTarget *targets,
 		sleep_ms(sleep);
 		stats->waited_ms += sleep;
 	}
-}
-
-bool
-lock_table_try(PgConn *pc, unsigned int table, bool *got, PgpError *err)
-{
-	/* two-key form: pgpart's key space cannot meet an application's bigint keys */
-	return catalog_oid_bool(pc,
-							"SELECT pg_catalog.pg_try_advisory_lock("
-							"pg_catalog.hashtext('pgpart'), $1::pg_catalog.oid::integer)",
-							table, got, err);
-}
-
-void
-lock_table_release(PgConn *pc, unsigned int table)
-{
-	char oid[16];
-	const char *params[1] = {oid};
-
-	snprintf(oid, sizeof(oid), "%u", table);
-	pgc_exec_quiet(pc,
-				   "SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtext('pgpart'), "
-				   "$1::pg_catalog.oid::integer)",
-				   1, params);
 }

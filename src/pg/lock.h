@@ -179,12 +179,4 @@ void lock_error_not_granted(PgpError *err, const LockPolicy *policy, int attempt
 /* the body calls this once its strong locks are granted */
 void lock_txn_mark_locked(LockStats *stats);
 
-/*
- * Session-level advisory lock on one managed table (its OID), so that two
- * pgpart runs (two hosts, a cron job and a person) never work on the same
- * table at once.  *got is false when another session holds it.
- */
-bool lock_table_try(PgConn *pc, unsigned int table, bool *got, PgpError *err);
-void lock_table_release(PgConn *pc, unsigned int table);
-
 #endif

@@ -16,6 +16,7 @@
 #include "commands/archive/archive_sql.h"
 #include "pg/bounds.h"
 #include "pg/schema.h"
+#include "pg/worklock.h"
 #include "util/mem.h"
 
 void
@@ -356,7 +357,7 @@ archive_due(ArchiveRun *run, ArchiveResult *res, PgpError *err)
 /* ---- the command -------------------------------------------------------- */
 
 static bool
-run_setup(ArchiveRun *run, bool *locked, PgpError *err)
+run_setup(ArchiveRun *run, WorkLock *wl, PgpError *err)
 {
 	const ArchiveOptions *opt = run->opt;
 	PgConn *pc = run->pc;
@@ -381,15 +382,8 @@ run_setup(ArchiveRun *run, bool *locked, PgpError *err)
 		!catalog_partitions(pc, run->cfg.parent, &run->parts, err))
 		return false;
 	run->has_default = run->parts.default_index >= 0;
-	if (!lock_table_try(pc, run->cfg.parent, locked, err))
+	if (!worklock_take(pc, wl, "archive", &run->cfg.parent, 1, err))
 		return false;
-	if (!*locked)
-	{
-		err_set(err, EXIT_RUNTIME, "another pgpart is working on %s.%s", run->cfg.parent_schema,
-				run->cfg.parent_name);
-		err_hint(err, "Wait for it to finish; pgpart processes take turns per table.");
-		return false;
-	}
 	return archive_sql_jobs_unfinished(pc, run->cfg.parent_schema, run->cfg.parent_name,
 									   &run->jobs, &run->njobs, err);
 }
@@ -398,7 +392,8 @@ bool
 ops_archive(PgConn *pc, const ArchiveOptions *opt, ArchiveResult *res, PgpError *err)
 {
 	ArchiveRun run;
-	bool locked = false, ok = false;
+	WorkLock wl = {0};
+	bool ok = false;
 	int i;
 
 	memset(res, 0, sizeof(*res));
@@ -406,7 +401,7 @@ ops_archive(PgConn *pc, const ArchiveOptions *opt, ArchiveResult *res, PgpError 
 	run.pc = pc;
 	run.opt = opt;
 	run.parts.default_index = -1;
-	if (run_setup(&run, &locked, err))
+	if (run_setup(&run, &wl, err))
 	{
 		res->items = pg_xcalloc((size_t) (run.njobs + run.parts.n + 1), sizeof(ArchivedPartition));
 		ok = opt->partition ? archive_one(&run, res, err) : archive_due(&run, res, err);
@@ -414,8 +409,7 @@ ops_archive(PgConn *pc, const ArchiveOptions *opt, ArchiveResult *res, PgpError 
 	for (i = 0; i < run.njobs; i++)
 		archjob_free(&run.jobs[i]);
 	free(run.jobs);
-	if (locked)
-		lock_table_release(pc, run.cfg.parent);
+	worklock_release(pc, &wl);
 	partitionlist_free(&run.parts);
 	storage_close(run.st);
 	partconfig_free(&run.cfg);

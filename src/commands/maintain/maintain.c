@@ -17,6 +17,7 @@
 #include "pg/config.h"
 #include "commands/migrate/migration_sql.h"
 #include "pg/schema.h"
+#include "pg/worklock.h"
 #include "util/clock.h"
 #include "util/mem.h"
 
@@ -128,7 +129,7 @@ maintain_one(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, TableMai
 	Target t;
 	EnsureStats st;
 	int i;
-	bool locked = false;
+	WorkLock wl = {0};
 	bool ok = false;
 
 	memset(&st, 0, sizeof(st));
@@ -140,15 +141,8 @@ maintain_one(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, TableMai
 		err_hint(err, "It was dropped; remove it from pgpart.part_config.");
 		return false;
 	}
-	if (!lock_table_try(pc, cfg->parent, &locked, err))
+	if (!worklock_take(pc, &wl, "maintain", &cfg->parent, 1, err))
 		return false;
-	if (!locked)
-	{
-		err_set(err, EXIT_RUNTIME, "another pgpart is working on %s.%s", cfg->parent_schema,
-				cfg->parent_name);
-		err_hint(err, "Wait for it to finish; pgpart processes take turns per table.");
-		return false;
-	}
 	{
 		/*
 		 * Between switch and finish the old table mirrors this one through row
@@ -195,8 +189,7 @@ done:
 	tm->felt = st.felt;
 	ensurestats_free(&st);
 	target_free(&t);
-	if (locked)
-		lock_table_release(pc, cfg->parent);
+	worklock_release(pc, &wl);
 	return ok;
 }
 
@@ -205,10 +198,12 @@ ops_maintain(PgConn *pc, const char *table, const LockPolicy *lock, MaintainResu
 			 PgpError *err)
 {
 	PartConfig *cfgs = NULL;
-	int n = 0, i;
+	int n = 0, i, failed = 0, busy = 0;
 	bool all_ok = true;
+	PgpError busy_err;
 
 	memset(res, 0, sizeof(*res));
+	err_init(&busy_err);
 	if (!config_load_managed(pc, table, &cfgs, &n, err))
 		return false;
 	res->tables = pg_xcalloc((size_t) n + 1, sizeof(TableMaintenance));
@@ -240,7 +235,18 @@ ops_maintain(PgConn *pc, const char *table, const LockPolicy *lock, MaintainResu
 		if (!tm->ok)
 		{
 			all_ok = false;
+			failed++;
 			tm->error = pg_xstrdup(terr.message ? terr.message : "failed");
+			tm->busy = terr.kind == ERR_KIND_BUSY;
+			if (tm->busy && busy++ == 0)
+			{
+				/* the first busy table's whole error: for "maintain TABLE" the one to show */
+				err_set(&busy_err, EXIT_BUSY, "%s", tm->error);
+				if (terr.detail)
+					err_detail(&busy_err, "%s", terr.detail);
+				if (terr.hint)
+					err_hint(&busy_err, "%s", terr.hint);
+			}
 		}
 		summary = summary_json(tm);
 		if (cfgs[i].parent_exists)
@@ -257,6 +263,22 @@ ops_maintain(PgConn *pc, const char *table, const LockPolicy *lock, MaintainResu
 		err_clear(&terr);
 	}
 	partconfig_list_free(cfgs, n);
+	if (!all_ok && !err_is_set(err) && failed > 0 && busy == failed)
+	{
+		/* nothing failed: busy tables were skipped, and the next run does them */
+		if (busy == 1)
+			*err = busy_err;
+		else
+		{
+			err_set(err, EXIT_BUSY, "%d tables were skipped: another pgpart is working on them",
+					busy);
+			err_hint(err, "Wait for it to finish, or pass --wait to wait for it.");
+			err_clear(&busy_err);
+		}
+		err->kind = ERR_KIND_BUSY;
+	}
+	else
+		err_clear(&busy_err);
 	if (!all_ok && !err_is_set(err))
 		err_set(err, EXIT_RUNTIME, "maintenance failed for some tables");
 	return all_ok;

@@ -13,6 +13,7 @@ typedef struct TableMaintenance
 	char *schema;
 	char *name;
 	bool ok;
+	bool busy;	 /* !ok because another pgpart was working on it (skipped, EXIT_BUSY) */
 	char *error; /* when !ok */
 	NameList partitions_created;
 	long rows_moved;

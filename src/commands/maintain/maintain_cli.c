@@ -20,7 +20,8 @@ static const char help[] =
 	"Usage:\n"
 	"  pgpart maintain [TABLE] [OPTION]...\n\n"
 	"Without TABLE, every table managed by pgpart is maintained; a failure on one\n"
-	"table does not stop the others (exit status 1 then).\n";
+	"table does not stop the others (exit status 1 then).  A table another pgpart\n"
+	"is working on is skipped (exit status 4 when that is all that went wrong).\n";
 
 static void
 print_json(const GlobalOpts *g, const MaintainResult *res)
@@ -37,6 +38,7 @@ print_json(const GlobalOpts *g, const MaintainResult *res)
 		json_object_set_new(o, "schema", json_string(t->schema));
 		json_object_set_new(o, "table", json_string(t->name));
 		json_object_set_new(o, "ok", json_boolean(t->ok));
+		json_object_set_new(o, "busy", json_boolean(t->busy));
 		json_object_set_new(o, "error", cli_json_string_or_null(t->error));
 		json_object_set_new(o, "partitions_created", cli_json_list(&t->partitions_created));
 		json_object_set_new(o, "rows_moved_from_default", json_integer(t->rows_moved));
@@ -66,7 +68,9 @@ print_text(const MaintainResult *res)
 	{
 		const TableMaintenance *t = &res->tables[i];
 
-		if (!t->ok)
+		if (t->busy)
+			printf("%s.%s: SKIPPED: %s\n", t->schema, t->name, t->error);
+		else if (!t->ok)
 			printf("%s.%s: FAILED: %s\n", t->schema, t->name, t->error);
 		else if (t->partitions_created.n == 0 && t->rows_moved == 0)
 			printf("%s.%s: nothing to do\n", t->schema, t->name);

@@ -26,6 +26,7 @@
 #include "pg/partition.h"
 #include "pg/privilege.h"
 #include "pg/schema.h"
+#include "pg/worklock.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -538,8 +539,31 @@ done:
 	return ok;
 }
 
+static bool start(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
+
+/* two starts of one table at once: the second is told, not failed on a duplicate shadow */
 bool
 ops_migrate_start(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
+{
+	WorkLock wl = {0};
+	RelInfo rel;
+	bool found = false, ok;
+
+	memset(r, 0, sizeof(*r));
+	memset(&rel, 0, sizeof(rel));
+	if (!catalog_resolve_table(pc, opt->table, &rel, &found, err))
+		return false;
+	/* an unknown table: start says so itself */
+	ok = !found || worklock_take(pc, &wl, "migrate start", &rel.oid, 1, err);
+	if (found)
+		relinfo_free(&rel);
+	ok = ok && start(pc, opt, r, err);
+	worklock_release(pc, &wl);
+	return ok;
+}
+
+static bool
+start(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
 	Prepared p;
 	StartCtx c;
@@ -646,6 +670,35 @@ load_active(PgConn *pc, const MigrateOptions *opt, Active *a, PgpError *err)
 done:
 	free(schema);
 	free(name);
+	return ok;
+}
+
+/*
+ * The work lock (pg/worklock.h) on both tables of the migration of
+ * opt->table (they swap names at switch; their OIDs stay), taken before the
+ * step reads the migration's state so that no other step changes it
+ * meanwhile.  No migration in progress: nothing to take, and the step itself
+ * says so.
+ */
+static bool
+guard_migration(PgConn *pc, const MigrateOptions *opt, const char *command, WorkLock *wl,
+				PgpError *err)
+{
+	Migration m;
+	char *schema = NULL, *name = NULL;
+	bool found = false, ok;
+
+	memset(&m, 0, sizeof(m));
+	ok = schema_require(pc, err) && migration_table_name(pc, opt->table, &schema, &name, err) &&
+		 migration_load_active(pc, schema, name, false, &m, &found, err);
+	if (ok && found)
+	{
+		RelOid tables[2] = {m.source, m.shadow};
+
+		ok = worklock_take(pc, wl, command, tables, 2, err);
+	}
+	migration_free(&m);
+	FREE_ALL(schema, name);
 	return ok;
 }
 
@@ -916,8 +969,24 @@ throttle(const MigrateOptions *opt, long long copied, double t0)
 		sleep_ms((int) (due_ms - elapsed));
 }
 
+static bool backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
+
 bool
 ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
+{
+	WorkLock wl = {0};
+	bool ok;
+
+	memset(r, 0, sizeof(*r));
+	if (!guard_migration(pc, opt, "migrate backfill", &wl, err))
+		return false;
+	ok = backfill(pc, opt, r, err);
+	worklock_release(pc, &wl);
+	return ok;
+}
+
+static bool
+backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
 	Active a;
 	BatchCtx c;
@@ -1181,8 +1250,25 @@ verify_conclude(PgConn *pc, const MigrateOptions *opt, const Active *a, long lon
 	return true;
 }
 
+static bool verify(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
+
+/* only --repair writes the copy; a verify that only reads may run beside anything */
 bool
 ops_migrate_verify(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
+{
+	WorkLock wl = {0};
+	bool ok;
+
+	memset(r, 0, sizeof(*r));
+	if (opt->repair && !guard_migration(pc, opt, "migrate verify --repair", &wl, err))
+		return false;
+	ok = verify(pc, opt, r, err);
+	worklock_release(pc, &wl);
+	return ok;
+}
+
+static bool
+verify(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
 	Active a;
 	NameList cur = {0}, end = {0};
@@ -1558,22 +1644,37 @@ swap_step(PgConn *pc, const MigrateOptions *opt, MigrationStep step, MigrateRepo
 	return ok;
 }
 
+static bool
+guarded_swap_step(PgConn *pc, const MigrateOptions *opt, MigrationStep step, const char *command,
+				  MigrateReport *r, PgpError *err)
+{
+	WorkLock wl = {0};
+	bool ok;
+
+	memset(r, 0, sizeof(*r));
+	if (!guard_migration(pc, opt, command, &wl, err))
+		return false;
+	ok = swap_step(pc, opt, step, r, err);
+	worklock_release(pc, &wl);
+	return ok;
+}
+
 bool
 ops_migrate_switch(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
-	return swap_step(pc, opt, MIGRATION_STEP_SWITCH, r, err);
+	return guarded_swap_step(pc, opt, MIGRATION_STEP_SWITCH, "migrate switch", r, err);
 }
 
 bool
 ops_migrate_rollback(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
-	return swap_step(pc, opt, MIGRATION_STEP_ROLLBACK, r, err);
+	return guarded_swap_step(pc, opt, MIGRATION_STEP_ROLLBACK, "migrate rollback", r, err);
 }
 
 bool
 ops_migrate_finish(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
-	return swap_step(pc, opt, MIGRATION_STEP_FINISH, r, err);
+	return guarded_swap_step(pc, opt, MIGRATION_STEP_FINISH, "migrate finish", r, err);
 }
 
 bool
