@@ -35,9 +35,12 @@ sub log_from
 # pgpart's statements as the statement log shows them (log_line_prefix has
 # %a; the harness's PGAPPNAME would name every session after the test file)
 my $conn = $node->connstr('postgres') . ' application_name=pgpart_under_test';
-my $look_re = qr/\] pgpart_under_test LOG:  execute [^:]*: SELECT coalesce\(l\.pid, 0\)/;
-my $lock_re = qr/\] pgpart_under_test LOG:  execute [^:]*: LOCK TABLE/;
-my $wait_re = qr/\] pgpart_under_test LOG:  process \d+ still waiting for/;
+# while pgpart holds its work lock, its application_name names the command and
+# keeps the one given here in brackets: "pgpart migrate switch (pgpart_under_test)"
+my $app = qr/(?:pgpart [^\]]*\()?pgpart_under_test\)?/;
+my $look_re = qr/\] $app LOG:  execute [^:]*: SELECT coalesce\(l\.pid, 0\)/;
+my $lock_re = qr/\] $app LOG:  execute [^:]*: LOCK TABLE/;
+my $wait_re = qr/\] $app LOG:  process \d+ still waiting for/;
 
 sub count_of { my ($re, $text) = @_; my @m = ($text =~ /$re/g); return scalar @m }
 
@@ -154,7 +157,7 @@ $from = -s $node->logfile;
 ($h, $out, $err) = start_behind_holder($from, 2, '--json', '--retries', '1000', 'archive', 'expenses',
 	'expenses_2025_q1', '--to', "file://$arch");
 $while_held = log_from($from);
-is(count_of(qr/\] pgpart_under_test LOG:  execute [^:]*: ALTER TABLE .* DETACH PARTITION/, $while_held), 0,
+is(count_of(qr/\] $app LOG:  execute [^:]*: ALTER TABLE .* DETACH PARTITION/, $while_held), 0,
 	'archive sent no DETACH while the reader was there');
 $hold->query_safe('COMMIT');
 $h->finish;
