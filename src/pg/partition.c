@@ -502,6 +502,29 @@ drain_default_in_batches(PgConn *pc, const LockPolicy *policy, const NewPartitio
 }
 
 /*
+ * After a drain the default partition's pages hold the dead versions of the
+ * rows moved: the ATTACH transaction would read them all under its lock (the
+ * rows left, ATTACH's own scan).  VACUUM takes SHARE UPDATE EXCLUSIVE (writers
+ * go on) and gives the empty pages at the end back, the ACCESS EXCLUSIVE it
+ * needs for that only taken when nobody waits, and let go as soon as
+ * somebody does.  A default that held mostly rows of the range shrinks to
+ * the little writers added meanwhile.
+ */
+static bool
+vacuum_default(PgConn *pc, const NewPartition *np, PgpError *err)
+{
+	StrBuf sql;
+	bool ok;
+
+	sb_init(&sql);
+	sb_append(&sql, "VACUUM ");
+	pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
+	ok = stmt_change_sb(pc, &sql, err);
+	sb_free(&sql);
+	return ok;
+}
+
+/*
  * "column IS NULL OR column < lo OR column >= hi" on the default partition:
  * the negation of the new partition's constraint, in the form PostgreSQL
  * normalises that negation to, so that ATTACH proves from it that the
@@ -616,19 +639,21 @@ attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
  *  1. the standalone table, marked with a comment (a rerun resumes into it);
  *  2. batches of rows out of the default partition into it;
  *  3. with --drain-check: a NOT VALID CHECK on the default that excludes the
- *     range, a second pass for rows writers put there before it, VALIDATE;
- *  4. the ATTACH transaction: the rows left (none with a valid CHECK),
+ *     range, a second pass for rows writers put there before it;
+ *  4. VACUUM of the default (when rows moved), then with --drain-check its
+ *     VALIDATE;
+ *  5. the ATTACH transaction: the rows left (none with a valid CHECK),
  *     ATTACH, the mark and the CHECK dropped.
  *
  * Why the CHECK on the default is not the default: while it is there and
  * the range has no partition yet, an application INSERT of a row of that
- * range fails ("violates check constraint"), from step 3 to the commit of 4,
- * a window as long as the second pass plus VALIDATE (a read of the whole
- * default partition).  Without it no writer ever gets an error; the ATTACH
- * transaction then reads the default partition twice under its lock (to
- * move what is left, and ATTACH's own scan), but after the drain the default
- * holds only rows of other ranges, so that read is short unless the default
- * stays big (NULL keys, archived ranges).  Then --drain-check is the better
+ * range fails ("violates check constraint"), from step 3 to the commit of 5,
+ * a window as long as the second pass, VACUUM and VALIDATE (reads of the
+ * whole default partition).  Without it no writer ever gets an error; the
+ * ATTACH transaction then reads the default partition twice under its lock
+ * (to move what is left, and ATTACH's own scan), but after the drain and
+ * VACUUM the default holds only rows of other ranges, so that read is short
+ * unless the default stays big (NULL keys, archived ranges).  Then --drain-check is the better
  * trade, if no writer inserts rows of the new range.
  *
  * While the drain runs, the rows already moved are in a table that is not
@@ -661,8 +686,14 @@ drain_then_attach(PgConn *pc, const LockPolicy *policy, const NewPartition *np,
 		if (!lock_run_txn(pc, policy, add_default_check_body, (void *) np, &st, err))
 			return false;
 		lock_felt_note(&result->drain_felt, &st);
-		if (!drain_default_in_batches(pc, policy, np, result, err) ||
-			!lock_run_txn(pc, policy, validate_default_check_body, (void *) np, &st, err))
+		if (!drain_default_in_batches(pc, policy, np, result, err))
+			return false;
+	}
+	if ((result->rows_moved > 0 || pc->dry_run) && !vacuum_default(pc, np, err))
+		return false;
+	if (np->drain->default_check)
+	{
+		if (!lock_run_txn(pc, policy, validate_default_check_body, (void *) np, &st, err))
 			return false;
 		lock_felt_note(&result->drain_felt, &st);
 	}
