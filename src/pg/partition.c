@@ -679,9 +679,10 @@ drain_then_attach(PgConn *pc, const LockPolicy *policy, const NewPartition *np,
 			return false;
 		lock_felt_note(&result->drain_felt, &st);
 	}
-	if (!drain_default_in_batches(pc, policy, np, result, err))
+	/* batch_rows 0: a rerun of an interrupted batched drain, finished in the ATTACH */
+	if (np->drain->batch_rows > 0 && !drain_default_in_batches(pc, policy, np, result, err))
 		return false;
-	if (np->drain->default_check)
+	if (np->drain->batch_rows > 0 && np->drain->default_check)
 	{
 		if (!lock_run_txn(pc, policy, add_default_check_body, (void *) np, &st, err))
 			return false;
@@ -691,7 +692,7 @@ drain_then_attach(PgConn *pc, const LockPolicy *policy, const NewPartition *np,
 	}
 	if ((result->rows_moved > 0 || pc->dry_run) && !vacuum_default(pc, np, err))
 		return false;
-	if (np->drain->default_check)
+	if (np->drain->batch_rows > 0 && np->drain->default_check)
 	{
 		if (!lock_run_txn(pc, policy, validate_default_check_body, (void *) np, &st, err))
 			return false;
@@ -714,11 +715,22 @@ drain_then_attach(PgConn *pc, const LockPolicy *policy, const NewPartition *np,
 	return ok;
 }
 
+/*
+ * Batches when asked for; and always when an interrupted batched drain left
+ * its marked table, which holds rows only it can bring back into view.
+ */
 static bool
-drain_wanted(const NewPartition *np)
+drain_wanted(PgConn *pc, const NewPartition *np, bool *wanted, PgpError *err)
 {
-	return np->drain && np->drain->batch_rows > 0 && np->move_from_default && np->default_name &&
-		   np->lo_literal;
+	*wanted = false;
+	if (!np->drain || !np->move_from_default || !np->default_name || !np->lo_literal)
+		return true;
+	if (np->drain->batch_rows > 0)
+	{
+		*wanted = true;
+		return true;
+	}
+	return drained_table_exists(pc, np, wanted, err);
 }
 
 bool
@@ -726,11 +738,17 @@ partition_attach_new(PgConn *pc, const LockPolicy *policy, const NewPartition *n
 					 AttachResult *result, PgpError *err)
 {
 	AttachCtx ctx = {np, 0, false, true, false};
-	bool ok;
+	bool ok, batched, validated;
 
 	memset(result, 0, sizeof(*result));
-	if (drain_wanted(np))
+	if (!drain_wanted(pc, np, &batched, err))
+		ok = false;
+	else if (batched)
 		ok = drain_then_attach(pc, policy, np, result, err);
+	/* a CHECK an interrupted --drain-check left on the default goes with this ATTACH */
+	else if (np->default_name && !pc->dry_run &&
+			 !default_check_state(pc, np, &ctx.drop_default_check, &validated, err))
+		ok = false;
 	else
 	{
 		ok = lock_run_txn(pc, policy, attach_body, &ctx, &result->locks, err);

@@ -36,7 +36,7 @@ typedef struct DrainPolicy
 	bool default_check; /* a validated CHECK on the default so ATTACH skips its scan */
 } DrainPolicy;
 
-#define DRAIN_POLICY_DEFAULT {5000, 50, 0, false}
+#define DRAIN_POLICY_DEFAULT {0, 50, 0, false}
 
 typedef struct NewPartition
 {

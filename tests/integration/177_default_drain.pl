@@ -121,7 +121,8 @@ is(psql_ok($node, q{SELECT count(*) FROM pg_description d JOIN pg_class c ON c.o
 
 # 3. --dry-run prints the batches, the CHECK and the ATTACH, and changes nothing
 insert_rows(3000, '2032-07-01');
-my $dry = pgpart_ok($node, 'dry-run', '--dry-run', 'maintain', 'revenues', '--drain-check');
+my $dry = pgpart_ok($node, 'dry-run', '--dry-run', 'maintain', 'revenues', '--drain-batch-rows', '5000',
+	'--drain-check');
 like($dry, qr/WITH batch AS \(SELECT ctid FROM ONLY "public"\."revenues_default" WHERE ctid >= /,
 	'dry-run shows the batch statement');
 like($dry, qr/FOR UPDATE SKIP LOCKED/, 'which skips rows writers hold');
@@ -136,7 +137,8 @@ is(in_range_of_default('2032-07-01', '2032-10-01'), '3000', 'and moved no row');
 $before = table_fingerprint($node, 'revenues');
 {
 	local $ENV{PGOPTIONS} = '-c log_min_messages=debug1';
-	pgpart_ok($node, 'maintain --drain-check', 'maintain', 'revenues', '--drain-check');
+	pgpart_ok($node, 'maintain --drain-check', 'maintain', 'revenues', '--drain-batch-rows', '5000',
+		'--drain-check');
 }
 my $log = PostgreSQL::Test::Utils::slurp_file($node->logfile);
 like($log, qr/updated partition constraint for default partition "revenues_default" is implied by existing constraints/,
@@ -157,5 +159,30 @@ pgpart_ok($node, 'maintain after a crashed --drain-check', 'maintain', 'revenues
 is(psql_ok($node, q{SELECT count(*) FROM pg_constraint WHERE conname = 'pgpart_default_excludes_new_range'}),
 	'0', 'the leftover CHECK is dropped');
 is(psql_ok($node, 'SELECT count(*) FROM revenues_2033_q1'), '700', 'and the rows are in their partition');
+
+# 6. batches are not the default: a batched drain killed half-way is finished
+# by a plain maintain (the moved rows are invisible until the ATTACH)
+insert_rows(5000, '2034-01-01');
+$before = table_fingerprint($node, 'revenues');
+($kout, $kerr) = ('', '');
+$victim = IPC::Run::start(
+	[ $ENV{PGPART}, '-d', $node->connstr('postgres'), 'maintain', 'revenues',
+	  '--drain-batch-rows', '100', '--drain-pause', '100ms' ],
+	'>', \$kout, '2>', \$kerr);
+wait_for('the second table drained into', q{SELECT to_regclass('revenues_2034_q1') IS NOT NULL});
+wait_for('the second drain to move some rows', q{SELECT count(*) >= 300 FROM ONLY revenues_2034_q1});
+$victim->signal('KILL');
+$victim->finish;
+wait_for('the killed run to end on the server', q{SELECT count(*) = 0 FROM pg_stat_activity
+	WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()});
+$json = decode_json(pgpart_ok($node, 'a plain maintain finishes the interrupted drain', '--json',
+	'maintain', 'revenues'));
+ok($json->{tables}[0]{ok}, 'maintain ok');
+is(psql_ok($node, q{SELECT relispartition FROM pg_class WHERE oid = 'revenues_2034_q1'::regclass}), 't',
+	'the table drained into is attached');
+is(table_fingerprint($node, 'revenues'), $before, 'every row visible again, none lost or doubled');
+is(in_range_of_default('2034-01-01', '2034-04-01'), '0', 'none left in the default');
+pgpart_fails($node, '--drain-check without --drain-batch-rows', 2, qr/--drain-check needs --drain-batch-rows/,
+	'maintain', 'revenues', '--drain-check');
 
 done_testing();
