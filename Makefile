@@ -119,6 +119,7 @@ bench: deps-bench pgpart $(BUILD)/bench-gen
 	bench/reports
 	bench/operations
 	bench/partman
+	bench/drain
 
 # the benchmarks' synthetic data generator (bench/gen.c), COPY text on stdout
 $(BUILD)/bench-gen: bench/gen.c

@@ -54,4 +54,22 @@ for my $k (qw(plain_set_tablespace_ms move_swap_lock_ms move_copy_ms move_under_
 	like($r->{$k} // '', qr/^[\d.]+$/, "tiermove result has $k");
 }
 
+{
+	local $ENV{BENCH_DRAIN_ROWS} = 2000;
+	local $ENV{BENCH_RATE} = 50;
+	local $ENV{BENCH_CLIENTS} = 2;
+	local $ENV{BENCH_WRITER_SECS} = 3;
+	($out, $err) = ('', '');
+	$ok = IPC::Run::run([ "$top/bench/drain" ], '<', \undef, '>', \$out, '2>', \$err);
+	ok($ok, 'bench/drain completes') or diag("$out\n$err");
+	($json) = glob("$dir/results/drain-*.json");
+	$r = decode_json(do { local $/; open(my $fh, '<', $json) or die; <$fh> });
+	is(scalar @{ $r->{runs} // [] }, 3, 'drain result has the three ways');
+	for my $k (qw(writers_p99_ms writers_max_ms pgpart_writers_wait_ms attach_lock_held_ms maintain_ms))
+	{
+		like($r->{runs}[0]{$k} // '', qr/^[\d.]+$/, "drain result has $k");
+	}
+	is($r->{runs}[1]{ok}, 'ok', 'the batched way succeeded');
+}
+
 done_testing();
