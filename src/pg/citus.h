@@ -1,0 +1,68 @@
+/*
+ * citus.h - what pgpart needs to know about Citus (docs/scale-out.md): whether
+ * the database is a Citus coordinator, and whether a table is distributed and
+ * by which column.  On plain PostgreSQL every answer is "no" and costs one
+ * catalog read.  The commands that cannot work on a distributed table (a
+ * rollup's triggers, a migration's mirror triggers) refuse through here
+ * before they change anything.
+ */
+#ifndef PGPART_PG_CITUS_H
+#define PGPART_PG_CITUS_H
+
+#include <stdbool.h>
+
+#include "pg/catalog.h"
+#include "pg/conn.h"
+
+typedef enum CitusKind
+{
+	CITUS_NONE = 0,	   /* plain PostgreSQL, or a table Citus does not manage */
+	CITUS_DISTRIBUTED, /* sharded over the workers by a column */
+	CITUS_REFERENCE,   /* one copy on every node */
+	CITUS_LOCAL		   /* a Citus local table (on the coordinator, in Citus's metadata) */
+} CitusKind;
+
+typedef struct CitusTable
+{
+	CitusKind kind;
+	char *column; /* the distribution column; NULL unless CITUS_DISTRIBUTED */
+	int shards;	  /* how many shards (0 unless CITUS_DISTRIBUTED) */
+} CitusTable;
+
+void citustable_free(CitusTable *t);
+
+/* is extension citus installed in this database */
+bool citus_installed(PgConn *pc, bool *yes, PgpError *err);
+
+/* what Citus makes of table rel (a partitioned table, or a partition of one) */
+bool citus_table(PgConn *pc, RelOid rel, CitusTable *t, PgpError *err);
+
+/* "distributed by org_id over 32 shards", "a reference table", ...: for messages */
+const char *citus_kind_name(CitusKind kind);
+
+/*
+ * Refuses (EXIT_USAGE, the reason and what to do instead) a rollup on a
+ * table Citus manages: the rollup's triggers would fire on the shards on the
+ * workers, where pgpart's schema does not exist.  True when rel is not such
+ * a table.
+ */
+bool citus_refuse_rollup(PgConn *pc, RelOid rel, PgpError *err);
+
+/*
+ * Refuses "pgpart create" of a plain table Citus manages: the new
+ * partitioned table that replaces it would be a local table of the
+ * coordinator, and the distribution lost.  The hint says the two ways that
+ * work.
+ */
+bool citus_refuse_convert(PgConn *pc, RelOid rel, PgpError *err);
+
+/*
+ * Refuses "migrate plan" and "migrate start" of a table Citus manages
+ * (table: as the user typed it; one that does not exist is left to the
+ * command's own checks): the shadow table, its mirror triggers and the
+ * switch are coordinator-local DDL that Citus cannot apply to the shards
+ * online.  The hint names the manual path in docs/scale-out.md.
+ */
+bool citus_refuse_migrate(PgConn *pc, const char *table, PgpError *err);
+
+#endif
