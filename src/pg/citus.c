@@ -6,6 +6,7 @@
  */
 #include "pg/citus.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +90,44 @@ citus_table(PgConn *pc, RelOid rel, CitusTable *t, PgpError *err)
 	}
 	PQclear(res);
 	return true;
+}
+
+bool
+citus_distribute_as_parent(PgConn *pc, const char *table_q, RelOid parent, PgpError *err)
+{
+	CitusTable pt;
+	bool done = false;
+	bool ok;
+	char pbuf[16];
+	const char *params[3];
+
+	if (!citus_table(pc, parent, &pt, err))
+		return false;
+	snprintf(pbuf, sizeof(pbuf), "%u", parent);
+	params[0] = table_q;
+	params[1] = pt.column;
+	params[2] = pbuf;
+	ok = pt.kind != CITUS_DISTRIBUTED || pt.column == NULL ||
+		 stmt_query_bool(pc,
+						 "SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition "
+						 "               WHERE logicalrelid = pg_catalog.to_regclass($1))",
+						 1, params, &done, err);
+	if (ok && pt.kind == CITUS_DISTRIBUTED && pt.column != NULL && !done)
+		/*
+		 * create_distributed_table copies the rows to the shards and leaves
+		 * them, invisible, on the coordinator: truncate_local_data_... frees
+		 * that space
+		 */
+		ok = pgc_change(pc,
+						"SELECT pg_catalog.create_distributed_table($1::pg_catalog.regclass, $2, "
+						"colocate_with => $3::pg_catalog.oid::pg_catalog.regclass::text)",
+						3, params, err) &&
+			 pgc_change(pc,
+						"SELECT pg_catalog.truncate_local_data_after_distributing_table("
+						"$1::pg_catalog.regclass)",
+						1, params, err);
+	citustable_free(&pt);
+	return ok;
 }
 
 bool

@@ -49,6 +49,16 @@ const char *citus_kind_name(CitusKind kind);
 bool citus_refuse_rollup(PgConn *pc, RelOid rel, PgpError *err);
 
 /*
+ * When parent is distributed, distributes table (quoted, qualified; a
+ * plain table that is to become one of parent's partitions) colocated with
+ * it, and removes the coordinator's copy of its rows: ATTACH then only
+ * changes metadata, instead of Citus copying every row to the shards while
+ * the parent's lock is held.  Nothing when parent is not distributed or
+ * table already is (a re-run).
+ */
+bool citus_distribute_as_parent(PgConn *pc, const char *table_q, RelOid parent, PgpError *err);
+
+/*
  * Refuses "pgpart create" of a plain table Citus manages: the new
  * partitioned table that replaces it would be a local table of the
  * coordinator, and the distribution lost.  The hint says the two ways that

@@ -132,7 +132,13 @@ stats_count_rows_capped(PgConn *pc, const char *schema, const char *name, long c
 
 	snprintf(capbuf, sizeof(capbuf), "%ld", cap);
 	sb_init(&sql);
-	sb_append(&sql, "SELECT pg_catalog.count(*) FROM (SELECT FROM ONLY ");
+	/*
+	 * "SELECT 1", not a zero-column "SELECT": Citus runs the LIMIT on the
+	 * shards and reads the rows back through read_intermediate_result(),
+	 * which cannot describe a row of no columns ("a column definition list
+	 * is required for functions returning record")
+	 */
+	sb_append(&sql, "SELECT pg_catalog.count(*) FROM (SELECT 1 FROM ONLY ");
 	pgc_append_qualified(pc, &sql, schema, name);
 	sb_append(&sql, " LIMIT $1::bigint) s");
 	ok = stmt_query_number(pc, sql.data, 1, params, &n, err);
