@@ -93,6 +93,19 @@ citus_table(PgConn *pc, RelOid rel, CitusTable *t, PgpError *err)
 }
 
 bool
+citus_is_managed(PgConn *pc, RelOid rel, bool *yes, PgpError *err)
+{
+	CitusTable t;
+
+	*yes = false;
+	if (!citus_table(pc, rel, &t, err))
+		return false;
+	*yes = t.kind != CITUS_NONE;
+	citustable_free(&t);
+	return true;
+}
+
+bool
 citus_distribute_as_parent(PgConn *pc, const char *table_q, RelOid parent, PgpError *err)
 {
 	CitusTable pt;

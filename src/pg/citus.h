@@ -37,7 +37,13 @@ bool citus_installed(PgConn *pc, bool *yes, PgpError *err);
 /* what Citus makes of table rel (a partitioned table, or a partition of one) */
 bool citus_table(PgConn *pc, RelOid rel, CitusTable *t, PgpError *err);
 
-/* "distributed by org_id over 32 shards", "a reference table", ...: for messages */
+/*
+ * Is rel a table Citus manages (any CitusKind but CITUS_NONE): Citus
+ * refuses DETACH PARTITION ... CONCURRENTLY on those.
+ */
+bool citus_is_managed(PgConn *pc, RelOid rel, bool *yes, PgpError *err);
+
+/* "a distributed table", "a reference table", ...: for messages */
 const char *citus_kind_name(CitusKind kind);
 
 /*

@@ -168,6 +168,20 @@ is(psql_ok($coord, $sum_sql), $all_before, 'the whole table is as before');
 is(psql_ok($coord, q{SELECT pg_relation_size('revenues_2025_q2')}), '0',
 	'no copy of its rows left on the coordinator');
 
+# without a default partition pgpart would DETACH ... CONCURRENTLY, which
+# Citus refuses: a plain DETACH under lock_timeout instead
+psql_ok($coord, q{INSERT INTO expenses (id, org_id, property_id, occurred_at, amount)
+	SELECT g, g % 9, 1, timestamptz '2026-01-01' + g * interval '3 hours', g FROM generate_series(1, 500) g;
+	DROP TABLE expenses_default});
+my $e_sum = q{SELECT count(*) || ' ' || sum(amount) FROM expenses WHERE occurred_at < '2026-04-01'};
+my $e_before = psql_ok($coord, $e_sum);
+$out = pgpart_ok($coord, 'archive without a default partition', 'archive', 'expenses', 'expenses_2026_q1',
+	'--to', "file://$arch");
+($manifest) = $out =~ m{(file://\S+\.manifest\.json)};
+is(psql_ok($coord, q{SELECT count(*) FROM pg_class WHERE relname = 'expenses_2026_q1'}), '0', 'archived');
+pgpart_ok($coord, 'restore it', 'restore', 'expenses', '--from', $manifest);
+is(psql_ok($coord, $e_sum), $e_before, 'the same rows back');
+
 # ---- rollup add and migrate of a distributed table: refused, nothing made
 pgpart_fails($coord, 'rollup add', 2, qr/public\.revenues is a distributed table: pgpart keeps no rollup/,
 	'rollup', 'add', 'revenues', '--name', 'revenues_daily', '--grain', 'day', '--group-by',

@@ -15,6 +15,7 @@
 #include "commands/archive/archive_int.h"
 #include "commands/archive/archive_sql.h"
 #include "pg/bounds.h"
+#include "pg/citus.h"
 #include "pg/schema.h"
 #include "util/mem.h"
 
@@ -47,6 +48,7 @@ typedef struct ArchiveRun
 	int njobs;
 	int64_t now_us;
 	int64_t cutoff_us; /* --older-than: partitions must end before */
+	/* detach plainly: a default partition, or Citus, rules out DETACH ... CONCURRENTLY */
 	bool has_default;
 } ArchiveRun;
 
@@ -381,6 +383,8 @@ run_setup(ArchiveRun *run, bool *locked, PgpError *err)
 		!catalog_partitions(pc, run->cfg.parent, &run->parts, err))
 		return false;
 	run->has_default = run->parts.default_index >= 0;
+	if (!run->has_default && !citus_is_managed(pc, run->cfg.parent, &run->has_default, err))
+		return false;
 	if (!lock_table_try(pc, run->cfg.parent, locked, err))
 		return false;
 	if (!*locked)
