@@ -143,8 +143,13 @@ citus_distribute_as_parent(PgConn *pc, const char *table_q, RelOid parent, PgpEr
 	return ok;
 }
 
-bool
-citus_refuse_rollup(PgConn *pc, RelOid rel, PgpError *err)
+/*
+ * EXIT_USAGE "<rel> is <kind>: <refusal>" with detail and hint when rel is a
+ * table Citus manages; true when it is not.  hint may name rel once (%s).
+ */
+static bool
+refuse_managed(PgConn *pc, RelOid rel, const char *refusal, const char *detail,
+			   const char *hint_fmt, PgpError *err)
 {
 	CitusTable t;
 	char *name = NULL;
@@ -155,13 +160,13 @@ citus_refuse_rollup(PgConn *pc, RelOid rel, PgpError *err)
 		return true;
 	if (catalog_regclass_text(pc, rel, &name, err))
 	{
-		err_set(err, EXIT_USAGE, "%s is %s: pgpart keeps no rollup of it", name,
-				citus_kind_name(t.kind));
-		err_detail(err, "A rollup marks changed buckets with triggers; on a Citus table they "
-						"would fire on the shards on the workers, where pgpart's schema and its "
-						"table of changed buckets do not exist.");
-		err_hint(err, "Use \"pgpart report --source detail\": Citus runs the aggregate on every "
-					  "shard at once.  For a kept summary see docs/scale-out.md (\"Rollups\").");
+		err_set(err, EXIT_USAGE, "%s is %s: %s", name, citus_kind_name(t.kind), refusal);
+		if (detail)
+			err_detail(err, "%s", detail);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+		err_hint(err, hint_fmt, name);
+#pragma GCC diagnostic pop
 	}
 	free(name);
 	citustable_free(&t);
@@ -169,29 +174,39 @@ citus_refuse_rollup(PgConn *pc, RelOid rel, PgpError *err)
 }
 
 bool
+citus_refuse_rollup(PgConn *pc, RelOid rel, PgpError *err)
+{
+	return refuse_managed(pc, rel, "pgpart keeps no rollup of it",
+						  "A rollup marks changed buckets with triggers; on a Citus table they "
+						  "would fire on the shards on the workers, where pgpart's schema and its "
+						  "table of changed buckets do not exist.",
+						  "Use \"pgpart report --source detail\" on %s: Citus runs the aggregate "
+						  "on every shard at once.  For a kept summary see docs/scale-out.md "
+						  "(\"Rollups\").",
+						  err);
+}
+
+bool
 citus_refuse_convert(PgConn *pc, RelOid rel, PgpError *err)
 {
-	CitusTable t;
-	char *name = NULL;
+	return refuse_managed(pc, rel, "pgpart create would replace it by a table Citus does not manage",
+						  NULL,
+						  "Partition it first and distribute it then: \"SELECT "
+						  "undistribute_table('%s')\", \"pgpart create\", then "
+						  "create_distributed_table.  Or create it PARTITION BY RANGE, distribute "
+						  "it, and \"pgpart create\" takes it over.",
+						  err);
+}
 
-	if (!citus_table(pc, rel, &t, err))
-		return false;
-	if (t.kind == CITUS_NONE)
-		return true;
-	if (catalog_regclass_text(pc, rel, &name, err))
-	{
-		err_set(err, EXIT_USAGE, "%s is %s: pgpart create would replace it by a table Citus "
-								 "does not manage",
-				name, citus_kind_name(t.kind));
-		err_hint(err, "Partition it first and distribute it then: \"SELECT "
-					  "undistribute_table('%s')\", \"pgpart create\", then "
-					  "create_distributed_table.  Or create it PARTITION BY RANGE, distribute "
-					  "it, and \"pgpart create\" takes it over.",
-				 name);
-	}
-	free(name);
-	citustable_free(&t);
-	return false;
+bool
+citus_refuse_move(PgConn *pc, RelOid rel, PgpError *err)
+{
+	return refuse_managed(pc, rel, "pgpart moves none of its partitions to another tablespace",
+						  "Its rows are in shards on the workers; a tablespace of the "
+						  "coordinator would hold none of them.",
+						  "Move the shards of %s with Citus (citus_move_shard_placement), or give "
+						  "the workers' databases the tablespace; see docs/scale-out.md.",
+						  err);
 }
 
 bool

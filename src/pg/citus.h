@@ -73,6 +73,12 @@ bool citus_distribute_as_parent(PgConn *pc, const char *table_q, RelOid parent, 
 bool citus_refuse_convert(PgConn *pc, RelOid rel, PgpError *err);
 
 /*
+ * Refuses "pgpart move" (and a policy's warm tier) of a partition of a
+ * table Citus manages: its rows are on the workers.
+ */
+bool citus_refuse_move(PgConn *pc, RelOid rel, PgpError *err);
+
+/*
  * Refuses "migrate plan" and "migrate start" of a table Citus manages
  * (table: as the user typed it; one that does not exist is left to the
  * command's own checks): the shadow table, its mirror triggers and the

@@ -188,6 +188,8 @@ pgpart_fails($coord, 'rollup add', 2, qr/public\.revenues is a distributed table
 	'org_id, status', '--measures', 'sum(amount), count(*)');
 is(psql_ok($coord, q{SELECT count(*) FROM pg_class WHERE relname = 'revenues_daily'}) .
 	psql_ok($coord, 'SELECT count(*) FROM pgpart.rollup'), '00', 'rollup add left nothing behind');
+pgpart_fails($coord, 'move', 2, qr/public\.revenues is a distributed table: pgpart moves none/, 'move',
+	'revenues', 'revenues_2025_q4', '--tablespace', 'pg_global');
 psql_ok($coord, q{CREATE TABLE payments (id bigint NOT NULL, org_id bigint NOT NULL,
 	occurred_at timestamptz NOT NULL, amount numeric NOT NULL, PRIMARY KEY (org_id, id));
 	SELECT create_distributed_table('payments', 'org_id', shard_count => 4);

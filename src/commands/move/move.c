@@ -37,6 +37,7 @@
 #include "core/naming.h"
 #include "pg/lock.h"
 #include "pg/catalog.h"
+#include "pg/citus.h"
 #include "pg/compare.h"
 #include "pg/config.h"
 #include "pg/schema.h"
@@ -879,7 +880,8 @@ ops_tier_move(PgConn *pc, const TierMoveOptions *opt, TierMoveResult *res, PgpEr
 	memset(&m, 0, sizeof(m));
 	m.opt = opt;
 	m.parts.default_index = -1;
-	if (!schema_require(pc, err) || !resolve(pc, &m, err))
+	if (!schema_require(pc, err) || !resolve(pc, &m, err) ||
+		!citus_refuse_move(pc, m.parent.oid, err))
 		goto done;
 	res->partition = pg_xasprintf("%s.%s", m.part->schema, m.part->name);
 	if (!lock_table_try(pc, m.parent.oid, &locked, err))
