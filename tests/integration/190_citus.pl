@@ -132,6 +132,7 @@ is($shard_indexes, 4, 'and on every shard of a partition, valid');
 like(pgpart_ok($coord, 'vacuum -j 2', 'vacuum', 'revenues', '-j', '2'), qr/revenues_2025_q1/,
 	'vacuum names the partitions');
 pgpart_ok($coord, 'analyze -j 2', 'analyze', 'revenues', '-j', '2');
+pgpart_ok($coord, 'reindex -j 2', 'reindex', 'revenues', '-j', '2', '--partitions', '2026-01-01..2026-07-01');
 
 # ---- report, from the detail rows (Citus runs them on the shards)
 my $want = psql_ok($coord, q{SELECT sum(amount) FROM revenues WHERE org_id = 3
