@@ -108,6 +108,10 @@ like(pgpart_ok($coord, 'maintain again', 'maintain'), qr/revenues: nothing to do
 # ---- status and metrics
 my $status = pgpart_ok($coord, 'status', 'status', 'revenues');
 like($status, qr/revenues_2025_q2\s+2025-04-01\s+2025-07-01/, 'status lists partitions');
+# a partition's size is its shards' (four of at least a page each), not the empty coordinator table's
+my ($q3_heap) = $status =~ /revenues_2025_q3\s+\S+\s+\S+\s+\S+\s+(\d+ (?:bytes|kB|MB))/;
+$q3_heap //= 'none';
+like($q3_heap, qr/^(?:(?:[3-9]\d|\d{3,}) kB|\d+ MB)$/, "status shows the shards' size ($q3_heap)");
 like(pgpart_ok($coord, 'status --json', '--json', 'status'), qr/"name": "revenues_2029_q1"/, 'status --json');
 my $metrics = pgpart_ok($coord, 'metrics', 'metrics');
 like($metrics, qr/^pgpart_partitions\{[^}]*table="public\.revenues"[^}]*\} \d+/m, 'metrics per table');
