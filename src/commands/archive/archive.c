@@ -15,6 +15,7 @@
 #include "commands/archive/archive_int.h"
 #include "commands/archive/archive_sql.h"
 #include "pg/bounds.h"
+#include "pg/citus.h"
 #include "pg/schema.h"
 #include "pg/worklock.h"
 #include "util/mem.h"
@@ -48,7 +49,8 @@ typedef struct ArchiveRun
 	int njobs;
 	int64_t now_us;
 	int64_t cutoff_us; /* --older-than: partitions must end before */
-	bool has_default;
+	/* detach plainly: a default partition, or Citus, rules out DETACH ... CONCURRENTLY */
+	bool plain_detach;
 } ArchiveRun;
 
 /* what PARTITION names: a partition to archive, or one whose archive is unfinished */
@@ -174,7 +176,7 @@ plan(ArchiveRun *run, const PartitionInfo *p, const ArchJob *job, ArchivedPartit
 						"verified)",
 						q, out->object_url);
 	ok = archive_sql_detach(run->pc, parent_q, q,
-							run->has_default ? ARCH_DETACH_PLAIN : ARCH_DETACH_CONCURRENTLY, err) &&
+							run->plain_detach ? ARCH_DETACH_PLAIN : ARCH_DETACH_CONCURRENTLY, err) &&
 		 archive_sql_plan_note(run->pc, note, err) && archive_sql_drop_table(run->pc, q, err);
 	free(note);
 	free(q);
@@ -196,7 +198,7 @@ archive_new(ArchiveRun *run, const PartitionInfo *p, ArchivedPartition *out, Pgp
 	else
 	{
 		ARCHIVE_TEST_KILL("after_job");
-		ok = archive_job_run(run->pc, run->opt, run->st, &run->cfg, run->has_default, &job, out,
+		ok = archive_job_run(run->pc, run->opt, run->st, &run->cfg, run->plain_detach, &job, out,
 							 err);
 	}
 	archjob_free(&job);
@@ -207,7 +209,7 @@ static bool
 archive_resume(ArchiveRun *run, ArchJob *job, ArchivedPartition *out, PgpError *err)
 {
 	out->resumed = true;
-	return archive_job_run(run->pc, run->opt, run->st, &run->cfg, run->has_default, job, out, err);
+	return archive_job_run(run->pc, run->opt, run->st, &run->cfg, run->plain_detach, job, out, err);
 }
 
 /* ---- one PARTITION ------------------------------------------------------ */
@@ -381,7 +383,10 @@ run_setup(ArchiveRun *run, WorkLock *wl, PgpError *err)
 		!archive_now_us(pc, &run->now_us, err) ||
 		!catalog_partitions(pc, run->cfg.parent, &run->parts, err))
 		return false;
-	run->has_default = run->parts.default_index >= 0;
+	/* PostgreSQL refuses DETACH CONCURRENTLY with a default partition, Citus 13.2 always */
+	run->plain_detach = run->parts.default_index >= 0;
+	if (!run->plain_detach && !citus_is_managed(pc, run->cfg.parent, &run->plain_detach, err))
+		return false;
 	if (!worklock_take(pc, wl, "archive", &run->cfg.parent, 1, err))
 		return false;
 	return archive_sql_jobs_unfinished(pc, run->cfg.parent_schema, run->cfg.parent_name,

@@ -81,7 +81,7 @@ typedef struct PartCtx
 	char *parent_q;		/* "schema"."parent" */
 	char *copy_columns; /* quoted, comma separated */
 	json_t *columns;	/* [{name, type, not_null, generated}] */
-	bool has_default;	/* the parent has a default partition */
+	bool plain_detach;	/* a default partition, or Citus: DETACH CONCURRENTLY is refused */
 	int64_t est_rows;	/* for the progress bar */
 	bool fdw;			/* leave a file_fdw foreign partition in place of the table */
 	char *fdw_program;	/* zstd -dc -- 'PATH' */
@@ -228,11 +228,11 @@ step_detach(PartCtx *c, PgpError *err)
 		err_hint(err, "Look at pgpart.archive_job (id %s).", c->job->id);
 		return false;
 	}
-	if (attached && !pending && c->has_default)
+	if (attached && !pending && c->plain_detach)
 	{
 		/*
 		 * PostgreSQL refuses DETACH ... CONCURRENTLY when the parent has a
-		 * default partition: a plain DETACH, a catalog change under
+		 * default partition, and Citus 13.2 on a distributed table: a plain DETACH, a catalog change under
 		 * lock_timeout, retried with backoff; the phase is recorded in the
 		 * same transaction.
 		 */
@@ -847,7 +847,7 @@ archive_location_url(const Storage *st, const char *key)
 
 bool
 archive_job_run(PgConn *pc, const ArchiveOptions *opt, Storage *st, const PartConfig *cfg,
-				bool has_default, ArchJob *job, ArchivedPartition *out, PgpError *err)
+				bool plain_detach, ArchJob *job, ArchivedPartition *out, PgpError *err)
 {
 	PartCtx c;
 	double t0 = clock_ms();
@@ -862,7 +862,7 @@ archive_job_run(PgConn *pc, const ArchiveOptions *opt, Storage *st, const PartCo
 	c.parent = cfg->parent;
 	c.job = job;
 	c.out = out;
-	c.has_default = has_default;
+	c.plain_detach = plain_detach;
 	c.qualified = pgc_quote_qualified(pc, job->pschema, job->pname);
 	c.parent_q = pgc_quote_qualified(pc, cfg->parent_schema, cfg->parent_name);
 	out->partition = pg_xasprintf("%s.%s", job->pschema, job->pname);

@@ -39,6 +39,7 @@
 #include "commands/archive/restore_sql.h"
 #include "core/naming.h"
 #include "pg/bounds.h"
+#include "pg/citus.h"
 #include "pg/partition.h"
 #include "pg/worklock.h"
 #include "util/clock.h"
@@ -719,7 +720,8 @@ ops_restore(PgConn *pc, const RestoreOptions *opt, RestoreResult *res, PgpError 
 					   qualified,		  parent_q, tmp_q,	  pname_q,		job_id,
 					   replace_foreign};
 
-		bool attached = lock_run_txn(pc, &opt->lock, attach_body, &a, &ls, err);
+		bool attached = citus_distribute_as_parent(pc, tmp_q, cfg.parent, err) &&
+						lock_run_txn(pc, &opt->lock, attach_body, &a, &ls, err);
 
 		lock_felt_note(&res->felt, &ls);
 		if (!attached)

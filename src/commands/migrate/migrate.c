@@ -21,6 +21,7 @@
 #include "core/plan.h"
 #include "pg/target.h"
 #include "pg/bounds.h"
+#include "pg/citus.h"
 #include "pg/clone.h"
 #include "pg/config.h"
 #include "pg/partition.h"
@@ -307,6 +308,8 @@ ops_migrate_plan(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpErr
 	double est;
 
 	memset(r, 0, sizeof(*r));
+	if (!citus_refuse_migrate(pc, opt->table, err))
+		return false;
 	if (!prepare(pc, opt, &p, r, err))
 	{
 		prepared_free(&p);
@@ -571,6 +574,8 @@ start(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 	bool ok = false;
 
 	memset(r, 0, sizeof(*r));
+	if (!citus_refuse_migrate(pc, opt->table, err))
+		return false;
 	memset(&c, 0, sizeof(c));
 	if (!prepare(pc, opt, &p, r, err))
 		goto done;

@@ -38,6 +38,7 @@
 #include "pg/lock.h"
 #include "pg/worklock.h"
 #include "pg/catalog.h"
+#include "pg/citus.h"
 #include "pg/compare.h"
 #include "pg/config.h"
 #include "pg/schema.h"
@@ -880,7 +881,8 @@ ops_tier_move(PgConn *pc, const TierMoveOptions *opt, TierMoveResult *res, PgpEr
 	memset(&m, 0, sizeof(m));
 	m.opt = opt;
 	m.parts.default_index = -1;
-	if (!schema_require(pc, err) || !resolve(pc, &m, err))
+	if (!schema_require(pc, err) || !resolve(pc, &m, err) ||
+		!citus_refuse_move(pc, m.parent.oid, err))
 		goto done;
 	res->partition = pg_xasprintf("%s.%s", m.part->schema, m.part->name);
 	wl.cancel = opt->cancel; /* its Ctrl-C handler would otherwise leave a --wait waiting */
