@@ -383,7 +383,6 @@ run_setup(ArchiveRun *run, WorkLock *wl, PgpError *err)
 		!archive_now_us(pc, &run->now_us, err) ||
 		!catalog_partitions(pc, run->cfg.parent, &run->parts, err))
 		return false;
-	/* PostgreSQL refuses DETACH CONCURRENTLY with a default partition, Citus 13.2 always */
 	run->plain_detach = run->parts.default_index >= 0;
 	if (!run->plain_detach && !citus_is_managed(pc, run->cfg.parent, &run->plain_detach, err))
 		return false;
