@@ -17,6 +17,7 @@
 #include "commands/migrate/mirror_sql.h"
 #include "commands/migrate/shadow_sql.h"
 #include "commands/migrate/switch_sql.h"
+#include "core/batchsize.h"
 #include "core/naming.h"
 #include "core/plan.h"
 #include "pg/target.h"
@@ -742,6 +743,7 @@ typedef struct BatchCtx
 	Active *a;
 	int batch_size;
 	NameList next_key;
+	int locked; /* rows the batch locked (the copy may have had some already) */
 	long long copied;
 	bool done;
 } BatchCtx;
@@ -817,9 +819,15 @@ batch_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 
 	namelist_free(&c->next_key);
 	c->copied = 0;
+	c->locked = 0;
 	c->done = false;
-	/* rows are locked FOR SHARE: a writer's UPDATE or DELETE of them waits for this batch */
-	if (!mirror_lock_batch(pc, &a->spec, &r1, c->batch_size, &c->next_key, &found, err))
+	/*
+	 * rows are locked FOR SHARE: a writer's UPDATE or DELETE of them waits for
+	 * this batch, until its COMMIT after the compare; so the batch sizer times
+	 * the whole transaction, compare included, against --batch-time
+	 */
+	if (!mirror_lock_batch(pc, &a->spec, &r1, c->batch_size, &c->next_key, &c->locked, &found,
+						   err))
 		return false;
 	lock_txn_mark_locked(stats);
 	if (!found)
@@ -916,11 +924,34 @@ throttle(const MigrateOptions *opt, long long copied, double t0)
 		sleep_ms((int) (due_ms - elapsed));
 }
 
+/* how big and how long the batches were: the evidence that --batch-time held */
+static void
+report_batches(MigrateReport *r, const BatchSizer *sz)
+{
+	if (sz->batches == 0)
+		return;
+	r->batches = sz->batches;
+	r->batches_over_budget = sz->over_budget;
+	r->batch_rows_min = sz->smallest;
+	r->batch_rows_max = sz->largest;
+	r->batch_ms_mean = sz->total_ms / sz->batches;
+	r->batch_ms_max = sz->max_ms;
+	report_fact(r, "batches", "%d, %d..%d rows each", sz->batches, sz->smallest, sz->largest);
+	if (sz->budget_ms > 0)
+		report_fact(r, "batch time", "mean %.1f ms, max %.1f ms (%d rows); budget %.0f ms, "
+					"exceeded by %d",
+					r->batch_ms_mean, sz->max_ms, sz->max_ms_rows, sz->budget_ms, sz->over_budget);
+	else
+		report_fact(r, "batch time", "mean %.1f ms, max %.1f ms (%d rows); no budget",
+					r->batch_ms_mean, sz->max_ms, sz->max_ms_rows);
+}
+
 bool
 ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
 	Active a;
 	BatchCtx c;
+	BatchSizer sz;
 	Progress prog;
 	double t0 = clock_ms(), last_log = t0;
 	long long copied = 0;
@@ -947,7 +978,7 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 		goto out;
 	}
 	c.a = &a;
-	c.batch_size = opt->batch_size;
+	batchsizer_init(&sz, opt->batch_time_ms, opt->batch_size);
 	if (a.m.est_rows < 0 && !catalog_estimate_rows(pc, a.m.source, &a.m.est_rows, err))
 		goto out;
 	progress_start(&prog, "rows", a.m.est_rows > 0 ? (int64_t) a.m.est_rows : 0,
@@ -960,8 +991,11 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 		if (!check_fingerprint(pc, &a.m, err))
 			break;
 		wait_for_replicas(pc, opt);
+		c.batch_size = sz.next;
 		if (!lock_run_txn(pc, &opt->lock, batch_body, &c, &st, err))
 			break;
+		/* request sent -> COMMIT done, the worst attempt: what a writer of its rows could wait */
+		batchsizer_observe(&sz, c.locked, st.felt_ms);
 		if (c.done)
 		{
 			r->done = !pc->dry_run;
@@ -1001,6 +1035,7 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 
 		report_fact(r, "rows copied", "%lld in this run (%lld in all)", copied, a.m.rows_copied);
 		report_fact(r, "rate", "%.0f rows/s", secs > 0 ? copied / secs : 0);
+		report_batches(r, &sz);
 		report_fact(r, "backfill", "%s", r->done ? "complete" : "not complete");
 		if (r->done)
 			report_fact(r, "next step", "pgpart migrate verify %s.%s", a.m.schema, a.m.name);

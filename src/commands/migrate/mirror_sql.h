@@ -83,11 +83,12 @@ bool mirror_chunk_end(PgConn *pc, const TableCopy *m, const KeyRange *r, int n, 
 					  bool *found, PgpError *err);
 /*
  * Runs mirror_lock_batch_sql with n rows at most: the highest key locked into
- * highest; *found false when the range has no row left.  Takes ROW SHARE on
- * the source and FOR SHARE row locks: writers of those rows wait.
+ * highest and how many rows were locked into *locked; *found false when
+ * the range has no row left.  Takes ROW SHARE on the source and FOR SHARE
+ * row locks: writers of those rows wait.
  */
 bool mirror_lock_batch(PgConn *pc, const TableCopy *m, const KeyRange *r, int n, NameList *highest,
-					   bool *found, PgpError *err);
+					   int *locked, bool *found, PgpError *err);
 /* runs mirror_copy_missing_sql: *rows (may be NULL) copied */
 bool mirror_copy_missing(PgConn *pc, const TableCopy *m, const KeyRange *r, long long *rows,
 						 PgpError *err);
