@@ -266,6 +266,55 @@ mirror_delete_range(PgConn *pc, const TableCopy *m, const KeyRange *r, PgpError 
 	return change_range(pc, mirror_delete_range_sql(pc, m, r), r, NULL, err);
 }
 
+/* "COUNT(*), sum of the rows' hashes FROM table alias WHERE <r>" */
+static void
+append_range_digest(StrBuf *sb, const TableCopy *m, const KeyRange *r, const char *table,
+					const char *only, const char *alias)
+{
+	sb_append(sb, "SELECT pg_catalog.count(*) AS n, COALESCE(pg_catalog.sum("
+				  "pg_catalog.hashtextextended(ROW(");
+	tablecopy_append_columns(sb, &m->columns, alias);
+	sb_appendf(sb, ")::text, 0)), 0) AS h FROM %s%s %s WHERE ", only, table, alias);
+	tablecopy_append_range(sb, m, r, alias);
+}
+
+char *
+mirror_batch_compare_sql(const TableCopy *m, const KeyRange *r)
+{
+	StrBuf sb;
+
+	sb_init(&sb);
+	sb_append(&sb, "SELECT src.n::text, src.h::text, dst.n::text, dst.h::text FROM (");
+	append_range_digest(&sb, m, r, m->from, "ONLY ", "s");
+	sb_append(&sb, ") src, (");
+	append_range_digest(&sb, m, r, m->to, "", "c");
+	sb_append(&sb, ") dst");
+	return sb_steal(&sb);
+}
+
+bool
+mirror_batch_compare(PgConn *pc, const TableCopy *m, const KeyRange *r, TableComparison *c,
+					 PgpError *err)
+{
+	char *sql = mirror_batch_compare_sql(m, r);
+	const char *params[130];
+	int np = keyrange_params(r, params);
+	PGresult *res = pgc_query(pc, sql, np, params, err);
+
+	free(sql);
+	memset(c, 0, sizeof(*c));
+	if (res == NULL)
+		return false;
+	c->from_rows = pg_xstrdup(PQgetvalue(res, 0, 0));
+	c->from_sum = pg_xstrdup(PQgetvalue(res, 0, 1));
+	c->to_rows = pg_xstrdup(PQgetvalue(res, 0, 2));
+	c->to_sum = pg_xstrdup(PQgetvalue(res, 0, 3));
+	PQclear(res);
+	c->rows = atoll(c->from_rows);
+	c->equal = strcmp(c->from_rows, c->to_rows) == 0 && strcmp(c->from_sum, c->to_sum) == 0;
+	return true;
+}
+
 /* ---- the triggers and their functions ---- */
 
 static char *
