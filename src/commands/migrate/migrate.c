@@ -935,6 +935,26 @@ throttle(const MigrateOptions *opt, long long copied, double t0)
 		sleep_ms((int) (due_ms - elapsed));
 }
 
+/*
+ * A batch's COMMIT need not wait for its WAL to reach the disk: on a busy
+ * server that flush alone took longer than the whole --batch-time budget,
+ * with the batch's row locks held.  A crash loses at most the last batches,
+ * each together with its recorded position (one transaction), so the next
+ * run copies them again; and a writer that waited for a batch's row locks
+ * flushes the batch's commit with its own, as WAL is flushed in order.
+ */
+static bool
+batches_commit_without_flush(PgConn *pc, PgpError *err)
+{
+	char *v = NULL;
+	bool ok = pgc_query_value(pc,
+							  "SELECT pg_catalog.set_config('synchronous_commit', 'off', false)", 0,
+							  NULL, &v, err);
+
+	free(v);
+	return ok;
+}
+
 /* how big and how long the batches were: the evidence that --batch-time held */
 static void
 report_batches(MigrateReport *r, const BatchSizer *sz)
@@ -955,6 +975,17 @@ report_batches(MigrateReport *r, const BatchSizer *sz)
 	else
 		report_fact(r, "batch time", "mean %.1f ms, max %.1f ms (%d rows); no budget",
 					r->batch_ms_mean, sz->max_ms, sz->max_ms_rows);
+	/* a few over it are how the sizer learns; many mean it cannot be held */
+	if (sz->budget_ms > 0 && sz->over_budget * 10 > sz->batches)
+	{
+		char *w = pg_xasprintf("%d of %d batches took longer than --batch-time %.0f ms: the "
+							   "server is too busy for that budget (raise it, or copy at a "
+							   "quieter time)",
+							   sz->over_budget, sz->batches, sz->budget_ms);
+
+		namelist_add(&r->warnings, w);
+		free(w);
+	}
 }
 
 bool
@@ -994,6 +1025,8 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 		goto out;
 	progress_start(&prog, "rows", a.m.est_rows > 0 ? (int64_t) a.m.est_rows : 0,
 				   opt->show_progress);
+	if (!batches_commit_without_flush(pc, err))
+		goto out_progress;
 	for (;;)
 	{
 		LockStats st;
@@ -1039,6 +1072,7 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 		}
 		throttle(opt, copied, t0);
 	}
+out_progress:
 	progress_finish(&prog);
 	r->rows = copied;
 	{
