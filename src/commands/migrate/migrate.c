@@ -935,26 +935,6 @@ throttle(const MigrateOptions *opt, long long copied, double t0)
 		sleep_ms((int) (due_ms - elapsed));
 }
 
-/*
- * A batch's COMMIT need not wait for its WAL to reach the disk: on a busy
- * server that flush alone took longer than the whole --batch-time budget,
- * with the batch's row locks held.  A crash loses at most the last batches,
- * each together with its recorded position (one transaction), so the next
- * run copies them again; and a writer that waited for a batch's row locks
- * flushes the batch's commit with its own, as WAL is flushed in order.
- */
-static bool
-batches_commit_without_flush(PgConn *pc, PgpError *err)
-{
-	char *v = NULL;
-	bool ok = pgc_query_value(pc,
-							  "SELECT pg_catalog.set_config('synchronous_commit', 'off', false)", 0,
-							  NULL, &v, err);
-
-	free(v);
-	return ok;
-}
-
 /* how big and how long the batches were: the evidence that --batch-time held */
 static void
 report_batches(MigrateReport *r, const BatchSizer *sz)
@@ -1025,7 +1005,16 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 		goto out;
 	progress_start(&prog, "rows", a.m.est_rows > 0 ? (int64_t) a.m.est_rows : 0,
 				   opt->show_progress);
-	if (!batches_commit_without_flush(pc, err))
+	/*
+	 * A batch's COMMIT need not wait for its WAL to reach the disk: on a busy
+	 * server that flush alone took longer than the whole --batch-time budget,
+	 * with the batch's row locks held.  A crash loses at most the last
+	 * batches, each together with its recorded position (one transaction), so
+	 * the next run copies them again; and a writer that waited for a batch's
+	 * row locks flushes the batch's commit with its own (WAL is flushed in
+	 * order).
+	 */
+	if (!mirror_session_async_commit(pc, err))
 		goto out_progress;
 	for (;;)
 	{

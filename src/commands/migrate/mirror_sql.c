@@ -315,6 +315,18 @@ mirror_batch_compare(PgConn *pc, const TableCopy *m, const KeyRange *r, TableCom
 	return true;
 }
 
+bool
+mirror_session_async_commit(PgConn *pc, PgpError *err)
+{
+	char *v = NULL;
+	bool ok = pgc_query_value(pc,
+							  "SELECT pg_catalog.set_config('synchronous_commit', 'off', false)", 0,
+							  NULL, &v, err);
+
+	free(v);
+	return ok;
+}
+
 /* ---- the triggers and their functions ---- */
 
 static char *

@@ -103,6 +103,8 @@ bool mirror_delete_range(PgConn *pc, const TableCopy *m, const KeyRange *r, PgpE
  * batch's time went to md5, and a batch needs no cryptographic digest.
  */
 char *mirror_batch_compare_sql(const TableCopy *m, const KeyRange *r);
+/* synchronous_commit off for the rest of the session (a batch's own WAL flush) */
+bool mirror_session_async_commit(PgConn *pc, PgpError *err);
 /* runs it (ACCESS SHARE on both tables) */
 bool mirror_batch_compare(PgConn *pc, const TableCopy *m, const KeyRange *r, TableComparison *c,
 						  PgpError *err);
