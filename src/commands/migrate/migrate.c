@@ -956,7 +956,7 @@ report_batches(MigrateReport *r, const BatchSizer *sz)
 		report_fact(r, "batch time", "mean %.1f ms, max %.1f ms (%d rows); no budget",
 					r->batch_ms_mean, sz->max_ms, sz->max_ms_rows);
 	/* a few over it are how the sizer learns; many mean it cannot be held */
-	if (sz->budget_ms > 0 && sz->over_budget * 10 > sz->batches)
+	if (sz->budget_ms > 0 && sz->over_budget >= 3 && sz->over_budget * 10 > sz->batches)
 	{
 		char *w = pg_xasprintf("%d of %d batches took longer than --batch-time %.0f ms: the "
 							   "server is too busy for that budget (raise it, or copy at a "
