@@ -17,6 +17,7 @@
 #include "commands/migrate/mirror_sql.h"
 #include "commands/migrate/shadow_sql.h"
 #include "commands/migrate/switch_sql.h"
+#include "core/batchsize.h"
 #include "core/naming.h"
 #include "core/plan.h"
 #include "pg/target.h"
@@ -800,6 +801,7 @@ typedef struct BatchCtx
 	Active *a;
 	int batch_size;
 	NameList next_key;
+	int locked; /* rows the batch locked (the copy may have had some already) */
 	long long copied;
 	bool done;
 } BatchCtx;
@@ -816,17 +818,20 @@ range_text(const KeyRange *r)
 	return t;
 }
 
+typedef bool (*RangeComparer)(PgConn *pc, const TableCopy *t, const KeyRange *r,
+							  TableComparison *c, PgpError *err);
+
 /*
- * The range of table and copy compared: *mismatch is NULL when they are
- * equal, else where and how they differ (the caller frees it).
+ * The range of table and copy compared by cmp: *mismatch is NULL when they
+ * are equal, else where and how they differ (the caller frees it).
  */
 static bool
-compare_range(PgConn *pc, const TableCopy *spec, const KeyRange *range, long long *rows,
-			  char **mismatch, PgpError *err)
+compare_range_by(PgConn *pc, RangeComparer cmp, const TableCopy *spec, const KeyRange *range,
+				 long long *rows, char **mismatch, PgpError *err)
 {
 	TableComparison c;
 
-	if (!tablecopy_compare(pc, spec, range, &c, err))
+	if (!cmp(pc, spec, range, &c, err))
 		return false;
 	*rows = c.rows;
 	*mismatch = NULL;
@@ -844,6 +849,14 @@ compare_range(PgConn *pc, const TableCopy *spec, const KeyRange *range, long lon
 	return true;
 }
 
+/* verify's comparison (md5 of each row's text) */
+static bool
+compare_range(PgConn *pc, const TableCopy *spec, const KeyRange *range, long long *rows,
+			  char **mismatch, PgpError *err)
+{
+	return compare_range_by(pc, tablecopy_compare, spec, range, rows, mismatch, err);
+}
+
 /* the batch's range of the copy is equal to the source's, or the batch fails */
 static bool
 check_batch(PgConn *pc, const Active *a, const KeyRange *range, PgpError *err)
@@ -851,7 +864,7 @@ check_batch(PgConn *pc, const Active *a, const KeyRange *range, PgpError *err)
 	long long rows;
 	char *mismatch;
 
-	if (!compare_range(pc, &a->spec, range, &rows, &mismatch, err))
+	if (!compare_range_by(pc, mirror_batch_compare, &a->spec, range, &rows, &mismatch, err))
 		return false;
 	if (mismatch == NULL)
 		return true;
@@ -875,9 +888,15 @@ batch_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 
 	namelist_free(&c->next_key);
 	c->copied = 0;
+	c->locked = 0;
 	c->done = false;
-	/* rows are locked FOR SHARE: a writer's UPDATE or DELETE of them waits for this batch */
-	if (!mirror_lock_batch(pc, &a->spec, &r1, c->batch_size, &c->next_key, &found, err))
+	/*
+	 * rows are locked FOR SHARE: a writer's UPDATE or DELETE of them waits for
+	 * this batch, until its COMMIT after the compare; so the batch sizer times
+	 * the whole transaction, compare included, against --batch-time
+	 */
+	if (!mirror_lock_batch(pc, &a->spec, &r1, c->batch_size, &c->next_key, &c->locked, &found,
+						   err))
 		return false;
 	lock_txn_mark_locked(stats);
 	if (!found)
@@ -974,6 +993,39 @@ throttle(const MigrateOptions *opt, long long copied, double t0)
 		sleep_ms((int) (due_ms - elapsed));
 }
 
+/* how big and how long the batches were: the evidence that --batch-time held */
+static void
+report_batches(MigrateReport *r, const BatchSizer *sz)
+{
+	if (sz->batches == 0)
+		return;
+	r->batches = sz->batches;
+	r->batches_over_budget = sz->over_budget;
+	r->batch_rows_min = sz->smallest;
+	r->batch_rows_max = sz->largest;
+	r->batch_ms_mean = sz->total_ms / sz->batches;
+	r->batch_ms_max = sz->max_ms;
+	report_fact(r, "batches", "%d, %d..%d rows each", sz->batches, sz->smallest, sz->largest);
+	if (sz->budget_ms > 0)
+		report_fact(r, "batch time", "mean %.1f ms, max %.1f ms (%d rows); budget %.0f ms, "
+					"exceeded by %d",
+					r->batch_ms_mean, sz->max_ms, sz->max_ms_rows, sz->budget_ms, sz->over_budget);
+	else
+		report_fact(r, "batch time", "mean %.1f ms, max %.1f ms (%d rows); no budget",
+					r->batch_ms_mean, sz->max_ms, sz->max_ms_rows);
+	/* a few over it are how the sizer learns; many mean it cannot be held */
+	if (sz->budget_ms > 0 && sz->over_budget >= 3 && sz->over_budget * 10 > sz->batches)
+	{
+		char *w = pg_xasprintf("%d of %d batches took longer than --batch-time %.0f ms: the "
+							   "server is too busy for that budget (raise it, or copy at a "
+							   "quieter time)",
+							   sz->over_budget, sz->batches, sz->budget_ms);
+
+		namelist_add(&r->warnings, w);
+		free(w);
+	}
+}
+
 static bool backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
 
 bool
@@ -995,6 +1047,7 @@ backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
 	Active a;
 	BatchCtx c;
+	BatchSizer sz;
 	Progress prog;
 	double t0 = clock_ms(), last_log = t0;
 	long long copied = 0;
@@ -1021,11 +1074,22 @@ backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 		goto out;
 	}
 	c.a = &a;
-	c.batch_size = opt->batch_size;
+	batchsizer_init(&sz, opt->batch_time_ms, opt->batch_size);
 	if (a.m.est_rows < 0 && !catalog_estimate_rows(pc, a.m.source, &a.m.est_rows, err))
 		goto out;
 	progress_start(&prog, "rows", a.m.est_rows > 0 ? (int64_t) a.m.est_rows : 0,
 				   opt->show_progress);
+	/*
+	 * A batch's COMMIT need not wait for its WAL to reach the disk: on a busy
+	 * server that flush alone took longer than the whole --batch-time budget,
+	 * with the batch's row locks held.  A crash loses at most the last
+	 * batches, each together with its recorded position (one transaction), so
+	 * the next run copies them again; and a writer that waited for a batch's
+	 * row locks flushes the batch's commit with its own (WAL is flushed in
+	 * order).
+	 */
+	if (!mirror_session_async_commit(pc, err))
+		goto out_progress;
 	for (;;)
 	{
 		LockStats st;
@@ -1034,8 +1098,11 @@ backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 		if (!check_fingerprint(pc, &a.m, err))
 			break;
 		wait_for_replicas(pc, opt);
+		c.batch_size = sz.next;
 		if (!lock_run_txn(pc, &opt->lock, batch_body, &c, &st, err))
 			break;
+		/* request sent -> COMMIT done, the worst attempt: what a writer of its rows could wait */
+		batchsizer_observe(&sz, c.locked, st.felt_ms);
 		if (c.done)
 		{
 			r->done = !pc->dry_run;
@@ -1068,6 +1135,7 @@ backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 		}
 		throttle(opt, copied, t0);
 	}
+out_progress:
 	progress_finish(&prog);
 	r->rows = copied;
 	{
@@ -1075,6 +1143,7 @@ backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 
 		report_fact(r, "rows copied", "%lld in this run (%lld in all)", copied, a.m.rows_copied);
 		report_fact(r, "rate", "%.0f rows/s", secs > 0 ? copied / secs : 0);
+		report_batches(r, &sz);
 		report_fact(r, "backfill", "%s", r->done ? "complete" : "not complete");
 		if (r->done)
 			report_fact(r, "next step", "pgpart migrate verify %s.%s", a.m.schema, a.m.name);
@@ -1114,7 +1183,7 @@ ops_migrate_batch_sql(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, P
 	sql = mirror_copy_missing_sql(pc, &a.spec, &range);
 	report_fact(r, "copy", "%s", sql);
 	free(sql);
-	sql = tablecopy_compare_sql(&a.spec, &range);
+	sql = mirror_batch_compare_sql(&a.spec, &range);
 	report_fact(r, "compare", "%s", sql);
 	free(sql);
 	active_free(&a);
