@@ -135,9 +135,15 @@ machine_capture() {
 		'max_wal_size', 'checkpoint_timeout', 'autovacuum', 'deadlock_timeout', 'work_mem',
 		'maintenance_work_mem', 'effective_io_concurrency', 'max_connections')")
 	pgpart_version=$("$pgpart" --version 2>/dev/null | head -1)
-	pgpart_commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
-	if [ -n "$(git -C "$top" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-		pgpart_commit="$pgpart_commit (with uncommitted changes)"
+	# a binary from elsewhere (PGPART) is not this checkout's: BENCH_PGPART_COMMIT names it
+	if [ -n "${BENCH_PGPART_COMMIT:-}" ]; then
+		pgpart_commit=$BENCH_PGPART_COMMIT
+	else
+		pgpart_commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
+		if [ -n "$(git -C "$top" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+			pgpart_commit="$pgpart_commit (with uncommitted changes)"
+		fi
+		[ -z "${PGPART:-}" ] || pgpart_commit="$pgpart_commit of the bench scripts; binary $PGPART"
 	fi
 	load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 }
