@@ -257,7 +257,9 @@ equality_column(const char *filter, const char *column)
 		}
 		for (q = end; *q == ' '; q++)
 			;
-		if (q[0] == '=' && q[1] == ' ' && strcmp(name, column) != 0)
+		/* compared with a value (a parameter or a constant), not another column */
+		if (q[0] == '=' && q[1] == ' ' && strcmp(name, column) != 0 &&
+			(q[2] == '$' || q[2] == '\'' || isdigit((unsigned char) q[2]) || q[2] == '-'))
 			return name;
 		free(name);
 		p = end;
@@ -389,9 +391,9 @@ no_pruning_reason(const Walk *w)
 	}
 	if (!mentioned)
 		return pg_xasprintf("no condition on %s", col);
-	return pg_xasprintf("the condition on %s does not compare it with a constant or parameter "
-						"the partition bounds can be checked against",
-						col);
+	return pg_xasprintf("the condition on %s cannot prune: it is ORed with other conditions, or "
+						"compares %s with a column or a volatile function",
+						col, col);
 }
 
 /* "Seq Scan filtering on org_id": the (org_id, key) index and what it could INCLUDE */
@@ -517,6 +519,54 @@ is_refused_word(const char *w, size_t n)
 		if (strlen(words[i]) == n && strncasecmp(w, words[i], n) == 0)
 			return true;
 	return false;
+}
+
+/* past a word (case-insensitive) and the blanks after it, or NULL when p does not start with it */
+static const char *
+skip_word(const char *p, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (strncasecmp(p, word, n) != 0 || is_ident_char(p[n]))
+		return NULL;
+	for (p += n; isspace((unsigned char) *p); p++)
+		;
+	return p;
+}
+
+const char *
+planverdict_prepared_body(const char *text)
+{
+	const char *p = text;
+	char *name;
+
+	while (isspace((unsigned char) *p))
+		p++;
+	if ((p = skip_word(p, "prepare")) == NULL || (p = read_name(p, &name)) == NULL)
+		return NULL;
+	free(name);
+	while (isspace((unsigned char) *p))
+		p++;
+	if (*p == '(')
+	{
+		/* the parameter types: names, commas, parentheses (numeric(14,2)), brackets */
+		int depth = 0;
+
+		for (; *p; p++)
+		{
+			if (*p == '(')
+				depth++;
+			else if (*p == ')' && --depth == 0)
+				break;
+			else if (*p == '\'' || *p == ';')
+				return NULL;
+		}
+		if (*p != ')')
+			return NULL;
+		for (p++; isspace((unsigned char) *p); p++)
+			;
+	}
+	return skip_word(p, "as");
 }
 
 bool

@@ -66,6 +66,13 @@ const char *planverdict_name(PlanVerdict v);
 bool planverdict_screen_statement(const char *text, bool *has_params, char **why);
 
 /*
+ * pg_stat_statements records a statement PREPAREd in SQL as "PREPARE name
+ * [(types)] AS statement": the statement part (a pointer into text), or
+ * NULL when text is not such a PREPARE.
+ */
+const char *planverdict_prepared_body(const char *text);
+
+/*
  * "occurred_at wrapped in date_trunc()": the function a filter calls over
  * column, malloc'd, or NULL when the column is not inside a call.  Casts
  * ("(occurred_at)::date") give "::date".

@@ -114,6 +114,14 @@ main(void)
 	ok(fn == NULL, "a different (quoted) name is not the key");
 	free(fn);
 
+	/* PREPARE texts, as pg_stat_statements records them */
+	is_str(planverdict_prepared_body("PREPARE p2(bigint, numeric(14,2)) AS SELECT 1 WHERE $1 > 0"),
+		   "SELECT 1 WHERE $1 > 0", "PREPARE with types: the statement");
+	is_str(planverdict_prepared_body("prepare \"q\" as select 1"), "select 1",
+		   "PREPARE without types");
+	ok(planverdict_prepared_body("SELECT 1") == NULL, "not a PREPARE");
+	ok(planverdict_prepared_body("PREPAREX p AS SELECT 1") == NULL, "not the word PREPARE");
+
 	/* the screen */
 	ok(planverdict_screen_statement("SELECT 1 FROM t WHERE a = $1", &params, &why) && params,
 	   "a parameterized SELECT passes");

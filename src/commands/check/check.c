@@ -140,12 +140,16 @@ static bool
 judge_statement(PgConn *pc, const CheckOptions *o, const PgssRow *row, CheckResult *res,
 				TableFacts *facts, int *matched)
 {
+	const char *body = planverdict_prepared_body(row->query);
 	bool has_params, touched = false;
 	char *why = NULL, *plan = NULL;
 	PgpError e;
 	int i;
 
-	if (!planverdict_screen_statement(row->query, &has_params, &why))
+	/* a PREPARE in SQL: its statement is what is judged */
+	if (body == NULL)
+		body = row->query;
+	if (!planverdict_screen_statement(body, &has_params, &why))
 	{
 		log_info("statement %s not explained: %s", row->queryid, why);
 		res->refused++;
@@ -153,7 +157,7 @@ judge_statement(PgConn *pc, const CheckOptions *o, const PgssRow *row, CheckResu
 		return true;
 	}
 	err_init(&e);
-	if (!check_explain(pc, row->query, has_params, o->timeout_ms, &plan, &e))
+	if (!check_explain(pc, body, has_params, o->timeout_ms, &plan, &e))
 	{
 		res->failed++;
 		namelist_addf(&res->notes, "statement %s could not be explained: %s", row->queryid,

@@ -55,7 +55,7 @@ check_read_statements(PgConn *pc, const char *pgss_schema, int limit, PgssRow **
 	sb_append(&sql,
 			  " s WHERE s.dbid = (SELECT d.oid FROM pg_catalog.pg_database d "
 			  "                   WHERE d.datname = pg_catalog.current_database()) "
-			  "AND s.toplevel AND s.query OPERATOR(pg_catalog.~*) '^\\s*(select|with)\\M' "
+			  "AND s.toplevel AND s.query OPERATOR(pg_catalog.~*) '^\\s*(select|with|prepare)\\M' "
 			  "AND s.query OPERATOR(pg_catalog.!~) '(pg_catalog|pgpart)\\.' "
 			  "ORDER BY s.total_exec_time DESC, s.queryid LIMIT $1::pg_catalog.int4");
 	res = pgc_query(pc, sql.data, 1, params, err);
@@ -217,7 +217,7 @@ check_index_leads(PgConn *pc, RelOid parent, NameList *leads, PgpError *err)
 					 "JOIN pg_catalog.pg_attribute a "
 					 "  ON a.attrelid = x.indrelid AND a.attnum = k.attnum "
 					 "WHERE x.indrelid = $1::pg_catalog.oid "
-					 "  AND k.n <= pg_catalog.least(2, x.indnkeyatts) "
+					 "  AND k.n <= LEAST(2, x.indnkeyatts::pg_catalog.int4) "
 					 "GROUP BY x.indexrelid ORDER BY 1",
 					 parent, leads, err);
 }

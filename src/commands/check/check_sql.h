@@ -25,7 +25,7 @@ typedef struct PgssRow
 void pgssrow_list_free(PgssRow *rows, int n);
 
 /*
- * The SELECT and WITH statements of this database in pg_stat_statements,
+ * The SELECT, WITH and PREPARE statements of this database in pg_stat_statements,
  * costliest (total execution time) first, up to limit; pgpart's own (they
  * name pg_catalog. or pgpart.) left out.
  */
