@@ -587,7 +587,7 @@ planverdict_screen_statement(const char *text, bool *has_params, char **why)
 	n = (size_t) (p - first);
 	if (!((n == 6 && strncasecmp(first, "select", 6) == 0) ||
 		  (n == 4 && strncasecmp(first, "with", 4) == 0)))
-		return refuse(why, "it is not a SELECT");
+		return refuse(why, "it is not a query (select, or with ... select)");
 	/* anywhere, even in a literal: one statement beyond doubt */
 	if (strchr(text, ';'))
 		return refuse(why, "it holds a semicolon");

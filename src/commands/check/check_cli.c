@@ -6,6 +6,9 @@
 
 #include "cli/options.h"
 
+static const int default_top = 20;
+static const int default_timeout_ms = 5000;
+
 static const char help[] =
 	"pgpart check reads pg_stat_statements for the costliest SELECT statements\n"
 	"(by total execution time) whose plans hold partitions of managed tables\n"
@@ -133,7 +136,7 @@ check_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
 int
 cmd_check(int argc, char **argv, GlobalOpts *g)
 {
-	CheckOptions o = {NULL, 20, 5000};
+	CheckOptions o = {NULL, default_top, default_timeout_ms};
 	const CliOption options[] = {
 		CLI_INT("top", 0, &o.top, 1, 1000),
 		CLI_DURATION("statement-timeout", 0, &o.timeout_ms, 10, 600000,
