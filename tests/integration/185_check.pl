@@ -136,6 +136,8 @@ is(scalar @ran, 0, 'the server ran only EXPLAIN and PREPARE of them') or diag(jo
 is(psql_ok($node, 'SELECT count(*) FROM pg_prepared_statements'), '0', 'no prepared statement left');
 
 # text output and --top
+($rc, $out, $err) = pgpart($node, 'check');
+like($out, qr/^\d+ statements judged, \d+ do not prune/m, 'text: the summary line');
 ($rc, $out, $err) = pgpart($node, 'check', '--top', '1');
 is($rc, $out =~ /does not prune/ ? 3 : 0, 'text: exit status follows the verdicts');
 like($out, qr/^1\. (?:prunes|prunes at run time|does not prune) on public\.revenues/m, 'text: a verdict line');

@@ -204,13 +204,14 @@ covering_index_advice(CheckTable *t, const TableFacts *f)
 	include = namelist_join(&f->include_columns, ", ");
 	namelist_addf(&t->advice,
 				  "%d statement%s filter%s on %s and read%s each partition's heap: an index on "
-				  "(%s, %s)%s%s%s would serve %s (pgpart index add %s --name=... \"(%s, %s)\"%s%s%s)",
+				  "(%s, %s)%s%s%s would serve %s from the index; \"pgpart index add %s "
+				  "--name=NAME '(%s, %s)'\" builds its key columns without blocking writes "
+				  "(INCLUDE columns it does not take)",
 				  f->heap_statements, f->heap_statements == 1 ? "" : "s",
 				  f->heap_statements == 1 ? "s" : "", f->index_column,
 				  f->heap_statements == 1 ? "s" : "", f->index_column, t->column,
 				  *include ? " INCLUDE (" : "", include, *include ? ")" : "",
-				  f->heap_statements == 1 ? "it" : "them", t->name, f->index_column, t->column,
-				  *include ? " INCLUDE (" : "", include, *include ? ")" : "");
+				  f->heap_statements == 1 ? "it" : "them", t->name, f->index_column, t->column);
 	free(include);
 }
 

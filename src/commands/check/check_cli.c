@@ -83,8 +83,8 @@ print_statement(int nr, const CheckStatement *s)
 
 	printf("%d. %s on %s%s%s\n", nr, planverdict_name(s->j.verdict), s->table,
 		   s->j.reason ? ": " : "", s->j.reason ? s->j.reason : "");
-	printf("   partitions: %d of %d in the %s plan, %d scanned", s->j.in_plan, s->j.partitions,
-		   s->generic ? "generic" : "", s->j.scanned);
+	printf("   partitions: %d of %d in the %splan, %d scanned", s->j.in_plan, s->j.partitions,
+		   s->generic ? "generic " : "", s->j.scanned);
 	if (s->j.removed)
 		printf(" (%d removed at run time)", s->j.removed);
 	printf("; calls %lld, total %.1f ms, mean %.3f ms; queryid %s\n", s->calls, s->total_ms,
