@@ -42,6 +42,8 @@ psql_ok($node, q{
 	-- what running (not explaining) a statement calling it would leave behind
 	CREATE FUNCTION noisy(bigint) RETURNS boolean LANGUAGE plpgsql VOLATILE
 		AS $$ BEGIN INSERT INTO check_log VALUES (now()); RETURN true; END $$;
+	-- found by its plan, though its text never names revenues
+	CREATE VIEW revenue_view AS SELECT * FROM revenues;
 	CREATE EXTENSION pg_stat_statements;
 	SELECT pg_stat_statements_reset();});
 my $nparts = psql_ok($node, q{SELECT count(*) FROM pg_inherits WHERE inhparent = 'revenues'::regclass});
@@ -59,6 +61,7 @@ my %q = (
 	prep_prunes => q{PREPARE p1(timestamptz, timestamptz) AS SELECT count(*) FROM revenues WHERE occurred_at >= $1 AND occurred_at < $2; EXECUTE p1('2025-07-01', '2025-08-01')},
 	prep_org => q{PREPARE p2(bigint) AS SELECT sum(amount), count(status) FROM revenues WHERE org_id = $1; EXECUTE p2(7)},
 	noisy => q{SELECT count(*) FROM revenues WHERE occurred_at < '2025-03-01' OR noisy(org_id)},
+	view_scans => q{SELECT max(amount) FROM revenue_view},
 	cte_delete => q{WITH d AS (DELETE FROM revenues WHERE id = -1 RETURNING id) SELECT count(*) FROM d},
 );
 psql_ok($node, $q{$_}) for sort keys %q;
@@ -117,6 +120,9 @@ is($s->{reason}, 'no condition on occurred_at; no index on (org_id, occurred_at)
 ok($s->{generic_plan}, 'prepared: generic plan');
 cmp_ok($s->{heap_scans}, '>=', $nparts - 1, 'heap scans counted');
 
+$s = verdict_of(qr/FROM revenue_view/);
+is($s->{verdict}, 'does not prune', 'a view over the table: judged by its plan');
+
 ok(!grep({ $_->{query} =~ /DELETE/ } @{ $r->{statements} }), 'the data-modifying WITH is not judged');
 cmp_ok($r->{refused}, '>=', 1, 'it was refused by the screen');
 ok(verdict_of(qr/noisy/)->{verdict} ne 'missing', 'the noisy statement was judged');
@@ -143,12 +149,19 @@ is($rc, $out =~ /does not prune/ ? 3 : 0, 'text: exit status follows the verdict
 like($out, qr/^1\. (?:prunes|prunes at run time|does not prune) on public\.revenues/m, 'text: a verdict line');
 unlike($out, qr/^2\. /m, '--top 1: one statement');
 
-# advice from the table: rows in the default partition, an index never scanned
+# advice from the table: rows in the default partition, an index never
+# scanned, a partition far bigger than the median
 psql_ok($node, q{INSERT INTO revenues (org_id, property_id, occurred_at, amount) VALUES (1, 1, '2035-01-01', 1);
+	INSERT INTO revenues (org_id, property_id, occurred_at, amount)
+	SELECT g % 50, g % 7, timestamptz '2025-04-01' + (g % 90) * interval '1 day', g
+	FROM generate_series(1, 40000) g;
 	CREATE INDEX revenues_category ON revenues (category);});
 $r = decode_json((pgpart($node, '--json', 'check'))[1]);
 ($t) = grep { $_->{table} eq 'revenues' } @{ $r->{tables} };
 ok(grep({ /default partition revenues_default holds 1 rows/ } @{ $t->{advice} }), 'advice: rows in the default partition')
+  or diag(explain $t->{advice});
+ok(grep({ /partition revenues_2025_q2 holds .* times the median partition/ } @{ $t->{advice} }),
+	'advice: a partition far bigger than the median')
   or diag(explain $t->{advice});
 ok(grep({ /index revenues_category was never scanned/ } @{ $t->{advice} }), 'advice: an index never scanned')
   or diag(explain $t->{advice});
