@@ -33,6 +33,7 @@ seed_schema($node);
 pgpart_ok($node, 'init', 'init');
 pgpart_ok($node, 'create', 'create', 'revenues', '--column', 'occurred_at', '--start', '2025-01-01',
 	'--premake', '2');
+pgpart_ok($node, 'create expenses', 'create', 'expenses', '--column', 'occurred_at', '--start', '2025-01-01');
 psql_ok($node, q{
 	INSERT INTO revenues (org_id, property_id, occurred_at, amount)
 	SELECT g % 50, g % 7, timestamptz '2025-01-01' + (g % 700) * interval '1 day', g
@@ -61,6 +62,7 @@ my %q = (
 	prep_prunes => q{PREPARE p1(timestamptz, timestamptz) AS SELECT count(*) FROM revenues WHERE occurred_at >= $1 AND occurred_at < $2; EXECUTE p1('2025-07-01', '2025-08-01')},
 	prep_org => q{PREPARE p2(bigint) AS SELECT sum(amount), count(status) FROM revenues WHERE org_id = $1; EXECUTE p2(7)},
 	noisy => q{SELECT count(*) FROM revenues WHERE occurred_at < '2025-03-01' OR noisy(org_id)},
+	expenses => q{SELECT count(*) FROM expenses},
 	view_scans => q{SELECT max(amount) FROM revenue_view},
 	cte_delete => q{WITH d AS (DELETE FROM revenues WHERE id = -1 RETURNING id) SELECT count(*) FROM d},
 );
@@ -167,4 +169,13 @@ ok(grep({ /index revenues_category was never scanned/ } @{ $t->{advice} }), 'adv
   or diag(explain $t->{advice});
 
 pgpart_fails($node, 'bad --top', 2, qr/invalid --top/, 'check', '--top', '0');
+pgpart_fails($node, 'bad --statement-timeout', 2, qr/invalid --statement-timeout/, 'check',
+	'--statement-timeout', '0');
+pgpart_fails($node, 'a table pgpart does not manage', 2, qr/nosuch/, 'check', 'nosuch');
+($rc, $out) = pgpart($node, '--json', 'check');
+is(scalar(grep { $_->{table} eq 'public.expenses' } @{ decode_json($out)->{statements} }), 1,
+	'every managed table: the expenses statement too');
+($rc, $out) = pgpart($node, '--json', 'check', 'revenues');
+is(scalar(grep { $_->{table} ne 'public.revenues' } @{ decode_json($out)->{statements} }), 0,
+	'check TABLE: only that table');
 done_testing();
