@@ -480,7 +480,9 @@ planverdict_judge(const char *plan_json, const PlanTable *t, PlanJudgement *j, c
 	{
 		judge_heap_scans(&w);
 		if (j->index_column)
-			append_reason(j, has_index_lead(t, j->index_column, t->column)
+			j->index_missing = !has_index_lead(t, j->index_column, t->column);
+		if (j->index_column)
+			append_reason(j, !j->index_missing
 								 ? pg_xasprintf("each partition scanned by its heap although an "
 												"index on (%s, %s) exists (small partitions, or "
 												"statistics out of date)",

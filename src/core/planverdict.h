@@ -43,6 +43,7 @@ typedef struct PlanJudgement
 	int heap_scans;		  /* of which Seq Scan */
 	char *reason;		  /* malloc'd; NULL when it prunes and nothing is to be said */
 	char *index_column;	  /* the column a (column, key) index would serve; NULL: none */
+	bool index_missing;	  /* and the table has no index leading with (column, key) */
 	NameList include_columns; /* what the heap scans output besides those two */
 } PlanJudgement;
 

@@ -66,6 +66,7 @@ main(void)
 		   "scanned by its heap",
 		   "the reasons");
 	is_str(j.index_column, "org_id", "an index led by org_id would serve it");
+	ok(j.index_missing, "and there is none");
 	is_int(j.include_columns.n, 1, "one column to INCLUDE");
 	is_str(j.include_columns.n ? j.include_columns.items[0] : NULL, "amount", "amount");
 	planjudgement_free(&j);
@@ -76,6 +77,7 @@ main(void)
 			  SCAN("Seq Scan", "revenues_2025_q1", "(revenues_2025_q1.org_id = $1)") ", "
 			  SCAN("Seq Scan", "revenues_2025_q2", "(revenues_2025_q2.org_id = $1)") ", "
 			  SCAN("Seq Scan", "revenues_default", "(revenues_default.org_id = $1)") "]}}]");
+	ok(!j.index_missing, "the index is there");
 	ok(j.reason && strstr(j.reason, "although an index on (org_id, occurred_at) exists"),
 	   "an existing index is not called missing: %s", j.reason ? j.reason : "");
 	planjudgement_free(&j);

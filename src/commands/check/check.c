@@ -117,7 +117,7 @@ note_heap_scan(TableFacts *f, const PlanJudgement *j)
 {
 	int i, k;
 
-	if (!j->index_column || strstr(j->reason ? j->reason : "", "no index on") == NULL)
+	if (!j->index_missing)
 		return;
 	if (f->index_column && strcmp(f->index_column, j->index_column) != 0)
 		return;

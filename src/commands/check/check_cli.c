@@ -11,8 +11,9 @@ static const int default_timeout_ms = 5000;
 
 static const char help[] =
 	"pgpart check reads pg_stat_statements for the costliest SELECT statements\n"
-	"(by total execution time) whose plans hold partitions of managed tables\n"
-	"(every managed table, or only TABLE), and says for each whether it prunes:\n"
+	"(by total execution time, among the 10 x N costliest, at least 200) whose\n"
+	"plans hold partitions of managed tables (every managed table, or only\n"
+	"TABLE), and says for each whether it prunes:\n"
 	"\"prunes\" (the planner left partitions out), \"prunes at run time\" (every\n"
 	"partition planned, some removed at executor start-up: \"Subplans Removed\")\n"
 	"or \"does not prune\", with the reason (\"no condition on occurred_at\",\n"
