@@ -69,11 +69,11 @@ $(BUILD)/san/%.o: src/%.c
 
 $(BUILD)/unit/%: tests/unit/%.c $(CORE_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ -lm
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ -ljansson -lm
 
 $(BUILD)/unit-san/%: tests/unit/%.c $(CORE_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -std=c11 $(WARNINGS) $(SAN_FLAGS) -o $@ $^ -lm
+	$(CC) $(CPPFLAGS) -std=c11 $(WARNINGS) $(SAN_FLAGS) -o $@ $^ -ljansson -lm
 
 unit: $(addprefix $(BUILD)/unit/,$(UNIT_TESTS)) $(addprefix $(BUILD)/unit-san/,$(UNIT_TESTS))
 

@@ -18,6 +18,7 @@ static const Command commands[] = {
 	{"create", "partition a new or empty table by a time range", cmd_create},
 	{"maintain", "premake partitions and empty the default partition", cmd_maintain},
 	{"status", "partitions, sizes and warnings of managed tables", cmd_status},
+	{"check", "do the application's queries prune partitions? (pg_stat_statements)", cmd_check},
 	{"index", "add an index to a partitioned table without blocking writes", cmd_index},
 	{"migrate", "move a live table's rows into a partitioned table, online", cmd_migrate},
 	{"rollup", "per-day or per-month summaries of a table, kept current", cmd_rollup},

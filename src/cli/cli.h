@@ -69,6 +69,7 @@ int cmd_init(int argc, char **argv, GlobalOpts *g);
 int cmd_create(int argc, char **argv, GlobalOpts *g);
 int cmd_maintain(int argc, char **argv, GlobalOpts *g);
 int cmd_status(int argc, char **argv, GlobalOpts *g);
+int cmd_check(int argc, char **argv, GlobalOpts *g);
 int cmd_index(int argc, char **argv, GlobalOpts *g);
 int cmd_migrate(int argc, char **argv, GlobalOpts *g);
 int cmd_rollup(int argc, char **argv, GlobalOpts *g);
