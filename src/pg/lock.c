@@ -286,23 +286,16 @@ run_attempt_timed(PgConn *pc, const LockPolicy *policy, LockedBody body, void *a
 		stats->held_ms = end - stats->locked_at;
 		stats->queued_ms = stats->locked_at - stats->attempt_started;
 		stats->waited_ms += stats->queued_ms;
-		if (end - stats->attempt_started > stats->felt_ms)
-		{
-			stats->felt_ms = end - stats->attempt_started;
-			stats->felt_queued_ms = stats->queued_ms;
-			stats->felt_held_ms = stats->held_ms;
-		}
+		stats->felt_ms += end - stats->attempt_started;
+		stats->felt_queued_ms += stats->queued_ms;
+		stats->felt_held_ms = stats->held_ms;
 		return true;
 	}
 	/* after the ROLLBACK: writers queued behind this attempt until now */
 	end = clock_ms();
 	stats->waited_ms += end - stats->attempt_started;
-	if (end - stats->attempt_started > stats->felt_ms)
-	{
-		stats->felt_ms = end - stats->attempt_started;
-		stats->felt_queued_ms = stats->felt_ms;
-		stats->felt_held_ms = 0;
-	}
+	stats->felt_ms += end - stats->attempt_started;
+	stats->felt_queued_ms += end - stats->attempt_started;
 	stats->queued_ms = end - stats->attempt_started;
 	stats->held_ms = 0;
 	return false;

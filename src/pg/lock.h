@@ -97,11 +97,16 @@ typedef struct LockStats
 	LockHolder holder; /* the last one seen */
 	double queued_ms; /* last attempt: request sent -> locks granted */
 	double held_ms;	  /* from the first lock granted to COMMIT, last attempt */
-	double felt_ms;	  /* worst single attempt: request sent -> COMMIT or ROLLBACK done
-					   * (backoff sleeps excluded: nothing queues behind a pgpart that
-					   * holds and requests no lock) */
-	double felt_queued_ms; /* the worst attempt's own queue and hold times: a failed */
-	double felt_held_ms;   /* attempt only queued (its locks went with its ROLLBACK) */
+	/*
+	 * W: every attempt sent, request sent -> COMMIT or ROLLBACK done, added
+	 * up (backoff sleeps and skipped attempts excluded: nothing queues behind
+	 * a pgpart that holds and requests no lock).  Added up, not the worst
+	 * one, because the writers' backlog from one attempt may not have
+	 * drained when the next one queues (bench/migrate measured it).
+	 */
+	double felt_ms;
+	double felt_queued_ms; /* of W: the queue times (a failed attempt only queued) */
+	double felt_held_ms;   /* of W: the committed attempt's hold time */
 	double waited_ms; /* lock waits and backoff sleeps, all attempts */
 	double attempt_started;
 	double locked_at; /* set by lock_txn_mark_locked() */
@@ -113,9 +118,9 @@ typedef struct LockStats
  */
 typedef struct LockFelt
 {
-	double writers_wait_ms; /* W: the worst request -> end */
-	double queued_ms;		/* Q of that transaction's worst attempt */
-	double held_ms;			/* H of that attempt */
+	double writers_wait_ms; /* W of the worst transaction (its attempts added up) */
+	double queued_ms;		/* Q of that transaction (all its attempts) */
+	double held_ms;			/* H of its committed attempt */
 	int skipped_attempts;	/* all transactions' skipped attempts */
 	LockHolder holder;		/* the last holder that made one skip */
 } LockFelt;

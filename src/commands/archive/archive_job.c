@@ -154,6 +154,7 @@ detach_concurrently(PartCtx *c, bool finalize, PgpError *err)
 	const LockPolicy *lp = &c->opt->lock;
 	LockTarget targets[3];
 	int ntargets, attempt, skipped = 0;
+	double felt = 0; /* every statement sent, added up as lock_run_txn adds attempts */
 	bool ok = false;
 
 	if (!detach_targets(c, targets, &ntargets, err))
@@ -195,7 +196,7 @@ detach_concurrently(PartCtx *c, bool finalize, PgpError *err)
 		sent = clock_ms();
 		ok = archive_sql_detach(c->pc, c->parent_q, c->qualified,
 								finalize ? ARCH_DETACH_FINALIZE : ARCH_DETACH_CONCURRENTLY, err);
-		lock_felt_note_statement(&c->out->felt, sent, 0, clock_ms());
+		felt += clock_ms() - sent;
 		if (ok || !pgc_error_is_retryable_lock(err) || attempt == lp->max_attempts)
 			break;
 		log_info("lock not granted for DETACH (attempt %d of %d); retrying", attempt,
@@ -206,6 +207,8 @@ detach_concurrently(PartCtx *c, bool finalize, PgpError *err)
 			break;
 		finalize = finalize || pending;
 	}
+	if (felt > 0)
+		lock_felt_note_statement(&c->out->felt, 0, 0, felt);
 	archive_sql_reset_lock_timeout(c->pc);
 	return ok;
 }

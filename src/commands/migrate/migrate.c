@@ -1101,7 +1101,7 @@ backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 		c.batch_size = sz.next;
 		if (!lock_run_txn(pc, &opt->lock, batch_body, &c, &st, err))
 			break;
-		/* request sent -> COMMIT done, the worst attempt: what a writer of its rows could wait */
+		/* request sent -> COMMIT done, every attempt: what a writer of its rows could wait */
 		batchsizer_observe(&sz, c.locked, st.felt_ms);
 		if (c.done)
 		{
