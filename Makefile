@@ -69,11 +69,11 @@ $(BUILD)/san/%.o: src/%.c
 
 $(BUILD)/unit/%: tests/unit/%.c $(CORE_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ -lm
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ -ljansson -lm
 
 $(BUILD)/unit-san/%: tests/unit/%.c $(CORE_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -std=c11 $(WARNINGS) $(SAN_FLAGS) -o $@ $^ -lm
+	$(CC) $(CPPFLAGS) -std=c11 $(WARNINGS) $(SAN_FLAGS) -o $@ $^ -ljansson -lm
 
 unit: $(addprefix $(BUILD)/unit/,$(UNIT_TESTS)) $(addprefix $(BUILD)/unit-san/,$(UNIT_TESTS))
 
@@ -119,6 +119,7 @@ bench: deps-bench pgpart $(BUILD)/bench-gen
 	bench/reports
 	bench/operations
 	bench/partman
+	bench/drain
 
 # the benchmarks' synthetic data generator (bench/gen.c), COPY text on stdout
 $(BUILD)/bench-gen: bench/gen.c
@@ -185,4 +186,4 @@ clean:
 format:
 	clang-format -i src/*.c src/*/*.c src/*/*.h src/commands/*/*.[ch] tests/unit/*.c
 
--include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(BUILD)/obj/main.d $(BUILD)/san/main.d

@@ -1,5 +1,5 @@
 # Shared shell for the benchmarks (sourced by bench/reports, bench/operations,
-# bench/partman).  The caller sets "name" before sourcing.  Provides:
+# bench/partman, bench/migrate).  The caller sets "name" before sourcing.  Provides:
 # a private cluster (optionally inside a memory-limited cgroup), a cold-cache
 # restart, the machine and settings capture, percentiles, JSON output, and the
 # loader of the same synthetic data into a plain and a partitioned table.
@@ -130,11 +130,27 @@ machine_capture() {
 	settings=$(q -d postgres -c "SELECT string_agg(name || '=' || setting || COALESCE(unit, ''), ', ' ORDER BY name)
 		FROM pg_settings WHERE source NOT IN ('default', 'override', 'client') AND name NOT LIKE 'lc_%'
 		AND name NOT IN ('port', 'unix_socket_directories', 'listen_addresses')")
+	key_settings=$(q -d postgres -c "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name)
+		FROM pg_settings WHERE name IN ('shared_buffers', 'synchronous_commit', 'fsync', 'wal_level',
+		'max_wal_size', 'checkpoint_timeout', 'autovacuum', 'deadlock_timeout', 'work_mem',
+		'maintenance_work_mem', 'effective_io_concurrency', 'max_connections')")
+	pgpart_version=$("$pgpart" --version 2>/dev/null | head -1)
+	# a binary from elsewhere (PGPART) is not this checkout's: BENCH_PGPART_COMMIT names it
+	if [ -n "${BENCH_PGPART_COMMIT:-}" ]; then
+		pgpart_commit=$BENCH_PGPART_COMMIT
+	else
+		pgpart_commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
+		if [ -n "$(git -C "$top" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+			pgpart_commit="$pgpart_commit (with uncommitted changes)"
+		fi
+		[ -z "${PGPART:-}" ] || pgpart_commit="$pgpart_commit of the bench scripts; binary $PGPART"
+	fi
 	load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 }
 machine_md() {
 	echo "Machine: $cores cores ($cpu), ${ram_gib} GiB RAM, data on $disk (rotational: $disk_rot); shared with other engineers' builds and tests: load average (1, 5, 15 min) $load_start at start, $load_end at end."
-	echo "PostgreSQL $pgver; non-default settings: $settings."
+	echo "PostgreSQL $pgver; key settings: $key_settings; non-default settings: $settings."
+	echo "$pgpart_version, commit $pgpart_commit."
 }
 
 # JSON from a flat list of key value pairs; a value that is a JSON document
@@ -152,7 +168,55 @@ json_out() {
 }
 machine_json_args() {  # fills the array mj
 	mj=(date "$stamp" cores "$cores" cpu "$cpu" ram_gib "$ram_gib" disk "$disk" disk_rotational "$disk_rot"
-		postgres "$pgver" settings "$settings" load_start "$load_start" load_end "$load_end")
+		postgres "$pgver" settings "$settings" key_settings "$key_settings" load_start "$load_start" load_end "$load_end"
+		pgpart_version "$pgpart_version" pgpart_commit "$pgpart_commit")
+}
+
+# Exact per-transaction latency figures from pgbench -l logs, per time window.
+# WINDOWS: lines "name start_epoch end_epoch [threshold_ms]"; a transaction
+# counts in every window its completion time (time_epoch.time_us) falls in.
+# Prints per window: name transactions p50 p99 max max_schedule_lag (ms,
+# nearest rank over every transaction, "null" when none) and how many took
+# longer than threshold_ms, and failed (non-numeric time: failed or skipped).
+# The time (column 3) of a run with -R counts from the scheduled start, so it
+# includes the schedule lag: what an application whose requests arrive at that
+# rate feels.
+pgbench_windows() {  # windows-file log-file...
+	perl -e '
+		my $wf = shift;
+		open(my $w, "<", $wf) or die "$wf: $!";
+		my @w;
+		while (<$w>) {
+			my ($n, $t0, $t1, $th) = split;
+			next unless defined $t1;
+			push @w, { n => $n, a => $t0, b => $t1, th => ($th // 0) * 1000, l => [], lag => 0, over => 0, failed => 0 };
+		}
+		for my $f (@ARGV) {
+			open(my $l, "<", $f) or die "$f: $!";
+			while (<$l>) {
+				my @c = split;
+				next if @c < 6;
+				my $t = $c[4] + $c[5] / 1e6;
+				for my $x (@w) {
+					next if $t < $x->{a} || $t > $x->{b};
+					if ($c[2] !~ /^\d+$/) { $x->{failed}++; next }
+					push @{ $x->{l} }, $c[2];
+					$x->{lag} = $c[6] if defined $c[6] && $c[6] =~ /^\d+$/ && $c[6] > $x->{lag};
+					$x->{over}++ if $x->{th} && $c[2] > $x->{th};
+				}
+			}
+		}
+		for my $x (@w) {
+			my @s = sort { $a <=> $b } @{ $x->{l} };
+			my $n = @s;
+			my $rank = sub { my $i = int(($_[0] * $n + 99) / 100); $i = 1 if $i < 1; sprintf "%.2f", $s[$i - 1] / 1000 };
+			if ($n) {
+				printf "%s %d %s %s %.2f %.2f %d %d\n", $x->{n}, $n, $rank->(50), $rank->(99),
+					$s[-1] / 1000, $x->{lag} / 1000, $x->{over}, $x->{failed};
+			} else {
+				printf "%s 0 null null null null 0 %d\n", $x->{n}, $x->{failed};
+			}
+		}' "$@"
 }
 
 # ---- data ----

@@ -18,6 +18,7 @@ static const Command commands[] = {
 	{"create", "partition a new or empty table by a time range", cmd_create},
 	{"maintain", "premake partitions and empty the default partition", cmd_maintain},
 	{"status", "partitions, sizes and warnings of managed tables", cmd_status},
+	{"check", "do the application's queries prune partitions? (pg_stat_statements)", cmd_check},
 	{"index", "add an index to a partitioned table without blocking writes", cmd_index},
 	{"migrate", "move a live table's rows into a partitioned table, online", cmd_migrate},
 	{"rollup", "per-day or per-month summaries of a table, kept current", cmd_rollup},
@@ -54,7 +55,7 @@ print_help(void)
 int
 main(int argc, char **argv)
 {
-	GlobalOpts g = {NULL, false, false, false, LOCK_POLICY_DEFAULT};
+	GlobalOpts g = {NULL, false, false, false, LOCK_POLICY_DEFAULT, false, 0};
 	bool version = false;
 	const CliOption options[] = {CLI_TRUE("version", 0, &version), CLI_END};
 	const CliSpec spec = {NULL, NULL, options, print_help, true};

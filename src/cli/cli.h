@@ -20,6 +20,8 @@ typedef struct GlobalOpts
 	bool dry_run;
 	bool json;
 	LockPolicy lock;
+	bool lock_timeout_given; /* --lock-timeout was given (vacuum keeps its own default otherwise) */
+	int wait_ms; /* --wait: for another pgpart on the same table (PgConn.worklock_wait_ms) */
 } GlobalOpts;
 
 #define CLI_COMMON_HELP                                                        \
@@ -27,10 +29,15 @@ typedef struct GlobalOpts
 	"  -d, --dbname=CONNINFO    database to connect to: a name, a connection string\n" \
 	"                           or a URI (default: PG* environment variables)\n"  \
 	"      --dry-run            print the SQL that would change something; change nothing\n" \
+	"      --wait[=DUR]         when another pgpart works on the table: wait for it\n" \
+	"                           (for at most DUR), instead of exiting with status 4\n" \
 	"      --json               machine-readable output on stdout\n"              \
 	"  -v, --verbose            more messages on stderr (-v -v: every statement)\n" \
-	"      --lock-timeout=DUR   longest wait for one lock, e.g. 500ms, 2s (default 1s)\n" \
-	"      --retries=N          attempts when a lock is not granted (default 10)\n" \
+	"      --lock-timeout=DUR   longest wait for one lock, e.g. 50ms, 2s (default 100ms)\n" \
+	"      --retries=N          attempts at a lock (default 30; with the backoff of\n" \
+	"                           0.1 s doubling to 2 s, about 25 to 55 s in all); an\n" \
+	"                           attempt is skipped, not queued, while another session\n" \
+	"                           holds a conflicting lock for long\n" \
 	"      --help               show this help and exit\n"
 
 typedef struct Command
@@ -62,6 +69,7 @@ int cmd_init(int argc, char **argv, GlobalOpts *g);
 int cmd_create(int argc, char **argv, GlobalOpts *g);
 int cmd_maintain(int argc, char **argv, GlobalOpts *g);
 int cmd_status(int argc, char **argv, GlobalOpts *g);
+int cmd_check(int argc, char **argv, GlobalOpts *g);
 int cmd_index(int argc, char **argv, GlobalOpts *g);
 int cmd_migrate(int argc, char **argv, GlobalOpts *g);
 int cmd_rollup(int argc, char **argv, GlobalOpts *g);

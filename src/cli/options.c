@@ -32,9 +32,11 @@ common_options(GlobalOpts *g, CliOption *out)
 	CliOption common[] = {
 		CLI_STRING("dbname", 'd', &g->conninfo),
 		CLI_TRUE("dry-run", 0, &g->dry_run),
+		{"wait", 0, CLI_OPT_DURATION_OPTIONAL, &g->wait_ms, 1, INT_MAX, "use e.g. 10min, or no value: as long as it takes", NULL, NULL, NULL},
 		CLI_TRUE("json", 0, &g->json),
 		{"verbose", 'v', CLI_OPT_COUNT, &log_verbosity, 0, 0, NULL, NULL, NULL, NULL},
-		CLI_DURATION("lock-timeout", 0, &g->lock.lock_timeout_ms, 1, INT_MAX, "use e.g. 500ms or 2s"),
+		{"lock-timeout", 0, CLI_OPT_DURATION, &g->lock.lock_timeout_ms, 1, INT_MAX,
+		 "use e.g. 500ms or 2s", NULL, NULL, &g->lock_timeout_given},
 		CLI_INT("retries", 0, &g->lock.max_attempts, 1, 1000),
 		CLI_TRUE("help", 0, &help_requested),
 	};
@@ -164,6 +166,13 @@ store(const CliOption *o, char *value)
 			*(double *) o->target = v;
 			return true;
 		}
+		case CLI_OPT_DURATION_OPTIONAL:
+			if (value == NULL)
+			{
+				*(int *) o->target = -1;
+				return true;
+			}
+			/* fall through */
 		case CLI_OPT_DURATION:
 		case CLI_OPT_DURATION64:
 		{
@@ -236,7 +245,9 @@ cli_parse(const CliSpec *spec, int argc, char **argv, GlobalOpts *g, int *first)
 	for (k = 0; k < n; k++)
 	{
 		longs[k].name = all[k].name;
-		longs[k].has_arg = takes_value(&all[k]) ? required_argument : no_argument;
+		longs[k].has_arg = all[k].kind == CLI_OPT_DURATION_OPTIONAL ? optional_argument
+						   : takes_value(&all[k])					 ? required_argument
+																	 : no_argument;
 		longs[k].val = LONG_VAL_BASE + k;
 		if (all[k].letter)
 			sb_appendf(&shorts, "%c%s", all[k].letter, takes_value(&all[k]) ? ":" : "");
@@ -317,6 +328,7 @@ cli_run_connected(const GlobalOpts *g, CliBody body, void *arg)
 	int rc;
 
 	err_init(&err);
+	pc.worklock_wait_ms = g->wait_ms;
 	if (!pgc_connect(&pc, g->conninfo, g->dry_run, &err))
 		rc = cli_fail(&err);
 	else

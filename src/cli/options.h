@@ -4,8 +4,8 @@
  * Each command lists its options once (name, letter, kind, where the value
  * goes, the range a value must be in, what a valid value looks like), as
  * PostgreSQL's option_parse_int and git's parse_options do.  The parser adds
- * the options every command takes (-d, --dry-run, --json, -v, --lock-timeout,
- * --retries, --help), so every command rejects a bad value with the same
+ * the options every command takes (-d, --dry-run, --wait, --json, -v,
+ * --lock-timeout, --retries, --help), so every command rejects a bad value with the same
  * message ("invalid --jobs "0" (1 to 64)"), an unknown option with exactly
  * one error line and the hint to --help, and prints its help the same way.
  */
@@ -28,6 +28,7 @@ typedef enum CliOptKind
 	CLI_OPT_NUMBER,	  /* *(double *) target, above min (exclusive) and at most max */
 	CLI_OPT_DURATION, /* *(int *) target, in milliseconds ("500ms", "2s", "1h"), min..max */
 	CLI_OPT_DURATION64, /* the same into *(int64_t *) target: up to duration_parse_ms's 30 days */
+	CLI_OPT_DURATION_OPTIONAL, /* CLI_OPT_DURATION whose value may be left out: then -1 */
 	CLI_OPT_DATE,	  /* *(CivilDate *) target, YYYY-MM-DD */
 	CLI_OPT_UNIT,	  /* *(CalUnit *) target: day, week, month, quarter, year */
 	CLI_OPT_CHOICE,	  /* *(int *) target = index of the value in choices, "a|b|c" */

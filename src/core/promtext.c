@@ -132,40 +132,30 @@ prom_family(PromSet *s, const char *name, const char *type, const char *help)
 }
 
 bool
-prom_add(PromSet *s, int fi, double value, int nlabels, ...)
+prom_add_labels(PromSet *s, int fi, double value, int nlabels, const char *const *names,
+				const char *const *values)
 {
 	PromFamily *f;
 	StrBuf sb;
-	va_list ap;
 	int i;
-	bool ok = true;
 
 	if (fi < 0 || fi >= s->n)
 		return false;
+	for (i = 0; i < nlabels; i++)
+		if (!prom_label_name_valid(names[i]))
+			return false;
 	f = &s->families[fi];
 	sb_init(&sb);
-	va_start(ap, nlabels);
 	for (i = 0; i < nlabels; i++)
 	{
-		const char *ln = va_arg(ap, const char *);
-		const char *lv = va_arg(ap, const char *);
-
-		if (!prom_label_name_valid(ln))
-			ok = false;
 		sb_append(&sb, i == 0 ? "{" : ",");
-		sb_append(&sb, ln ? ln : "");
+		sb_append(&sb, names[i]);
 		sb_append(&sb, "=\"");
-		prom_escape_label_value(&sb, lv);
+		prom_escape_label_value(&sb, values[i]);
 		sb_append_char(&sb, '"');
 	}
-	va_end(ap);
 	if (nlabels > 0)
 		sb_append_char(&sb, '}');
-	if (!ok)
-	{
-		sb_free(&sb);
-		return false;
-	}
 	if (f->n == f->cap)
 	{
 		f->cap = f->cap ? f->cap * 2 : 8;
@@ -175,6 +165,32 @@ prom_add(PromSet *s, int fi, double value, int nlabels, ...)
 	f->samples[f->n].value = value;
 	f->n++;
 	return true;
+}
+
+bool
+prom_add(PromSet *s, int fi, double value, int nlabels, ...)
+{
+	const char **names = NULL, **values = NULL;
+	va_list ap;
+	int i;
+	bool ok;
+
+	if (nlabels > 0)
+	{
+		names = pg_xcalloc((size_t) nlabels, sizeof(char *));
+		values = pg_xcalloc((size_t) nlabels, sizeof(char *));
+	}
+	va_start(ap, nlabels);
+	for (i = 0; i < nlabels; i++)
+	{
+		names[i] = va_arg(ap, const char *);
+		values[i] = va_arg(ap, const char *);
+	}
+	va_end(ap);
+	ok = prom_add_labels(s, fi, value, nlabels, names, values);
+	free(names);
+	free(values);
+	return ok;
 }
 
 char *

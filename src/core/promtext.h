@@ -50,6 +50,9 @@ int prom_family(PromSet *s, const char *name, const char *type, const char *help
  * label value is written as "".
  */
 bool prom_add(PromSet *s, int f, double value, int nlabels, ...);
+/* the same with the label names and values in two arrays of nlabels */
+bool prom_add_labels(PromSet *s, int f, double value, int nlabels, const char *const *names,
+					 const char *const *values);
 /* the whole exposition, malloc'd */
 char *prom_render(const PromSet *s);
 

@@ -362,7 +362,8 @@ catalog_table_has_rows(PgConn *pc, RelOid table, bool *has_rows, PgpError *err)
 		return false;
 	sb_init(&sql);
 	/* the regclass text of an OID is already quoted and qualified (empty search_path) */
-	sb_appendf(&sql, "SELECT EXISTS (SELECT FROM %s)", qualified);
+	/* SELECT 1: a Citus table's rows may come back through a record-typed function */
+	sb_appendf(&sql, "SELECT EXISTS (SELECT 1 FROM %s)", qualified);
 	ok = pgc_query_value(pc, sql.data, 0, NULL, &v, err);
 	if (ok)
 		*has_rows = v && v[0] == 't';

@@ -28,6 +28,12 @@ typedef struct PgConn
 	 * shadow a built-in one.
 	 */
 	char *user_search_path;
+	/*
+	 * How long a command waits for another pgpart working on the same table
+	 * (pg/worklock.h): 0 not at all (the default: it says who and stops), -1
+	 * as long as it takes (--wait), else milliseconds (--wait=DURATION).
+	 */
+	int worklock_wait_ms;
 } PgConn;
 
 /*

@@ -11,12 +11,25 @@
  * lock queue, every later conflicting request (an application's INSERT) waits
  * behind it, so a writer's worst wait is queue time + hold time, and a failed
  * attempt that queued until lock_timeout made writers wait that long too.
+ *
+ * A caller that names the relations its transaction will lock, and the mode
+ * it needs on each (lock_run_txn_on), gets one more guard: before each attempt
+ * pg_locks and pg_stat_activity are read for a session that holds, or is
+ * already queued for, a conflicting lock on one of them and will not let go
+ * soon (its transaction has been open for lock_timeout or longer, it is idle
+ * in transaction, it is autovacuum, or it is a prepared transaction).  Then
+ * the attempt is skipped, not sent: nothing queues behind pgpart, so writers
+ * wait nothing for it.  A holder that appears between the look and the
+ * request is still bounded by lock_timeout.
  */
 #ifndef PGPART_PG_LOCK_H
 #define PGPART_PG_LOCK_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
+#include "core/lockmode.h"
+#include "pg/catalog.h"
 #include "pg/conn.h"
 
 typedef struct LockPolicy
@@ -27,7 +40,50 @@ typedef struct LockPolicy
 	int backoff_max_ms;
 } LockPolicy;
 
-#define LOCK_POLICY_DEFAULT {1000, 10, 200, 10000}
+/*
+ * 100 ms per attempt, 30 attempts, sleeps of 100 ms doubling up to 2 s with
+ * full jitter (each 50-100 % of its nominal value): if every attempt failed,
+ * pgpart gives up after about 25 to 50 s of sleeping plus at most 3 s spent
+ * queued, and writers never wait behind it for more than 100 ms at a time.
+ */
+#define LOCK_POLICY_DEFAULT {100, 30, 100, 2000}
+
+/*
+ * VACUUM, ANALYZE and REINDEX CONCURRENTLY take SHARE UPDATE EXCLUSIVE, which
+ * writers do not queue behind, and they are not retried: a short lock_timeout
+ * would only make them fail (behind autovacuum, which yields to a waiter
+ * after deadlock_timeout, 1 s by default).  They keep this one unless
+ * --lock-timeout is given.
+ */
+#define LOCK_TIMEOUT_WEAK_MS 1000
+
+/* a relation the locked transaction will lock, and the strongest mode it takes there */
+typedef struct LockTarget
+{
+	RelOid rel;
+	LockMode mode;
+} LockTarget;
+
+/*
+ * The session that made an attempt skip.  The sizes are the server's own
+ * limits (NAMEDATALEN, a prepared transaction's GID of at most 200 bytes);
+ * longer text (a relation name with its schema) is cut, it is only shown.
+ */
+typedef struct LockHolder
+{
+	bool seen;	   /* false: no attempt was skipped */
+	int pid;	   /* 0: a prepared transaction */
+	bool granted;  /* false: queued ahead of pgpart for a conflicting lock */
+	char who[224]; /* application_name, else backend_type; or "prepared transaction 'gid'" */
+	char state[40];		 /* pg_stat_activity.state ("" when not visible) */
+	char since[48];		 /* its transaction's start (xact_start, or prepared) */
+	char mode[32];		 /* as pg_locks names it, e.g. ShareUpdateExclusiveLock */
+	char relation[160];	 /* the relation, as regclass prints it */
+} LockHolder;
+
+/* "pid N (who, state, transaction open since T) holds MODE on REL" into buf */
+const char *lock_holder_text(const LockHolder *h, char *buf, size_t size);
+#define LOCK_HOLDER_TEXT_SIZE 600
 
 /*
  * "Request sent" is, conservatively, the attempt's start (its BEGIN): the
@@ -36,14 +92,21 @@ typedef struct LockPolicy
  */
 typedef struct LockStats
 {
-	int attempts;
+	int attempts; /* skipped ones included */
+	int skipped;  /* attempts not sent because a conflicting holder was seen */
+	LockHolder holder; /* the last one seen */
 	double queued_ms; /* last attempt: request sent -> locks granted */
 	double held_ms;	  /* from the first lock granted to COMMIT, last attempt */
-	double felt_ms;	  /* worst single attempt: request sent -> COMMIT or ROLLBACK done
-					   * (backoff sleeps excluded: nothing queues behind a pgpart that
-					   * holds and requests no lock) */
-	double felt_queued_ms; /* the worst attempt's own queue and hold times: a failed */
-	double felt_held_ms;   /* attempt only queued (its locks went with its ROLLBACK) */
+	/*
+	 * W: every attempt sent, request sent -> COMMIT or ROLLBACK done, added
+	 * up (backoff sleeps and skipped attempts excluded: nothing queues behind
+	 * a pgpart that holds and requests no lock).  Added up, not the worst
+	 * one, because the writers' backlog from one attempt may not have
+	 * drained when the next one queues (bench/migrate measured it).
+	 */
+	double felt_ms;
+	double felt_queued_ms; /* of W: the queue times (a failed attempt only queued) */
+	double felt_held_ms;   /* of W: the committed attempt's hold time */
 	double waited_ms; /* lock waits and backoff sleeps, all attempts */
 	double attempt_started;
 	double locked_at; /* set by lock_txn_mark_locked() */
@@ -55,9 +118,11 @@ typedef struct LockStats
  */
 typedef struct LockFelt
 {
-	double writers_wait_ms; /* W: the worst request -> end */
-	double queued_ms;		/* Q of that transaction's worst attempt */
-	double held_ms;			/* H of that attempt */
+	double writers_wait_ms; /* W of the worst transaction (its attempts added up) */
+	double queued_ms;		/* Q of that transaction (all its attempts) */
+	double held_ms;			/* H of its committed attempt */
+	int skipped_attempts;	/* all transactions' skipped attempts */
+	LockHolder holder;		/* the last holder that made one skip */
 } LockFelt;
 
 /* keeps the transaction of st in *worst when its W is the largest so far */
@@ -72,6 +137,12 @@ void lock_felt_note_statement(LockFelt *worst, double started, double granted_at
 /* "writers could have waited up to W ms (queued Q ms + held H ms)" into buf */
 const char *lock_felt_text(const LockFelt *f, char *buf, size_t size);
 #define LOCK_FELT_TEXT_SIZE 96
+/*
+ * skipped_attempts and, when one was skipped, lock_holder {pid, who, state,
+ * xact_start, mode, granted, relation} into the JSON object o, beside its
+ * writers_wait_ms
+ */
+void lock_felt_json(json_t *o, const LockFelt *f);
 
 typedef bool (*LockedBody)(PgConn *pc, void *arg, LockStats *stats, PgpError *err);
 
@@ -84,15 +155,33 @@ typedef bool (*LockedBody)(PgConn *pc, void *arg, LockStats *stats, PgpError *er
 bool lock_run_txn(PgConn *pc, const LockPolicy *policy, LockedBody body, void *arg,
 				  LockStats *stats, PgpError *err);
 
-/* the body calls this once its strong locks are granted */
-void lock_txn_mark_locked(LockStats *stats);
+/*
+ * lock_run_txn with the look before each attempt described at the top:
+ * targets[0..ntargets-1] are the relations body will lock and the mode it
+ * needs on each (the strongest it takes there).  Skipped attempts count
+ * against policy->max_attempts; when they run out after a skip, the error
+ * names the last holder seen.
+ */
+bool lock_run_txn_on(PgConn *pc, const LockPolicy *policy, const LockTarget *targets,
+					 int ntargets, LockedBody body, void *arg, LockStats *stats, PgpError *err);
 
 /*
- * Session-level advisory lock on one managed table (its OID), so that two
- * pgpart runs (two hosts, a cron job and a person) never work on the same
- * table at once.  *got is false when another session holds it.
+ * The look before an attempt, for a caller with its own retry loop (a
+ * statement that cannot run in a transaction): h->seen says whether a long
+ * conflicting holder is there.  Never one in --dry-run or for n 0.
  */
-bool lock_table_try(PgConn *pc, unsigned int table, bool *got, PgpError *err);
-void lock_table_release(PgConn *pc, unsigned int table);
+bool lock_find_long_holder(PgConn *pc, const LockPolicy *policy, const LockTarget *targets, int n,
+						   LockHolder *h, PgpError *err);
+/* the sleep before attempt + 1, in ms: exponential with full jitter */
+int lock_backoff_ms(const LockPolicy *policy, int attempt);
+/*
+ * The error when the attempts ran out (kind ERR_KIND_LOCKS_NOT_GRANTED),
+ * naming h when an attempt was skipped because of it (h NULL or not seen: none)
+ */
+void lock_error_not_granted(PgpError *err, const LockPolicy *policy, int attempts, int skipped,
+							const LockHolder *h);
+
+/* the body calls this once its strong locks are granted */
+void lock_txn_mark_locked(LockStats *stats);
 
 #endif

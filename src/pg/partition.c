@@ -1,8 +1,9 @@
 /*
  * partition.c - creating and attaching partitions on a live parent without long
  * locks: a standalone table with a matching CHECK (so ATTACH does not scan),
- * rows of its range moved out of the default partition in the same short
- * transaction, under lock_timeout with retries.
+ * rows of its range moved out of the default partition in short batches
+ * before the ATTACH (the rest in the ATTACH transaction), every lock under
+ * lock_timeout with retries.
  */
 #include "pg/partition.h"
 
@@ -10,10 +11,23 @@
 #include <string.h>
 
 #include "pg/stmt.h"
+#include "util/clock.h"
 #include "util/mem.h"
 
 /* the CHECK constraint that lets ATTACH skip its validation scan */
 #define BOUNDS_CONSTRAINT "pgpart_partition_bounds"
+
+/*
+ * The CHECK on the default partition that excludes the range being attached
+ * (--drain-check).  One name per default partition: pgpart attaches one range
+ * of a table at a time (under the table's advisory lock), and a run after a
+ * crash finds a leftover by this name and drops it.
+ */
+#define DEFAULT_CHECK "pgpart_default_excludes_new_range"
+
+/* how often the drain looks again for pages writers added behind it */
+#define DRAIN_REREADS 3
+#define DRAIN_MAX_PAGES 131072L
 
 /* "column >= lo AND column < hi", or only the upper bound when lo is NULL */
 static void
@@ -60,6 +74,9 @@ typedef struct AttachCtx
 {
 	const NewPartition *np;
 	long rows_moved;
+	bool table_ready;		 /* the drain made the standalone table already */
+	bool move_remainder;	 /* rows of the range may still be in the default */
+	bool drop_default_check; /* DEFAULT_CHECK is on the default partition */
 } AttachCtx;
 
 /*
@@ -243,6 +260,361 @@ attach(PgConn *pc, const NewPartition *np, PgpError *err)
 	return ok;
 }
 
+/*
+ * The comment on a standalone table that rows are being drained into: what
+ * lets a run after a crash (kill -9 between two batches) recognise the table
+ * as its own, with those bounds, and go on filling it instead of failing on
+ * "already exists" or taking somebody else's table.
+ */
+static char *
+drain_mark(const NewPartition *np)
+{
+	return pg_xasprintf("pgpart: rows of %s .. %s moved here from the default partition of %s, "
+						"not attached yet",
+						np->lo_literal, np->hi_literal, np->parent_name);
+}
+
+static bool
+set_drain_mark(PgConn *pc, const NewPartition *np, bool on, PgpError *err)
+{
+	StrBuf sql;
+	char *mark;
+	bool ok;
+
+	sb_init(&sql);
+	sb_append(&sql, "COMMENT ON TABLE ");
+	pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
+	sb_append(&sql, " IS ");
+	if (on)
+	{
+		mark = drain_mark(np);
+		pgc_append_literal(pc, &sql, mark);
+		free(mark);
+	}
+	else
+		sb_append(&sql, "NULL");
+	ok = stmt_change_sb(pc, &sql, err);
+	sb_free(&sql);
+	return ok;
+}
+
+/* whether an interrupted drain of this very range left its standalone table */
+static bool
+drained_table_exists(PgConn *pc, const NewPartition *np, bool *exists, PgpError *err)
+{
+	char *q = pgc_quote_qualified(pc, np->parent_schema, np->name);
+	char *mark = drain_mark(np);
+	const char *params[2] = {q, mark};
+	bool ok = stmt_query_bool(pc,
+							  "SELECT EXISTS (SELECT FROM pg_catalog.pg_class c "
+							  "WHERE c.oid = pg_catalog.to_regclass($1) AND c.relkind = 'r' "
+							  "AND NOT c.relispartition "
+							  "AND pg_catalog.obj_description(c.oid, 'pg_class') = $2)",
+							  2, params, exists, err);
+
+	free(q);
+	free(mark);
+	return ok;
+}
+
+/* the standalone table and its mark, committed before the first batch */
+static bool
+create_drain_table_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
+{
+	const NewPartition *np = arg;
+
+	lock_txn_mark_locked(stats);
+	return create_standalone(pc, np, err) && set_drain_mark(pc, np, true, err);
+}
+
+/* the default partition's size in pages now, and its rows per page (estimate) */
+static bool
+default_pages(PgConn *pc, const NewPartition *np, long *pages, double *rows_per_page,
+			  PgpError *err)
+{
+	char *q = pgc_quote_qualified(pc, np->default_schema, np->default_name);
+	const char *params[1] = {q};
+	PGresult *res = pgc_query(
+		pc,
+		"SELECT pg_catalog.pg_relation_size(c.oid) / "
+		"  pg_catalog.current_setting('block_size')::pg_catalog.int8, "
+		"  CASE WHEN c.relpages > 0 AND c.reltuples > 0 THEN c.reltuples / c.relpages ELSE 50 END "
+		"FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.regclass",
+		1, params, err);
+
+	free(q);
+	if (res == NULL)
+		return false;
+	*pages = PQntuples(res) ? atol(PQgetvalue(res, 0, 0)) : 0;
+	*rows_per_page = PQntuples(res) ? atof(PQgetvalue(res, 0, 1)) : 50;
+	if (*rows_per_page < 1)
+		*rows_per_page = 1;
+	PQclear(res);
+	return true;
+}
+
+typedef struct DrainBatch
+{
+	const NewPartition *np;
+	long first_page; /* the window of the default partition's pages [first, first + pages) */
+	long pages;
+	long limit; /* rows at most */
+	long moved;
+} DrainBatch;
+
+/*
+ * One batch, one transaction: the rows of the range in a window of the
+ * default partition's pages (a TID range scan, so a batch reads its window
+ * only, not the pages drained before it), locked FOR UPDATE SKIP LOCKED (a
+ * row a writer holds is left for a later batch or the ATTACH transaction,
+ * so the drain never waits for the application), deleted and inserted into
+ * the new table by one statement: a kill -9 anywhere leaves each row either
+ * still in the default partition or committed in the new table.
+ * Writers wait only to update a row of the batch, and at most as long as the
+ * batch, which the time budget bounds.
+ */
+static bool
+drain_batch_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
+{
+	DrainBatch *b = arg;
+	const NewPartition *np = b->np;
+	char lo[48], hi[48], lim[32];
+	const char *params[3] = {lo, hi, lim};
+	StrBuf sql;
+	PGresult *res;
+	bool ok;
+
+	snprintf(lo, sizeof(lo), "(%ld,0)", b->first_page);
+	snprintf(hi, sizeof(hi), "(%ld,0)", b->first_page + b->pages);
+	snprintf(lim, sizeof(lim), "%ld", b->limit);
+	lock_txn_mark_locked(stats);
+	sb_init(&sql);
+	sb_append(&sql, "WITH batch AS (SELECT ctid FROM ONLY ");
+	pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
+	sb_append(&sql, " WHERE ctid >= $1::pg_catalog.tid AND ctid < $2::pg_catalog.tid AND ");
+	append_range_predicate(pc, &sql, np->column, np->lo_literal, np->hi_literal);
+	sb_append(&sql, " LIMIT $3::pg_catalog.int8 FOR UPDATE SKIP LOCKED), "
+					"moved AS (DELETE FROM ONLY ");
+	pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
+	sb_appendf(&sql,
+			   " WHERE ctid = ANY (ARRAY(SELECT ctid FROM batch)) RETURNING %s) INSERT INTO ",
+			   np->columns);
+	pgc_append_qualified(pc, &sql, np->parent_schema, np->name);
+	sb_appendf(&sql, " (%s) SELECT %s FROM moved", np->columns, np->columns);
+	b->moved = 0;
+	if (pc->dry_run)
+		ok = pgc_change(pc, sql.data, 3, params, err);
+	else
+	{
+		res = pgc_query(pc, sql.data, 3, params, err);
+		ok = res != NULL;
+		if (ok)
+			b->moved = atol(PQcmdTuples(res));
+		PQclear(res);
+	}
+	sb_free(&sql);
+	return ok;
+}
+
+/*
+ * Where a throttle of the drain belongs: called between two batches (no
+ * transaction open, no lock held).  Today only --drain-pause; a health
+ * check (replay lag, WAL rate) can be added here without touching the loop.
+ */
+static bool
+drain_throttle(PgConn *pc, const DrainPolicy *d, PgpError *err)
+{
+	(void) pc;
+	(void) err;
+	if (d->pause_ms > 0)
+		sleep_ms(d->pause_ms);
+	return true;
+}
+
+static double
+clamp(double v, double lo, double hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/*
+ * One pass over the default partition, window by window, each a batch
+ * transaction (lock_run_txn: under lock_timeout, retried).  The window and
+ * the row limit follow the time budget: a batch that took less than it
+ * grows the next one (at most twice), one that took more shrinks it.  A
+ * window whose limit was reached is read again (it may hold more rows);
+ * otherwise the next window follows.  Pages writers added behind the pass
+ * are looked at again, a few times; what is left, and rows that arrive
+ * later, the ATTACH transaction moves.
+ */
+static bool
+drain_default_in_batches(PgConn *pc, const LockPolicy *policy, const NewPartition *np,
+						 AttachResult *res, PgpError *err)
+{
+	const DrainPolicy *d = np->drain;
+	double budget = d->batch_time_ms > 0 ? d->batch_time_ms : 50;
+	DrainBatch b = {np, 0, 1, 0, 0};
+	double per_page;
+	long pages;
+	int rereads = 0;
+
+	if (!default_pages(pc, np, &pages, &per_page, err))
+		return false;
+	/* a small first batch: it learns how fast this table and machine are */
+	b.limit = d->batch_rows < 500 ? d->batch_rows : 500;
+	b.pages = (long) clamp(b.limit / per_page, 1, DRAIN_MAX_PAGES);
+	if (pc->dry_run)
+	{
+		pgc_dry_run_note(pc, "repeated, each its own transaction, over windows of the default "
+							 "partition's pages until its end; windows and limits follow "
+							 "--drain-batch-time and --drain-batch-rows");
+		b.limit = d->batch_rows;
+		b.pages = (long) clamp(b.limit / per_page, 1, DRAIN_MAX_PAGES);
+		return lock_run_txn(pc, policy, drain_batch_body, &b, NULL, err);
+	}
+	for (;;)
+	{
+		LockStats st;
+		double took, f;
+		long limit_used = b.limit;
+
+		if (b.first_page >= pages)
+		{
+			if (rereads++ >= DRAIN_REREADS || !default_pages(pc, np, &pages, &per_page, err))
+				return !err_is_set(err);
+			if (b.first_page >= pages)
+				return true;
+		}
+		if (!lock_run_txn(pc, policy, drain_batch_body, &b, &st, err))
+			return false;
+		lock_felt_note(&res->drain_felt, &st);
+		res->drain_batches++;
+		res->rows_moved += b.moved;
+		took = st.queued_ms + st.held_ms;
+		f = clamp(budget / (took > 0.1 ? took : 0.1), 0.5, 2.0);
+		if (b.moved < limit_used)
+			b.first_page += b.pages;
+		b.limit = (long) clamp(b.limit * f, 1, d->batch_rows);
+		b.pages = (long) clamp(b.pages * f, 1, DRAIN_MAX_PAGES);
+		if (!drain_throttle(pc, d, err))
+			return false;
+	}
+}
+
+/*
+ * After a drain the default partition's pages hold the dead versions of the
+ * rows moved: the ATTACH transaction would read them all under its lock (the
+ * rows left, ATTACH's own scan).  VACUUM takes SHARE UPDATE EXCLUSIVE (writers
+ * go on) and gives the empty pages at the end back, the ACCESS EXCLUSIVE it
+ * needs for that only taken when nobody waits, and let go as soon as
+ * somebody does.  A default that held mostly rows of the range shrinks to
+ * the little writers added meanwhile.
+ */
+static bool
+vacuum_default(PgConn *pc, const NewPartition *np, PgpError *err)
+{
+	StrBuf sql;
+	bool ok;
+
+	sb_init(&sql);
+	sb_append(&sql, "VACUUM ");
+	pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
+	ok = stmt_change_sb(pc, &sql, err);
+	sb_free(&sql);
+	return ok;
+}
+
+/*
+ * "column IS NULL OR column < lo OR column >= hi" on the default partition:
+ * the negation of the new partition's constraint, in the form PostgreSQL
+ * normalises that negation to, so that ATTACH proves from it that the
+ * default holds no row of the range and skips its scan.  NOT VALID: adding
+ * it reads nothing and holds the default's ACCESS EXCLUSIVE lock only for
+ * the catalog change.
+ */
+static bool
+add_default_check_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
+{
+	const NewPartition *np = arg;
+	StrBuf sql;
+	bool ok;
+
+	sb_init(&sql);
+	sb_append(&sql, "ALTER TABLE ONLY ");
+	pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
+	sb_append(&sql, " DROP CONSTRAINT IF EXISTS " DEFAULT_CHECK ", ADD CONSTRAINT " DEFAULT_CHECK
+					" CHECK (");
+	pgc_append_ident(pc, &sql, np->column);
+	sb_append(&sql, " IS NULL OR ");
+	pgc_append_ident(pc, &sql, np->column);
+	sb_append(&sql, " < ");
+	pgc_append_literal(pc, &sql, np->lo_literal);
+	sb_append(&sql, " OR ");
+	pgc_append_ident(pc, &sql, np->column);
+	sb_append(&sql, " >= ");
+	pgc_append_literal(pc, &sql, np->hi_literal);
+	sb_append(&sql, ") NOT VALID");
+	ok = stmt_change_sb(pc, &sql, err);
+	lock_txn_mark_locked(stats);
+	sb_free(&sql);
+	return ok;
+}
+
+/* VALIDATE reads the default under SHARE UPDATE EXCLUSIVE: writers go on */
+static bool
+validate_default_check_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
+{
+	const NewPartition *np = arg;
+	StrBuf sql;
+	bool ok;
+
+	sb_init(&sql);
+	sb_append(&sql, "ALTER TABLE ONLY ");
+	pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
+	sb_append(&sql, " VALIDATE CONSTRAINT " DEFAULT_CHECK);
+	ok = stmt_change_sb(pc, &sql, err);
+	lock_txn_mark_locked(stats);
+	sb_free(&sql);
+	return ok;
+}
+
+/* in the ATTACH transaction, which holds the default's ACCESS EXCLUSIVE lock already */
+static bool
+drop_default_check(PgConn *pc, const NewPartition *np, PgpError *err)
+{
+	StrBuf sql;
+	bool ok;
+
+	sb_init(&sql);
+	sb_append(&sql, "ALTER TABLE ONLY ");
+	pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
+	sb_append(&sql, " DROP CONSTRAINT " DEFAULT_CHECK);
+	ok = stmt_change_sb(pc, &sql, err);
+	sb_free(&sql);
+	return ok;
+}
+
+/* whether DEFAULT_CHECK is on the default partition (a crash may have left it), and valid */
+static bool
+default_check_state(PgConn *pc, const NewPartition *np, bool *present, bool *validated,
+					PgpError *err)
+{
+	char *q = pgc_quote_qualified(pc, np->default_schema, np->default_name);
+	const char *params[2] = {q, DEFAULT_CHECK};
+	PGresult *res = pgc_query(pc,
+							  "SELECT c.convalidated FROM pg_catalog.pg_constraint c "
+							  "WHERE c.conrelid = $1::pg_catalog.regclass AND c.conname = $2",
+							  2, params, err);
+
+	free(q);
+	if (res == NULL)
+		return false;
+	*present = PQntuples(res) > 0;
+	*validated = *present && PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return true;
+}
+
 /* the one transaction of partition_attach_new, run (and re-run) by lock_run_txn */
 static bool
 attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
@@ -251,25 +623,158 @@ attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	const NewPartition *np = ctx->np;
 
 	ctx->rows_moved = 0;
-	if (!create_standalone(pc, np, err) || !lock_for_attach(pc, np, err))
+	if ((!ctx->table_ready && !create_standalone(pc, np, err)) || !lock_for_attach(pc, np, err))
 		return false;
 	lock_txn_mark_locked(stats);
-	if (np->move_from_default && np->default_name && np->lo_literal &&
+	if (ctx->move_remainder && np->move_from_default && np->default_name && np->lo_literal &&
 		!move_from_default(pc, np, &ctx->rows_moved, err))
 		return false;
-	return attach(pc, np, err);
+	return attach(pc, np, err) && (!ctx->table_ready || set_drain_mark(pc, np, false, err)) &&
+		   (!ctx->drop_default_check || drop_default_check(pc, np, err));
+}
+
+/*
+ * What the ATTACH transaction will lock, for lock_run_txn_on's look before
+ * each attempt: the modes of lock_for_attach (ATTACH's own on the parent are
+ * not stronger).  Returns how many are known.
+ */
+static int
+attach_targets(const NewPartition *np, LockTarget targets[2])
+{
+	targets[0].rel = np->parent_oid;
+	targets[0].mode = np->default_name ? LOCK_SHARE_ROW_EXCLUSIVE : LOCK_SHARE_UPDATE_EXCLUSIVE;
+	targets[1].rel = np->default_oid;
+	targets[1].mode = LOCK_ACCESS_EXCLUSIVE;
+	return np->parent_oid == 0 ? 0 : np->default_oid == 0 ? 1 : 2;
+}
+
+/*
+ * The drain of the default partition before the ATTACH, in steps that are
+ * each a short transaction and each safe to interrupt:
+ *  1. the standalone table, marked with a comment (a rerun resumes into it);
+ *  2. batches of rows out of the default partition into it;
+ *  3. with --drain-check: a NOT VALID CHECK on the default that excludes the
+ *     range, a second pass for rows writers put there before it;
+ *  4. VACUUM of the default (when rows moved), then with --drain-check its
+ *     VALIDATE;
+ *  5. the ATTACH transaction: the rows left (none with a valid CHECK),
+ *     ATTACH, the mark and the CHECK dropped.
+ *
+ * Why the CHECK on the default is not the default: while it is there and
+ * the range has no partition yet, an application INSERT of a row of that
+ * range fails ("violates check constraint"), from step 3 to the commit of 5,
+ * a window as long as the second pass, VACUUM and VALIDATE (reads of the
+ * whole default partition).  Without it no writer ever gets an error; the
+ * ATTACH transaction then reads the default partition twice under its lock
+ * (to move what is left, and ATTACH's own scan), but after the drain and
+ * VACUUM the default holds only rows of other ranges, so that read is short
+ * unless the default stays big (NULL keys, archived ranges).  Then --drain-check is the better
+ * trade, if no writer inserts rows of the new range.
+ *
+ * While the drain runs, the rows already moved are in a table that is not
+ * yet a partition: queries of the parent do not see them, and an UPDATE or
+ * DELETE of one through the parent finds nothing.  --drain-batch-rows 0
+ * keeps every row visible (all moved in the ATTACH transaction, as before)
+ * at the price of the writers' wait.
+ */
+static bool
+drain_then_attach(PgConn *pc, const LockPolicy *policy, const NewPartition *np,
+				  AttachResult *result, PgpError *err)
+{
+	AttachCtx ctx = {np, 0, true, true, false};
+	LockTarget targets[2];
+	int ntargets;
+	LockStats st;
+	bool exists, present = false, validated = false;
+	bool ok;
+
+	if (!drained_table_exists(pc, np, &exists, err))
+		return false;
+	if (!exists)
+	{
+		if (!lock_run_txn(pc, policy, create_drain_table_body, (void *) np, &st, err))
+			return false;
+		lock_felt_note(&result->drain_felt, &st);
+	}
+	/* batch_rows 0: a rerun of an interrupted batched drain, finished in the ATTACH */
+	if (np->drain->batch_rows > 0 && !drain_default_in_batches(pc, policy, np, result, err))
+		return false;
+	if (np->drain->batch_rows > 0 && np->drain->default_check)
+	{
+		if (!lock_run_txn(pc, policy, add_default_check_body, (void *) np, &st, err))
+			return false;
+		lock_felt_note(&result->drain_felt, &st);
+		if (!drain_default_in_batches(pc, policy, np, result, err))
+			return false;
+	}
+	if ((result->rows_moved > 0 || pc->dry_run) && !vacuum_default(pc, np, err))
+		return false;
+	if (np->drain->batch_rows > 0 && np->drain->default_check)
+	{
+		if (!lock_run_txn(pc, policy, validate_default_check_body, (void *) np, &st, err))
+			return false;
+		lock_felt_note(&result->drain_felt, &st);
+	}
+	if (pc->dry_run)
+		present = validated = np->drain->default_check;
+	else if (!default_check_state(pc, np, &present, &validated, err))
+		return false;
+	/* a valid CHECK proves no row of the range is left; a leftover one goes */
+	ctx.move_remainder = !validated;
+	ctx.drop_default_check = present;
+	ntargets = attach_targets(np, targets);
+	ok = lock_run_txn_on(pc, policy, targets, ntargets, attach_body, &ctx, &result->locks, err);
+	if (ok)
+		result->rows_moved += ctx.rows_moved;
+	else if (result->rows_moved > 0 || exists)
+		err_hint(err, "Rows already moved wait in the table %s.%s, which is not attached yet; "
+					  "run pgpart maintain again to finish.",
+				 np->parent_schema, np->name);
+	return ok;
+}
+
+/*
+ * Batches when asked for; and always when an interrupted batched drain left
+ * its marked table, which holds rows only it can bring back into view.
+ */
+static bool
+drain_wanted(PgConn *pc, const NewPartition *np, bool *wanted, PgpError *err)
+{
+	*wanted = false;
+	if (!np->drain || !np->move_from_default || !np->default_name || !np->lo_literal)
+		return true;
+	if (np->drain->batch_rows > 0)
+	{
+		*wanted = true;
+		return true;
+	}
+	return drained_table_exists(pc, np, wanted, err);
 }
 
 bool
 partition_attach_new(PgConn *pc, const LockPolicy *policy, const NewPartition *np,
 					 AttachResult *result, PgpError *err)
 {
-	AttachCtx ctx = {np, 0};
-	bool ok;
+	AttachCtx ctx = {np, 0, false, true, false};
+	LockTarget targets[2];
+	int ntargets = attach_targets(np, targets);
+	bool ok, batched, validated;
 
-	memset(&result->locks, 0, sizeof(result->locks));
-	ok = lock_run_txn(pc, policy, attach_body, &ctx, &result->locks, err);
-	result->rows_moved = ok ? ctx.rows_moved : 0;
+	memset(result, 0, sizeof(*result));
+	if (!drain_wanted(pc, np, &batched, err))
+		ok = false;
+	else if (batched)
+		ok = drain_then_attach(pc, policy, np, result, err);
+	/* a CHECK an interrupted --drain-check left on the default goes with this ATTACH */
+	else if (np->default_name && !pc->dry_run &&
+			 !default_check_state(pc, np, &ctx.drop_default_check, &validated, err))
+		ok = false;
+	else
+	{
+		ok = lock_run_txn_on(pc, policy, targets, ntargets, attach_body, &ctx, &result->locks,
+							 err);
+		result->rows_moved = ok ? ctx.rows_moved : 0;
+	}
 	if (!ok)
 		err_prefix(err, "could not create partition %s.%s", np->parent_schema, np->name);
 	return ok;

@@ -11,8 +11,11 @@
  *    UPDATE EXCLUSIVE on the parent (readers and writers go on), but ACCESS
  *    EXCLUSIVE on the default partition, so every lock is requested under
  *    lock_timeout and the transaction is retried with backoff.  Rows for the
- *    new range found in the default partition are moved into the new table in
- *    the same transaction: at every instant each row is in exactly one place.
+ *    new range found in the default partition are moved into the new table:
+ *    with a DrainPolicy, in short batch transactions before the ATTACH (and
+ *    the few left over in the ATTACH transaction), otherwise all of them in
+ *    the ATTACH transaction.  At every instant each row is in exactly one
+ *    place: the default partition or the new table.
  */
 #ifndef PGPART_PG_PARTITION_H
 #define PGPART_PG_PARTITION_H
@@ -20,6 +23,20 @@
 #include "core/calendar.h"
 #include "pg/catalog.h"
 #include "pg/lock.h"
+
+/*
+ * How rows of a new range leave the default partition before its ATTACH
+ * (see drain_default_in_batches in partition.c for the trade-offs).
+ */
+typedef struct DrainPolicy
+{
+	int batch_rows;	   /* cap per batch transaction; 0: all in the ATTACH transaction */
+	int batch_time_ms; /* the time budget of one batch; sizes are adapted to it */
+	int pause_ms;	   /* sleep between batches (drain_throttle) */
+	bool default_check; /* a validated CHECK on the default so ATTACH skips its scan */
+} DrainPolicy;
+
+#define DRAIN_POLICY_DEFAULT {0, 50, 0, false}
 
 typedef struct NewPartition
 {
@@ -35,12 +52,18 @@ typedef struct NewPartition
 	/* move rows of [lo, hi) out of the default partition (needs columns) */
 	bool move_from_default;
 	const char *columns; /* quoted, comma separated, no generated columns */
+	/* when known (not 0): each attempt is skipped while a long conflicting holder is there */
+	RelOid parent_oid;
+	RelOid default_oid;
+	const DrainPolicy *drain; /* NULL: move in the ATTACH transaction */
 } NewPartition;
 
 typedef struct AttachResult
 {
-	LockStats locks;
-	long rows_moved;
+	LockStats locks; /* the ATTACH transaction */
+	long rows_moved; /* batches and ATTACH transaction together */
+	int drain_batches;
+	LockFelt drain_felt; /* the worst transaction before the ATTACH, for writers */
 } AttachResult;
 
 bool partition_attach_new(PgConn *pc, const LockPolicy *policy, const NewPartition *np,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg/citus.h"
 #include "pg/stmt.h"
 #include "util/mem.h"
 
@@ -34,6 +35,41 @@ dup_or_null(const PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col) ? NULL : pg_xstrdup(PQgetvalue(res, row, col));
 }
 
+/*
+ * The parts CTE's heap_bytes and index_bytes columns of partition c.  On a
+ * Citus coordinator a distributed partition's rows are in its shards on the
+ * workers, and its own relation is empty: its sizes are the shards' (Citus
+ * asks every worker).
+ */
+static bool
+size_columns(PgConn *pc, StrBuf *cols, PgpError *err)
+{
+	bool citus;
+
+	sb_init(cols);
+	if (!citus_installed(pc, &citus, err))
+	{
+		sb_free(cols);
+		return false;
+	}
+	if (!citus)
+	{
+		sb_append(cols, "pg_catalog.pg_table_size(c.oid) AS heap_bytes, "
+						"pg_catalog.pg_indexes_size(c.oid) AS index_bytes, ");
+		return true;
+	}
+	sb_append(cols, "CASE WHEN c.oid IN (SELECT d.logicalrelid FROM pg_catalog.pg_dist_partition d "
+					"                    WHERE d.partmethod <> 'n') "
+					"  THEN pg_catalog.citus_table_size(c.oid) "
+					"  ELSE pg_catalog.pg_table_size(c.oid) END AS heap_bytes, "
+					"CASE WHEN c.oid IN (SELECT d.logicalrelid FROM pg_catalog.pg_dist_partition d "
+					"                    WHERE d.partmethod <> 'n') "
+					"  THEN pg_catalog.citus_total_relation_size(c.oid) "
+					"       - pg_catalog.citus_table_size(c.oid) "
+					"  ELSE pg_catalog.pg_indexes_size(c.oid) END AS index_bytes, ");
+	return true;
+}
+
 bool
 stats_partitions(PgConn *pc, RelOid parent, KeyType key_type, const char *time_zone,
 				 PartitionStatsList *list, PgpError *err)
@@ -41,6 +77,8 @@ stats_partitions(PgConn *pc, RelOid parent, KeyType key_type, const char *time_z
 	char oid[16];
 	const char *params[3];
 	PGresult *res;
+	StrBuf sql;
+	StrBuf sizes;
 	int i;
 
 	snprintf(oid, sizeof(oid), "%u", parent);
@@ -48,10 +86,13 @@ stats_partitions(PgConn *pc, RelOid parent, KeyType key_type, const char *time_z
 	params[1] = time_zone;
 	params[2] = key_type == KEY_TIMESTAMPTZ ? "timestamptz" : "timestamp";
 	memset(list, 0, sizeof(*list));
-	res = pgc_query(
-		pc,
-		"WITH parts AS ("
-		"  SELECT c.oid, c.relname, c.reltuples, c.relkind, "
+	if (!size_columns(pc, &sizes, err))
+		return false;
+	sb_init(&sql);
+	sb_append(&sql, "WITH parts AS ("
+					"  SELECT c.oid, c.relname, c.reltuples, c.relkind, ");
+	sb_append(&sql, sizes.data);
+	sb_append(&sql,
 		"         pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS bound, "
 		"         COALESCE(t.spcname, (SELECT s.spcname FROM pg_catalog.pg_tablespace s "
 		"           JOIN pg_catalog.pg_database d ON d.dattablespace = s.oid "
@@ -76,9 +117,8 @@ stats_partitions(PgConn *pc, RelOid parent, KeyType key_type, const char *time_z
 		"  pg_catalog.regexp_replace(lo_shown, ' 00:00:00$', ''), "
 		"  pg_catalog.regexp_replace(hi_shown, ' 00:00:00$', ''), "
 		"  (EXTRACT(epoch FROM m[1]::timestamptz) * 1000000)::bigint, "
-		"  reltuples::bigint, pg_catalog.pg_table_size(oid), pg_catalog.pg_indexes_size(oid), "
-		"  pg_catalog.pg_size_pretty(pg_catalog.pg_table_size(oid)), "
-		"  pg_catalog.pg_size_pretty(pg_catalog.pg_indexes_size(oid)), spc, "
+		"  reltuples::bigint, heap_bytes, index_bytes, "
+		"  pg_catalog.pg_size_pretty(heap_bytes), pg_catalog.pg_size_pretty(index_bytes), spc, "
 		"  (SELECT pg_catalog.string_agg(ic.relname, ', ' ORDER BY ic.relname) "
 		"   FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
 		"   WHERE i.indrelid = shown.oid AND NOT i.indisvalid), "
@@ -90,8 +130,10 @@ stats_partitions(PgConn *pc, RelOid parent, KeyType key_type, const char *time_z
 		"     WHERE ih.inhparent = px.indexrelid AND ci.indrelid = shown.oid)), "
 		"  relkind = 'f' "
 		"FROM shown "
-		"ORDER BY bound = 'DEFAULT', m[1]::timestamptz NULLS FIRST, relname",
-		3, params, err);
+		"ORDER BY bound = 'DEFAULT', m[1]::timestamptz NULLS FIRST, relname");
+	res = pgc_query(pc, sql.data, 3, params, err);
+	sb_free(&sql);
+	sb_free(&sizes);
 	if (res == NULL)
 		return false;
 	list->n = PQntuples(res);
@@ -132,7 +174,13 @@ stats_count_rows_capped(PgConn *pc, const char *schema, const char *name, long c
 
 	snprintf(capbuf, sizeof(capbuf), "%ld", cap);
 	sb_init(&sql);
-	sb_append(&sql, "SELECT pg_catalog.count(*) FROM (SELECT FROM ONLY ");
+	/*
+	 * "SELECT 1", not a zero-column "SELECT": Citus runs the LIMIT on the
+	 * shards and reads the rows back through read_intermediate_result(),
+	 * which cannot describe a row of no columns ("a column definition list
+	 * is required for functions returning record")
+	 */
+	sb_append(&sql, "SELECT pg_catalog.count(*) FROM (SELECT 1 FROM ONLY ");
 	pgc_append_qualified(pc, &sql, schema, name);
 	sb_append(&sql, " LIMIT $1::bigint) s");
 	ok = stmt_query_number(pc, sql.data, 1, params, &n, err);

@@ -216,9 +216,27 @@ overlapping_archive(PGresult *archived, int64_t lo, int64_t hi)
 	return -1;
 }
 
+/* keeps the drain's worst transaction in st->felt when it beats the ATTACH's */
+static void
+note_drain_felt(EnsureStats *st, const AttachResult *ar)
+{
+	if (ar->drain_felt.writers_wait_ms > st->felt.writers_wait_ms)
+		st->felt = ar->drain_felt;
+}
+
 bool
 target_ensure_periods(PgConn *pc, const LockPolicy *lock, Target *t, const Period *periods, int n,
 					  EnsureStats *st, PgpError *err)
+{
+	static const DrainPolicy drain = DRAIN_POLICY_DEFAULT;
+
+	return target_ensure_periods_drained(pc, lock, &drain, t, periods, n, st, err);
+}
+
+bool
+target_ensure_periods_drained(PgConn *pc, const LockPolicy *lock, const DrainPolicy *drain,
+							  Target *t, const Period *periods, int n, EnsureStats *st,
+							  PgpError *err)
 {
 	ResolvedBound *b = NULL;
 	ExistingRange *ranges = NULL;
@@ -281,8 +299,13 @@ target_ensure_periods(PgConn *pc, const LockPolicy *lock, Target *t, const Perio
 		np.tablespace = t->parent.tablespace;
 		np.move_from_default = def != NULL;
 		np.columns = t->columns;
+		np.parent_oid = t->parent.oid;
+		np.default_oid = def ? def->oid : 0;
+		np.drain = drain;
 		ok = partition_attach_new(pc, lock, &np, &ar, err);
 		lock_felt_note(&st->felt, &ar.locks);
+		note_drain_felt(st, &ar);
+		st->drain_batches += ar.drain_batches;
 		if (!ok)
 		{
 			free(name);
@@ -331,6 +354,7 @@ target_ensure_default(PgConn *pc, const LockPolicy *lock, Target *t, EnsureStats
 	np.column = t->column;
 	np.name = name;
 	np.tablespace = t->parent.tablespace;
+	np.parent_oid = t->parent.oid;
 	ok = partition_attach_new(pc, lock, &np, &ar, err);
 	lock_felt_note(&st->felt, &ar.locks);
 	if (ok)

@@ -8,6 +8,7 @@
 #include "core/plan.h"
 #include "pg/bounds.h"
 #include "pg/lock.h"
+#include "pg/partition.h"
 
 typedef struct Target
 {
@@ -30,6 +31,7 @@ typedef struct EnsureStats
 	NameList created;
 	NameList conflicts; /* human sentences */
 	long rows_moved;
+	int drain_batches; /* batch transactions that moved rows out of the default */
 	int lock_attempts;
 	double max_lock_held_ms;
 	LockFelt felt; /* the worst ATTACH transaction, for writers (failed ones too) */
@@ -41,10 +43,15 @@ void ensurestats_free(EnsureStats *s);
  * Makes sure each period has a partition: present ones are left alone, a
  * period overlapping a partition with other bounds is reported in conflicts
  * (and skipped), missing ones are created with ATTACH, taking their rows out
- * of the default partition.  Stops at the first failure.
+ * of the default partition (in batches, DRAIN_POLICY_DEFAULT).  Stops at the
+ * first failure.
  */
 bool target_ensure_periods(PgConn *pc, const LockPolicy *lock, Target *t, const Period *periods,
 						   int n, EnsureStats *st, PgpError *err);
+/* the same with the default partition drained as drain says */
+bool target_ensure_periods_drained(PgConn *pc, const LockPolicy *lock, const DrainPolicy *drain,
+								   Target *t, const Period *periods, int n, EnsureStats *st,
+								   PgpError *err);
 
 /* checks periods against existing partitions without changing anything */
 bool target_find_conflicts(PgConn *pc, Target *t, const Period *periods, int n, NameList *conflicts,

@@ -16,6 +16,7 @@
 #define EXIT_RUNTIME 1 /* the operation failed: server error, lock not granted, I/O */
 #define EXIT_USAGE 2   /* bad command line or input that cannot work */
 #define EXIT_CHECK 3   /* a check or verification found a problem */
+#define EXIT_BUSY 4    /* another pgpart is working on the table (pg/worklock.c); nothing done */
 
 /*
  * What kind of failure it was, for the callers that act on it: decisions are
@@ -24,7 +25,8 @@
 typedef enum ErrKind
 {
 	ERR_KIND_OTHER = 0,
-	ERR_KIND_LOCKS_NOT_GRANTED /* lock_timeout hit on every attempt (pg/lock.c) */
+	ERR_KIND_LOCKS_NOT_GRANTED, /* lock_timeout hit on every attempt (pg/lock.c) */
+	ERR_KIND_BUSY /* another pgpart holds the table's work lock (pg/worklock.c) */
 } ErrKind;
 
 typedef struct PgpError

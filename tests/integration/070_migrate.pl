@@ -5,6 +5,7 @@ use strict;
 use warnings;
 use PgpartTest;
 use Test::More;
+use JSON::PP;
 use IPC::Run ();
 use File::Temp ();
 
@@ -50,8 +51,14 @@ pgpart_ok($node, 'start', 'migrate', 'start', 'revenues', '--column', 'occurred_
 pgpart_ok($node, 'start again fails cleanly', 'migrate', 'status', 'revenues');
 pgpart_fails($node, 'switch before backfill', 2, qr/phase "backfilling"/, 'migrate', 'switch',
 	'revenues');
-pgpart_ok($node, 'backfill', 'migrate', 'backfill', 'revenues', '--batch-size', '1000',
-	'--rate', '4000');
+my $bf = decode_json(pgpart_ok($node, 'backfill', 'migrate', 'backfill', 'revenues',
+		'--batch-size', '1000', '--rate', '4000', '--json'))->{batches};
+# --batch-time (default 50ms) sizes the batches; --batch-size caps them
+cmp_ok($bf->{count}, '>', 1, 'backfill: several batches');
+cmp_ok($bf->{rows_min}, '<=', 100, 'backfill: the first batch is small');
+cmp_ok($bf->{rows_max}, '<=', 1000, 'backfill: no batch above --batch-size');
+is(psql_ok($node, q{SELECT batches FROM pgpart.migration WHERE table_name = 'revenues'}), $bf->{count},
+	'backfill: the batches reported are the batches recorded');
 like(pgpart_ok($node, 'verify', 'migrate', 'verify', 'revenues', '--batch-size', '2000'),
 	qr/result\s+equal/, 'verify: equal');
 my $sw = pgpart_ok($node, 'switch', 'migrate', 'switch', 'revenues', '--lock-timeout', '2s');

@@ -6,6 +6,7 @@ use strict;
 use warnings;
 use PgpartTest;
 use Test::More;
+use JSON::PP;
 
 my $node = new_cluster('edges');
 pgpart_ok($node, 'init', 'init');
@@ -48,7 +49,11 @@ pgpart_ok($node, 'start', 'migrate', 'start', $t, '--column', 'Happened At', '--
 	'--interval', 'month', '--start', '2025-01-01');
 psql_ok($node, qq{INSERT INTO $t ("Happened At", amount) VALUES (NULL, 1), ('2100-01-01', 2);
 	UPDATE $t SET "Happened At" = NULL WHERE id = 5; UPDATE $t SET amount = 0 WHERE id = 6});
-pgpart_ok($node, 'backfill', 'migrate', 'backfill', $t, '--batch-size', '700');
+my $bf = decode_json(pgpart_ok($node, 'backfill', 'migrate', 'backfill', $t, '--batch-size', '700',
+		'--batch-time', '0', '--json'))->{batches};
+is($bf->{rows_max}, 700, '--batch-time 0: batches of --batch-size rows');
+is($bf->{count}, psql_ok($node, qq{SELECT ceil(count(*) / 700.0) FROM ONLY $t}),
+	'--batch-time 0: as many batches as --batch-size rows make');
 like(pgpart_ok($node, 'verify', 'migrate', 'verify', $t), qr/result\s+equal/, 'equal');
 pgpart_ok($node, 'switch', 'migrate', 'switch', $t);
 like(pgpart_ok($node, 'verify after switch', 'migrate', 'verify', $t), qr/result\s+equal/,

@@ -32,8 +32,9 @@ SKIP:
 		pgpart_ok($node, "$kind: start", 'migrate', 'start', $t, '--column', 'at', '--start', '2025-01-01');
 		{
 			local $ENV{PGPART_TEST_CORRUPT} = "$kind:3" . ($col ? ":$col" : '');
+			# fixed batches of 100: batch 3 is keys (200, 300]
 			pgpart_ok($node, "$kind: backfill with the hook", 'migrate', 'backfill', $t,
-				'--batch-size', '100');
+				'--batch-size', '100', '--batch-time', '0');
 		}
 		# batch 3 copied keys (200, 300]
 		my ($vrc, $out) = pgpart($node, 'migrate', 'verify', $t, '--batch-size', '100', '--json');

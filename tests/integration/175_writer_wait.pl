@@ -28,13 +28,16 @@ for my $k (qw(writers_wait_ms lock_queued_ms lock_held_ms))
 cmp_ok($t->{writers_wait_ms} + 0.05, '>=', $t->{lock_queued_ms} + $t->{lock_held_ms},
 	'W covers queued + held');
 
-# a reader holds ACCESS SHARE on the default partition for 1.5 s: ATTACH needs
-# ACCESS EXCLUSIVE on it, so attempts time out after 100 ms and are retried
+# a reader holds ACCESS SHARE on the default partition for 4 s: ATTACH needs
+# ACCESS EXCLUSIVE on it.  The first attempt, made while the reader's
+# transaction is younger than --lock-timeout (2 s), queues until it times out;
+# the next ones see a transaction open for longer than that and are skipped
+# (176_lock_skip.pl) until the reader is gone.
 psql_ok($node, q{DROP TABLE revenues_2027_q2});
 my ($hout, $herr) = ('', '');
 my $holder = IPC::Run::start(
 	[ 'psql', '-X', '-q', '-d', $node->connstr('postgres'), '-c',
-	  'BEGIN; LOCK TABLE revenues_default IN ACCESS SHARE MODE; SELECT pg_sleep(1.5); COMMIT;' ],
+	  'BEGIN; LOCK TABLE revenues_default IN ACCESS SHARE MODE; SELECT pg_sleep(4); COMMIT;' ],
 	'>', \$hout, '2>', \$herr);
 my $t0 = time;
 until (psql_ok($node, q{SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
@@ -43,15 +46,17 @@ until (psql_ok($node, q{SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid
 {
 	select(undef, undef, undef, 0.05);
 }
-$json = decode_json(pgpart_ok($node, 'maintain behind a holder', '--json', '--lock-timeout', '100ms',
+$json = decode_json(pgpart_ok($node, 'maintain behind a holder', '--json', '--lock-timeout', '2s',
 	'--retries', '100', 'maintain', 'revenues'));
 $holder->finish;
 $t = $json->{tables}[0];
 ok($t->{ok}, 'maintain got its locks once the holder was gone');
 is_deeply($t->{partitions_created}, ['revenues_2027_q2'], 'and recreated the partition');
 cmp_ok($t->{lock_attempts}, '>', 1, "it retried ($t->{lock_attempts} attempts)");
-cmp_ok($t->{writers_wait_ms}, '>=', 100,
+cmp_ok($t->{writers_wait_ms}, '>=', 2000,
 	"an attempt that queued until lock_timeout is in W ($t->{writers_wait_ms} ms)");
+cmp_ok($t->{skipped_attempts}, '>=', 1,
+	"the attempts after it were skipped while the reader stayed ($t->{skipped_attempts})");
 cmp_ok($t->{writers_wait_ms} + 0.05, '>=', $t->{lock_queued_ms} + $t->{lock_held_ms},
 	'W covers the queued and held times it names');
 

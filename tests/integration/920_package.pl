@@ -340,7 +340,7 @@ EOS
 	like($l[0] // '', qr/^complete -F _pgpart pgpart$/, 'the completion registers for pgpart');
 	is($l[1], 'migrate', 'completes a command');
 	is($l[2], 'plan start backfill verify switch finish rollback status limits batch-sql', 'completes subcommands after a global option');
-	is($l[3], '--batch-size', "completes a subcommand's option");
+	is($l[3], '--batch-size --batch-time', "completes a subcommand's options");
 	is($l[4], 'day week month quarter year', "completes an option's values");
 	is($l[5], '--version', "completes pgpart's own options");
 }

@@ -12,7 +12,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(new_cluster pgpart pgpart_ok pgpart_fails table_fingerprint psql_ok
-  seed_schema connstr_as psql_as create_owner_role new_standby);
+  seed_schema connstr_as psql_as create_owner_role new_standby citus_missing new_citus_cluster);
 
 # The role pgpart connects as; undef: the cluster's bootstrap superuser.
 # "local $PgpartTest::ROLE = 'app_owner';" runs the commands of a block as
@@ -54,6 +54,49 @@ sub new_standby
 	$standby->start;
 	$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
 	return $standby;
+}
+
+# Why the Citus tests cannot run here (undef: they can): Citus 13.2 must be
+# installed in this PostgreSQL ("make check" runs scripts/install-deps, which
+# builds it as root with ../shared/citus/build.sh and logs to build/citus-build.log).
+sub citus_missing
+{
+	my ($sharedir) = qx{pg_config --sharedir} =~ /(\S+)/;
+	my ($pkglibdir) = qx{pg_config --pkglibdir} =~ /(\S+)/;
+	my $control = "$sharedir/extension/citus.control";
+	return undef
+	  if -f $control && -f "$pkglibdir/citus.so"
+	  && PostgreSQL::Test::Utils::slurp_file($control) =~ /default_version = '13\.2/;
+	my $log = "$ENV{TOP}/build/citus-build.log";
+	my $why = -r $log ? PostgreSQL::Test::Utils::slurp_file($log) : "no build log ($log)";
+	$why =~ s/\s+$//;
+	my @tail = (split /\n/, $why)[-3 .. -1];
+	return "Citus 13.2 is not installed in this PostgreSQL (scripts/install-deps check "
+	  . "builds it with ../shared/citus/build.sh as root): "
+	  . join(' / ', grep { defined } @tail);
+}
+
+# A Citus cluster of three private servers on loopback TCP: a coordinator and
+# two workers, each started like new_cluster's with citus preloaded and
+# the extension created, the workers added to the coordinator.  Returns
+# ($coordinator, $worker1, $worker2); all stop when the test ends, as every
+# node of PostgreSQL::Test::Cluster does.
+sub new_citus_cluster
+{
+	my ($name) = @_;
+	$name ||= 'citus';
+	# the nodes reach each other on 127.0.0.1 (trust, as initdb -A trust
+	# allows), without TLS: Citus would otherwise ask for it between nodes
+	my $conf = join("\n", "shared_preload_libraries = 'citus'", "listen_addresses = '127.0.0.1'",
+		"citus.node_conninfo = 'sslmode=disable'", 'max_worker_processes = 16',
+		'citus.log_remote_commands = off');
+	my @nodes = map { new_cluster("${name}_$_", conf => $conf) } qw(coordinator worker1 worker2);
+	$_->safe_psql('postgres', 'CREATE EXTENSION citus') for @nodes;
+	my ($coord, @workers) = @nodes;
+	my $sql = sprintf("SELECT pg_catalog.citus_set_coordinator_host('127.0.0.1', %d);\n", $coord->port);
+	$sql .= sprintf("SELECT 1 FROM pg_catalog.citus_add_node('127.0.0.1', %d);\n", $_->port) for @workers;
+	$coord->safe_psql('postgres', $sql);
+	return @nodes;
 }
 
 # Runs pgpart against the node; returns (exit code, stdout, stderr).

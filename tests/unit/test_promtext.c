@@ -73,12 +73,20 @@ main(void)
 	ok(prom_add(&s, f, 1, 2, "table", "\"Odd\".\"a\\b\"", "tier", NULL), "odd label value");
 	ok(!prom_add(&s, f, 1, 1, "bad-label", "x"), "invalid label name refused");
 	ok(!prom_add(&s, 7, 1, 0), "unknown family refused");
+	{
+		const char *const names[] = {"table", "tier"}, *const values[] = {"public.expenses", "warm"};
+		const char *const bad[] = {"table", "__reserved"};
+
+		ok(prom_add_labels(&s, f, 2, 1, names, values), "labels from arrays: the first one");
+		ok(!prom_add_labels(&s, f, 2, 2, bad, values), "a reserved label name in an array refused");
+	}
 	out = prom_render(&s);
 	is_str(out,
 		   "# HELP pgpart_partitions Partitions per table and tier.\n"
 		   "# TYPE pgpart_partitions gauge\n"
 		   "pgpart_partitions{table=\"public.revenues\",tier=\"hot\"} 3\n"
 		   "pgpart_partitions{table=\"\\\"Odd\\\".\\\"a\\\\b\\\"\",tier=\"\"} 1\n"
+		   "pgpart_partitions{table=\"public.expenses\"} 2\n"
 		   "# HELP pgpart_up 1 if the last collection worked.\n"
 		   "# TYPE pgpart_up gauge\n"
 		   "pgpart_up 1\n",

@@ -15,7 +15,9 @@
 #include "commands/archive/archive_int.h"
 #include "commands/archive/archive_sql.h"
 #include "pg/bounds.h"
+#include "pg/citus.h"
 #include "pg/schema.h"
+#include "pg/worklock.h"
 #include "util/mem.h"
 
 void
@@ -47,7 +49,8 @@ typedef struct ArchiveRun
 	int njobs;
 	int64_t now_us;
 	int64_t cutoff_us; /* --older-than: partitions must end before */
-	bool has_default;
+	/* detach plainly: a default partition, or Citus, rules out DETACH ... CONCURRENTLY */
+	bool plain_detach;
 } ArchiveRun;
 
 /* what PARTITION names: a partition to archive, or one whose archive is unfinished */
@@ -173,7 +176,7 @@ plan(ArchiveRun *run, const PartitionInfo *p, const ArchJob *job, ArchivedPartit
 						"verified)",
 						q, out->object_url);
 	ok = archive_sql_detach(run->pc, parent_q, q,
-							run->has_default ? ARCH_DETACH_PLAIN : ARCH_DETACH_CONCURRENTLY, err) &&
+							run->plain_detach ? ARCH_DETACH_PLAIN : ARCH_DETACH_CONCURRENTLY, err) &&
 		 archive_sql_plan_note(run->pc, note, err) && archive_sql_drop_table(run->pc, q, err);
 	free(note);
 	free(q);
@@ -195,7 +198,7 @@ archive_new(ArchiveRun *run, const PartitionInfo *p, ArchivedPartition *out, Pgp
 	else
 	{
 		ARCHIVE_TEST_KILL("after_job");
-		ok = archive_job_run(run->pc, run->opt, run->st, &run->cfg, run->has_default, &job, out,
+		ok = archive_job_run(run->pc, run->opt, run->st, &run->cfg, run->plain_detach, &job, out,
 							 err);
 	}
 	archjob_free(&job);
@@ -206,7 +209,7 @@ static bool
 archive_resume(ArchiveRun *run, ArchJob *job, ArchivedPartition *out, PgpError *err)
 {
 	out->resumed = true;
-	return archive_job_run(run->pc, run->opt, run->st, &run->cfg, run->has_default, job, out, err);
+	return archive_job_run(run->pc, run->opt, run->st, &run->cfg, run->plain_detach, job, out, err);
 }
 
 /* ---- one PARTITION ------------------------------------------------------ */
@@ -356,7 +359,7 @@ archive_due(ArchiveRun *run, ArchiveResult *res, PgpError *err)
 /* ---- the command -------------------------------------------------------- */
 
 static bool
-run_setup(ArchiveRun *run, bool *locked, PgpError *err)
+run_setup(ArchiveRun *run, WorkLock *wl, PgpError *err)
 {
 	const ArchiveOptions *opt = run->opt;
 	PgConn *pc = run->pc;
@@ -380,16 +383,11 @@ run_setup(ArchiveRun *run, bool *locked, PgpError *err)
 		!archive_now_us(pc, &run->now_us, err) ||
 		!catalog_partitions(pc, run->cfg.parent, &run->parts, err))
 		return false;
-	run->has_default = run->parts.default_index >= 0;
-	if (!lock_table_try(pc, run->cfg.parent, locked, err))
+	run->plain_detach = run->parts.default_index >= 0;
+	if (!run->plain_detach && !citus_is_managed(pc, run->cfg.parent, &run->plain_detach, err))
 		return false;
-	if (!*locked)
-	{
-		err_set(err, EXIT_RUNTIME, "another pgpart is working on %s.%s", run->cfg.parent_schema,
-				run->cfg.parent_name);
-		err_hint(err, "Wait for it to finish; pgpart processes take turns per table.");
+	if (!worklock_take(pc, wl, "archive", &run->cfg.parent, 1, err))
 		return false;
-	}
 	return archive_sql_jobs_unfinished(pc, run->cfg.parent_schema, run->cfg.parent_name,
 									   &run->jobs, &run->njobs, err);
 }
@@ -398,7 +396,8 @@ bool
 ops_archive(PgConn *pc, const ArchiveOptions *opt, ArchiveResult *res, PgpError *err)
 {
 	ArchiveRun run;
-	bool locked = false, ok = false;
+	WorkLock wl = {0};
+	bool ok = false;
 	int i;
 
 	memset(res, 0, sizeof(*res));
@@ -406,7 +405,7 @@ ops_archive(PgConn *pc, const ArchiveOptions *opt, ArchiveResult *res, PgpError 
 	run.pc = pc;
 	run.opt = opt;
 	run.parts.default_index = -1;
-	if (run_setup(&run, &locked, err))
+	if (run_setup(&run, &wl, err))
 	{
 		res->items = pg_xcalloc((size_t) (run.njobs + run.parts.n + 1), sizeof(ArchivedPartition));
 		ok = opt->partition ? archive_one(&run, res, err) : archive_due(&run, res, err);
@@ -414,8 +413,7 @@ ops_archive(PgConn *pc, const ArchiveOptions *opt, ArchiveResult *res, PgpError 
 	for (i = 0; i < run.njobs; i++)
 		archjob_free(&run.jobs[i]);
 	free(run.jobs);
-	if (locked)
-		lock_table_release(pc, run.cfg.parent);
+	worklock_release(pc, &wl);
 	partitionlist_free(&run.parts);
 	storage_close(run.st);
 	partconfig_free(&run.cfg);

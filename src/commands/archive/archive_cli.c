@@ -190,9 +190,9 @@ print_archived(const ArchiveResult *res, bool ok, bool json, bool dry_run)
 		for (i = 0; i < res->n; i++)
 		{
 			const ArchivedPartition *a = &res->items[i];
+			json_t *po;
 
-			json_array_append_new(
-				arr, json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:I, s:I, s:I, s:I, s:s?, s:b, "
+			po = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:I, s:I, s:I, s:I, s:s?, s:b, "
 							   "s:f, s:f, s:f, s:f, s:f, s:f}",
 							   "partition", a->partition, "from", a->lo, "to", a->hi, "object",
 							   a->object_url, "manifest", a->manifest_url, "rows",
@@ -203,7 +203,9 @@ print_archived(const ArchiveResult *res, bool ok, bool json, bool dry_run)
 							   a->total_ms, "max_lock_held_ms", a->max_lock_held_ms,
 							   "writers_wait_ms", a->felt.writers_wait_ms, "lock_queued_ms",
 							   a->felt.queued_ms, "lock_held_ms", a->felt.held_ms, "note",
-							   a->note));
+							   a->note);
+			lock_felt_json(po, &a->felt);
+			json_array_append_new(arr, po);
 		}
 		top = json_pack("{s:o, s:b, s:b}", "archived", arr, "dry_run", dry_run, "ok", ok);
 		cli_print_json(top);
@@ -311,6 +313,7 @@ restore_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
 						"lock_queued_ms", res.felt.queued_ms, "lock_held_ms", res.felt.held_ms,
 						"dry_run", g->dry_run, "authenticated",
 						res.authenticated, "notes", cli_json_list(&res.notes));
+		lock_felt_json(top, &res.felt);
 		cli_print_json(top);
 	}
 	else

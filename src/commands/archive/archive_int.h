@@ -49,7 +49,7 @@ void archjob_free(ArchJob *j);
  * partition is attached back.  out gets the figures either way.
  */
 bool archive_job_run(PgConn *pc, const ArchiveOptions *opt, Storage *st, const PartConfig *cfg,
-					 bool has_default, ArchJob *job, ArchivedPartition *out, PgpError *err);
+					 bool plain_detach, ArchJob *job, ArchivedPartition *out, PgpError *err);
 
 /* LOCATION/KEY, as messages and results show an object */
 char *archive_location_url(const Storage *st, const char *key);

@@ -81,7 +81,7 @@ typedef struct PartCtx
 	char *parent_q;		/* "schema"."parent" */
 	char *copy_columns; /* quoted, comma separated */
 	json_t *columns;	/* [{name, type, not_null, generated}] */
-	bool has_default;	/* the parent has a default partition */
+	bool plain_detach;	/* a default partition, or Citus: DETACH CONCURRENTLY is refused */
 	int64_t est_rows;	/* for the progress bar */
 	bool fdw;			/* leave a file_fdw foreign partition in place of the table */
 	char *fdw_program;	/* zstd -dc -- 'PATH' */
@@ -108,18 +108,82 @@ detach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	return archive_sql_job_set_phase(pc, c->job, ARCH_DETACHED, err);
 }
 
-/* DETACH ... CONCURRENTLY / FINALIZE: outside a transaction, retried on lock timeout */
+/*
+ * What a plain DETACH locks in ACCESS EXCLUSIVE mode: the parent, the
+ * partition and the default partition (whose constraint widens); t[3], *n set
+ */
+static bool
+detach_targets(PartCtx *c, LockTarget *t, int *n, PgpError *err)
+{
+	PartitionList parts;
+	int i;
+
+	*n = 0;
+	if (!catalog_partitions(c->pc, c->parent, &parts, err))
+		return false;
+	t[(*n)++] = (LockTarget){c->parent, LOCK_ACCESS_EXCLUSIVE};
+	for (i = 0; i < parts.n; i++)
+		if (i == parts.default_index || (strcmp(parts.items[i].schema, c->job->pschema) == 0 &&
+										 strcmp(parts.items[i].name, c->job->pname) == 0))
+			t[(*n)++] = (LockTarget){parts.items[i].oid, LOCK_ACCESS_EXCLUSIVE};
+	partitionlist_free(&parts);
+	return true;
+}
+
+/* an attempt not sent because of h: counted with the writers' figures */
+static void
+note_skipped(PartCtx *c, const LockHolder *h, int attempt, int max_attempts)
+{
+	char who[LOCK_HOLDER_TEXT_SIZE];
+
+	c->out->felt.skipped_attempts++;
+	c->out->felt.holder = *h;
+	log_info("DETACH attempt %d of %d skipped: %s; retrying", attempt, max_attempts,
+			 lock_holder_text(h, who, sizeof(who)));
+}
+
+/*
+ * DETACH ... CONCURRENTLY / FINALIZE: outside a transaction, retried on lock
+ * timeout, each attempt skipped while a long holder of a conflicting lock is
+ * there (pg/lock.h).  A timeout in its second transaction leaves the detach
+ * pending: the next attempt finalizes it.
+ */
 static bool
 detach_concurrently(PartCtx *c, bool finalize, PgpError *err)
 {
 	const LockPolicy *lp = &c->opt->lock;
-	int attempt;
+	LockTarget targets[3];
+	int ntargets, attempt, skipped = 0;
+	double felt = 0; /* every statement sent, added up as lock_run_txn adds attempts */
 	bool ok = false;
 
+	if (!detach_targets(c, targets, &ntargets, err))
+		return false;
+	/* CONCURRENTLY: SHARE UPDATE EXCLUSIVE on the parent (PostgreSQL refuses it with a default) */
+	targets[0].mode = LOCK_SHARE_UPDATE_EXCLUSIVE;
 	for (attempt = 1; attempt <= lp->max_attempts; attempt++)
 	{
+		LockHolder h;
+		bool exists = false, attached = false, pending = false;
 		double sent;
 
+		if (attempt > 1)
+			sleep_ms(lock_backoff_ms(lp, attempt - 1));
+		if (!lock_find_long_holder(c->pc, lp, targets, ntargets, &h, err))
+			break;
+		if (h.seen)
+		{
+			skipped++;
+			if (attempt == lp->max_attempts)
+			{
+				c->out->felt.skipped_attempts++;
+				c->out->felt.holder = h;
+				lock_error_not_granted(err, lp, attempt, skipped, &h);
+				break;
+			}
+			note_skipped(c, &h, attempt, lp->max_attempts);
+			continue;
+		}
 		if (!archive_sql_set_lock_timeout(c->pc, lp->lock_timeout_ms, err))
 			break;
 		/*
@@ -132,14 +196,19 @@ detach_concurrently(PartCtx *c, bool finalize, PgpError *err)
 		sent = clock_ms();
 		ok = archive_sql_detach(c->pc, c->parent_q, c->qualified,
 								finalize ? ARCH_DETACH_FINALIZE : ARCH_DETACH_CONCURRENTLY, err);
-		lock_felt_note_statement(&c->out->felt, sent, 0, clock_ms());
+		felt += clock_ms() - sent;
 		if (ok || !pgc_error_is_retryable_lock(err) || attempt == lp->max_attempts)
 			break;
 		log_info("lock not granted for DETACH (attempt %d of %d); retrying", attempt,
 				 lp->max_attempts);
 		err_clear(err);
-		sleep_ms(lp->backoff_initial_ms * attempt);
+		if (!finalize && !archive_sql_attach_state(c->pc, c->job->pschema, c->job->pname, &exists,
+												   &attached, &pending, err))
+			break;
+		finalize = finalize || pending;
 	}
+	if (felt > 0)
+		lock_felt_note_statement(&c->out->felt, 0, 0, felt);
 	archive_sql_reset_lock_timeout(c->pc);
 	return ok;
 }
@@ -149,6 +218,8 @@ step_detach(PartCtx *c, PgpError *err)
 {
 	bool exists, attached, pending;
 	LockStats ls;
+	LockTarget targets[3];
+	int ntargets;
 
 	if (!archive_sql_attach_state(c->pc, c->job->pschema, c->job->pname, &exists, &attached,
 								  &pending, err))
@@ -160,16 +231,18 @@ step_detach(PartCtx *c, PgpError *err)
 		err_hint(err, "Look at pgpart.archive_job (id %s).", c->job->id);
 		return false;
 	}
-	if (attached && !pending && c->has_default)
+	if (attached && !pending && c->plain_detach)
 	{
 		/*
 		 * PostgreSQL refuses DETACH ... CONCURRENTLY when the parent has a
-		 * default partition: a plain DETACH, a catalog change under
+		 * default partition, and Citus 13.2 on a distributed table: a plain DETACH, a catalog change under
 		 * lock_timeout, retried with backoff; the phase is recorded in the
 		 * same transaction.
 		 */
 		memset(&ls, 0, sizeof(ls));
-		if (!lock_run_txn(c->pc, &c->opt->lock, detach_body, c, &ls, err))
+		if (!detach_targets(c, targets, &ntargets, err))
+			return false;
+		if (!lock_run_txn_on(c->pc, &c->opt->lock, targets, ntargets, detach_body, c, &ls, err))
 		{
 			lock_felt_note(&c->out->felt, &ls);
 			return false;
@@ -777,7 +850,7 @@ archive_location_url(const Storage *st, const char *key)
 
 bool
 archive_job_run(PgConn *pc, const ArchiveOptions *opt, Storage *st, const PartConfig *cfg,
-				bool has_default, ArchJob *job, ArchivedPartition *out, PgpError *err)
+				bool plain_detach, ArchJob *job, ArchivedPartition *out, PgpError *err)
 {
 	PartCtx c;
 	double t0 = clock_ms();
@@ -792,7 +865,7 @@ archive_job_run(PgConn *pc, const ArchiveOptions *opt, Storage *st, const PartCo
 	c.parent = cfg->parent;
 	c.job = job;
 	c.out = out;
-	c.has_default = has_default;
+	c.plain_detach = plain_detach;
 	c.qualified = pgc_quote_qualified(pc, job->pschema, job->pname);
 	c.parent_q = pgc_quote_qualified(pc, cfg->parent_schema, cfg->parent_name);
 	out->partition = pg_xasprintf("%s.%s", job->pschema, job->pname);

@@ -39,7 +39,9 @@
 #include "commands/archive/restore_sql.h"
 #include "core/naming.h"
 #include "pg/bounds.h"
+#include "pg/citus.h"
 #include "pg/partition.h"
+#include "pg/worklock.h"
 #include "util/clock.h"
 #include "util/mem.h"
 #include "util/progress.h"
@@ -655,7 +657,8 @@ ops_restore(PgConn *pc, const RestoreOptions *opt, RestoreResult *res, PgpError 
 	bool replace_foreign = false, loaded = false;
 	Storage *st = NULL;
 	Manifest m;
-	bool ok = false, locked = false, cfg_loaded = false;
+	bool ok = false, cfg_loaded = false;
+	WorkLock wl = {0};
 	double t0 = clock_ms();
 	LockStats ls;
 
@@ -678,15 +681,8 @@ ops_restore(PgConn *pc, const RestoreOptions *opt, RestoreResult *res, PgpError 
 	if (!check_manifest(pc, opt, &cfg, key_type, &m, url, &dest, b, &job_id, res, err))
 		goto done;
 	have_bounds = true;
-	if (!lock_table_try(pc, cfg.parent, &locked, err))
+	if (!worklock_take(pc, &wl, "restore", &cfg.parent, 1, err))
 		goto done;
-	if (!locked)
-	{
-		err_set(err, EXIT_RUNTIME, "another pgpart is working on %s.%s", cfg.parent_schema,
-				cfg.parent_name);
-		err_hint(err, "Wait for it to finish; pgpart processes take turns per table.");
-		goto done;
-	}
 	qualified = pgc_quote_qualified(pc, cfg.parent_schema, dest);
 	parent_q = pgc_quote_qualified(pc, cfg.parent_schema, cfg.parent_name);
 	/* loaded under a name of its own, renamed when attached */
@@ -724,7 +720,8 @@ ops_restore(PgConn *pc, const RestoreOptions *opt, RestoreResult *res, PgpError 
 					   qualified,		  parent_q, tmp_q,	  pname_q,		job_id,
 					   replace_foreign};
 
-		bool attached = lock_run_txn(pc, &opt->lock, attach_body, &a, &ls, err);
+		bool attached = citus_distribute_as_parent(pc, tmp_q, cfg.parent, err) &&
+						lock_run_txn(pc, &opt->lock, attach_body, &a, &ls, err);
 
 		lock_felt_note(&res->felt, &ls);
 		if (!attached)
@@ -745,8 +742,7 @@ ops_restore(PgConn *pc, const RestoreOptions *opt, RestoreResult *res, PgpError 
 	ok = true;
 done:
 	res->total_ms = clock_ms() - t0;
-	if (locked)
-		lock_table_release(pc, cfg.parent);
+	worklock_release(pc, &wl);
 	manifest_free(&m);
 	storage_close(st);
 	if (cfg_loaded)

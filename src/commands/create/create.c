@@ -15,6 +15,7 @@
 #include "core/naming.h"
 #include "pg/target.h"
 #include "pg/bounds.h"
+#include "pg/citus.h"
 #include "pg/clone.h"
 #include "pg/config.h"
 #include "pg/partition.h"
@@ -210,7 +211,8 @@ prepare(PgConn *pc, CreatePlan *p, PgpError *err)
 		return false;
 	}
 	p->mode = CREATE_CONVERT;
-	if (!check_key_column(pc, &p->source, opt->part.column, err))
+	if (!citus_refuse_convert(pc, p->source.oid, err) ||
+		!check_key_column(pc, &p->source, opt->part.column, err))
 		return false;
 	{
 		bool has_rows;

@@ -55,6 +55,7 @@ print_result(const GlobalOpts *g, const CreateOptions *opt, const CreateResult *
 		json_object_set_new(o, "lock_attempts", json_integer(res->locks.attempts));
 		json_object_set_new(o, "lock_held_ms", json_real(res->locks.held_ms));
 		json_object_set_new(o, "writers_wait_ms", json_real(res->felt.writers_wait_ms));
+		lock_felt_json(o, &res->felt);
 		json_object_set_new(o, "lock_queued_ms", json_real(res->felt.queued_ms));
 		json_object_set_new(o, "dry_run", json_boolean(g->dry_run));
 		cli_print_json(o);

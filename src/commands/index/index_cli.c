@@ -54,6 +54,7 @@ print_result(const GlobalOpts *g, const IndexResult *res)
 		json_object_set_new(o, "valid", json_boolean(res->valid));
 		json_object_set_new(o, "max_lock_held_ms", json_real(res->max_lock_held_ms));
 		json_object_set_new(o, "writers_wait_ms", json_real(res->felt.writers_wait_ms));
+		lock_felt_json(o, &res->felt);
 		json_object_set_new(o, "lock_queued_ms", json_real(res->felt.queued_ms));
 		json_object_set_new(o, "lock_held_ms", json_real(res->felt.held_ms));
 		json_object_set_new(o, "dry_run", json_boolean(g->dry_run));

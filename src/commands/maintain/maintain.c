@@ -17,6 +17,7 @@
 #include "pg/config.h"
 #include "commands/migrate/migration_sql.h"
 #include "pg/schema.h"
+#include "pg/worklock.h"
 #include "util/clock.h"
 #include "util/mem.h"
 
@@ -44,13 +45,15 @@ summary_json(const TableMaintenance *tm)
 
 	sb_init(&sb);
 	sb_appendf(&sb, "{\"partitions_created\": %d, \"rows_moved\": %ld, "
+					"\"drain_batches\": %d, "
 					"\"rows_left_in_default\": %ld, \"lock_attempts\": %d, "
 					"\"max_lock_held_ms\": %.1f, \"writers_wait_ms\": %.1f, "
 					"\"lock_queued_ms\": %.1f, \"lock_held_ms\": %.1f, "
-					"\"duration_ms\": %.1f, \"created\": [",
-			   tm->partitions_created.n, tm->rows_moved, tm->rows_left_in_default,
+					"\"skipped_attempts\": %d, \"duration_ms\": %.1f, \"created\": [",
+			   tm->partitions_created.n, tm->rows_moved, tm->drain_batches, tm->rows_left_in_default,
 			   tm->lock_attempts, tm->max_lock_held_ms, tm->felt.writers_wait_ms,
-			   tm->felt.queued_ms, tm->felt.held_ms, tm->duration_ms);
+			   tm->felt.queued_ms, tm->felt.held_ms, tm->felt.skipped_attempts,
+			   tm->duration_ms);
 	for (i = 0; i < tm->partitions_created.n; i++)
 	{
 		const char *c;
@@ -72,13 +75,13 @@ summary_json(const TableMaintenance *tm)
 
 /* the partitions of the current period and cfg->premake periods ahead, when missing */
 static bool
-premake(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, Target *t, EnsureStats *st,
-		PgpError *err)
+premake(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, const DrainPolicy *drain,
+		Target *t, EnsureStats *st, PgpError *err)
 {
 	Period *periods = NULL;
 	int n = 0;
 	bool ok = target_wanted_periods(pc, t, NULL, cfg->premake, &periods, &n, err) &&
-			  target_ensure_periods(pc, lock, t, periods, n, st, err);
+			  target_ensure_periods_drained(pc, lock, drain, t, periods, n, st, err);
 
 	free(periods);
 	return ok;
@@ -87,14 +90,16 @@ premake(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, Target *t, En
 /*
  * Empties the default partition as far as it can: makes the table one if it
  * has none, then, for each period its rows fall in, a partition of its own
- * (pg/target.c), each made by ATTACH in a short transaction that moves the
- * period's rows out of the default partition in the same statement
- * (pg/partition.c, under lock_timeout with retries, pg/lock.c).  Rows with a
- * NULL key can live nowhere else: they stay, and are counted.
+ * (pg/target.c): the period's rows move out of the default partition in
+ * batches of short transactions sized by drain (each row in one place at
+ * every instant, so a kill -9 loses nothing and a rerun goes on), then the
+ * few left are moved in the short ATTACH transaction (pg/partition.c, under
+ * lock_timeout with retries, pg/lock.c).  Rows with a NULL key can live
+ * nowhere else: they stay, and are counted.
  */
 static bool
-drain_default(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, Target *t,
-			  EnsureStats *st, TableMaintenance *tm, PgpError *err)
+drain_default(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, const DrainPolicy *drain,
+			  Target *t, EnsureStats *st, TableMaintenance *tm, PgpError *err)
 {
 	Period *periods = NULL;
 	int n = 0;
@@ -104,7 +109,7 @@ drain_default(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, Target 
 	if (!target_ensure_default(pc, lock, t, st, err))
 		return false;
 	ok = target_default_periods(pc, t, &periods, &n, &null_rows, err) &&
-		 target_ensure_periods(pc, lock, t, periods, n, st, err);
+		 target_ensure_periods_drained(pc, lock, drain, t, periods, n, st, err);
 	free(periods);
 	if (!ok)
 		return false;
@@ -121,13 +126,13 @@ drain_default(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, Target 
 }
 
 static bool
-maintain_one(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, TableMaintenance *tm,
-			 PgpError *err)
+maintain_one(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, const DrainPolicy *drain,
+			 TableMaintenance *tm, PgpError *err)
 {
 	Target t;
 	EnsureStats st;
 	int i;
-	bool locked = false;
+	WorkLock wl = {0};
 	bool ok = false;
 
 	memset(&st, 0, sizeof(st));
@@ -139,15 +144,8 @@ maintain_one(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, TableMai
 		err_hint(err, "It was dropped; remove it from pgpart.part_config.");
 		return false;
 	}
-	if (!lock_table_try(pc, cfg->parent, &locked, err))
+	if (!worklock_take(pc, &wl, "maintain", &cfg->parent, 1, err))
 		return false;
-	if (!locked)
-	{
-		err_set(err, EXIT_RUNTIME, "another pgpart is working on %s.%s", cfg->parent_schema,
-				cfg->parent_name);
-		err_hint(err, "Wait for it to finish; pgpart processes take turns per table.");
-		return false;
-	}
 	{
 		/*
 		 * Between switch and finish the old table mirrors this one through row
@@ -176,11 +174,11 @@ maintain_one(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, TableMai
 	}
 
 	/* 1. the future: premake */
-	if (!premake(pc, cfg, lock, &t, &st, err))
+	if (!premake(pc, cfg, lock, drain, &t, &st, err))
 		goto done;
 
 	/* 2. the default partition: rows that arrived before their partition did */
-	if (!drain_default(pc, cfg, lock, &t, &st, tm, err))
+	if (!drain_default(pc, cfg, lock, drain, &t, &st, tm, err))
 		goto done;
 	for (i = 0; i < st.conflicts.n; i++)
 		namelist_add(&tm->notes, st.conflicts.items[i]);
@@ -189,13 +187,13 @@ done:
 	for (i = 0; i < st.created.n; i++)
 		namelist_add(&tm->partitions_created, st.created.items[i]);
 	tm->rows_moved = st.rows_moved;
+	tm->drain_batches = st.drain_batches;
 	tm->lock_attempts = st.lock_attempts;
 	tm->max_lock_held_ms = st.max_lock_held_ms;
 	tm->felt = st.felt;
 	ensurestats_free(&st);
 	target_free(&t);
-	if (locked)
-		lock_table_release(pc, cfg->parent);
+	worklock_release(pc, &wl);
 	return ok;
 }
 
@@ -203,11 +201,22 @@ bool
 ops_maintain(PgConn *pc, const char *table, const LockPolicy *lock, MaintainResult *res,
 			 PgpError *err)
 {
+	static const DrainPolicy drain = DRAIN_POLICY_DEFAULT;
+
+	return ops_maintain_drained(pc, table, lock, &drain, res, err);
+}
+
+bool
+ops_maintain_drained(PgConn *pc, const char *table, const LockPolicy *lock,
+					 const DrainPolicy *drain, MaintainResult *res, PgpError *err)
+{
 	PartConfig *cfgs = NULL;
-	int n = 0, i;
+	int n = 0, i, failed = 0, busy = 0;
 	bool all_ok = true;
+	PgpError busy_err;
 
 	memset(res, 0, sizeof(*res));
+	err_init(&busy_err);
 	if (!config_load_managed(pc, table, &cfgs, &n, err))
 		return false;
 	res->tables = pg_xcalloc((size_t) n + 1, sizeof(TableMaintenance));
@@ -228,7 +237,7 @@ ops_maintain(PgConn *pc, const char *table, const LockPolicy *lock, MaintainResu
 			all_ok = false;
 			break;
 		}
-		tm->ok = maintain_one(pc, &cfgs[i], lock, tm, &terr);
+		tm->ok = maintain_one(pc, &cfgs[i], lock, drain, tm, &terr);
 		/* new partitions and changed buckets: the table's rollups follow */
 		if (tm->ok && cfgs[i].parent_exists && !pc->dry_run)
 			tm->ok = ops_rollup_refresh_table(pc, cfgs[i].parent, lock, &tm->notes, &terr);
@@ -239,7 +248,18 @@ ops_maintain(PgConn *pc, const char *table, const LockPolicy *lock, MaintainResu
 		if (!tm->ok)
 		{
 			all_ok = false;
+			failed++;
 			tm->error = pg_xstrdup(terr.message ? terr.message : "failed");
+			tm->busy = terr.kind == ERR_KIND_BUSY;
+			if (tm->busy && busy++ == 0)
+			{
+				/* the first busy table's whole error: for "maintain TABLE" the one to show */
+				err_set(&busy_err, EXIT_BUSY, "%s", tm->error);
+				if (terr.detail)
+					err_detail(&busy_err, "%s", terr.detail);
+				if (terr.hint)
+					err_hint(&busy_err, "%s", terr.hint);
+			}
 		}
 		summary = summary_json(tm);
 		if (cfgs[i].parent_exists)
@@ -256,6 +276,22 @@ ops_maintain(PgConn *pc, const char *table, const LockPolicy *lock, MaintainResu
 		err_clear(&terr);
 	}
 	partconfig_list_free(cfgs, n);
+	if (!all_ok && !err_is_set(err) && failed > 0 && busy == failed)
+	{
+		/* nothing failed: busy tables were skipped, and the next run does them */
+		if (busy == 1)
+			*err = busy_err;
+		else
+		{
+			err_set(err, EXIT_BUSY, "%d tables were skipped: another pgpart is working on them",
+					busy);
+			err_hint(err, "Wait for it to finish, or pass --wait to wait for it.");
+			err_clear(&busy_err);
+		}
+		err->kind = ERR_KIND_BUSY;
+	}
+	else
+		err_clear(&busy_err);
 	if (!all_ok && !err_is_set(err))
 		err_set(err, EXIT_RUNTIME, "maintenance failed for some tables");
 	return all_ok;

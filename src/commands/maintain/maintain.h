@@ -7,15 +7,18 @@
 
 #include "pg/catalog.h"
 #include "pg/lock.h"
+#include "pg/partition.h"
 
 typedef struct TableMaintenance
 {
 	char *schema;
 	char *name;
 	bool ok;
+	bool busy;	 /* !ok because another pgpart was working on it (skipped, EXIT_BUSY) */
 	char *error; /* when !ok */
 	NameList partitions_created;
 	long rows_moved;
+	int drain_batches; /* batch transactions of the default partition's drain */
 	long rows_left_in_default; /* NULL keys, or ranges pgpart cannot take */
 	NameList notes;
 	int lock_attempts;
@@ -34,5 +37,8 @@ void maintainresult_free(MaintainResult *r);
 /* table NULL: every configured table; a failing table does not stop the others */
 bool ops_maintain(PgConn *pc, const char *table, const LockPolicy *lock, MaintainResult *res,
 				  PgpError *err);
+/* the same, with the default partition drained as drain says */
+bool ops_maintain_drained(PgConn *pc, const char *table, const LockPolicy *lock,
+						  const DrainPolicy *drain, MaintainResult *res, PgpError *err);
 
 #endif

@@ -20,7 +20,29 @@ static const char help[] =
 	"Usage:\n"
 	"  pgpart maintain [TABLE] [OPTION]...\n\n"
 	"Without TABLE, every table managed by pgpart is maintained; a failure on one\n"
-	"table does not stop the others (exit status 1 then).\n";
+	"table does not stop the others (exit status 1 then).  A table another pgpart\n"
+	"is working on is skipped (exit status 4 when that is all that went wrong).\n\n"
+	"Rows of a new partition's range that sit in the default partition are moved\n"
+	"into it in the ATTACH transaction, every row visible at all times; writers of\n"
+	"the table wait meanwhile (about 0.3 s per 100k rows on a small machine).\n"
+	"--drain-batch-rows moves them first in batches, each its own short\n"
+	"transaction; until the ATTACH commits, queries of the table do not see the\n"
+	"rows already moved, and an UPDATE or DELETE of one finds nothing, so use it\n"
+	"only when the application never changes rows of a range not yet created.\n"
+	"An interrupted run loses nothing; running it again goes on.\n\n"
+	"Options:\n"
+	"      --drain-batch-rows=N move rows in batches of at most N first (default 0:\n"
+	"                           all in the ATTACH transaction, writers waiting)\n"
+	"      --drain-batch-time=DURATION\n"
+	"                           time budget of one batch, batches are sized to it\n"
+	"                           (default 50ms)\n"
+	"      --drain-pause=DURATION\n"
+	"                           sleep between two batches (default 0)\n"
+	"      --drain-check        with --drain-batch-rows: before the ATTACH, add and\n"
+	"                           validate a CHECK on the default partition that\n"
+	"                           excludes the new range, so ATTACH does not read\n"
+	"                           the default partition; while it is there, INSERTs\n"
+	"                           of rows of that range fail\n";
 
 static void
 print_json(const GlobalOpts *g, const MaintainResult *res)
@@ -37,9 +59,11 @@ print_json(const GlobalOpts *g, const MaintainResult *res)
 		json_object_set_new(o, "schema", json_string(t->schema));
 		json_object_set_new(o, "table", json_string(t->name));
 		json_object_set_new(o, "ok", json_boolean(t->ok));
+		json_object_set_new(o, "busy", json_boolean(t->busy));
 		json_object_set_new(o, "error", cli_json_string_or_null(t->error));
 		json_object_set_new(o, "partitions_created", cli_json_list(&t->partitions_created));
 		json_object_set_new(o, "rows_moved_from_default", json_integer(t->rows_moved));
+		json_object_set_new(o, "drain_batches", json_integer(t->drain_batches));
 		json_object_set_new(o, "rows_left_in_default", json_integer(t->rows_left_in_default));
 		json_object_set_new(o, "notes", cli_json_list(&t->notes));
 		json_object_set_new(o, "lock_attempts", json_integer(t->lock_attempts));
@@ -47,6 +71,7 @@ print_json(const GlobalOpts *g, const MaintainResult *res)
 		json_object_set_new(o, "writers_wait_ms", json_real(t->felt.writers_wait_ms));
 		json_object_set_new(o, "lock_queued_ms", json_real(t->felt.queued_ms));
 		json_object_set_new(o, "lock_held_ms", json_real(t->felt.held_ms));
+		lock_felt_json(o, &t->felt);
 		json_object_set_new(o, "duration_ms", json_real(t->duration_ms));
 		json_array_append_new(tables, o);
 	}
@@ -65,7 +90,9 @@ print_text(const MaintainResult *res)
 	{
 		const TableMaintenance *t = &res->tables[i];
 
-		if (!t->ok)
+		if (t->busy)
+			printf("%s.%s: SKIPPED: %s\n", t->schema, t->name, t->error);
+		else if (!t->ok)
 			printf("%s.%s: FAILED: %s\n", t->schema, t->name, t->error);
 		else if (t->partitions_created.n == 0 && t->rows_moved == 0)
 			printf("%s.%s: nothing to do\n", t->schema, t->name);
@@ -97,12 +124,18 @@ print_dry_run(const MaintainResult *res)
 				   res->tables[i].notes.items[k]);
 }
 
+typedef struct MaintainArgs
+{
+	const char *table;
+	DrainPolicy drain;
+} MaintainArgs;
+
 static int
 maintain_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
 {
-	const char *table = arg;
+	const MaintainArgs *a = arg;
 	MaintainResult res;
-	bool ok = ops_maintain(pc, table, &g->lock, &res, err);
+	bool ok = ops_maintain_drained(pc, a->table, &g->lock, &a->drain, &res, err);
 
 	/* a failure on one table still reports the others */
 	if (res.tables != NULL || ok)
@@ -121,15 +154,26 @@ maintain_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
 int
 cmd_maintain(int argc, char **argv, GlobalOpts *g)
 {
-	const CliSpec spec = {"maintain", help, NULL, NULL, false};
-	const char *table = NULL;
+	MaintainArgs a = {NULL, DRAIN_POLICY_DEFAULT};
+	const CliOption options[] = {
+		CLI_INT("drain-batch-rows", 0, &a.drain.batch_rows, 0, 1000000),
+		CLI_DURATION("drain-batch-time", 0, &a.drain.batch_time_ms, 1, 3600000,
+					 "1ms to 1h, e.g. 50ms"),
+		CLI_DURATION("drain-pause", 0, &a.drain.pause_ms, 0, 3600000, "0 to 1h, e.g. 100ms"),
+		CLI_TRUE("drain-check", 0, &a.drain.default_check),
+		CLI_END,
+	};
+	const CliSpec spec = {"maintain", help, options, NULL, false};
 	int first, rc;
 
 	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
 		return rc;
 	if (first < argc)
-		table = argv[first++];
+		a.table = argv[first++];
 	if (first < argc)
 		return cli_usage_error("maintain", "unexpected argument \"%s\"", argv[first]);
-	return cli_run_connected(g, maintain_run, (void *) table);
+	if (a.drain.default_check && a.drain.batch_rows == 0)
+		return cli_usage_error("maintain", "--drain-check needs --drain-batch-rows: the CHECK "
+										   "goes on after the batches have emptied the range");
+	return cli_run_connected(g, maintain_run, &a);
 }

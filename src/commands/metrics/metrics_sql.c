@@ -6,66 +6,54 @@
  */
 #include "commands/metrics/metrics_sql.h"
 
-/* one row per table: the summary is the JSON maintain writes (commands/maintain/maintain.c) */
-PGresult *
-metrics_sql_runs(PgConn *pc, PgpError *err)
-{
-	return pgc_query(
-		pc,
+/* run_log's rows with their table's qualified name (n.nspname, c.relname) */
+#define RUN_LOG_BY_TABLE                                                                        \
+	"FROM pgpart.run_log l "                                                                    \
+	"JOIN pg_catalog.pg_class c ON c.oid = l.parent_table "                                     \
+	"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+
+static const char *const reads[] = {
+	/* one row per table: the summary is the JSON maintain writes (commands/maintain/maintain.c) */
+	[METRICS_RUNS] =
 		"SELECT n.nspname || '.' || c.relname, "
 		"  EXTRACT(epoch FROM pg_catalog.max(l.finished_at) FILTER (WHERE l.ok)), "
 		"  (pg_catalog.array_agg((l.summary->>'duration_ms')::float8 / 1000 "
 		"     ORDER BY l.finished_at DESC) FILTER (WHERE l.ok))[1], "
-		"  (pg_catalog.array_agg(l.ok ORDER BY l.finished_at DESC))[1], "
+		"  (pg_catalog.array_agg(l.ok ORDER BY l.finished_at DESC))[1]::int, "
 		"  pg_catalog.count(*) FILTER (WHERE NOT l.ok), pg_catalog.count(*), "
 		"  COALESCE(pg_catalog.sum(GREATEST(COALESCE((l.summary->>'lock_attempts')::int, 0) "
 		"    - COALESCE((l.summary->>'partitions_created')::int, 0), 0)), 0) "
-		"FROM pgpart.run_log l "
-		"JOIN pg_catalog.pg_class c ON c.oid = l.parent_table "
-		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		RUN_LOG_BY_TABLE
 		"WHERE l.command = 'maintain' GROUP BY 1 ORDER BY 1",
-		0, NULL, err);
-}
 
-/* per table and command: the writers' wait maintain and migrate recorded (W, in seconds) */
-PGresult *
-metrics_sql_writers_wait(PgConn *pc, PgpError *err)
-{
-	return pgc_query(
-		pc,
+	/* per table and command: the writers' wait maintain and migrate recorded (W, in seconds) */
+	[METRICS_WRITERS_WAIT] =
 		"SELECT n.nspname || '.' || c.relname, l.command, "
 		"  (pg_catalog.array_agg((l.summary->>'writers_wait_ms')::float8 / 1000 "
 		"     ORDER BY l.finished_at DESC))[1], "
 		"  pg_catalog.max((l.summary->>'writers_wait_ms')::float8) / 1000 "
-		"FROM pgpart.run_log l "
-		"JOIN pg_catalog.pg_class c ON c.oid = l.parent_table "
-		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		RUN_LOG_BY_TABLE
 		"WHERE l.summary->>'writers_wait_ms' IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
-		0, NULL, err);
-}
 
-/* the newest migration of each table: its phase, rows copied, last progress */
-PGresult *
-metrics_sql_migrations(PgConn *pc, PgpError *err)
-{
-	return pgc_query(
-		pc,
+	/* the newest migration of each table: its phase, rows copied, last progress, 1 if not ended */
+	[METRICS_MIGRATIONS] =
 		"SELECT DISTINCT ON (table_schema, table_name) table_schema || '.' || table_name, "
-		"  phase, rows_copied, EXTRACT(epoch FROM updated_at) "
+		"  phase, rows_copied, EXTRACT(epoch FROM updated_at), "
+		"  (phase NOT IN ('finished', 'rolled_back'))::int "
 		"FROM pgpart.migration ORDER BY table_schema, table_name, id DESC",
-		0, NULL, err);
-}
 
-/* archive and restore outcomes per table, operation and result (pgpart.archive_job) */
-PGresult *
-metrics_sql_archive(PgConn *pc, PgpError *err)
-{
-	return pgc_query(
-		pc,
+	/*
+	 * archive and restore outcomes per table, operation and result
+	 * (pgpart.archive_job): count, when the last one ended (not for those in
+	 * progress), bytes archived (on the archive rows) and the oldest unfinished
+	 */
+	[METRICS_ARCHIVE] =
 		"SELECT j.parent_schema || '.' || j.parent_name, v.op, v.result, "
 		"  pg_catalog.count(*)::text, "
-		"  EXTRACT(epoch FROM pg_catalog.max(COALESCE(j.finished_at, j.updated_at)))::text, "
-		"  pg_catalog.sum(CASE WHEN j.phase = 'archived' THEN j.compressed_bytes END)::text, "
+		"  CASE WHEN v.result <> 'in_progress' THEN "
+		"    EXTRACT(epoch FROM pg_catalog.max(COALESCE(j.finished_at, j.updated_at))) END, "
+		"  CASE WHEN v.op = 'archive' THEN "
+		"    pg_catalog.sum(CASE WHEN j.phase = 'archived' THEN j.compressed_bytes END) END, "
 		"  EXTRACT(epoch FROM pg_catalog.now() - pg_catalog.min(j.started_at) "
 		"    FILTER (WHERE v.result = 'in_progress'))::text "
 		"FROM pgpart.archive_job j CROSS JOIN LATERAL (VALUES "
@@ -73,7 +61,12 @@ metrics_sql_archive(PgConn *pc, PgpError *err)
 		"    WHEN j.phase = 'reattached' THEN 'failed' ELSE 'in_progress' END), "
 		"  ('restore', CASE WHEN j.phase = 'restored' THEN 'ok' END)) v(op, result) "
 		"WHERE v.result IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-		0, NULL, err);
+};
+
+PGresult *
+metrics_sql_read(PgConn *pc, MetricsRead which, PgpError *err)
+{
+	return pgc_query(pc, reads[which], 0, NULL, err);
 }
 
 /* the collection's session limits (values in ms, as text) */

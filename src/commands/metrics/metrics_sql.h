@@ -8,11 +8,16 @@
 
 #include "pg/conn.h"
 
-PGresult *metrics_sql_runs(PgConn *pc, PgpError *err);
-PGresult *metrics_sql_migrations(PgConn *pc, PgpError *err);
-/* per table and command in run_log: the last and the largest writers' wait, in seconds */
-PGresult *metrics_sql_writers_wait(PgConn *pc, PgpError *err);
-PGresult *metrics_sql_archive(PgConn *pc, PgpError *err);
+/* what the collection reads, one query each (rows described in metrics_sql.c) */
+typedef enum MetricsRead
+{
+	METRICS_RUNS,		  /* maintain's outcomes per table, from run_log */
+	METRICS_WRITERS_WAIT, /* per table and command: the last and the largest writers' wait */
+	METRICS_MIGRATIONS,	  /* the newest migration of each table */
+	METRICS_ARCHIVE		  /* archive and restore outcomes */
+} MetricsRead;
+
+PGresult *metrics_sql_read(PgConn *pc, MetricsRead which, PgpError *err);
 bool metrics_sql_set_timeouts(PgConn *pc, const char *lock_ms, const char *stmt_ms, PgpError *err);
 
 #endif

@@ -17,16 +17,19 @@
 #include "commands/migrate/mirror_sql.h"
 #include "commands/migrate/shadow_sql.h"
 #include "commands/migrate/switch_sql.h"
-#include "pg/health.h"
+#include "core/batchsize.h"
 #include "core/naming.h"
 #include "core/plan.h"
 #include "pg/target.h"
 #include "pg/bounds.h"
+#include "pg/citus.h"
 #include "pg/clone.h"
 #include "pg/config.h"
+#include "pg/health.h"
 #include "pg/partition.h"
 #include "pg/privilege.h"
 #include "pg/schema.h"
+#include "pg/worklock.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -307,6 +310,8 @@ ops_migrate_plan(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpErr
 	double est;
 
 	memset(r, 0, sizeof(*r));
+	if (!citus_refuse_migrate(pc, opt->table, err))
+		return false;
 	if (!prepare(pc, opt, &p, r, err))
 	{
 		prepared_free(&p);
@@ -539,8 +544,31 @@ done:
 	return ok;
 }
 
+static bool start(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
+
+/* two starts of one table at once: the second is told, not failed on a duplicate shadow */
 bool
 ops_migrate_start(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
+{
+	WorkLock wl = {0};
+	RelInfo rel;
+	bool found = false, ok;
+
+	memset(r, 0, sizeof(*r));
+	memset(&rel, 0, sizeof(rel));
+	if (!catalog_resolve_table(pc, opt->table, &rel, &found, err))
+		return false;
+	/* an unknown table: start says so itself */
+	ok = !found || worklock_take(pc, &wl, "migrate start", &rel.oid, 1, err);
+	if (found)
+		relinfo_free(&rel);
+	ok = ok && start(pc, opt, r, err);
+	worklock_release(pc, &wl);
+	return ok;
+}
+
+static bool
+start(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
 	Prepared p;
 	StartCtx c;
@@ -548,6 +576,8 @@ ops_migrate_start(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpEr
 	bool ok = false;
 
 	memset(r, 0, sizeof(*r));
+	if (!citus_refuse_migrate(pc, opt->table, err))
+		return false;
 	memset(&c, 0, sizeof(c));
 	if (!prepare(pc, opt, &p, r, err))
 		goto done;
@@ -650,6 +680,35 @@ done:
 	return ok;
 }
 
+/*
+ * The work lock (pg/worklock.h) on both tables of the migration of
+ * opt->table (they swap names at switch; their OIDs stay), taken before the
+ * step reads the migration's state so that no other step changes it
+ * meanwhile.  No migration in progress: nothing to take, and the step itself
+ * says so.
+ */
+static bool
+guard_migration(PgConn *pc, const MigrateOptions *opt, const char *command, WorkLock *wl,
+				PgpError *err)
+{
+	Migration m;
+	char *schema = NULL, *name = NULL;
+	bool found = false, ok;
+
+	memset(&m, 0, sizeof(m));
+	ok = schema_require(pc, err) && migration_table_name(pc, opt->table, &schema, &name, err) &&
+		 migration_load_active(pc, schema, name, false, &m, &found, err);
+	if (ok && found)
+	{
+		RelOid tables[2] = {m.source, m.shadow};
+
+		ok = worklock_take(pc, wl, command, tables, 2, err);
+	}
+	migration_free(&m);
+	FREE_ALL(schema, name);
+	return ok;
+}
+
 static const char *
 next_step(const Migration *m)
 {
@@ -743,6 +802,7 @@ typedef struct BatchCtx
 	Active *a;
 	int batch_size;
 	NameList next_key;
+	int locked; /* rows the batch locked (the copy may have had some already) */
 	long long copied;
 	bool done;
 } BatchCtx;
@@ -759,17 +819,20 @@ range_text(const KeyRange *r)
 	return t;
 }
 
+typedef bool (*RangeComparer)(PgConn *pc, const TableCopy *t, const KeyRange *r,
+							  TableComparison *c, PgpError *err);
+
 /*
- * The range of table and copy compared: *mismatch is NULL when they are
- * equal, else where and how they differ (the caller frees it).
+ * The range of table and copy compared by cmp: *mismatch is NULL when they
+ * are equal, else where and how they differ (the caller frees it).
  */
 static bool
-compare_range(PgConn *pc, const TableCopy *spec, const KeyRange *range, long long *rows,
-			  char **mismatch, PgpError *err)
+compare_range_by(PgConn *pc, RangeComparer cmp, const TableCopy *spec, const KeyRange *range,
+				 long long *rows, char **mismatch, PgpError *err)
 {
 	TableComparison c;
 
-	if (!tablecopy_compare(pc, spec, range, &c, err))
+	if (!cmp(pc, spec, range, &c, err))
 		return false;
 	*rows = c.rows;
 	*mismatch = NULL;
@@ -787,6 +850,14 @@ compare_range(PgConn *pc, const TableCopy *spec, const KeyRange *range, long lon
 	return true;
 }
 
+/* verify's comparison (md5 of each row's text) */
+static bool
+compare_range(PgConn *pc, const TableCopy *spec, const KeyRange *range, long long *rows,
+			  char **mismatch, PgpError *err)
+{
+	return compare_range_by(pc, tablecopy_compare, spec, range, rows, mismatch, err);
+}
+
 /* the batch's range of the copy is equal to the source's, or the batch fails */
 static bool
 check_batch(PgConn *pc, const Active *a, const KeyRange *range, PgpError *err)
@@ -794,7 +865,7 @@ check_batch(PgConn *pc, const Active *a, const KeyRange *range, PgpError *err)
 	long long rows;
 	char *mismatch;
 
-	if (!compare_range(pc, &a->spec, range, &rows, &mismatch, err))
+	if (!compare_range_by(pc, mirror_batch_compare, &a->spec, range, &rows, &mismatch, err))
 		return false;
 	if (mismatch == NULL)
 		return true;
@@ -818,9 +889,15 @@ batch_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 
 	namelist_free(&c->next_key);
 	c->copied = 0;
+	c->locked = 0;
 	c->done = false;
-	/* rows are locked FOR SHARE: a writer's UPDATE or DELETE of them waits for this batch */
-	if (!mirror_lock_batch(pc, &a->spec, &r1, c->batch_size, &c->next_key, &found, err))
+	/*
+	 * rows are locked FOR SHARE: a writer's UPDATE or DELETE of them waits for
+	 * this batch, until its COMMIT after the compare; so the batch sizer times
+	 * the whole transaction, compare included, against --batch-time
+	 */
+	if (!mirror_lock_batch(pc, &a->spec, &r1, c->batch_size, &c->next_key, &c->locked, &found,
+						   err))
 		return false;
 	lock_txn_mark_locked(stats);
 	if (!found)
@@ -906,11 +983,61 @@ open_throttle(PgConn *pc, const MigrateOptions *opt, const Active *a, Throttle *
 	return ok;
 }
 
+/* how big and how long the batches were: the evidence that --batch-time held */
+static void
+report_batches(MigrateReport *r, const BatchSizer *sz)
+{
+	if (sz->batches == 0)
+		return;
+	r->batches = sz->batches;
+	r->batches_over_budget = sz->over_budget;
+	r->batch_rows_min = sz->smallest;
+	r->batch_rows_max = sz->largest;
+	r->batch_ms_mean = sz->total_ms / sz->batches;
+	r->batch_ms_max = sz->max_ms;
+	report_fact(r, "batches", "%d, %d..%d rows each", sz->batches, sz->smallest, sz->largest);
+	if (sz->budget_ms > 0)
+		report_fact(r, "batch time", "mean %.1f ms, max %.1f ms (%d rows); budget %.0f ms, "
+					"exceeded by %d",
+					r->batch_ms_mean, sz->max_ms, sz->max_ms_rows, sz->budget_ms, sz->over_budget);
+	else
+		report_fact(r, "batch time", "mean %.1f ms, max %.1f ms (%d rows); no budget",
+					r->batch_ms_mean, sz->max_ms, sz->max_ms_rows);
+	/* a few over it are how the sizer learns; many mean it cannot be held */
+	if (sz->budget_ms > 0 && sz->over_budget >= 3 && sz->over_budget * 10 > sz->batches)
+	{
+		char *w = pg_xasprintf("%d of %d batches took longer than --batch-time %.0f ms: the "
+							   "server is too busy for that budget (raise it, or copy at a "
+							   "quieter time)",
+							   sz->over_budget, sz->batches, sz->budget_ms);
+
+		namelist_add(&r->warnings, w);
+		free(w);
+	}
+}
+
+static bool backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
+
 bool
 ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
+	WorkLock wl = {0};
+	bool ok;
+
+	memset(r, 0, sizeof(*r));
+	if (!guard_migration(pc, opt, "migrate backfill", &wl, err))
+		return false;
+	ok = backfill(pc, opt, r, err);
+	worklock_release(pc, &wl);
+	return ok;
+}
+
+static bool
+backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
+{
 	Active a;
 	BatchCtx c;
+	BatchSizer sz;
 	Progress prog;
 	Throttle th;
 	double t0 = clock_ms(), last_log = t0;
@@ -941,13 +1068,24 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 	if (!open_throttle(pc, opt, &a, &th, err))
 		goto out;
 	c.a = &a;
-	c.batch_size = opt->batch_size;
+	batchsizer_init(&sz, opt->batch_time_ms, opt->batch_size);
 	if (a.m.est_rows < 0 && !catalog_estimate_rows(pc, a.m.source, &a.m.est_rows, err))
 		goto out;
 	progress_start(&prog, "rows", a.m.est_rows > 0 ? (int64_t) a.m.est_rows : 0,
 				   opt->show_progress);
 	th.progress = &prog; /* a pause is shown on the bar */
 	th.progress_done = &a.m.rows_copied;
+	/*
+	 * A batch's COMMIT need not wait for its WAL to reach the disk: on a busy
+	 * server that flush alone took longer than the whole --batch-time budget,
+	 * with the batch's row locks held.  A crash loses at most the last
+	 * batches, each together with its recorded position (one transaction), so
+	 * the next run copies them again; and a writer that waited for a batch's
+	 * row locks flushes the batch's commit with its own (WAL is flushed in
+	 * order).
+	 */
+	if (!mirror_session_async_commit(pc, err))
+		goto out_progress;
 	for (;;)
 	{
 		LockStats st;
@@ -958,8 +1096,11 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 		/* c.copied: the previous batch's rows (0 before the first) */
 		if (!throttle_between_batches(&th, pc, c.copied, err))
 			break;
+		c.batch_size = sz.next;
 		if (!lock_run_txn(pc, &opt->lock, batch_body, &c, &st, err))
 			break;
+		/* request sent -> COMMIT done, every attempt: what a writer of its rows could wait */
+		batchsizer_observe(&sz, c.locked, st.felt_ms);
 		if (c.done)
 		{
 			r->done = !pc->dry_run;
@@ -991,6 +1132,7 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 			last_log = clock_ms();
 		}
 	}
+out_progress:
 	progress_finish(&prog);
 	r->rows = copied;
 	{
@@ -998,6 +1140,7 @@ ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, Pg
 
 		report_fact(r, "rows copied", "%lld in this run (%lld in all)", copied, a.m.rows_copied);
 		report_fact(r, "rate", "%.0f rows/s", secs > 0 ? copied / secs : 0);
+		report_batches(r, &sz);
 		report_fact(r, "backfill", "%s", r->done ? "complete" : "not complete");
 		{
 			char *pauses = throttle_summary(&th);
@@ -1044,7 +1187,7 @@ ops_migrate_batch_sql(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, P
 	sql = mirror_copy_missing_sql(pc, &a.spec, &range);
 	report_fact(r, "copy", "%s", sql);
 	free(sql);
-	sql = tablecopy_compare_sql(&a.spec, &range);
+	sql = mirror_batch_compare_sql(&a.spec, &range);
 	report_fact(r, "compare", "%s", sql);
 	free(sql);
 	active_free(&a);
@@ -1185,8 +1328,25 @@ verify_conclude(PgConn *pc, const MigrateOptions *opt, const Active *a, long lon
 	return true;
 }
 
+static bool verify(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
+
+/* only --repair writes the copy; a verify that only reads may run beside anything */
 bool
 ops_migrate_verify(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
+{
+	WorkLock wl = {0};
+	bool ok;
+
+	memset(r, 0, sizeof(*r));
+	if (opt->repair && !guard_migration(pc, opt, "migrate verify --repair", &wl, err))
+		return false;
+	ok = verify(pc, opt, r, err);
+	worklock_release(pc, &wl);
+	return ok;
+}
+
+static bool
+verify(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
 	Active a;
 	NameList cur = {0}, end = {0};
@@ -1353,7 +1513,10 @@ run_swap(PgConn *pc, const MigrateOptions *opt, Active *a, LockedBody body, cons
 	SwapCtx c = {opt, a, step};
 	LockStats st;
 	char felt[LOCK_FELT_TEXT_SIZE];
-	bool ok = lock_run_txn(pc, &opt->lock, body, &c, &st, err);
+	/* every body locks both tables (or drops the copy): skip while a long holder is there */
+	LockTarget both[2] = {{a->m.source, LOCK_ACCESS_EXCLUSIVE},
+						  {a->m.shadow, LOCK_ACCESS_EXCLUSIVE}};
+	bool ok = lock_run_txn_on(pc, &opt->lock, both, 2, body, &c, &st, err);
 
 	/* a failed attempt queued up to lock_timeout: writers felt that too */
 	lock_felt_note(&r->felt, &st);
@@ -1375,6 +1538,13 @@ run_swap(PgConn *pc, const MigrateOptions *opt, Active *a, LockedBody body, cons
 	report_fact(r, "locks held", "%.1f ms (%d attempt%s)", st.held_ms, st.attempts,
 		   st.attempts == 1 ? "" : "s");
 	report_fact(r, "writers' wait", "%s", felt);
+	if (st.skipped > 0)
+	{
+		char holder[LOCK_HOLDER_TEXT_SIZE];
+
+		report_fact(r, "skipped attempts", "%d, while %s", st.skipped,
+					lock_holder_text(&st.holder, holder, sizeof(holder)));
+	}
 	return true;
 }
 
@@ -1490,9 +1660,10 @@ log_swap(PgConn *pc, const Active *a, MigrationStep step, const char *name, bool
 	else
 		named = a->m.source;
 	summary = pg_xasprintf("{\"lock_attempts\": %d, \"lock_held_ms\": %.1f, "
-						   "\"writers_wait_ms\": %.1f, \"lock_queued_ms\": %.1f}",
+						   "\"writers_wait_ms\": %.1f, \"lock_queued_ms\": %.1f, "
+						   "\"skipped_attempts\": %d}",
 						   r->lock_attempts, r->felt.held_ms, r->felt.writers_wait_ms,
-						   r->felt.queued_ms);
+						   r->felt.queued_ms, r->felt.skipped_attempts);
 	err_init(&lerr);
 	config_log_run(pc, named, command, started, ok, summary, &lerr);
 	err_clear(&lerr);
@@ -1551,22 +1722,37 @@ swap_step(PgConn *pc, const MigrateOptions *opt, MigrationStep step, MigrateRepo
 	return ok;
 }
 
+static bool
+guarded_swap_step(PgConn *pc, const MigrateOptions *opt, MigrationStep step, const char *command,
+				  MigrateReport *r, PgpError *err)
+{
+	WorkLock wl = {0};
+	bool ok;
+
+	memset(r, 0, sizeof(*r));
+	if (!guard_migration(pc, opt, command, &wl, err))
+		return false;
+	ok = swap_step(pc, opt, step, r, err);
+	worklock_release(pc, &wl);
+	return ok;
+}
+
 bool
 ops_migrate_switch(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
-	return swap_step(pc, opt, MIGRATION_STEP_SWITCH, r, err);
+	return guarded_swap_step(pc, opt, MIGRATION_STEP_SWITCH, "migrate switch", r, err);
 }
 
 bool
 ops_migrate_rollback(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
-	return swap_step(pc, opt, MIGRATION_STEP_ROLLBACK, r, err);
+	return guarded_swap_step(pc, opt, MIGRATION_STEP_ROLLBACK, "migrate rollback", r, err);
 }
 
 bool
 ops_migrate_finish(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
-	return swap_step(pc, opt, MIGRATION_STEP_FINISH, r, err);
+	return guarded_swap_step(pc, opt, MIGRATION_STEP_FINISH, "migrate finish", r, err);
 }
 
 bool

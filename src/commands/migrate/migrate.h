@@ -20,7 +20,8 @@ typedef struct MigrateOptions
 	bool extend_keys;
 	LockPolicy lock;
 	/* backfill */
-	int batch_size;
+	int batch_size;	   /* the most rows one batch locks */
+	int batch_time_ms; /* each batch's transaction about this long; 0: batch_size rows each */
 	double rate; /* rows per second; 0: unthrottled */
 	int64_t max_rows; /* backfill stops after this many rows in one run; 0: no limit */
 	int max_lag_ms; /* 0: do not watch replicas */
@@ -52,6 +53,11 @@ typedef struct MigrateReport
 	long long mismatches;
 	long long repaired;
 	bool done; /* backfill: complete */
+	/* backfill: the batches of this run, to show the time budget held */
+	int batches;
+	int batches_over_budget;
+	int batch_rows_min, batch_rows_max;
+	double batch_ms_mean, batch_ms_max;
 } MigrateReport;
 
 void migratereport_free(MigrateReport *r);

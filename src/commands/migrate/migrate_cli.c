@@ -46,7 +46,10 @@ static const char help[] =
 	"      --time-zone=TZ       time zone of the bounds of a timestamptz column (UTC)\n"
 	"      --extend-keys        accept adding COL to primary key and unique constraints\n"
 	"Options of backfill:\n"
-	"      --batch-size=N       rows per batch transaction (default 5000)\n"
+	"      --batch-time=DURATION  how long one batch may hold its rows locked\n"
+	"                           (default 50ms): batches are sized from the time\n"
+	"                           the last ones took; 0: every batch --batch-size rows\n"
+	"      --batch-size=N       the most rows one batch locks (default 5000)\n"
 	"      --rate=ROWS_PER_S    throttle the copy (default: no limit)\n"
 	"      --max-rows=N         stop after about N rows (a batch more at most);\n"
 	"                           run backfill again to continue\n"
@@ -153,10 +156,23 @@ print_report(const GlobalOpts *g, const char *step, const MigrateReport *r)
 		json_object_set_new(o, "writers_wait_ms", json_real(r->felt.writers_wait_ms));
 		json_object_set_new(o, "lock_queued_ms", json_real(r->felt.queued_ms));
 		json_object_set_new(o, "lock_attempts", json_integer(r->lock_attempts));
+		lock_felt_json(o, &r->felt);
 		json_object_set_new(o, "rows", json_integer(r->rows));
 		json_object_set_new(o, "mismatches", json_integer(r->mismatches));
 		json_object_set_new(o, "repaired", json_integer(r->repaired));
 		json_object_set_new(o, "dry_run", json_boolean(g->dry_run));
+		if (r->batches > 0)
+		{
+			json_t *b = json_object();
+
+			json_object_set_new(b, "count", json_integer(r->batches));
+			json_object_set_new(b, "over_budget", json_integer(r->batches_over_budget));
+			json_object_set_new(b, "rows_min", json_integer(r->batch_rows_min));
+			json_object_set_new(b, "rows_max", json_integer(r->batch_rows_max));
+			json_object_set_new(b, "ms_mean", json_real(r->batch_ms_mean));
+			json_object_set_new(b, "ms_max", json_real(r->batch_ms_max));
+			json_object_set_new(o, "batches", b);
+		}
 		cli_print_json(o);
 		return;
 	}
@@ -195,6 +211,7 @@ cmd_migrate(int argc, char **argv, GlobalOpts *g)
 		CLI_PARTITION_OPTIONS(&opt->part),
 		CLI_TRUE("extend-keys", 0, &opt->extend_keys),
 		CLI_INT("batch-size", 0, &opt->batch_size, 1, 1000000),
+		CLI_DURATION("batch-time", 0, &opt->batch_time_ms, 0, 600000, "e.g. 50ms, 1s; 0: off"),
 		CLI_NUMBER("rate", 0, &opt->rate, 0, DBL_MAX, "rows per second, > 0"),
 		CLI_INT64("max-rows", 0, &max_rows, 1, (double) INT64_MAX, "a number > 0"),
 		CLI_DURATION("max-lag", 0, &opt->max_lag_ms, 1, INT_MAX, "e.g. 5s, 500ms"),
@@ -226,6 +243,7 @@ cmd_migrate(int argc, char **argv, GlobalOpts *g)
 	if (a.step < 0)
 		return EXIT_USAGE;
 	opt->batch_size = 5000;
+	opt->batch_time_ms = 50;
 	if ((rc = cli_parse_args(&spec, argc - 1, argv + 1, g, 1, "no table given", &first)) !=
 		CLI_PARSED)
 		return rc;

@@ -81,16 +81,31 @@ bool mirror_chunk_end(PgConn *pc, const TableCopy *m, const KeyRange *r, int n, 
 					  bool *found, PgpError *err);
 /*
  * Runs mirror_lock_batch_sql with n rows at most: the highest key locked into
- * highest; *found false when the range has no row left.  Takes ROW SHARE on
- * the source and FOR SHARE row locks: writers of those rows wait.
+ * highest and how many rows were locked into *locked; *found false when
+ * the range has no row left.  Takes ROW SHARE on the source and FOR SHARE
+ * row locks: writers of those rows wait.
  */
 bool mirror_lock_batch(PgConn *pc, const TableCopy *m, const KeyRange *r, int n, NameList *highest,
-					   bool *found, PgpError *err);
+					   int *locked, bool *found, PgpError *err);
 /* runs mirror_copy_missing_sql: *rows (may be NULL) copied */
 bool mirror_copy_missing(PgConn *pc, const TableCopy *m, const KeyRange *r, long long *rows,
 						 PgpError *err);
 /* runs mirror_delete_range_sql */
 bool mirror_delete_range(PgConn *pc, const TableCopy *m, const KeyRange *r, PgpError *err);
+
+/*
+ * The batch's check: count and checksum of the range in table and copy, in
+ * the columns of tablecopy_compare_sql.  The checksum hashes the same text
+ * of each row as verify's (so a change between equal-looking values, 1.0 to
+ * 1.00, is seen), with hashtextextended instead of md5: a third of the
+ * batch's time went to md5, and a batch needs no cryptographic digest.
+ */
+char *mirror_batch_compare_sql(const TableCopy *m, const KeyRange *r);
+/* synchronous_commit off for the rest of the session (a batch's own WAL flush) */
+bool mirror_session_async_commit(PgConn *pc, PgpError *err);
+/* runs it (ACCESS SHARE on both tables) */
+bool mirror_batch_compare(PgConn *pc, const TableCopy *m, const KeyRange *r, TableComparison *c,
+						  PgpError *err);
 
 #ifdef PGPART_TEST_HOOKS
 /*

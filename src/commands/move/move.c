@@ -36,7 +36,9 @@
 
 #include "core/naming.h"
 #include "pg/lock.h"
+#include "pg/worklock.h"
 #include "pg/catalog.h"
+#include "pg/citus.h"
 #include "pg/compare.h"
 #include "pg/config.h"
 #include "pg/schema.h"
@@ -871,7 +873,7 @@ bool
 ops_tier_move(PgConn *pc, const TierMoveOptions *opt, TierMoveResult *res, PgpError *err)
 {
 	Move m;
-	bool locked = false;
+	WorkLock wl = {0};
 	bool ok = false;
 	double t0 = clock_ms();
 
@@ -879,18 +881,13 @@ ops_tier_move(PgConn *pc, const TierMoveOptions *opt, TierMoveResult *res, PgpEr
 	memset(&m, 0, sizeof(m));
 	m.opt = opt;
 	m.parts.default_index = -1;
-	if (!schema_require(pc, err) || !resolve(pc, &m, err))
+	if (!schema_require(pc, err) || !resolve(pc, &m, err) ||
+		!citus_refuse_move(pc, m.parent.oid, err))
 		goto done;
 	res->partition = pg_xasprintf("%s.%s", m.part->schema, m.part->name);
-	if (!lock_table_try(pc, m.parent.oid, &locked, err))
+	wl.cancel = opt->cancel; /* its Ctrl-C handler would otherwise leave a --wait waiting */
+	if (!worklock_take(pc, &wl, opt->abort ? "move --abort" : "move", &m.parent.oid, 1, err))
 		goto done;
-	if (!locked)
-	{
-		err_set(err, EXIT_RUNTIME, "another pgpart is working on %s.%s", m.parent.schema,
-				m.parent.name);
-		err_hint(err, "Wait for it to finish; pgpart processes take turns per table.");
-		goto done;
-	}
 	if (opt->abort)
 	{
 		ok = undo(pc, &m, res, err);
@@ -899,8 +896,7 @@ ops_tier_move(PgConn *pc, const TierMoveOptions *opt, TierMoveResult *res, PgpEr
 	else
 		ok = do_move(pc, &m, res, err);
 done:
-	if (locked)
-		lock_table_release(pc, m.parent.oid);
+	worklock_release(pc, &wl);
 	res->duration_ms = clock_ms() - t0;
 	if (!ok && m.part && err->exit_code == EXIT_RUNTIME)
 		err_prefix(err, "move of %s.%s", m.part->schema, m.part->name);

@@ -65,6 +65,7 @@ print_json(const GlobalOpts *g, const TierMoveResult *r)
 	json_object_set_new(o, "swap_lock_held_ms", json_real(r->swap_lock_held_ms));
 	json_object_set_new(o, "max_lock_held_ms", json_real(r->max_lock_held_ms));
 	json_object_set_new(o, "writers_wait_ms", json_real(r->felt.writers_wait_ms));
+	lock_felt_json(o, &r->felt);
 	json_object_set_new(o, "lock_queued_ms", json_real(r->felt.queued_ms));
 	json_object_set_new(o, "lock_held_ms", json_real(r->felt.held_ms));
 	json_object_set_new(o, "lock_attempts", json_integer(r->lock_attempts));

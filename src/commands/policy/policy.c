@@ -251,6 +251,7 @@ tier_warm(TierStep *t, const PartitionInfo *p, const char *pq, PgpError *err)
 	{
 		err_set(err, merr.exit_code, "warm move of %s.%s failed: %s", p->schema, p->name,
 				merr.message ? merr.message : "?");
+		err->kind = merr.kind; /* busy stays busy: maintain skips the table */
 		ok = false;
 	}
 	tiermoveresult_free(&mr);

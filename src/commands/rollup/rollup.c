@@ -14,6 +14,7 @@
 #include "commands/rollup/rollup_sql.h"
 #include "core/collist.h"
 #include "core/measures.h"
+#include "pg/citus.h"
 #include "pg/config.h"
 #include "pg/textarray.h"
 #include "pg/privilege.h"
@@ -470,7 +471,8 @@ ops_rollup_add(PgConn *pc, const RollupOptions *opt, RollupReport *rep, PgpError
 	memset(&c, 0, sizeof(c));
 	if (!parse_definition(opt, &r, &groups, err) ||
 		/* the table must exist and be managed by pgpart: rollups follow its partitions */
-		!config_load_one_managed(pc, opt->table, &cfg, err))
+		!config_load_one_managed(pc, opt->table, &cfg, err) ||
+		!citus_refuse_rollup(pc, cfg.parent, err))
 		goto out;
 	if (strcmp(opt->grain, "month") == 0 && (cfg.unit == CAL_DAY || cfg.unit == CAL_WEEK))
 	{

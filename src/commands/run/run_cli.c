@@ -232,6 +232,8 @@ cmd_run(int argc, char **argv, GlobalOpts *g)
 		opt.poll_ms = 500;
 	opt.conninfo = g->conninfo;
 	opt.lock = g->lock;
+	opt.vacuum_lock_timeout_ms = g->lock_timeout_given ? g->lock.lock_timeout_ms
+													   : LOCK_TIMEOUT_WEAK_MS;
 	opt.stop = &stop_requested;
 	opt.reload = &reload_requested;
 	opt.log = log_event;

@@ -198,6 +198,8 @@ vacuum_step(Sched *s, const char *qualified, const char *label, MaintAction acti
 	po.only_needed = true;
 	po.conninfo = s->opt->conninfo;
 	po.lock = s->opt->lock;
+	if (s->opt->vacuum_lock_timeout_ms > 0)
+		po.lock.lock_timeout_ms = s->opt->vacuum_lock_timeout_ms;
 	po.cancel = s->opt->stop; /* SIGTERM cancels the running statements */
 	err_init(&e);
 	ok = ops_parallel(&s->work, &po, &pr, &e);
@@ -221,7 +223,7 @@ maintain_step(Sched *s, const char *qualified, const char *label)
 	MaintainResult mr;
 	PgpError e;
 	double t0 = clock_ms();
-	bool ok;
+	bool ok, busy;
 	char *detail;
 
 	err_init(&e);
@@ -244,9 +246,16 @@ maintain_step(Sched *s, const char *qualified, const char *label)
 	}
 	else
 		detail = pg_xstrdup(e.message ? e.message : "failed");
-	if (!ok)
+	/*
+	 * Another pgpart working on the table (a backfill, an archive by hand) is
+	 * not a failure of this cycle: the table is skipped, and the next cycle
+	 * does it.  The scheduler never waits for it (its connection has no
+	 * --wait), so one busy table cannot hold up the others.
+	 */
+	busy = !ok && e.kind == ERR_KIND_BUSY;
+	if (!ok && !busy)
 		s->failures++;
-	emit(s, "maintain", label, ok ? "ok" : "failed", clock_ms() - t0, detail);
+	emit(s, "maintain", label, ok ? "ok" : busy ? "skipped" : "failed", clock_ms() - t0, detail);
 	free(detail);
 	maintainresult_free(&mr);
 	err_clear(&e);

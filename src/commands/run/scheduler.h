@@ -59,6 +59,7 @@ typedef struct SchedulerOptions
 	int jobs;		   /* connections for vacuum/analyze */
 	bool maintenance;  /* vacuum/analyze --only-needed after maintain */
 	LockPolicy lock;
+	int vacuum_lock_timeout_ms; /* vacuum/analyze's (LOCK_TIMEOUT_WEAK_MS); 0: lock's */
 	int64_t poll_ms;   /* how often a follower tries to take over */
 	volatile sig_atomic_t *stop;   /* SIGTERM/SIGINT: finish or cancel the step, return */
 	volatile sig_atomic_t *reload; /* SIGHUP */

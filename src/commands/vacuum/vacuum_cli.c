@@ -29,7 +29,9 @@ static const char help_fmt[] =
 	"      --only-needed        skip partitions that do not need it, and say why\n"
 	"                           (%s)\n"
 	"      --partitions=FROM..TO  only partitions overlapping [FROM, TO), dates\n"
-	"      --lock-timeout=DUR   each statement's lock_timeout (default 1s)\n";
+	"      --lock-timeout=DUR   each statement's lock_timeout (default 1s, not the\n"
+	"                           100ms of the other commands: writers do not queue\n"
+	"                           behind these statements)\n";
 
 static volatile sig_atomic_t cancel_requested;
 
@@ -204,6 +206,8 @@ cmd_parallel(int argc, char **argv, GlobalOpts *g)
 	}
 	opt.conninfo = g->conninfo;
 	opt.lock = g->lock;
+	if (!g->lock_timeout_given)
+		opt.lock.lock_timeout_ms = LOCK_TIMEOUT_WEAK_MS;
 	opt.cancel = &cancel_requested;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

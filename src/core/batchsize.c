@@ -1,0 +1,91 @@
+/*
+ * batchsize.c - adaptive backfill batch size (batchsize.h).
+ *
+ * A batch's time is roughly fixed overhead (round trips, bookkeeping) plus a
+ * cost per row (lock, copy with index maintenance, compare).  Dividing the
+ * measured time by the rows overstates the per-row cost of small batches, so
+ * growing from a small start approaches the budget from below.
+ */
+#include "core/batchsize.h"
+
+/* growth per batch: a cheap first batch (cache hits) must not make the
+ * second one enormous */
+#define GROW_FACTOR 2.0
+/* aim a little under the budget: batches vary, and the budget is a bound */
+#define AIM 0.8
+/* weight of the newest measurement in the smoothed per-row cost */
+#define WEIGHT_NEW 0.5
+
+static int
+clamp(double v, int lo, int hi)
+{
+	if (v < lo)
+		return lo;
+	if (v > hi)
+		return hi;
+	return (int) v;
+}
+
+void
+batchsizer_init(BatchSizer *s, double budget_ms, int cap)
+{
+	s->budget_ms = budget_ms;
+	s->cap = cap > 0 ? cap : 1;
+	s->min = BATCHSIZE_MIN < s->cap ? BATCHSIZE_MIN : s->cap;
+	s->next = budget_ms > 0 ? clamp(BATCHSIZE_FIRST, s->min, s->cap) : s->cap;
+	s->ms_per_row = -1;
+	s->batches = 0;
+	s->rows = 0;
+	s->total_ms = s->max_ms = 0;
+	s->max_ms_rows = 0;
+	s->over_budget = 0;
+	s->smallest = s->largest = 0;
+}
+
+static void
+note(BatchSizer *s, int rows, double ms)
+{
+	s->batches++;
+	s->rows += rows;
+	s->total_ms += ms;
+	if (ms > s->max_ms)
+	{
+		s->max_ms = ms;
+		s->max_ms_rows = rows;
+	}
+	if (s->budget_ms > 0 && ms > s->budget_ms)
+		s->over_budget++;
+	if (s->smallest == 0 || rows < s->smallest)
+		s->smallest = rows;
+	if (rows > s->largest)
+		s->largest = rows;
+}
+
+void
+batchsizer_observe(BatchSizer *s, int rows, double ms)
+{
+	double per_row, want;
+
+	if (rows <= 0)
+		return;
+	if (ms < 0)
+		ms = 0;
+	note(s, rows, ms);
+	if (s->budget_ms <= 0)
+		return;
+	per_row = ms / rows;
+	/*
+	 * Over the budget: believe this batch alone, so the next one is small at
+	 * once (a writer is perhaps waiting behind it, or the cache went cold).
+	 * Under it: smooth, so one fast batch does not make the next one slow.
+	 */
+	if (s->ms_per_row < 0 || ms > s->budget_ms || per_row > s->ms_per_row)
+		s->ms_per_row = per_row;
+	else
+		s->ms_per_row = WEIGHT_NEW * per_row + (1 - WEIGHT_NEW) * s->ms_per_row;
+	want = s->ms_per_row > 0 ? s->budget_ms * AIM / s->ms_per_row : (double) s->cap;
+	/* growth is bounded relative to the batch just measured, shrinking is not */
+	if (want > rows * GROW_FACTOR)
+		want = rows * GROW_FACTOR;
+	s->next = clamp(want, s->min, s->cap);
+}

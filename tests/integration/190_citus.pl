@@ -1,0 +1,224 @@
+# pgpart on a Citus coordinator with two workers (three private clusters on
+# loopback): a seed-like table partitioned by occurred_at and distributed by
+# org_id, used as a user would: create then create_distributed_table, create
+# taking over a table distributed first, maintain (premake, default drain),
+# status, metrics, index add, vacuum/analyze -j 2, report, archive and
+# restore of a distributed partition (rows and shards the same after the
+# round trip), retention; rollup add and migrate of a distributed table are
+# refused before anything changes.  Skipped only when Citus is not installed
+# (its build failed: the message shows how it ended).
+use strict;
+use warnings;
+use PgpartTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use File::Path qw(make_path);
+
+if (my $why = PgpartTest::citus_missing()) { plan skip_all => $why; }
+
+my ($coord, $w1, $w2) = new_citus_cluster('citus');
+is(psql_ok($coord, 'SELECT count(*) FROM pg_catalog.citus_get_active_worker_nodes()'), '2',
+	'coordinator sees two workers');
+
+# the seed plan's revenues, with the distribution column in its keys (Citus
+# requires it in every unique constraint)
+my $ddl = q{
+	id          bigint NOT NULL,
+	org_id      bigint NOT NULL,
+	property_id bigint NOT NULL,
+	occurred_at timestamptz NOT NULL,
+	amount      numeric(14, 2) NOT NULL,
+	status      text NOT NULL DEFAULT 'pending'
+		CHECK (status IN ('pending', 'approved', 'rejected', 'void')),
+	category    text NOT NULL DEFAULT 'other',
+	description text,
+	created_at  timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (org_id, id, occurred_at)};
+psql_ok($coord, "CREATE TABLE revenues ($ddl)");
+
+pgpart_ok($coord, 'init', 'init');
+like(pgpart_ok($coord, 'create revenues', 'create', 'revenues', '--column', 'occurred_at', '--interval',
+		'quarter', '--start', '2025-01-01', '--premake', '1'),
+	qr/converted public\.revenues/, 'create converts the empty plain table');
+# four shards each keep the test quick; partitions get their parent's
+psql_ok($coord, q{SELECT create_distributed_table('revenues', 'org_id', shard_count => 4)});
+
+sub shards_of
+{
+	my ($rel) = @_;
+	return psql_ok($coord, "SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = '$rel'::regclass");
+}
+# shard tables of a relation, as the workers have them
+sub worker_tables
+{
+	my ($like) = @_;
+	my $n = 0;
+	# Citus hides shards from pg_class unless asked
+	$n += $_->safe_psql('postgres', "SET citus.override_table_visibility TO off;
+		SELECT count(*) FROM pg_class WHERE relkind IN ('r', 'p') AND relname ~ '^${like}_[0-9]+\$'")
+	  for ($w1, $w2);
+	return $n;
+}
+is(shards_of('revenues_2025_q1'), '4', 'a partition is distributed with its parent');
+is(worker_tables('revenues_2025_q1'), 4, 'its shards are on the workers');
+
+# ---- create on a table distributed first: partitioned and distributed by
+# the user, then taken over
+psql_ok($coord, "CREATE TABLE expenses ($ddl) PARTITION BY RANGE (occurred_at);
+	SELECT create_distributed_table('expenses', 'org_id', shard_count => 4)");
+like(pgpart_ok($coord, 'create on a distributed partitioned table', 'create', 'expenses', '--column',
+		'occurred_at', '--interval', 'quarter', '--start', '2026-01-01', '--premake', '1'),
+	qr/expenses/, 'create takes over the distributed table');
+is(shards_of('expenses_2026_q1'), '4', 'the partitions it made are distributed');
+is(shards_of('expenses_default'), '4', 'so is its default partition');
+
+# a plain table distributed first: replacing it would lose the distribution
+psql_ok($coord, "CREATE TABLE fees ($ddl); SELECT create_distributed_table('fees', 'org_id', shard_count => 4)");
+pgpart_fails($coord, 'create on a distributed plain table', 2,
+	qr/public\.fees is a distributed table: pgpart create would replace it/, 'create', 'fees',
+	'--column', 'occurred_at');
+is(psql_ok($coord, q{SELECT relkind FROM pg_class WHERE relname = 'fees'}) . shards_of('fees'), 'r4',
+	'the refused table is unchanged');
+
+# ---- rows: 2025-01 .. 2026-12 for 20 orgs, and a few years ahead (default)
+psql_ok($coord, q{
+	INSERT INTO revenues (id, org_id, property_id, occurred_at, amount, status, category, description)
+	SELECT g, g % 20, g % 7, timestamptz '2025-01-01' + (g * interval '97 minutes'), g / 100.0,
+	       (ARRAY['pending', 'approved', 'rejected', 'void'])[1 + g % 4], 'rent',
+	       CASE WHEN g % 10 = 0 THEN md5(g::text) END
+	FROM generate_series(1, 10000) g;
+	INSERT INTO revenues (id, org_id, property_id, occurred_at, amount, category)
+	SELECT 100000 + g, g, 1, timestamptz '2029-02-03' + g * interval '11 days', 1, 'fees'
+	FROM generate_series(1, 30) g});
+my $in_default = psql_ok($coord, 'SELECT count(*) FROM revenues_default');
+is($in_default, '30', 'rows in the default partition');
+my $sum_sql = q{SELECT count(*) || ' ' || sum(amount) || ' ' || sum(hashtext(r::text)::numeric)
+	FROM revenues r};
+my $all_before = psql_ok($coord, $sum_sql);
+
+# ---- maintain: premake and default drain, partitions made on the coordinator
+like(pgpart_ok($coord, 'maintain', 'maintain'), qr/public\.revenues: \d+ partitions? created, 30 rows moved/,
+	'maintain drains the default partition');
+is(psql_ok($coord, 'SELECT count(*) FROM revenues_default'), '0', 'default partition empty');
+is(psql_ok($coord, $sum_sql), $all_before, 'same rows after the drain');
+is(shards_of('revenues_2029_q1'), '4', 'a partition maintain made is distributed');
+is(worker_tables('revenues_2029_q1'), 4, 'and has its shards on the workers');
+like(pgpart_ok($coord, 'maintain again', 'maintain'), qr/revenues: nothing to do/, 'maintain is idempotent');
+
+# ---- status and metrics
+my $status = pgpart_ok($coord, 'status', 'status', 'revenues');
+like($status, qr/revenues_2025_q2\s+2025-04-01\s+2025-07-01/, 'status lists partitions');
+# a partition's size is its shards' (four of at least a page each), not the empty coordinator table's
+my ($q3_heap) = $status =~ /revenues_2025_q3\s+\S+\s+\S+\s+\S+\s+(\d+ (?:bytes|kB|MB))/;
+$q3_heap //= 'none';
+like($q3_heap, qr/^(?:(?:[3-9]\d|\d{3,}) kB|\d+ MB)$/, "status shows the shards' size ($q3_heap)");
+like(pgpart_ok($coord, 'status --json', '--json', 'status'), qr/"name": "revenues_2029_q1"/, 'status --json');
+my $metrics = pgpart_ok($coord, 'metrics', 'metrics');
+like($metrics, qr/^pgpart_partitions\{[^}]*table="public\.revenues"[^}]*\} \d+/m, 'metrics per table');
+
+# ---- index add: on the parent, every partition and every shard
+pgpart_ok($coord, 'index add', 'index', 'add', 'revenues', '--name', 'revenues_org_cat_idx',
+	'(org_id, category)');
+is(psql_ok($coord, q{SELECT count(*) FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
+	WHERE h.inhparent = 'revenues_org_cat_idx'::regclass}),
+	psql_ok($coord, q{SELECT count(*) FROM pg_inherits WHERE inhparent = 'revenues'::regclass}),
+	'an index on every partition');
+my $shard_indexes = 0;
+$shard_indexes += $_->safe_psql('postgres',
+	q{SET citus.override_table_visibility TO off; SELECT count(*) FROM pg_index i
+	  JOIN pg_class t ON t.oid = i.indrelid
+	  WHERE t.relname ~ '^revenues_2025_q1_[0-9]+$' AND i.indisvalid
+	    AND pg_get_indexdef(i.indexrelid) ~ '\(org_id, category\)'})
+  for ($w1, $w2);
+is($shard_indexes, 4, 'and on every shard of a partition, valid');
+
+# ---- vacuum and analyze over two connections
+like(pgpart_ok($coord, 'vacuum -j 2', 'vacuum', 'revenues', '-j', '2'), qr/revenues_2025_q1/,
+	'vacuum names the partitions');
+pgpart_ok($coord, 'analyze -j 2', 'analyze', 'revenues', '-j', '2');
+pgpart_ok($coord, 'reindex -j 2', 'reindex', 'revenues', '-j', '2', '--partitions', '2026-01-01..2026-07-01');
+
+# ---- report, from the detail rows (Citus runs them on the shards)
+my $want = psql_ok($coord, q{SELECT sum(amount) FROM revenues WHERE org_id = 3
+	AND occurred_at >= '2025-03-01' AND occurred_at < '2025-04-01'});
+my $rep = pgpart_ok($coord, 'report monthly', '--json', 'report', 'monthly', 'revenues', '--org', '3',
+	'--month', '2025-03');
+my $got = 0;
+$got += $1 while $rep =~ /"(?:sum_)?amount": "?([0-9.]+)/g;
+cmp_ok(abs($got - $want), '<', 0.005, "report's sum is the table's ($want)");
+
+# ---- archive and restore of a distributed partition
+my $arch = PostgreSQL::Test::Utils::tempdir() . '/arch';
+make_path($arch);
+my $q_sum = q{SELECT count(*) || ' ' || sum(amount) || ' ' || sum(hashtext(r::text)::numeric)
+	FROM revenues r WHERE occurred_at >= '2025-04-01' AND occurred_at < '2025-07-01'};
+my $q_before = psql_ok($coord, $q_sum);
+my $out = pgpart_ok($coord, 'archive a distributed partition', 'archive', 'revenues', 'revenues_2025_q2',
+	'--to', "file://$arch", '--no-foreign-table');
+my ($manifest) = $out =~ m{(file://\S+\.manifest\.json)};
+ok($manifest, 'manifest written');
+is(psql_ok($coord, q{SELECT count(*) FROM pg_class WHERE relname = 'revenues_2025_q2'}), '0',
+	'the partition is gone from the coordinator');
+is(worker_tables('revenues_2025_q2'), 0, 'and its shards from the workers');
+is(psql_ok($coord, q{SELECT count(*) FROM revenues WHERE occurred_at >= '2025-04-01'
+	AND occurred_at < '2025-07-01'}), '0', 'no rows of its range left');
+pgpart_ok($coord, 'restore', 'restore', 'revenues', '--from', $manifest);
+is(psql_ok($coord, $q_sum), $q_before, 'the same rows after the round trip (count and sums)');
+is(shards_of('revenues_2025_q2'), '4', 'the restored partition is distributed');
+is(worker_tables('revenues_2025_q2'), 4, 'with its shards on the workers');
+is(psql_ok($coord, q{SELECT count(DISTINCT colocationid) FROM pg_dist_partition
+	WHERE logicalrelid IN ('revenues'::regclass, 'revenues_2025_q2'::regclass)}), '1',
+	'colocated with its parent');
+is(psql_ok($coord, $sum_sql), $all_before, 'the whole table is as before');
+is(psql_ok($coord, q{SELECT pg_relation_size('revenues_2025_q2')}), '0',
+	'no copy of its rows left on the coordinator');
+
+# without a default partition pgpart would DETACH ... CONCURRENTLY, which
+# Citus refuses: a plain DETACH under lock_timeout instead
+psql_ok($coord, q{INSERT INTO expenses (id, org_id, property_id, occurred_at, amount)
+	SELECT g, g % 9, 1, timestamptz '2026-01-01' + g * interval '3 hours', g FROM generate_series(1, 500) g;
+	DROP TABLE expenses_default});
+my $e_sum = q{SELECT count(*) || ' ' || sum(amount) FROM expenses WHERE occurred_at < '2026-04-01'};
+my $e_before = psql_ok($coord, $e_sum);
+$out = pgpart_ok($coord, 'archive without a default partition', 'archive', 'expenses', 'expenses_2026_q1',
+	'--to', "file://$arch");
+($manifest) = $out =~ m{(file://\S+\.manifest\.json)};
+is(psql_ok($coord, q{SELECT count(*) FROM pg_class WHERE relname = 'expenses_2026_q1'}), '0', 'archived');
+pgpart_ok($coord, 'restore it', 'restore', 'expenses', '--from', $manifest);
+is(psql_ok($coord, $e_sum), $e_before, 'the same rows back');
+
+# ---- rollup add and migrate of a distributed table: refused, nothing made
+pgpart_fails($coord, 'rollup add', 2, qr/public\.revenues is a distributed table: pgpart keeps no rollup/,
+	'rollup', 'add', 'revenues', '--name', 'revenues_daily', '--grain', 'day', '--group-by',
+	'org_id, status', '--measures', 'sum(amount), count(*)');
+is(psql_ok($coord, q{SELECT count(*) FROM pg_class WHERE relname = 'revenues_daily'}) .
+	psql_ok($coord, 'SELECT count(*) FROM pgpart.rollup'), '00', 'rollup add left nothing behind');
+pgpart_fails($coord, 'move', 2, qr/public\.revenues is a distributed table: pgpart moves none/, 'move',
+	'revenues', 'revenues_2025_q4', '--tablespace', 'pg_global');
+psql_ok($coord, q{CREATE TABLE payments (id bigint NOT NULL, org_id bigint NOT NULL,
+	occurred_at timestamptz NOT NULL, amount numeric NOT NULL, PRIMARY KEY (org_id, id));
+	SELECT create_distributed_table('payments', 'org_id', shard_count => 4);
+	INSERT INTO payments SELECT g, g % 5, timestamptz '2026-01-01' + g * interval '1 hour', g
+	FROM generate_series(1, 100) g});
+for my $sub ('plan', 'start')
+{
+	pgpart_fails($coord, "migrate $sub", 2,
+		qr/public\.payments is a distributed table: pgpart cannot migrate it online/, 'migrate', $sub,
+		'payments', '--column', 'occurred_at', '--extend-keys');
+}
+is(psql_ok($coord, q{SELECT count(*) FROM pg_class WHERE relname ~ '^payments' AND relkind IN ('r', 'p')}) .
+	psql_ok($coord, 'SELECT count(*) FROM pgpart.migration'), '10', 'migrate left nothing behind');
+is(psql_ok($coord, 'SELECT count(*) FROM payments'), '100', 'payments untouched');
+
+# ---- retention: partitions that ended over a year ago are dropped, shards too
+pgpart_ok($coord, 'retention policy', 'policy', 'revenues', '--drop-after', '1 year',
+	'--drop-unarchived');
+my $old = psql_ok($coord, q{SELECT count(*) FROM revenues WHERE occurred_at < now() - interval '1 year'});
+pgpart_ok($coord, 'maintain applies retention', 'maintain', 'revenues');
+is(psql_ok($coord, q{SELECT count(*) FROM pg_class WHERE relname = 'revenues_2025_q1'}), '0',
+	'the oldest partition is dropped');
+is(worker_tables('revenues_2025_q1'), 0, 'with its shards');
+cmp_ok(psql_ok($coord, 'SELECT count(*) FROM revenues'), '<', (split / /, $all_before)[0],
+	'fewer rows');
+
+done_testing();
