@@ -321,6 +321,19 @@ cli_parse_args(const CliSpec *spec, int argc, char **argv, GlobalOpts *g, int n,
 }
 
 int
+cli_parse_table(const CliSpec *spec, int argc, char **argv, GlobalOpts *g, const char **table)
+{
+	int first, rc = cli_parse(spec, argc, argv, g, &first);
+
+	if (rc != CLI_PARSED)
+		return rc;
+	*table = first < argc ? argv[first++] : NULL;
+	if (first < argc)
+		return cli_usage_error(spec->command, "unexpected argument \"%s\"", argv[first]);
+	return CLI_PARSED;
+}
+
+int
 cli_run_connected(const GlobalOpts *g, CliBody body, void *arg)
 {
 	PgConn pc = {0};

@@ -105,6 +105,12 @@ int cli_parse_args(const CliSpec *spec, int argc, char **argv, GlobalOpts *g, in
 				   const char *what, int *first);
 
 /*
+ * cli_parse for a command that takes at most one argument, a table (*table
+ * NULL without it: every managed table); more give "unexpected argument".
+ */
+int cli_parse_table(const CliSpec *spec, int argc, char **argv, GlobalOpts *g, const char **table);
+
+/*
  * The part of a command that needs the database: connects (-d, or libpq's
  * environment), runs body, turns a failure into its message and exit code,
  * disconnects.  Written once here so that no command has its own copy.

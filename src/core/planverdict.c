@@ -496,20 +496,6 @@ planverdict_judge(const char *plan_json, const PlanTable *t, PlanJudgement *j, c
 	return true;
 }
 
-static bool
-refuse(char **why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static bool
-refuse(char **why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	*why = pg_xvasprintf(fmt, ap);
-	va_end(ap);
-	return false;
-}
-
 /* a word that makes a statement more than a read, or not one statement's plan */
 static bool
 is_refused_word(const char *w, size_t n)
@@ -580,7 +566,7 @@ planverdict_screen_statement(const char *text, bool *has_params, char **why)
 	*why = NULL;
 	*has_params = false;
 	if (strlen(text) > SCREEN_MAX_LENGTH)
-		return refuse(why, "it is longer than %d bytes", SCREEN_MAX_LENGTH);
+		return refuse_with(why, "it is longer than %d bytes", SCREEN_MAX_LENGTH);
 	while (isspace((unsigned char) *p))
 		p++;
 	first = p;
@@ -589,16 +575,16 @@ planverdict_screen_statement(const char *text, bool *has_params, char **why)
 	n = (size_t) (p - first);
 	if (!((n == 6 && strncasecmp(first, "select", 6) == 0) ||
 		  (n == 4 && strncasecmp(first, "with", 4) == 0)))
-		return refuse(why, "it is not a query (select, or with ... select)");
+		return refuse_with(why, "it is not a query (select, or with ... select)");
 	/* anywhere, even in a literal: one statement beyond doubt */
 	if (strchr(text, ';'))
-		return refuse(why, "it holds a semicolon");
+		return refuse_with(why, "it holds a semicolon");
 	for (p = first; *p; p++)
 	{
 		if (*p == '\\')
-			return refuse(why, "it holds a backslash");
+			return refuse_with(why, "it holds a backslash");
 		if ((p[0] == '-' && p[1] == '-') || (p[0] == '/' && p[1] == '*'))
-			return refuse(why, "it holds a comment");
+			return refuse_with(why, "it holds a comment");
 		if (*p == '\'' || *p == '"')
 		{
 			char quote = *p;
@@ -606,9 +592,9 @@ planverdict_screen_statement(const char *text, bool *has_params, char **why)
 			for (p++;; p++)
 			{
 				if (*p == '\0')
-					return refuse(why, "a quote is not closed");
+					return refuse_with(why, "a quote is not closed");
 				if (*p == '\\')
-					return refuse(why, "it holds a backslash");
+					return refuse_with(why, "it holds a backslash");
 				if (*p == quote)
 				{
 					if (p[1] != quote)
@@ -621,7 +607,7 @@ planverdict_screen_statement(const char *text, bool *has_params, char **why)
 		if (*p == '$')
 		{
 			if (!isdigit((unsigned char) p[1]))
-				return refuse(why, "it holds dollar quoting");
+				return refuse_with(why, "it holds dollar quoting");
 			*has_params = true;
 			while (isdigit((unsigned char) p[1]))
 				p++;
@@ -634,7 +620,7 @@ planverdict_screen_statement(const char *text, bool *has_params, char **why)
 			while (is_ident_char(p[1]))
 				p++;
 			if (is_refused_word(w, (size_t) (p - w + 1)))
-				return refuse(why, "it holds \"%.*s\": only a plain read is EXPLAINed",
+				return refuse_with(why, "it holds \"%.*s\": only a plain read is EXPLAINed",
 							  (int) (p - w + 1), w);
 		}
 	}

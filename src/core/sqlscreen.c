@@ -11,20 +11,6 @@
 
 #include "util/mem.h"
 
-static bool
-refuse(char **why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static bool
-refuse(char **why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	*why = pg_xvasprintf(fmt, ap);
-	va_end(ap);
-	return false;
-}
-
 bool
 sqlscreen_expression(const char *text, char **why)
 {
@@ -34,11 +20,11 @@ sqlscreen_expression(const char *text, char **why)
 
 	*why = NULL;
 	if (strlen(text) > SQLSCREEN_MAX_LENGTH)
-		return refuse(why, "it is longer than %d bytes", SQLSCREEN_MAX_LENGTH);
+		return refuse_with(why, "it is longer than %d bytes", SQLSCREEN_MAX_LENGTH);
 	for (p = text; *p; p++)
 	{
 		if (*p == '\\')
-			return refuse(why, "a backslash is not allowed");
+			return refuse_with(why, "a backslash is not allowed");
 		if (*p == '\'' || *p == '"')
 		{
 			char quote = *p;
@@ -47,10 +33,10 @@ sqlscreen_expression(const char *text, char **why)
 			for (p++;; p++)
 			{
 				if (*p == '\0')
-					return refuse(why, "a %s is not closed",
+					return refuse_with(why, "a %s is not closed",
 								  quote == '\'' ? "string literal" : "quoted name");
 				if (*p == '\\')
-					return refuse(why, "a backslash is not allowed");
+					return refuse_with(why, "a backslash is not allowed");
 				if (*p == quote)
 				{
 					if (p[1] != quote)
@@ -62,22 +48,22 @@ sqlscreen_expression(const char *text, char **why)
 			continue;
 		}
 		if (*p == ';')
-			return refuse(why, "a semicolon is not allowed");
+			return refuse_with(why, "a semicolon is not allowed");
 		if ((p[0] == '-' && p[1] == '-') || (p[0] == '/' && p[1] == '*') ||
 			(p[0] == '*' && p[1] == '/'))
-			return refuse(why, "comments are not allowed");
+			return refuse_with(why, "comments are not allowed");
 		if (*p == '$')
-			return refuse(why, "a dollar sign is not allowed");
+			return refuse_with(why, "a dollar sign is not allowed");
 		if (*p == '(')
 			depth++;
 		else if (*p == ')' && --depth < 0)
-			return refuse(why, "a closing parenthesis has no opening one");
+			return refuse_with(why, "a closing parenthesis has no opening one");
 		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
 			blank = false;
 	}
 	if (depth > 0)
-		return refuse(why, "a parenthesis is not closed");
+		return refuse_with(why, "a parenthesis is not closed");
 	if (blank)
-		return refuse(why, "it is empty");
+		return refuse_with(why, "it is empty");
 	return true;
 }

@@ -77,6 +77,13 @@ void tablecomparison_free(TableComparison *c);
 /* runs tablecopy_compare_sql (takes ACCESS SHARE on both tables) */
 bool tablecopy_compare(PgConn *pc, const TableCopy *t, const KeyRange *r, TableComparison *c,
 					   PgpError *err);
+/*
+ * Runs sql, a comparison of range r with tablecopy_compare's result columns
+ * (rows and sum of each side, as text) and r's bounds as its parameters,
+ * into *c.
+ */
+bool tablecomparison_run(PgConn *pc, const char *sql, const KeyRange *r, TableComparison *c,
+						 PgpError *err);
 
 /*
  * A digest of what a copy depends on in a table: columns (name, type,

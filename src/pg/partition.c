@@ -501,6 +501,23 @@ drain_default_in_batches(PgConn *pc, const LockPolicy *policy, const NewPartitio
 	}
 }
 
+/* "<verb> <the default partition><rest>", run; rest holds no value from a user */
+static bool
+on_default(PgConn *pc, const NewPartition *np, const char *verb, const char *rest,
+		   PgpError *err)
+{
+	StrBuf sql;
+	bool ok;
+
+	sb_init(&sql);
+	sb_append(&sql, verb);
+	pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
+	sb_append(&sql, rest);
+	ok = stmt_change_sb(pc, &sql, err);
+	sb_free(&sql);
+	return ok;
+}
+
 /*
  * After a drain the default partition's pages hold the dead versions of the
  * rows moved: the ATTACH transaction would read them all under its lock (the
@@ -513,15 +530,7 @@ drain_default_in_batches(PgConn *pc, const LockPolicy *policy, const NewPartitio
 static bool
 vacuum_default(PgConn *pc, const NewPartition *np, PgpError *err)
 {
-	StrBuf sql;
-	bool ok;
-
-	sb_init(&sql);
-	sb_append(&sql, "VACUUM ");
-	pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
-	ok = stmt_change_sb(pc, &sql, err);
-	sb_free(&sql);
-	return ok;
+	return on_default(pc, np, "VACUUM ", "", err);
 }
 
 /*
@@ -536,27 +545,25 @@ static bool
 add_default_check_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
 	const NewPartition *np = arg;
-	StrBuf sql;
+	StrBuf rest;
 	bool ok;
 
-	sb_init(&sql);
-	sb_append(&sql, "ALTER TABLE ONLY ");
-	pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
-	sb_append(&sql, " DROP CONSTRAINT IF EXISTS " DEFAULT_CHECK ", ADD CONSTRAINT " DEFAULT_CHECK
-					" CHECK (");
-	pgc_append_ident(pc, &sql, np->column);
-	sb_append(&sql, " IS NULL OR ");
-	pgc_append_ident(pc, &sql, np->column);
-	sb_append(&sql, " < ");
-	pgc_append_literal(pc, &sql, np->lo_literal);
-	sb_append(&sql, " OR ");
-	pgc_append_ident(pc, &sql, np->column);
-	sb_append(&sql, " >= ");
-	pgc_append_literal(pc, &sql, np->hi_literal);
-	sb_append(&sql, ") NOT VALID");
-	ok = stmt_change_sb(pc, &sql, err);
+	sb_init(&rest);
+	sb_append(&rest, " DROP CONSTRAINT IF EXISTS " DEFAULT_CHECK ", ADD CONSTRAINT " DEFAULT_CHECK
+					 " CHECK (");
+	pgc_append_ident(pc, &rest, np->column);
+	sb_append(&rest, " IS NULL OR ");
+	pgc_append_ident(pc, &rest, np->column);
+	sb_append(&rest, " < ");
+	pgc_append_literal(pc, &rest, np->lo_literal);
+	sb_append(&rest, " OR ");
+	pgc_append_ident(pc, &rest, np->column);
+	sb_append(&rest, " >= ");
+	pgc_append_literal(pc, &rest, np->hi_literal);
+	sb_append(&rest, ") NOT VALID");
+	ok = on_default(pc, np, "ALTER TABLE ONLY ", rest.data, err);
 	lock_txn_mark_locked(stats);
-	sb_free(&sql);
+	sb_free(&rest);
 	return ok;
 }
 
@@ -565,16 +572,9 @@ static bool
 validate_default_check_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
 	const NewPartition *np = arg;
-	StrBuf sql;
-	bool ok;
+	bool ok = on_default(pc, np, "ALTER TABLE ONLY ", " VALIDATE CONSTRAINT " DEFAULT_CHECK, err);
 
-	sb_init(&sql);
-	sb_append(&sql, "ALTER TABLE ONLY ");
-	pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
-	sb_append(&sql, " VALIDATE CONSTRAINT " DEFAULT_CHECK);
-	ok = stmt_change_sb(pc, &sql, err);
 	lock_txn_mark_locked(stats);
-	sb_free(&sql);
 	return ok;
 }
 
@@ -582,16 +582,7 @@ validate_default_check_body(PgConn *pc, void *arg, LockStats *stats, PgpError *e
 static bool
 drop_default_check(PgConn *pc, const NewPartition *np, PgpError *err)
 {
-	StrBuf sql;
-	bool ok;
-
-	sb_init(&sql);
-	sb_append(&sql, "ALTER TABLE ONLY ");
-	pgc_append_qualified(pc, &sql, np->default_schema, np->default_name);
-	sb_append(&sql, " DROP CONSTRAINT " DEFAULT_CHECK);
-	ok = stmt_change_sb(pc, &sql, err);
-	sb_free(&sql);
-	return ok;
+	return on_default(pc, np, "ALTER TABLE ONLY ", " DROP CONSTRAINT " DEFAULT_CHECK, err);
 }
 
 /* whether DEFAULT_CHECK is on the default partition (a crash may have left it), and valid */

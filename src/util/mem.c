@@ -91,3 +91,14 @@ mem_free_each(void *const *ptrs, size_t n)
 	for (i = 0; i < n; i++)
 		free(ptrs[i]);
 }
+
+bool
+refuse_with(char **why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	*why = pg_xvasprintf(fmt, ap);
+	va_end(ap);
+	return false;
+}

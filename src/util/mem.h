@@ -9,6 +9,7 @@
 #define PGPART_UTIL_MEM_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 void *pg_xmalloc(size_t size);
@@ -17,6 +18,8 @@ void *pg_xrealloc(void *ptr, size_t size);
 char *pg_xstrdup(const char *s);
 char *pg_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *pg_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+/* *why = the formatted reason (malloc'd, the caller frees it); returns false, for "return refuse_with(...)" */
+bool refuse_with(char **why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * FREE_ALL(a, b, ...) frees every pointer named (NULL is fine).  A struct's

@@ -144,13 +144,9 @@ cmd_check(int argc, char **argv, GlobalOpts *g)
 					 "10ms to 10min, e.g. 5s"),
 		CLI_END};
 	const CliSpec spec = {"check", help, options, NULL, false};
-	int first, rc;
+	int rc;
 
-	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
+	if ((rc = cli_parse_table(&spec, argc, argv, g, &o.table)) != CLI_PARSED)
 		return rc;
-	if (first < argc)
-		o.table = argv[first++];
-	if (first < argc)
-		return cli_usage_error("check", "unexpected argument \"%s\"", argv[first]);
 	return cli_run_connected(g, check_run, &o);
 }

@@ -164,14 +164,10 @@ cmd_maintain(int argc, char **argv, GlobalOpts *g)
 		CLI_END,
 	};
 	const CliSpec spec = {"maintain", help, options, NULL, false};
-	int first, rc;
+	int rc;
 
-	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
+	if ((rc = cli_parse_table(&spec, argc, argv, g, &a.table)) != CLI_PARSED)
 		return rc;
-	if (first < argc)
-		a.table = argv[first++];
-	if (first < argc)
-		return cli_usage_error("maintain", "unexpected argument \"%s\"", argv[first]);
 	if (a.drain.default_check && a.drain.batch_rows == 0)
 		return cli_usage_error("maintain", "--drain-check needs --drain-batch-rows: the CHECK "
 										   "goes on after the batches have emptied the range");

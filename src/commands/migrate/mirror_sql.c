@@ -297,22 +297,10 @@ mirror_batch_compare(PgConn *pc, const TableCopy *m, const KeyRange *r, TableCom
 					 PgpError *err)
 {
 	char *sql = mirror_batch_compare_sql(m, r);
-	const char *params[130];
-	int np = keyrange_params(r, params);
-	PGresult *res = pgc_query(pc, sql, np, params, err);
+	bool ok = tablecomparison_run(pc, sql, r, c, err);
 
 	free(sql);
-	memset(c, 0, sizeof(*c));
-	if (res == NULL)
-		return false;
-	c->from_rows = pg_xstrdup(PQgetvalue(res, 0, 0));
-	c->from_sum = pg_xstrdup(PQgetvalue(res, 0, 1));
-	c->to_rows = pg_xstrdup(PQgetvalue(res, 0, 2));
-	c->to_sum = pg_xstrdup(PQgetvalue(res, 0, 3));
-	PQclear(res);
-	c->rows = atoll(c->from_rows);
-	c->equal = strcmp(c->from_rows, c->to_rows) == 0 && strcmp(c->from_sum, c->to_sum) == 0;
-	return true;
+	return ok;
 }
 
 bool

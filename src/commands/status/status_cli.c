@@ -162,13 +162,9 @@ cmd_status(int argc, char **argv, GlobalOpts *g)
 	StatusArgs a = {NULL, false};
 	const CliOption options[] = {CLI_TRUE("check", 0, &a.check), CLI_END};
 	const CliSpec spec = {"status", help, options, NULL, false};
-	int first, rc;
+	int rc;
 
-	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
+	if ((rc = cli_parse_table(&spec, argc, argv, g, &a.table)) != CLI_PARSED)
 		return rc;
-	if (first < argc)
-		a.table = argv[first++];
-	if (first < argc)
-		return cli_usage_error("status", "unexpected argument \"%s\"", argv[first]);
 	return cli_run_connected(g, status_run, &a);
 }
