@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg/citus.h"
 #include "pg/stmt.h"
 #include "util/clock.h"
 #include "util/mem.h"
@@ -165,6 +166,20 @@ create_standalone(PgConn *pc, const NewPartition *np, PgpError *err)
 	}
 	ok = stmt_change_sb(pc, &sql, err) && copy_settings(pc, np, err);
 	sb_free(&sql);
+	if (ok && np->parent_oid != 0)
+	{
+		/*
+		 * On Citus, distributed like its parent before any row goes in: the
+		 * rows then go to the shards, and ATTACH only changes metadata
+		 * (otherwise Citus copies them at ATTACH, under the parent's lock,
+		 * and leaves a hidden copy on the coordinator).  One catalog read on
+		 * plain PostgreSQL.
+		 */
+		char *q = pgc_quote_qualified(pc, np->parent_schema, np->name);
+
+		ok = citus_distribute_as_parent(pc, q, np->parent_oid, err);
+		free(q);
+	}
 	return ok;
 }
 

@@ -103,6 +103,8 @@ is(psql_ok($coord, 'SELECT count(*) FROM revenues_default'), '0', 'default parti
 is(psql_ok($coord, $sum_sql), $all_before, 'same rows after the drain');
 is(shards_of('revenues_2029_q1'), '4', 'a partition maintain made is distributed');
 is(worker_tables('revenues_2029_q1'), 4, 'and has its shards on the workers');
+is(psql_ok($coord, q{SELECT pg_relation_size('revenues_2029_q1')}), '0',
+	'the rows moved out of the default went to the shards: no hidden copy on the coordinator');
 like(pgpart_ok($coord, 'maintain again', 'maintain'), qr/revenues: nothing to do/, 'maintain is idempotent');
 
 # ---- status and metrics
