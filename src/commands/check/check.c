@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg/catalog.h"
 #include "pg/config.h"
 #include "pg/stats.h"
 #include "util/log.h"
@@ -63,29 +64,34 @@ not_installed(PgpError *err, const char *what)
 static bool
 table_facts(PgConn *pc, const PartConfig *cfg, CheckTable *t, TableFacts *f, PgpError *err)
 {
-	char *def_schema = NULL, *def_name = NULL;
+	PartitionList parts = {NULL, 0, -1};
+	const PartitionInfo *def = NULL;
 	long rows = 0;
 	bool ok;
+	int i;
 
 	t->schema = pg_xstrdup(cfg->parent_schema);
 	t->name = pg_xstrdup(cfg->parent_name);
 	t->column = pg_xstrdup(cfg->column);
 	if (!cfg->parent_exists)
 		return true;
-	ok = check_partitions(pc, cfg->parent, &f->partitions, err) &&
-		 check_index_leads(pc, cfg->parent, &f->index_leads, err) &&
+	if (!catalog_partitions(pc, cfg->parent, &parts, err))
+		return false;
+	for (i = 0; i < parts.n; i++)
+		namelist_addf(&f->partitions, "%s.%s", parts.items[i].schema, parts.items[i].name);
+	def = parts.default_index >= 0 ? &parts.items[parts.default_index] : NULL;
+	ok = check_index_leads(pc, cfg->parent, &f->index_leads, err) &&
 		 check_size_outliers(pc, cfg->parent, &t->advice, err) &&
-		 check_default_partition(pc, cfg->parent, &def_schema, &def_name, err) &&
-		 (def_name == NULL || stats_count_rows_capped(pc, def_schema, def_name,
-													  CHECK_DEFAULT_COUNT_CAP, &rows, err)) &&
+		 (def == NULL || stats_count_rows_capped(pc, def->schema, def->name,
+												 CHECK_DEFAULT_COUNT_CAP, &rows, err)) &&
 		 check_unused_indexes(pc, cfg->parent, &t->advice, err);
 	t->partitions = f->partitions.n;
 	if (ok && rows > 0)
 		namelist_addf(&t->advice,
 					  "the default partition %s holds %s%ld rows: every query plans it, and "
 					  "\"pgpart maintain\" moves them into partitions of their own",
-					  def_name, rows >= CHECK_DEFAULT_COUNT_CAP ? "at least " : "", rows);
-	FREE_ALL(def_schema, def_name);
+					  def->name, rows >= CHECK_DEFAULT_COUNT_CAP ? "at least " : "", rows);
+	partitionlist_free(&parts);
 	return ok;
 }
 

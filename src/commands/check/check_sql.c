@@ -196,17 +196,6 @@ oid_lines(PgConn *pc, const char *sql, RelOid parent, NameList *lines, PgpError 
 }
 
 bool
-check_partitions(PgConn *pc, RelOid parent, NameList *names, PgpError *err)
-{
-	return oid_lines(pc,
-					 "SELECT n.nspname || '.' || c.relname FROM pg_catalog.pg_inherits i "
-					 "JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
-					 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-					 "WHERE i.inhparent = $1::pg_catalog.oid ORDER BY 1",
-					 parent, names, err);
-}
-
-bool
 check_index_leads(PgConn *pc, RelOid parent, NameList *leads, PgpError *err)
 {
 	return oid_lines(pc,
@@ -273,28 +262,3 @@ check_size_outliers(PgConn *pc, RelOid parent, NameList *lines, PgpError *err)
 		parent, lines, err);
 }
 
-bool
-check_default_partition(PgConn *pc, RelOid parent, char **schema, char **name, PgpError *err)
-{
-	char oid[16];
-	const char *params[1] = {oid};
-	PGresult *res;
-
-	*schema = *name = NULL;
-	snprintf(oid, sizeof(oid), "%u", parent);
-	res = pgc_query(pc,
-					"SELECT n.nspname, c.relname FROM pg_catalog.pg_partitioned_table pt "
-					"JOIN pg_catalog.pg_class c ON c.oid = pt.partdefid "
-					"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-					"WHERE pt.partrelid = $1::pg_catalog.oid",
-					1, params, err);
-	if (res == NULL)
-		return false;
-	if (PQntuples(res) > 0)
-	{
-		*schema = pg_xstrdup(PQgetvalue(res, 0, 0));
-		*name = pg_xstrdup(PQgetvalue(res, 0, 1));
-	}
-	PQclear(res);
-	return true;
-}

@@ -44,16 +44,11 @@ bool check_read_statements(PgConn *pc, const char *pgss_schema, int limit, PgssR
 bool check_explain(PgConn *pc, const char *text, bool has_params, int timeout_ms, char **plan,
 				   PgpError *err);
 
-/* "schema.name" of every partition of parent */
-bool check_partitions(PgConn *pc, RelOid parent, NameList *names, PgpError *err);
 /* the first (at most two) key columns of each index of parent, "a,b" */
 bool check_index_leads(PgConn *pc, RelOid parent, NameList *leads, PgpError *err);
 /* one line per index of parent (not unique) that no partition's copy was ever scanned by */
 bool check_unused_indexes(PgConn *pc, RelOid parent, NameList *lines, PgpError *err);
 /* one line per partition with data over 4 times or under a quarter of the median size */
 bool check_size_outliers(PgConn *pc, RelOid parent, NameList *lines, PgpError *err);
-/* the default partition's schema and name (malloc'd), NULL when there is none */
-bool check_default_partition(PgConn *pc, RelOid parent, char **schema, char **name,
-							 PgpError *err);
 
 #endif

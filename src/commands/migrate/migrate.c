@@ -575,7 +575,6 @@ start(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 	LockStats st;
 	bool ok = false;
 
-	memset(r, 0, sizeof(*r));
 	if (!citus_refuse_migrate(pc, opt->table, err))
 		return false;
 	memset(&c, 0, sizeof(c));
@@ -1047,7 +1046,6 @@ backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 	int batches = 0;
 #endif
 
-	memset(r, 0, sizeof(*r));
 	memset(&c, 0, sizeof(c));
 	memset(&th, 0, sizeof(th));
 	if (!load_active(pc, opt, &a, err))
@@ -1356,7 +1354,6 @@ verify(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 	bool ok = false;
 	bool last = false;
 
-	memset(r, 0, sizeof(*r));
 	if (!load_for(pc, opt, MIGRATION_STEP_VERIFY, &a, err) || !repair_allowed(&a, opt, err) ||
 		!check_fingerprint(pc, &a.m, err))
 		goto out;
