@@ -214,21 +214,17 @@ bool
 tablecopy_compare(PgConn *pc, const TableCopy *t, const KeyRange *r, TableComparison *c,
 				  PgpError *err)
 {
-	char *sql = tablecopy_compare_sql(t, r);
-	bool ok = tablecomparison_run(pc, sql, r, c, err);
-
-	free(sql);
-	return ok;
+	return tablecomparison_run(pc, tablecopy_compare_sql(t, r), r, c, err);
 }
 
 bool
-tablecomparison_run(PgConn *pc, const char *sql, const KeyRange *r, TableComparison *c,
-					PgpError *err)
+tablecomparison_run(PgConn *pc, char *sql, const KeyRange *r, TableComparison *c, PgpError *err)
 {
 	const char *params[130];
 	int np = keyrange_params(r, params);
 	PGresult *res = pgc_query(pc, sql, np, params, err);
 
+	free(sql);
 	memset(c, 0, sizeof(*c));
 	if (res == NULL)
 		return false;

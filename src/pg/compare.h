@@ -80,9 +80,9 @@ bool tablecopy_compare(PgConn *pc, const TableCopy *t, const KeyRange *r, TableC
 /*
  * Runs sql, a comparison of range r with tablecopy_compare's result columns
  * (rows and sum of each side, as text) and r's bounds as its parameters,
- * into *c.
+ * into *c; takes sql (malloc'd by its builder) and frees it.
  */
-bool tablecomparison_run(PgConn *pc, const char *sql, const KeyRange *r, TableComparison *c,
+bool tablecomparison_run(PgConn *pc, char *sql, const KeyRange *r, TableComparison *c,
 						 PgpError *err);
 
 /*

@@ -120,6 +120,8 @@ lock_holder_text(const LockHolder *h, char *buf, size_t size)
 void
 lock_felt_json(json_t *o, const LockFelt *f)
 {
+	json_object_set_new(o, "writers_wait_ms", json_real(f->writers_wait_ms));
+	json_object_set_new(o, "lock_queued_ms", json_real(f->queued_ms));
 	json_object_set_new(o, "skipped_attempts", json_integer(f->skipped_attempts));
 	if (!f->holder.seen)
 		return;

@@ -138,9 +138,10 @@ void lock_felt_note_statement(LockFelt *worst, double started, double granted_at
 const char *lock_felt_text(const LockFelt *f, char *buf, size_t size);
 #define LOCK_FELT_TEXT_SIZE 96
 /*
- * skipped_attempts and, when one was skipped, lock_holder {pid, who, state,
- * xact_start, mode, granted, relation} into the JSON object o, beside its
- * writers_wait_ms
+ * writers_wait_ms, lock_queued_ms, skipped_attempts and, when one was
+ * skipped, lock_holder {pid, who, state, xact_start, mode, granted, relation}
+ * into the JSON object o; lock_held_ms is the caller's, because some commands
+ * report a hold other than the worst transaction's
  */
 void lock_felt_json(json_t *o, const LockFelt *f);
 

@@ -19,12 +19,9 @@ partitionstatslist_free(PartitionStatsList *l)
 	int i;
 
 	for (i = 0; i < l->n; i++)
-	{
-		PartitionStats *p = &l->items[i];
-
-		FREE_ALL(p->name, p->from, p->to, p->heap_pretty, p->index_pretty, p->tablespace,
-				 p->invalid_indexes, p->missing_indexes);
-	}
+		FREE_ALL(l->items[i].name, l->items[i].from, l->items[i].to, l->items[i].heap_pretty,
+				 l->items[i].index_pretty, l->items[i].tablespace, l->items[i].invalid_indexes,
+				 l->items[i].missing_indexes);
 	free(l->items);
 	memset(l, 0, sizeof(*l));
 }

@@ -98,3 +98,30 @@ stmt_text_and_flags(PgConn *pc, const char *sql, int nparams, const char *const 
 	PQclear(res);
 	return true;
 }
+
+bool
+stmt_savepoint(PgConn *pc, SavepointStep step, const char *name, PgpError *err)
+{
+	static const char *const verb[] = {
+		[SAVEPOINT_SET] = "SAVEPOINT",
+		[SAVEPOINT_RELEASE] = "RELEASE SAVEPOINT",
+		[SAVEPOINT_ROLLBACK] = "ROLLBACK TO SAVEPOINT",
+	};
+	char *sql = pg_xasprintf("%s %s", verb[step], name);
+	bool ok = pgc_exec(pc, sql, 0, NULL, err);
+
+	free(sql);
+	return ok;
+}
+
+bool
+stmt_begin(PgConn *pc, PgpError *err)
+{
+	return pgc_change(pc, "BEGIN", 0, NULL, err);
+}
+
+bool
+stmt_commit(PgConn *pc, PgpError *err)
+{
+	return pgc_change(pc, "COMMIT", 0, NULL, err);
+}

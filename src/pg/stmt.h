@@ -40,4 +40,21 @@ bool stmt_query_bool(PgConn *pc, const char *sql, int nparams, const char *const
 bool stmt_text_and_flags(PgConn *pc, const char *sql, int nparams, const char *const *params,
 						 char **text, int nflags, bool *flags, PgpError *err);
 
+/*
+ * A savepoint of the caller's transaction, for one step that may fail
+ * without failing the rest.  name is one of pgpart's own constants, never
+ * text from outside.
+ */
+typedef enum SavepointStep
+{
+	SAVEPOINT_SET,
+	SAVEPOINT_RELEASE,
+	SAVEPOINT_ROLLBACK /* to the savepoint, which stays set */
+} SavepointStep;
+bool stmt_savepoint(PgConn *pc, SavepointStep step, const char *name, PgpError *err);
+
+/* BEGIN and COMMIT of a transaction that changes things (printed under --dry-run) */
+bool stmt_begin(PgConn *pc, PgpError *err);
+bool stmt_commit(PgConn *pc, PgpError *err);
+
 #endif

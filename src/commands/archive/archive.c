@@ -26,12 +26,8 @@ archiveresult_free(ArchiveResult *r)
 	int i;
 
 	for (i = 0; i < r->n; i++)
-	{
-		ArchivedPartition *a = &r->items[i];
-
-		FREE_ALL(a->partition, a->lo, a->hi, a->object_url, a->manifest_url, a->sha256,
-				 a->note);
-	}
+		FREE_ALL(r->items[i].partition, r->items[i].lo, r->items[i].hi, r->items[i].object_url,
+				 r->items[i].manifest_url, r->items[i].sha256, r->items[i].note);
 	free(r->items);
 	memset(r, 0, sizeof(*r));
 }

@@ -89,26 +89,20 @@ print_list(const ArchiveListResult *res, const char *url, bool json, int *rc)
 		for (i = 0; i < res->n; i++)
 		{
 			const ArchiveEntry *e = &res->items[i];
-			json_t *o = json_object();
 
-			json_object_set_new(o, "manifest", json_string(e->manifest_key));
 			if (e->problem)
 			{
-				json_object_set_new(o, "problem", json_string(e->problem));
+				json_array_append_new(arr, json_pack("{s:s, s:s}", "manifest", e->manifest_key,
+													 "problem", e->problem));
 				*rc = EXIT_CHECK;
+				continue;
 			}
-			else
-			{
-				json_object_set_new(o, "table", json_string(e->table));
-				json_object_set_new(o, "partition", json_string(e->partition));
-				json_object_set_new(o, "from", json_string(e->lo));
-				json_object_set_new(o, "to", json_string(e->hi));
-				json_object_set_new(o, "rows", json_integer(e->rows));
-				json_object_set_new(o, "raw_bytes", json_integer(e->raw_bytes));
-				json_object_set_new(o, "compressed_bytes", json_integer(e->compressed_bytes));
-				json_object_set_new(o, "archived_at", cli_json_string_or_null(e->archived_at));
-			}
-			json_array_append_new(arr, o);
+			json_array_append_new(
+				arr, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:I, s:I, s:I, s:s?}", "manifest",
+							   e->manifest_key, "table", e->table, "partition", e->partition,
+							   "from", e->lo, "to", e->hi, "rows", (json_int_t) e->rows,
+							   "raw_bytes", (json_int_t) e->raw_bytes, "compressed_bytes",
+							   (json_int_t) e->compressed_bytes, "archived_at", e->archived_at));
 		}
 		cli_print_json(arr);
 		return;
@@ -193,7 +187,7 @@ print_archived(const ArchiveResult *res, bool ok, bool json, bool dry_run)
 			json_t *po;
 
 			po = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:I, s:I, s:I, s:I, s:s?, s:b, "
-							   "s:f, s:f, s:f, s:f, s:f, s:f}",
+							   "s:f, s:f, s:f, s:f}",
 							   "partition", a->partition, "from", a->lo, "to", a->hi, "object",
 							   a->object_url, "manifest", a->manifest_url, "rows",
 							   (json_int_t) a->rows, "raw_bytes", (json_int_t) a->raw_bytes,
@@ -201,9 +195,7 @@ print_archived(const ArchiveResult *res, bool ok, bool json, bool dry_run)
 							   "table_bytes", (json_int_t) a->table_bytes, "sha256", a->sha256,
 							   "resumed", a->resumed, "copy_ms", a->copy_ms, "total_ms",
 							   a->total_ms, "max_lock_held_ms", a->max_lock_held_ms,
-							   "writers_wait_ms", a->felt.writers_wait_ms, "lock_queued_ms",
-							   a->felt.queued_ms, "lock_held_ms", a->felt.held_ms, "note",
-							   a->note);
+							   "lock_held_ms", a->felt.held_ms, "note", a->note);
 			lock_felt_json(po, &a->felt);
 			json_array_append_new(arr, po);
 		}
@@ -305,12 +297,11 @@ restore_run(PgConn *pc, const GlobalOpts *g, void *arg, PgpError *err)
 	{
 		json_t *top;
 
-		top = json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:b, s:b, s:o}",
+		top = json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:b, s:b, s:o}",
 						"partition", res.partition, "from", res.lo, "to", res.hi, "rows",
 						(json_int_t) res.rows, "compressed_bytes", (json_int_t) res.compressed_bytes,
 						"load_ms", res.load_ms, "total_ms", res.total_ms, "max_lock_held_ms",
-						res.max_lock_held_ms, "writers_wait_ms", res.felt.writers_wait_ms,
-						"lock_queued_ms", res.felt.queued_ms, "lock_held_ms", res.felt.held_ms,
+						res.max_lock_held_ms, "lock_held_ms", res.felt.held_ms,
 						"dry_run", g->dry_run, "authenticated",
 						res.authenticated, "notes", cli_json_list(&res.notes));
 		lock_felt_json(top, &res.felt);

@@ -17,6 +17,7 @@
 #include "commands/archive/archive_sql.h"
 #include "commands/archive/manifest.h"
 #include "pg/partition.h"
+#include "pg/stmt.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -631,7 +632,7 @@ foreign_in_place(PgConn *pc, PartCtx *c, PgpError *ferr)
 	return partition_lock_for_attach(pc, c->parent_q, ferr) &&
 		   archive_sql_attach(pc, c->parent_q, c->qualified, c->job->lo, c->job->hi, ferr) &&
 		   archive_sql_job_foreign(pc, c->job->id, ferr) &&
-		   archive_sql_fdw_savepoint(pc, ARCH_SAVEPOINT_RELEASE, ferr);
+		   stmt_savepoint(pc, SAVEPOINT_RELEASE, ARCHIVE_FDW_SAVEPOINT, ferr);
 }
 
 /* in the drop transaction, after the DROP: the foreign partition, or a note why not */
@@ -643,7 +644,7 @@ attach_foreign(PgConn *pc, PartCtx *c, PgpError *err)
 
 	if (pc->dry_run)
 		return true;
-	if (!archive_sql_fdw_savepoint(pc, ARCH_SAVEPOINT_SET, err))
+	if (!stmt_savepoint(pc, SAVEPOINT_SET, ARCHIVE_FDW_SAVEPOINT, err))
 		return false;
 	err_init(&ferr);
 	if (foreign_in_place(pc, c, &ferr))
@@ -662,7 +663,7 @@ attach_foreign(PgConn *pc, PartCtx *c, PgpError *err)
 	else
 	{
 		set_note(c, "not queryable in place: %s", ferr.message ? ferr.message : "?");
-		ok = archive_sql_fdw_savepoint(pc, ARCH_SAVEPOINT_ROLLBACK, err);
+		ok = stmt_savepoint(pc, SAVEPOINT_ROLLBACK, ARCHIVE_FDW_SAVEPOINT, err);
 	}
 	err_clear(&ferr);
 	return ok;

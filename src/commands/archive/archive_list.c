@@ -18,12 +18,8 @@ archivelistresult_free(ArchiveListResult *r)
 	int i;
 
 	for (i = 0; i < r->n; i++)
-	{
-		ArchiveEntry *e = &r->items[i];
-
-		FREE_ALL(e->manifest_key, e->table, e->partition, e->lo, e->hi, e->archived_at,
-				 e->problem);
-	}
+		FREE_ALL(r->items[i].manifest_key, r->items[i].table, r->items[i].partition,
+				 r->items[i].lo, r->items[i].hi, r->items[i].archived_at, r->items[i].problem);
 	free(r->items);
 	memset(r, 0, sizeof(*r));
 }

@@ -567,15 +567,6 @@ archive_sql_read_one_row(PgConn *pc, const char *qualified, PgpError *err)
 	return ok;
 }
 
-bool
-archive_sql_fdw_savepoint(PgConn *pc, ArchSavepoint what, PgpError *err)
-{
-	static const char *const sql[] = {"SAVEPOINT pgpart_fdw", "RELEASE SAVEPOINT pgpart_fdw",
-									  "ROLLBACK TO SAVEPOINT pgpart_fdw"};
-
-	return pgc_exec(pc, sql[what], 0, NULL, err);
-}
-
 /* ---- COPY -------------------------------------------------------------- */
 
 void

@@ -112,15 +112,8 @@ bool archive_sql_create_foreign(PgConn *pc, const char *qualified, json_t *colum
 /* reads one row of qualified (the server can read the archive) */
 bool archive_sql_read_one_row(PgConn *pc, const char *qualified, PgpError *err);
 
-typedef enum ArchSavepoint
-{
-	ARCH_SAVEPOINT_SET,
-	ARCH_SAVEPOINT_RELEASE,
-	ARCH_SAVEPOINT_ROLLBACK
-} ArchSavepoint;
-
 /* the savepoint around the foreign partition, which may fail without failing the archive */
-bool archive_sql_fdw_savepoint(PgConn *pc, ArchSavepoint what, PgpError *err);
+#define ARCHIVE_FDW_SAVEPOINT "pgpart_fdw"
 
 /* ---- COPY -------------------------------------------------------------- */
 

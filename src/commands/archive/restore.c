@@ -41,6 +41,7 @@
 #include "pg/bounds.h"
 #include "pg/citus.h"
 #include "pg/partition.h"
+#include "pg/stmt.h"
 #include "pg/worklock.h"
 #include "util/clock.h"
 #include "util/mem.h"
@@ -446,7 +447,7 @@ load_table(LoadCtx *l, PgpError *err)
 	char *mark = pg_xasprintf("pgpart restore %s", m->sha256);
 
 	/* the mark is what a re-run looks for when the attach did not happen */
-	if (!restore_sql_begin(pc, err) ||
+	if (!stmt_begin(pc, err) ||
 		!restore_sql_create_like(pc, l->qualified, l->parent_q, l->column, l->lo, l->hi, err) ||
 		!restore_sql_mark(pc, l->qualified, mark, err) ||
 		!restore_sql_copy_in_begin(pc, l->qualified, m->columns, l->what, err))
@@ -455,7 +456,7 @@ load_table(LoadCtx *l, PgpError *err)
 		goto done;
 	l->load_ms = clock_ms() - t0;
 	ok = restore_sql_build_indexes(pc, l->parent, l->qualified, err) &&
-		 restore_sql_commit(pc, err);
+		 stmt_commit(pc, err);
 done:
 	if (!ok && !pc->dry_run)
 		restore_sql_rollback(pc);

@@ -200,18 +200,6 @@ restore_sql_indexes_of(PgConn *pc, const char *schema, const char *name, PgpErro
 
 /* ---- loading ----------------------------------------------------------- */
 
-bool
-restore_sql_begin(PgConn *pc, PgpError *err)
-{
-	return pgc_change(pc, "BEGIN", 0, NULL, err);
-}
-
-bool
-restore_sql_commit(PgConn *pc, PgpError *err)
-{
-	return pgc_change(pc, "COMMIT", 0, NULL, err);
-}
-
 void
 restore_sql_rollback(PgConn *pc)
 {

@@ -62,8 +62,6 @@ PGresult *restore_sql_indexes_of(PgConn *pc, const char *schema, const char *nam
 
 /* ---- loading (one transaction, on a table nobody else sees yet) -------- */
 
-bool restore_sql_begin(PgConn *pc, PgpError *err);
-bool restore_sql_commit(PgConn *pc, PgpError *err);
 /* rolls back, the COPY's results drained first; errors ignored */
 void restore_sql_rollback(PgConn *pc);
 /* CREATE TABLE qualified (LIKE parent_q ...) with CHECK pgpart_archive_bounds on the bounds */

@@ -36,23 +36,13 @@ static const char help[] =
 static json_t *
 statement_json(const CheckStatement *s)
 {
-	json_t *o = json_object();
-
-	json_object_set_new(o, "queryid", json_string(s->queryid));
-	json_object_set_new(o, "query", json_string(s->query));
-	json_object_set_new(o, "table", json_string(s->table));
-	json_object_set_new(o, "calls", json_integer(s->calls));
-	json_object_set_new(o, "total_ms", json_real(s->total_ms));
-	json_object_set_new(o, "mean_ms", json_real(s->mean_ms));
-	json_object_set_new(o, "generic_plan", json_boolean(s->generic));
-	json_object_set_new(o, "verdict", json_string(planverdict_name(s->j.verdict)));
-	json_object_set_new(o, "reason", cli_json_string_or_null(s->j.reason));
-	json_object_set_new(o, "partitions", json_integer(s->j.partitions));
-	json_object_set_new(o, "partitions_in_plan", json_integer(s->j.in_plan));
-	json_object_set_new(o, "partitions_scanned", json_integer(s->j.scanned));
-	json_object_set_new(o, "subplans_removed", json_integer(s->j.removed));
-	json_object_set_new(o, "heap_scans", json_integer(s->j.heap_scans));
-	return o;
+	return json_pack("{s:s, s:s, s:s, s:I, s:f, s:f, s:b, s:s, s:s?, s:i, s:i, s:i, s:i, s:i}",
+					 "queryid", s->queryid, "query", s->query, "table", s->table, "calls",
+					 (json_int_t) s->calls, "total_ms", s->total_ms, "mean_ms", s->mean_ms,
+					 "generic_plan", s->generic, "verdict", planverdict_name(s->j.verdict),
+					 "reason", s->j.reason, "partitions", s->j.partitions,
+					 "partitions_in_plan", s->j.in_plan, "partitions_scanned", s->j.scanned,
+					 "subplans_removed", s->j.removed, "heap_scans", s->j.heap_scans);
 }
 
 static void

@@ -43,21 +43,16 @@ print_result(const GlobalOpts *g, const CreateOptions *opt, const CreateResult *
 
 	if (g->json)
 	{
-		json_t *o = json_object();
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:i, s:f, s:b}", "schema",
+							  res->schema, "table", res->name, "action", modes[res->mode],
+							  "column", opt->part.column, "interval",
+							  cal_unit_name(opt->part.unit), "partitions_created",
+							  cli_json_list(&res->partitions_created), "warnings",
+							  cli_json_list(&res->warnings), "lock_attempts",
+							  res->locks.attempts, "lock_held_ms", res->locks.held_ms,
+							  "dry_run", g->dry_run);
 
-		json_object_set_new(o, "schema", json_string(res->schema));
-		json_object_set_new(o, "table", json_string(res->name));
-		json_object_set_new(o, "action", json_string(modes[res->mode]));
-		json_object_set_new(o, "column", json_string(opt->part.column));
-		json_object_set_new(o, "interval", json_string(cal_unit_name(opt->part.unit)));
-		json_object_set_new(o, "partitions_created", cli_json_list(&res->partitions_created));
-		json_object_set_new(o, "warnings", cli_json_list(&res->warnings));
-		json_object_set_new(o, "lock_attempts", json_integer(res->locks.attempts));
-		json_object_set_new(o, "lock_held_ms", json_real(res->locks.held_ms));
-		json_object_set_new(o, "writers_wait_ms", json_real(res->felt.writers_wait_ms));
 		lock_felt_json(o, &res->felt);
-		json_object_set_new(o, "lock_queued_ms", json_real(res->felt.queued_ms));
-		json_object_set_new(o, "dry_run", json_boolean(g->dry_run));
 		cli_print_json(o);
 		return;
 	}

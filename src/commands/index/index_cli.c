@@ -41,23 +41,15 @@ print_result(const GlobalOpts *g, const IndexResult *res)
 {
 	if (g->json)
 	{
-		json_t *o = json_object();
+		json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:i, s:b, s:f, s:f, s:b}",
+							  "schema", res->schema, "table", res->table, "index", res->name,
+							  "parent_index_created", res->parent_created, "partitions",
+							  res->partitions, "built", res->built, "rebuilt_invalid",
+							  res->rebuilt, "already_attached", res->already, "valid",
+							  res->valid, "max_lock_held_ms", res->max_lock_held_ms,
+							  "lock_held_ms", res->felt.held_ms, "dry_run", g->dry_run);
 
-		json_object_set_new(o, "schema", json_string(res->schema));
-		json_object_set_new(o, "table", json_string(res->table));
-		json_object_set_new(o, "index", json_string(res->name));
-		json_object_set_new(o, "parent_index_created", json_boolean(res->parent_created));
-		json_object_set_new(o, "partitions", json_integer(res->partitions));
-		json_object_set_new(o, "built", json_integer(res->built));
-		json_object_set_new(o, "rebuilt_invalid", json_integer(res->rebuilt));
-		json_object_set_new(o, "already_attached", json_integer(res->already));
-		json_object_set_new(o, "valid", json_boolean(res->valid));
-		json_object_set_new(o, "max_lock_held_ms", json_real(res->max_lock_held_ms));
-		json_object_set_new(o, "writers_wait_ms", json_real(res->felt.writers_wait_ms));
 		lock_felt_json(o, &res->felt);
-		json_object_set_new(o, "lock_queued_ms", json_real(res->felt.queued_ms));
-		json_object_set_new(o, "lock_held_ms", json_real(res->felt.held_ms));
-		json_object_set_new(o, "dry_run", json_boolean(g->dry_run));
 		cli_print_json(o);
 	}
 	else if (!g->dry_run)

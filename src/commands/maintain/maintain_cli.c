@@ -55,24 +55,16 @@ print_json(const GlobalOpts *g, const MaintainResult *res)
 	{
 		const TableMaintenance *t = &res->tables[i];
 
-		o = json_object();
-		json_object_set_new(o, "schema", json_string(t->schema));
-		json_object_set_new(o, "table", json_string(t->name));
-		json_object_set_new(o, "ok", json_boolean(t->ok));
-		json_object_set_new(o, "busy", json_boolean(t->busy));
-		json_object_set_new(o, "error", cli_json_string_or_null(t->error));
-		json_object_set_new(o, "partitions_created", cli_json_list(&t->partitions_created));
-		json_object_set_new(o, "rows_moved_from_default", json_integer(t->rows_moved));
-		json_object_set_new(o, "drain_batches", json_integer(t->drain_batches));
-		json_object_set_new(o, "rows_left_in_default", json_integer(t->rows_left_in_default));
-		json_object_set_new(o, "notes", cli_json_list(&t->notes));
-		json_object_set_new(o, "lock_attempts", json_integer(t->lock_attempts));
-		json_object_set_new(o, "max_lock_held_ms", json_real(t->max_lock_held_ms));
-		json_object_set_new(o, "writers_wait_ms", json_real(t->felt.writers_wait_ms));
-		json_object_set_new(o, "lock_queued_ms", json_real(t->felt.queued_ms));
-		json_object_set_new(o, "lock_held_ms", json_real(t->felt.held_ms));
+		o = json_pack("{s:s, s:s, s:b, s:b, s:s?, s:o, s:I, s:I, s:I, s:o, s:i, s:f, s:f, s:f}",
+					  "schema", t->schema, "table", t->name, "ok", t->ok, "busy", t->busy,
+					  "error", t->error, "partitions_created",
+					  cli_json_list(&t->partitions_created), "rows_moved_from_default",
+					  (json_int_t) t->rows_moved, "drain_batches", (json_int_t) t->drain_batches,
+					  "rows_left_in_default", (json_int_t) t->rows_left_in_default, "notes",
+					  cli_json_list(&t->notes), "lock_attempts", t->lock_attempts,
+					  "max_lock_held_ms", t->max_lock_held_ms, "lock_held_ms", t->felt.held_ms,
+					  "duration_ms", t->duration_ms);
 		lock_felt_json(o, &t->felt);
-		json_object_set_new(o, "duration_ms", json_real(t->duration_ms));
 		json_array_append_new(tables, o);
 	}
 	o = json_pack("{s:o, s:b}", "tables", tables, "dry_run", g->dry_run);

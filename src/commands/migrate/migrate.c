@@ -29,6 +29,7 @@
 #include "pg/partition.h"
 #include "pg/privilege.h"
 #include "pg/schema.h"
+#include "pg/stmt.h"
 #include "pg/worklock.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -406,7 +407,7 @@ ops_migrate_rebuild_functions(PgConn *pc, NameList *done, NameList *problems, Pg
 		PgpError e;
 
 		/* one migration that cannot be rebuilt must not keep the others as they were */
-		if (!migration_savepoint(pc, MIGRATION_SAVEPOINT_SET, err))
+		if (!stmt_savepoint(pc, SAVEPOINT_SET, MIGRATION_SAVEPOINT, err))
 		{
 			ok = false;
 			break;
@@ -422,10 +423,10 @@ ops_migrate_rebuild_functions(PgConn *pc, NameList *done, NameList *problems, Pg
 			namelist_add(problems, msg);
 			free(msg);
 			err_init(&ignored);
-			migration_savepoint(pc, MIGRATION_SAVEPOINT_ROLLBACK, &ignored);
+			stmt_savepoint(pc, SAVEPOINT_ROLLBACK, MIGRATION_SAVEPOINT, &ignored);
 			err_clear(&ignored);
 		}
-		ok = migration_savepoint(pc, MIGRATION_SAVEPOINT_RELEASE, err);
+		ok = stmt_savepoint(pc, SAVEPOINT_RELEASE, MIGRATION_SAVEPOINT, err);
 		err_clear(&e);
 	}
 	PQclear(res);

@@ -152,27 +152,19 @@ print_report(const GlobalOpts *g, const char *step, const MigrateReport *r)
 		json_object_set_new(o, "facts", facts);
 		json_object_set_new(o, "blockers", cli_json_list(&r->blockers));
 		json_object_set_new(o, "warnings", cli_json_list(&r->warnings));
-		json_object_set_new(o, "lock_held_ms", json_real(r->lock_held_ms));
-		json_object_set_new(o, "writers_wait_ms", json_real(r->felt.writers_wait_ms));
-		json_object_set_new(o, "lock_queued_ms", json_real(r->felt.queued_ms));
-		json_object_set_new(o, "lock_attempts", json_integer(r->lock_attempts));
 		lock_felt_json(o, &r->felt);
-		json_object_set_new(o, "rows", json_integer(r->rows));
-		json_object_set_new(o, "mismatches", json_integer(r->mismatches));
-		json_object_set_new(o, "repaired", json_integer(r->repaired));
-		json_object_set_new(o, "dry_run", json_boolean(g->dry_run));
+		json_object_update_new(o, json_pack("{s:f, s:i, s:I, s:I, s:I, s:b}", "lock_held_ms",
+											r->lock_held_ms, "lock_attempts", r->lock_attempts,
+											"rows", (json_int_t) r->rows, "mismatches",
+											(json_int_t) r->mismatches, "repaired",
+											(json_int_t) r->repaired, "dry_run", g->dry_run));
 		if (r->batches > 0)
-		{
-			json_t *b = json_object();
-
-			json_object_set_new(b, "count", json_integer(r->batches));
-			json_object_set_new(b, "over_budget", json_integer(r->batches_over_budget));
-			json_object_set_new(b, "rows_min", json_integer(r->batch_rows_min));
-			json_object_set_new(b, "rows_max", json_integer(r->batch_rows_max));
-			json_object_set_new(b, "ms_mean", json_real(r->batch_ms_mean));
-			json_object_set_new(b, "ms_max", json_real(r->batch_ms_max));
-			json_object_set_new(o, "batches", b);
-		}
+			json_object_set_new(o, "batches",
+								json_pack("{s:i, s:i, s:i, s:i, s:f, s:f}", "count", r->batches,
+										  "over_budget", r->batches_over_budget, "rows_min",
+										  r->batch_rows_min, "rows_max", r->batch_rows_max,
+										  "ms_mean", r->batch_ms_mean, "ms_max",
+										  r->batch_ms_max));
 		cli_print_json(o);
 		return;
 	}

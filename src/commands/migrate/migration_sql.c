@@ -279,15 +279,3 @@ migration_active_tables(PgConn *pc, PgpError *err)
 					 "WHERE phase NOT IN ('finished', 'rolled_back') ORDER BY id",
 					 0, NULL, err);
 }
-
-bool
-migration_savepoint(PgConn *pc, MigrationSavepoint op, PgpError *err)
-{
-	static const char *const sql[] = {
-		[MIGRATION_SAVEPOINT_SET] = "SAVEPOINT pgpart_rebuild",
-		[MIGRATION_SAVEPOINT_ROLLBACK] = "ROLLBACK TO SAVEPOINT pgpart_rebuild",
-		[MIGRATION_SAVEPOINT_RELEASE] = "RELEASE SAVEPOINT pgpart_rebuild",
-	};
-
-	return pgc_exec(pc, sql[op], 0, NULL, err);
-}

@@ -72,12 +72,6 @@ bool migration_record_switch_ms(PgConn *pc, const Migration *m, double ms, PgpEr
 PGresult *migration_active_tables(PgConn *pc, PgpError *err);
 
 /* one subtransaction per migration when "init" rebuilds their trigger functions */
-typedef enum MigrationSavepoint
-{
-	MIGRATION_SAVEPOINT_SET,
-	MIGRATION_SAVEPOINT_ROLLBACK,
-	MIGRATION_SAVEPOINT_RELEASE
-} MigrationSavepoint;
-bool migration_savepoint(PgConn *pc, MigrationSavepoint op, PgpError *err);
+#define MIGRATION_SAVEPOINT "pgpart_rebuild"
 
 #endif

@@ -296,11 +296,7 @@ bool
 mirror_batch_compare(PgConn *pc, const TableCopy *m, const KeyRange *r, TableComparison *c,
 					 PgpError *err)
 {
-	char *sql = mirror_batch_compare_sql(m, r);
-	bool ok = tablecomparison_run(pc, sql, r, c, err);
-
-	free(sql);
-	return ok;
+	return tablecomparison_run(pc, mirror_batch_compare_sql(m, r), r, c, err);
 }
 
 bool

@@ -52,28 +52,19 @@ on_signal(int sig)
 static void
 print_json(const GlobalOpts *g, const TierMoveResult *r)
 {
-	json_t *o = json_object();
+	json_t *o = json_pack("{s:s?, s:s?, s:s?, s:b, s:b, s:I, s:I, s:f, s:f, s:f, s:f, s:i, s:f, "
+						  "s:s?, s:i, s:o, s:b}",
+						  "partition", r->partition, "from_tablespace", r->from_tablespace,
+						  "to_tablespace", r->to_tablespace, "already_there", r->already_there,
+						  "aborted", r->aborted, "rows", (json_int_t) r->rows, "bytes",
+						  (json_int_t) r->bytes, "copy_ms", r->copy_ms, "swap_lock_held_ms",
+						  r->swap_lock_held_ms, "max_lock_held_ms", r->max_lock_held_ms,
+						  "lock_held_ms", r->felt.held_ms, "lock_attempts", r->lock_attempts,
+						  "duration_ms", r->duration_ms, "old_table", r->old_table,
+						  "leftovers_dropped", r->leftovers_dropped, "notes",
+						  cli_json_list(&r->notes), "dry_run", g->dry_run);
 
-	json_object_set_new(o, "partition", cli_json_string_or_null(r->partition));
-	json_object_set_new(o, "from_tablespace", cli_json_string_or_null(r->from_tablespace));
-	json_object_set_new(o, "to_tablespace", cli_json_string_or_null(r->to_tablespace));
-	json_object_set_new(o, "already_there", json_boolean(r->already_there));
-	json_object_set_new(o, "aborted", json_boolean(r->aborted));
-	json_object_set_new(o, "rows", json_integer(r->rows));
-	json_object_set_new(o, "bytes", json_integer(r->bytes));
-	json_object_set_new(o, "copy_ms", json_real(r->copy_ms));
-	json_object_set_new(o, "swap_lock_held_ms", json_real(r->swap_lock_held_ms));
-	json_object_set_new(o, "max_lock_held_ms", json_real(r->max_lock_held_ms));
-	json_object_set_new(o, "writers_wait_ms", json_real(r->felt.writers_wait_ms));
 	lock_felt_json(o, &r->felt);
-	json_object_set_new(o, "lock_queued_ms", json_real(r->felt.queued_ms));
-	json_object_set_new(o, "lock_held_ms", json_real(r->felt.held_ms));
-	json_object_set_new(o, "lock_attempts", json_integer(r->lock_attempts));
-	json_object_set_new(o, "duration_ms", json_real(r->duration_ms));
-	json_object_set_new(o, "old_table", cli_json_string_or_null(r->old_table));
-	json_object_set_new(o, "leftovers_dropped", json_integer(r->leftovers_dropped));
-	json_object_set_new(o, "notes", cli_json_list(&r->notes));
-	json_object_set_new(o, "dry_run", json_boolean(g->dry_run));
 	cli_print_json(o);
 }
 

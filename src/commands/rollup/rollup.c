@@ -19,6 +19,7 @@
 #include "pg/textarray.h"
 #include "pg/privilege.h"
 #include "pg/schema.h"
+#include "pg/stmt.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -607,7 +608,7 @@ ops_rollup_upgrade(PgConn *pc, bool rebuild_functions, NameList *done, NameList 
 		PgpError e;
 
 		/* one rollup that cannot be upgraded must not keep the others as they were */
-		if (!rollup_subxact_begin(pc, err))
+		if (!stmt_savepoint(pc, SAVEPOINT_SET, ROLLUP_UPGRADE_SAVEPOINT, err))
 		{
 			ok = false;
 			break;
@@ -617,10 +618,13 @@ ops_rollup_upgrade(PgConn *pc, bool rebuild_functions, NameList *done, NameList 
 		{
 			namelist_addf(problems, "rollup %s.%s: not upgraded: %s", list[i].summary_schema,
 						  list[i].summary_name, e.message ? e.message : "failed");
-			rollup_subxact_rollback(pc);
+			err_clear(&e);
+			err_init(&e);
+			/* a failure here fails the RELEASE below, which reports it */
+			(void) stmt_savepoint(pc, SAVEPOINT_ROLLBACK, ROLLUP_UPGRADE_SAVEPOINT, &e);
 		}
 		err_clear(&e);
-		ok = rollup_subxact_end(pc, err);
+		ok = stmt_savepoint(pc, SAVEPOINT_RELEASE, ROLLUP_UPGRADE_SAVEPOINT, err);
 	}
 	rollup_list_free(list, n);
 	return ok;

@@ -822,23 +822,6 @@ rollup_store_filter(PgConn *pc, const Rollup *r, const char *canonical, PgpError
 					  err);
 }
 
-bool
-rollup_subxact_begin(PgConn *pc, PgpError *err)
-{
-	return pgc_exec(pc, "SAVEPOINT pgpart_rollup_upgrade", 0, NULL, err);
-}
-
-bool
-rollup_subxact_end(PgConn *pc, PgpError *err)
-{
-	return pgc_exec(pc, "RELEASE SAVEPOINT pgpart_rollup_upgrade", 0, NULL, err);
-}
-
-void
-rollup_subxact_rollback(PgConn *pc)
-{
-	pgc_exec_quiet(pc, "ROLLBACK TO SAVEPOINT pgpart_rollup_upgrade", 0, NULL);
-}
 
 /* ---- summarising ---- */
 

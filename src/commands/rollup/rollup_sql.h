@@ -135,11 +135,9 @@ bool rollup_store_filter(PgConn *pc, const Rollup *r, const char *canonical, Pgp
 
 /*
  * A subtransaction of the caller's, so that one rollup that cannot be
- * upgraded leaves the others upgraded; rollback also releases it.
+ * upgraded leaves the others upgraded
  */
-bool rollup_subxact_begin(PgConn *pc, PgpError *err);
-bool rollup_subxact_end(PgConn *pc, PgpError *err);
-void rollup_subxact_rollback(PgConn *pc);
+#define ROLLUP_UPGRADE_SAVEPOINT "pgpart_rollup_upgrade"
 
 /* ---- summarising ---- */
 

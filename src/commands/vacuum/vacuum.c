@@ -136,17 +136,14 @@ static void
 log_run(PgConn *pc, RelOid parent, const ParallelOptions *opt, const char *started,
 		ParallelResult *res, const int64_t *counters, const int64_t *baselines, const bool *has)
 {
-	json_t *o = json_object(), *b = json_object();
+	json_t *o, *b = json_object();
 	PgpError e;
 	char *summary;
 	int i;
 
-	json_object_set_new(o, "done", json_integer(res->ran));
-	json_object_set_new(o, "failed", json_integer(res->failed));
-	json_object_set_new(o, "skipped", json_integer(res->skipped));
-	json_object_set_new(o, "cancelled", json_boolean(res->cancelled));
-	json_object_set_new(o, "only_needed", json_boolean(opt->only_needed));
-	json_object_set_new(o, "duration_ms", json_real(res->ms));
+	o = json_pack("{s:i, s:i, s:i, s:b, s:b, s:f}", "done", res->ran, "failed", res->failed,
+				  "skipped", res->skipped, "cancelled", res->cancelled, "only_needed",
+				  opt->only_needed, "duration_ms", res->ms);
 	if (opt->action == MAINT_REINDEX)
 	{
 		for (i = 0; i < res->n; i++)
