@@ -290,8 +290,7 @@ plan_report(const Prepared *p, const MigrateOptions *opt, const PGresult *res, d
 
 		report_fact(r, "partitions", "%d of one %s: %s .. %s, plus %s_default", p->nperiods,
 			   cal_unit_name(opt->part.unit), first, last, p->rel.name);
-		free(first);
-		free(last);
+		FREE_ALL(first, last);
 	}
 	report_fact(r, "shadow table", "%s.%s (becomes %s.%s at switch; the old table is renamed %s)",
 		   p->rel.schema, p->shadow_name, p->rel.schema, p->rel.name, p->old_name);
@@ -384,9 +383,7 @@ rebuild_one(PgConn *pc, const char *schema, const char *name, NameList *done,
 			}
 		}
 	}
-	free(now);
-	free(shadow_q);
-	free(prefix);
+	FREE_ALL(now, shadow_q, prefix);
 	tablecopy_free(&spec);
 	migration_free(&m);
 }
@@ -675,8 +672,7 @@ load_active(PgConn *pc, const MigrateOptions *opt, Active *a, PgpError *err)
 	else
 		ok = true;
 done:
-	free(schema);
-	free(name);
+	FREE_ALL(schema, name);
 	return ok;
 }
 
@@ -814,8 +810,7 @@ range_text(const KeyRange *r)
 	char *hi = r->upper && r->upper->n ? namelist_join(r->upper, ", ") : pg_xstrdup("end");
 	char *t = pg_xasprintf("keys (%s] .. [%s]", lo, hi);
 
-	free(lo);
-	free(hi);
+	FREE_ALL(lo, hi);
 	return t;
 }
 
@@ -1014,22 +1009,6 @@ report_batches(MigrateReport *r, const BatchSizer *sz)
 		namelist_add(&r->warnings, w);
 		free(w);
 	}
-}
-
-static bool backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
-
-bool
-ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
-{
-	WorkLock wl = {0};
-	bool ok;
-
-	memset(r, 0, sizeof(*r));
-	if (!guard_migration(pc, opt, "migrate backfill", &wl, err))
-		return false;
-	ok = backfill(pc, opt, r, err);
-	worklock_release(pc, &wl);
-	return ok;
 }
 
 static bool
@@ -1325,23 +1304,6 @@ verify_conclude(PgConn *pc, const MigrateOptions *opt, const Active *a, long lon
 										 : "differences remain");
 	report_fact(r, "next step", "%s", next_step(&a->m));
 	return true;
-}
-
-static bool verify(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err);
-
-/* only --repair writes the copy; a verify that only reads may run beside anything */
-bool
-ops_migrate_verify(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
-{
-	WorkLock wl = {0};
-	bool ok;
-
-	memset(r, 0, sizeof(*r));
-	if (opt->repair && !guard_migration(pc, opt, "migrate verify --repair", &wl, err))
-		return false;
-	ok = verify(pc, opt, r, err);
-	worklock_release(pc, &wl);
-	return ok;
 }
 
 static bool
@@ -1665,8 +1627,7 @@ log_swap(PgConn *pc, const Active *a, MigrationStep step, const char *name, bool
 	err_init(&lerr);
 	config_log_run(pc, named, command, started, ok, summary, &lerr);
 	err_clear(&lerr);
-	free(summary);
-	free(command);
+	FREE_ALL(summary, command);
 }
 
 static bool
@@ -1720,37 +1681,60 @@ swap_step(PgConn *pc, const MigrateOptions *opt, MigrationStep step, MigrateRepo
 	return ok;
 }
 
+/*
+ * A step that writes the migration's tables, under the work lock of both
+ * (command NULL: a step that only reads, which may run beside anything)
+ */
 static bool
-guarded_swap_step(PgConn *pc, const MigrateOptions *opt, MigrationStep step, const char *command,
-				  MigrateReport *r, PgpError *err)
+guarded_step(PgConn *pc, const MigrateOptions *opt, MigrationStep step, const char *command,
+			 MigrateReport *r, PgpError *err)
 {
 	WorkLock wl = {0};
 	bool ok;
 
 	memset(r, 0, sizeof(*r));
-	if (!guard_migration(pc, opt, command, &wl, err))
+	if (command && !guard_migration(pc, opt, command, &wl, err))
 		return false;
-	ok = swap_step(pc, opt, step, r, err);
+	if (step == MIGRATION_STEP_BATCH)
+		ok = backfill(pc, opt, r, err);
+	else if (step == MIGRATION_STEP_VERIFY || step == MIGRATION_STEP_REPAIR)
+		ok = verify(pc, opt, r, err);
+	else
+		ok = swap_step(pc, opt, step, r, err);
 	worklock_release(pc, &wl);
 	return ok;
 }
 
 bool
+ops_migrate_backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
+{
+	return guarded_step(pc, opt, MIGRATION_STEP_BATCH, "migrate backfill", r, err);
+}
+
+/* only --repair writes the copy */
+bool
+ops_migrate_verify(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
+{
+	return opt->repair ? guarded_step(pc, opt, MIGRATION_STEP_REPAIR, "migrate verify --repair", r, err)
+					   : guarded_step(pc, opt, MIGRATION_STEP_VERIFY, NULL, r, err);
+}
+
+bool
 ops_migrate_switch(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
-	return guarded_swap_step(pc, opt, MIGRATION_STEP_SWITCH, "migrate switch", r, err);
+	return guarded_step(pc, opt, MIGRATION_STEP_SWITCH, "migrate switch", r, err);
 }
 
 bool
 ops_migrate_rollback(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
-	return guarded_swap_step(pc, opt, MIGRATION_STEP_ROLLBACK, "migrate rollback", r, err);
+	return guarded_step(pc, opt, MIGRATION_STEP_ROLLBACK, "migrate rollback", r, err);
 }
 
 bool
 ops_migrate_finish(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 {
-	return guarded_swap_step(pc, opt, MIGRATION_STEP_FINISH, "migrate finish", r, err);
+	return guarded_step(pc, opt, MIGRATION_STEP_FINISH, "migrate finish", r, err);
 }
 
 bool
@@ -1802,7 +1786,6 @@ ops_migrate_status(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpE
 	ok = true;
 out:
 	migration_free(&m);
-	free(schema);
-	free(name);
+	FREE_ALL(schema, name);
 	return ok;
 }

@@ -169,9 +169,7 @@ migration_insert(PgConn *pc, Migration *m, PgpError *err)
 		ok = pgc_query_value(pc, sql, 16, params, &m->id, err);
 		free(sql);
 	}
-	free(key);
-	free(types);
-	free(upper);
+	FREE_ALL(key, types, upper);
 	return ok;
 }
 
@@ -179,20 +177,17 @@ migration_insert(PgConn *pc, Migration *m, PgpError *err)
 static const char *
 timestamp_column(MigrationStep step, MigrationPhase next)
 {
-	switch (step)
-	{
-		case MIGRATION_STEP_COPIED:
-			return "backfill_finished_at";
-		case MIGRATION_STEP_SWITCH:
-			return "switched_at";
-		case MIGRATION_STEP_FINISH:
-			return "finished_at";
-		case MIGRATION_STEP_ROLLBACK:
-			/* back from switched to backfilled is no end: nothing to stamp */
-			return next == MIGRATION_ROLLED_BACK ? "finished_at" : NULL;
-		default:
-			return NULL;
-	}
+	static const char *const column[] = {
+		[MIGRATION_STEP_COPIED] = "backfill_finished_at",
+		[MIGRATION_STEP_SWITCH] = "switched_at",
+		[MIGRATION_STEP_FINISH] = "finished_at",
+		[MIGRATION_STEP_ROLLBACK] = "finished_at",
+	};
+
+	/* back from switched to backfilled is no end: nothing to stamp */
+	if (step == MIGRATION_STEP_ROLLBACK && next != MIGRATION_ROLLED_BACK)
+		return NULL;
+	return column[step];
 }
 
 bool
