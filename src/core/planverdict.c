@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/sqlscreen.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
 
@@ -587,21 +588,12 @@ planverdict_screen_statement(const char *text, bool *has_params, char **why)
 			return refuse_with(why, "it holds a comment");
 		if (*p == '\'' || *p == '"')
 		{
-			char quote = *p;
+			SqlQuoteEnd e = sqlscreen_quoted(p, &p);
 
-			for (p++;; p++)
-			{
-				if (*p == '\0')
-					return refuse_with(why, "a quote is not closed");
-				if (*p == '\\')
-					return refuse_with(why, "it holds a backslash");
-				if (*p == quote)
-				{
-					if (p[1] != quote)
-						break;
-					p++;
-				}
-			}
+			if (e == SQLSCREEN_QUOTE_OPEN)
+				return refuse_with(why, "a quote is not closed");
+			if (e == SQLSCREEN_QUOTE_BACKSLASH)
+				return refuse_with(why, "it holds a backslash");
 			continue;
 		}
 		if (*p == '$')

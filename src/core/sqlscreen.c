@@ -11,6 +11,27 @@
 
 #include "util/mem.h"
 
+SqlQuoteEnd
+sqlscreen_quoted(const char *p, const char **end)
+{
+	char quote = *p;
+
+	for (p++;; p++)
+	{
+		*end = p;
+		if (*p == '\0')
+			return SQLSCREEN_QUOTE_OPEN;
+		if (*p == '\\')
+			return SQLSCREEN_QUOTE_BACKSLASH;
+		if (*p == quote)
+		{
+			if (p[1] != quote)
+				return SQLSCREEN_QUOTE_CLOSED;
+			p++;
+		}
+	}
+}
+
 bool
 sqlscreen_expression(const char *text, char **why)
 {
@@ -28,22 +49,13 @@ sqlscreen_expression(const char *text, char **why)
 		if (*p == '\'' || *p == '"')
 		{
 			char quote = *p;
+			SqlQuoteEnd e = sqlscreen_quoted(p, &p);
 
-			/* a doubled quote is the quote character itself */
-			for (p++;; p++)
-			{
-				if (*p == '\0')
-					return refuse_with(why, "a %s is not closed",
-								  quote == '\'' ? "string literal" : "quoted name");
-				if (*p == '\\')
-					return refuse_with(why, "a backslash is not allowed");
-				if (*p == quote)
-				{
-					if (p[1] != quote)
-						break;
-					p++;
-				}
-			}
+			if (e == SQLSCREEN_QUOTE_OPEN)
+				return refuse_with(why, "a %s is not closed",
+								   quote == '\'' ? "string literal" : "quoted name");
+			if (e == SQLSCREEN_QUOTE_BACKSLASH)
+				return refuse_with(why, "a backslash is not allowed");
 			blank = false;
 			continue;
 		}

@@ -21,4 +21,18 @@
 /* false with a malloc'd *why (caller frees) when text must not be used */
 bool sqlscreen_expression(const char *text, char **why);
 
+/*
+ * How a '...' literal or "..." name that opens at *p ends: *end is its
+ * closing quote when CLOSED (a doubled quote is the character itself), or
+ * where the scan stopped.  Shared with the plan check, which screens whole
+ * queries the same way.
+ */
+typedef enum SqlQuoteEnd
+{
+	SQLSCREEN_QUOTE_CLOSED,
+	SQLSCREEN_QUOTE_OPEN,	  /* the text ended inside it */
+	SQLSCREEN_QUOTE_BACKSLASH /* escape-string syntax could hide a quote */
+} SqlQuoteEnd;
+SqlQuoteEnd sqlscreen_quoted(const char *p, const char **end);
+
 #endif
