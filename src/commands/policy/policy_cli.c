@@ -114,5 +114,8 @@ cmd_policy(int argc, char **argv, GlobalOpts *g)
 	if (o.clear && (o.warm_after || o.warm_tablespace || o.archive_after || o.archive_to ||
 					o.drop_after || o.drop_unarchived || o.allow_insecure_endpoint))
 		return cli_usage_error("policy", "--clear takes no other policy option");
+	if (!o.clear && !o.warm_after && !o.warm_tablespace && !o.archive_after && !o.archive_to &&
+		!o.drop_after && !o.drop_unarchived && !o.allow_insecure_endpoint)
+		g->changes = NULL; /* only shows the policy: also on a standby */
 	return cli_run_connected(g, policy_run, &o);
 }
