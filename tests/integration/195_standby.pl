@@ -257,10 +257,13 @@ is(psql_ok($standby, 'SELECT count(*) FROM revenues_default'), '1', 'the far row
 # failover: the primary goes away, the standby is promoted; the same instance leads and acts
 $primary->stop('fast');
 $standby->safe_psql('postgres', 'SELECT pg_promote()');
-wait_until('a maintain after the promotion', sub { grep { $_->{action} eq 'maintain' && $_->{result} eq 'ok' } events() });
+# a whole cycle: maintain of every table, then vacuum and analyze
+wait_until('a cycle after the promotion', sub { grep { $_->{action} eq 'cycle' } events() });
 @ev = events();
 ok((grep { $_->{action} eq 'standby' && $_->{detail} =~ /promoted/ } @ev), 'run says the server was promoted');
 ok((grep { $_->{action} eq 'leader' && $_->{result} eq 'ok' } @ev), 'and takes the leader lock');
+ok((grep { $_->{action} eq 'maintain' && $_->{table} eq 'public.revenues' && $_->{result} eq 'ok' } @ev),
+	'and maintains public.revenues');
 is(psql_ok($standby, 'SELECT count(*) FROM revenues_default'), '0', 'the promoted server\'s instance moved the far row out');
 wait_until('the metrics to follow', sub { scrape() =~ /^pgpart_scheduler_standby 0$/m });
 like(scrape(), qr/^pgpart_scheduler_leader 1$/m, 'metric pgpart_scheduler_leader 1 after the promotion');
