@@ -54,16 +54,24 @@ emit(Sched *s, const char *action, const char *table, const char *result, double
 		s->opt->log(s->opt->log_arg, &ev);
 }
 
+/* what the metrics thread reads of this instance: leader and standby, under its mutex */
+static void
+publish_role(Sched *s)
+{
+	if (s->opt->status)
+	{
+		pthread_mutex_lock(&s->opt->status->mutex);
+		s->opt->status->leader = s->leader;
+		s->opt->status->standby = s->standby;
+		pthread_mutex_unlock(&s->opt->status->mutex);
+	}
+}
+
 static void
 set_leader(Sched *s, bool leader)
 {
 	s->leader = leader;
-	if (s->opt->status)
-	{
-		pthread_mutex_lock(&s->opt->status->mutex);
-		s->opt->status->leader = leader;
-		pthread_mutex_unlock(&s->opt->status->mutex);
-	}
+	publish_role(s);
 }
 
 static void
@@ -76,12 +84,7 @@ set_standby(Sched *s, bool standby)
 					 : "the server is no longer a standby (promoted): trying to take the leader "
 					   "lock");
 	s->standby = standby;
-	if (s->opt->status)
-	{
-		pthread_mutex_lock(&s->opt->status->mutex);
-		s->opt->status->standby = standby;
-		pthread_mutex_unlock(&s->opt->status->mutex);
-	}
+	publish_role(s);
 }
 
 static bool
