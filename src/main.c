@@ -67,7 +67,8 @@ word_in(const char *list, const char *word)
 
 /*
  * GlobalOpts.changes for the command at argv[0]: NULL when what it runs only
- * reads; else its name as typed, with the subcommand ("migrate start").
+ * reads; else its name as typed, with the word after it when some of its
+ * subcommands read ("migrate start", "archive revenues").
  */
 static const char *
 command_changes(const Command *c, int argc, char **argv)
