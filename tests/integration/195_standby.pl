@@ -6,7 +6,8 @@
 # rows, archive list, migrate status, check) work on the standby and give the
 # primary's answers.  Every command that changes something refuses on the
 # standby, with exit 5 and the hint to run it against the primary, before it
-# changes anything (the server log shows no statement of it that writes).
+# sends anything (the standby's log shows only its session set-up and
+# pg_is_in_recovery()).
 # "pgpart run" against the standby idles as a follower that says it is on a
 # standby (log line and metric) and, after pg_promote(), leads and acts.
 # The backfill's --max-lag against a paused replay is 179_health_throttle.pl.
