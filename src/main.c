@@ -5,34 +5,82 @@
  *
  * Global options may also follow the command, as in PostgreSQL's own tools.
  */
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/options.h"
 #include "util/log.h"
+#include "util/mem.h"
 
 #include "util/version.h"
 
+/* the last column: what only reads, and so runs on a standby too (cli.h, Command.reads) */
 static const Command commands[] = {
-	{"init", "create or upgrade pgpart's schema in the database", cmd_init},
-	{"create", "partition a new or empty table by a time range", cmd_create},
-	{"maintain", "premake partitions and empty the default partition", cmd_maintain},
-	{"status", "partitions, sizes and warnings of managed tables", cmd_status},
-	{"check", "do the application's queries prune partitions? (pg_stat_statements)", cmd_check},
-	{"index", "add an index to a partitioned table without blocking writes", cmd_index},
-	{"migrate", "move a live table's rows into a partitioned table, online", cmd_migrate},
-	{"rollup", "per-day or per-month summaries of a table, kept current", cmd_rollup},
-	{"vacuum", "VACUUM each partition, several at once, biggest first", cmd_parallel},
-	{"analyze", "ANALYZE each partition, several at once, biggest first", cmd_parallel},
-	{"reindex", "REINDEX each partition CONCURRENTLY, several at once", cmd_parallel},
-	{"report", "daily, monthly, yearly and cross-org reports, from rollups when they cover", cmd_report},
-	{"run", "maintain every managed table on a schedule; one active instance of several", cmd_run},
-	{"metrics", "the state of managed tables for Prometheus (text exposition format)", cmd_metrics},
-	{"move", "move a closed partition to another tablespace, online", cmd_move},
-	{"policy", "when partitions go warm, to the archive, and away (maintain applies it)", cmd_policy},
-	{"archive", "move closed partitions to file:// or s3:// storage; \"archive list\"", cmd_archive},
-	{"restore", "bring an archived partition back into its table", cmd_restore},
+	{"init", "create or upgrade pgpart's schema in the database", cmd_init, NULL},
+	{"create", "partition a new or empty table by a time range", cmd_create, NULL},
+	{"maintain", "premake partitions and empty the default partition", cmd_maintain, NULL},
+	{"status", "partitions, sizes and warnings of managed tables", cmd_status, CMD_READS_ALL},
+	{"check", "do the application's queries prune partitions? (pg_stat_statements)", cmd_check,
+	 CMD_READS_ALL},
+	{"index", "add an index to a partitioned table without blocking writes", cmd_index, NULL},
+	{"migrate", "move a live table's rows into a partitioned table, online", cmd_migrate,
+	 "plan status batch-sql"},
+	{"rollup", "per-day or per-month summaries of a table, kept current", cmd_rollup, "status"},
+	{"vacuum", "VACUUM each partition, several at once, biggest first", cmd_parallel, NULL},
+	{"analyze", "ANALYZE each partition, several at once, biggest first", cmd_parallel, NULL},
+	{"reindex", "REINDEX each partition CONCURRENTLY, several at once", cmd_parallel, NULL},
+	{"report", "daily, monthly, yearly and cross-org reports, from rollups when they cover",
+	 cmd_report, CMD_READS_ALL},
+	/* on a standby it idles until a promotion (commands/run/scheduler.c) */
+	{"run", "maintain every managed table on a schedule; one active instance of several", cmd_run,
+	 CMD_READS_ALL},
+	{"metrics", "the state of managed tables for Prometheus (text exposition format)", cmd_metrics,
+	 CMD_READS_ALL},
+	{"move", "move a closed partition to another tablespace, online", cmd_move, NULL},
+	{"policy", "when partitions go warm, to the archive, and away (maintain applies it)",
+	 cmd_policy, NULL},
+	{"archive", "move closed partitions to file:// or s3:// storage; \"archive list\"",
+	 cmd_archive, "list"},
+	{"restore", "bring an archived partition back into its table", cmd_restore, NULL},
 };
+
+/* owned here for the whole run: GlobalOpts.changes points into it */
+static char *changes_text;
+
+/* whether word is one of list's space-separated words */
+static bool
+word_in(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = list;
+
+	while (n > 0 && (p = strstr(p, word)) != NULL)
+	{
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/*
+ * GlobalOpts.changes for the command at argv[0]: NULL when what it runs only
+ * reads; else its name as typed, with the word after it when some of its
+ * subcommands read ("migrate start", "archive revenues").
+ */
+static const char *
+command_changes(const Command *c, int argc, char **argv)
+{
+	/* a subcommand only where some of them read: "index add" is just "index" */
+	const char *sub = c->reads && argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
+
+	if (c->reads && (strcmp(c->reads, CMD_READS_ALL) == 0 || (sub && word_in(c->reads, sub))))
+		return NULL;
+	changes_text = sub ? pg_xasprintf("%s %s", c->name, sub) : pg_xstrdup(c->name);
+	return changes_text;
+}
 
 static void
 print_help(void)
@@ -49,13 +97,14 @@ print_help(void)
 	printf("      --version            show the version and exit\n\n"
 		   "\"pgpart COMMAND --help\" describes a command.\n\n"
 		   "Exit status: 0 success, 1 the operation failed, 2 invalid usage,\n"
-		   "3 a check found a problem.\n");
+		   "3 a check found a problem, 4 another pgpart is working on the table,\n"
+		   "5 the server is a standby and the command changes things.\n");
 }
 
 int
 main(int argc, char **argv)
 {
-	GlobalOpts g = {NULL, false, false, false, LOCK_POLICY_DEFAULT, false, 0};
+	GlobalOpts g = {NULL, false, false, false, LOCK_POLICY_DEFAULT, false, 0, NULL};
 	bool version = false;
 	const CliOption options[] = {CLI_TRUE("version", 0, &version), CLI_END};
 	const CliSpec spec = {NULL, NULL, options, print_help, true};
@@ -89,7 +138,12 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(commands[i].name, name) == 0)
-			return commands[i].run(argc - first, argv + first, &g);
+		{
+			g.changes = command_changes(&commands[i], argc - first, argv + first);
+			rc = commands[i].run(argc - first, argv + first, &g);
+			free(changes_text);
+			return rc;
+		}
 	log_error("unknown command \"%s\"", name);
 	fprintf(stderr, "pgpart: hint: Try \"pgpart --help\" for the list of commands.\n");
 	return EXIT_USAGE;

@@ -22,6 +22,12 @@ typedef struct GlobalOpts
 	LockPolicy lock;
 	bool lock_timeout_given; /* --lock-timeout was given (vacuum keeps its own default otherwise) */
 	int wait_ms; /* --wait: for another pgpart on the same table (PgConn.worklock_wait_ms) */
+	/*
+	 * The command as typed ("migrate start") when it changes something, from
+	 * the command table (Command.reads): cli_run_connected refuses it on a
+	 * standby.  NULL: it only reads, and runs on a standby too.
+	 */
+	const char *changes;
 } GlobalOpts;
 
 #define CLI_COMMON_HELP                                                        \
@@ -45,7 +51,17 @@ typedef struct Command
 	const char *name;
 	const char *summary;
 	int (*run)(int argc, char **argv, GlobalOpts *g);
+	/*
+	 * What of it only reads and so runs on a standby: NULL nothing (refused
+	 * on a standby, also with --dry-run), CMD_READS_ALL the whole command,
+	 * else its read-only subcommands, space-separated ("plan status").  A
+	 * command whose options decide (policy TABLE shows, with options sets)
+	 * clears GlobalOpts.changes itself when it only reads.
+	 */
+	const char *reads;
 } Command;
+
+#define CMD_READS_ALL "*"
 
 /* -d: keeps a copy of arg in g and masks a password in arg (argv) itself */
 void cli_set_conninfo(GlobalOpts *g, char *arg);

@@ -16,6 +16,7 @@
 
 #include "core/calendar.h"
 #include "core/duration.h"
+#include "pg/standby.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
@@ -342,7 +343,8 @@ cli_run_connected(const GlobalOpts *g, CliBody body, void *arg)
 
 	err_init(&err);
 	pc.worklock_wait_ms = g->wait_ms;
-	if (!pgc_connect(&pc, g->conninfo, g->dry_run, &err))
+	if (!pgc_connect(&pc, g->conninfo, g->dry_run, &err) ||
+		(g->changes && !standby_refuse(&pc, g->changes, &err)))
 		rc = cli_fail(&err);
 	else
 	{

@@ -112,8 +112,9 @@ int cli_parse_table(const CliSpec *spec, int argc, char **argv, GlobalOpts *g, c
 
 /*
  * The part of a command that needs the database: connects (-d, or libpq's
- * environment), runs body, turns a failure into its message and exit code,
- * disconnects.  Written once here so that no command has its own copy.
+ * environment), refuses a command that changes things (g->changes) on a
+ * standby before anything runs, runs body, turns a failure into its message
+ * and exit code, disconnects.  Written once here so that no command has its own copy.
  * body returns the exit code, or CLI_FAILED when err says what went wrong
  * (it is printed, and its exit code returned).
  */

@@ -17,6 +17,7 @@
 #define EXIT_USAGE 2   /* bad command line or input that cannot work */
 #define EXIT_CHECK 3   /* a check or verification found a problem */
 #define EXIT_BUSY 4    /* another pgpart is working on the table (pg/worklock.c); nothing done */
+#define EXIT_STANDBY 5 /* the server is a standby and the command changes things (pg/standby.c); nothing done */
 
 /*
  * What kind of failure it was, for the callers that act on it: decisions are

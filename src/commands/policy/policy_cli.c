@@ -106,13 +106,17 @@ cmd_policy(int argc, char **argv, GlobalOpts *g)
 		CLI_END};
 	const CliSpec spec = {"policy", help, options, NULL, false};
 	int first, rc;
+	bool sets;
 
 	memset(&o, 0, sizeof(o));
 	if ((rc = cli_parse_args(&spec, argc, argv, g, 1, "no table given", &first)) != CLI_PARSED)
 		return rc;
 	o.table = argv[first];
-	if (o.clear && (o.warm_after || o.warm_tablespace || o.archive_after || o.archive_to ||
-					o.drop_after || o.drop_unarchived || o.allow_insecure_endpoint))
+	sets = o.warm_after || o.warm_tablespace || o.archive_after || o.archive_to || o.drop_after ||
+		   o.drop_unarchived || o.allow_insecure_endpoint;
+	if (o.clear && sets)
 		return cli_usage_error("policy", "--clear takes no other policy option");
+	if (!o.clear && !sets)
+		g->changes = NULL; /* only shows the policy: also on a standby */
 	return cli_run_connected(g, policy_run, &o);
 }

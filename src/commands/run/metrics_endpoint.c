@@ -47,12 +47,15 @@ static void
 add_scheduler_metrics(MetricsServer *m, PromSet *set)
 {
 	SchedulerStatus *st = m->status;
-	int f_leader, f_cycles, f_end, f_ok, f_fail;
+	int f_leader, f_standby, f_cycles, f_end, f_ok, f_fail;
 
 	if (st == NULL)
 		return;
 	f_leader = prom_family(set, "pgpart_scheduler_leader", "gauge",
 						   "1 if this \"pgpart run\" instance holds the leader lock and acts.");
+	f_standby = prom_family(set, "pgpart_scheduler_standby", "gauge",
+							"1 if the server this instance connects to is a standby (in "
+							"recovery): it idles until a promotion.");
 	f_cycles = prom_family(set, "pgpart_scheduler_cycles_total", "counter",
 						   "Maintenance cycles this instance completed as the leader.");
 	f_end = prom_family(set, "pgpart_scheduler_last_cycle_end_timestamp_seconds", "gauge",
@@ -63,6 +66,7 @@ add_scheduler_metrics(MetricsServer *m, PromSet *set)
 						 "Maintenance steps that failed in this instance's cycles.");
 	pthread_mutex_lock(&st->mutex);
 	prom_add(set, f_leader, st->leader ? 1 : 0, 0);
+	prom_add(set, f_standby, st->standby ? 1 : 0, 0);
 	prom_add(set, f_cycles, (double) st->cycles, 0);
 	if (st->last_cycle_end > 0)
 	{

@@ -16,6 +16,7 @@
 #include "commands/vacuum/vacuum.h"
 #include "pg/config.h"
 #include "pg/schema.h"
+#include "pg/standby.h"
 #include "util/clock.h"
 #include "util/mem.h"
 
@@ -38,6 +39,7 @@ typedef struct Sched
 	PgConn lock_conn; /* holds the leader lock; nothing else runs on it */
 	PgConn work;
 	bool leader;
+	bool standby; /* the lock connection's server is in recovery: nothing is tried */
 	char *squatter; /* who else holds the lock, when it is not a pgpart instance */
 	int failures; /* steps failed in the current cycle */
 } Sched;
@@ -52,16 +54,37 @@ emit(Sched *s, const char *action, const char *table, const char *result, double
 		s->opt->log(s->opt->log_arg, &ev);
 }
 
+/* what the metrics thread reads of this instance: leader and standby, under its mutex */
+static void
+publish_role(Sched *s)
+{
+	if (s->opt->status)
+	{
+		pthread_mutex_lock(&s->opt->status->mutex);
+		s->opt->status->leader = s->leader;
+		s->opt->status->standby = s->standby;
+		pthread_mutex_unlock(&s->opt->status->mutex);
+	}
+}
+
 static void
 set_leader(Sched *s, bool leader)
 {
 	s->leader = leader;
-	if (s->opt->status)
-	{
-		pthread_mutex_lock(&s->opt->status->mutex);
-		s->opt->status->leader = leader;
-		pthread_mutex_unlock(&s->opt->status->mutex);
-	}
+	publish_role(s);
+}
+
+static void
+set_standby(Sched *s, bool standby)
+{
+	if (standby != s->standby)
+		emit(s, "standby", NULL, "info", -1,
+			 standby ? "the server is a standby (in recovery): this instance does nothing until "
+					   "it is promoted, and asks again as often as a follower polls"
+					 : "the server is no longer a standby (promoted): trying to take the leader "
+					   "lock");
+	s->standby = standby;
+	publish_role(s);
 }
 
 static bool
@@ -112,12 +135,16 @@ still_leader(Sched *s)
 	return ok;
 }
 
-/* tries to become the leader; false only when it cannot even try (server, rights, schema) */
+/*
+ * tries to become the leader; false only when it cannot even try (server,
+ * rights, schema).  On a standby it does not try (s->standby).
+ */
 static bool
 try_lead(Sched *s, PgpError *err)
 {
 	PgpError e;
 	char *who;
+	bool standby;
 
 	if (s->lock_conn.conn == NULL)
 	{
@@ -136,6 +163,14 @@ try_lead(Sched *s, PgpError *err)
 			return false;
 		}
 	}
+	if (!standby_in_recovery(&s->lock_conn, &standby, err))
+	{
+		pgc_close(&s->lock_conn);
+		return false;
+	}
+	set_standby(s, standby);
+	if (standby)
+		return true;
 	if (!leader_begin(&s->lock_conn, err))
 	{
 		pgc_close(&s->lock_conn);
@@ -377,6 +412,15 @@ ops_scheduler_run(const SchedulerOptions *opt, PgpError *err)
 				continue;
 			}
 			err_clear(&e);
+			if (!s.leader && s.standby)
+			{
+				/* set_standby said so; a --once run on a standby has nothing to do */
+				announced_follower = false;
+				if (opt->once)
+					break;
+				nap(&s, (double) opt->poll_ms);
+				continue;
+			}
 			if (!s.leader)
 			{
 				if (opt->once && s.squatter)

@@ -11,6 +11,13 @@
  * gone.  When something that is not a pgpart instance holds the lock, it is
  * named in the log, and a --once run fails.
  *
+ * Against a hot standby (pg_is_in_recovery()) an instance does not even try
+ * the lock (LOCK TABLE in EXCLUSIVE mode is refused in recovery): it idles,
+ * says so once in the log and in pgpart_scheduler_standby, and asks again
+ * as often as a follower polls, so that after a promotion it leads within one
+ * interval.  The same unit can thus run on every node; only the primary's
+ * acts.
+ *
  * Each cycle, for every managed table: maintain (premake, default partition,
  * rollups, tier policy), then VACUUM and ANALYZE of the
  * partitions that need it (--only-needed), over a few connections.
@@ -31,6 +38,7 @@ typedef struct SchedulerStatus
 {
 	pthread_mutex_t mutex;
 	bool leader;
+	bool standby; /* the server is a standby: this instance idles until a promotion */
 	long cycles;	   /* completed by this process as leader */
 	double last_cycle_end; /* Unix time; 0: none yet */
 	double last_cycle_seconds;
@@ -70,8 +78,8 @@ typedef struct SchedulerOptions
 
 /*
  * Runs until *stop (true: a clean stop) or, with once, after one cycle (true
- * when every step succeeded, or when another pgpart instance is the leader;
- * false when the lock is held by anything else).
+ * when every step succeeded, or when another pgpart instance is the leader,
+ * or the server is a standby; false when the lock is held by anything else).
  * false with err: it could not start (the server unreachable at the start of
  * a --once run, pgpart not initialised) or a step failed in a --once run.
  */
