@@ -48,7 +48,7 @@ build_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	BuildCtx *c = arg;
 	bool ok;
 
-	ok = rollup_lock(pc, c->r, err) &&
+	ok = (c->r->dist_column == NULL || citus_begin_ddl(pc, err)) && rollup_lock(pc, c->r, err) &&
 		 rollup_ensure_summary_partition(pc, c->r, c->piece->lo, c->piece->hi, err);
 	lock_txn_mark_locked(stats);
 	return ok && rollup_summarise_piece(pc, c->r, c->piece, &c->groups, err);
@@ -154,7 +154,8 @@ triggers_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	bool ok;
 
 	lock_txn_mark_locked(stats);
-	ok = rollup_ensure_triggers(pc, r, r->source_schema, r->source_name, err) &&
+	ok = (r->dist_column == NULL || citus_begin_ddl(pc, err)) &&
+		 rollup_ensure_triggers(pc, r, r->source_schema, r->source_name, err) &&
 		 catalog_partitions(pc, r->source, &parts, err);
 	if (!ok)
 		return false;
@@ -341,7 +342,9 @@ add_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	bool ok;
 
 	/* in --dry-run the summary table is only printed: there is nothing to record */
-	ok = rollup_create_summary(pc, r, err) && (pc->dry_run || rollup_insert(pc, r, err));
+	ok = (r->dist_column == NULL || citus_begin_ddl(pc, err)) &&
+		 rollup_create_summary(pc, r, err) && (pc->dry_run || rollup_insert(pc, r, err)) &&
+		 (r->dist_column == NULL || rollup_place_on_citus(pc, r, err));
 	if (ok && c->where)
 	{
 		RollupFilter f;
@@ -472,7 +475,8 @@ ops_rollup_add(PgConn *pc, const RollupOptions *opt, RollupReport *rep, PgpError
 	if (!parse_definition(opt, &r, &groups, err) ||
 		/* the table must exist and be managed by pgpart: rollups follow its partitions */
 		!config_load_one_managed(pc, opt->table, &cfg, err) ||
-		!citus_refuse_rollup(pc, cfg.parent, err))
+		/* on Citus, its marks and summary go beside the shards (docs/scale-out.md) */
+		!citus_rollup_column(pc, cfg.parent, &r.dist_column, err))
 		goto out;
 	if (strcmp(opt->grain, "month") == 0 && (cfg.unit == CAL_DAY || cfg.unit == CAL_WEEK))
 	{
@@ -677,8 +681,10 @@ ops_rollup_status(PgConn *pc, const RollupOptions *opt, RollupReport *rep, PgpEr
 static bool
 drop_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
+	const Rollup *r = arg;
+
 	lock_txn_mark_locked(stats);
-	return rollup_drop(pc, arg, err);
+	return (r->dist_column == NULL || citus_begin_ddl(pc, err)) && rollup_drop(pc, r, err);
 }
 
 static bool
