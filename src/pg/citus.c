@@ -232,8 +232,8 @@ citus_begin_ddl(PgConn *pc, PgpError *err)
 	 * Citus refuses to propagate a function in the same transaction.  Unsafe
 	 * triggers: see docs/scale-out.md ("Rollups") for why a rollup's are not.
 	 */
-	return pgc_exec(pc, "SET LOCAL citus.multi_shard_modify_mode TO 'sequential'", 0, NULL, err) &&
-		   pgc_exec(pc, "SET LOCAL citus.enable_unsafe_triggers TO on", 0, NULL, err);
+	return pgc_change(pc, "SET LOCAL citus.multi_shard_modify_mode TO 'sequential'", 0, NULL, err) &&
+		   pgc_change(pc, "SET LOCAL citus.enable_unsafe_triggers TO on", 0, NULL, err);
 }
 
 bool

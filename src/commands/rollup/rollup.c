@@ -154,7 +154,12 @@ triggers_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	bool ok;
 
 	lock_txn_mark_locked(stats);
-	ok = (r->dist_column == NULL || citus_begin_ddl(pc, err)) &&
+	/*
+	 * On Citus the functions' guard names the source (the workers know
+	 * neither its OID nor pgpart.rollup): made again, they follow a rename
+	 */
+	ok = (r->dist_column == NULL ||
+		  (citus_begin_ddl(pc, err) && rollup_create_functions(pc, r, err))) &&
 		 rollup_ensure_triggers(pc, r, r->source_schema, r->source_name, err) &&
 		 catalog_partitions(pc, r->source, &parts, err);
 	if (!ok)
@@ -669,6 +674,34 @@ status_one(PgConn *pc, const RollupOptions *opt, Rollup *r, RollupReport *rep, P
 	report(rep, "uncovered partitions", "%d", uncovered);
 	rollupfacts_free(&f);
 	return true;
+}
+
+bool
+ops_rollup_status_lines(PgConn *pc, RelOid source, NameList *lines, PgpError *err)
+{
+	Rollup *list = NULL;
+	int n = 0, i;
+	bool ok;
+
+	ok = rollup_load(pc, source, 0, &list, &n, err);
+	for (i = 0; ok && i < n; i++)
+	{
+		RollupFacts f;
+		char *name = NULL;
+
+		if (!(ok = rollup_facts(pc, &list[i], &f, err)))
+			break;
+		ok = catalog_regclass_text(pc, list[i].summary, &name, err);
+		if (ok)
+			namelist_addf(lines,
+						  "%s (%s): %s partitions summarised, %s buckets changed since the last "
+						  "refresh (%s)",
+						  name, list[i].grain, f.partitions, f.changed, f.refreshed_at);
+		free(name);
+		rollupfacts_free(&f);
+	}
+	rollup_list_free(list, n);
+	return ok;
 }
 
 bool
