@@ -14,7 +14,9 @@
  * and so inside its aggregate.  A report reads, in one snapshot, the summary
  * for clean buckets and the detail rows for buckets still marked: exact
  * whatever the time since the last refresh.  A partition that no longer
- * changes is summarised once.
+ * changes is summarised once.  On Citus the same holds per worker: the
+ * triggers fire on the shards and mark in a distributed table colocated with
+ * them (see Rollup.dist_column and docs/scale-out.md).
  */
 #ifndef PGPART_COMMANDS_ROLLUP_SQL_H
 #define PGPART_COMMANDS_ROLLUP_SQL_H
