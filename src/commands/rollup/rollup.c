@@ -48,7 +48,7 @@ build_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	BuildCtx *c = arg;
 	bool ok;
 
-	ok = (c->r->dist_column == NULL || citus_begin_ddl(pc, err)) && rollup_lock(pc, c->r, err) &&
+	ok = rollup_lock(pc, c->r, err) &&
 		 rollup_ensure_summary_partition(pc, c->r, c->piece->lo, c->piece->hi, err);
 	lock_txn_mark_locked(stats);
 	return ok && rollup_summarise_piece(pc, c->r, c->piece, &c->groups, err);
