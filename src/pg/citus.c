@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "pg/stmt.h"
+#include "util/strbuf.h"
 #include "util/mem.h"
 
 void
@@ -174,16 +175,83 @@ refuse_managed(PgConn *pc, RelOid rel, const char *refusal, const char *detail,
 }
 
 bool
-citus_refuse_rollup(PgConn *pc, RelOid rel, PgpError *err)
+citus_rollup_column(PgConn *pc, RelOid rel, char **column, PgpError *err)
 {
-	return refuse_managed(pc, rel, "pgpart keeps no rollup of it",
-						  "A rollup marks changed buckets with triggers; on a Citus table they "
-						  "would fire on the shards on the workers, where pgpart's schema and its "
-						  "table of changed buckets do not exist.",
-						  "Use \"pgpart report --source detail\" on %s: Citus runs the aggregate "
-						  "on every shard at once.  For a kept summary see docs/scale-out.md "
-						  "(\"Rollups\").",
-						  err);
+	CitusTable t;
+	bool ok = true;
+
+	*column = NULL;
+	if (!citus_table(pc, rel, &t, err))
+		return false;
+	if (t.kind == CITUS_DISTRIBUTED && t.column)
+	{
+		*column = t.column;
+		t.column = NULL;
+	}
+	else if (t.kind != CITUS_NONE)
+		ok = refuse_managed(pc, rel, "pgpart keeps rollups of distributed tables only",
+							"A rollup's marking triggers would fire on every copy of a reference "
+							"table, or beside no shard of a Citus local table.",
+							"Use \"pgpart report --source detail\" on %s.", err);
+	citustable_free(&t);
+	return ok;
+}
+
+char *
+citus_shard_check_sql(PgConn *pc, const char *table_q, const char *relation)
+{
+	StrBuf sb;
+
+	/*
+	 * A shard is named after its table with "_<shardid>" at the end (its
+	 * table's name shortened first when too long): the id found there must
+	 * be a shard of table_q, and Citus's own name of that shard the
+	 * relation's.  shard_name leaves out "public."; with an empty
+	 * search_path regclass writes it.  Catalog functions only: Citus hides
+	 * shards from queries of pg_class.
+	 */
+	sb_init(&sb);
+	sb_appendf(&sb,
+			   "EXISTS (SELECT FROM pg_catalog.pg_dist_shard s "
+			   "WHERE s.logicalrelid = pg_catalog.to_regclass(");
+	pgc_append_literal(pc, &sb, table_q);
+	sb_appendf(&sb,
+			   ") AND s.shardid = pg_catalog.substring(%s::pg_catalog.regclass::text, "
+			   "'_([0-9]+)\"?$')::bigint AND %s::pg_catalog.regclass::text IN "
+			   "(pg_catalog.shard_name(s.logicalrelid, s.shardid), "
+			   "'public.' || pg_catalog.shard_name(s.logicalrelid, s.shardid)))",
+			   relation, relation);
+	return sb_steal(&sb);
+}
+
+bool
+citus_begin_ddl(PgConn *pc, PgpError *err)
+{
+	/*
+	 * Sequential: after a parallel operation (the shards of a new table),
+	 * Citus refuses to propagate a function in the same transaction.  Unsafe
+	 * triggers: see docs/scale-out.md ("Rollups") for why a rollup's are not.
+	 */
+	return pgc_change(pc, "SET LOCAL citus.multi_shard_modify_mode TO 'sequential'", 0, NULL, err) &&
+		   pgc_change(pc, "SET LOCAL citus.enable_unsafe_triggers TO on", 0, NULL, err);
+}
+
+bool
+citus_one_snapshot_per_worker(PgConn *pc, PgpError *err)
+{
+	return pgc_exec(pc, "SET LOCAL citus.max_adaptive_executor_pool_size TO 1", 0, NULL, err);
+}
+
+bool
+citus_distribute_colocated(PgConn *pc, const char *table_q, const char *column,
+						   const char *with_q, PgpError *err)
+{
+	const char *params[3] = {table_q, column, with_q};
+
+	return pgc_change(pc,
+					  "SELECT pg_catalog.create_distributed_table($1::pg_catalog.regclass, $2, "
+					  "colocate_with => $3)",
+					  3, params, err);
 }
 
 bool

@@ -3,8 +3,8 @@
  * the database is a Citus coordinator, and whether a table is distributed and
  * by which column.  On plain PostgreSQL every answer is "no" and costs one
  * catalog read.  The commands that cannot work on a distributed table (a
- * rollup's triggers, a migration's mirror triggers) refuse through here
- * before they change anything.
+ * migration's mirror triggers, a move) refuse through here before they
+ * change anything; rollups find here where their marks and summary go.
  */
 #ifndef PGPART_PG_CITUS_H
 #define PGPART_PG_CITUS_H
@@ -47,12 +47,38 @@ bool citus_is_managed(PgConn *pc, RelOid rel, bool *yes, PgpError *err);
 const char *citus_kind_name(CitusKind kind);
 
 /*
- * Refuses (EXIT_USAGE, the reason and what to do instead) a rollup on a
- * table Citus manages: the rollup's triggers would fire on the shards on the
- * workers, where pgpart's schema does not exist.  True when rel is not such
- * a table.
+ * Where a rollup of rel marks its changes (docs/scale-out.md, "Rollups"):
+ * *column NULL for a table Citus does not manage, the distribution column
+ * (the caller frees it) for a hash-distributed one; refuses (EXIT_USAGE,
+ * with the reason and what to do instead) any other table Citus manages.
  */
-bool citus_refuse_rollup(PgConn *pc, RelOid rel, PgpError *err);
+bool citus_rollup_column(PgConn *pc, RelOid rel, char **column, PgpError *err);
+
+/*
+ * SQL condition for a trigger guard that runs on the workers: relation
+ * (SQL, an oid) is a shard of table_q (quoted, qualified), as Citus names
+ * its shards.  The caller frees it.
+ */
+char *citus_shard_check_sql(PgConn *pc, const char *table_q, const char *relation);
+
+/*
+ * For the rest of the transaction: statements on shards one connection
+ * per worker (so that functions can still be propagated after new shards
+ * were made), and triggers allowed on distributed tables.
+ */
+bool citus_begin_ddl(PgConn *pc, PgpError *err);
+
+/*
+ * For the rest of the transaction (REPEATABLE READ): one connection per
+ * worker, so that every statement sees that worker's shards in one snapshot
+ * (Citus starts each worker's transaction at the coordinator's isolation
+ * level, and each connection takes its own snapshot).
+ */
+bool citus_one_snapshot_per_worker(PgConn *pc, PgpError *err);
+
+/* create_distributed_table(table_q, column, colocate_with => with_q) */
+bool citus_distribute_colocated(PgConn *pc, const char *table_q, const char *column,
+								const char *with_q, PgpError *err);
 
 /*
  * When parent is distributed, distributes table (quoted, qualified; a

@@ -4,15 +4,20 @@
 # taking over a table distributed first, maintain (premake, default drain),
 # status, metrics, index add, vacuum/analyze -j 2, report, archive and
 # restore of a distributed partition (rows and shards the same after the
-# round trip), retention; rollup add and migrate of a distributed table are
-# refused before anything changes.  Skipped only when Citus is not installed
-# (its build failed: the message shows how it ended).
+# round trip), retention; rollups (marks made on the shards, summaries beside
+# them or on the coordinator): every report from a rollup equals the same
+# report from the detail rows after writes through the coordinator (also
+# late ones into closed partitions, a TRUNCATE), refresh, maintain, archive
+# and restore; migrate and move of a distributed table are refused before
+# anything changes.  Skipped only when Citus is not installed (its build
+# failed: the message shows how it ended).
 use strict;
 use warnings;
 use PgpartTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use File::Path qw(make_path);
+use JSON::PP;
 
 if (my $why = PgpartTest::citus_missing()) { plan skip_all => $why; }
 
@@ -92,6 +97,97 @@ psql_ok($coord, q{
 	FROM generate_series(1, 30) g});
 my $in_default = psql_ok($coord, 'SELECT count(*) FROM revenues_default');
 is($in_default, '30', 'rows in the default partition');
+
+# ---- rollups: the marking triggers fire on the shards on the workers
+# and mark in a distributed table beside them; a summary grouped by org_id
+# is distributed colocated with the table, one that is not stays on the
+# coordinator
+like(pgpart_ok($coord, 'rollup add (by org)', 'rollup', 'add', 'revenues', '--name', 'revenues_daily',
+		'--grain', 'day', '--group-by', 'org_id, status, category', '--measures', 'sum(amount), count(*)'),
+	qr/revenues_daily: 9 partitions summarised/, 'the rollup summarises every partition');
+pgpart_ok($coord, 'rollup add (not by org)', 'rollup', 'add', 'revenues', '--name', 'revenues_monthly',
+	'--grain', 'month', '--group-by', 'status, category', '--measures', 'sum(amount), count(*)');
+is(psql_ok($coord, q{SELECT string_agg(logicalrelid::text, ' ' ORDER BY logicalrelid::text)
+	FROM pg_dist_partition WHERE colocationid = (SELECT colocationid FROM pg_dist_partition
+	WHERE logicalrelid = 'revenues'::regclass) AND logicalrelid::text ~ '(daily|monthly|dirty)$'}),
+	'pgpart.rollup_1_dirty pgpart.rollup_2_dirty revenues_daily',
+	'the marks tables and the summary grouped by org are colocated with the table; the other is not distributed');
+is(psql_ok($coord, q{SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text ~ 'monthly'}), '0',
+	'the summary not grouped by org stays on the coordinator');
+# triggers of the shards of one partition, on both workers
+sub worker_triggers
+{
+	my ($part) = @_;
+	my $n = 0;
+	$n += $_->safe_psql('postgres', "SET citus.override_table_visibility TO off;
+		SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+		WHERE t.tgname LIKE 'pgpart_rollup_%' AND c.relname ~ '^${part}_[0-9]+\$'")
+	  for ($w1, $w2);
+	return $n;
+}
+# insert, update and delete of two rollups on 4 shards; TRUNCATE stays on the coordinator
+is(worker_triggers('revenues_2025_q1'), 24, 'the marking triggers are on every shard of a partition');
+
+sub report_json
+{
+	my ($source, @args) = @_;
+	my ($rc, $out, $err) = pgpart($coord, 'report', @args, '--source', $source, '--json');
+	die "report @args failed: $err" if $rc;
+	return decode_json($out);
+}
+my @reports = ([ 'monthly', 'revenues', '--org', '3', '--month', '2025-03' ],
+	[ 'daily', 'revenues', '--org', '7', '--date', '2025-02-10' ],
+	[ 'yearly', 'revenues', '--org', '4', '--year', '2026' ],
+	[ 'cross-org', 'revenues', '--from', '2025-01-01', '--to', '2026-01-01' ],
+	[ 'cross-org', 'revenues', '--from', '2025-01-01', '--to', '2027-01-01', '--no-orgs' ]);
+# every report (and these extra ones) from the rollup (auto) equals the same
+# report from the detail rows
+sub reports_equal
+{
+	my ($when, @extra) = @_;
+	for my $r (@reports, @extra)
+	{
+		my $auto = report_json('auto', @$r);
+		like($auto->{source}, qr/^rollup /, "$when: @$r from a rollup");
+		is_deeply($auto->{rows}, report_json('detail', @$r)->{rows}, "$when: @$r equals the detail report");
+	}
+}
+reports_equal('after rollup add');
+
+# writes through the coordinator, also late ones into closed partitions and
+# into a partition named directly, and rows moved to another partition
+psql_ok($coord, q{
+	INSERT INTO revenues (id, org_id, property_id, occurred_at, amount, status, category)
+	SELECT 50000 + g, g % 20, 1, timestamptz '2025-02-10' + g * interval '5 hours', 3.25, 'approved', 'rent'
+	FROM generate_series(1, 60) g;
+	UPDATE revenues SET amount = amount + 1.5 WHERE org_id IN (3, 5) AND occurred_at < '2025-04-01';
+	UPDATE revenues SET occurred_at = timestamptz '2026-02-03 10:00+00'
+	WHERE org_id = 4 AND occurred_at >= '2025-12-01' AND occurred_at < '2025-12-15';
+	DELETE FROM revenues WHERE org_id = 7 AND occurred_at >= '2025-02-09' AND occurred_at < '2025-02-11'
+	  AND status = 'void';
+	INSERT INTO revenues_2025_q1 (id, org_id, property_id, occurred_at, amount, status, category)
+	VALUES (60001, 7, 1, '2025-02-10 12:00+00', 99.99, 'approved', 'rent')});
+cmp_ok(psql_ok($coord, 'SELECT count(*) FROM pgpart.rollup_1_dirty'), '>', 0,
+	'the writes on the shards marked their buckets');
+reports_equal('after writes, before a refresh');
+like(pgpart_ok($coord, 'rollup refresh', 'rollup', 'refresh', 'revenues'),
+	qr/revenues_daily: 0 partitions summarised \(0 rows\), [1-9]\d* changed buckets recomputed/,
+	'refresh recomputes the changed buckets');
+is(psql_ok($coord, 'SELECT count(*) FROM pgpart.rollup_1_dirty'), '0', 'and consumes their marks');
+like(pgpart_ok($coord, 'rollup status', 'rollup', 'status', '--name', 'revenues_daily'),
+	qr/changed since refresh\s+0 buckets/, 'status: nothing changed since');
+# a late correction of a closed partition, long after it was summarised:
+# its bucket from the detail rows, every other from the refreshed summary
+psql_ok($coord, q{UPDATE revenues SET amount = amount - 0.5 WHERE org_id = 5 AND occurred_at >= '2025-01-03'
+	AND occurred_at < '2025-01-04'});
+reports_equal('after a late write into a closed partition');
+psql_ok($coord, 'TRUNCATE revenues_2026_q4');
+like(pgpart_ok($coord, 'rollup status after TRUNCATE', 'rollup', 'status', '--name', 'revenues_daily'),
+	qr/and a TRUNCATE/, 'a TRUNCATE is marked (on the coordinator)');
+is(report_json('auto', @{ $reports[3] })->{source}, 'detail',
+	'until the next refresh, reports read the detail rows');
+pgpart_ok($coord, 'refresh after the TRUNCATE', 'rollup', 'refresh', 'revenues');
+reports_equal('after the refresh that followed the TRUNCATE');
 my $sum_sql = q{SELECT count(*) || ' ' || sum(amount) || ' ' || sum(hashtext(r::text)::numeric)
 	FROM revenues r};
 my $all_before = psql_ok($coord, $sum_sql);
@@ -106,6 +202,8 @@ is(worker_tables('revenues_2029_q1'), 4, 'and has its shards on the workers');
 is(psql_ok($coord, q{SELECT pg_relation_size('revenues_2029_q1')}), '0',
 	'the rows moved out of the default went to the shards: no hidden copy on the coordinator');
 like(pgpart_ok($coord, 'maintain again', 'maintain'), qr/revenues: nothing to do/, 'maintain is idempotent');
+reports_equal('after maintain',
+	[ 'cross-org', 'revenues', '--from', '2029-01-01', '--to', '2030-01-01', '--no-orgs' ]);
 
 # ---- status and metrics
 my $status = pgpart_ok($coord, 'status', 'status', 'revenues');
@@ -155,6 +253,10 @@ make_path($arch);
 my $q_sum = q{SELECT count(*) || ' ' || sum(amount) || ' ' || sum(hashtext(r::text)::numeric)
 	FROM revenues r WHERE occurred_at >= '2025-04-01' AND occurred_at < '2025-07-01'};
 my $q_before = psql_ok($coord, $q_sum);
+# what the reports of the archived range say before: the summary keeps it
+my @q2_reports = ([ 'yearly', 'revenues', '--org', '6', '--year', '2025' ],
+	[ 'cross-org', 'revenues', '--from', '2025-04-01', '--to', '2025-07-01' ]);
+my @q2_before = map { report_json('detail', @$_)->{rows} } @q2_reports;
 my $out = pgpart_ok($coord, 'archive a distributed partition', 'archive', 'revenues', 'revenues_2025_q2',
 	'--to', "file://$arch", '--no-foreign-table');
 my ($manifest) = $out =~ m{(file://\S+\.manifest\.json)};
@@ -164,6 +266,12 @@ is(psql_ok($coord, q{SELECT count(*) FROM pg_class WHERE relname = 'revenues_202
 is(worker_tables('revenues_2025_q2'), 0, 'and its shards from the workers');
 is(psql_ok($coord, q{SELECT count(*) FROM revenues WHERE occurred_at >= '2025-04-01'
 	AND occurred_at < '2025-07-01'}), '0', 'no rows of its range left');
+for my $i (0 .. $#q2_reports)
+{
+	my $r = report_json('auto', @{ $q2_reports[$i] });
+	like($r->{source}, qr/^rollup /, "archived: @{ $q2_reports[$i] } from a rollup");
+	is_deeply($r->{rows}, $q2_before[$i], "archived: @{ $q2_reports[$i] } as before, from the summary");
+}
 pgpart_ok($coord, 'restore', 'restore', 'revenues', '--from', $manifest);
 is(psql_ok($coord, $q_sum), $q_before, 'the same rows after the round trip (count and sums)');
 is(shards_of('revenues_2025_q2'), '4', 'the restored partition is distributed');
@@ -174,6 +282,13 @@ is(psql_ok($coord, q{SELECT count(DISTINCT colocationid) FROM pg_dist_partition
 is(psql_ok($coord, $sum_sql), $all_before, 'the whole table is as before');
 is(psql_ok($coord, q{SELECT pg_relation_size('revenues_2025_q2')}), '0',
 	'no copy of its rows left on the coordinator');
+is_deeply([ map { report_json('detail', @$_)->{rows} } @q2_reports ], \@q2_before,
+	'restored: the detail reports as before the archive');
+pgpart_ok($coord, 'refresh after the restore', 'rollup', 'refresh', 'revenues');
+is(worker_triggers('revenues_2025_q2'), 24, 'the restored partition has the marking triggers on its shards');
+psql_ok($coord, q{UPDATE revenues SET amount = amount + 5 WHERE org_id = 6 AND occurred_at >= '2025-05-01'
+	AND occurred_at < '2025-05-08'});
+reports_equal('after restore and a write into the restored partition');
 
 # without a default partition pgpart would DETACH ... CONCURRENTLY, which
 # Citus refuses: a plain DETACH under lock_timeout instead
@@ -189,12 +304,7 @@ is(psql_ok($coord, q{SELECT count(*) FROM pg_class WHERE relname = 'expenses_202
 pgpart_ok($coord, 'restore it', 'restore', 'expenses', '--from', $manifest);
 is(psql_ok($coord, $e_sum), $e_before, 'the same rows back');
 
-# ---- rollup add and migrate of a distributed table: refused, nothing made
-pgpart_fails($coord, 'rollup add', 2, qr/public\.revenues is a distributed table: pgpart keeps no rollup/,
-	'rollup', 'add', 'revenues', '--name', 'revenues_daily', '--grain', 'day', '--group-by',
-	'org_id, status', '--measures', 'sum(amount), count(*)');
-is(psql_ok($coord, q{SELECT count(*) FROM pg_class WHERE relname = 'revenues_daily'}) .
-	psql_ok($coord, 'SELECT count(*) FROM pgpart.rollup'), '00', 'rollup add left nothing behind');
+# ---- move and migrate of a distributed table: refused, nothing made
 pgpart_fails($coord, 'move', 2, qr/public\.revenues is a distributed table: pgpart moves none/, 'move',
 	'revenues', 'revenues_2025_q4', '--tablespace', 'pg_global');
 psql_ok($coord, q{CREATE TABLE payments (id bigint NOT NULL, org_id bigint NOT NULL,
@@ -222,5 +332,11 @@ is(psql_ok($coord, q{SELECT count(*) FROM pg_class WHERE relname = 'revenues_202
 is(worker_tables('revenues_2025_q1'), 0, 'with its shards');
 cmp_ok(psql_ok($coord, 'SELECT count(*) FROM revenues'), '<', (split / /, $all_before)[0],
 	'fewer rows');
+
+# ---- rollup drop: its marks table, summary and the triggers on the shards go
+pgpart_ok($coord, 'rollup drop', 'rollup', 'drop', '--name', 'revenues_daily');
+is(psql_ok($coord, q{SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text ~ 'revenues_daily|rollup_1_dirty'}),
+	'0', 'its distributed tables are gone');
+is(worker_triggers('revenues_2026_q3'), 12, "only the other rollup's triggers are left on the shards");
 
 done_testing();

@@ -17,6 +17,7 @@
 #include "commands/rollup/rollup.h"
 #include "pg/bounds.h"
 #include "pg/catalog.h"
+#include "pg/citus.h"
 #include "pg/config.h"
 #include "commands/report/report_sql.h"
 #include "commands/rollup/rollup_sql.h"
@@ -247,7 +248,12 @@ run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Roll
 		NameList marked = {0};
 		bool everything = false;
 
-		if (!report_marked_buckets(pc, use, opt->from, opt->to, &marked, &everything, err))
+		/*
+		 * On Citus an org's marks, summary rows and detail rows are on one
+		 * worker: read there in one snapshot, they agree as on one server
+		 */
+		if ((use->dist_column && !citus_one_snapshot_per_worker(pc, err)) ||
+			!report_marked_buckets(pc, use, opt->from, opt->to, &marked, &everything, err))
 			return false;
 		/* the extra ranges are read from the detail rows whole anyway */
 		for (i = 0; i < marked.n; i++)

@@ -89,14 +89,18 @@ report_marked_buckets(PgConn *pc, const Rollup *r, const char *from, const char 
 {
 	char id[16];
 	const char *params[3] = {id, from, to};
+	char *marks = rollup_marks_sql(r);
+	char *sql = pg_xasprintf("SELECT DISTINCT d.bucket::text FROM %s d "
+							 "WHERE d.rollup_id = $1::integer AND (d.bucket IS NULL OR "
+							 "(d.bucket >= $2::pg_catalog.date AND d.bucket < $3::pg_catalog.date))",
+							 marks);
+	bool ok;
 
 	snprintf(id, sizeof(id), "%d", r->id);
-	return rollup_read_marks(
-		pc,
-		"SELECT DISTINCT d.bucket::text FROM pgpart.rollup_dirty d "
-		"WHERE d.rollup_id = $1::integer AND (d.bucket IS NULL OR "
-		"(d.bucket >= $2::pg_catalog.date AND d.bucket < $3::pg_catalog.date))",
-		3, params, buckets, everything, err);
+	ok = rollup_read_marks(pc, sql, 3, params, buckets, everything, err);
+	free(sql);
+	free(marks);
+	return ok;
 }
 
 const char *

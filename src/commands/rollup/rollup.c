@@ -155,7 +155,13 @@ triggers_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	bool ok;
 
 	lock_txn_mark_locked(stats);
-	ok = rollup_ensure_triggers(pc, r, r->source_schema, r->source_name, err) &&
+	/*
+	 * On Citus the functions' guard names the source (the workers know
+	 * neither its OID nor pgpart.rollup): made again, they follow a rename
+	 */
+	ok = (r->dist_column == NULL ||
+		  (citus_begin_ddl(pc, err) && rollup_create_functions(pc, r, err))) &&
+		 rollup_ensure_triggers(pc, r, r->source_schema, r->source_name, err) &&
 		 catalog_partitions(pc, r->source, &parts, err);
 	if (!ok)
 		return false;
@@ -342,7 +348,9 @@ add_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	bool ok;
 
 	/* in --dry-run the summary table is only printed: there is nothing to record */
-	ok = rollup_create_summary(pc, r, err) && (pc->dry_run || rollup_insert(pc, r, err));
+	ok = (r->dist_column == NULL || citus_begin_ddl(pc, err)) &&
+		 rollup_create_summary(pc, r, err) && (pc->dry_run || rollup_insert(pc, r, err)) &&
+		 (r->dist_column == NULL || rollup_place_on_citus(pc, r, err));
 	if (ok && c->where)
 	{
 		RollupFilter f;
@@ -473,7 +481,8 @@ ops_rollup_add(PgConn *pc, const RollupOptions *opt, RollupReport *rep, PgpError
 	if (!parse_definition(opt, &r, &groups, err) ||
 		/* the table must exist and be managed by pgpart: rollups follow its partitions */
 		!config_load_one_managed(pc, opt->table, &cfg, err) ||
-		!citus_refuse_rollup(pc, cfg.parent, err))
+		/* on Citus, its marks and summary go beside the shards (docs/scale-out.md) */
+		!citus_rollup_column(pc, cfg.parent, &r.dist_column, err))
 		goto out;
 	if (strcmp(opt->grain, "month") == 0 && (cfg.unit == CAL_DAY || cfg.unit == CAL_WEEK))
 	{
@@ -672,6 +681,34 @@ status_one(PgConn *pc, const RollupOptions *opt, Rollup *r, RollupReport *rep, P
 }
 
 bool
+ops_rollup_status_lines(PgConn *pc, RelOid source, NameList *lines, PgpError *err)
+{
+	Rollup *list = NULL;
+	int n = 0, i;
+	bool ok;
+
+	ok = rollup_load(pc, source, 0, &list, &n, err);
+	for (i = 0; ok && i < n; i++)
+	{
+		RollupFacts f;
+		char *name = NULL;
+
+		if (!(ok = rollup_facts(pc, &list[i], &f, err)))
+			break;
+		ok = catalog_regclass_text(pc, list[i].summary, &name, err);
+		if (ok)
+			namelist_addf(lines,
+						  "%s (%s): %s partitions summarised, %s buckets changed since the last "
+						  "refresh (%s)",
+						  name, list[i].grain, f.partitions, f.changed, f.refreshed_at);
+		free(name);
+		rollupfacts_free(&f);
+	}
+	rollup_list_free(list, n);
+	return ok;
+}
+
+bool
 ops_rollup_status(PgConn *pc, const RollupOptions *opt, RollupReport *rep, PgpError *err)
 {
 	memset(rep, 0, sizeof(*rep));
@@ -681,8 +718,10 @@ ops_rollup_status(PgConn *pc, const RollupOptions *opt, RollupReport *rep, PgpEr
 static bool
 drop_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
+	const Rollup *r = arg;
+
 	lock_txn_mark_locked(stats);
-	return rollup_drop(pc, arg, err);
+	return (r->dist_column == NULL || citus_begin_ddl(pc, err)) && rollup_drop(pc, r, err);
 }
 
 static bool

@@ -36,6 +36,12 @@ bool ops_rollup_refresh(PgConn *pc, const RollupOptions *opt, RollupReport *r, P
 bool ops_rollup_status(PgConn *pc, const RollupOptions *opt, RollupReport *r, PgpError *err);
 bool ops_rollup_drop(PgConn *pc, const RollupOptions *opt, RollupReport *r, PgpError *err);
 
+/*
+ * For status: one line per rollup of source, its coverage, changed buckets
+ * (on Citus also those marked on the shards) and last refresh.
+ */
+bool ops_rollup_status_lines(PgConn *pc, RelOid source, NameList *lines, PgpError *err);
+
 /* for maintain: refresh every rollup of one table; notes get one line per rollup */
 bool ops_rollup_refresh_table(PgConn *pc, RelOid source, const LockPolicy *lock, NameList *notes,
 							  PgpError *err);

@@ -15,6 +15,7 @@
 
 #include "core/naming.h"
 #include "core/sqlscreen.h"
+#include "pg/citus.h"
 #include "pg/textarray.h"
 #include "pg/privilege.h"
 #include "util/mem.h"
@@ -29,7 +30,7 @@ rollup_free(Rollup *r)
 	measures_free(&r->measures);
 	free(r->filter);
 	namelist_free(&r->filter_args);
-	FREE_ALL(r->refreshed_at, r->column, r->time_zone);
+	FREE_ALL(r->refreshed_at, r->column, r->time_zone, r->dist_column);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -66,7 +67,10 @@ rollup_load(PgConn *pc, RelOid source, RelOid summary, Rollup **list, int *n, Pg
 		"SELECT r.id, r.source::pg_catalog.oid, sn.nspname, sc.relname, "
 		"  r.summary::pg_catalog.oid, un.nspname, uc.relname, r.grain, r.group_by::text, "
 		"  r.measures, r.filter, r.refreshed_at::text, pc.part_column, "
-		"  pg_catalog.format_type(a.atttypid, NULL), pc.time_zone, f.args "
+		"  pg_catalog.format_type(a.atttypid, NULL), pc.time_zone, f.args, "
+		/* on Citus, the first column of the rollup's own marks table */
+		"  (SELECT m.attname FROM pg_catalog.pg_attribute m WHERE m.attnum = 1 AND m.attrelid = "
+		"   pg_catalog.to_regclass('pgpart.rollup_' || r.id || '_dirty')) "
 		"FROM pgpart.rollup r "
 		"JOIN pg_catalog.pg_class sc ON sc.oid = r.source "
 		"JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace "
@@ -113,9 +117,55 @@ rollup_load(PgConn *pc, RelOid source, RelOid summary, Rollup **list, int *n, Pg
 		r->time_zone = pg_xstrdup(PQgetvalue(res, i, 14));
 		r->filter_compiled = !PQgetisnull(res, i, 15) &&
 							 text_array_parse(PQgetvalue(res, i, 15), &r->filter_args);
+		r->dist_column = opt_value(res, i, 16);
 	}
 	PQclear(res);
 	return true;
+}
+
+/* on Citus: the distributed table of one rollup's marks (an id, no quoting needed) */
+static char *
+citus_marks_table(const Rollup *r)
+{
+	return pg_xasprintf("pgpart.\"rollup_%d_dirty\"", r->id);
+}
+
+char *
+rollup_marks_sql(const Rollup *r)
+{
+	char *citus, *sql;
+
+	if (r->dist_column == NULL)
+		return pg_xstrdup("pgpart.rollup_dirty");
+	citus = citus_marks_table(r);
+	sql = pg_xasprintf("(SELECT m.rollup_id, m.bucket, m.marked_at FROM pgpart.rollup_dirty m "
+					   "UNION ALL SELECT m.rollup_id, m.bucket, m.marked_at FROM %s m)",
+					   citus);
+	free(citus);
+	return sql;
+}
+
+/*
+ * Sends "<head><marks table><tail>" for each table of the rollup's marks
+ * (see rollup_marks_sql), with params; a DELETE cannot name a UNION.
+ */
+static bool
+change_each_marks_table(PgConn *pc, const Rollup *r, const char *head, const char *tail,
+						int nparams, const char *const *params, PgpError *err)
+{
+	char *citus = r->dist_column ? citus_marks_table(r) : NULL;
+	char *sql = pg_xasprintf("%spgpart.rollup_dirty%s", head, tail);
+	bool ok = pgc_change(pc, sql, nparams, params, err);
+
+	free(sql);
+	if (ok && citus)
+	{
+		sql = pg_xasprintf("%s%s%s", head, citus, tail);
+		ok = pgc_change(pc, sql, nparams, params, err);
+		free(sql);
+	}
+	free(citus);
+	return ok;
 }
 
 char *
@@ -353,20 +403,79 @@ rollup_ensure_summary_partition(PgConn *pc, const Rollup *r, const char *lo, con
 	return ok;
 }
 
+bool
+rollup_place_on_citus(PgConn *pc, const Rollup *r, PgpError *err)
+{
+	char *source_q = pgc_quote_qualified(pc, r->source_schema, r->source_name);
+	char *marks = citus_marks_table(r);
+	char *type = NULL;
+	StrBuf sql;
+	const char *params[2] = {source_q, r->dist_column};
+	bool ok;
+	int i;
+
+	/* the distribution column's type as the catalog writes it, typmod included */
+	ok = pgc_query_value(pc,
+						 "SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM "
+						 "pg_catalog.pg_attribute a WHERE a.attrelid = $1::pg_catalog.regclass "
+						 "AND a.attname = $2",
+						 2, params, &type, err);
+	sb_init(&sql);
+	if (ok)
+	{
+		sb_appendf(&sql, "CREATE TABLE %s (", marks);
+		pgc_append_ident(pc, &sql, r->dist_column);
+		sb_appendf(&sql, " %s NOT NULL, rollup_id integer NOT NULL, bucket date, "
+						 "marked_at timestamptz NOT NULL DEFAULT pg_catalog.now())",
+				   type ? type : "bigint");
+		ok = pgc_change(pc, sql.data, 0, NULL, err) &&
+			 citus_distribute_colocated(pc, marks, r->dist_column, source_q, err);
+	}
+	for (i = 0; ok && i < r->group_by.n; i++)
+		if (strcmp(r->group_by.items[i], r->dist_column) == 0)
+		{
+			char *summary_q = pgc_quote_qualified(pc, r->summary_schema, r->summary_name);
+
+			ok = citus_distribute_colocated(pc, summary_q, r->dist_column, source_q, err);
+			free(summary_q);
+			break;
+		}
+	sb_free(&sql);
+	free(type);
+	free(marks);
+	free(source_q);
+	return ok;
+}
+
 static char *
 function_name(const Rollup *r, const char *what)
 {
 	return pg_xasprintf("pgpart.\"rollup_%d_%s\"", r->id, what);
 }
 
-/* the first lines of every trigger function's body: see priv_append_trigger_guard */
+/*
+ * The first lines of every trigger function's body: see
+ * priv_append_trigger_guard.  on_shards: the function fires on the shards on
+ * the workers (Citus), where neither the source's OID nor pgpart.rollup
+ * exist, so the relation must be a shard of the source by Citus's metadata.
+ */
 static void
-append_guard(StrBuf *body, const Rollup *r)
+append_guard(PgConn *pc, StrBuf *body, const Rollup *r, bool on_shards)
 {
-	char *check = pg_xasprintf("EXISTS (SELECT FROM pgpart.rollup r WHERE r.id = %d "
-							   "AND r.source::pg_catalog.oid = pgpart_root)",
-							   r->id);
+	char *check;
 
+	if (on_shards)
+	{
+		char *source_q = pgc_quote_qualified(pc, r->source_schema, r->source_name);
+
+		check = citus_shard_check_sql(pc, source_q, "pgpart_root");
+		free(source_q);
+		sb_append(body, "DECLARE\n  pgpart_mark record;\n");
+	}
+	else
+		check = pg_xasprintf("EXISTS (SELECT FROM pgpart.rollup r WHERE r.id = %d "
+							 "AND r.source::pg_catalog.oid = pgpart_root)",
+							 r->id);
 	sb_append(body, "BEGIN\n");
 	priv_append_trigger_guard(body, r->source, check);
 	free(check);
@@ -383,8 +492,14 @@ create_trigger_function(PgConn *pc, const Rollup *r, const char *func, const cha
 {
 	StrBuf sql;
 	char *sig = pg_xasprintf("%s()", func);
+	char *marks = r->dist_column ? citus_marks_table(r) : NULL;
+	PrivNeed needs[8];
+	int nneeds = priv_rollup_nneeds;
 	bool ok;
 
+	memcpy(needs, priv_rollup_needs, sizeof(PrivNeed) * (size_t) priv_rollup_nneeds);
+	if (marks)
+		needs[nneeds++] = (PrivNeed){"table", marks, "INSERT"};
 	sb_init(&sql);
 	/*
 	 * SECURITY DEFINER (writers need no rights on pgpart's tables): EXECUTE is
@@ -397,10 +512,62 @@ create_trigger_function(PgConn *pc, const Rollup *r, const char *func, const cha
 			   func);
 	pgc_append_literal(pc, &sql, body);
 	ok = pgc_change(pc, sql.data, 0, NULL, err) &&
-		 priv_secure_function(pc, sig, r->source, priv_rollup_needs, priv_rollup_nneeds, err);
+		 priv_secure_function(pc, sig, r->source, needs, nneeds, err);
 	sb_free(&sql);
+	free(marks);
 	free(sig);
 	return ok;
+}
+
+/* "(SELECT columns FROM t1 UNION ALL ...) t": the rows of the named transition tables */
+static void
+append_marked_rows(StrBuf *body, const char *columns, const char *tables)
+{
+	char *t, *list, *save = NULL;
+	bool first = true;
+
+	sb_append(body, "(");
+	list = pg_xstrdup(tables);
+	for (t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
+	{
+		sb_appendf(body, "%sSELECT %s FROM %s", first ? "" : " UNION ALL ", columns, t);
+		first = false;
+	}
+	free(list);
+	sb_append(body, ") t");
+}
+
+/*
+ * On Citus the body runs on a shard; its marks go to the colocated shard of
+ * the rollup's marks table, on the same worker (the distribution column
+ * keeps them there), in the writer's own transaction.  One INSERT per
+ * distinct mark: Citus cannot plan an INSERT ... SELECT from a transition
+ * table into a distributed table, and runs a one-row INSERT on the shard
+ * beside the trigger's (local execution, which Citus allows in triggers; a
+ * remote one it refuses).
+ */
+static void
+append_citus_marks(PgConn *pc, StrBuf *body, const Rollup *r, const char *tables,
+				   const char *bucket, const char *time_col)
+{
+	StrBuf cols, dist;
+	char *marks = citus_marks_table(r);
+
+	sb_init(&dist);
+	pgc_append_ident(pc, &dist, r->dist_column);
+	sb_init(&cols);
+	sb_appendf(&cols, "%s, %s", dist.data, time_col);
+	sb_appendf(body, "  FOR pgpart_mark IN SELECT DISTINCT t.%s AS k, %s AS b FROM ", dist.data,
+			   bucket);
+	append_marked_rows(body, cols.data, tables);
+	sb_appendf(body,
+			   " WHERE t.%s IS NOT NULL LOOP\n"
+			   "    INSERT INTO %s (%s, rollup_id, bucket) VALUES (pgpart_mark.k, %d, pgpart_mark.b);\n"
+			   "  END LOOP;\n",
+			   time_col, marks, dist.data, r->id);
+	sb_free(&cols);
+	sb_free(&dist);
+	free(marks);
 }
 
 /* a function with a body that inserts the marks of the rows in the named transition tables */
@@ -411,23 +578,24 @@ create_mark_function(PgConn *pc, const Rollup *r, const char *what, const char *
 	char *func = function_name(r, what);
 	char *bucket = rollup_bucket_sql(pc, r, "t");
 	StrBuf body, col;
-	char *t, *list, *save = NULL;
 	bool ok;
 
 	sb_init(&col);
 	pgc_append_ident(pc, &col, r->column);
 	sb_init(&body);
-	append_guard(&body, r);
-	sb_appendf(&body,
-			   "  INSERT INTO pgpart.rollup_dirty (rollup_id, bucket)\n  SELECT DISTINCT %d, "
-			   "%s FROM (",
-			   r->id, bucket);
-	list = pg_xstrdup(tables);
-	for (t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		sb_appendf(&body, "%sSELECT %s FROM %s", body.data[body.len - 1] == '(' ? "" : " UNION ALL ",
-				   col.data, t);
-	free(list);
-	sb_appendf(&body, ") t WHERE t.%s IS NOT NULL;\n  RETURN NULL;\nEND", col.data);
+	append_guard(pc, &body, r, r->dist_column != NULL);
+	if (r->dist_column)
+		append_citus_marks(pc, &body, r, tables, bucket, col.data);
+	else
+	{
+		sb_appendf(&body,
+				   "  INSERT INTO pgpart.rollup_dirty (rollup_id, bucket)\n  SELECT DISTINCT %d, "
+				   "%s FROM ",
+				   r->id, bucket);
+		append_marked_rows(&body, col.data, tables);
+		sb_appendf(&body, " WHERE t.%s IS NOT NULL;\n", col.data);
+	}
+	sb_append(&body, "  RETURN NULL;\nEND");
 	ok = create_trigger_function(pc, r, func, body.data, err);
 	sb_free(&body);
 	sb_free(&col);
@@ -448,7 +616,8 @@ rollup_create_functions(PgConn *pc, const Rollup *r, PgpError *err)
 		 create_mark_function(pc, r, "update", "old_rows,new_rows", err) &&
 		 create_mark_function(pc, r, "delete", "old_rows", err);
 	sb_init(&body);
-	append_guard(&body, r);
+	/* on Citus too: TRUNCATE triggers fire on the coordinator only */
+	append_guard(pc, &body, r, false);
 	sb_appendf(&body,
 			   "  INSERT INTO pgpart.rollup_dirty (rollup_id, bucket) VALUES (%d, NULL);\n"
 			   "  RETURN NULL;\nEND",
@@ -769,6 +938,15 @@ rollup_drop(PgConn *pc, const Rollup *r, PgpError *err)
 		free(sql);
 	}
 	free(summary_q);
+	if (ok && r->dist_column)
+	{
+		char *marks = citus_marks_table(r);
+		char *sql = pg_xasprintf("DROP TABLE %s", marks);
+
+		ok = pgc_change(pc, sql, 0, NULL, err);
+		free(sql);
+		free(marks);
+	}
 	ok = ok &&
 		 pgc_change(pc, "DELETE FROM pgpart.rollup_dirty WHERE rollup_id = $1::integer", 1,
 					(const char *[]){id}, err) &&
@@ -951,10 +1129,10 @@ rollup_summarise_piece(PgConn *pc, const Rollup *r, const RollupPiece *piece, lo
 
 	snprintf(id, sizeof(id), "%d", r->id);
 	/* the marks of this range are consumed: the aggregate below sees their changes */
-	ok = pgc_change(pc,
-					"DELETE FROM pgpart.rollup_dirty WHERE rollup_id = $1::integer "
-					"AND bucket >= $2::pg_catalog.date AND bucket < $3::pg_catalog.date",
-					3, params, err);
+	ok = change_each_marks_table(pc, r, "DELETE FROM ",
+								 " WHERE rollup_id = $1::integer AND bucket >= $2::pg_catalog.date "
+								 "AND bucket < $3::pg_catalog.date",
+								 3, params, err);
 	sql = pg_xasprintf("DELETE FROM %s WHERE bucket >= $1::pg_catalog.date AND bucket < "
 					   "$2::pg_catalog.date",
 					   summary_q);
@@ -1002,12 +1180,27 @@ rollup_take_marks(PgConn *pc, const Rollup *r, NameList *buckets, bool *everythi
 	char id[16];
 	const char *params[1] = {id};
 
+	char *citus = r->dist_column ? citus_marks_table(r) : NULL;
+	char *sql;
+	bool ok, truncated = false;
+
 	snprintf(id, sizeof(id), "%d", r->id);
-	return rollup_read_marks(
+	ok = rollup_read_marks(
 		pc,
 		"WITH d AS (DELETE FROM pgpart.rollup_dirty WHERE rollup_id = $1::integer "
 		"RETURNING bucket) SELECT DISTINCT d.bucket::text FROM d ORDER BY 1 NULLS FIRST",
 		1, params, buckets, everything, err);
+	if (ok && citus)
+	{
+		/* only TRUNCATE marks are in pgpart.rollup_dirty then, and none here */
+		sql = pg_xasprintf("WITH d AS (DELETE FROM %s WHERE rollup_id = $1::integer "
+						   "RETURNING bucket) SELECT DISTINCT d.bucket::text FROM d ORDER BY 1",
+						   citus);
+		ok = rollup_read_marks(pc, sql, 1, params, buckets, &truncated, err);
+		free(sql);
+	}
+	free(citus);
+	return ok;
 }
 
 bool
@@ -1088,24 +1281,28 @@ rollup_facts(PgConn *pc, const Rollup *r, RollupFacts *f, PgpError *err)
 	char id[16];
 	const char *params[1] = {id};
 	PGresult *res;
+	char *marks = rollup_marks_sql(r);
+	char *sql;
 
 	memset(f, 0, sizeof(*f));
 	snprintf(id, sizeof(id), "%d", r->id);
-	res = pgc_query(
-		pc,
+	/* the marks by the parameter, not by r.id: on Citus they are partly in a distributed table */
+	sql = pg_xasprintf(
 		"SELECT (SELECT pg_catalog.count(*) FROM pgpart.rollup_coverage c WHERE c.rollup_id = r.id), "
 		"  (SELECT pg_catalog.min(c.lo)::text || ' .. ' || pg_catalog.max(c.hi)::text "
 		"   FROM pgpart.rollup_coverage c WHERE c.rollup_id = r.id), "
-		"  (SELECT pg_catalog.count(DISTINCT d.bucket) FROM pgpart.rollup_dirty d "
-		"   WHERE d.rollup_id = r.id), "
-		"  (SELECT pg_catalog.bool_or(d.bucket IS NULL) FROM pgpart.rollup_dirty d "
-		"   WHERE d.rollup_id = r.id), "
-		"  (SELECT pg_catalog.round(EXTRACT(epoch FROM pg_catalog.now() - pg_catalog.min(d.marked_at))) "
-		"   FROM pgpart.rollup_dirty d WHERE d.rollup_id = r.id)::text, "
+		"  m.changed, m.truncated, m.oldest::text, "
 		"  COALESCE(r.refreshed_at::text, 'never'), "
 		"  pg_catalog.pg_size_pretty((SELECT pg_catalog.sum(pg_catalog.pg_total_relation_size(t.relid))::bigint FROM pg_catalog.pg_partition_tree(r.summary) t)) "
-		"FROM pgpart.rollup r WHERE r.id = $1::integer",
-		1, params, err);
+		"FROM pgpart.rollup r, (SELECT pg_catalog.count(DISTINCT d.bucket) AS changed, "
+		"  COALESCE(pg_catalog.bool_or(d.bucket IS NULL), false) AS truncated, "
+		"  pg_catalog.round(EXTRACT(epoch FROM pg_catalog.now() - pg_catalog.min(d.marked_at))) AS oldest "
+		"  FROM %s d WHERE d.rollup_id = $1::integer) m "
+		"WHERE r.id = $1::integer",
+		marks);
+	res = pgc_query(pc, sql, 1, params, err);
+	free(sql);
+	free(marks);
 	if (res == NULL)
 		return false;
 	if (PQntuples(res) != 1)

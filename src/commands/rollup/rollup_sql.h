@@ -14,7 +14,9 @@
  * and so inside its aggregate.  A report reads, in one snapshot, the summary
  * for clean buckets and the detail rows for buckets still marked: exact
  * whatever the time since the last refresh.  A partition that no longer
- * changes is summarised once.
+ * changes is summarised once.  On Citus the same holds per worker: the
+ * triggers fire on the shards and mark in a distributed table colocated with
+ * them (see Rollup.dist_column and docs/scale-out.md).
  */
 #ifndef PGPART_COMMANDS_ROLLUP_SQL_H
 #define PGPART_COMMANDS_ROLLUP_SQL_H
@@ -49,6 +51,15 @@ typedef struct Rollup
 	char *column;
 	KeyType key_type;
 	char *time_zone;
+	/*
+	 * NULL on plain PostgreSQL.  On a Citus coordinator, the source's
+	 * distribution column: the triggers then fire on the shards on the
+	 * workers and mark in pgpart."rollup_<id>_dirty", a distributed table
+	 * colocated with the source (its first column is this one), beside the
+	 * shard they fire on; TRUNCATE marks stay in pgpart.rollup_dirty (Citus
+	 * fires TRUNCATE triggers on the coordinator only).
+	 */
+	char *dist_column;
 } Rollup;
 
 void rollup_free(Rollup *r);
@@ -107,11 +118,24 @@ bool rollup_filter_check(PgConn *pc, RelOid source, const char *expr, RollupFilt
 bool rollup_create_filter_function(PgConn *pc, const Rollup *r, const RollupFilter *f,
 								   PgpError *err);
 
+/*
+ * The rollup's marks as a FROM item with rollup_id, bucket and marked_at:
+ * pgpart.rollup_dirty, and on Citus the rollup's own marks table too.
+ */
+char *rollup_marks_sql(const Rollup *r);
+
 /* the summary table (partitioned by bucket, with a default partition) and its unique index */
 bool rollup_create_summary(PgConn *pc, const Rollup *r, PgpError *err);
 /* the summary's partition for [lo, hi) when missing */
 bool rollup_ensure_summary_partition(PgConn *pc, const Rollup *r, const char *lo, const char *hi,
 									 PgpError *err);
+/*
+ * On Citus, after rollup_insert: the distributed table of the rollup's
+ * marks, and the summary distributed beside the source when it is grouped
+ * by the distribution column (else it stays on the coordinator: a few rows
+ * per bucket that only the coordinator reads).
+ */
+bool rollup_place_on_citus(PgConn *pc, const Rollup *r, PgpError *err);
 /*
  * The trigger functions (one per event), CREATE OR REPLACE: each refuses to
  * run for any table but the source and its partitions.

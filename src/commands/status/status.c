@@ -11,6 +11,7 @@
 
 #include "commands/archive/archive.h"
 #include "commands/policy/policy.h"
+#include "commands/rollup/rollup.h"
 #include "pg/target.h"
 #include "pg/bounds.h"
 #include "pg/config.h"
@@ -202,7 +203,7 @@ ops_status(PgConn *pc, const char *table, StatusResult *res, PgpError *err)
 	for (i = 0; i < n && ok; i++)
 	{
 		ok = status_one(pc, &cfgs[i], &res->tables[i], err) &&
-			 status_rollup_lines(pc, cfgs[i].parent, &res->tables[i].rollups, err) &&
+			 ops_rollup_status_lines(pc, cfgs[i].parent, &res->tables[i].rollups, err) &&
 			 (!cfgs[i].parent_exists || tier_lines(pc, &cfgs[i], &res->tables[i], err));
 		res->warnings += res->tables[i].warnings.n;
 	}

@@ -22,23 +22,3 @@ status_last_maintenance(PgConn *pc, RelOid parent, char **at, bool *ok, PgpError
 							   "ORDER BY finished_at DESC LIMIT 1",
 							   1, params, at, 1, ok, err);
 }
-
-bool
-status_rollup_lines(PgConn *pc, RelOid table, NameList *lines, PgpError *err)
-{
-	char oid[16];
-	const char *params[1] = {oid};
-
-	snprintf(oid, sizeof(oid), "%u", table);
-	/* every part is NOT NULL or COALESCEd: no line is left out */
-	return namelist_add_query(
-		pc,
-		"SELECT r.summary::text || ' (' || r.grain || '): ' || "
-		"  (SELECT pg_catalog.count(*) FROM pgpart.rollup_coverage c WHERE c.rollup_id = r.id) "
-		"  || ' partitions summarised, ' || "
-		"  (SELECT pg_catalog.count(DISTINCT d.bucket) FROM pgpart.rollup_dirty d "
-		"   WHERE d.rollup_id = r.id) || ' buckets changed since the last refresh (' || "
-		"  COALESCE(r.refreshed_at::text, 'never') || ')' "
-		"FROM pgpart.rollup r WHERE r.source = $1::pg_catalog.oid ORDER BY r.id",
-		1, params, lines, err);
-}

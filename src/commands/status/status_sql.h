@@ -1,7 +1,7 @@
 /*
  * status_sql.h - the statements of "pgpart status" that read pgpart's own
- * tables (run_log, the rollup records); the catalog reads it shares with
- * other commands are in src/pg.  Only reads, under ACCESS SHARE.
+ * tables (run_log; the rollups' lines come from rollup.h); the catalog reads
+ * it shares with other commands are in src/pg.  Only reads, under ACCESS SHARE.
  */
 #ifndef PGPART_COMMANDS_STATUS_SQL_H
 #define PGPART_COMMANDS_STATUS_SQL_H
@@ -11,8 +11,5 @@
 
 /* the last "maintain" of parent in run_log: *at malloc'd, NULL when it never ran */
 bool status_last_maintenance(PgConn *pc, RelOid parent, char **at, bool *ok, PgpError *err);
-
-/* one line per rollup of table: its coverage, changed buckets and last refresh */
-bool status_rollup_lines(PgConn *pc, RelOid table, NameList *lines, PgpError *err);
 
 #endif
