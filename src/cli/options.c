@@ -16,6 +16,7 @@
 
 #include "core/calendar.h"
 #include "core/duration.h"
+#include "core/throttle.h"
 #include "pg/standby.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -381,4 +382,10 @@ cli_subcommand(const char *command, int argc, char **argv, const char *const *na
 		cli_usage_error(command, "unknown subcommand \"%s\" (use %s)", argv[1], list.data);
 	sb_free(&list);
 	return -1;
+}
+
+bool
+cli_parse_byterate(const char *value, void *target)
+{
+	return byterate_parse(value, (double *) target);
 }

@@ -12,6 +12,7 @@
 #ifndef PGPART_CLI_OPTIONS_H
 #define PGPART_CLI_OPTIONS_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -76,6 +77,30 @@ typedef struct CliOption
 	"      --start=YYYY-MM-DD   first partition's period (default: today)\n"  \
 	"      --premake=N          periods made ahead of the current one (default 4)\n" \
 	"      --time-zone=TZ       zone of the boundaries of a timestamptz key (default UTC)\n"
+
+/*
+ * The health limits of a long copy (core/throttle.h HealthArgs): pause while
+ * a standby lags, the server writes WAL fast, a transaction is open long, or
+ * the operator's probe says writers suffer
+ */
+bool cli_parse_byterate(const char *value, void *target);
+#define CLI_HEALTH_OPTIONS(h)                                                  \
+	CLI_DURATION("max-lag", 0, &(h)->max_lag_ms, 1, INT_MAX, "e.g. 5s, 500ms"), \
+		CLI_CALL("max-wal-rate", 0, &(h)->max_wal_rate, cli_parse_byterate,   \
+				 "e.g. 50MB/s, 512kB/s"),                                      \
+		CLI_DURATION64("max-xact-age", 0, &(h)->max_xact_age_ms, 1, (double) INT64_MAX, \
+					   "e.g. 10min, 30s"),                                     \
+		CLI_STRING("probe", 0, &(h)->probe),                                   \
+		CLI_DURATION64("max-probe", 0, &(h)->max_probe_ms, 1, (double) INT64_MAX, "e.g. 20ms")
+
+#define CLI_HEALTH_HELP                                                        \
+	"      --max-lag=DURATION   pause while a standby replays more than this behind\n" \
+	"      --max-wal-rate=RATE  pause while the server writes more WAL than this\n" \
+	"                           (e.g. 50MB/s)\n"                               \
+	"      --max-xact-age=DURATION  pause while a transaction is open longer than this\n" \
+	"      --probe=SCHEMA.FUNCTION  a function of yours without arguments that returns\n" \
+	"                           milliseconds (e.g. a write's latency); with --max-probe\n" \
+	"      --max-probe=DURATION pause while the probe returns more than this\n"
 
 /* what cli_parse returns when the command should go on */
 #define CLI_PARSED (-1)

@@ -297,3 +297,19 @@ probe_name_parse(const char *text, char **schema, char **name, char **why)
 	*name = f;
 	return true;
 }
+
+bool
+health_args_given(const HealthArgs *h)
+{
+	return h->max_lag_ms > 0 || h->max_wal_rate > 0 || h->max_xact_age_ms > 0 ||
+		   h->max_probe_ms > 0;
+}
+
+ThrottleLimits
+health_args_limits(const HealthArgs *h, double rate)
+{
+	ThrottleLimits l = {rate, h->max_lag_ms, h->max_wal_rate, (double) h->max_xact_age_ms,
+						(double) h->max_probe_ms, false};
+
+	return l;
+}

@@ -21,6 +21,25 @@ typedef struct ThrottleLimits
 	bool paused;		  /* an operator's "migrate limits --pause" */
 } ThrottleLimits;
 
+/*
+ * The health limits as a command line gives them (--max-lag, --max-wal-rate,
+ * --max-xact-age, --probe with --max-probe); 0 or NULL: not watched.  Every
+ * command that copies or moves many rows takes the same options.
+ */
+typedef struct HealthArgs
+{
+	int max_lag_ms;
+	double max_wal_rate;
+	int64_t max_xact_age_ms;
+	int64_t max_probe_ms;
+	const char *probe;
+} HealthArgs;
+
+/* whether any limit is given (a probe alone only reads) */
+bool health_args_given(const HealthArgs *h);
+/* as the limits a throttle enforces, with rate rows per second (0: none) */
+ThrottleLimits health_args_limits(const HealthArgs *h, double rate);
+
 /* a negative field: not measured (no standby, no probe, no window yet) */
 typedef struct ThrottleReadings
 {

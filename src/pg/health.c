@@ -402,6 +402,66 @@ throttle_open(Throttle *t, PgConn *pc, const char *relid, const char *label,
 	return true;
 }
 
+bool
+throttle_open_for(Throttle *t, PgConn *pc, RelOid rel, const char *label, const HealthArgs *h,
+				  double rate, PgpError *err)
+{
+	ThrottleLimits given = health_args_limits(h, rate);
+	char relid[16];
+
+	snprintf(relid, sizeof(relid), "%u", rel);
+	if (throttle_open(t, pc, relid, label, &given, h->probe, err))
+		return true;
+	throttle_close(t, pc);
+	return false;
+}
+
+/*
+ * A look right after opening sees no lag and no WAL rate yet: the lag is
+ * timed from pgpart's own samples of the WAL position (a standby's
+ * replay_lag stays NULL while its replay is stuck), the rate over a window
+ * of a second.  So while a standby is behind, watch it for up to the lag
+ * limit, and with a WAL limit for one window, before the first decision;
+ * a standby that has replayed everything ends the watch at once.
+ */
+bool
+throttle_settle(Throttle *t, PgConn *pc, const HealthArgs *h, PgpError *err)
+{
+	double started = clock_ms();
+
+	for (;;)
+	{
+		ThrottleReadings rd;
+		double seen;
+
+		if (!health_read(t, pc, &rd, err))
+			return false;
+		seen = clock_ms() - started;
+		if (!(h->max_lag_ms > 0 && rd.lag_bytes > 0 && seen <= h->max_lag_ms) &&
+			!(h->max_wal_rate > 0 && seen < THROTTLE_RECHECK_MS + 100))
+			return true;
+		sleep_ms(200);
+	}
+}
+
+bool
+health_wait(PgConn *pc, RelOid rel, const char *label, const HealthArgs *h, double *paused_ms,
+			PgpError *err)
+{
+	Throttle t;
+	bool ok;
+
+	*paused_ms = 0;
+	if (pc->dry_run || (!health_args_given(h) && h->probe == NULL))
+		return true;
+	if (!throttle_open_for(&t, pc, rel, label, h, 0, err))
+		return false;
+	ok = throttle_settle(&t, pc, h, err) && throttle_between_batches(&t, pc, 0, err);
+	*paused_ms = t.paused_ms;
+	throttle_close(&t, pc);
+	return ok;
+}
+
 char *
 throttle_summary(const Throttle *t)
 {

@@ -13,6 +13,7 @@
 #define PGPART_PG_HEALTH_H
 
 #include "core/throttle.h"
+#include "pg/catalog.h"
 #include "pg/conn.h"
 #include "util/progress.h"
 
@@ -59,6 +60,25 @@ bool throttle_open(Throttle *t, PgConn *pc, const char *relid, const char *label
  * cannot be read (the copy stops; it is resumable).
  */
 bool throttle_between_batches(Throttle *t, PgConn *pc, int64_t rows, PgpError *err);
+/*
+ * throttle_open for the table rel with the command line's health limits and
+ * rate (rows per second, 0: none); on failure nothing is left to close.
+ */
+bool throttle_open_for(Throttle *t, PgConn *pc, RelOid rel, const char *label,
+					   const HealthArgs *h, double rate, PgpError *err);
+/*
+ * Right after throttle_open_for: watches until the readings mean something
+ * (a standby behind for up to h's lag limit, one window of WAL), so that
+ * the first throttle_between_batches can decide.
+ */
+bool throttle_settle(Throttle *t, PgConn *pc, const HealthArgs *h, PgpError *err);
+/*
+ * Before one long statement that cannot pause halfway (a tier move's copy,
+ * a restore's load): waits until the limits of h allow it; *paused_ms: how
+ * long it waited.  No limit given: returns at once.
+ */
+bool health_wait(PgConn *pc, RelOid rel, const char *label, const HealthArgs *h,
+				 double *paused_ms, PgpError *err);
 /* "2 pauses, 12.1 s in all (last: standby lag 12 s > 5 s)"; malloc'd */
 char *throttle_summary(const Throttle *t);
 /* clears the recorded state (quietly: the copy's own outcome is what counts) */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "pg/citus.h"
+#include "pg/health.h"
 #include "pg/stmt.h"
 #include "util/clock.h"
 #include "util/mem.h"
@@ -432,18 +433,49 @@ drain_batch_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 }
 
 /*
- * Where a throttle of the drain belongs: called between two batches (no
- * transaction open, no lock held).  Today only --drain-pause; a health
- * check (replay lag, WAL rate) can be added here without touching the loop.
+ * Before each batch (no transaction open, no lock held): --drain-pause, then
+ * the health limits, which wait (th NULL: none given).  rows: what the batch
+ * before moved.
  */
 static bool
-drain_throttle(PgConn *pc, const DrainPolicy *d, PgpError *err)
+drain_throttle(PgConn *pc, const DrainPolicy *d, Throttle *th, long rows, PgpError *err)
 {
-	(void) pc;
-	(void) err;
-	if (d->pause_ms > 0)
+	if (rows > 0 && d->pause_ms > 0)
 		sleep_ms(d->pause_ms);
-	return true;
+	return th == NULL || throttle_between_batches(th, pc, rows, err);
+}
+
+/* the health limits of the drain, keyed by the parent (pgpart.throttle_limit) */
+static bool
+drain_throttle_open(PgConn *pc, const NewPartition *np, Throttle *th, bool *open, PgpError *err)
+{
+	char *label;
+	bool ok;
+
+	*open = false;
+	if (!health_args_given(&np->drain->health) || np->parent_oid == 0)
+		return true;
+	label = pg_xasprintf("drain of the default partition of %s.%s", np->parent_schema,
+						 np->parent_name);
+	ok = throttle_open_for(th, pc, np->parent_oid, label, &np->drain->health, 0, err);
+	free(label);
+	if (ok && !throttle_settle(th, pc, &np->drain->health, err))
+	{
+		throttle_close(th, pc);
+		ok = false;
+	}
+	*open = ok;
+	return ok;
+}
+
+static void
+drain_throttle_close(PgConn *pc, Throttle *th, bool open, AttachResult *res)
+{
+	if (!open)
+		return;
+	res->drain_pauses += th->pauses;
+	res->drain_paused_ms += th->paused_ms;
+	throttle_close(th, pc);
 }
 
 static double
@@ -462,9 +494,27 @@ clamp(double v, double lo, double hi)
  * are looked at again, a few times; what is left, and rows that arrive
  * later, the ATTACH transaction moves.
  */
+static bool drain_pass(PgConn *pc, const LockPolicy *policy, const NewPartition *np,
+					   Throttle *th, AttachResult *res, PgpError *err);
+
 static bool
 drain_default_in_batches(PgConn *pc, const LockPolicy *policy, const NewPartition *np,
 						 AttachResult *res, PgpError *err)
+{
+	Throttle th;
+	bool open = false, ok;
+
+	if (!pc->dry_run && !drain_throttle_open(pc, np, &th, &open, err))
+		return false;
+	ok = drain_pass(pc, policy, np, open && !pc->dry_run ? &th : NULL, res, err);
+	if (!pc->dry_run)
+		drain_throttle_close(pc, &th, open, res);
+	return ok;
+}
+
+static bool
+drain_pass(PgConn *pc, const LockPolicy *policy, const NewPartition *np, Throttle *th,
+		   AttachResult *res, PgpError *err)
 {
 	const DrainPolicy *d = np->drain;
 	double budget = d->batch_time_ms > 0 ? d->batch_time_ms : 50;
@@ -500,7 +550,8 @@ drain_default_in_batches(PgConn *pc, const LockPolicy *policy, const NewPartitio
 			if (b.first_page >= pages)
 				return true;
 		}
-		if (!lock_run_txn(pc, policy, drain_batch_body, &b, &st, err))
+		if (!drain_throttle(pc, d, th, b.moved, err) ||
+			!lock_run_txn(pc, policy, drain_batch_body, &b, &st, err))
 			return false;
 		lock_felt_note(&res->drain_felt, &st);
 		res->drain_batches++;
@@ -511,8 +562,6 @@ drain_default_in_batches(PgConn *pc, const LockPolicy *policy, const NewPartitio
 			b.first_page += b.pages;
 		b.limit = (long) clamp(b.limit * f, 1, d->batch_rows);
 		b.pages = (long) clamp(b.pages * f, 1, DRAIN_MAX_PAGES);
-		if (!drain_throttle(pc, d, err))
-			return false;
 	}
 }
 

@@ -21,6 +21,7 @@
 #define PGPART_PG_PARTITION_H
 
 #include "core/calendar.h"
+#include "core/throttle.h"
 #include "pg/catalog.h"
 #include "pg/lock.h"
 
@@ -34,9 +35,10 @@ typedef struct DrainPolicy
 	int batch_time_ms; /* the time budget of one batch; sizes are adapted to it */
 	int pause_ms;	   /* sleep between batches (drain_throttle) */
 	bool default_check; /* a validated CHECK on the default so ATTACH skips its scan */
+	HealthArgs health;	/* before each batch, wait while the server is unwell */
 } DrainPolicy;
 
-#define DRAIN_POLICY_DEFAULT {0, 50, 0, false}
+#define DRAIN_POLICY_DEFAULT {0, 50, 0, false, {0, 0, 0, 0, NULL}}
 
 typedef struct NewPartition
 {
@@ -64,6 +66,8 @@ typedef struct AttachResult
 	long rows_moved; /* batches and ATTACH transaction together */
 	int drain_batches;
 	LockFelt drain_felt; /* the worst transaction before the ATTACH, for writers */
+	int drain_pauses;	 /* waits for the server's health (DrainPolicy.health) */
+	double drain_paused_ms;
 } AttachResult;
 
 bool partition_attach_new(PgConn *pc, const LockPolicy *policy, const NewPartition *np,

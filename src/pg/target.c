@@ -306,6 +306,8 @@ target_ensure_periods_drained(PgConn *pc, const LockPolicy *lock, const DrainPol
 		lock_felt_note(&st->felt, &ar.locks);
 		note_drain_felt(st, &ar);
 		st->drain_batches += ar.drain_batches;
+		st->drain_pauses += ar.drain_pauses;
+		st->drain_paused_ms += ar.drain_paused_ms;
 		if (!ok)
 		{
 			free(name);

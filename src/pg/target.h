@@ -32,6 +32,8 @@ typedef struct EnsureStats
 	NameList conflicts; /* human sentences */
 	long rows_moved;
 	int drain_batches; /* batch transactions that moved rows out of the default */
+	int drain_pauses;  /* waits of the drain for the server's health */
+	double drain_paused_ms;
 	int lock_attempts;
 	double max_lock_held_ms;
 	LockFelt felt; /* the worst ATTACH transaction, for writers (failed ones too) */

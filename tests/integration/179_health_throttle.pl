@@ -3,12 +3,15 @@
 # in its log and in pgpart.throttle_limit.state; replay resumed, it finishes
 # and the copy is exact.  The limits of a running backfill change without
 # restarting it (migrate limits).  A bad --probe is refused before anything
-# changes.  No timings are asserted: only what pgpart and the server say.
+# changes.  The default partition's drain (maintain --drain-batch-rows), move
+# and restore wait on the same limits.  No timings are asserted: only what
+# pgpart and the server say.
 use strict;
 use warnings;
 use PgpartTest;
 use Test::More;
 use IPC::Run ();
+use File::Path qw(make_path);
 
 my $node = new_cluster('health', allows_streaming => 1);
 my $standby = new_standby($node);
@@ -153,5 +156,71 @@ $bg->quit;
 $h->finish;
 is($? >> 8, 0, 'it finished once the transaction ended') or diag($$e);
 note("backfill log:\n$$e");
+
+# ---- the other long copies wait on the same limits while the standby is behind
+# Runs pgpart with the standby's replay paused: it must wait, say why in
+# pgpart.throttle_limit.state (of rel) and its log, and finish once replay goes on.
+sub waits_for_replay
+{
+	my ($what, $rel, @cmd) = @_;
+	my $st = qq{SELECT coalesce(state, '') FROM pgpart.throttle_limit WHERE relation = '$rel'::regclass};
+	my ($o, $e) = ('', '');
+	$standby->safe_psql('postgres', 'SELECT pg_wal_replay_pause()');
+	# WAL the standby has not replayed, older than the 1 s limit
+	psql_ok($node, 'CREATE TABLE lag_marker (x int); DROP TABLE lag_marker');
+	my $h = IPC::Run::start([ $ENV{PGPART}, '-v', '-d', $node->connstr('postgres'), @cmd ],
+		'<', \undef, '>', \$o, '2>', \$e);
+	wait_for("$what waits while the standby is behind",
+		sub { psql_ok($node, $st) =~ /^paused: standby lag .* > 1(\.0)? s$/ });
+	ok($h->pumpable, "$what is still running, waiting");
+	$standby->safe_psql('postgres', 'SELECT pg_wal_replay_resume()');
+	$h->finish;
+	is($? >> 8, 0, "$what finished after replay resumed") or diag($e);
+	like($e, qr/: paused: standby lag \S+ \S+ > 1 s/, "$what: its log says why it waited");
+	like($e, qr/: resumed after/, "$what: and that it went on");
+	is(psql_ok($node, $st), '', "$what: no state is left once it ended");
+	return $o;
+}
+
+psql_ok($node, q{
+	CREATE TABLE dr (id bigint, occurred_at timestamptz NOT NULL, v text);
+});
+pgpart_ok($node, 'create dr', 'create', 'dr', '--column', 'occurred_at', '--interval', 'month',
+	'--start', '2025-01-01', '--premake', '0', '--time-zone', 'UTC');
+# a closed month before the first partition: its rows wait in the default partition
+psql_ok($node, q{INSERT INTO dr SELECT g, timestamptz '2024-06-01 00:00+00' + g * interval '1 minute', 'd'
+	FROM generate_series(1, 3000) g});
+is(psql_ok($node, 'SELECT count(*) FROM ONLY dr_default'), '3000', 'rows wait in the default partition');
+my $dr_before = table_fingerprint($node, 'dr');
+pgpart_fails($node, 'health limits without batches', 2, qr/need --drain-batch-rows/, 'maintain', 'dr',
+	'--max-lag', '1s');
+my $mout = waits_for_replay('maintain\'s drain', 'dr', 'maintain', 'dr', '--drain-batch-rows', '500',
+	'--max-lag', '1s');
+like($mout, qr/the drain paused [1-9]\d* times? for the server's health/, 'maintain says the drain paused');
+is(psql_ok($node, 'SELECT count(*) FROM ONLY dr_default'), '0', 'the default partition is empty');
+is(table_fingerprint($node, 'dr'), $dr_before, 'and the table has exactly its rows');
+
+# move: in-place tablespaces, so that primary and standby do not share a directory
+psql_ok($node, q{SET allow_in_place_tablespaces = on; CREATE TABLESPACE warm LOCATION ''});
+my $part = psql_ok($node, q{SELECT c.relname FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
+	WHERE h.inhparent = 'dr'::regclass AND c.relname <> 'dr_default' ORDER BY 1 LIMIT 1});
+ok(psql_ok($node, "SELECT count(*) FROM $part") > 0, "$part holds rows");
+my $part_before = table_fingerprint($node, $part);
+my $vout = waits_for_replay('move', $part, 'move', 'dr', $part, '--tablespace', 'warm', '--max-lag', '1s');
+like($vout, qr/waited \d+\.\d s for the server's health before the copy/, 'move says it waited');
+is(psql_ok($node, qq{SELECT t.spcname FROM pg_class c JOIN pg_tablespace t ON t.oid = c.reltablespace
+	WHERE c.oid = '$part'::regclass}), 'warm', 'the partition moved');
+is(table_fingerprint($node, $part), $part_before, 'with exactly its rows');
+
+# restore: archive the partition to a directory, then load it back
+my $arch = PostgreSQL::Test::Utils::tempdir() . '/arch';
+make_path($arch);
+pgpart_ok($node, 'archive', 'archive', 'dr', $part, '--to', "file://$arch", '--no-foreign-table');
+my ($manifest) = glob("$arch/*/*.manifest.json $arch/*.manifest.json $arch/*/*/*.manifest.json");
+ok(defined $manifest, 'the archive wrote a manifest') or diag(`find $arch`);
+my $rout = waits_for_replay('restore', 'dr', 'restore', 'dr', '--from', "file://$manifest",
+	'--max-lag', '1s');
+like($rout, qr/waited \d+\.\d s for the server's health before the load/, 'restore says it waited');
+is(table_fingerprint($node, $part), $part_before, 'the restored partition has exactly its rows');
 
 done_testing();

@@ -210,9 +210,26 @@ test_format(void)
 	free(d);
 }
 
+/* the command line's limits as a throttle enforces them */
+static void
+test_health_args(void)
+{
+	HealthArgs nothing = {0, 0, 0, 0, NULL}, probe_only = {0, 0, 0, 0, "ops.f"};
+	HealthArgs all = {5000, 1024.0 * 1024, 600000, 20, "ops.f"};
+	ThrottleLimits l = health_args_limits(&all, 250);
+
+	ok(!health_args_given(&nothing), "no limit given");
+	ok(!health_args_given(&probe_only), "a probe without --max-probe limits nothing");
+	ok(health_args_given(&all), "limits given");
+	ok(l.rate == 250 && l.max_lag_ms == 5000 && l.max_wal_rate == 1024.0 * 1024 &&
+		   l.max_xact_age_ms == 600000 && l.max_probe_ms == 20 && !l.paused,
+	   "each limit lands in its field, the rate too, not paused");
+}
+
 int
 main(void)
 {
+	test_health_args();
 	test_no_limits();
 	test_lag();
 	test_worst_wins();

@@ -64,7 +64,9 @@ static const char restore_help[] =
 	"                           as written, still checked against the table\n"
 	"      --s3-endpoint=URL    an S3-compatible store (https:// only, unless:)\n"
 	"      --allow-insecure-endpoint\n"
-	"                           accept an http:// endpoint (a trusted network only)\n";
+	"                           accept an http:// endpoint (a trusted network only)\n"
+	"Before the load (one COPY, the whole partition to WAL), wait while the server\n"
+	"is unwell:\n" CLI_HEALTH_HELP;
 
 /* --s3-endpoint and --allow-insecure-endpoint: every command that opens a location */
 #define STORAGE_OPTIONS(so)                                                    \
@@ -329,6 +331,7 @@ cmd_restore(int argc, char **argv, GlobalOpts *g)
 		CLI_STRING("from", 0, &o.from),
 		STORAGE_OPTIONS(&o.storage),
 		CLI_TRUE("trust-manifest", 0, &o.trust_manifest),
+		CLI_HEALTH_OPTIONS(&o.health),
 		CLI_END};
 	const CliSpec spec = {"restore", restore_help, options, NULL, false};
 	int first, rc;

@@ -40,6 +40,7 @@
 #include "core/naming.h"
 #include "pg/bounds.h"
 #include "pg/citus.h"
+#include "pg/health.h"
 #include "pg/partition.h"
 #include "pg/stmt.h"
 #include "pg/worklock.h"
@@ -437,6 +438,22 @@ load_rows(LoadCtx *l, PgpError *err)
 	return ok;
 }
 
+/* the health limits of the command line, keyed by the table (pgpart.throttle_limit) */
+static bool
+wait_healthy(PgConn *pc, const RestoreOptions *opt, RelOid parent, const char *dest,
+			 RestoreResult *res, PgpError *err)
+{
+	char *label = pg_xasprintf("restore of %s", dest);
+	double paused_ms;
+	bool ok = health_wait(pc, parent, label, &opt->health, &paused_ms, err);
+
+	free(label);
+	if (ok && paused_ms > 0)
+		namelist_addf(&res->notes, "waited %.1f s for the server's health before the load",
+					  paused_ms / 1000.0);
+	return ok;
+}
+
 static bool
 load_table(LoadCtx *l, PgpError *err)
 {
@@ -711,7 +728,7 @@ ops_restore(PgConn *pc, const RestoreOptions *opt, RestoreResult *res, PgpError 
 		l.show_progress = opt->show_progress;
 		l.label = dest;
 
-		if (!load_table(&l, err))
+		if (!wait_healthy(pc, opt, cfg.parent, dest, res, err) || !load_table(&l, err))
 			goto done;
 		res->load_ms = l.load_ms;
 		ARCHIVE_TEST_KILL("restore_loaded");

@@ -5,6 +5,7 @@
 #ifndef PGPART_COMMANDS_ARCHIVE_RESTORE_H
 #define PGPART_COMMANDS_ARCHIVE_RESTORE_H
 
+#include "core/throttle.h"
 #include "pg/lock.h"
 #include "storage/storage.h"
 
@@ -16,6 +17,7 @@ typedef struct RestoreOptions
 	LockPolicy lock;
 	bool show_progress;
 	bool trust_manifest; /* no archive job of this database vouches for the manifest */
+	HealthArgs health;	 /* before the load, wait while the server is unwell */
 } RestoreOptions;
 
 typedef struct RestoreResult

@@ -45,12 +45,13 @@ summary_json(const TableMaintenance *tm)
 
 	sb_init(&sb);
 	sb_appendf(&sb, "{\"partitions_created\": %d, \"rows_moved\": %ld, "
-					"\"drain_batches\": %d, "
+					"\"drain_batches\": %d, \"drain_paused_ms\": %.1f, "
 					"\"rows_left_in_default\": %ld, \"lock_attempts\": %d, "
 					"\"max_lock_held_ms\": %.1f, \"writers_wait_ms\": %.1f, "
 					"\"lock_queued_ms\": %.1f, \"lock_held_ms\": %.1f, "
 					"\"skipped_attempts\": %d, \"duration_ms\": %.1f, \"created\": [",
-			   tm->partitions_created.n, tm->rows_moved, tm->drain_batches, tm->rows_left_in_default,
+			   tm->partitions_created.n, tm->rows_moved, tm->drain_batches, tm->drain_paused_ms,
+			   tm->rows_left_in_default,
 			   tm->lock_attempts, tm->max_lock_held_ms, tm->felt.writers_wait_ms,
 			   tm->felt.queued_ms, tm->felt.held_ms, tm->felt.skipped_attempts,
 			   tm->duration_ms);
@@ -188,6 +189,12 @@ done:
 		namelist_add(&tm->partitions_created, st.created.items[i]);
 	tm->rows_moved = st.rows_moved;
 	tm->drain_batches = st.drain_batches;
+	tm->drain_pauses = st.drain_pauses;
+	tm->drain_paused_ms = st.drain_paused_ms;
+	if (st.drain_pauses > 0)
+		namelist_addf(&tm->notes, "the drain paused %d time%s for the server's health, %.1f s "
+								  "in all", st.drain_pauses, st.drain_pauses == 1 ? "" : "s",
+					  st.drain_paused_ms / 1000.0);
 	tm->lock_attempts = st.lock_attempts;
 	tm->max_lock_held_ms = st.max_lock_held_ms;
 	tm->felt = st.felt;

@@ -19,6 +19,8 @@ typedef struct TableMaintenance
 	NameList partitions_created;
 	long rows_moved;
 	int drain_batches; /* batch transactions of the default partition's drain */
+	int drain_pauses;  /* its waits for the server's health (--max-lag ...) */
+	double drain_paused_ms;
 	long rows_left_in_default; /* NULL keys, or ranges pgpart cannot take */
 	NameList notes;
 	int lock_attempts;

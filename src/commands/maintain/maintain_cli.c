@@ -42,7 +42,9 @@ static const char help[] =
 	"                           validate a CHECK on the default partition that\n"
 	"                           excludes the new range, so ATTACH does not read\n"
 	"                           the default partition; while it is there, INSERTs\n"
-	"                           of rows of that range fail\n";
+	"                           of rows of that range fail\n"
+	"With --drain-batch-rows, before each batch the drain waits while the server\n"
+	"is unwell (the same limits as migrate backfill):\n" CLI_HEALTH_HELP;
 
 static void
 print_json(const GlobalOpts *g, const MaintainResult *res)
@@ -55,11 +57,12 @@ print_json(const GlobalOpts *g, const MaintainResult *res)
 	{
 		const TableMaintenance *t = &res->tables[i];
 
-		o = json_pack("{s:s, s:s, s:b, s:b, s:s?, s:o, s:I, s:I, s:I, s:o, s:i, s:f, s:f, s:f}",
+		o = json_pack("{s:s, s:s, s:b, s:b, s:s?, s:o, s:I, s:I, s:f, s:I, s:o, s:i, s:f, s:f, s:f}",
 					  "schema", t->schema, "table", t->name, "ok", t->ok, "busy", t->busy,
 					  "error", t->error, "partitions_created",
 					  cli_json_list(&t->partitions_created), "rows_moved_from_default",
 					  (json_int_t) t->rows_moved, "drain_batches", (json_int_t) t->drain_batches,
+					  "drain_paused_ms", t->drain_paused_ms,
 					  "rows_left_in_default", (json_int_t) t->rows_left_in_default, "notes",
 					  cli_json_list(&t->notes), "lock_attempts", t->lock_attempts,
 					  "max_lock_held_ms", t->max_lock_held_ms, "lock_held_ms", t->felt.held_ms,
@@ -153,6 +156,7 @@ cmd_maintain(int argc, char **argv, GlobalOpts *g)
 					 "1ms to 1h, e.g. 50ms"),
 		CLI_DURATION("drain-pause", 0, &a.drain.pause_ms, 0, 3600000, "0 to 1h, e.g. 100ms"),
 		CLI_TRUE("drain-check", 0, &a.drain.default_check),
+		CLI_HEALTH_OPTIONS(&a.drain.health),
 		CLI_END,
 	};
 	const CliSpec spec = {"maintain", help, options, NULL, false};
@@ -160,6 +164,11 @@ cmd_maintain(int argc, char **argv, GlobalOpts *g)
 
 	if ((rc = cli_parse_table(&spec, argc, argv, g, &a.table)) != CLI_PARSED)
 		return rc;
+	if ((health_args_given(&a.drain.health) || a.drain.health.probe) && a.drain.batch_rows == 0)
+		return cli_usage_error("maintain", "--max-lag, --max-wal-rate, --max-xact-age and "
+										   "--probe need --drain-batch-rows: the drain waits "
+										   "between its batches, and without them it is one "
+										   "transaction");
 	if (a.drain.default_check && a.drain.batch_rows == 0)
 		return cli_usage_error("maintain", "--drain-check needs --drain-batch-rows: the CHECK "
 										   "goes on after the batches have emptied the range");

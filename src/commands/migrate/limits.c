@@ -73,7 +73,7 @@ ops_migrate_limits(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpE
 		err_set(err, EXIT_USAGE, "--pause and --resume contradict each other");
 		return false;
 	}
-	if (opt->probe)
+	if (opt->health.probe)
 	{
 		err_set(err, EXIT_USAGE, "migrate limits cannot change the probe function");
 		err_hint(err, "Change --max-probe here; the function is named on the backfill's command line.");
@@ -89,11 +89,10 @@ ops_migrate_limits(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpE
 		return false;
 	}
 	snprintf(relid, sizeof(relid), "%u", rel.oid);
-	if (opt->rate > 0 || opt->max_lag_ms > 0 || opt->max_wal_rate > 0 || opt->max_xact_age_ms > 0 ||
-		opt->max_probe_ms > 0 || opt->pause || opt->resume || opt->reset)
+	if (opt->rate > 0 || health_args_given(&opt->health) || opt->pause || opt->resume ||
+		opt->reset)
 	{
-		ThrottleLimits set = {opt->rate, opt->max_lag_ms, opt->max_wal_rate,
-							  (double) opt->max_xact_age_ms, (double) opt->max_probe_ms, false};
+		ThrottleLimits set = health_args_limits(&opt->health, opt->rate);
 
 		if (!(opt->reset ? throttle_limit_reset(pc, relid, err)
 						 : throttle_limit_set(pc, relid, &set, opt->pause ? 1 : opt->resume ? 0 : -1,

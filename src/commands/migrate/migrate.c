@@ -967,13 +967,9 @@ test_corrupt_copy(PgConn *pc, Active *a, const NameList *upper, int batch, PgpEr
 static bool
 open_throttle(PgConn *pc, const MigrateOptions *opt, const Active *a, Throttle *th, PgpError *err)
 {
-	ThrottleLimits given = {opt->rate, opt->max_lag_ms, opt->max_wal_rate,
-							(double) opt->max_xact_age_ms, (double) opt->max_probe_ms, false};
-	char relid[16], *label = pg_xasprintf("backfill of %s.%s", a->m.schema, a->m.name);
-	bool ok;
+	char *label = pg_xasprintf("backfill of %s.%s", a->m.schema, a->m.name);
+	bool ok = throttle_open_for(th, pc, a->m.source, label, &opt->health, opt->rate, err);
 
-	snprintf(relid, sizeof(relid), "%u", a->m.source);
-	ok = throttle_open(th, pc, relid, label, &given, opt->probe, err);
 	free(label);
 	return ok;
 }

@@ -9,6 +9,7 @@
 
 #include "core/partspec.h"
 #include "core/calendar.h"
+#include "core/throttle.h"
 #include "pg/catalog.h"
 #include "pg/lock.h"
 #include "commands/migrate/migration_sql.h"
@@ -24,11 +25,7 @@ typedef struct MigrateOptions
 	int batch_time_ms; /* each batch's transaction about this long; 0: batch_size rows each */
 	double rate; /* rows per second; 0: unthrottled */
 	int64_t max_rows; /* backfill stops after this many rows in one run; 0: no limit */
-	int max_lag_ms; /* 0: do not watch replicas */
-	double max_wal_rate; /* WAL bytes per second; 0: no limit */
-	int64_t max_xact_age_ms; /* oldest open transaction; 0: no limit */
-	int64_t max_probe_ms;	 /* what --probe returns; 0: no limit */
-	const char *probe;		 /* schema.function, or NULL */
+	HealthArgs health; /* pause while the server is unwell */
 	/* limits */
 	bool pause, resume, reset;
 	bool show_progress;

@@ -53,13 +53,7 @@ static const char help[] =
 	"      --rate=ROWS_PER_S    throttle the copy (default: no limit)\n"
 	"      --max-rows=N         stop after about N rows (a batch more at most);\n"
 	"                           run backfill again to continue\n"
-	"      --max-lag=DURATION   pause while a standby replays more than this behind\n"
-	"      --max-wal-rate=RATE  pause while the server writes more WAL than this\n"
-	"                           (e.g. 50MB/s)\n"
-	"      --max-xact-age=DURATION  pause while a transaction is open longer than this\n"
-	"      --probe=SCHEMA.FUNCTION  a function of yours without arguments that returns\n"
-	"                           milliseconds (e.g. a write's latency); with --max-probe\n"
-	"      --max-probe=DURATION pause while the probe returns more than this\n"
+	CLI_HEALTH_HELP
 	"Options of limits (also --rate, --max-lag, --max-wal-rate, --max-xact-age,\n"
 	"--max-probe, which override the running backfill's):\n"
 	"      --pause              pause the running backfill until --resume\n"
@@ -109,12 +103,6 @@ parse_sample(const char *value, void *target)
 	s->fraction = v;
 	s->full = false;
 	return true;
-}
-
-static bool
-parse_byterate(const char *value, void *target)
-{
-	return byterate_parse(value, (double *) target);
 }
 
 typedef struct MigrateArgs
@@ -206,12 +194,7 @@ cmd_migrate(int argc, char **argv, GlobalOpts *g)
 		CLI_DURATION("batch-time", 0, &opt->batch_time_ms, 0, 600000, "e.g. 50ms, 1s; 0: off"),
 		CLI_NUMBER("rate", 0, &opt->rate, 0, DBL_MAX, "rows per second, > 0"),
 		CLI_INT64("max-rows", 0, &max_rows, 1, (double) INT64_MAX, "a number > 0"),
-		CLI_DURATION("max-lag", 0, &opt->max_lag_ms, 1, INT_MAX, "e.g. 5s, 500ms"),
-		CLI_CALL("max-wal-rate", 0, &opt->max_wal_rate, parse_byterate, "e.g. 50MB/s, 512kB/s"),
-		CLI_DURATION64("max-xact-age", 0, &opt->max_xact_age_ms, 1, (double) INT64_MAX,
-					   "e.g. 10min, 30s"),
-		CLI_STRING("probe", 0, &opt->probe),
-		CLI_DURATION64("max-probe", 0, &opt->max_probe_ms, 1, (double) INT64_MAX, "e.g. 20ms"),
+		CLI_HEALTH_OPTIONS(&opt->health),
 		CLI_TRUE("pause", 0, &opt->pause),
 		CLI_TRUE("resume", 0, &opt->resume),
 		CLI_TRUE("reset", 0, &opt->reset),

@@ -41,6 +41,7 @@
 #include "pg/citus.h"
 #include "pg/compare.h"
 #include "pg/config.h"
+#include "pg/health.h"
 #include "pg/schema.h"
 #include "pg/stmt.h"
 #include "commands/move/move_sql.h"
@@ -760,6 +761,21 @@ prepare(PgConn *pc, Move *m, PgpError *err)
 		   table_fingerprint(pc, m->part->oid, &m->fingerprint, err);
 }
 
+/* the health limits of the command line, keyed by the partition (pgpart.throttle_limit) */
+static bool
+wait_healthy(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
+{
+	char *label = pg_xasprintf("move of %s.%s", m->part->schema, m->part->name);
+	double paused_ms;
+	bool ok = health_wait(pc, m->part->oid, label, &m->opt->health, &paused_ms, err);
+
+	free(label);
+	if (ok && paused_ms > 0)
+		namelist_addf(&res->notes, "waited %.1f s for the server's health before the copy",
+					  paused_ms / 1000.0);
+	return ok;
+}
+
 static bool
 finish_result(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
 {
@@ -805,6 +821,13 @@ do_move(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
 	if (!clear_leftover(pc, m, m->copy_name, m->copy_q, TIERMOVE_COPY_MARK, NULL, true, res, err))
 		return false;
 
+	/*
+	 * The copy is one statement that writes the whole partition to WAL, and
+	 * writes to the partition are refused while it runs: the wait for the
+	 * server's health comes before the guard, while writers still go on.
+	 */
+	if (!wait_healthy(pc, m, res, err))
+		return false;
 	/* 1. from here on, a failure must take the guard (and a copy) away again */
 	if (!lock_run_txn(pc, &m->opt->lock, guard_body, m, &st, err))
 		return false;

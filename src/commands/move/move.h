@@ -10,6 +10,7 @@
 
 #include <signal.h>
 
+#include "core/throttle.h"
 #include "pg/catalog.h"
 #include "pg/conn.h"
 #include "pg/lock.h"
@@ -24,6 +25,7 @@ typedef struct TierMoveOptions
 	bool dry_run;
 	bool keep_old; /* keep the former partition (renamed, detached) instead of dropping it */
 	bool abort;	   /* only undo an interrupted move: drop its copy and write guard */
+	HealthArgs health; /* before the copy, wait while the server is unwell */
 	/* set (by a signal handler) to stop at the next step and undo; may be NULL */
 	volatile sig_atomic_t *cancel;
 } TierMoveOptions;

@@ -28,7 +28,9 @@ static const char help[] =
 	"      --keep-old           keep the former partition (detached, renamed\n"
 	"                           PARTITION_pgpart_old) instead of dropping it\n"
 	"      --abort              remove what an interrupted move left (its copy and\n"
-	"                           the guard that refuses writes); move nothing\n";
+	"                           the guard that refuses writes); move nothing\n"
+	"Before the copy (which writes the whole partition to WAL), wait while the\n"
+	"server is unwell; writers go on meanwhile:\n" CLI_HEALTH_HELP;
 
 /*
  * Ctrl-C or SIGTERM: the running statement is cancelled (PQcancel is safe in
@@ -132,6 +134,7 @@ cmd_move(int argc, char **argv, GlobalOpts *g)
 		CLI_STRING("tablespace", 't', &opt.tablespace),
 		CLI_TRUE("keep-old", 0, &opt.keep_old),
 		CLI_TRUE("abort", 0, &opt.abort),
+		CLI_HEALTH_OPTIONS(&opt.health),
 		CLI_END,
 	};
 	const CliSpec spec = {"move", help, options, NULL, false};
