@@ -29,6 +29,8 @@ static const Command commands[] = {
 	{"run", "maintain every managed table on a schedule; one active instance of several", cmd_run},
 	{"metrics", "the state of managed tables for Prometheus (text exposition format)", cmd_metrics},
 	{"move", "move a closed partition to another tablespace, online", cmd_move},
+	{"repartition", "change the interval of a table's future partitions, from a date on",
+	 cmd_repartition},
 	{"policy", "when partitions go warm, to the archive, and away (maintain applies it)", cmd_policy},
 	{"archive", "move closed partitions to file:// or s3:// storage; \"archive list\"", cmd_archive},
 	{"restore", "bring an archived partition back into its table", cmd_restore},
@@ -44,7 +46,7 @@ print_help(void)
 		   "  pgpart [OPTION]... COMMAND [ARGUMENT]... [OPTION]...\n\n"
 		   "Commands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+		printf("  %-12s %s\n", commands[i].name, commands[i].summary);
 	printf("%s", CLI_COMMON_HELP);
 	printf("      --version            show the version and exit\n\n"
 		   "\"pgpart COMMAND --help\" describes a command.\n\n"
