@@ -179,20 +179,6 @@ describe_first_periods(RepartitionResult *res, const char *base)
 	}
 }
 
-static bool
-record_change(PgConn *pc, const PartConfig *cfg, const RepartitionResult *res, PgpError *err)
-{
-	/* a change back to the interval before only cancels planned ones (sched_add) */
-	bool add = res->previous != res->unit;
-	bool ok = pgc_change(pc, "BEGIN", 0, NULL, err) &&
-			  repartition_sql_record(pc, cfg->parent, res->from, res->unit, add, err) &&
-			  pgc_change(pc, "COMMIT", 0, NULL, err);
-
-	if (!ok && !pc->dry_run)
-		pgc_exec_quiet(pc, "ROLLBACK", 0, NULL);
-	return ok;
-}
-
 bool
 ops_repartition(PgConn *pc, const RepartitionOptions *opt, RepartitionResult *res,
 				PgpError *err)
@@ -239,7 +225,9 @@ ops_repartition(PgConn *pc, const RepartitionOptions *opt, RepartitionResult *re
 	sched_copy(&res->sched, &cfg.sched);
 	sched_add(&res->sched, res->from, opt->unit);
 	describe_first_periods(res, cfg.parent_name);
-	ok = record_change(pc, &cfg, res, err);
+	/* a change back to the interval before only cancels planned ones (sched_add) */
+	ok = repartition_sql_record(pc, cfg.parent, res->from, res->unit, res->previous != res->unit,
+								err);
 done:
 	target_free(&t);
 	worklock_release(pc, &wl);

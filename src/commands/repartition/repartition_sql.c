@@ -83,15 +83,9 @@ repartition_sql_month_rollup(PgConn *pc, RelOid parent, char **name, PgpError *e
 	return true;
 }
 
-bool
-repartition_sql_record(PgConn *pc, RelOid parent, CivilDate from, CalUnit unit, bool add,
-					   PgpError *err)
+static bool
+record_statements(PgConn *pc, const char *const *params, bool add, PgpError *err)
 {
-	char oid[16], date[16];
-	const char *params[3] = {oid, date, cal_unit_name(unit)};
-
-	snprintf(oid, sizeof(oid), "%u", parent);
-	cal_date_format(from, date);
 	if (!pgc_change(pc,
 					"DELETE FROM pgpart.interval_history "
 					"WHERE parent_table = $1::pg_catalog.oid AND from_date >= $2::date",
@@ -99,11 +93,29 @@ repartition_sql_record(PgConn *pc, RelOid parent, CivilDate from, CalUnit unit, 
 		return false;
 	if (add && !pgc_change(pc,
 						   "INSERT INTO pgpart.interval_history (parent_table, from_date, "
-						   "part_interval) VALUES ($1::pg_catalog.oid::pg_catalog.regclass, $2::date, $3)",
+						   "part_interval) "
+						   "VALUES ($1::pg_catalog.oid::pg_catalog.regclass, $2::date, $3)",
 						   3, params, err))
 		return false;
 	return pgc_change(pc,
 					  "UPDATE pgpart.part_config SET updated_at = pg_catalog.now() "
 					  "WHERE parent_table = $1::pg_catalog.oid",
 					  1, params, err);
+}
+
+bool
+repartition_sql_record(PgConn *pc, RelOid parent, CivilDate from, CalUnit unit, bool add,
+					   PgpError *err)
+{
+	char oid[16], date[16];
+	const char *params[3] = {oid, date, cal_unit_name(unit)};
+	bool ok;
+
+	snprintf(oid, sizeof(oid), "%u", parent);
+	cal_date_format(from, date);
+	ok = pgc_change(pc, "BEGIN", 0, NULL, err) && record_statements(pc, params, add, err) &&
+		 pgc_change(pc, "COMMIT", 0, NULL, err);
+	if (!ok && !pc->dry_run)
+		pgc_exec_quiet(pc, "ROLLBACK", 0, NULL);
+	return ok;
 }

@@ -21,8 +21,8 @@ bool repartition_sql_partitions_end(PgConn *pc, const Target *t, CivilDate *end,
 bool repartition_sql_month_rollup(PgConn *pc, RelOid parent, char **name, PgpError *err);
 
 /*
- * In the caller's transaction: drops the planned changes from from on and,
- * when add, records the change to unit from from.  Locks only the rows.
+ * In one transaction: drops the planned changes from from on and, when add,
+ * records the change to unit from from.  Locks only pgpart's rows.
  */
 bool repartition_sql_record(PgConn *pc, RelOid parent, CivilDate from, CalUnit unit, bool add,
 							PgpError *err);
