@@ -435,18 +435,10 @@ bool
 target_plan_schedule(PgConn *pc, const char *time_zone, const IntervalSchedule *sched,
 					 const CivilDate *start, int premake, Period **periods, int *n, PgpError *err)
 {
-	char *today_text = NULL;
 	CivilDate today, last, first;
 
-	if (!catalog_today(pc, time_zone, &today_text, err))
+	if (!catalog_today_date(pc, time_zone, &today, err))
 		return false;
-	if (!cal_date_parse(today_text, &today))
-	{
-		err_set(err, EXIT_RUNTIME, "server returned an unexpected date \"%s\"", today_text);
-		free(today_text);
-		return false;
-	}
-	free(today_text);
 	last = sched_advance(sched, today, premake);
 	first = start ? *start : today;
 	if (cal_compare(first, last) > 0)

@@ -141,19 +141,10 @@ partitions_end(PgConn *pc, const PartConfig *cfg, const Target *t, RepartitionRe
 	if (!found)
 	{
 		/* no partition yet: the change may start with the current period */
-		char *today_text = NULL;
 		CivilDate today;
-		bool ok;
 
-		if (!catalog_today(pc, cfg->time_zone, &today_text, err))
+		if (!catalog_today_date(pc, cfg->time_zone, &today, err))
 			return false;
-		ok = cal_date_parse(today_text, &today);
-		free(today_text);
-		if (!ok)
-		{
-			err_set(err, EXIT_RUNTIME, "server returned an unexpected date");
-			return false;
-		}
 		*end = sched_period_start(&cfg->sched, today);
 	}
 	return true;

@@ -41,16 +41,10 @@ static bool
 next_period_start_us(PgConn *pc, const PartConfig *cfg, KeyType key_type, int64_t *us,
 					 PgpError *err)
 {
-	char *today_text = NULL;
 	CivilDate today, next;
 	ResolvedBound b;
-	bool ok;
 
-	if (!catalog_today(pc, cfg->time_zone, &today_text, err))
-		return false;
-	ok = cal_date_parse(today_text, &today);
-	free(today_text);
-	if (!ok)
+	if (!catalog_today_date(pc, cfg->time_zone, &today, err))
 		return false;
 	next = sched_next_start(&cfg->sched, sched_period_start(&cfg->sched, today));
 	if (!bounds_resolve(pc, key_type, cfg->time_zone, &next, 1, &b, err))
