@@ -60,9 +60,8 @@ sched_unit_at(const IntervalSchedule *s, CivilDate d)
 	return u;
 }
 
-/* the interval of the period that ends on d (the day before d is in it) */
-static CalUnit
-unit_before(const IntervalSchedule *s, CivilDate d)
+CalUnit
+sched_unit_before(const IntervalSchedule *s, CivilDate d)
 {
 	return sched_unit_at(s, cal_period_add(d, CAL_DAY, -1));
 }
@@ -76,7 +75,7 @@ sched_add(IntervalSchedule *s, CivilDate from, CalUnit unit)
 		keep++;
 	s->n = keep;
 	/* a change back to the interval already in force only cancels the later ones */
-	if (unit_before(s, from) == unit)
+	if (sched_unit_before(s, from) == unit)
 		return;
 	s->changes = pg_xrealloc(s->changes, sizeof(IntervalChange) * (size_t) (s->n + 1));
 	s->changes[s->n].from = from;
@@ -247,7 +246,7 @@ sched_check_change(const IntervalSchedule *s, CivilDate partitions_end, CalUnit 
 			return CHANGE_NOT_BOUNDARY;
 	}
 	/* the same interval as before, and no planned change to cancel: nothing to do */
-	if (unit_before(s, *from) == unit && sched_changes_from(s, *from) == 0)
+	if (sched_unit_before(s, *from) == unit && sched_changes_from(s, *from) == 0)
 		return CHANGE_SAME_UNIT;
 	return CHANGE_OK;
 }

@@ -51,6 +51,8 @@ int sched_changes_from(const IntervalSchedule *s, CivilDate from);
 /* the interval in force on date d, and the one the last change set */
 CalUnit sched_unit_at(const IntervalSchedule *s, CivilDate d);
 CalUnit sched_latest(const IntervalSchedule *s);
+/* the interval of the period that ends on d (the one the day before d is in) */
+CalUnit sched_unit_before(const IntervalSchedule *s, CivilDate d);
 /* true when some period is made with another interval than the first */
 bool sched_is_mixed(const IntervalSchedule *s);
 /* true when some interval in the schedule is unit */

@@ -108,7 +108,7 @@ psql_ok($node, q{INSERT INTO revenues (org_id, property_id, occurred_at, amount)
 is(psql_ok($node, q{SELECT tableoid::regclass FROM revenues WHERE occurred_at = '2026-02-14 12:00+00'}), 'revenues_2026_02',
 	'an insert lands in its month');
 $all = table_fingerprint($node, 'revenues');
-like(pgpart_ok($node, 'maintain again', 'maintain', 'revenues'), qr/nothing to do|0 partitions|no change/i,
+like(pgpart_ok($node, 'maintain again', 'maintain', 'revenues'), qr/^public\.revenues: nothing to do$/m,
 	'a second maintain has nothing to do');
 
 # ---- status shows the interval of each partition

@@ -33,6 +33,7 @@ test_quarter_then_month(void)
 	is_int(sched_unit_at(&s, d(2027, 3, 31)), CAL_QUARTER, "quarters before the change");
 	is_int(sched_unit_at(&s, d(2027, 4, 1)), CAL_MONTH, "months from the change on");
 	is_int(sched_latest(&s), CAL_MONTH, "latest is month");
+	is_int(sched_unit_before(&s, d(2027, 4, 1)), CAL_QUARTER, "the period ending at the change is a quarter");
 
 	n = sched_periods(&s, d(2026, 11, 15), d(2027, 6, 10), &p);
 	/* 2026_q4, 2027_q1, 2027_04, 2027_05, 2027_06 */

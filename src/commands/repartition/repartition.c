@@ -57,7 +57,7 @@ refuse_change(ChangeVerdict v, const PartConfig *cfg, const RepartitionOptions *
 {
 	char from[16], end_text[16];
 	char *allowed = allowed_dates(&cfg->sched, end, opt->unit);
-	CalUnit before = sched_unit_at(&cfg->sched, cal_period_add(opt->from, CAL_DAY, -1));
+	CalUnit before = sched_unit_before(&cfg->sched, opt->from);
 
 	cal_date_format(opt->from, from);
 	cal_date_format(end, end_text);
@@ -211,7 +211,7 @@ ops_repartition(PgConn *pc, const RepartitionOptions *opt, RepartitionResult *re
 	res->schema = pg_xstrdup(cfg.parent_schema);
 	res->name = pg_xstrdup(cfg.parent_name);
 	res->unit = opt->unit;
-	res->previous = sched_unit_at(&cfg.sched, cal_period_add(res->from, CAL_DAY, -1));
+	res->previous = sched_unit_before(&cfg.sched, res->from);
 	res->replaced = sched_changes_from(&cfg.sched, res->from);
 	sched_copy(&res->sched, &cfg.sched);
 	sched_add(&res->sched, res->from, opt->unit);
