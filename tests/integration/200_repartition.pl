@@ -61,6 +61,13 @@ pgpart_fails($node, 'a year from a mid-year quarter', 2, qr/--from 2025-07-01 do
 	'repartition', 'revenues', '--interval', 'year', '--from', '2025-07-01');
 pgpart_fails($node, 'the same interval', 2, qr/public\.revenues already has quarter partitions from 2025-07-01 on/,
 	'repartition', 'revenues', '--interval', 'quarter');
+# another pgpart working on the table: repartition waits for nobody, changes nothing
+my $other = $node->background_psql('postgres');
+$other->query_safe(q{SET application_name = 'pgpart maintain'});
+$other->query_safe(q{SELECT pg_advisory_lock(hashtext('pgpart'), 'revenues'::regclass::oid::integer)});
+pgpart_fails($node, 'a busy table', 4, qr/another pgpart is working on public\.revenues: pgpart maintain/,
+	'repartition', 'revenues', '--interval', 'month');
+$other->quit;
 is(history(), '', 'bad input recorded nothing');
 
 # ---- --dry-run: the plan and its SQL, nothing changed
