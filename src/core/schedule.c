@@ -211,6 +211,19 @@ sched_keep_periods_of(const IntervalSchedule *s, CalUnit unit, const CivilDate *
 	return k;
 }
 
+static int
+by_start(const void *a, const void *b)
+{
+	return cal_compare(((const Period *) a)->start, ((const Period *) b)->start);
+}
+
+void
+sched_sort_periods(Period *periods, int n)
+{
+	if (n > 1)
+		qsort(periods, (size_t) n, sizeof(Period), by_start);
+}
+
 int
 sched_change_dates(const IntervalSchedule *s, CivilDate not_before, CalUnit unit, int want,
 				   CivilDate *out)

@@ -84,6 +84,9 @@ CivilDate sched_advance(const IntervalSchedule *s, CivilDate d, int n);
 int sched_keep_periods_of(const IntervalSchedule *s, CalUnit unit, const CivilDate *starts, int n,
 						  Period *out);
 
+/* periods[0..n) in the order of their starts */
+void sched_sort_periods(Period *periods, int n);
+
 /* true when d starts a period of unit */
 bool cal_is_period_start(CivilDate d, CalUnit unit);
 

@@ -418,6 +418,8 @@ target_default_periods(PgConn *pc, Target *t, Period **periods, int *n, long *nu
 		*n += sched_keep_periods_of(&t->sched, units[u], starts, nstarts, *periods + *n);
 		free(starts);
 	}
+	/* oldest first, as with one interval, whatever interval each period has */
+	sched_sort_periods(*periods, *n);
 	return true;
 }
 

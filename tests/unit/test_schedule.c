@@ -195,6 +195,13 @@ test_default_rows(void)
 	is_int(n, 2, "the months of the rows after the change");
 	is_str(out[1].suffix, "2027_12", "2027_12 among them");
 	ok(sched_uses(&s, CAL_MONTH) && !sched_uses(&s, CAL_DAY), "the intervals in use");
+	out[0] = sched_period(&s, d(2027, 12, 1));
+	out[1] = sched_period(&s, d(2027, 1, 1));
+	out[2] = sched_period(&s, d(2027, 5, 1));
+	sched_sort_periods(out, 3);
+	ok(strcmp(out[0].suffix, "2027_q1") == 0 && strcmp(out[1].suffix, "2027_05") == 0 &&
+		   strcmp(out[2].suffix, "2027_12") == 0,
+	   "periods of both intervals sorted by their starts");
 	sched_free(&s);
 }
 
