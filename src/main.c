@@ -39,6 +39,8 @@ static const Command commands[] = {
 	{"metrics", "the state of managed tables for Prometheus (text exposition format)", cmd_metrics,
 	 CMD_READS_ALL},
 	{"move", "move a closed partition to another tablespace, online", cmd_move, NULL},
+	{"repartition", "change the interval of a table's future partitions, from a date on",
+	 cmd_repartition, NULL},
 	{"policy", "when partitions go warm, to the archive, and away (maintain applies it)",
 	 cmd_policy, NULL},
 	{"archive", "move closed partitions to file:// or s3:// storage; \"archive list\"",
@@ -92,7 +94,7 @@ print_help(void)
 		   "  pgpart [OPTION]... COMMAND [ARGUMENT]... [OPTION]...\n\n"
 		   "Commands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+		printf("  %-12s %s\n", commands[i].name, commands[i].summary);
 	printf("%s", CLI_COMMON_HELP);
 	printf("      --version            show the version and exit\n\n"
 		   "\"pgpart COMMAND --help\" describes a command.\n\n"

@@ -90,3 +90,21 @@ cli_json_string_or_null(const char *s)
 {
 	return s ? json_string(s) : json_null();
 }
+
+json_t *
+cli_json_schedule(const IntervalSchedule *s)
+{
+	json_t *a = json_array();
+	int i;
+
+	json_array_append_new(a, json_pack("{s:n, s:s}", "from", "interval", cal_unit_name(s->first)));
+	for (i = 0; i < s->n; i++)
+	{
+		char from[16];
+
+		cal_date_format(s->changes[i].from, from);
+		json_array_append_new(a, json_pack("{s:s, s:s}", "from", from, "interval",
+										   cal_unit_name(s->changes[i].unit)));
+	}
+	return a;
+}

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "core/schedule.h"
 #include "pg/catalog.h"
 #include "pg/conn.h"
 #include "pg/lock.h"
@@ -80,6 +81,8 @@ json_t *cli_json_list(const NameList *l);
 void cli_print_list(const char *prefix, const NameList *l);
 /* --json: s, or null where the result has none */
 json_t *cli_json_string_or_null(const char *s);
+/* a table's intervals: [{"from": null, "interval": "quarter"}, {"from": "2027-04-01", ...}] */
+json_t *cli_json_schedule(const IntervalSchedule *s);
 
 int cmd_init(int argc, char **argv, GlobalOpts *g);
 int cmd_create(int argc, char **argv, GlobalOpts *g);
@@ -94,6 +97,7 @@ int cmd_move(int argc, char **argv, GlobalOpts *g);
 int cmd_archive(int argc, char **argv, GlobalOpts *g);
 int cmd_restore(int argc, char **argv, GlobalOpts *g);
 int cmd_policy(int argc, char **argv, GlobalOpts *g);
+int cmd_repartition(int argc, char **argv, GlobalOpts *g);
 /* vacuum, analyze and reindex: argv[0] says which */
 int cmd_parallel(int argc, char **argv, GlobalOpts *g);
 int cmd_run(int argc, char **argv, GlobalOpts *g);

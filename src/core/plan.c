@@ -5,46 +5,15 @@
  */
 #include "core/plan.h"
 
-#include <stdlib.h>
+#include "core/schedule.h"
 
 int
 plan_periods(CivilDate first, CivilDate last, CalUnit unit, Period **out)
 {
-	CivilDate start = cal_period_start(first, unit);
-	CivilDate stop = cal_period_start(last, unit);
-	int n = 0;
-	int cap = 0;
-	Period *periods = NULL;
+	IntervalSchedule one;
 
-	*out = NULL;
-	while (cal_compare(start, stop) <= 0)
-	{
-		if (n >= PLAN_MAX_PERIODS)
-		{
-			free(periods);
-			return -1;
-		}
-		if (n == cap)
-		{
-			Period *grown;
-
-			cap = cap ? cap * 2 : 16;
-			grown = realloc(periods, sizeof(Period) * (size_t) cap);
-			if (grown == NULL)
-			{
-				free(periods);
-				return -1;
-			}
-			periods = grown;
-		}
-		periods[n].start = start;
-		periods[n].end = cal_period_add(start, unit, 1);
-		cal_period_suffix(start, unit, periods[n].suffix);
-		start = periods[n].end;
-		n++;
-	}
-	*out = periods;
-	return n;
+	sched_init(&one, unit);
+	return sched_periods(&one, first, last, out);
 }
 
 static bool

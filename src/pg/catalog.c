@@ -520,3 +520,18 @@ catalog_today(PgConn *pc, const char *time_zone, char **date, PgpError *err)
 	}
 	return true;
 }
+
+bool
+catalog_today_date(PgConn *pc, const char *time_zone, CivilDate *today, PgpError *err)
+{
+	char *text = NULL;
+	bool ok;
+
+	if (!catalog_today(pc, time_zone, &text, err))
+		return false;
+	ok = cal_date_parse(text, today);
+	if (!ok)
+		err_set(err, EXIT_RUNTIME, "server returned an unexpected date \"%s\"", text);
+	free(text);
+	return ok;
+}

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/calendar.h"
 #include "pg/conn.h"
 #include "util/namelist.h"
 
@@ -138,5 +139,7 @@ bool catalog_range_key_column(PgConn *pc, RelOid parent, char **column, PgpError
 
 /* the civil date of "now" in time_zone; also validates the zone name */
 bool catalog_today(PgConn *pc, const char *time_zone, char **date, PgpError *err);
+/* the same as a CivilDate */
+bool catalog_today_date(PgConn *pc, const char *time_zone, CivilDate *today, PgpError *err);
 
 #endif

@@ -15,6 +15,7 @@ void
 partconfig_free(PartConfig *c)
 {
 	FREE_ALL(c->parent_schema, c->parent_name, c->column, c->time_zone);
+	sched_free(&c->sched);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -26,6 +27,39 @@ partconfig_list_free(PartConfig *list, int n)
 	for (i = 0; i < n; i++)
 		partconfig_free(&list[i]);
 	free(list);
+}
+
+/* the changes of each listed table's interval, into its sched */
+static bool
+load_interval_history(PgConn *pc, RelOid parent, PartConfig *list, int n, PgpError *err)
+{
+	PGresult *res = catalog_oid_query(pc,
+									  "SELECT h.parent_table::pg_catalog.oid, h.from_date::text, "
+									  "       h.part_interval "
+									  "FROM pgpart.interval_history h "
+									  "WHERE $1::pg_catalog.oid = 0 "
+									  "   OR h.parent_table = $1::pg_catalog.oid "
+									  "ORDER BY h.parent_table, h.from_date",
+									  parent, err);
+	int i, k;
+
+	if (res == NULL)
+		return false;
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		RelOid oid = (RelOid) strtoul(PQgetvalue(res, i, 0), NULL, 10);
+		CivilDate from;
+		CalUnit unit;
+
+		if (!cal_date_parse(PQgetvalue(res, i, 1), &from) ||
+			!cal_unit_parse(PQgetvalue(res, i, 2), &unit))
+			continue;
+		for (k = 0; k < n; k++)
+			if (list[k].parent == oid)
+				sched_add(&list[k].sched, from, unit);
+	}
+	PQclear(res);
+	return true;
 }
 
 bool
@@ -68,8 +102,16 @@ config_load(PgConn *pc, RelOid parent, PartConfig **list, int *n, PgpError *err)
 			c->start = (CivilDate){1970, 1, 1};
 		c->premake = atoi(PQgetvalue(res, i, 7));
 		c->time_zone = pg_xstrdup(PQgetvalue(res, i, 8));
+		sched_init(&c->sched, c->unit);
 	}
 	PQclear(res);
+	if (!load_interval_history(pc, parent, *list, *n, err))
+	{
+		partconfig_list_free(*list, *n);
+		*list = NULL;
+		*n = 0;
+		return false;
+	}
 	return true;
 }
 

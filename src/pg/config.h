@@ -3,6 +3,7 @@
 #define PGPART_PG_CONFIG_H
 
 #include "core/calendar.h"
+#include "core/schedule.h"
 #include "pg/catalog.h"
 
 typedef struct PartConfig
@@ -12,7 +13,8 @@ typedef struct PartConfig
 	char *parent_name;
 	bool parent_exists; /* false when the table was dropped behind pgpart's back */
 	char *column;
-	CalUnit unit;
+	CalUnit unit; /* the interval it was created with: sched.first */
+	IntervalSchedule sched; /* with the changes of pgpart.interval_history */
 	CivilDate start;
 	int premake;
 	char *time_zone;

@@ -244,8 +244,29 @@ static const char *const step_6[] = {
 	NULL,
 };
 
-static const char *const *const upgrade_steps[PGPART_SCHEMA_VERSION] = {step_1, step_2, step_3, step_4,
-																		 step_5, step_6};
+/*
+ * The history of a table's interval (pgpart repartition): from from_date on,
+ * its partitions are periods of part_interval; before the first row, of
+ * part_config.part_interval.  Each from_date starts a period of both the
+ * interval before it and its own, so no period straddles a change.  Gone
+ * with the table's configuration.
+ */
+static const char *const step_7[] = {
+	"CREATE TABLE pgpart.interval_history ("
+	" parent_table regclass NOT NULL REFERENCES pgpart.part_config ON DELETE CASCADE,"
+	" from_date date NOT NULL,"
+	" part_interval text NOT NULL"
+	"  CHECK (part_interval IN ('day', 'week', 'month', 'quarter', 'year')),"
+	" changed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),"
+	" PRIMARY KEY (parent_table, from_date))",
+	"REVOKE ALL ON TABLE pgpart.interval_history FROM PUBLIC",
+	"COMMENT ON TABLE pgpart.interval_history IS 'from from_date on, the table''s partitions "
+	"are of part_interval (pgpart repartition); before its first row, of part_config''s'",
+	NULL,
+};
+
+static const char *const *const upgrade_steps[PGPART_SCHEMA_VERSION] = {
+	step_1, step_2, step_3, step_4, step_5, step_6, step_7};
 
 static bool
 read_version(PgConn *pc, int *version, PgpError *err)

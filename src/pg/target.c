@@ -41,17 +41,28 @@ target_load(PgConn *pc, RelOid parent, const char *column, CalUnit unit, const c
 	t->key_type = col.key_type;
 	columninfo_free(&col);
 	t->column = pg_xstrdup(column);
-	t->unit = unit;
+	sched_init(&t->sched, unit);
 	t->time_zone = pg_xstrdup(time_zone);
 	if (!catalog_insertable_columns(pc, parent, &t->columns, err))
 		return false;
 	return target_refresh_partitions(pc, t, err);
 }
 
+bool
+target_load_managed(PgConn *pc, const PartConfig *cfg, Target *t, PgpError *err)
+{
+	bool ok = target_load(pc, cfg->parent, cfg->column, cfg->unit, cfg->time_zone, t, err);
+
+	sched_free(&t->sched);
+	sched_copy(&t->sched, &cfg->sched);
+	return ok;
+}
+
 void
 target_free(Target *t)
 {
 	relinfo_free(&t->parent);
+	sched_free(&t->sched);
 	FREE_ALL(t->column, t->time_zone, t->columns);
 	partitionlist_free(&t->parts);
 }
@@ -372,32 +383,45 @@ target_ensure_default(PgConn *pc, const LockPolicy *lock, Target *t, EnsureStats
 	return ok;
 }
 
+/*
+ * One query per interval of the schedule (date_trunc by that interval), of
+ * whose starts only those where that interval is in force are periods.
+ */
 bool
 target_default_periods(PgConn *pc, Target *t, Period **periods, int *n, long *null_rows,
 					   PgpError *err)
 {
+	static const CalUnit units[] = {CAL_DAY, CAL_WEEK, CAL_MONTH, CAL_QUARTER, CAL_YEAR};
 	const PartitionInfo *def = default_partition(t);
-	CivilDate *starts = NULL;
-	int nstarts = 0, i;
+	size_t u;
 
 	*periods = NULL;
 	*n = 0;
 	*null_rows = 0;
 	if (def == NULL)
 		return true;
-	if (!partition_default_period_starts(pc, def->schema, def->name, t->column, t->key_type,
-										 cal_unit_date_trunc_field(t->unit), t->time_zone, &starts,
-										 &nstarts, null_rows, err))
-		return false;
-	*periods = pg_xcalloc((size_t) (nstarts ? nstarts : 1), sizeof(Period));
-	for (i = 0; i < nstarts; i++)
+	for (u = 0; u < sizeof(units) / sizeof(units[0]); u++)
 	{
-		(*periods)[i].start = cal_period_start(starts[i], t->unit);
-		(*periods)[i].end = cal_period_add((*periods)[i].start, t->unit, 1);
-		cal_period_suffix((*periods)[i].start, t->unit, (*periods)[i].suffix);
+		CivilDate *starts = NULL;
+		int nstarts = 0;
+
+		if (!sched_uses(&t->sched, units[u]))
+			continue;
+		if (!partition_default_period_starts(pc, def->schema, def->name, t->column, t->key_type,
+											 cal_unit_date_trunc_field(units[u]), t->time_zone,
+											 &starts, &nstarts, null_rows, err))
+		{
+			free(*periods);
+			*periods = NULL;
+			*n = 0;
+			return false;
+		}
+		*periods = pg_xrealloc(*periods, sizeof(Period) * (size_t) (*n + nstarts + 1));
+		*n += sched_keep_periods_of(&t->sched, units[u], starts, nstarts, *periods + *n);
+		free(starts);
 	}
-	*n = nstarts;
-	free(starts);
+	/* oldest first, as with one interval, whatever interval each period has */
+	sched_sort_periods(*periods, *n);
 	return true;
 }
 
@@ -405,23 +429,25 @@ bool
 target_plan_periods(PgConn *pc, const char *time_zone, CalUnit unit, const CivilDate *start,
 					int premake, Period **periods, int *n, PgpError *err)
 {
-	char *today_text = NULL;
+	IntervalSchedule one;
+
+	sched_init(&one, unit);
+	return target_plan_schedule(pc, time_zone, &one, start, premake, periods, n, err);
+}
+
+bool
+target_plan_schedule(PgConn *pc, const char *time_zone, const IntervalSchedule *sched,
+					 const CivilDate *start, int premake, Period **periods, int *n, PgpError *err)
+{
 	CivilDate today, last, first;
 
-	if (!catalog_today(pc, time_zone, &today_text, err))
+	if (!catalog_today_date(pc, time_zone, &today, err))
 		return false;
-	if (!cal_date_parse(today_text, &today))
-	{
-		err_set(err, EXIT_RUNTIME, "server returned an unexpected date \"%s\"", today_text);
-		free(today_text);
-		return false;
-	}
-	free(today_text);
-	last = cal_period_add(cal_period_start(today, unit), unit, premake);
+	last = sched_advance(sched, today, premake);
 	first = start ? *start : today;
 	if (cal_compare(first, last) > 0)
 		last = first;
-	*n = plan_periods(first, last, unit, periods);
+	*n = sched_periods(sched, first, last, periods);
 	if (*n < 0)
 	{
 		err_set(err, EXIT_USAGE, "that would be more than %d partitions", PLAN_MAX_PERIODS);
@@ -435,7 +461,7 @@ bool
 target_wanted_periods(PgConn *pc, Target *t, const CivilDate *start, int premake,
 					  Period **periods, int *n, PgpError *err)
 {
-	return target_plan_periods(pc, t->time_zone, t->unit, start, premake, periods, n, err);
+	return target_plan_schedule(pc, t->time_zone, &t->sched, start, premake, periods, n, err);
 }
 
 bool

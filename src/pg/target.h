@@ -6,7 +6,9 @@
 #define PGPART_PG_TARGET_H
 
 #include "core/plan.h"
+#include "core/schedule.h"
 #include "pg/bounds.h"
+#include "pg/config.h"
 #include "pg/lock.h"
 #include "pg/partition.h"
 
@@ -15,7 +17,7 @@ typedef struct Target
 	RelInfo parent;
 	char *column;
 	KeyType key_type;
-	CalUnit unit;
+	IntervalSchedule sched; /* the interval of each period (one, unless repartitioned) */
 	char *time_zone;
 	char *columns; /* insertable columns, quoted */
 	PartitionList parts;
@@ -23,6 +25,8 @@ typedef struct Target
 
 bool target_load(PgConn *pc, RelOid parent, const char *column, CalUnit unit,
 				 const char *time_zone, Target *t, PgpError *err);
+/* the same for a managed table, following the history of its interval */
+bool target_load_managed(PgConn *pc, const PartConfig *cfg, Target *t, PgpError *err);
 void target_free(Target *t);
 bool target_refresh_partitions(PgConn *pc, Target *t, PgpError *err);
 
@@ -77,6 +81,10 @@ bool target_wanted_periods(PgConn *pc, Target *t, const CivilDate *start, int pr
  */
 bool target_plan_periods(PgConn *pc, const char *time_zone, CalUnit unit, const CivilDate *start,
 						 int premake, Period **periods, int *n, PgpError *err);
+/* the same along a schedule of intervals: premake counts periods of each */
+bool target_plan_schedule(PgConn *pc, const char *time_zone, const IntervalSchedule *sched,
+						  const CivilDate *start, int premake, Period **periods, int *n,
+						  PgpError *err);
 
 /* bounds[2i], bounds[2i+1]: start and end of periods[i] (free with bounds_free(.., 2n)) */
 bool target_resolve_bounds(PgConn *pc, KeyType key_type, const char *time_zone,

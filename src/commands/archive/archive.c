@@ -69,19 +69,11 @@ bool
 archive_age_cutoff(PgConn *pc, const PartConfig *cfg, KeyType key_type, const Age *age,
 				   int64_t *cutoff_us, PgpError *err)
 {
-	char *today_text = NULL;
 	CivilDate today, cut;
 	ResolvedBound b;
 
-	if (!catalog_today(pc, cfg->time_zone, &today_text, err))
+	if (!catalog_today_date(pc, cfg->time_zone, &today, err))
 		return false;
-	if (!cal_date_parse(today_text, &today))
-	{
-		free(today_text);
-		err_set(err, EXIT_RUNTIME, "unexpected date from the server");
-		return false;
-	}
-	free(today_text);
 	cut = age_subtract(today, *age);
 	if (!bounds_resolve(pc, key_type, cfg->time_zone, &cut, 1, &b, err))
 		return false;

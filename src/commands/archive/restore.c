@@ -290,8 +290,9 @@ destination(PgConn *pc, const PartConfig *cfg, KeyType kt, const Manifest *m, ch
 	PGresult *res;
 	CivilDate lo, hi;
 	char suffix[CAL_SUFFIX_MAX];
+	CalUnit unit;
 	int64_t lo_us, hi_us;
-	bool midnight;
+	bool midnight, dates;
 	PgpError qerr;
 
 	memset(b, 0, 2 * sizeof(ResolvedBound));
@@ -308,13 +309,15 @@ destination(PgConn *pc, const PartConfig *cfg, KeyType kt, const Manifest *m, ch
 		return false;
 	}
 	midnight = PQgetvalue(res, 0, 2)[0] == 't';
-	if (!cal_date_parse(PQgetvalue(res, 0, 0), &lo) || !cal_date_parse(PQgetvalue(res, 0, 1), &hi) ||
-		!midnight || cal_compare(cal_period_start(lo, cfg->unit), lo) != 0 ||
-		cal_compare(cal_period_add(lo, cfg->unit, 1), hi) != 0)
+	/* the interval in force at the archive's start: the table may have been repartitioned */
+	dates = cal_date_parse(PQgetvalue(res, 0, 0), &lo) && cal_date_parse(PQgetvalue(res, 0, 1), &hi);
+	unit = dates ? sched_unit_at(&cfg->sched, lo) : cfg->unit;
+	if (!dates || !midnight || cal_compare(cal_period_start(lo, unit), lo) != 0 ||
+		cal_compare(cal_period_add(lo, unit, 1), hi) != 0)
 	{
 		err_set(err, EXIT_USAGE, "the archive's bounds [%s, %s) are not one %s of %s.%s (time zone "
 								 "%s)",
-				m->lo, m->hi, cal_unit_name(cfg->unit), cfg->parent_schema, cfg->parent_name,
+				m->lo, m->hi, cal_unit_name(unit), cfg->parent_schema, cfg->parent_name,
 				cfg->time_zone);
 		err_detail(err, "Restore brings an archive back as the partition pgpart names for its "
 						"bounds, and only a period of the table's interval has such a name.");
@@ -336,12 +339,12 @@ destination(PgConn *pc, const PartConfig *cfg, KeyType kt, const Manifest *m, ch
 	{
 		err_set(err, EXIT_CHECK, "the archive's bounds [%s, %s) are not where the table's %s "
 								 "starting %04d-%02d-%02d lies",
-				m->lo, m->hi, cal_unit_name(cfg->unit), lo.year, lo.month, lo.day);
+				m->lo, m->hi, cal_unit_name(unit), lo.year, lo.month, lo.day);
 		bounds_free(b, 2);
 		memset(b, 0, 2 * sizeof(ResolvedBound));
 		return false;
 	}
-	cal_period_suffix(lo, cfg->unit, suffix);
+	cal_period_suffix(lo, unit, suffix);
 	*name = naming_derive(cfg->parent_name, suffix);
 	if (*name == NULL)
 	{

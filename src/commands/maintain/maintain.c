@@ -165,7 +165,7 @@ maintain_one(PgConn *pc, const PartConfig *cfg, const LockPolicy *lock, const Dr
 			goto done;
 		}
 	}
-	if (!target_load(pc, cfg->parent, cfg->column, cfg->unit, cfg->time_zone, &t, err))
+	if (!target_load_managed(pc, cfg, &t, err))
 		goto done;
 	if (t.parent.relkind != 'p')
 	{

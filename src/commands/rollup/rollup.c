@@ -484,7 +484,8 @@ ops_rollup_add(PgConn *pc, const RollupOptions *opt, RollupReport *rep, PgpError
 		/* on Citus, its marks and summary go beside the shards (docs/scale-out.md) */
 		!citus_rollup_column(pc, cfg.parent, &r.dist_column, err))
 		goto out;
-	if (strcmp(opt->grain, "month") == 0 && (cfg.unit == CAL_DAY || cfg.unit == CAL_WEEK))
+	if (strcmp(opt->grain, "month") == 0 &&
+		(sched_uses(&cfg.sched, CAL_DAY) || sched_uses(&cfg.sched, CAL_WEEK)))
 	{
 		err_set(err, EXIT_USAGE, "a month rollup needs partitions of a month or longer; %s.%s "
 								 "has shorter ones",

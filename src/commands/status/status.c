@@ -29,7 +29,8 @@ statusresult_free(StatusResult *r)
 
 		FREE_ALL(t->schema, t->name, t->column, t->time_zone, t->last_maintain_at);
 		partitionstatslist_free(&t->parts);
-		NAMELIST_FREE_ALL(&t->warnings, &t->rollups, &t->tiers, &t->archived);
+		NAMELIST_FREE_ALL(&t->warnings, &t->rollups, &t->tiers, &t->archived, &t->intervals);
+		sched_free(&t->sched);
 		free(t->policy);
 	}
 	free(r->tables);
@@ -41,23 +42,36 @@ static bool
 next_period_start_us(PgConn *pc, const PartConfig *cfg, KeyType key_type, int64_t *us,
 					 PgpError *err)
 {
-	char *today_text = NULL;
 	CivilDate today, next;
 	ResolvedBound b;
-	bool ok;
 
-	if (!catalog_today(pc, cfg->time_zone, &today_text, err))
+	if (!catalog_today_date(pc, cfg->time_zone, &today, err))
 		return false;
-	ok = cal_date_parse(today_text, &today);
-	free(today_text);
-	if (!ok)
-		return false;
-	next = cal_period_add(cal_period_start(today, cfg->unit), cfg->unit, 1);
+	next = sched_next_start(&cfg->sched, sched_period_start(&cfg->sched, today));
 	if (!bounds_resolve(pc, key_type, cfg->time_zone, &next, 1, &b, err))
 		return false;
 	*us = b.us;
 	bounds_free(&b, 1);
 	return true;
+}
+
+/*
+ * The interval a partition is a period of: the one in force at its start,
+ * when its bounds are exactly one such period (midnights in the table's time
+ * zone); "" for anything else (a range someone made by hand).
+ */
+static const char *
+partition_interval(const IntervalSchedule *sched, const PartitionStats *p)
+{
+	CivilDate lo, hi;
+	CalUnit unit;
+
+	if (p->is_default || !cal_date_parse(p->from, &lo) || !cal_date_parse(p->to, &hi))
+		return "";
+	unit = sched_unit_at(sched, lo);
+	if (!cal_is_period_start(lo, unit) || cal_compare(cal_period_add(lo, unit, 1), hi) != 0)
+		return "";
+	return cal_unit_name(unit);
 }
 
 static bool
@@ -72,7 +86,7 @@ status_one(PgConn *pc, const PartConfig *cfg, TableStatus *t, PgpError *err)
 	t->schema = pg_xstrdup(cfg->parent_schema);
 	t->name = pg_xstrdup(cfg->parent_name);
 	t->column = pg_xstrdup(cfg->column);
-	t->unit = cfg->unit;
+	sched_copy(&t->sched, &cfg->sched);
 	t->premake = cfg->premake;
 	t->time_zone = pg_xstrdup(cfg->time_zone);
 	t->exists = cfg->parent_exists;
@@ -107,6 +121,7 @@ status_one(PgConn *pc, const PartConfig *cfg, TableStatus *t, PgpError *err)
 	{
 		const PartitionStats *p = &t->parts.items[i];
 
+		namelist_add(&t->intervals, partition_interval(&t->sched, p));
 		if (p->is_default)
 			def = p;
 		else if (p->has_lo && p->lo_us >= next_us)

@@ -6,6 +6,7 @@
 #define PGPART_COMMANDS_STATUS_H
 
 #include "core/calendar.h"
+#include "core/schedule.h"
 #include "pg/catalog.h"
 #include "pg/stats.h"
 
@@ -17,7 +18,7 @@ typedef struct TableStatus
 	char *name;
 	bool exists;
 	char *column;
-	CalUnit unit;
+	IntervalSchedule sched; /* the table's interval, and its changes (repartition) */
 	int premake;
 	char *time_zone;
 	PartitionStatsList parts;
@@ -27,6 +28,7 @@ typedef struct TableStatus
 	bool last_maintain_ok;
 	NameList rollups; /* one line per rollup: coverage and freshness */
 	NameList tiers;	  /* per partition (same order as parts): "hot" or "warm" */
+	NameList intervals; /* per partition: "quarter", ...; "" when not one period */
 	char *policy;	  /* the tier policy in words; NULL: none */
 	NameList archived; /* archived (or being archived) partitions, one line each */
 	NameList warnings;

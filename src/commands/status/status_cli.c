@@ -24,6 +24,22 @@ typedef struct StatusArgs
 	bool check;
 } StatusArgs;
 
+/* "quarter" or "quarter, month from 2027-04-01, quarter from 2028-01-01" */
+static void
+print_intervals(const IntervalSchedule *s)
+{
+	int i;
+
+	printf("%s", cal_unit_name(s->first));
+	for (i = 0; i < s->n; i++)
+	{
+		char from[16];
+
+		cal_date_format(s->changes[i].from, from);
+		printf(", %s from %s", cal_unit_name(s->changes[i].unit), from);
+	}
+}
+
 static json_t *
 table_json(const TableStatus *t)
 {
@@ -47,13 +63,19 @@ table_json(const TableStatus *t)
 		json_object_set_new(po, "invalid_indexes", cli_json_string_or_null(p->invalid_indexes));
 		json_object_set_new(po, "missing_indexes", cli_json_string_or_null(p->missing_indexes));
 		json_object_set_new(po, "tier", json_string(i < t->tiers.n ? t->tiers.items[i] : "hot"));
+		json_object_set_new(po, "interval",
+							i < t->intervals.n && t->intervals.items[i][0]
+								? json_string(t->intervals.items[i])
+								: json_null());
 		json_array_append_new(parts, po);
 	}
 	json_object_set_new(o, "schema", json_string(t->schema));
 	json_object_set_new(o, "table", json_string(t->name));
 	json_object_set_new(o, "exists", json_boolean(t->exists));
 	json_object_set_new(o, "column", json_string(t->column));
-	json_object_set_new(o, "interval", json_string(cal_unit_name(t->unit)));
+	/* the interval new partitions get; interval_history says since when */
+	json_object_set_new(o, "interval", json_string(cal_unit_name(sched_latest(&t->sched))));
+	json_object_set_new(o, "interval_history", cli_json_schedule(&t->sched));
 	json_object_set_new(o, "premake", json_integer(t->premake));
 	json_object_set_new(o, "time_zone", json_string(t->time_zone));
 	json_object_set_new(o, "future_partitions", json_integer(t->future_partitions));
@@ -79,9 +101,12 @@ static void
 print_table(const TableStatus *t)
 {
 	int wname = 9, wfrom = 4, wto = 2, wts = 10, i;
+	/* the interval of each partition, when they differ (a repartitioned table) */
+	bool mixed = sched_is_mixed(&t->sched);
 
-	printf("%s.%s: RANGE (%s), %s partitions, premake %d, time zone %s\n", t->schema, t->name,
-		   t->column, cal_unit_name(t->unit), t->premake, t->time_zone);
+	printf("%s.%s: RANGE (%s), ", t->schema, t->name, t->column);
+	print_intervals(&t->sched);
+	printf(" partitions, premake %d, time zone %s\n", t->premake, t->time_zone);
 	for (i = 0; i < t->parts.n; i++)
 	{
 		const PartitionStats *p = &t->parts.items[i];
@@ -92,9 +117,9 @@ print_table(const TableStatus *t)
 		wts = max_int(wts, p->tablespace ? (int) strlen(p->tablespace) : 0);
 	}
 	if (t->parts.n > 0)
-		printf("  %-*s  %-*s  %-*s  %12s  %10s  %10s  %-*s  %-4s  %s\n", wname, "partition", wfrom,
-			   "from", wto, "to", "rows (est)", "heap", "indexes", wts, "tablespace", "tier",
-			   "invalid indexes");
+		printf("  %-*s  %-*s  %-*s  %s%12s  %10s  %10s  %-*s  %-4s  %s\n", wname, "partition",
+			   wfrom, "from", wto, "to", mixed ? "interval  " : "", "rows (est)", "heap", "indexes",
+			   wts, "tablespace", "tier", "invalid indexes");
 	for (i = 0; i < t->parts.n; i++)
 	{
 		const PartitionStats *p = &t->parts.items[i];
@@ -104,9 +129,14 @@ print_table(const TableStatus *t)
 			snprintf(rows, sizeof(rows), "%lld", p->est_rows);
 		else
 			snprintf(rows, sizeof(rows), "?");
-		printf("  %-*s  %-*s  %-*s  %12s  %10s  %10s  %-*s  %-4s  %s\n", wname, p->name, wfrom,
+		char interval[16] = "";
+
+		if (mixed)
+			snprintf(interval, sizeof(interval), "%-8s  ",
+					 i < t->intervals.n ? t->intervals.items[i] : "");
+		printf("  %-*s  %-*s  %-*s  %s%12s  %10s  %10s  %-*s  %-4s  %s\n", wname, p->name, wfrom,
 			   p->is_default ? "DEFAULT" : (p->from ? p->from : "MINVALUE"), wto,
-			   p->is_default ? "" : (p->to ? p->to : "MAXVALUE"), rows, p->heap_pretty,
+			   p->is_default ? "" : (p->to ? p->to : "MAXVALUE"), interval, rows, p->heap_pretty,
 			   p->index_pretty, wts, p->tablespace ? p->tablespace : "",
 			   i < t->tiers.n ? t->tiers.items[i] : "hot",
 			   p->invalid_indexes ? p->invalid_indexes : "");
