@@ -1,8 +1,8 @@
 /*
- * throttle.h - when a long copy (migrate backfill, archive copy, tier move)
- * may run its next batch: the limits an operator gave, the readings of the
- * server's health, and the decision (go, slow down, pause) with how long and
- * why.  Pure: the readings come from pg/health.c, the clock from the caller.
+ * throttle.h - when a long copy (migrate backfill, the default partition's
+ * drain, a tier move, a restore) may run its next batch: the limits an
+ * operator gave, the readings of the server's health, and the decision (go,
+ * slow down, pause) with how long and why.  Pure: the readings come from pg/health.c, the clock from the caller.
  */
 #ifndef PGPART_CORE_THROTTLE_H
 #define PGPART_CORE_THROTTLE_H

@@ -445,19 +445,20 @@ throttle_settle(Throttle *t, PgConn *pc, const HealthArgs *h, PgpError *err)
 }
 
 bool
-health_wait(PgConn *pc, RelOid rel, const char *label, const HealthArgs *h, double *paused_ms,
-			PgpError *err)
+health_wait(PgConn *pc, RelOid rel, const char *label, const HealthArgs *h, const char *step,
+			NameList *notes, PgpError *err)
 {
 	Throttle t;
 	bool ok;
 
-	*paused_ms = 0;
 	if (pc->dry_run || (!health_args_given(h) && h->probe == NULL))
 		return true;
 	if (!throttle_open_for(&t, pc, rel, label, h, 0, err))
 		return false;
 	ok = throttle_settle(&t, pc, h, err) && throttle_between_batches(&t, pc, 0, err);
-	*paused_ms = t.paused_ms;
+	if (ok && t.paused_ms > 0)
+		namelist_addf(notes, "waited %.1f s for the server's health before %s",
+					  t.paused_ms / 1000.0, step);
 	throttle_close(&t, pc);
 	return ok;
 }

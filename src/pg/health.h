@@ -5,9 +5,10 @@
  * a row of pgpart.throttle_limit that "pgpart migrate limits" writes while
  * the copy runs), and the one call a copy makes between batches.
  *
- * Used by migrate backfill; meant for every copy in batches (the default
- * partition's drain, archive copy, tier moves): open once, call
- * throttle_between_batches after each batch, close at the end.
+ * Used by migrate backfill and the default partition's drain (open once,
+ * throttle_between_batches after each batch, close at the end), and by
+ * move and restore through health_wait, once before their one long
+ * statement.
  */
 #ifndef PGPART_PG_HEALTH_H
 #define PGPART_PG_HEALTH_H
@@ -74,11 +75,13 @@ bool throttle_open_for(Throttle *t, PgConn *pc, RelOid rel, const char *label,
 bool throttle_settle(Throttle *t, PgConn *pc, const HealthArgs *h, PgpError *err);
 /*
  * Before one long statement that cannot pause halfway (a tier move's copy,
- * a restore's load): waits until the limits of h allow it; *paused_ms: how
- * long it waited.  No limit given: returns at once.
+ * a restore's load), named by step ("the copy"): waits until the limits of
+ * h allow it, and when it waited, says how long in notes ("waited 12.0 s
+ * for the server's health before the copy").  No limit given: returns at
+ * once.
  */
-bool health_wait(PgConn *pc, RelOid rel, const char *label, const HealthArgs *h,
-				 double *paused_ms, PgpError *err);
+bool health_wait(PgConn *pc, RelOid rel, const char *label, const HealthArgs *h, const char *step,
+				 NameList *notes, PgpError *err);
 /* "2 pauses, 12.1 s in all (last: standby lag 12 s > 5 s)"; malloc'd */
 char *throttle_summary(const Throttle *t);
 /* clears the recorded state (quietly: the copy's own outcome is what counts) */

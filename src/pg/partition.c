@@ -506,9 +506,8 @@ drain_default_in_batches(PgConn *pc, const LockPolicy *policy, const NewPartitio
 
 	if (!pc->dry_run && !drain_throttle_open(pc, np, &th, &open, err))
 		return false;
-	ok = drain_pass(pc, policy, np, open && !pc->dry_run ? &th : NULL, res, err);
-	if (!pc->dry_run)
-		drain_throttle_close(pc, &th, open, res);
+	ok = drain_pass(pc, policy, np, open ? &th : NULL, res, err);
+	drain_throttle_close(pc, &th, open, res);
 	return ok;
 }
 

@@ -447,13 +447,9 @@ wait_healthy(PgConn *pc, const RestoreOptions *opt, RelOid parent, const char *d
 			 RestoreResult *res, PgpError *err)
 {
 	char *label = pg_xasprintf("restore of %s", dest);
-	double paused_ms;
-	bool ok = health_wait(pc, parent, label, &opt->health, &paused_ms, err);
+	bool ok = health_wait(pc, parent, label, &opt->health, "the load", &res->notes, err);
 
 	free(label);
-	if (ok && paused_ms > 0)
-		namelist_addf(&res->notes, "waited %.1f s for the server's health before the load",
-					  paused_ms / 1000.0);
 	return ok;
 }
 

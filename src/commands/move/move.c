@@ -766,13 +766,9 @@ static bool
 wait_healthy(PgConn *pc, Move *m, TierMoveResult *res, PgpError *err)
 {
 	char *label = pg_xasprintf("move of %s.%s", m->part->schema, m->part->name);
-	double paused_ms;
-	bool ok = health_wait(pc, m->part->oid, label, &m->opt->health, &paused_ms, err);
+	bool ok = health_wait(pc, m->part->oid, label, &m->opt->health, "the copy", &res->notes, err);
 
 	free(label);
-	if (ok && paused_ms > 0)
-		namelist_addf(&res->notes, "waited %.1f s for the server's health before the copy",
-					  paused_ms / 1000.0);
 	return ok;
 }
 
