@@ -46,6 +46,8 @@ static const Command commands[] = {
 	{"archive", "move closed partitions to file:// or s3:// storage; \"archive list\"",
 	 cmd_archive, "list"},
 	{"restore", "bring an archived partition back into its table", cmd_restore, NULL},
+	{"log", "every change pgpart made: DDL, locks and rows moved (pgpart.change_log)", cmd_log,
+	 CMD_READS_ALL},
 };
 
 /* owned here for the whole run: GlobalOpts.changes points into it */
@@ -106,7 +108,7 @@ print_help(void)
 int
 main(int argc, char **argv)
 {
-	GlobalOpts g = {NULL, false, false, false, LOCK_POLICY_DEFAULT, false, 0, NULL};
+	GlobalOpts g = {NULL, false, false, false, LOCK_POLICY_DEFAULT, false, 0, NULL, NULL};
 	bool version = false;
 	const CliOption options[] = {CLI_TRUE("version", 0, &version), CLI_END};
 	const CliSpec spec = {NULL, NULL, options, print_help, true};
@@ -141,6 +143,7 @@ main(int argc, char **argv)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(commands[i].name, name) == 0)
 		{
+			g.command = commands[i].name;
 			g.changes = command_changes(&commands[i], argc - first, argv + first);
 			rc = commands[i].run(argc - first, argv + first, &g);
 			free(changes_text);

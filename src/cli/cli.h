@@ -29,6 +29,7 @@ typedef struct GlobalOpts
 	 * standby.  NULL: it only reads, and runs on a standby too.
 	 */
 	const char *changes;
+	const char *command; /* its name ("run"), for the change log when changes is NULL */
 } GlobalOpts;
 
 #define CLI_COMMON_HELP                                                        \
@@ -102,5 +103,6 @@ int cmd_repartition(int argc, char **argv, GlobalOpts *g);
 int cmd_parallel(int argc, char **argv, GlobalOpts *g);
 int cmd_run(int argc, char **argv, GlobalOpts *g);
 int cmd_metrics(int argc, char **argv, GlobalOpts *g);
+int cmd_log(int argc, char **argv, GlobalOpts *g);
 
 #endif

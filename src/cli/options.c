@@ -344,6 +344,7 @@ cli_run_connected(const GlobalOpts *g, CliBody body, void *arg)
 
 	err_init(&err);
 	pc.worklock_wait_ms = g->wait_ms;
+	pc.command = g->changes ? g->changes : g->command;
 	if (!pgc_connect(&pc, g->conninfo, g->dry_run, &err) ||
 		(g->changes && !standby_refuse(&pc, g->changes, &err)))
 		rc = cli_fail(&err);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg/changelog.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
 
@@ -121,7 +122,11 @@ catalog_resolve_table(PgConn *pc, const char *user_name, RelInfo *rel, bool *fou
 		err->exit_code = EXIT_USAGE;
 		return false;
 	}
-	return fill_relinfo(res, rel, found);
+	if (!fill_relinfo(res, rel, found))
+		return false;
+	if (*found)
+		changelog_subject(pc, rel->schema, rel->name);
+	return true;
 }
 
 bool

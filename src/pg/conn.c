@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg/changelog.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -55,6 +57,7 @@ connect_with(PgConn *pc, const char *conninfo, bool dry_run, const char *connect
 	const char *vals[] = {connect_timeout, conninfo, NULL, "pgpart", NULL};
 	int first = connect_timeout ? 0 : 1;
 	PGresult *res;
+	char *probe;
 
 	pc->dry_run = dry_run;
 	pc->user_search_path = NULL;
@@ -74,20 +77,22 @@ connect_with(PgConn *pc, const char *conninfo, bool dry_run, const char *connect
 		pc->conn = NULL;
 		return false;
 	}
-	res = pgc_query(pc,
-					"SELECT pg_catalog.current_setting('search_path'), "
-					"pg_catalog.set_config('timezone', 'UTC', false), "
-					"pg_catalog.set_config('statement_timeout', '0', false), "
-					/* pgpart runs many short statements: compiling each costs more than it saves */
-					"pg_catalog.set_config('jit', 'off', false), "
-					"pg_catalog.set_config('search_path', '', false)",
-					0, NULL, err);
+	probe = pg_xasprintf("SELECT pg_catalog.current_setting('search_path'), "
+						 "pg_catalog.set_config('timezone', 'UTC', false), "
+						 "pg_catalog.set_config('statement_timeout', '0', false), "
+						 /* many short statements: compiling each costs more than it saves */
+						 "pg_catalog.set_config('jit', 'off', false), "
+						 "pg_catalog.set_config('search_path', '', false), %s",
+						 changelog_probe_sql);
+	res = pgc_query(pc, probe, 0, NULL, err);
+	free(probe);
 	if (res == NULL)
 	{
 		pgc_close(pc);
 		return false;
 	}
 	pc->user_search_path = pg_xstrdup(PQgetvalue(res, 0, 0));
+	changelog_set_state(pc, PQgetisnull(res, 0, 5) ? NULL : PQgetvalue(res, 0, 5));
 	PQclear(res);
 	return true;
 }
@@ -115,6 +120,8 @@ pgc_close(PgConn *pc)
 	pc->conn = NULL;
 	free(pc->user_search_path);
 	pc->user_search_path = NULL;
+	FREE_ALL(pc->subject_schema, pc->subject_name);
+	pc->subject_schema = pc->subject_name = NULL;
 }
 
 PGresult *
@@ -131,6 +138,21 @@ pgc_query(PgConn *pc, const char *sql, int nparams, const char *const *params, P
 	fill_error_from_result(pc, res, err);
 	PQclear(res);
 	return NULL;
+}
+
+PGresult *
+pgc_query_change(PgConn *pc, const char *sql, int nparams, const char *const *params,
+				 PgpError *err)
+{
+	double started = clock_ms();
+	PGresult *res = pgc_query(pc, sql, nparams, params, err);
+
+	if (res && !changelog_record(pc, sql, res, clock_ms() - started, err))
+	{
+		PQclear(res);
+		return NULL;
+	}
+	return res;
 }
 
 bool
@@ -175,6 +197,10 @@ inline_params(PgConn *pc, const char *sql, int nparams, const char *const *param
 bool
 pgc_change(PgConn *pc, const char *sql, int nparams, const char *const *params, PgpError *err)
 {
+	PGresult *res;
+	double started;
+	bool ok;
+
 	if (pc->dry_run)
 	{
 		char *text = inline_params(pc, sql, nparams, params);
@@ -183,7 +209,13 @@ pgc_change(PgConn *pc, const char *sql, int nparams, const char *const *params, 
 		free(text);
 		return true;
 	}
-	return pgc_exec(pc, sql, nparams, params, err);
+	started = clock_ms();
+	res = pgc_query(pc, sql, nparams, params, err);
+	if (res == NULL)
+		return false;
+	ok = changelog_record(pc, sql, res, clock_ms() - started, err);
+	PQclear(res);
+	return ok;
 }
 
 void

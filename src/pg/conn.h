@@ -34,6 +34,15 @@ typedef struct PgConn
 	 * as long as it takes (--wait), else milliseconds (--wait=DURATION).
 	 */
 	int worklock_wait_ms;
+	/*
+	 * The change log (pg/changelog.h): whether this session records its
+	 * changes, the command as typed (borrowed from GlobalOpts) and the table
+	 * it works on (the first one resolved, owned).
+	 */
+	int changelog;
+	const char *command;
+	char *subject_schema;
+	char *subject_name;
 } PgConn;
 
 /*
@@ -57,6 +66,12 @@ void pgc_close(PgConn *pc);
  */
 PGresult *pgc_query(PgConn *pc, const char *sql, int nparams, const char *const *params,
 					PgpError *err);
+/*
+ * pgc_query for a change whose result the caller needs (rows moved): recorded
+ * in the change log like pgc_change; the caller handles --dry-run itself.
+ */
+PGresult *pgc_query_change(PgConn *pc, const char *sql, int nparams, const char *const *params,
+						   PgpError *err);
 /* like pgc_query for statements whose result is not needed */
 bool pgc_exec(PgConn *pc, const char *sql, int nparams, const char *const *params,
 			  PgpError *err);

@@ -241,7 +241,7 @@ move_from_default(PgConn *pc, const NewPartition *np, long *rows_moved, PgpError
 		ok = stmt_change_sb(pc, &sql, err);
 	else
 	{
-		res = pgc_query(pc, sql.data, 0, NULL, err);
+		res = pgc_query_change(pc, sql.data, 0, NULL, err);
 		ok = res != NULL;
 		if (ok)
 			*rows_moved = atol(PQcmdTuples(res));
@@ -422,7 +422,7 @@ drain_batch_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		ok = pgc_change(pc, sql.data, 3, params, err);
 	else
 	{
-		res = pgc_query(pc, sql.data, 3, params, err);
+		res = pgc_query_change(pc, sql.data, 3, params, err);
 		ok = res != NULL;
 		if (ok)
 			b->moved = atol(PQcmdTuples(res));

@@ -265,8 +265,36 @@ static const char *const step_7[] = {
 	NULL,
 };
 
+/*
+ * version 8: the change log (pgpart log).  Each DDL statement pgpart runs, and
+ * each statement that moves rows of a user's table, is a row written in the
+ * transaction of the change (pg/changelog.c), so a change that rolled back
+ * leaves no row.  Only pgpart's role writes it; auditors are granted SELECT.
+ */
+static const char *const step_8[] = {
+	"CREATE TABLE pgpart.change_log ("
+	" id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	" started_at timestamptz NOT NULL,"
+	" duration_ms double precision NOT NULL,"
+	" role name NOT NULL DEFAULT CURRENT_USER,"
+	" client_host text NOT NULL,"
+	" client_pid integer NOT NULL,"
+	" command text NOT NULL,"
+	" table_name text,"
+	" kind text NOT NULL CHECK (kind IN ('ddl', 'lock', 'rows')),"
+	" statement text NOT NULL,"
+	" rows bigint,"
+	" outcome text NOT NULL)",
+	"CREATE INDEX change_log_started_at ON pgpart.change_log (started_at)",
+	"REVOKE ALL ON TABLE pgpart.change_log FROM PUBLIC",
+	"COMMENT ON TABLE pgpart.change_log IS 'every DDL statement pgpart ran and every "
+	"statement of it that moved rows of a user''s table, written in the transaction of the "
+	"change (pgpart log)'",
+	NULL,
+};
+
 static const char *const *const upgrade_steps[PGPART_SCHEMA_VERSION] = {
-	step_1, step_2, step_3, step_4, step_5, step_6, step_7};
+	step_1, step_2, step_3, step_4, step_5, step_6, step_7, step_8};
 
 static bool
 read_version(PgConn *pc, int *version, PgpError *err)

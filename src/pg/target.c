@@ -10,6 +10,7 @@
 
 #include "core/naming.h"
 #include "pg/bounds.h"
+#include "pg/changelog.h"
 #include "pg/partition.h"
 #include "util/mem.h"
 
@@ -29,6 +30,8 @@ target_load(PgConn *pc, RelOid parent, const char *column, CalUnit unit, const c
 		err_set(err, EXIT_RUNTIME, "table with OID %u no longer exists", parent);
 		return false;
 	}
+	/* run and maintain work on one managed table after another */
+	changelog_work_on(pc, t->parent.schema, t->parent.name);
 	if (!catalog_column(pc, parent, column, &col, &found, err))
 		return false;
 	if (!found || !col.key_type_ok)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "commands/archive/archive_sql.h"
+#include "pg/changelog.h"
 #include "pg/partition.h"
 #include "pg/stmt.h"
 #include "util/log.h"
@@ -305,6 +306,10 @@ restore_sql_copy_in_end(PgConn *pc, bool ok, long long *rows, PgpError *err)
 		archive_sql_copy_error(pc, res, err, "COPY into the restored table failed");
 	else if (done_ok)
 		*rows = strtoll(PQcmdTuples(res), NULL, 10);
+	/* the rows of the archive, with the statement of the COPY this ends */
+	if (done_ok && !changelog_record(pc, "COPY FROM STDIN (restore of an archived partition)", res,
+									 0, err))
+		done_ok = false;
 	PQclear(res);
 	while ((res = PQgetResult(pc->conn)) != NULL)
 		PQclear(res);

@@ -242,7 +242,7 @@ change_range(PgConn *pc, char *sql, const KeyRange *r, long long *rows, PgpError
 {
 	const char *params[130];
 	int np = keyrange_params(r, params);
-	PGresult *res = pgc_query(pc, sql, np, params, err);
+	PGresult *res = pgc_query_change(pc, sql, np, params, err);
 
 	free(sql);
 	if (res == NULL)

@@ -644,7 +644,7 @@ tiermove_copy_rows(PgConn *pc, const char *copy_q, const char *part_q, const cha
 		free(sql);
 		return ok;
 	}
-	res = pgc_query(pc, sql, 0, NULL, err);
+	res = pgc_query_change(pc, sql, 0, NULL, err);
 	free(sql);
 	if (res == NULL)
 		return false;

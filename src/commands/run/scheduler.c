@@ -309,6 +309,7 @@ cycle(Sched *s, PgpError *err)
 	if (s->work.conn == NULL || PQstatus(s->work.conn) != CONNECTION_OK)
 	{
 		pgc_close(&s->work);
+		s->work.command = "run";
 		if (!pgc_connect(&s->work, s->opt->conninfo, false, err))
 		{
 			pgc_close(&s->work);
