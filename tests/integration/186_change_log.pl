@@ -103,7 +103,7 @@ my $old = entries(q{command = 'create'});
 $j = decode_json(pgpart_ok($node, 'log --keep-days', 'log', '--keep-days', '400', '--json'));
 is($j->{pruned}, $old, '--keep-days deleted the entries older than 400 days');
 is(entries(q{command = 'create'}), '0', 'they are gone');
-is(entries(q{command = 'log --keep-days' AND statement LIKE 'DELETE FROM pgpart.change_log%' AND rows = $old}), '1',
+is(entries(qq{command = 'log --keep-days' AND statement LIKE 'DELETE FROM pgpart.change_log%' AND rows = $old}), '1',
 	'the pruning is itself an entry, with the number of rows');
 pgpart_fails($node, '--keep-days 0', 2, qr/--keep-days/, 'log', '--keep-days', '0');
 pgpart_fails($node, 'bad --since', 2, qr/--since/, 'log', '--since', 'yesterday');
