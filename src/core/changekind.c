@@ -25,22 +25,41 @@ skip_space(const char *s)
 	return s;
 }
 
-/* "INSERT INTO pgpart.x", "UPDATE pgpart.x", "DELETE FROM pgpart.x" */
+/* the statement's first word, and for INSERT and DELETE the word after it */
+static const char *
+skip_word(const char *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (strncmp(s, word, n) != 0 || !isspace((unsigned char) s[n]))
+		return NULL;
+	return skip_space(s + n);
+}
+
+/* INSERT INTO pgpart.x, UPDATE pgpart.x, DELETE FROM pgpart.x (also ONLY) */
 static bool
 targets_pgpart_schema(const char *sql)
 {
-	static const char *const heads[] = {"INSERT INTO ", "UPDATE ", "DELETE FROM ", NULL};
+	static const struct
+	{
+		const char *verb;
+		const char *then; /* NULL: none */
+	} heads[] = {{"INSERT", "INTO"}, {"UPDATE", NULL}, {"DELETE", "FROM"}};
 	const char *s = skip_space(sql);
-	int i;
+	size_t i;
 
-	for (i = 0; heads[i]; i++)
-		if (strncmp(s, heads[i], strlen(heads[i])) == 0)
-		{
-			s = skip_space(s + strlen(heads[i]));
-			if (strncmp(s, "ONLY ", 5) == 0)
-				s = skip_space(s + 5);
-			return strncmp(s, "pgpart.", 7) == 0 || strncmp(s, "\"pgpart\".", 9) == 0;
-		}
+	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
+	{
+		const char *p = skip_word(s, heads[i].verb);
+
+		if (p && heads[i].then)
+			p = skip_word(p, heads[i].then);
+		if (p == NULL)
+			continue;
+		if (skip_word(p, "ONLY"))
+			p = skip_word(p, "ONLY");
+		return strncmp(p, "pgpart.", 7) == 0 || strncmp(p, "\"pgpart\".", 9) == 0;
+	}
 	return false;
 }
 

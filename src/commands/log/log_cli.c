@@ -11,7 +11,7 @@
 
 static const char help[] =
 	"pgpart log shows pgpart.change_log: every DDL statement pgpart ran, every\n"
-	"lock it took with LOCK TABLE, and every statement of it that moved rows of a\n"
+	"table lock it took, and every statement of it that moved rows of a\n"
 	"user's table (backfill batches, default-partition moves, tier copies,\n"
 	"restores), with the command, table, role, host and pid of the pgpart process,\n"
 	"start, duration (lock waits included) and rows.  Each entry was written in\n"
