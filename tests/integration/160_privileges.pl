@@ -361,6 +361,7 @@ psql_ok($node, qq{
 	ALTER TABLE pgpart.tier_policy DROP COLUMN allow_insecure_endpoint;
 	DROP TABLE pgpart.throttle_limit;
 	DROP TABLE pgpart.interval_history;
+	DROP TABLE pgpart.change_log;
 	UPDATE pgpart.schema_version SET version = 4;
 });
 is(psql_ok($node, q{SELECT count(*) FROM pg_proc WHERE pronamespace = 'pgpart'::regnamespace
