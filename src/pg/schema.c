@@ -293,8 +293,25 @@ static const char *const step_8[] = {
 	NULL,
 };
 
+/*
+ * version 9: exact distinct counts from rollups (rollup add --distinct: the
+ * summary keeps, per bucket, group and chunk of 8192 values of the column, a
+ * bitmap of the values present, so that bit_or() over buckets and
+ * bit_count() give count(DISTINCT) exactly), and how long a change held the
+ * locks it took (from the LOCK to the commit of its transaction).
+ */
+static const char *const step_9[] = {
+	"ALTER TABLE pgpart.rollup ADD COLUMN distinct_column name",
+	"COMMENT ON COLUMN pgpart.rollup.distinct_column IS 'the integer column whose distinct "
+	"values the summary counts exactly, as a bitmap per chunk of 8192 values (NULL: none)'",
+	"ALTER TABLE pgpart.change_log ADD COLUMN lock_hold_ms double precision",
+	"COMMENT ON COLUMN pgpart.change_log.lock_hold_ms IS 'for a LOCK: from the lock granted "
+	"to the commit of its transaction (duration_ms is the wait for it)'",
+	NULL,
+};
+
 static const char *const *const upgrade_steps[PGPART_SCHEMA_VERSION] = {
-	step_1, step_2, step_3, step_4, step_5, step_6, step_7, step_8};
+	step_1, step_2, step_3, step_4, step_5, step_6, step_7, step_8, step_9};
 
 static bool
 read_version(PgConn *pc, int *version, PgpError *err)
