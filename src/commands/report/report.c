@@ -68,14 +68,26 @@ period_grain(ReportKind k)
 /*
  * One org's reports filter on it, and a cross-org report counts distinct
  * orgs unless told not to: a count of distinct values does not add up across
- * buckets, so only rows grouped by org can give it.  Without it, a rollup
- * that is not grouped by org (a few rows per bucket however many orgs there
- * are) can answer.
+ * buckets, so only rows grouped by org, or bitmaps of the orgs present
+ * (rollup add --distinct), can give it.  Without it, a rollup that is not
+ * grouped by org (a few rows per bucket however many orgs there are) can
+ * answer.
  */
 static bool
 report_needs_org(const ReportOptions *opt)
 {
 	return opt->org != NULL || (opt->kind == REPORT_CROSS_ORG && opt->count_orgs);
+}
+
+/*
+ * Whether r counts the distinct orgs a cross-org report wants without being
+ * grouped by org: bitmaps of its org column (rollup add --distinct)
+ */
+static bool
+counts_orgs(const Rollup *r, const ReportOptions *opt)
+{
+	return opt->org == NULL && opt->kind == REPORT_CROSS_ORG && opt->count_orgs &&
+		   r->distinct_column && strcmp(r->distinct_column, opt->org_column) == 0;
 }
 
 /* why rollup r cannot answer, or NULL when it can (coverage is checked later) */
@@ -88,8 +100,9 @@ unsuitable(const Rollup *r, const ReportOptions *opt, const NameList *by)
 		return "it keeps only some rows (--where)";
 	if (!report_measure(r, AGG_COUNT, NULL) || !report_measure(r, AGG_SUM, opt->amount_column))
 		return "it lacks count(*) or the sum of the amount column";
-	if (report_needs_org(opt) && !has(&r->group_by, opt->org_column))
-		return "it is not grouped by the org column";
+	if (report_needs_org(opt) && !has(&r->group_by, opt->org_column) && !counts_orgs(r, opt))
+		return opt->org ? "it is not grouped by the org column"
+						: "it neither is grouped by the org column nor counts it (--distinct)";
 	for (i = 0; i < by->n; i++)
 		if (!has(&r->group_by, by->items[i]))
 			return "it is not grouped by every --by column";
@@ -105,7 +118,17 @@ unsuitable(const Rollup *r, const ReportOptions *opt, const NameList *by)
 	return NULL;
 }
 
-/* whether rollup a has fewer rows per range than rollup b (a guess from its shape) */
+/*
+ * A guess of a rollup's rows per bucket from its shape: each group column
+ * multiplies them, bitmaps of a column by its chunks, fewer than its values
+ */
+static int
+row_weight(const Rollup *r)
+{
+	return 2 * r->group_by.n + (r->distinct_column ? 1 : 0);
+}
+
+/* whether rollup a has fewer rows per range than rollup b */
 static bool
 fewer_rows(const Rollup *a, const Rollup *b)
 {
@@ -113,7 +136,7 @@ fewer_rows(const Rollup *a, const Rollup *b)
 
 	if (a_month != b_month)
 		return a_month;
-	return a->group_by.n < b->group_by.n;
+	return row_weight(a) < row_weight(b);
 }
 
 static bool
@@ -313,6 +336,7 @@ run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Roll
 	q.one_org = opt->org != NULL;
 	q.with_org = report_needs_org(opt);
 	q.count_orgs = opt->kind == REPORT_CROSS_ORG && opt->count_orgs;
+	q.org_bits = q.rollup && q.count_orgs && !has(&use->group_by, opt->org_column);
 	q.skip_marked = use_rollup && dirty.n > 0;
 	q.detail = &detail;
 	if (q.skip_marked)

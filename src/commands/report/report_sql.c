@@ -1,7 +1,8 @@
 /*
  * report_sql.c - every statement "pgpart report" sends.  The report itself
  * is one SELECT over a UNION ALL of up to two branches with the same
- * columns (period, the --by columns, rows, amount, org): the rollup's
+ * columns (period, the --by columns, rows, amount, org, or instead of the
+ * org a chunk of orgs and its bitmap when a rollup counts them): the rollup's
  * summary for its clean buckets, and the detail rows for the buckets still
  * marked as changed and the ranges the summary cannot hold.  Identifiers are
  * quoted with pgc_append_ident, the range and the org are $n parameters,
@@ -203,8 +204,19 @@ append_detail(PgConn *pc, StrBuf *sb, const ReportQuery *q, const DateRanges *on
 	else
 		sb_append(sb, "NULL::pg_catalog.date");
 	append_cols(pc, sb, "s", q->by, false);
-	sb_append(sb, ", 1::bigint, ");
-	append_amount_org(pc, sb, "s", q->amount_column, q);
+	if (q->org_bits)
+	{
+		/* a bitmap per chunk of orgs, as the summary's, so that the two merge */
+		sb_append(sb, ", pg_catalog.count(*), pg_catalog.sum(s.");
+		pgc_append_ident(pc, sb, q->amount_column);
+		sb_append(sb, ")::pg_catalog.numeric");
+		append_distinct_bitmap(pc, sb, q->org_column, "s");
+	}
+	else
+	{
+		sb_append(sb, ", 1::bigint, ");
+		append_amount_org(pc, sb, "s", q->amount_column, q);
+	}
 	sb_appendf(sb, " FROM %s s WHERE ", source_q);
 	append_time_range(pc, sb, q->shape, "$1::pg_catalog.date", "$2::pg_catalog.date");
 	append_one_org(pc, sb, "s", q);
@@ -230,6 +242,13 @@ append_detail(PgConn *pc, StrBuf *sb, const ReportQuery *q, const DateRanges *on
 		}
 		sb_append(sb, ")");
 	}
+	if (q->org_bits)
+	{
+		sb_append(sb, " GROUP BY 1");
+		for (i = 0; i < q->by->n; i++)
+			sb_appendf(sb, ", %d", i + 2);
+		sb_appendf(sb, ", %d", q->by->n + 4);
+	}
 	free(source_q);
 }
 
@@ -251,7 +270,14 @@ append_rollup(PgConn *pc, StrBuf *sb, const ReportQuery *q)
 	sb_append(sb, ", r.");
 	pgc_append_ident(pc, sb, report_measure(r, AGG_COUNT, NULL));
 	sb_append(sb, "::bigint, ");
-	append_amount_org(pc, sb, "r", report_measure(r, AGG_SUM, q->amount_column), q);
+	if (q->org_bits)
+	{
+		sb_append(sb, "r.");
+		pgc_append_ident(pc, sb, report_measure(r, AGG_SUM, q->amount_column));
+		sb_append(sb, "::pg_catalog.numeric, r.distinct_chunk, r.distinct_bits");
+	}
+	else
+		append_amount_org(pc, sb, "r", report_measure(r, AGG_SUM, q->amount_column), q);
 	sb_appendf(sb,
 			   " FROM %s r WHERE r.bucket >= $1::pg_catalog.date AND r.bucket < "
 			   "$2::pg_catalog.date",
@@ -262,35 +288,71 @@ append_rollup(PgConn *pc, StrBuf *sb, const ReportQuery *q)
 	free(summary_q);
 }
 
+/* the branches of the report, as the FROM item x(period, by..., n, amount, org or chunk, bits) */
+static void
+append_branches(PgConn *pc, StrBuf *sql, const ReportQuery *q)
+{
+	sb_append(sql, "(");
+	if (q->rollup)
+	{
+		append_rollup(pc, sql, q);
+		if (q->detail && q->detail->lo.n > 0)
+		{
+			sb_append(sql, " UNION ALL ");
+			append_detail(pc, sql, q, q->detail);
+		}
+	}
+	else
+		append_detail(pc, sql, q, NULL);
+	sb_append(sql, ") x(period");
+	append_cols(pc, sql, NULL, q->by, false);
+	sb_append(sql, q->org_bits ? ", n, amount, chunk, bits)" : ", n, amount, org)");
+}
+
+/*
+ * With bitmaps, the distinct orgs of a group are counted per chunk of orgs
+ * (the union of its bitmaps over the buckets) and the counts added up: a
+ * chunk holds different orgs than every other chunk
+ */
+static void
+append_chunk_counts(PgConn *pc, StrBuf *sql, const ReportQuery *q)
+{
+	sb_append(sql, "(SELECT x.period");
+	append_cols(pc, sql, "x", q->by, false);
+	sb_append(sql, ", pg_catalog.sum(x.n), pg_catalog.sum(x.amount), "
+				   "pg_catalog.bit_count(pg_catalog.bit_or(x.bits)) FROM ");
+	append_branches(pc, sql, q);
+	sb_append(sql, " GROUP BY x.period");
+	append_cols(pc, sql, "x", q->by, false);
+	sb_append(sql, ", x.chunk) y(period");
+	append_cols(pc, sql, NULL, q->by, false);
+	sb_append(sql, ", n, amount, orgs)");
+}
+
 char *
 report_sql(PgConn *pc, const ReportQuery *q)
 {
 	StrBuf sql;
 	int i, ncols = (q->period ? 1 : 0) + q->by->n;
+	const char *a = q->org_bits ? "y" : "x";
 
 	sb_init(&sql);
 	sb_append(&sql, "SELECT ");
 	if (q->period)
-		sb_appendf(&sql, "x.period AS %s, ", q->period);
-	append_cols(pc, &sql, "x", q->by, true);
-	sb_append(&sql, "pg_catalog.sum(x.n)::bigint AS rows, pg_catalog.sum(x.amount) AS amount");
-	if (q->count_orgs)
+		sb_appendf(&sql, "%s.period AS %s, ", a, q->period);
+	append_cols(pc, &sql, a, q->by, true);
+	sb_appendf(&sql, "pg_catalog.sum(%s.n)::bigint AS rows, pg_catalog.sum(%s.amount) AS amount",
+			   a, a);
+	if (q->count_orgs && q->org_bits)
+		sb_append(&sql, ", COALESCE(pg_catalog.sum(y.orgs), 0)::bigint AS orgs");
+	else if (q->count_orgs)
 		sb_append(&sql, ", pg_catalog.count(DISTINCT x.org) AS orgs");
-	sb_append(&sql, " FROM (");
-	if (q->rollup)
-	{
-		append_rollup(pc, &sql, q);
-		if (q->detail && q->detail->lo.n > 0)
-		{
-			sb_append(&sql, " UNION ALL ");
-			append_detail(pc, &sql, q, q->detail);
-		}
-	}
+	sb_append(&sql, " FROM ");
+	if (q->org_bits)
+		append_chunk_counts(pc, &sql, q);
 	else
-		append_detail(pc, &sql, q, NULL);
-	sb_append(&sql, ") x(period");
-	append_cols(pc, &sql, NULL, q->by, false);
-	sb_append(&sql, ", n, amount, org) GROUP BY ");
+		append_branches(pc, &sql, q);
+	sb_append(&sql, " GROUP BY ");
 	if (ncols == 0)
 		sb_append(&sql, "()");
 	for (i = 0; i < ncols; i++)

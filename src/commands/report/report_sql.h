@@ -60,6 +60,11 @@ typedef struct ReportQuery
 	bool one_org;			  /* only the rows of one org ($3) */
 	bool with_org;			  /* the org column is read: one org, or orgs counted */
 	bool count_orgs;		  /* an "orgs" column: distinct orgs of each group */
+	/*
+	 * they are counted from the rollup's bitmaps (rollup add --distinct of
+	 * the org column), the detail rows beside it turned into bitmaps too
+	 */
+	bool org_bits;
 	bool skip_marked;		  /* the summary's marked buckets are left out */
 	const DateRanges *detail; /* with a rollup: the ranges read from the detail rows beside it */
 } ReportQuery;

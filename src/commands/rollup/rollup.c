@@ -433,6 +433,65 @@ check_columns(PgConn *pc, const PartConfig *cfg, const NameList *groups, Rollup 
 	return true;
 }
 
+/*
+ * --distinct COL: an integer column (its bitmaps are indexed by value), not
+ * one of the group columns (those are counted by the groups themselves),
+ * and no column of the summary may already be called as the bitmap's.
+ */
+static bool
+check_distinct(PgConn *pc, const PartConfig *cfg, const NameList *groups, const Rollup *r,
+			   const char *column, PgpError *err)
+{
+	static const char *const integers[] = {"smallint", "integer", "bigint", NULL};
+	ColumnInfo col;
+	bool found, integral = false;
+	int i;
+
+	if (!catalog_column(pc, cfg->parent, column, &col, &found, err))
+		return false;
+	if (!found)
+	{
+		err_set(err, EXIT_USAGE, "column \"%s\" does not exist in %s.%s", column,
+				cfg->parent_schema, cfg->parent_name);
+		return false;
+	}
+	for (i = 0; integers[i]; i++)
+		integral = integral || strcmp(col.type_name, integers[i]) == 0;
+	if (!integral)
+	{
+		err_set(err, EXIT_USAGE, "--distinct needs an integer column; %s is %s", column,
+				col.type_name);
+		err_hint(err, "Exact distinct counts are kept as bitmaps indexed by the value "
+					  "(smallint, integer or bigint). For another type, group by the column "
+					  "and count its groups.");
+		columninfo_free(&col);
+		return false;
+	}
+	columninfo_free(&col);
+	for (i = 0; i < groups->n; i++)
+		if (strcmp(groups->items[i], column) == 0)
+		{
+			err_set(err, EXIT_USAGE, "--distinct %s: the rollup is already grouped by %s",
+					column, column);
+			err_hint(err, "Its groups count its values already; leave %s out of --group-by "
+						  "to count it across groups.",
+					 column);
+			return false;
+		}
+	for (i = 0; i < groups->n + r->measures.n; i++)
+	{
+		const char *name = i < groups->n ? groups->items[i] : r->measures.items[i - groups->n].name;
+
+		if (strcmp(name, "distinct_chunk") == 0 || strcmp(name, "distinct_bits") == 0)
+		{
+			err_set(err, EXIT_USAGE, "with --distinct, the summary has its own column %s", name);
+			err_hint(err, "Rename the source's column, or leave out --distinct.");
+			return false;
+		}
+	}
+	return true;
+}
+
 /* the summary table's schema and name (beside the source unless qualified); it must not exist */
 static bool
 place_summary(PgConn *pc, const char *name, const PartConfig *cfg, Rollup *r, PgpError *err)
@@ -493,8 +552,11 @@ ops_rollup_add(PgConn *pc, const RollupOptions *opt, RollupReport *rep, PgpError
 		err_hint(err, "Use --grain day: a day bucket never spans two partitions.");
 		goto out;
 	}
-	if (!check_columns(pc, &cfg, &groups, &r, err))
+	if (!check_columns(pc, &cfg, &groups, &r, err) ||
+		(opt->distinct && !check_distinct(pc, &cfg, &groups, &r, opt->distinct, err)))
 		goto out;
+	if (opt->distinct)
+		r.distinct_column = pg_xstrdup(opt->distinct);
 	r.source = cfg.parent;
 	r.source_schema = pg_xstrdup(cfg.parent_schema);
 	r.source_name = pg_xstrdup(cfg.parent_name);
@@ -520,8 +582,9 @@ ops_rollup_add(PgConn *pc, const RollupOptions *opt, RollupReport *rep, PgpError
 	c.r = &r;
 	if (!lock_run_txn(pc, &opt->lock, add_body, &c, NULL, err))
 		goto out;
-	report(rep, "rollup", "%s.%s (%s buckets of %s.%s by %s: %s%s%s)", r.summary_schema,
+	report(rep, "rollup", "%s.%s (%s buckets of %s.%s by %s: %s%s%s%s%s)", r.summary_schema,
 		   r.summary_name, r.grain, r.source_schema, r.source_name, opt->group_by, opt->measures,
+		   r.distinct_column ? ", distinct " : "", r.distinct_column ? r.distinct_column : "",
 		   r.filter ? " where " : "", r.filter ? r.filter : "");
 	if (!opt->no_refresh && !pc->dry_run)
 	{
@@ -663,8 +726,10 @@ status_one(PgConn *pc, const RollupOptions *opt, Rollup *r, RollupReport *rep, P
 	rollup_pieces_free(pieces, np);
 	report(rep, "rollup", "%s.%s", r->summary_schema, r->summary_name);
 	by = namelist_join(&r->group_by, ", ");
-	report(rep, "source", "%s.%s, %s buckets, by %s: %s%s%s", r->source_schema, r->source_name,
-		   r->grain, by, r->measures_text, r->filter ? " where " : "", r->filter ? r->filter : "");
+	report(rep, "source", "%s.%s, %s buckets, by %s: %s%s%s%s%s", r->source_schema,
+		   r->source_name, r->grain, by, r->measures_text,
+		   r->distinct_column ? ", distinct " : "", r->distinct_column ? r->distinct_column : "",
+		   r->filter ? " where " : "", r->filter ? r->filter : "");
 	free(by);
 	report(rep, "covers", "%s partition%s (%s)%s", f.partitions,
 		   strcmp(f.partitions, "1") == 0 ? "" : "s", f.range ? f.range : "nothing yet",
@@ -676,6 +741,11 @@ status_one(PgConn *pc, const RollupOptions *opt, Rollup *r, RollupReport *rep, P
 		   f.oldest_mark ? " s ago (reports read them from the detail rows)" : "");
 	report(rep, "refreshed at", "%s", f.refreshed_at);
 	report(rep, "size", "%s", f.size);
+	if (r->distinct_column)
+		report(rep, "distinct values", "%s counted exactly: %s bitmap%s of %d values, %s %% of "
+									   "their bits set",
+			   r->distinct_column, f.bitmaps, strcmp(f.bitmaps, "1") == 0 ? "" : "s",
+			   1 << ROLLUP_CHUNK_BITS, f.bits_set);
 	report(rep, "uncovered partitions", "%d", uncovered);
 	rollupfacts_free(&f);
 	return true;

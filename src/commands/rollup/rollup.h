@@ -18,6 +18,7 @@ typedef struct RollupOptions
 	const char *group_by; /* "org_id, status" */
 	const char *measures; /* "sum(amount), count(*)" */
 	const char *where;	  /* SQL predicate or NULL */
+	const char *distinct; /* an integer column whose distinct values are counted, or NULL */
 	bool no_refresh;	  /* add: define only; summarise later */
 	LockPolicy lock;
 } RollupOptions;

@@ -19,7 +19,8 @@ static const char help[] =
 	"when the partition is archived or dropped.\n\n"
 	"Usage:\n"
 	"  pgpart rollup add TABLE --name=NAME --grain=day|month --group-by=COLS\n"
-	"                  --measures='sum(COL), count(*), ...' [--where=PREDICATE]\n"
+	"                  --measures='sum(COL), count(*), ...' [--distinct=COL]\n"
+	"                  [--where=PREDICATE]\n"
 	"  pgpart rollup refresh [TABLE | --name=NAME]\n"
 	"  pgpart rollup status [TABLE | --name=NAME]\n"
 	"  pgpart rollup drop --name=NAME\n\n"
@@ -31,6 +32,9 @@ static const char help[] =
 	"      --where=PREDICATE    summarise only rows matching this condition on the table's\n"
 	"                           columns (built-in immutable functions only; checked once\n"
 	"                           by PostgreSQL and kept as a function, see docs/security.md)\n"
+	"      --distinct=COL       also count the distinct values of COL exactly, across\n"
+	"                           buckets and groups (an integer column, e.g. org_id; see\n"
+	"                           \"Exact distinct counts\" in README.md)\n"
 	"      --no-refresh         add: define only, summarise at the next refresh\n";
 
 typedef bool (*RollupStep)(PgConn *pc, const RollupOptions *opt, RollupReport *r, PgpError *err);
@@ -105,6 +109,7 @@ cmd_rollup(int argc, char **argv, GlobalOpts *g)
 		CLI_STRING("group-by", 0, &a.opt.group_by),
 		CLI_STRING("measures", 0, &a.opt.measures),
 		CLI_STRING("where", 0, &a.opt.where),
+		CLI_STRING("distinct", 0, &a.opt.distinct),
 		CLI_TRUE("no-refresh", 0, &a.opt.no_refresh),
 		CLI_END,
 	};
@@ -135,6 +140,8 @@ cmd_rollup(int argc, char **argv, GlobalOpts *g)
 	if (add && (a.opt.name == NULL || a.opt.grain == NULL || a.opt.group_by == NULL ||
 				a.opt.measures == NULL))
 		return cli_usage_error("rollup", "add needs --name, --grain, --group-by and --measures");
+	if (!add && a.opt.distinct)
+		return cli_usage_error("rollup", "--distinct is an option of rollup add");
 	if (a.run == ops_rollup_drop && a.opt.name == NULL)
 		return cli_usage_error("rollup", "drop needs --name (the summary table)");
 	if (a.opt.name && a.opt.table && !add)

@@ -30,7 +30,7 @@ rollup_free(Rollup *r)
 	measures_free(&r->measures);
 	free(r->filter);
 	namelist_free(&r->filter_args);
-	FREE_ALL(r->refreshed_at, r->column, r->time_zone, r->dist_column);
+	FREE_ALL(r->refreshed_at, r->column, r->time_zone, r->dist_column, r->distinct_column);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -70,7 +70,8 @@ rollup_load(PgConn *pc, RelOid source, RelOid summary, Rollup **list, int *n, Pg
 		"  pg_catalog.format_type(a.atttypid, NULL), pc.time_zone, f.args, "
 		/* on Citus, the first column of the rollup's own marks table */
 		"  (SELECT m.attname FROM pg_catalog.pg_attribute m WHERE m.attnum = 1 AND m.attrelid = "
-		"   pg_catalog.to_regclass('pgpart.rollup_' || r.id || '_dirty')) "
+		"   pg_catalog.to_regclass('pgpart.rollup_' || r.id || '_dirty')), "
+		"  r.distinct_column "
 		"FROM pgpart.rollup r "
 		"JOIN pg_catalog.pg_class sc ON sc.oid = r.source "
 		"JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace "
@@ -118,6 +119,7 @@ rollup_load(PgConn *pc, RelOid source, RelOid summary, Rollup **list, int *n, Pg
 		r->filter_compiled = !PQgetisnull(res, i, 15) &&
 							 text_array_parse(PQgetvalue(res, i, 15), &r->filter_args);
 		r->dist_column = opt_value(res, i, 16);
+		r->distinct_column = opt_value(res, i, 17);
 	}
 	PQclear(res);
 	return true;
@@ -246,6 +248,27 @@ append_filter_call(PgConn *pc, StrBuf *sb, const Rollup *r, const char *alias)
 	free(func);
 }
 
+void
+append_distinct_bitmap(PgConn *pc, StrBuf *sb, const char *column, const char *alias)
+{
+	StrBuf col;
+
+	sb_init(&col);
+	sb_appendf(&col, "%s.", alias);
+	pgc_append_ident(pc, &col, column);
+	/*
+	 * >> on an integer is arithmetic and & keeps the low bits of its two's
+	 * complement, so negative values get chunks and bits of their own too;
+	 * a NULL gets a NULL chunk and no bit, as count(DISTINCT) ignores it
+	 */
+	sb_appendf(sb,
+			   ", (%s >> %d) AS distinct_chunk, pg_catalog.bit_or(pg_catalog.set_bit("
+			   "B'0'::pg_catalog.bit(%d), (%s & %d)::integer, 1)) AS distinct_bits",
+			   col.data, ROLLUP_CHUNK_BITS, 1 << ROLLUP_CHUNK_BITS, col.data,
+			   (1 << ROLLUP_CHUNK_BITS) - 1);
+	sb_free(&col);
+}
+
 char *
 rollup_aggregate_sql(PgConn *pc, const Rollup *r, const char *relation, const char *extra)
 {
@@ -275,6 +298,8 @@ rollup_aggregate_sql(PgConn *pc, const Rollup *r, const char *relation, const ch
 		sb_append(&sb, ") AS ");
 		pgc_append_ident(pc, &sb, m->name);
 	}
+	if (r->distinct_column)
+		append_distinct_bitmap(pc, &sb, r->distinct_column, "s");
 	sb_appendf(&sb, " FROM %s s WHERE ", relation);
 	/* rows without a date have no bucket: they are never summarised */
 	sb_append(&sb, "s.");
@@ -294,6 +319,8 @@ rollup_aggregate_sql(PgConn *pc, const Rollup *r, const char *relation, const ch
 	sb_append(&sb, " GROUP BY 1");
 	for (i = 0; i < r->group_by.n; i++)
 		sb_appendf(&sb, ", %d", i + 2);
+	if (r->distinct_column)
+		sb_appendf(&sb, ", %d", r->group_by.n + r->measures.n + 2);
 	free(bucket);
 	return sb_steal(&sb);
 }
@@ -340,7 +367,8 @@ rollup_create_summary(PgConn *pc, const Rollup *r, PgpError *err)
 		pgc_append_ident(pc, &sql, r->group_by.items[i]);
 		sb_append(&sql, ", ");
 	}
-	sb_append(&sql, "bucket) NULLS NOT DISTINCT");
+	sb_append(&sql, r->distinct_column ? "bucket, distinct_chunk) NULLS NOT DISTINCT"
+										: "bucket) NULLS NOT DISTINCT");
 	ok = ok && pgc_change(pc, sql.data, 0, NULL, err);
 	sb_reset(&sql);
 	sb_appendf(&sql, "COMMENT ON TABLE %s IS ", summary_q);
@@ -963,15 +991,16 @@ rollup_insert(PgConn *pc, Rollup *r, PgpError *err)
 	char *summary_q = pgc_quote_qualified(pc, r->summary_schema, r->summary_name);
 	char *source_q = pgc_quote_qualified(pc, r->source_schema, r->source_name);
 	char *groups = text_array_literal(&r->group_by);
-	const char *params[6] = {source_q, summary_q, r->grain, groups, r->measures_text, r->filter};
+	const char *params[7] = {source_q,			 summary_q, r->grain,			 groups,
+							 r->measures_text, r->filter, r->distinct_column};
 	char *id = NULL;
 	bool ok;
 
 	ok = pgc_query_value(pc,
 						 "INSERT INTO pgpart.rollup (source, summary, grain, group_by, measures, "
-						 "filter) VALUES ($1::pg_catalog.regclass, $2::pg_catalog.regclass, $3, "
-						 "$4::name[], $5, $6) RETURNING id::text",
-						 6, params, &id, err);
+						 "filter, distinct_column) VALUES ($1::pg_catalog.regclass, "
+						 "$2::pg_catalog.regclass, $3, $4::name[], $5, $6, $7) RETURNING id::text",
+						 7, params, &id, err);
 	if (ok)
 	{
 		r->id = atoi(id);
@@ -1271,8 +1300,34 @@ rollup_mark_refreshed(PgConn *pc, const Rollup *r, PgpError *err)
 void
 rollupfacts_free(RollupFacts *f)
 {
-	FREE_ALL(f->partitions, f->range, f->changed, f->oldest_mark, f->refreshed_at, f->size);
+	FREE_ALL(f->partitions, f->range, f->changed, f->oldest_mark, f->refreshed_at, f->size,
+			 f->bitmaps, f->bits_set);
 	memset(f, 0, sizeof(*f));
+}
+
+/*
+ * How full the bitmaps are: a bitmap costs 1 kB whatever it holds, so
+ * values spread thinly over their range (a few per 8192) make the summary
+ * large for what it counts
+ */
+static bool
+distinct_fill(PgConn *pc, const Rollup *r, RollupFacts *f, PgpError *err)
+{
+	char *summary_q = pgc_quote_qualified(pc, r->summary_schema, r->summary_name);
+	char *sql = pg_xasprintf(
+		"SELECT pg_catalog.count(*)::text, COALESCE(pg_catalog.round(100 * "
+		"pg_catalog.avg(pg_catalog.bit_count(s.distinct_bits)) / %d, 1), 0)::text FROM %s s",
+		1 << ROLLUP_CHUNK_BITS, summary_q);
+	PGresult *res = pgc_query(pc, sql, 0, NULL, err);
+
+	free(sql);
+	free(summary_q);
+	if (res == NULL)
+		return false;
+	f->bitmaps = pg_xstrdup(PQgetvalue(res, 0, 0));
+	f->bits_set = pg_xstrdup(PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return true;
 }
 
 bool
@@ -1319,5 +1374,5 @@ rollup_facts(PgConn *pc, const Rollup *r, RollupFacts *f, PgpError *err)
 	f->refreshed_at = pg_xstrdup(PQgetvalue(res, 0, 5));
 	f->size = pg_xstrdup(PQgetvalue(res, 0, 6));
 	PQclear(res);
-	return true;
+	return !r->distinct_column || distinct_fill(pc, r, f, err);
 }

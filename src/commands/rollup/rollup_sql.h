@@ -23,6 +23,7 @@
 
 #include "core/measures.h"
 #include "pg/catalog.h"
+#include "util/strbuf.h"
 
 typedef struct Rollup
 {
@@ -60,7 +61,20 @@ typedef struct Rollup
 	 * fires TRUNCATE triggers on the coordinator only).
 	 */
 	char *dist_column;
+	/*
+	 * NULL, or the integer column whose distinct values the summary counts
+	 * exactly (rollup add --distinct): each summary row is also keyed by
+	 * distinct_chunk, the column's value >> ROLLUP_CHUNK_BITS, and holds in
+	 * distinct_bits a bitmap of the values of that chunk present in its
+	 * bucket and group.  Measures then add up over chunks as over buckets,
+	 * and count(DISTINCT) of any set of buckets is the sum over chunks of
+	 * bit_count(bit_or(distinct_bits)).
+	 */
+	char *distinct_column;
 } Rollup;
+
+/* 2^13 values per bitmap: 1 kB per row, under the size where PostgreSQL compresses or toasts */
+#define ROLLUP_CHUNK_BITS 13
 
 void rollup_free(Rollup *r);
 void rollup_list_free(Rollup *list, int n);
@@ -74,7 +88,15 @@ char *rollup_bucket_sql(PgConn *pc, const Rollup *r, const char *alias);
 char *rollup_bucket_start_sql(PgConn *pc, const Rollup *r, const char *date_sql);
 
 /*
- * SELECT bucket, group columns..., measures FROM relation s WHERE [filter]
+ * ", chunk AS distinct_chunk, bitmap AS distinct_bits" of column (an
+ * aggregate: the caller groups by the chunk), for the summary and for
+ * detail rows read beside it
+ */
+void append_distinct_bitmap(PgConn *pc, StrBuf *sb, const char *column, const char *alias);
+
+/*
+ * SELECT bucket, group columns..., measures [, distinct chunk and bitmap]
+ * FROM relation s WHERE [filter]
  * AND (extra) GROUP BY ...; relation is qualified and quoted, extra may be NULL.
  */
 char *rollup_aggregate_sql(PgConn *pc, const Rollup *r, const char *relation, const char *extra);
@@ -228,6 +250,8 @@ typedef struct RollupFacts
 	char *oldest_mark;	/* seconds since the oldest mark; NULL: none */
 	char *refreshed_at; /* or "never" */
 	char *size;			/* of the summary and its partitions, pretty */
+	char *bitmaps;		/* with --distinct: the summary's bitmaps (rows), */
+	char *bits_set;		/* and the mean share of their bits set, in % */
 } RollupFacts;
 
 void rollupfacts_free(RollupFacts *f);
