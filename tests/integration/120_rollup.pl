@@ -1,4 +1,5 @@
 # Rollups: every report answered from a rollup equals the same report
+# (distinct orgs too, from a rollup grouped by org or from org bitmaps)
 # computed from the detail rows, for random orgs and ranges, after
 # concurrent inserts, updates (also across partitions) and deletes with
 # refreshes running meanwhile, partition moves out of the default partition,
@@ -43,6 +44,10 @@ pgpart_ok($node, 'monthly rollup', 'rollup', 'add', 'revenues', '--name', 'Reven
 # not grouped by org: a few rows per bucket, for cross-org reports that do not count orgs
 pgpart_ok($node, 'cross-org rollup', 'rollup', 'add', 'revenues', '--name', 'revenues_all_orgs',
 	'--grain', 'month', '--group-by', 'status, category', '--measures', 'sum(amount), count(*)');
+# counts orgs exactly without being grouped by them: bitmaps of org_id
+pgpart_ok($node, 'distinct rollup', 'rollup', 'add', 'revenues', '--name', 'revenues_org_counts',
+	'--grain', 'day', '--group-by', 'status, category', '--measures', 'sum(amount), count(*)',
+	'--distinct', 'org_id');
 pgpart_fails($node, 'name taken', 2, qr/already exists/, 'rollup', 'add', 'revenues',
 	'--name', 'revenues_daily', '--grain', 'day', '--group-by', 'org_id', '--measures', 'count(*)');
 like(pgpart_ok($node, 'status', 'status', 'revenues'), qr/rollup public.revenues_daily \(day\): \d+ partitions summarised/,
@@ -72,6 +77,7 @@ sub random_reports
 	push @r, [ 'yearly', 'revenues', '--org', 1 + int(rand(5)), '--year', '2025' ];
 	push @r, [ 'cross-org', 'revenues', '--from', '2025-01-01', '--to', '2025-04-01' ];
 	push @r, [ 'cross-org', 'revenues', '--from', '2025-02-03', '--to', '2025-02-17', '--by', 'status' ];
+	push @r, [ 'cross-org', 'revenues', '--from', '2025-03-05', '--to', '2025-05-20' ];
 	push @r, [ 'cross-org', 'revenues', '--from', '2025-04-01', '--to', '2025-07-01', '--no-orgs' ];
 	push @r, [ 'cross-org', 'revenues', '--from', '2025-02-03', '--to', '2025-02-17', '--no-orgs' ];
 	return @r;
@@ -95,8 +101,11 @@ compare_all('freshly summarised', qr/^rollup/);
 my $yearly = report('auto', 'yearly', 'revenues', '--org', '1', '--year', '2025');
 like($yearly->{source}, qr/Monthly/, 'the yearly report uses the month rollup');
 my $cross = report('auto', 'cross-org', 'revenues', '--from', '2025-01-01', '--to', '2025-04-01');
-like($cross->{source}, qr/Monthly/, 'cross-org counting orgs needs a rollup grouped by org');
+like($cross->{source}, qr/Monthly/, 'cross-org over whole months: the month rollup grouped by org');
 ok(exists $cross->{rows}[0]{orgs}, 'cross-org counts the orgs by default');
+$cross = report('auto', 'cross-org', 'revenues', '--from', '2025-02-03', '--to', '2025-02-17');
+like($cross->{source}, qr/revenues_org_counts/,
+	'over days, the orgs are counted from the bitmaps of the rollup not grouped by org');
 $cross = report('auto', 'cross-org', 'revenues', '--from', '2025-01-01', '--to', '2025-04-01', '--no-orgs');
 like($cross->{source}, qr/revenues_all_orgs/, 'cross-org --no-orgs reads the rollup not grouped by org');
 ok(!exists $cross->{rows}[0]{orgs}, 'cross-org --no-orgs has no orgs column');
@@ -188,6 +197,7 @@ is_deeply($future->{rows}, report('detail', 'cross-org', 'revenues', '--from', '
 my @old = ([ 'monthly', 'revenues', '--org', '1', '--month', '2024-11' ],
 	[ 'cross-org', 'revenues', '--from', '2024-10-01', '--to', '2025-01-01' ],
 	[ 'cross-org', 'revenues', '--from', '2024-10-01', '--to', '2025-01-01', '--by', 'status' ],
+	[ 'cross-org', 'revenues', '--from', '2024-11-03', '--to', '2024-12-20' ],
 	[ 'daily', 'revenues', '--org', '2', '--date', '2024-12-24' ]);
 my @before = map { report('detail', @$_)->{rows} } @old;
 psql_ok($node, q{ALTER TABLE revenues DETACH PARTITION revenues_2024_q4;
