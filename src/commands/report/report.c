@@ -372,7 +372,8 @@ ops_report(PgConn *pc, const ReportOptions *opt, ReportResult *res, PgpError *er
 
 	memset(res, 0, sizeof(*res));
 	memset(&shape, 0, sizeof(shape));
-	if (!collist_parse(opt->by, &by, &why))
+	/* --by '': no groups, one row of totals */
+	if (opt->by[strspn(opt->by, " \t")] != '\0' && !collist_parse(opt->by, &by, &why))
 	{
 		err_set(err, EXIT_USAGE, "invalid --by \"%s\": %s", opt->by, why);
 		free(why);

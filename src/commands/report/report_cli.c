@@ -20,14 +20,17 @@ static const char help[] =
 	"  pgpart report cross-org TABLE --from=DATE --to=DATE        all orgs, [from, to)\n\n"
 	"Options:\n"
 	"      --by=COLS            group by these columns (default: status, category for\n"
-	"                           daily and cross-org, status for monthly and yearly)\n"
+	"                           daily and cross-org, status for monthly and yearly;\n"
+	"                           --by='' for totals only)\n"
 	"      --org-column=COL     the organisation column (default org_id)\n"
 	"      --amount-column=COL  the summed column (default amount)\n"
 	"      --format=FMT         table (default), csv or json (--json is the same)\n"
 	"      --source=SRC         auto (default), rollup (fail if none fits) or detail\n"
 	"      --no-orgs            cross-org: leave out the count of distinct orgs, so a\n"
 	"                           rollup that is not grouped by org can answer (a few\n"
-	"                           rows per bucket, however many orgs there are)\n";
+	"                           rows per bucket, however many orgs there are); a\n"
+	"                           rollup with --distinct of the org column counts them\n"
+	"                           exactly without being grouped by org\n";
 
 static void
 csv_field(const char *v)
