@@ -208,7 +208,8 @@ changelog_record_holds(PgConn *pc, PgpError *err)
 	params[1] = holds.data;
 	ok = pgc_exec(pc,
 				  "UPDATE pgpart.change_log c SET lock_hold_ms = h.ms "
-				  "FROM pg_catalog.unnest($1::bigint[], $2::float8[]) AS h(id, ms) "
+				  "FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), "
+				  "pg_catalog.unnest($2::pg_catalog.float8[])) AS h(id, ms) "
 				  "WHERE c.id = h.id",
 				  2, params, err);
 	sb_free(&ids);
