@@ -2,7 +2,8 @@
  * changelog.c - writes pgpart.change_log.  The start is the server's clock
  * less the statement's duration, so rows from several hosts order by one
  * clock; the duration runs from sending the statement to its end, lock
- * waits included, which for a LOCK row is what writers queued behind it.
+ * waits included, which for a LOCK row is what writers queued behind it;
+ * what they queued for afterwards, the hold, is filled in at the commit.
  */
 #include "pg/changelog.h"
 
@@ -92,12 +93,12 @@ keep_hold(PgConn *pc, const char *id, double granted_at)
 	pc->nheld_locks++;
 }
 
-#define CHANGELOG_INSERT                                                                      \
-	"INSERT INTO pgpart.change_log (started_at, duration_ms, client_host, "                   \
-	"client_pid, command, table_name, kind, statement, rows, outcome) VALUES ("               \
-	"pg_catalog.clock_timestamp() - pg_catalog.make_interval(secs => $1::float8 / "          \
-	"1000), $1::float8, $2, $3::integer, $4, "                                                \
-	"CASE WHEN $5::text IS NOT NULL THEN pg_catalog.format('%I.%I', $5, $10::text) END, "    \
+#define CHANGELOG_INSERT                                                                        \
+	"INSERT INTO pgpart.change_log (started_at, duration_ms, client_host, "                     \
+	"client_pid, command, table_name, kind, statement, rows, outcome) VALUES ("                 \
+	"pg_catalog.clock_timestamp() - pg_catalog.make_interval(secs => $1::float8 / "             \
+	"1000), $1::float8, $2, $3::integer, $4, "                                                  \
+	"CASE WHEN $5::text IS NOT NULL THEN pg_catalog.format('%I.%I', $5, $10::text) END, "       \
 	"$6, $7, $8::bigint, $9)"
 
 static bool
