@@ -61,6 +61,8 @@ connect_with(PgConn *pc, const char *conninfo, bool dry_run, const char *connect
 
 	pc->dry_run = dry_run;
 	pc->user_search_path = NULL;
+	pc->held_locks = NULL;
+	pc->nheld_locks = pc->held_locks_size = 0;
 	pc->conn = PQconnectdbParams(keys + first, vals + first, 1);
 	if (pc->conn == NULL)
 	{
@@ -92,7 +94,8 @@ connect_with(PgConn *pc, const char *conninfo, bool dry_run, const char *connect
 		return false;
 	}
 	pc->user_search_path = pg_xstrdup(PQgetvalue(res, 0, 0));
-	changelog_set_state(pc, PQgetisnull(res, 0, 5) ? NULL : PQgetvalue(res, 0, 5));
+	changelog_set_state(pc, PQgetisnull(res, 0, 5) ? NULL : PQgetvalue(res, 0, 5),
+						PQgetisnull(res, 0, 6) ? NULL : PQgetvalue(res, 0, 6));
 	PQclear(res);
 	return true;
 }
@@ -122,6 +125,9 @@ pgc_close(PgConn *pc)
 	pc->user_search_path = NULL;
 	FREE_ALL(pc->subject_schema, pc->subject_name);
 	pc->subject_schema = pc->subject_name = NULL;
+	free(pc->held_locks);
+	pc->held_locks = NULL;
+	pc->nheld_locks = pc->held_locks_size = 0;
 }
 
 PGresult *
@@ -133,6 +139,13 @@ pgc_query(PgConn *pc, const char *sql, int nparams, const char *const *params, P
 	log_debug("SQL: %s", sql);
 	res = PQexecParams(pc->conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	/*
+	 * Whatever ended the transaction (a ROLLBACK on any path, a failed
+	 * COMMIT, a lost connection), its LOCK rows ended with it.
+	 */
+	if (pc->nheld_locks > 0 && PQtransactionStatus(pc->conn) != PQTRANS_INTRANS &&
+		PQtransactionStatus(pc->conn) != PQTRANS_INERROR)
+		changelog_forget_holds(pc);
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 		return res;
 	fill_error_from_result(pc, res, err);
@@ -216,6 +229,12 @@ pgc_change(PgConn *pc, const char *sql, int nparams, const char *const *params, 
 	ok = changelog_record(pc, sql, res, clock_ms() - started, err);
 	PQclear(res);
 	return ok;
+}
+
+bool
+pgc_commit(PgConn *pc, PgpError *err)
+{
+	return changelog_record_holds(pc, err) && pgc_change(pc, "COMMIT", 0, NULL, err);
 }
 
 void

@@ -16,6 +16,13 @@
 #include "util/error.h"
 #include "util/strbuf.h"
 
+/* a LOCK row of the open transaction and when its lock was granted (clock_ms) */
+typedef struct HeldLock
+{
+	long long id;
+	double granted_at;
+} HeldLock;
+
 typedef struct PgConn
 {
 	PGconn *conn;
@@ -43,6 +50,15 @@ typedef struct PgConn
 	const char *command;
 	char *subject_schema;
 	char *subject_name;
+	/*
+	 * lock_hold_ms is only known at the commit, after the LOCK's row was
+	 * written: the open transaction's LOCK rows wait here (owned) for it.
+	 * changelog_hold: this role may fill it in (UPDATE on the column).
+	 */
+	bool changelog_hold;
+	HeldLock *held_locks;
+	int nheld_locks;
+	int held_locks_size;
 } PgConn;
 
 /*
@@ -83,6 +99,12 @@ bool pgc_exec(PgConn *pc, const char *sql, int nparams, const char *const *param
 void pgc_dry_run_note(PgConn *pc, const char *note);
 bool pgc_change(PgConn *pc, const char *sql, int nparams, const char *const *params,
 				PgpError *err);
+/*
+ * COMMIT of a transaction that may have taken a LOCK (pgc_change): the only
+ * way pgpart commits, so that each LOCK row gets its lock_hold_ms in the
+ * transaction, just before the COMMIT is sent.
+ */
+bool pgc_commit(PgConn *pc, PgpError *err);
 
 /*
  * For clean-up whose failure changes nothing for the caller (a ROLLBACK after

@@ -95,7 +95,7 @@ run_one_attempt(PgConn *pc, const LockPolicy *policy, LockedBody body, void *arg
 	params[0] = timeout;
 	if (!pgc_change(pc, "SELECT pg_catalog.set_config('lock_timeout', $1, true)", 1, params,
 					err) ||
-		!body(pc, arg, stats, err) || !pgc_change(pc, "COMMIT", 0, NULL, err))
+		!body(pc, arg, stats, err) || !pgc_commit(pc, err))
 	{
 		if (!pc->dry_run)
 			pgc_exec_quiet(pc, "ROLLBACK", 0, NULL);

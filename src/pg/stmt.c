@@ -123,5 +123,5 @@ stmt_begin(PgConn *pc, PgpError *err)
 bool
 stmt_commit(PgConn *pc, PgpError *err)
 {
-	return pgc_change(pc, "COMMIT", 0, NULL, err);
+	return pgc_commit(pc, err);
 }

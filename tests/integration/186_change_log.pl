@@ -2,9 +2,11 @@
 # pgpart runs is an entry written in the transaction of its change, by the
 # non-superuser owner: create, maintain's default-partition move, a whole
 # online migration (backfill batches with their rows), index add
-# (CONCURRENTLY, outside a transaction), archive and restore, a retention
+# (CONCURRENTLY, outside a transaction), archive (its COPY with the rows), a retention
 # drop.  --dry-run records nothing; a change that failed and rolled back
-# leaves no entry; pgpart log filters by table and day, prints JSON, and
+# leaves no entry; each LOCK entry has its hold (lock_hold_ms), filled in
+# before the commit, unless the role may not update the log; pgpart log
+# shows it, filters by table and day, prints JSON, and
 # --keep prunes and is itself an entry; a standby shows the log but refuses
 # --keep; a role without INSERT on the log is warned; a hostile name works.
 use strict;
@@ -81,6 +83,31 @@ cmp_ok(entries(qq{command = 'migrate start' AND kind = 'ddl' AND statement LIKE 
 	'migrate start: the mirror triggers');
 cmp_ok(entries(qq{command = 'migrate switch' AND kind IN ('ddl', 'lock')}), '>=', 2, 'migrate switch: its lock and renames');
 
+# ---- archive: the COPY of the partition's rows is an entry, with their count,
+# written with the job's "uploaded"; its DETACH and DROP are entries as before
+my $adir = PostgreSQL::Test::Utils::tempdir();
+my $apart = psql_ok($node, q{SELECT pg_catalog.quote_ident(c.relname) FROM pg_inherits h
+	JOIN pg_class c ON c.oid = h.inhrelid WHERE h.inhparent = '"Odd ""Name"" T"'::regclass
+	AND pg_get_expr(c.relpartbound, c.oid) LIKE '%2025-01-01%'});
+ok($apart ne '', "the migrated table's first partition: $apart");
+my $arows = psql_ok($node, qq{SELECT count(*) FROM $apart});
+cmp_ok($arows, '>', 0, 'it has rows');
+pgpart_ok($node, 'archive', 'archive', $t, $apart, '--to', "file://$adir", '--no-foreign-table');
+is(psql_ok($node, qq{SELECT count(*) || ' ' || coalesce(sum(rows), -1) || ' ' || min(outcome)
+	FROM pgpart.change_log WHERE command LIKE 'archive%' AND kind = 'rows'
+	AND statement LIKE 'COPY % TO STDOUT' AND table_name = \$\$$stored\$\$}),
+	"1 $arows COPY $arows", 'archive: its COPY is one entry, with the rows copied');
+cmp_ok(entries(q{command LIKE 'archive%' AND kind = 'ddl' AND statement LIKE 'DROP TABLE%'}), '>=', 1,
+	'archive: the DROP');
+
+# ---- lock wait and hold: every LOCK entry has its hold, no other entry has one
+cmp_ok(entries(q{kind = 'lock'}), '>=', 3, 'LOCK entries to look at (maintain, switch, archive)');
+is(entries(q{kind = 'lock' AND (lock_hold_ms IS NULL OR lock_hold_ms < 0)}), '0',
+	'every LOCK entry has lock_hold_ms >= 0');
+is(entries(q{kind <> 'lock' AND lock_hold_ms IS NOT NULL}), '0', 'other entries have none');
+is(entries(q{kind = 'lock' AND lock_hold_ms > extract(epoch FROM now() - started_at) * 1000 + 1000}), '0',
+	'no hold outlasts the time since the lock');
+
 my ($rc, $out, $err);
 # ---- pgpart log: text, a table, a day, JSON
 $out = pgpart_ok($node, 'log', 'log');
@@ -92,6 +119,15 @@ ok(@{ $j->{entries} } > 0, 'log TABLE --json has entries');
 is(scalar(grep { ($_->{table} // '') ne $stored } @{ $j->{entries} }), 0, 'only of that table');
 ok(defined((grep { $_->{kind} eq 'rows' && $_->{rows} > 0 } @{ $j->{entries} })[0]), 'with rows of batches');
 is($j->{pruned}, undef, 'nothing pruned without --keep');
+my @locks = grep { $_->{kind} eq 'lock' } @{ $j->{entries} };
+ok(@locks > 0, 'log TABLE --json has LOCK entries');
+is(scalar(grep { !defined($_->{lock_hold_ms}) || $_->{lock_hold_ms} < 0 } @locks), 0,
+	'--json: lock_hold_ms of each LOCK entry');
+is(scalar(grep { !exists($_->{lock_hold_ms}) || defined($_->{lock_hold_ms}) } grep { $_->{kind} ne 'lock' }
+	@{ $j->{entries} }), 0, '--json: lock_hold_ms null for the others');
+like(pgpart_ok($node, 'log of a table, text', 'log', $t),
+	qr/^\S+ \S+ \+00  migrate switch  \Q$stored\E  lock  [\d.]+ ms, held [\d.]+ ms  app_owner@/m,
+	'log: a LOCK entry shows its wait and hold');
 $j = decode_json(pgpart_ok($node, 'log --since the future', 'log', '--since', '2099-01-01', '--json'));
 is(scalar @{ $j->{entries} }, 0, '--since filters by day');
 $j = decode_json(pgpart_ok($node, 'log --limit', 'log', '--limit', '3', '--json'));
@@ -130,5 +166,20 @@ psql_as($node, 'app_owner', q{REVOKE INSERT ON pgpart.change_log FROM app_owner}
 	is(entries('true'), $before, 'with no entry');
 }
 psql_as($node, 'app_owner', q{GRANT INSERT ON pgpart.change_log TO app_owner});
+
+# ---- a role that may insert into the log but not update it: its changes are
+# recorded, a LOCK without its hold, and its COMMIT does not fail for it
+psql_as($node, 'app_owner', q{REVOKE UPDATE ON pgpart.change_log FROM app_owner;
+	DROP TABLE revenues_2027_q1;
+	INSERT INTO revenues (org_id, property_id, occurred_at, amount, status)
+	SELECT g % 10, g % 7, timestamptz '2027-02-01' + g * interval '1 minute', g, 'approved'
+	FROM generate_series(1, 40) g});
+$before = entries(q{kind = 'lock'});
+pgpart_ok($node, 'maintain without UPDATE on the log', 'maintain', 'revenues');
+is(psql_ok($node, q{SELECT count(*) FROM ONLY revenues_default}), '0', 'the rows were moved');
+my $new_locks = entries(q{kind = 'lock'}) - $before;
+cmp_ok($new_locks, '>', 0, 'its LOCK is an entry');
+is(entries(q{kind = 'lock' AND lock_hold_ms IS NULL}), $new_locks, 'with no hold');
+psql_as($node, 'app_owner', q{GRANT UPDATE ON pgpart.change_log TO app_owner});
 
 done_testing();

@@ -86,6 +86,7 @@ typedef struct PartCtx
 	int64_t est_rows;	/* for the progress bar */
 	bool fdw;			/* leave a file_fdw foreign partition in place of the table */
 	char *fdw_program;	/* zstd -dc -- 'PATH' */
+	ArchCopy copy;		/* the rows' COPY, recorded with "uploaded" */
 } PartCtx;
 
 static void
@@ -397,7 +398,7 @@ step_upload(PartCtx *c, PgpError *err)
 	if (!c->st->ops->put_open(c->st, c->job->object_key, &u.w, err))
 		goto done;
 	/* one statement, one snapshot: exactly the rows of the detached table */
-	if (!archive_sql_copy_out_begin(c->pc, c->qualified, c->copy_columns, err))
+	if (!archive_sql_copy_out_begin(c->pc, c->qualified, c->copy_columns, &c->copy, err))
 		goto done;
 	copying = true;
 	progress_start(&prog, "rows", c->est_rows, c->opt->show_progress);
@@ -405,7 +406,7 @@ step_upload(PartCtx *c, PgpError *err)
 		goto done;
 	copying = false;
 	progress_update(&prog, u.rows, c->job->pname);
-	if (!archive_sql_copy_out_end(c->pc, err))
+	if (!archive_sql_copy_out_end(c->pc, &c->copy, err))
 		goto done;
 	{
 		ZSTD_inBuffer in = {NULL, 0, 0};
@@ -809,7 +810,7 @@ upload_and_verify(PartCtx *c, PgpError *err, bool *storage_failed)
 		if (!step_manifest(c, err))
 			return false;
 		*storage_failed = false;
-		if (!archive_sql_job_uploaded(c->pc, c->job, err))
+		if (!archive_sql_job_uploaded(c->pc, c->job, &c->copy, err))
 			return false;
 		ARCHIVE_TEST_KILL("after_upload");
 	}
@@ -901,6 +902,7 @@ done:
 	json_decref(c.columns);
 	free(c.copy_columns);
 	free(c.fdw_program);
+	archcopy_free(&c.copy);
 	free(c.qualified);
 	free(c.parent_q);
 	return ok;

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg/changelog.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -122,22 +124,39 @@ archive_sql_job_set_phase(PgConn *pc, ArchJob *job, ArchPhase phase, PgpError *e
 	return true;
 }
 
+void
+archcopy_free(ArchCopy *copy)
+{
+	FREE_ALL(copy->sql, copy->tag, copy->rows);
+	copy->sql = copy->tag = copy->rows = NULL;
+}
+
 bool
-archive_sql_job_uploaded(PgConn *pc, ArchJob *job, PgpError *err)
+archive_sql_job_uploaded(PgConn *pc, ArchJob *job, const ArchCopy *copy, PgpError *err)
 {
 	char rows[32], raw[32], comp[32];
 	const char *params[6] = {job->id, rows, raw, comp, job->sha256, job->manifest_sha256};
+	bool ok;
 
 	snprintf(rows, sizeof(rows), "%lld", job->rows);
 	snprintf(raw, sizeof(raw), "%lld", job->raw_bytes);
 	snprintf(comp, sizeof(comp), "%lld", job->compressed_bytes);
-	if (!pgc_change(pc,
+	ok = stmt_begin(pc, err) &&
+		 pgc_change(pc,
 					"UPDATE pgpart.archive_job SET phase = 'uploaded', rows = $2::bigint, "
 					"raw_bytes = $3::bigint, compressed_bytes = $4::bigint, sha256 = $5, "
 					"manifest_sha256 = $6, last_error = NULL, updated_at = pg_catalog.now() "
 					"WHERE id = $1::bigint",
-					6, params, err))
+					6, params, err) &&
+		 (copy->tag == NULL ||
+		  changelog_record_ran(pc, copy->sql, copy->tag, copy->rows, copy->duration_ms, err)) &&
+		 stmt_commit(pc, err);
+	if (!ok)
+	{
+		if (!pc->dry_run)
+			pgc_exec_quiet(pc, "ROLLBACK", 0, NULL);
 		return false;
+	}
 	job->phase = ARCH_UPLOADED;
 	return true;
 }
@@ -585,29 +604,37 @@ archive_sql_copy_error(PgConn *pc, PGresult *res, PgpError *err, const char *wha
 
 bool
 archive_sql_copy_out_begin(PgConn *pc, const char *qualified, const char *copy_columns,
-						   PgpError *err)
+						   ArchCopy *copy, PgpError *err)
 {
-	char *sql = pg_xasprintf("COPY %s (%s) TO STDOUT", qualified, copy_columns);
 	PGresult *res;
 	bool ok;
 
-	log_debug("%s", sql);
-	res = PQexecParams(pc->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+	archcopy_free(copy);
+	copy->sql = pg_xasprintf("COPY %s (%s) TO STDOUT", qualified, copy_columns);
+	log_debug("%s", copy->sql);
+	copy->started = clock_ms();
+	res = PQexecParams(pc->conn, copy->sql, 0, NULL, NULL, NULL, NULL, 0);
 	ok = PQresultStatus(res) == PGRES_COPY_OUT;
 	if (!ok)
 		archive_sql_copy_error(pc, res, err, "COPY of the partition failed");
 	PQclear(res);
-	free(sql);
 	return ok;
 }
 
 bool
-archive_sql_copy_out_end(PgConn *pc, PgpError *err)
+archive_sql_copy_out_end(PgConn *pc, ArchCopy *copy, PgpError *err)
 {
 	PGresult *res = PQgetResult(pc->conn);
 	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 
-	if (!ok)
+	if (ok)
+	{
+		copy->duration_ms = clock_ms() - copy->started;
+		FREE_ALL(copy->tag, copy->rows);
+		copy->tag = pg_xstrdup(PQcmdStatus(res));
+		copy->rows = pg_xstrdup(PQcmdTuples(res));
+	}
+	else
 		archive_sql_copy_error(pc, res, err, "COPY of the partition failed");
 	PQclear(res);
 	while ((res = PQgetResult(pc->conn)) != NULL)

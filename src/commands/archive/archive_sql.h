@@ -25,8 +25,25 @@ bool archive_sql_jobs_unfinished(PgConn *pc, const char *parent_schema, const ch
 bool archive_sql_job_insert(PgConn *pc, const PartConfig *cfg, const PartitionInfo *p,
 							const char *location, ArchJob *job, PgpError *err);
 bool archive_sql_job_set_phase(PgConn *pc, ArchJob *job, ArchPhase phase, PgpError *err);
-/* "uploaded", with the object's figures and the manifest's checksum */
-bool archive_sql_job_uploaded(PgConn *pc, ArchJob *job, PgpError *err);
+/*
+ * The COPY of a partition's rows, as it ran: it changes nothing and runs
+ * outside a transaction, so it is recorded in the change log with the step
+ * that makes it count, "uploaded"; a COPY whose upload failed is run again.
+ */
+typedef struct ArchCopy
+{
+	char *sql;			/* the statement (owned) */
+	char *tag;			/* its command tag, "COPY n" (owned; NULL until it ended) */
+	char *rows;			/* the n, as the server counted (owned) */
+	double started;		/* clock_ms() when it was sent */
+	double duration_ms; /* to its end */
+} ArchCopy;
+void archcopy_free(ArchCopy *copy);
+/*
+ * "uploaded", with the object's figures and the manifest's checksum, and
+ * the COPY's entry in the change log, in one transaction
+ */
+bool archive_sql_job_uploaded(PgConn *pc, ArchJob *job, const ArchCopy *copy, PgpError *err);
 /* "reattached": the job is over, why says what failed */
 bool archive_sql_job_reattached(PgConn *pc, const char *id, const char *why, PgpError *err);
 /* a file_fdw partition reads the archive in place of the table */
@@ -117,11 +134,11 @@ bool archive_sql_read_one_row(PgConn *pc, const char *qualified, PgpError *err);
 
 /* ---- COPY -------------------------------------------------------------- */
 
-/* COPY qualified (columns) TO STDOUT: one statement, one snapshot */
+/* COPY qualified (columns) TO STDOUT: one statement, one snapshot; copy says what ran */
 bool archive_sql_copy_out_begin(PgConn *pc, const char *qualified, const char *copy_columns,
-								PgpError *err);
-/* after the last row: the COPY's own result */
-bool archive_sql_copy_out_end(PgConn *pc, PgpError *err);
+								ArchCopy *copy, PgpError *err);
+/* after the last row: the COPY's own result, its tag and duration into copy */
+bool archive_sql_copy_out_end(PgConn *pc, ArchCopy *copy, PgpError *err);
 /* the error of a COPY result (the helpers in pg/conn.c cover ordinary statements) */
 void archive_sql_copy_error(PgConn *pc, PGresult *res, PgpError *err, const char *what);
 

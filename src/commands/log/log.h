@@ -35,6 +35,8 @@ typedef struct LogEntry
 	char *statement;
 	long long rows; /* -1: the statement reports none */
 	char *outcome;
+	/* a LOCK: from granted to the commit; -1 otherwise, or not filled in */
+	double lock_hold_ms;
 } LogEntry;
 
 typedef struct LogResult

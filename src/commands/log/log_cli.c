@@ -14,8 +14,9 @@ static const char help[] =
 	"table lock it took, and every statement of it that moved rows of a\n"
 	"user's table (backfill batches, default-partition moves, tier copies,\n"
 	"restores), with the command, table, role, host and pid of the pgpart process,\n"
-	"start, duration (lock waits included) and rows.  Each entry was written in\n"
-	"the transaction of its change: a change that rolled back left none.\n"
+	"start, duration (lock waits included), rows, and for a table lock how long\n"
+	"it was held (to the commit).  Each entry was written in the transaction of\n"
+	"its change: a change that rolled back left none.\n"
 	"--dry-run records nothing.\n\n"
 	"Usage:\n"
 	"  pgpart log [TABLE] [OPTION]...\n\n"
@@ -37,9 +38,11 @@ print_json(const LogResult *r)
 
 		json_array_append_new(
 			entries,
-			json_pack("{s:s, s:f, s:s, s:s, s:i, s:s, s:o, s:s, s:s, s:o, s:s}", "started_at",
-					  e->started_at, "duration_ms", e->duration_ms, "role", e->role, "host",
-					  e->host, "pid", e->pid, "command", e->command, "table",
+			json_pack("{s:s, s:f, s:o, s:s, s:s, s:i, s:s, s:o, s:s, s:s, s:o, s:s}",
+					  "started_at", e->started_at, "duration_ms", e->duration_ms,
+					  "lock_hold_ms",
+					  e->lock_hold_ms < 0 ? json_null() : json_real(e->lock_hold_ms), "role",
+					  e->role, "host", e->host, "pid", e->pid, "command", e->command, "table",
 					  cli_json_string_or_null(e->table), "kind", e->kind, "statement",
 					  e->statement, "rows", e->rows < 0 ? json_null() : json_integer(e->rows),
 					  "outcome", e->outcome));
@@ -75,6 +78,8 @@ print_text(const LogResult *r)
 
 		printf("%s  %s  %s  %s  %.1f ms", e->started_at, e->command, e->table ? e->table : "-",
 			   e->kind, e->duration_ms);
+		if (e->lock_hold_ms >= 0)
+			printf(", held %.1f ms", e->lock_hold_ms);
 		if (e->rows >= 0)
 			printf("  %lld row%s", e->rows, e->rows == 1 ? "" : "s");
 		printf("  %s@%s pid %d\n    ", e->role, e->host, e->pid);

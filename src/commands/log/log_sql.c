@@ -31,7 +31,7 @@ log_sql_read(PgConn *pc, const char *table, const char *since, int limit, LogRes
 	r = pgc_query(pc,
 				  "SELECT * FROM (SELECT id, pg_catalog.to_char(started_at, "
 				  "'YYYY-MM-DD HH24:MI:SS.MS TZH'), duration_ms, role, client_host, client_pid, "
-				  "command, table_name, kind, statement, rows, outcome "
+				  "command, table_name, kind, statement, rows, outcome, lock_hold_ms "
 				  "FROM pgpart.change_log "
 				  "WHERE ($1::text IS NULL OR table_name = $1) "
 				  "AND ($2::date IS NULL OR started_at >= $2::date) "
@@ -57,6 +57,7 @@ log_sql_read(PgConn *pc, const char *table, const char *since, int limit, LogRes
 		e->statement = value_or_null(r, i, 9);
 		e->rows = PQgetisnull(r, i, 10) ? -1 : strtoll(PQgetvalue(r, i, 10), NULL, 10);
 		e->outcome = value_or_null(r, i, 11);
+		e->lock_hold_ms = PQgetisnull(r, i, 12) ? -1 : strtod(PQgetvalue(r, i, 12), NULL);
 	}
 	PQclear(r);
 	return true;

@@ -114,7 +114,7 @@ repartition_sql_record(PgConn *pc, RelOid parent, CivilDate from, CalUnit unit, 
 	snprintf(oid, sizeof(oid), "%u", parent);
 	cal_date_format(from, date);
 	ok = pgc_change(pc, "BEGIN", 0, NULL, err) && record_statements(pc, params, add, err) &&
-		 pgc_change(pc, "COMMIT", 0, NULL, err);
+		 pgc_commit(pc, err);
 	if (!ok && !pc->dry_run)
 		pgc_exec_quiet(pc, "ROLLBACK", 0, NULL);
 	return ok;
