@@ -18,36 +18,37 @@
 
 /* the last column: what only reads, and so runs on a standby too (cli.h, Command.reads) */
 static const Command commands[] = {
-	{"init", "create or upgrade pgpart's schema in the database", cmd_init, NULL},
-	{"create", "partition a new or empty table by a time range", cmd_create, NULL},
-	{"maintain", "premake partitions and empty the default partition", cmd_maintain, NULL},
-	{"status", "partitions, sizes and warnings of managed tables", cmd_status, CMD_READS_ALL},
+	{"init", "create or upgrade pgpart's schema in the database", cmd_init, NULL, NULL},
+	{"create", "partition a new or empty table by a time range", cmd_create, NULL, NULL},
+	{"maintain", "premake partitions and empty the default partition", cmd_maintain, NULL, NULL},
+	{"status", "partitions, sizes and warnings of managed tables", cmd_status, CMD_READS_ALL, NULL},
 	{"check", "do the application's queries prune partitions? (pg_stat_statements)", cmd_check,
-	 CMD_READS_ALL},
-	{"index", "add an index to a partitioned table without blocking writes", cmd_index, NULL},
+	 CMD_READS_ALL, NULL},
+	{"index", "add an index to a partitioned table without blocking writes", cmd_index, NULL, NULL},
 	{"migrate", "move a live table's rows into a partitioned table, online", cmd_migrate,
-	 "plan status batch-sql"},
-	{"rollup", "per-day or per-month summaries of a table, kept current", cmd_rollup, "status"},
-	{"vacuum", "VACUUM each partition, several at once, biggest first", cmd_parallel, NULL},
-	{"analyze", "ANALYZE each partition, several at once, biggest first", cmd_parallel, NULL},
-	{"reindex", "REINDEX each partition CONCURRENTLY, several at once", cmd_parallel, NULL},
+	 "plan status batch-sql", "plan start backfill verify switch finish rollback status limits batch-sql"},
+	{"rollup", "per-day or per-month summaries of a table, kept current", cmd_rollup, "status",
+	 "add refresh status drop"},
+	{"vacuum", "VACUUM each partition, several at once, biggest first", cmd_parallel, NULL, NULL},
+	{"analyze", "ANALYZE each partition, several at once, biggest first", cmd_parallel, NULL, NULL},
+	{"reindex", "REINDEX each partition CONCURRENTLY, several at once", cmd_parallel, NULL, NULL},
 	{"report", "daily, monthly, yearly and cross-org reports, from rollups when they cover",
-	 cmd_report, CMD_READS_ALL},
+	 cmd_report, CMD_READS_ALL, NULL},
 	/* on a standby it idles until a promotion (commands/run/scheduler.c) */
 	{"run", "maintain every managed table on a schedule; one active instance of several", cmd_run,
-	 CMD_READS_ALL},
+	 CMD_READS_ALL, NULL},
 	{"metrics", "the state of managed tables for Prometheus (text exposition format)", cmd_metrics,
-	 CMD_READS_ALL},
-	{"move", "move a closed partition to another tablespace, online", cmd_move, NULL},
+	 CMD_READS_ALL, NULL},
+	{"move", "move a closed partition to another tablespace, online", cmd_move, NULL, NULL},
 	{"repartition", "change the interval of a table's future partitions, from a date on",
-	 cmd_repartition, NULL},
+	 cmd_repartition, NULL, NULL},
 	{"policy", "when partitions go warm, to the archive, and away (maintain applies it)",
-	 cmd_policy, NULL},
+	 cmd_policy, NULL, NULL},
 	{"archive", "move closed partitions to file:// or s3:// storage; \"archive list\"",
-	 cmd_archive, "list"},
-	{"restore", "bring an archived partition back into its table", cmd_restore, NULL},
+	 cmd_archive, "list", "list"},
+	{"restore", "bring an archived partition back into its table", cmd_restore, NULL, NULL},
 	{"log", "every change pgpart made: DDL, locks and rows moved (pgpart.change_log)", cmd_log,
-	 CMD_READS_ALL},
+	 CMD_READS_ALL, NULL},
 };
 
 /* owned here for the whole run: GlobalOpts.changes points into it */
@@ -72,13 +73,14 @@ word_in(const char *list, const char *word)
 /*
  * GlobalOpts.changes for the command at argv[0]: NULL when what it runs only
  * reads; else its name as typed, with the word after it when some of its
- * subcommands read ("migrate start", "archive revenues").
+ * subcommands read ("migrate start"; "archive", whose next word is a table).
  */
 static const char *
 command_changes(const Command *c, int argc, char **argv)
 {
 	/* a subcommand only where some of them read: "index add" is just "index" */
-	const char *sub = c->reads && argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
+	const char *sub =
+		c->reads && c->subcommands && argc > 1 && word_in(c->subcommands, argv[1]) ? argv[1] : NULL;
 
 	if (c->reads && (strcmp(c->reads, CMD_READS_ALL) == 0 || (sub && word_in(c->reads, sub))))
 		return NULL;

@@ -61,6 +61,11 @@ typedef struct Command
 	 * clears GlobalOpts.changes itself when it only reads.
 	 */
 	const char *reads;
+	/*
+	 * Every subcommand, space-separated, or NULL when the word after the
+	 * command is an argument ("archive revenues" archives the table).
+	 */
+	const char *subcommands;
 } Command;
 
 #define CMD_READS_ALL "*"
