@@ -4,9 +4,10 @@
  * The caller describes the periods it wants (civil dates, from calendar.h),
  * the server turns their boundaries into instants, and plan_classify() then
  * compares those instants with the partitions that exist: a wanted period is
- * present (a partition with exactly its bounds exists), missing, or in
- * conflict with a partition that overlaps it with other bounds (someone
- * partitioned this range differently; pgpart never touches such a range).
+ * present (a partition with exactly its bounds exists, or partitions of
+ * another interval hold all of it: after a split or a merge), missing, or in
+ * conflict with partitions that hold only part of it (someone partitioned
+ * this range differently; pgpart never touches such a range).
  */
 #ifndef PGPART_CORE_PLAN_H
 #define PGPART_CORE_PLAN_H

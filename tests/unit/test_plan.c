@@ -49,11 +49,21 @@ main(void)
 	is_int(which, 0, "matching range reported");
 	is_int(plan_classify(300, 400, existing, 3, &which), SLOT_MISSING, "adjacent range is missing");
 	is_int(which, -1, "missing has no range");
-	is_int(plan_classify(150, 250, existing, 3, &which), SLOT_CONFLICT, "overlap is a conflict");
+	is_int(plan_classify(150, 250, existing, 3, &which), SLOT_PRESENT,
+		   "held whole by two partitions of another size: present");
+	is_int(which, 0, "the first of them is named");
+	is_int(plan_classify(150, 350, existing, 3, &which), SLOT_CONFLICT, "partly held is a conflict");
+	is_int(plan_classify(120, 180, existing, 3, &which), SLOT_PRESENT, "inside a bigger partition: present");
+	is_int(plan_classify(20, 40, existing, 3, &which), SLOT_PRESENT, "inside the unbounded range: present");
 	is_int(plan_classify(60, 100, existing, 3, &which), SLOT_MISSING, "touching the next start is fine");
 	is_int(plan_classify(40, 60, existing, 3, &which), SLOT_CONFLICT, "overlap with an unbounded range");
 	is_int(which, 2, "the unbounded range is named");
-	is_int(plan_classify(0, 1000, existing, 3, &which), SLOT_CONFLICT, "covering several is a conflict");
+	is_int(plan_classify(0, 1000, existing, 3, &which), SLOT_CONFLICT, "covering several with gaps is a conflict");
+	{
+		ExistingRange gap[2] = {{false, false, 100, 150}, {false, false, 160, 200}};
+
+		is_int(plan_classify(100, 200, gap, 2, &which), SLOT_CONFLICT, "a gap between them: conflict");
+	}
 	is_int(plan_classify(500, 600, NULL, 0, &which), SLOT_MISSING, "no partitions at all");
 	return done_testing();
 }
