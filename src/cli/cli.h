@@ -104,6 +104,8 @@ int cmd_archive(int argc, char **argv, GlobalOpts *g);
 int cmd_restore(int argc, char **argv, GlobalOpts *g);
 int cmd_policy(int argc, char **argv, GlobalOpts *g);
 int cmd_repartition(int argc, char **argv, GlobalOpts *g);
+int cmd_split(int argc, char **argv, GlobalOpts *g);
+int cmd_merge(int argc, char **argv, GlobalOpts *g);
 /* vacuum, analyze and reindex: argv[0] says which */
 int cmd_parallel(int argc, char **argv, GlobalOpts *g);
 int cmd_run(int argc, char **argv, GlobalOpts *g);

@@ -294,8 +294,9 @@ static const char *const step_8[] = {
 };
 
 /*
- * version 9: exact distinct counts from rollups (rollup add --distinct: the
- * summary keeps, per bucket, group and chunk of 8192 values of the column, a
+ * version 9: split and merge of partitions (pgpart.reshape_job); exact
+ * distinct counts from rollups (rollup add --distinct: the
+ * summary keeps, per bucket, group and chunk of 16384 values of the column, a
  * bitmap of the values present, so that bit_or() over buckets and
  * bit_count() give count(DISTINCT) exactly), and how long a change held the
  * locks it took (from the LOCK to the commit of its transaction).
@@ -303,7 +304,37 @@ static const char *const step_8[] = {
 static const char *const step_9[] = {
 	"ALTER TABLE pgpart.rollup ADD COLUMN distinct_column name",
 	"COMMENT ON COLUMN pgpart.rollup.distinct_column IS 'the integer column whose distinct "
-	"values the summary counts exactly, as a bitmap per chunk of 8192 values (NULL: none)'",
+	"values the summary counts exactly, as a bitmap per chunk of 16384 values (NULL: none)'",
+	/*
+	 * split and merge (pgpart split|merge): one row per reshaping of a
+	 * table's partitions, its phase written in the transaction of each
+	 * step, so a crash leaves a state the next run continues from or undoes
+	 */
+	"CREATE TABLE pgpart.reshape_job ("
+	" id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	" parent_table regclass NOT NULL REFERENCES pgpart.part_config ON DELETE CASCADE,"
+	" kind text NOT NULL CHECK (kind IN ('split', 'merge')),"
+	" part_schema name NOT NULL,"
+	" sources name[] NOT NULL,"
+	" targets name[] NOT NULL,"
+	" target_from text[] NOT NULL,"
+	" target_to text[] NOT NULL,"
+	" target_interval text NOT NULL,"
+	" shadow name NOT NULL,"
+	" phase text NOT NULL CHECK (phase IN ('copying', 'copied', 'swapped', 'done', 'aborted')),"
+	" copied_source integer NOT NULL DEFAULT 0,"
+	" last_key text[],"
+	" rows_copied bigint NOT NULL DEFAULT 0,"
+	" keep_old boolean NOT NULL DEFAULT false,"
+	" swap_lock_ms double precision,"
+	" started_at timestamptz NOT NULL DEFAULT pg_catalog.now(),"
+	" swapped_at timestamptz,"
+	" ended_at timestamptz)",
+	"CREATE UNIQUE INDEX reshape_job_one_at_a_time ON pgpart.reshape_job (parent_table) "
+	"WHERE phase IN ('copying', 'copied', 'swapped')",
+	"REVOKE ALL ON TABLE pgpart.reshape_job FROM PUBLIC",
+	"COMMENT ON TABLE pgpart.reshape_job IS 'splits and merges of partitions (pgpart split, "
+	"pgpart merge): sources, new partitions and phase'",
 	"ALTER TABLE pgpart.change_log ADD COLUMN lock_hold_ms double precision",
 	"COMMENT ON COLUMN pgpart.change_log.lock_hold_ms IS 'for a LOCK: from the lock granted "
 	"to the commit of its transaction (duration_ms is the wait for it)'",

@@ -29,7 +29,7 @@ pgpart_ok($node, 'init', 'init');
 my $t = '"Fin Ops"."Rev""s"';
 pgpart_ok($node, 'create', 'create', $t, '--column', 'When', '--interval', 'month',
 	'--start', '2025-01-01', '--premake', '1');
-# orgs over many chunks of 8192, negative ones, NULLs and both ends of bigint
+# orgs over many chunks of 16384, negative ones, NULLs and both ends of bigint
 psql_as($node, 'app_owner', qq{
 	INSERT INTO $t ("Org Id", "When", amount, status)
 	SELECT CASE WHEN g % 97 = 0 THEN NULL
@@ -42,7 +42,7 @@ psql_as($node, 'app_owner', qq{
 	  (9223372036854775807, '2025-02-10', 1, 'approved'),
 	  (-9223372036854775808, '2025-02-11', 1, 'approved'),
 	  (0, '2025-02-12', 1, 'approved'), (-1, '2025-02-12', 1, 'approved'),
-	  (8191, '2025-02-12', 1, 'approved'), (8192, '2025-02-12', 1, 'approved');
+	  (16383, '2025-02-12', 1, 'approved'), (16384, '2025-02-12', 1, 'approved');
 	ANALYZE $t;
 });
 
@@ -59,14 +59,14 @@ pgpart_fails($node, 'only for add', 2, qr/--distinct is an option of rollup add/
 is(psql_ok($node, q{SELECT count(*) FROM pg_class WHERE relname = 'x'}) . ' '
 	. psql_ok($node, q{SELECT count(*) FROM pgpart.rollup}), '0 0', 'nothing left behind');
 my $dry = pgpart_ok($node, 'dry-run', '--dry-run', @add, '--name', 'x', '--distinct', 'Org Id');
-like($dry, qr/pg_catalog\.bit_or\(pg_catalog\.set_bit\(B'0'::pg_catalog\.bit\(8192\), \(s\."Org Id" & 8191\)::integer, 1\)\)/,
+like($dry, qr/pg_catalog\.bit_or\(pg_catalog\.set_bit\(B'0'::pg_catalog\.bit\(16384\), \(s\."Org Id" & 16383\)::integer, 1\)\)/,
 	'--dry-run prints the bitmap aggregate, the column quoted');
 is(psql_ok($node, q{SELECT count(*) FROM pgpart.rollup}), '0', '--dry-run makes nothing');
 
 # ---- the rollup: by status only, the orgs as bitmaps
 pgpart_ok($node, 'add --distinct', @add, '--name', 'Org "Counts"', '--distinct', 'Org Id');
 like(pgpart_ok($node, 'rollup status', 'rollup', 'status', '--name', '"Fin Ops"."Org ""Counts"""'),
-	qr/distinct values\s+Org Id counted exactly: \d+ bitmaps of 8192 values, [\d.]+ % of their bits set/,
+	qr/distinct values\s+Org Id counted exactly: \d+ bitmaps of 16384 values, [\d.]+ % of their bits set/,
 	'status shows the bitmaps and how full they are');
 is(psql_ok($node, q{SELECT count(*) FROM "Fin Ops"."Org ""Counts""" WHERE distinct_chunk IS NULL AND distinct_bits IS NULL}),
 	psql_ok($node, qq{SELECT count(DISTINCT ("When" AT TIME ZONE 'UTC')::date || status) FROM $t WHERE "Org Id" IS NULL}),
@@ -118,7 +118,7 @@ is_deeply(report('auto', '--from', '2025-01-01', '--to', '2025-04-01', '--by', '
 psql_as($node, 'app_owner', qq{
 	INSERT INTO $t ("Org Id", "When", amount, status) VALUES (777777, '2025-02-05', 5, 'approved'),
 	  (-5, '2025-02-05', 5, 'void'), (12, '2025-03-01', 5, 'pending');
-	UPDATE $t SET "Org Id" = 4242424 WHERE "Org Id" = 8192;
+	UPDATE $t SET "Org Id" = 4242424 WHERE "Org Id" = 16384;
 	DELETE FROM $t WHERE "Org Id" = -9223372036854775808;
 	UPDATE $t SET "When" = '2025-02-14' WHERE "Org Id" = 0;
 });

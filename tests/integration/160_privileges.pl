@@ -363,6 +363,7 @@ psql_ok($node, qq{
 	DROP TABLE pgpart.interval_history;
 	DROP TABLE pgpart.change_log;
 	ALTER TABLE pgpart.rollup DROP COLUMN distinct_column;
+	DROP TABLE pgpart.reshape_job;
 	UPDATE pgpart.schema_version SET version = 4;
 });
 is(psql_ok($node, q{SELECT count(*) FROM pg_proc WHERE pronamespace = 'pgpart'::regnamespace

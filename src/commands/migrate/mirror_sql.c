@@ -13,8 +13,8 @@
 #include "pg/privilege.h"
 #include "util/mem.h"
 
-static char *
-function_sql(PgConn *pc, const char *func, const char *guard, const char *body)
+char *
+mirror_function_sql(PgConn *pc, const char *func, const char *guard, const char *body)
 {
 	StrBuf sb;
 	char *full = pg_xasprintf("BEGIN\n%s%s", guard, body);
@@ -82,7 +82,7 @@ mirror_row_function_sql(PgConn *pc, const TableCopy *m, const char *func, const 
 	sb_append(&body, ") OVERRIDING SYSTEM VALUE VALUES (");
 	tablecopy_append_columns(&body, &m->columns, "NEW");
 	sb_append(&body, ");\n  END IF;\n  RETURN NULL;\nEND");
-	sql = function_sql(pc, func, guard, body.data);
+	sql = mirror_function_sql(pc, func, guard, body.data);
 	sb_free(&body);
 	return sql;
 }
@@ -96,7 +96,7 @@ mirror_truncate_function_sql(PgConn *pc, const TableCopy *m, const char *func,
 
 	sb_init(&body);
 	sb_appendf(&body, "  TRUNCATE %s;\n  RETURN NULL;\nEND", m->to);
-	sql = function_sql(pc, func, guard, body.data);
+	sql = mirror_function_sql(pc, func, guard, body.data);
 	sb_free(&body);
 	return sql;
 }

@@ -20,6 +20,12 @@
 #include "pg/compare.h"
 
 /*
+ * CREATE OR REPLACE FUNCTION func() RETURNS trigger, SECURITY DEFINER with an
+ * empty search_path, whose PL/pgSQL is guard then body (body ends with END)
+ */
+char *mirror_function_sql(PgConn *pc, const char *func, const char *guard, const char *body);
+
+/*
  * CREATE OR REPLACE FUNCTION func() for the row trigger, and for TRUNCATE;
  * guard: PL/pgSQL run first (priv_append_trigger_guard), or "".
  */

@@ -62,9 +62,42 @@ static const char indexes_sql[] =
 	"  AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u') "
 	"WHERE i.indrelid = $1::pg_catalog.oid ORDER BY ic.relname";
 
+/*
+ * The name of the index of table copy_name that stands for index name of
+ * part_name: the partition's name in it replaced by the copy's
+ * ("revenues_2025_q1_pkey" -> "revenues_2025_01_pkey"), else the copy's
+ * name and the whole index name
+ */
+static char *
+index_name_for(const char *name, const char *part_name, const char *copy_name)
+{
+	size_t n = strlen(part_name);
+
+	if (strncmp(name, part_name, n) == 0 && name[n] == '_' && name[n + 1] != '\0')
+		return naming_derive(copy_name, name + n + 1);
+	return naming_derive(copy_name, name);
+}
+
+static bool capture(PgConn *pc, RelOid part, const char *copy_q, const char *part_name,
+					const char *copy_name, TierIndexList *list, PgpError *err);
+
 bool
 tiermove_capture_indexes(PgConn *pc, RelOid part, const char *copy_q, TierIndexList *list,
 						 PgpError *err)
+{
+	return capture(pc, part, copy_q, NULL, NULL, list, err);
+}
+
+bool
+tiermove_capture_indexes_as(PgConn *pc, RelOid part, const char *part_name, const char *copy_q,
+							const char *copy_name, TierIndexList *list, PgpError *err)
+{
+	return capture(pc, part, copy_q, part_name, copy_name, list, err);
+}
+
+static bool
+capture(PgConn *pc, RelOid part, const char *copy_q, const char *part_name,
+		const char *copy_name, TierIndexList *list, PgpError *err)
 {
 	PGresult *res;
 	int i;
@@ -95,7 +128,8 @@ tiermove_capture_indexes(PgConn *pc, RelOid part, const char *copy_q, TierIndexL
 		}
 		ix = &list->items[list->n];
 		ix->name = pg_xstrdup(name);
-		ix->tmp_name = naming_derive(name, "pgpart_move");
+		ix->tmp_name = copy_name ? index_name_for(name, part_name, copy_name)
+								 : naming_derive(name, "pgpart_move");
 		ix->old_name = naming_derive(name, "pgpart_old");
 		if (ix->tmp_name == NULL || ix->old_name == NULL)
 		{
@@ -597,7 +631,7 @@ tiermove_comment(PgConn *pc, const char *table_q, const char *comment, PgpError 
 bool
 tiermove_create_copy(PgConn *pc, const TierCopy *c, PgpError *err)
 {
-	const char *params[1] = {c->tablespace};
+	const char *params[1] = {c->tablespace ? c->tablespace : ""};
 	StrBuf sql;
 	bool ok;
 
@@ -620,8 +654,11 @@ tiermove_create_copy(PgConn *pc, const TierCopy *c, PgpError *err)
 	sb_append(&sql, ")");
 	if (c->reloptions)
 		sb_appendf(&sql, " WITH (%s)", c->reloptions);
-	sb_append(&sql, " TABLESPACE ");
-	pgc_append_ident(pc, &sql, c->tablespace);
+	if (c->tablespace)
+	{
+		sb_append(&sql, " TABLESPACE ");
+		pgc_append_ident(pc, &sql, c->tablespace);
+	}
 	ok = pgc_change(pc, sql.data, 0, NULL, err);
 	sb_free(&sql);
 	return ok;

@@ -54,6 +54,13 @@ void tierindexlist_free(TierIndexList *l);
  */
 bool tiermove_capture_indexes(PgConn *pc, RelOid part, const char *copy_q, TierIndexList *list,
 							  PgpError *err);
+/*
+ * The same for a copy that keeps its own name (split and merge): each index
+ * named after copy_name as the partition's is after part_name
+ */
+bool tiermove_capture_indexes_as(PgConn *pc, RelOid part, const char *part_name,
+								 const char *copy_q, const char *copy_name, TierIndexList *list,
+								 PgpError *err);
 
 /*
  * Reasons the partition cannot be moved (human sentences; empty: none):
@@ -161,7 +168,7 @@ typedef struct TierCopy
 	const char *lo_text; /* the partition's bounds; lo NULL: unbounded (MINVALUE) */
 	const char *hi_text;
 	const char *reloptions; /* "a=1, toast.b=2" or NULL */
-	const char *tablespace;
+	const char *tablespace; /* NULL: the database's default */
 } TierCopy;
 
 /*

@@ -352,6 +352,12 @@ rollup_create_summary(PgConn *pc, const Rollup *r, PgpError *err)
 	sb_reset(&sql);
 	sb_appendf(&sql, "ALTER TABLE %s ALTER COLUMN bucket SET NOT NULL", summary_q);
 	ok = ok && pgc_change(pc, sql.data, 0, NULL, err);
+	if (r->distinct_column)
+	{
+		sb_reset(&sql);
+		sb_appendf(&sql, "ALTER TABLE %s ALTER COLUMN distinct_bits SET STORAGE PLAIN", summary_q);
+		ok = ok && pgc_change(pc, sql.data, 0, NULL, err);
+	}
 	sb_reset(&sql);
 	sb_append(&sql, "CREATE TABLE ");
 	pgc_append_qualified(pc, &sql, r->summary_schema, def);
@@ -1306,8 +1312,8 @@ rollupfacts_free(RollupFacts *f)
 }
 
 /*
- * How full the bitmaps are: a bitmap costs 1 kB whatever it holds, so
- * values spread thinly over their range (a few per 8192) make the summary
+ * How full the bitmaps are: a bitmap costs 2 kB whatever it holds, so
+ * values spread thinly over their range (a few per 16384) make the summary
  * large for what it counts
  */
 static bool
