@@ -76,6 +76,7 @@ typedef struct Work
 	KeyType key_type;
 	ReshapeJob job;
 	char *parent_q;
+	char *label; /* schema.name, for people */
 	char *shadow_q;
 	NameList key;			 /* the sources' unique key (unquoted) */
 	RelOid *src_oid;		 /* 0 once detached */
@@ -100,7 +101,7 @@ work_free(Work *w)
 	for (i = 0; i < w->job.targets.n; i++)
 		free(w->tgt_q ? w->tgt_q[i] : NULL);
 	FREE_ALL(w->src_oid, w->src_q, w->src_lo, w->src_hi, w->src_space, w->old_name, w->tgt_q,
-			 w->tgt_from, w->tgt_to, w->parent_q, w->shadow_q);
+			 w->tgt_from, w->tgt_to, w->parent_q, w->label, w->shadow_q);
 	namelist_free(&w->key);
 	reshapejob_free(&w->job);
 	partconfig_free(&w->cfg);
@@ -381,13 +382,22 @@ load_tables(PgConn *pc, Work *w, PgpError *err)
 		{
 			err_set(err, EXIT_RUNTIME, "%s.%s, a partition this %s replaces, is no longer a "
 									   "partition of %s",
-					w->job.part_schema, w->job.sources.items[i], w->job.kind, w->parent_q);
+					w->job.part_schema, w->job.sources.items[i], w->job.kind, w->label);
 			err_hint(err, "Run it again with --abort to undo what it made.");
 			partitionlist_free(&parts);
 			return false;
 		}
 	}
 	partitionlist_free(&parts);
+	if (w->key.n == 0)
+	{
+		NameList types = {0};
+		bool ok = shadow_find_key(pc, w->src_oid[0], &w->key, &types, err);
+
+		namelist_free(&types);
+		if (!ok)
+			return false;
+	}
 	return true;
 }
 
@@ -666,7 +676,7 @@ swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	reshapejob_free(&now);
 	if (!ok)
 	{
-		err_set(err, EXIT_RUNTIME, "the %s of %s changed under this run", w->job.kind, w->parent_q);
+		err_set(err, EXIT_RUNTIME, "the %s of %s changed under this run", w->job.kind, w->label);
 		return false;
 	}
 	/* what the swap needs to read, read before the locks */
@@ -845,30 +855,44 @@ static bool
 same_request(PgConn *pc, const Work *w, PgpError *err)
 {
 	const ReshapeOptions *opt = w->opt;
-	char *names = namelist_join(&w->job.sources, ", ");
 	bool same = strcmp(w->job.kind, kind_of(opt)) == 0 && opt->partitions.n == w->job.sources.n;
 	int i, j;
 
 	for (i = 0; same && i < opt->partitions.n; i++)
 	{
 		const char *given = opt->partitions.items[i];
-		const char *dot = strrchr(given, '.');
+		char *schema = NULL, *rel = NULL;
 		bool hit = false;
 
+		if (strchr(given, '.') || given[0] == '"')
+		{
+			if (!catalog_split_name(pc, given, &schema, &rel, err))
+				return false;
+		}
 		for (j = 0; j < w->job.sources.n && !hit; j++)
-			hit = strcmp(given, w->job.sources.items[j]) == 0 ||
-				  (dot && strcmp(dot + 1, w->job.sources.items[j]) == 0);
+			hit = rel ? strcmp(rel, w->job.sources.items[j]) == 0 &&
+							strcmp(schema, w->job.part_schema) == 0
+					  : strcmp(given, w->job.sources.items[j]) == 0;
+		FREE_ALL(schema, rel);
 		same = hit;
 	}
-	(void) pc;
 	if (!same)
 	{
-		err_set(err, EXIT_USAGE, "a %s of %s is in progress (%s, phase %s)", w->job.kind,
-				w->parent_q, names, w->job.phase);
-		err_hint(err, "Run \"pgpart %s %s %s\" again to finish it, or add --abort to undo it.",
-				 w->job.kind, w->parent_q, names);
+		StrBuf names;
+
+		sb_init(&names);
+		for (i = 0; i < w->job.sources.n; i++)
+		{
+			char *q = pgc_quote_qualified(pc, w->job.part_schema, w->job.sources.items[i]);
+			sb_appendf(&names, " '%s'", q);
+			free(q);
+		}
+		err_set(err, EXIT_USAGE, "a %s of %s is in progress (phase %s)", w->job.kind, w->label,
+				w->job.phase);
+		err_hint(err, "Run \"pgpart %s '%s'%s\" again to finish it, or add --abort to undo it.",
+				 w->job.kind, w->parent_q, names.data);
+		sb_free(&names);
 	}
-	free(names);
 	return same;
 }
 
@@ -917,6 +941,7 @@ ops_reshape(PgConn *pc, const ReshapeOptions *opt, ReshapeResult *res, PgpError 
 	res->schema = pg_xstrdup(w.cfg.parent_schema);
 	res->name = pg_xstrdup(w.cfg.parent_name);
 	w.parent_q = pgc_quote_qualified(pc, w.cfg.parent_schema, w.cfg.parent_name);
+	w.label = pg_xasprintf("%s.%s", w.cfg.parent_schema, w.cfg.parent_name);
 	if (!catalog_column(pc, w.cfg.parent, w.cfg.column, &col, &found, err))
 		goto out;
 	w.key_type = col.key_type;
@@ -930,7 +955,7 @@ ops_reshape(PgConn *pc, const ReshapeOptions *opt, ReshapeResult *res, PgpError 
 		goto out;
 	if (!found && opt->abort)
 	{
-		err_set(err, EXIT_USAGE, "no %s of %s is in progress", kind_of(opt), w.parent_q);
+		err_set(err, EXIT_USAGE, "no %s of %s is in progress", kind_of(opt), w.label);
 		goto out;
 	}
 	if (!found)
@@ -962,7 +987,7 @@ ops_reshape(PgConn *pc, const ReshapeOptions *opt, ReshapeResult *res, PgpError 
 		{
 			err_set(err, EXIT_USAGE, "the %s of %s is past its swap: the new partitions are "
 									 "attached",
-					w.job.kind, w.parent_q);
+					w.job.kind, w.label);
 			err_hint(err, "Run it again without --abort to finish it; to undo it, %s the new "
 						  "partitions back.",
 					 strcmp(w.job.kind, "split") == 0 ? "merge" : "split");
