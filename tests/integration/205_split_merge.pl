@@ -284,6 +284,10 @@ pgpart_ok($node, 'split the year back', 'split', '"Fin Ops".monthly', '"Fin Ops"
 is(psql_ok($node, q{SELECT count(*) FROM pg_inherits WHERE inhparent = '"Fin Ops".monthly'::regclass
 	AND inhrelid::regclass::text LIKE '%monthly_2024_%'}), '12', 'twelve months again');
 is(table_fingerprint($node, '"Fin Ops".monthly'), $before, 'with the same rows');
+pgpart_ok($node, 'a month rollup', 'rollup', 'add', '"Fin Ops".monthly', '--name', '"Fin Ops".monthly_sums',
+	'--grain', 'month', '--group-by', 'v', '--measures', 'count(*)');
+pgpart_fails($node, 'no days under a month rollup', 2, qr/cannot split into days: rollup monthly_sums has month buckets/,
+	'split', '"Fin Ops".monthly', '"Fin Ops".monthly_2024_03', '--interval', 'day');
 pgpart_fails($node, 'a partition of another table', 2, qr/is not a partition of Fin Ops\.Rev"s/, 'split', $t,
 	'"Fin Ops".monthly_2024_03', '--interval', 'day');
 done_testing();

@@ -269,6 +269,28 @@ plan_new(PgConn *pc, Work *w, PgpError *err)
 	}
 	else if (!reshape_split(src[0], unit, &periods, &nt, &why))
 		goto refused;
+	if (unit == CAL_DAY || unit == CAL_WEEK)
+	{
+		Rollup *rl = NULL;
+		int nr = 0, k;
+		const char *month = NULL;
+
+		if (!rollup_load(pc, w->cfg.parent, 0, &rl, &nr, err))
+			goto out;
+		for (k = 0; k < nr && !month; k++)
+			if (strcmp(rl[k].grain, "month") == 0)
+				month = rl[k].summary_name;
+		if (month)
+		{
+			/* a month bucket would span partitions, which refresh cannot summarise */
+			err_set(err, EXIT_USAGE, "cannot %s into %ss: rollup %s has month buckets, which "
+									 "need partitions of a month or longer",
+					kind_of(opt), cal_unit_name(unit), month);
+			rollup_list_free(rl, nr);
+			goto out;
+		}
+		rollup_list_free(rl, nr);
+	}
 	w->job.interval = pg_xstrdup(cal_unit_name(unit));
 	/* the new partitions' bounds, as the server turns civil dates into them */
 	dates = pg_xcalloc((size_t) nt + 1, sizeof(CivilDate));

@@ -1068,7 +1068,8 @@ rollup_load_pieces(PgConn *pc, const Rollup *r, RollupPiece **out, int *nout, Pg
 	if (!catalog_partitions(pc, r->source, &parts, err))
 		return false;
 	sql = pg_xasprintf(
-		"WITH b AS (SELECT %s AS lo, %s AS hi) "
+		/* the zone is typed even when the key has none (a date or timestamp key) */
+		"WITH b AS (SELECT %s AS lo, %s AS hi, $3::text AS zone) "
 		"SELECT b.lo::pg_catalog.date::text, b.hi::pg_catalog.date::text, "
 		"  b.lo = pg_catalog.date_trunc($4, b.lo) AND b.hi = pg_catalog.date_trunc($4, b.hi), "
 		"  EXISTS (SELECT FROM pgpart.rollup_coverage c WHERE c.rollup_id = $5::integer "

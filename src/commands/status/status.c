@@ -58,7 +58,8 @@ next_period_start_us(PgConn *pc, const PartConfig *cfg, KeyType key_type, int64_
 /*
  * The interval a partition is a period of: the one in force at its start,
  * when its bounds are exactly one such period (midnights in the table's time
- * zone); "" for anything else (a range someone made by hand).
+ * zone), else any other it is exactly one period of (after a split or a
+ * merge); "" for anything else (a range someone made by hand).
  */
 static const char *
 partition_interval(const IntervalSchedule *sched, const PartitionStats *p)
@@ -69,9 +70,13 @@ partition_interval(const IntervalSchedule *sched, const PartitionStats *p)
 	if (p->is_default || !cal_date_parse(p->from, &lo) || !cal_date_parse(p->to, &hi))
 		return "";
 	unit = sched_unit_at(sched, lo);
-	if (!cal_is_period_start(lo, unit) || cal_compare(cal_period_add(lo, unit, 1), hi) != 0)
-		return "";
-	return cal_unit_name(unit);
+	if (cal_is_period_start(lo, unit) && cal_compare(cal_period_add(lo, unit, 1), hi) == 0)
+		return cal_unit_name(unit);
+	/* a split or merge made it a period of another interval */
+	for (unit = CAL_DAY; unit <= CAL_YEAR; unit++)
+		if (cal_is_period_start(lo, unit) && cal_compare(cal_period_add(lo, unit, 1), hi) == 0)
+			return cal_unit_name(unit);
+	return "";
 }
 
 static bool

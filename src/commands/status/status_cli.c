@@ -101,8 +101,12 @@ static void
 print_table(const TableStatus *t)
 {
 	int wname = 9, wfrom = 4, wto = 2, wts = 10, i;
-	/* the interval of each partition, when they differ (a repartitioned table) */
+	/* the interval of each partition, when they differ (repartitioned, split or merged) */
 	bool mixed = sched_is_mixed(&t->sched);
+
+	for (i = 0; !mixed && i < t->intervals.n; i++)
+		mixed = t->intervals.items[i][0] && t->intervals.items[0][0] &&
+				strcmp(t->intervals.items[i], t->intervals.items[0]) != 0;
 
 	printf("%s.%s: RANGE (%s), ", t->schema, t->name, t->column);
 	print_intervals(&t->sched);
