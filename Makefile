@@ -120,6 +120,7 @@ bench: deps-bench pgpart $(BUILD)/bench-gen
 	bench/operations
 	bench/partman
 	bench/drain
+	bench/repartition
 
 # the benchmarks' synthetic data generator (bench/gen.c), COPY text on stdout
 $(BUILD)/bench-gen: bench/gen.c

@@ -89,4 +89,21 @@ for my $k (qw(plain_set_tablespace_ms move_swap_lock_ms move_copy_ms move_under_
 	is($r->{runs}[1]{ok}, 'ok', 'the batched way succeeded');
 }
 
+{
+	local $ENV{BENCH_ROWS} = 5000;
+	local $ENV{BENCH_RATE} = 50;
+	local $ENV{BENCH_CLIENTS} = 2;
+	local $ENV{BENCH_IDLE_SECS} = 2;
+	($out, $err) = ('', '');
+	$ok = IPC::Run::run([ "$top/bench/repartition" ], '<', \undef, '>', \$out, '2>', \$err);
+	ok($ok, 'bench/repartition completes') or diag("$out\n$err");
+	($json) = glob("$dir/results/repartition-*.json");
+	$r = decode_json(do { local $/; open(my $fh, '<', $json) or die; <$fh> });
+	for my $k (qw(ceiling_rows_per_s split_rows_per_s of_ceiling idle_p99_ms split_p99_ms pgpart_writers_wait_ms))
+	{
+		like($r->{$k} // '', qr/^[\d.]+$/, "repartition result has $k");
+	}
+	is($r->{phase}, 'done', 'the split finished');
+}
+
 done_testing();
