@@ -622,7 +622,10 @@ tiermove_comment(PgConn *pc, const char *table_q, const char *comment, PgpError 
 
 	sb_init(&sql);
 	sb_appendf(&sql, "COMMENT ON TABLE %s IS ", table_q);
-	pgc_append_literal(pc, &sql, comment);
+	if (comment)
+		pgc_append_literal(pc, &sql, comment);
+	else
+		sb_append(&sql, "NULL");
 	ok = pgc_change(pc, sql.data, 0, NULL, err);
 	sb_free(&sql);
 	return ok;

@@ -155,7 +155,7 @@ bool tiermove_lock_exclusive(PgConn *pc, const char *table_q, bool only, PgpErro
 bool tiermove_lock_writers_out(PgConn *pc, const char *table_q, PgpError *err);
 /* DROP TABLE IF EXISTS (ACCESS EXCLUSIVE on it) */
 bool tiermove_drop_table(PgConn *pc, const char *table_q, PgpError *err);
-/* COMMENT ON TABLE table_q IS comment (the markers above) */
+/* COMMENT ON TABLE table_q IS comment (the markers above; NULL: none) */
 bool tiermove_comment(PgConn *pc, const char *table_q, const char *comment, PgpError *err);
 
 /* the copy to build: LIKE the partition, in the target tablespace */

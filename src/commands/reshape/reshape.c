@@ -458,7 +458,6 @@ prepare_target(PgConn *pc, Work *w, int t, PgpError *err)
 	NameList settings = {0};
 	TierIndexList idx;
 	TierCopy c;
-	StrBuf sql;
 	bool ok;
 	int i;
 
@@ -482,12 +481,8 @@ prepare_target(PgConn *pc, Work *w, int t, PgpError *err)
 		ok = pgc_change(pc, idx.items[i].create_sql, 0, NULL, err) &&
 			 (idx.items[i].constraint_sql == NULL ||
 			  pgc_change(pc, idx.items[i].constraint_sql, 0, NULL, err));
-	sb_init(&sql);
-	sb_appendf(&sql, "ALTER TABLE %s ATTACH PARTITION %s", w->shadow_q, w->tgt_q[t]);
-	partition_append_bound_spec(pc, &sql, c.lo_text, c.hi_text);
-	ok = ok && stmt_change_sb(pc, &sql, err) &&
+	ok = ok && reshape_attach(pc, w->shadow_q, w->tgt_q[t], c.lo_text, c.hi_text, err) &&
 		 tiermove_comment(pc, w->tgt_q[t], RESHAPE_BUILDING_MARK, err);
-	sb_free(&sql);
 	tierindexlist_free(&idx);
 	namelist_free(&settings);
 	free(reloptions);
@@ -712,25 +707,20 @@ swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	for (i = 0; ok && i < w->job.sources.n; i++)
 		ok = reshape_drop_mirror_triggers(pc, w->job.id, i, w->src_q[i], err);
 	for (i = 0; ok && i < w->job.targets.n; i++)
-		ok = stmt_change_f(pc, err, "ALTER TABLE %s DETACH PARTITION %s", w->shadow_q, w->tgt_q[i]);
+		ok = reshape_detach(pc, w->shadow_q, w->tgt_q[i], err);
 	for (i = 0; ok && i < w->job.sources.n; i++)
-		ok = stmt_change_f(pc, err, "ALTER TABLE %s DETACH PARTITION %s", w->parent_q,
-						   w->src_q[i]) &&
+		ok = reshape_detach(pc, w->parent_q, w->src_q[i], err) &&
 			 tiermove_rename(pc, false, w->job.part_schema, w->job.sources.items[i],
 							 w->old_name[i], err);
 	for (i = 0; ok && i < w->job.targets.n; i++)
 	{
-		StrBuf sql;
 		char d0[16], d1[16];
 
-		sb_init(&sql);
-		sb_appendf(&sql, "ALTER TABLE %s ATTACH PARTITION %s", w->parent_q, w->tgt_q[i]);
-		partition_append_bound_spec(pc, &sql, w->job.target_from.items[i],
-									w->job.target_to.items[i]);
-		ok = stmt_change_sb(pc, &sql, err) && tiermove_drop_bounds_check(pc, w->tgt_q[i], err) &&
+		ok = reshape_attach(pc, w->parent_q, w->tgt_q[i], w->job.target_from.items[i],
+							w->job.target_to.items[i], err) &&
+			 tiermove_drop_bounds_check(pc, w->tgt_q[i], err) &&
 			 reshape_carry_over(pc, w->src_oid[source_of(w, i)], w->tgt_q[i], err) &&
-			 stmt_change_f(pc, err, "COMMENT ON TABLE %s IS NULL", w->tgt_q[i]);
-		sb_free(&sql);
+			 tiermove_comment(pc, w->tgt_q[i], NULL, err);
 		for (j = 0; ok && j < nrollups; j++)
 			ok = rollup_ensure_triggers(pc, &rollups[j], w->job.part_schema,
 										w->job.targets.items[i], err);
@@ -748,7 +738,7 @@ swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 								   &from, &to, err);
 		free(summary_q);
 	}
-	ok = ok && stmt_change_f(pc, err, "DROP TABLE %s", w->shadow_q) &&
+	ok = ok && tiermove_drop_table(pc, w->shadow_q, err) &&
 		 reshape_drop_mirror_functions(pc, w->job.id, w->job.sources.n, err);
 	for (i = 0; ok && i < w->job.sources.n; i++)
 	{
@@ -845,7 +835,7 @@ abort_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	for (i = 0; ok && i < w->job.sources.n; i++)
 		ok = reshape_drop_mirror_triggers(pc, w->job.id, i, w->src_q[i], err);
 	lock_txn_mark_locked(stats);
-	return ok && stmt_change_f(pc, err, "DROP TABLE IF EXISTS %s", w->shadow_q) &&
+	return ok && tiermove_drop_table(pc, w->shadow_q, err) &&
 		   reshape_drop_mirror_functions(pc, w->job.id, w->job.sources.n, err) &&
 		   reshape_job_phase(pc, &w->job, "aborted", -1, err);
 }

@@ -342,6 +342,27 @@ reshape_drop_mirror_functions(PgConn *pc, int id, int nsources, PgpError *err)
 	return ok;
 }
 
+bool
+reshape_attach(PgConn *pc, const char *parent_q, const char *table_q, const char *lo,
+			   const char *hi, PgpError *err)
+{
+	StrBuf sql;
+	bool ok;
+
+	sb_init(&sql);
+	sb_appendf(&sql, "ALTER TABLE %s ATTACH PARTITION %s", parent_q, table_q);
+	partition_append_bound_spec(pc, &sql, lo, hi);
+	ok = stmt_change_sb(pc, &sql, err);
+	sb_free(&sql);
+	return ok;
+}
+
+bool
+reshape_detach(PgConn *pc, const char *parent_q, const char *table_q, PgpError *err)
+{
+	return stmt_change_f(pc, err, "ALTER TABLE %s DETACH PARTITION %s", parent_q, table_q);
+}
+
 char *
 reshape_shadow_range_sql(PgConn *pc, const char *shadow_q, const char *column, const char *lo,
 						 const char *hi)

@@ -91,6 +91,12 @@ bool reshape_create_mirror(PgConn *pc, int id, int i, RelOid source, const char 
 bool reshape_drop_mirror_triggers(PgConn *pc, int id, int i, const char *source_q, PgpError *err);
 bool reshape_drop_mirror_functions(PgConn *pc, int id, int nsources, PgpError *err);
 
+/* ALTER TABLE parent_q ATTACH PARTITION table_q FOR VALUES FROM (lo) TO (hi) */
+bool reshape_attach(PgConn *pc, const char *parent_q, const char *table_q, const char *lo,
+					const char *hi, PgpError *err);
+/* ALTER TABLE parent_q DETACH PARTITION table_q */
+bool reshape_detach(PgConn *pc, const char *parent_q, const char *table_q, PgpError *err);
+
 /* "(SELECT * FROM shadow WHERE column in [lo, hi))": the shadow's rows of one source */
 char *reshape_shadow_range_sql(PgConn *pc, const char *shadow_q, const char *column,
 							   const char *lo, const char *hi);
