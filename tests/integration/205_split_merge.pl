@@ -142,6 +142,7 @@ UPDATE "Fin Ops".control SET note = 'moved' WHERE id = :id + 1;
 END;
 SQL
 close $fh;
+my $summary_before = table_fingerprint($node, '"Fin Ops"."Rev daily"');
 my ($bout, $berr) = ('', '');
 my $bench = IPC::Run::start([ 'pgbench', '-n', '-c', '3', '-j', '3', '-T', '12', '-f', $script,
 		connstr_as($node, 'app_owner') ], '>', \$bout, '2>', \$berr);
@@ -165,6 +166,10 @@ is(psql_ok($node, q{SELECT string_agg(phase, ' ') FROM pgpart.reshape_job}), 'do
 is(psql_ok($node, q{SELECT count(*) FROM pg_indexes WHERE tablename = 'Rev"s_2025_02'}), '2', 'each month has the primary key and the org index');
 is(psql_as($node, 'reader', qq{SELECT count(*) > 0 FROM "Fin Ops"."Rev""s_2025_02"}), 't', 'the grant to reader carried over');
 is(psql_ok($node, q{SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'Rev"s_2025_03'}), 'app_owner', 'owned by the owner');
+is(table_fingerprint($node, '"Fin Ops"."Rev daily"'), $summary_before,
+	'the rollup\'s summary is untouched by the split (writers only mark buckets)');
+is(psql_ok($node, q{SELECT count(*) FROM pgpart.rollup_coverage WHERE partition_name LIKE 'Rev"s_2025_0_'}), '3',
+	'its coverage names the three months, so refresh does not summarise them again');
 report_matches('after the split', '--org', '7', '--month', '2025-02');
 like(pgpart_ok($node, 'status', 'status', $t), qr/Rev"s_2025_02\s+2025-02-01\s+2025-03-01/, 'status shows the months beside the quarters');
 like(pgpart_ok($node, 'maintain', 'maintain', $t), qr/nothing to do|partition/, 'maintain accepts the months');
