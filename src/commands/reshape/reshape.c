@@ -23,6 +23,7 @@
 #include "commands/move/move_sql.h"
 #include "commands/reshape/reshape_sql.h"
 #include "commands/rollup/rollup_sql.h"
+#include "core/batchsize.h"
 #include "core/naming.h"
 #include "core/reshape.h"
 #include "pg/bounds.h"
@@ -87,6 +88,7 @@ typedef struct Work
 	char **tgt_q;
 	CivilDate *tgt_from, *tgt_to; /* civil bounds of the targets */
 	LockPolicy lock;
+	BatchSizer sizer; /* rows per batch, from the time the last ones held their locks */
 } Work;
 
 static void
@@ -550,6 +552,7 @@ typedef struct Batch
 	const NameList *upper;
 	NameList highest;
 	bool found;
+	int locked;
 	long long rows;
 } Batch;
 
@@ -559,13 +562,13 @@ batch_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	Batch *b = arg;
 	KeyRange todo = {b->last, b->upper}, done;
 	TableComparison cmp;
-	int locked = 0;
 	bool ok;
 
 	(void) stats;
 	namelist_free(&b->highest);
 	b->rows = 0;
-	if (!mirror_lock_batch(pc, b->copy, &todo, b->w->opt->batch_rows, &b->highest, &locked,
+	b->locked = 0;
+	if (!mirror_lock_batch(pc, b->copy, &todo, b->w->sizer.next, &b->highest, &b->locked,
 						   &b->found, err))
 		return false;
 	if (!b->found)
@@ -611,11 +614,16 @@ copy_source(PgConn *pc, Work *w, int i, Progress *prog, PgpError *err)
 	{
 		double t0 = clock_ms();
 
+		LockStats st;
+
+		memset(&st, 0, sizeof(st));
 		b.last = &last;
-		ok = lock_run_txn(pc, &w->lock, batch_body, &b, NULL, err);
+		ok = lock_run_txn(pc, &w->lock, batch_body, &b, &st, err);
 		w->res->copy_ms += clock_ms() - t0;
 		if (!ok || !b.found)
 			break;
+		/* writers of the rows a batch holds FOR SHARE wait for it: keep it near the budget */
+		batchsizer_observe(&w->sizer, b.locked, st.felt_ms);
 		if (w->res->batches++ == 0)
 			test_pause("copy");
 		w->res->rows_copied += b.rows;
@@ -948,6 +956,7 @@ ops_reshape(PgConn *pc, const ReshapeOptions *opt, ReshapeResult *res, PgpError 
 	w.opt = opt;
 	w.res = res;
 	w.lock = opt->lock;
+	batchsizer_init(&w.sizer, opt->batch_time_ms, opt->batch_rows);
 	if (!config_load_one_managed(pc, opt->table, &w.cfg, err))
 		goto out;
 	res->schema = pg_xstrdup(w.cfg.parent_schema);
@@ -1043,6 +1052,9 @@ ops_reshape(PgConn *pc, const ReshapeOptions *opt, ReshapeResult *res, PgpError 
 	res->phase = pg_xstrdup(ok ? "done" : w.job.phase);
 out:
 	progress_finish(&prog);
+	res->batch_smallest = w.sizer.smallest;
+	res->batch_largest = w.sizer.largest;
+	res->batches_over_budget = w.sizer.over_budget;
 	if (res->phase == NULL)
 		res->phase = pg_xstrdup(w.job.phase ? w.job.phase : "not started");
 	worklock_release(pc, &wl);

@@ -34,7 +34,8 @@ typedef struct ReshapeOptions
 	NameList partitions;   /* as given */
 	bool has_unit;		   /* split: required; merge: checked, else the shortest that fits */
 	CalUnit unit;
-	int batch_rows;		   /* rows per copy batch */
+	int batch_rows;		   /* the most rows one copy batch locks */
+	int batch_time_ms;	   /* how long a batch may hold its rows locked (0: always batch_rows) */
 	bool keep_old;		   /* keep the old partitions, detached */
 	bool abort;			   /* undo the split or merge in progress (before its swap) */
 	bool show_progress;	   /* a progress bar (stdout is a terminal, not --json) */
@@ -53,6 +54,8 @@ typedef struct ReshapeResult
 	bool resumed;
 	long long rows_copied; /* by this run's batches */
 	long long batches;
+	int batch_smallest, batch_largest; /* rows of the smallest and largest batch */
+	int batches_over_budget;		   /* batches that held their rows longer than --batch-time */
 	double copy_ms;
 	long long rows_verified;
 	LockFelt felt;		 /* the worst locking transaction (the swap, usually) */

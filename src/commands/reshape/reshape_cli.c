@@ -22,7 +22,10 @@
 	"with --abort to undo (before the swap).\n\n"
 
 #define COMMON_OPTIONS                                                                         \
-	"      --batch-rows=N       rows per copy batch (default 5000)\n"                          \
+	"      --batch-time=DURATION  how long one copy batch may hold its rows locked\n"        \
+	"                           (default 50ms): batches are sized from the time the\n"       \
+	"                           last ones took; 0: every batch --batch-rows rows\n"          \
+	"      --batch-rows=N       the most rows one copy batch locks (default 5000)\n"         \
 	"      --keep-old           keep the old partitions, detached and renamed\n"               \
 	"                           NAME_pgpart_old, instead of dropping them\n"                   \
 	"      --abort              undo the split or merge in progress (before its swap)\n"
@@ -61,6 +64,9 @@ print_json(const GlobalOpts *g, const ReshapeResult *r)
 						  "swap_lock_held_ms", r->swap_held_ms, "notes", cli_json_list(&r->notes),
 						  "dry_run", g->dry_run);
 
+	json_object_set_new(o, "batch_smallest_rows", json_integer(r->batch_smallest));
+	json_object_set_new(o, "batch_largest_rows", json_integer(r->batch_largest));
+	json_object_set_new(o, "batches_over_budget", json_integer(r->batches_over_budget));
 	lock_felt_json(o, &r->felt);
 	cli_print_json(o);
 }
@@ -83,9 +89,10 @@ print_text(const GlobalOpts *g, const ReshapeResult *r)
 		printf("%s.%s: %s %s into %d %s partition%s%s\n", r->schema, r->name,
 			   strcmp(r->kind, "split") == 0 ? "split" : "merged", src, r->targets.n, r->interval,
 			   r->targets.n == 1 ? "" : "s", r->resumed ? " (continued)" : "");
-		printf("  copied %lld rows in %lld batches (%.0f ms), verified %lld rows; the swap held "
-			   "the table's lock %.1f ms; %s\n",
-			   r->rows_copied, r->batches, r->copy_ms, r->rows_verified, r->swap_held_ms,
+		printf("  copied %lld rows in %lld batches of %d to %d rows (%.0f ms, %d over the time "
+			   "budget), verified %lld rows; the swap held the table's lock %.1f ms; %s\n",
+			   r->rows_copied, r->batches, r->batch_smallest, r->batch_largest, r->copy_ms,
+			   r->batches_over_budget, r->rows_verified, r->swap_held_ms,
 			   lock_felt_text(&r->felt, felt, sizeof(felt)));
 	}
 	cli_print_list("  new: ", &r->targets);
@@ -117,6 +124,7 @@ reshape_command(int argc, char **argv, GlobalOpts *g, bool merge)
 	CliOption options[] = {
 		CLI_UNIT("interval", 'i', &opt.unit),
 		CLI_INT("batch-rows", 0, &opt.batch_rows, 1, 10000000),
+		CLI_DURATION("batch-time", 0, &opt.batch_time_ms, 0, 600000, "e.g. 50ms, 1s; 0: off"),
 		CLI_TRUE("keep-old", 0, &opt.keep_old),
 		CLI_TRUE("abort", 0, &opt.abort),
 		CLI_END,
@@ -127,6 +135,7 @@ reshape_command(int argc, char **argv, GlobalOpts *g, bool merge)
 	memset(&opt, 0, sizeof(opt));
 	options[0].given = &has_unit;
 	opt.batch_rows = 5000;
+	opt.batch_time_ms = 50;
 	if ((rc = cli_parse(&spec, argc, argv, g, &first)) != CLI_PARSED)
 		return rc;
 	if (argc - first < (merge ? 3 : 2))
