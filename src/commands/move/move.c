@@ -48,6 +48,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/testhook.h"
 
 void
 tiermoveresult_free(TierMoveResult *r)
@@ -117,18 +118,7 @@ note_locks(TierMoveResult *res, const LockStats *st)
  * STEP ("copy": rows copied, transaction open; "swap": copy committed, swap
  * not begun) so that tests can act meanwhile or kill pgpart there.
  */
-static void
-test_pause(const char *step)
-{
-	const char *env = getenv("PGPART_TEST_MOVE_PAUSE");
-	size_t n = strlen(step);
-
-	if (env == NULL || strncmp(env, step, n) != 0 || env[n] != ':')
-		return;
-	fprintf(stderr, "pgpart: test hook: paused at %s\n", step);
-	fflush(stderr);
-	sleep_ms((int64_t) atoi(env + n + 1) * 1000);
-}
+#define test_pause(step) testhook_pause("PGPART_TEST_MOVE_PAUSE", (step))
 #else
 #define test_pause(step) ((void) 0)
 #endif

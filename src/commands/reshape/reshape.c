@@ -34,6 +34,7 @@
 #include "pg/worklock.h"
 #include "util/clock.h"
 #include "util/mem.h"
+#include "util/testhook.h"
 #include "util/progress.h"
 #include "util/strbuf.h"
 
@@ -44,18 +45,7 @@
  * after its transaction committed, so that tests can write meanwhile or
  * kill pgpart there.
  */
-static void
-test_pause(const char *step)
-{
-	const char *env = getenv("PGPART_TEST_RESHAPE_PAUSE");
-	size_t n = strlen(step);
-
-	if (env == NULL || strncmp(env, step, n) != 0 || env[n] != ':')
-		return;
-	fprintf(stderr, "pgpart: test hook: paused at %s\n", step);
-	fflush(stderr);
-	sleep_ms((int64_t) atoi(env + n + 1) * 1000);
-}
+#define test_pause(step) testhook_pause("PGPART_TEST_RESHAPE_PAUSE", (step))
 #else
 #define test_pause(step) ((void) 0)
 #endif
@@ -518,23 +508,44 @@ prepare_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	return true;
 }
 
+/*
+ * body in a transaction under the lock rules (lock_run_txn_on), which takes
+ * mode on every source and, with parent, ACCESS EXCLUSIVE on the table;
+ * *held (may be NULL): how long it held them
+ */
 static bool
-prepare(PgConn *pc, Work *w, PgpError *err)
+run_locked(PgConn *pc, Work *w, bool parent, LockMode mode, LockedBody body, double *held,
+		   PgpError *err)
 {
-	LockTarget *lt = pg_xcalloc((size_t) w->job.sources.n, sizeof(LockTarget));
+	int n = w->job.sources.n + (parent ? 1 : 0), i;
+	LockTarget *lt = pg_xcalloc((size_t) n, sizeof(LockTarget));
 	LockStats st;
 	bool ok;
-	int i;
 
 	for (i = 0; i < w->job.sources.n; i++)
 	{
 		lt[i].rel = w->src_oid[i];
-		lt[i].mode = LOCK_SHARE_ROW_EXCLUSIVE;
+		lt[i].mode = mode;
+	}
+	if (parent)
+	{
+		lt[n - 1].rel = w->cfg.parent;
+		lt[n - 1].mode = LOCK_ACCESS_EXCLUSIVE;
 	}
 	memset(&st, 0, sizeof(st));
-	ok = lock_run_txn_on(pc, &w->lock, lt, w->job.sources.n, prepare_body, w, &st, err);
+	ok = lock_run_txn_on(pc, &w->lock, lt, n, body, w, &st, err);
 	lock_felt_note(&w->res->felt, &st);
+	if (held)
+		*held = st.held_ms;
 	free(lt);
+	return ok;
+}
+
+static bool
+prepare(PgConn *pc, Work *w, PgpError *err)
+{
+	bool ok = run_locked(pc, w, false, LOCK_SHARE_ROW_EXCLUSIVE, prepare_body, NULL, err);
+
 	free(w->job.phase);
 	w->job.phase = pg_xstrdup("copying");
 	return ok;
@@ -765,23 +776,9 @@ swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 static bool
 swap(PgConn *pc, Work *w, PgpError *err)
 {
-	LockTarget *lt = pg_xcalloc((size_t) w->job.sources.n + 1, sizeof(LockTarget));
-	LockStats st;
-	bool ok;
+	bool ok = run_locked(pc, w, true, LOCK_ACCESS_EXCLUSIVE, swap_body, &w->res->swap_held_ms, err);
 	int i;
 
-	lt[0].rel = w->cfg.parent;
-	lt[0].mode = LOCK_ACCESS_EXCLUSIVE;
-	for (i = 0; i < w->job.sources.n; i++)
-	{
-		lt[i + 1].rel = w->src_oid[i];
-		lt[i + 1].mode = LOCK_ACCESS_EXCLUSIVE;
-	}
-	memset(&st, 0, sizeof(st));
-	ok = lock_run_txn_on(pc, &w->lock, lt, w->job.sources.n + 1, swap_body, w, &st, err);
-	lock_felt_note(&w->res->felt, &st);
-	w->res->swap_held_ms = st.held_ms;
-	free(lt);
 	if (ok)
 		for (i = 0; i < w->job.sources.n; i++)
 		{
@@ -851,21 +848,7 @@ abort_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 static bool
 abort_job(PgConn *pc, Work *w, PgpError *err)
 {
-	LockTarget *lt = pg_xcalloc((size_t) w->job.sources.n, sizeof(LockTarget));
-	LockStats st;
-	bool ok;
-	int i;
-
-	for (i = 0; i < w->job.sources.n; i++)
-	{
-		lt[i].rel = w->src_oid[i];
-		lt[i].mode = LOCK_ACCESS_EXCLUSIVE;
-	}
-	memset(&st, 0, sizeof(st));
-	ok = lock_run_txn_on(pc, &w->lock, lt, w->job.sources.n, abort_body, w, &st, err);
-	lock_felt_note(&w->res->felt, &st);
-	free(lt);
-	return ok;
+	return run_locked(pc, w, false, LOCK_ACCESS_EXCLUSIVE, abort_body, NULL, err);
 }
 
 /* ---- the command ---- */
