@@ -29,6 +29,7 @@
 #include "pg/bounds.h"
 #include "pg/catalog.h"
 #include "pg/config.h"
+#include "pg/health.h"
 #include "pg/partition.h"
 #include "pg/stmt.h"
 #include "pg/worklock.h"
@@ -53,7 +54,7 @@
 void
 reshaperesult_free(ReshapeResult *r)
 {
-	FREE_ALL(r->schema, r->name, r->kind, r->interval, r->phase);
+	FREE_ALL(r->schema, r->name, r->kind, r->interval, r->phase, r->throttle);
 	NAMELIST_FREE_ALL(&r->sources, &r->targets, &r->notes);
 	memset(r, 0, sizeof(*r));
 }
@@ -79,6 +80,7 @@ typedef struct Work
 	CivilDate *tgt_from, *tgt_to; /* civil bounds of the targets */
 	LockPolicy lock;
 	BatchSizer sizer; /* rows per batch, from the time the last ones held their locks */
+	Throttle throttle; /* --rate and the health limits, between batches */
 } Work;
 
 static void
@@ -635,6 +637,8 @@ copy_source(PgConn *pc, Work *w, int i, Progress *prog, PgpError *err)
 			break;
 		/* writers of the rows a batch holds FOR SHARE wait for it: keep it near the budget */
 		batchsizer_observe(&w->sizer, b.locked, st.felt_ms);
+		if (!(ok = throttle_between_batches(&w->throttle, pc, b.rows, err)))
+			break;
 		if (w->res->batches++ == 0)
 			test_pause("copy");
 		w->res->rows_copied += b.rows;
@@ -1012,11 +1016,22 @@ ops_reshape(PgConn *pc, const ReshapeOptions *opt, ReshapeResult *res, PgpError 
 			if (catalog_estimate_rows(pc, w.src_oid[i], &e, err) && e > 0)
 				est += (long long) e;
 		}
+		if (!throttle_open_for(&w.throttle, pc, w.cfg.parent, w.label, &opt->health, opt->rate,
+							   err))
+			goto out;
+		ok = throttle_settle(&w.throttle, pc, &opt->health, err);
 		progress_start(&prog, "rows", est, opt->show_progress);
-		for (i = w.job.copied_source; i < w.job.sources.n; i++)
-			if (!copy_source(pc, &w, i, &prog, err))
-				goto out;
+		for (i = w.job.copied_source; ok && i < w.job.sources.n; i++)
+			ok = copy_source(pc, &w, i, &prog, err);
 		progress_finish(&prog);
+		if (w.throttle.pauses > 0)
+			res->throttle = throttle_summary(&w.throttle);
+		else if (w.throttle.slowed_ms > 0)
+			res->throttle = pg_xasprintf("slowed %.1f s in all to --rate", w.throttle.slowed_ms / 1000);
+		throttle_close(&w.throttle, pc);
+		if (!ok)
+			goto out;
+		ok = false;
 		if (!verify(pc, &w, err))
 			goto out;
 		free(w.job.phase);

@@ -24,6 +24,7 @@
 #define PGPART_COMMANDS_RESHAPE_H
 
 #include "core/calendar.h"
+#include "core/throttle.h"
 #include "pg/lock.h"
 #include "util/namelist.h"
 
@@ -39,6 +40,8 @@ typedef struct ReshapeOptions
 	bool keep_old;		   /* keep the old partitions, detached */
 	bool abort;			   /* undo the split or merge in progress (before its swap) */
 	bool show_progress;	   /* a progress bar (stdout is a terminal, not --json) */
+	double rate;		   /* rows per second at most (0: no limit) */
+	HealthArgs health;	   /* pause the copy while the server is unwell */
 	LockPolicy lock;
 } ReshapeOptions;
 
@@ -61,6 +64,7 @@ typedef struct ReshapeResult
 	LockFelt felt;		 /* the worst locking transaction (the swap, usually) */
 	double swap_held_ms; /* the swap's hold of the parent's lock */
 	NameList notes;
+	char *throttle; /* the copy's pauses, or NULL when none */
 } ReshapeResult;
 
 void reshaperesult_free(ReshapeResult *r);

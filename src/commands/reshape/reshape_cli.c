@@ -2,7 +2,9 @@
  * reshape_cli.c - "pgpart split" and "pgpart merge": their options, help
  * and output.  The operation is ops_reshape in reshape.c.
  */
+#include <float.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,7 +30,10 @@
 	"      --batch-rows=N       the most rows one copy batch locks (default 5000)\n"         \
 	"      --keep-old           keep the old partitions, detached and renamed\n"               \
 	"                           NAME_pgpart_old, instead of dropping them\n"                   \
-	"      --abort              undo the split or merge in progress (before its swap)\n"
+	"      --abort              undo the split or merge in progress (before its swap)\n"      \
+	"      --rate=ROWS_PER_S    throttle the copy (default: no limit)\n"                      \
+	"Between copy batches, pause while the server is unwell; writers go on meanwhile:\n"     \
+	CLI_HEALTH_HELP
 
 static const char split_help[] =
 	"pgpart split replaces one partition of a managed table by partitions of a\n"
@@ -67,6 +72,7 @@ print_json(const GlobalOpts *g, const ReshapeResult *r)
 	json_object_set_new(o, "batch_smallest_rows", json_integer(r->batch_smallest));
 	json_object_set_new(o, "batch_largest_rows", json_integer(r->batch_largest));
 	json_object_set_new(o, "batches_over_budget", json_integer(r->batches_over_budget));
+	json_object_set_new(o, "throttle", r->throttle ? json_string(r->throttle) : json_null());
 	lock_felt_json(o, &r->felt);
 	cli_print_json(o);
 }
@@ -95,6 +101,8 @@ print_text(const GlobalOpts *g, const ReshapeResult *r)
 			   r->batches_over_budget, r->rows_verified, r->swap_held_ms,
 			   lock_felt_text(&r->felt, felt, sizeof(felt)));
 	}
+	if (r->throttle)
+		printf("  throttled: %s\n", r->throttle);
 	cli_print_list("  new: ", &r->targets);
 	cli_print_list("  ", &r->notes);
 	free(src);
@@ -127,6 +135,8 @@ reshape_command(int argc, char **argv, GlobalOpts *g, bool merge)
 		CLI_DURATION("batch-time", 0, &opt.batch_time_ms, 0, 600000, "e.g. 50ms, 1s; 0: off"),
 		CLI_TRUE("keep-old", 0, &opt.keep_old),
 		CLI_TRUE("abort", 0, &opt.abort),
+		CLI_NUMBER("rate", 0, &opt.rate, 0, DBL_MAX, "rows per second, > 0"),
+		CLI_HEALTH_OPTIONS(&opt.health),
 		CLI_END,
 	};
 	const CliSpec spec = {name, merge ? merge_help : split_help, options, NULL, false};
