@@ -189,6 +189,9 @@ is(psql_ok($node, q{SELECT string_agg(DISTINCT coalesce(t.spcname, 'pg_default')
 	LEFT JOIN pg_tablespace t ON t.oid = c.reltablespace WHERE c.relname LIKE 'Rev"s_2025_0_' AND c.relname >= 'Rev"s_2025_07'}),
 	'Cold Space', 'the new partitions are in the old one\'s tablespace');
 same_as_control('split in Cold Space');
+psql_ok($node, q{ALTER TABLE "Fin Ops"."Rev""s_2025_08" SET TABLESPACE pg_default});
+pgpart_fails($node, 'a merge across tablespaces', 2, qr/different tablespaces \(Cold Space, the default\)/, 'merge', $t,
+	map { qq{"Fin Ops"."Rev""s_2025_0$_"} } 7 .. 9);
 
 # ---- merge back, keeping the old ones
 $out = pgpart_ok($node, 'merge the months', 'merge', $t, '"Fin Ops"."Rev""s_2025_02"', '"Fin Ops"."Rev""s_2025_01"',
@@ -263,6 +266,9 @@ SKIP:
 
 	start_paused('copy', 'split', $t, @q2, '--interval', 'month', '--batch-rows', '3000');
 	write_some();
+	like(pgpart_ok($node, 'status during a split', 'status', $t),
+		qr/a split of Rev"s_2025_q2 into months is in progress \(phase copying, since .*or with --abort to undo it/,
+		'status says a split is in progress and how to finish or undo it');
 	pgpart_fails($node, 'no abort of another request', 2, qr/in progress/, 'merge', $t, @months, '--abort');
 	pgpart_ok($node, 'abort', 'split', $t, @q2, '--abort');
 	is(leftovers(), '0 0 0', 'abort: shadow, new partitions, functions and triggers gone');

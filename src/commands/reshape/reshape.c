@@ -162,6 +162,7 @@ plan_new(PgConn *pc, Work *w, PgpError *err)
 	NameList blockers = {0};
 	int n = opt->partitions.n, nt = 0, i;
 	char *why = NULL;
+	const char *first_space = NULL;
 	bool ok = false;
 
 	if (!catalog_partitions(pc, w->cfg.parent, &parts, err))
@@ -203,6 +204,16 @@ plan_new(PgConn *pc, Work *w, PgpError *err)
 					w->job.part_schema, p->schema);
 			goto out;
 		}
+		if (i > 0 && strcmp(first_space ? first_space : "", p->tablespace ? p->tablespace : "") != 0)
+		{
+			/* the merged partition can be in one tablespace only: which tier is the user's call */
+			err_set(err, EXIT_USAGE, "the partitions to merge are in different tablespaces (%s, %s)",
+					first_space ? first_space : "the default", p->tablespace ? p->tablespace : "the default");
+			err_hint(err, "Move them to one first (pgpart move).");
+			goto out;
+		}
+		if (i == 0)
+			first_space = p->tablespace;
 		if (!w->job.part_schema)
 			w->job.part_schema = pg_xstrdup(p->schema);
 		if (!reshape_civil_bounds(pc, w->key_type, w->cfg.time_zone, p->lo_text, p->hi_text,
@@ -419,8 +430,8 @@ load_tables(PgConn *pc, Work *w, PgpError *err)
 
 /*
  * The source whose settings, tablespace and grants a target takes: a
- * split's one source, a merge's first (every source must agree for a
- * merge to keep them: see plan_new)
+ * split's one source, a merge's first (a merge's sources share one
+ * tablespace: see plan_new)
  */
 static int
 source_of(const Work *w, int target)

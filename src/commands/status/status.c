@@ -165,6 +165,15 @@ status_one(PgConn *pc, const PartConfig *cfg, TableStatus *t, PgpError *err)
 					  t->future_partitions, cfg->premake);
 	if (t->last_maintain_at && !t->last_maintain_ok)
 		namelist_addf(&t->warnings, "the last maintenance (%s) failed", t->last_maintain_at);
+	{
+		char *reshape = NULL;
+
+		if (!status_reshape_in_progress(pc, cfg->parent, &reshape, err))
+			return false;
+		if (reshape)
+			namelist_add(&t->warnings, reshape);
+		free(reshape);
+	}
 	return true;
 }
 

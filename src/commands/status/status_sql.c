@@ -22,3 +22,27 @@ status_last_maintenance(PgConn *pc, RelOid parent, char **at, bool *ok, PgpError
 							   "ORDER BY finished_at DESC LIMIT 1",
 							   1, params, at, 1, ok, err);
 }
+
+bool
+status_reshape_in_progress(PgConn *pc, RelOid parent, char **what, PgpError *err)
+{
+	char oid[16];
+	const char *params[1] = {oid};
+	bool may = false;
+
+	*what = NULL;
+	snprintf(oid, sizeof(oid), "%u", parent);
+	if (!stmt_query_bool(pc, "SELECT pg_catalog.has_table_privilege('pgpart.reshape_job', 'SELECT')",
+						 0, NULL, &may, err))
+		return false;
+	return !may ||
+		   stmt_text_and_flags(
+			   pc,
+			   "SELECT 'a ' || kind || ' of ' || pg_catalog.array_to_string(sources, ', ') "
+			   "|| ' into ' || target_interval || 's is in progress (phase ' || phase || ', since ' "
+			   "|| started_at::text || '): run \"pgpart ' || kind || '\" with the same partitions "
+			   "again to finish it' || CASE WHEN phase <> 'swapped' THEN ', or with --abort to undo it' "
+			   "ELSE '' END FROM pgpart.reshape_job WHERE parent_table = $1::pg_catalog.oid "
+			   "AND phase IN ('copying', 'copied', 'swapped')",
+			   1, params, what, 0, NULL, err);
+}

@@ -11,5 +11,11 @@
 
 /* the last "maintain" of parent in run_log: *at malloc'd, NULL when it never ran */
 bool status_last_maintenance(PgConn *pc, RelOid parent, char **at, bool *ok, PgpError *err);
+/*
+ * The split or merge of parent in progress, as a sentence (*what malloc'd,
+ * NULL when none, or when this role may not read pgpart.reshape_job: a
+ * reporting role granted SELECT before the table existed)
+ */
+bool status_reshape_in_progress(PgConn *pc, RelOid parent, char **what, PgpError *err);
 
 #endif
