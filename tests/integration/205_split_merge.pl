@@ -183,8 +183,12 @@ like(pgpart_ok($node, 'log', 'log', $t, '--limit', '200'), qr/ATTACH PARTITION/,
 
 # ---- a partition in another tablespace: its months stay there
 psql_ok($node, q{ALTER TABLE "Fin Ops"."Rev""s_2025_q3" SET TABLESPACE "Cold Space"});
+pgpart_fails($node, 'a health limit this role cannot watch', 2, qr/pg_read_all_stats/, 'split', $t,
+	'"Fin Ops"."Rev""s_2025_q3"', '--interval', 'month', '--max-xact-age', '1h');
+is(leftovers() . ' ' . psql_ok($node, q{SELECT count(*) FROM pgpart.reshape_job WHERE phase <> 'done'}), '0 0 0 0',
+	'refused before anything was made');
 pgpart_ok($node, 'split a partition of Cold Space', 'split', $t, '"Fin Ops"."Rev""s_2025_q3"', '--interval', 'month',
-	'--rate', '1000000', '--max-xact-age', '1h', '--batch-time', '20ms');
+	'--rate', '1000000', '--batch-time', '20ms');
 is(psql_ok($node, q{SELECT string_agg(DISTINCT coalesce(t.spcname, 'pg_default'), ' ') FROM pg_class c
 	LEFT JOIN pg_tablespace t ON t.oid = c.reltablespace WHERE c.relname LIKE 'Rev"s_2025_0_' AND c.relname >= 'Rev"s_2025_07'}),
 	'Cold Space', 'the new partitions are in the old one\'s tablespace');

@@ -943,7 +943,7 @@ ops_reshape(PgConn *pc, const ReshapeOptions *opt, ReshapeResult *res, PgpError 
 	Work w;
 	WorkLock wl;
 	ColumnInfo col;
-	bool found = false, ok = false;
+	bool found = false, ok = false, throttle_open = false;
 	Progress prog;
 	int i;
 
@@ -968,6 +968,14 @@ ops_reshape(PgConn *pc, const ReshapeOptions *opt, ReshapeResult *res, PgpError 
 	if (!pc->dry_run &&
 		!worklock_take(pc, &wl, opt->merge ? "merge" : "split", &w.cfg.parent, 1, err))
 		goto out;
+	/* the limits are checked before anything is made: a refused one leaves nothing */
+	if (!opt->abort && !pc->dry_run)
+	{
+		if (!throttle_open_for(&w.throttle, pc, w.cfg.parent, w.label, &opt->health, opt->rate,
+							   err))
+			goto out;
+		throttle_open = true;
+	}
 	if (!reshape_job_load(pc, w.cfg.parent, false, &w.job, &found, err))
 		goto out;
 	if (found && !same_request(pc, &w, err))
@@ -1027,9 +1035,6 @@ ops_reshape(PgConn *pc, const ReshapeOptions *opt, ReshapeResult *res, PgpError 
 			if (catalog_estimate_rows(pc, w.src_oid[i], &e, err) && e > 0)
 				est += (long long) e;
 		}
-		if (!throttle_open_for(&w.throttle, pc, w.cfg.parent, w.label, &opt->health, opt->rate,
-							   err))
-			goto out;
 		ok = throttle_settle(&w.throttle, pc, &opt->health, err);
 		progress_start(&prog, "rows", est, opt->show_progress);
 		for (i = w.job.copied_source; ok && i < w.job.sources.n; i++)
@@ -1039,7 +1044,6 @@ ops_reshape(PgConn *pc, const ReshapeOptions *opt, ReshapeResult *res, PgpError 
 			res->throttle = throttle_summary(&w.throttle);
 		else if (w.throttle.slowed_ms > 0)
 			res->throttle = pg_xasprintf("slowed %.1f s in all to --rate", w.throttle.slowed_ms / 1000);
-		throttle_close(&w.throttle, pc);
 		if (!ok)
 			goto out;
 		ok = false;
@@ -1061,6 +1065,8 @@ ops_reshape(PgConn *pc, const ReshapeOptions *opt, ReshapeResult *res, PgpError 
 	res->phase = pg_xstrdup(ok ? "done" : w.job.phase);
 out:
 	progress_finish(&prog);
+	if (throttle_open)
+		throttle_close(&w.throttle, pc);
 	res->batch_smallest = w.sizer.smallest;
 	res->batch_largest = w.sizer.largest;
 	res->batches_over_budget = w.sizer.over_budget;

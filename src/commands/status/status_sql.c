@@ -28,7 +28,7 @@ status_reshape_in_progress(PgConn *pc, RelOid parent, char **what, PgpError *err
 {
 	char oid[16];
 	const char *params[1] = {oid};
-	bool may = false;
+	bool may = false, none = false;
 
 	*what = NULL;
 	snprintf(oid, sizeof(oid), "%u", parent);
@@ -44,5 +44,5 @@ status_reshape_in_progress(PgConn *pc, RelOid parent, char **what, PgpError *err
 			   "again to finish it' || CASE WHEN phase <> 'swapped' THEN ', or with --abort to undo it' "
 			   "ELSE '' END FROM pgpart.reshape_job WHERE parent_table = $1::pg_catalog.oid "
 			   "AND phase IN ('copying', 'copied', 'swapped')",
-			   1, params, what, 0, NULL, err);
+			   1, params, what, 0, &none, err);
 }
