@@ -105,6 +105,16 @@ pgpart_fails($node, 'nothing to abort', 2, qr/no split of Fin Ops.Rev"s is in pr
 	pgpart_fails($node, 'a role that does not own the table', 1, qr/permission denied|must be owner/, 'split', $t,
 		'"Fin Ops"."Rev""s_2025_q2"', '--interval', 'month');
 }
+psql_as($node, 'app_owner', qq{CREATE TABLE "Fin Ops".orgs (id integer PRIMARY KEY);
+	INSERT INTO "Fin Ops".orgs SELECT generate_series(0, 499);
+	ALTER TABLE $t ADD CONSTRAINT "Rev org" FOREIGN KEY ("Org Id") REFERENCES "Fin Ops".orgs});
+pgpart_fails($node, 'a foreign key of the table', 2, qr/has foreign key "Rev org" to "Fin Ops"\.orgs \(ATTACH would check every row/,
+	'split', $t, '"Fin Ops"."Rev""s_2025_q1"', '--interval', 'month');
+psql_as($node, 'app_owner', qq{ALTER TABLE $t DROP CONSTRAINT "Rev org"});
+psql_as($node, 'app_owner', q{CREATE TABLE "Fin Ops"."Rev""s_2025_q1_pgpart_old" (x int)});
+pgpart_fails($node, 'the name the old partition takes is taken', 2, qr/a table Fin Ops\.Rev"s_2025_q1_pgpart_old exists already/,
+	'split', $t, '"Fin Ops"."Rev""s_2025_q1"', '--interval', 'month');
+psql_as($node, 'app_owner', q{DROP TABLE "Fin Ops"."Rev""s_2025_q1_pgpart_old"});
 is(leftovers() . ' ' . psql_ok($node, q{SELECT count(*) FROM pgpart.reshape_job}), '0 0 0 0', 'bad input left nothing');
 is(partitions(), 'Rev"s_2025_q1 Rev"s_2025_q2 Rev"s_2025_q3 Rev"s_2025_q4', 'and changed no partition');
 
@@ -280,6 +290,20 @@ SKIP:
 	is(psql_ok($node, q{SELECT count(*) FROM pg_class WHERE relname = 'Rev"s_2025_05'}), '0', 'abort: no month left');
 	write_some();
 	same_as_control('after abort');
+
+	# a mirror trigger turned off meanwhile: the swap refuses, nothing is lost
+	my @q4 = ('"Fin Ops"."Rev""s_2025_q4"');
+	start_paused('copied', 'split', $t, @q4, '--interval', 'month');
+	my $jid = psql_ok($node, q{SELECT id FROM pgpart.reshape_job WHERE phase = 'copied'});
+	psql_ok($node, qq{ALTER TABLE "Fin Ops"."Rev""s_2025_q4" DISABLE TRIGGER "pgpart_reshape_${jid}_0"});
+	psql_as($node, 'app_owner', q{WITH n AS (INSERT INTO "Fin Ops"."Rev""s" ("Org Id", "When", amount) VALUES (9, '2025-11-11', 9)
+		RETURNING id, "Org Id", "When", amount, note) INSERT INTO "Fin Ops".control SELECT * FROM n});
+	pgpart_fails($node, 'a disabled mirror trigger stops the swap', 1,
+		qr/the mirror triggers of "Fin Ops"\."Rev""s_2025_q4" are not all enabled: pgpart_reshape_\d+_0 \(disabled\)/,
+		'split', $t, @q4, '--interval', 'month');
+	like(partitions(), qr/Rev"s_2025_q4/, 'the quarter is still attached');
+	pgpart_ok($node, 'abort it', 'split', $t, @q4, '--abort');
+	same_as_control('after a refused swap');
 }
 
 # ---- twelve months into their year, and back

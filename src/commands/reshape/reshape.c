@@ -220,6 +220,24 @@ plan_new(PgConn *pc, Work *w, PgpError *err)
 								  &src[i].lo, &src[i].hi, err))
 			goto out;
 		namelist_add(&w->job.sources, p->name);
+		{
+			char *old = naming_derive(p->name, "pgpart_old"), *comment = NULL;
+			RelOid there = 0;
+
+			ok = old && tiermove_find_table(pc, p->schema, old, &there, &comment, err);
+			if (ok && there != 0)
+			{
+				err_set(err, EXIT_USAGE, "a table %s.%s exists already (the name %s takes at the "
+										 "swap)",
+						p->schema, old, p->name);
+				err_hint(err, "Drop it (a partition kept by --keep-old) or rename it first.");
+				ok = false;
+			}
+			FREE_ALL(old, comment);
+			if (!ok)
+				goto out;
+			ok = false;
+		}
 		if (!tiermove_blockers(pc, w->cfg.parent, p->oid, &blockers, err) ||
 			!reshape_blockers(pc, p->oid, &blockers, err))
 			goto out;
@@ -405,6 +423,8 @@ load_tables(PgConn *pc, Work *w, PgpError *err)
 				w->src_space[i] = parts.items[j].tablespace ? pg_xstrdup(parts.items[j].tablespace)
 															: NULL;
 			}
+		if (w->src_oid[i] == 0 && w->opt->abort)
+			continue; /* nothing of ours can be on it any more: abort undoes the rest */
 		if (w->src_oid[i] == 0)
 		{
 			err_set(err, EXIT_RUNTIME, "%s.%s, a partition this %s replaces, is no longer a "
@@ -416,7 +436,7 @@ load_tables(PgConn *pc, Work *w, PgpError *err)
 		}
 	}
 	partitionlist_free(&parts);
-	if (w->key.n == 0)
+	if (w->key.n == 0 && w->src_oid[0] != 0)
 	{
 		NameList types = {0};
 		bool ok = shadow_find_key(pc, w->src_oid[0], &w->key, &types, err);
@@ -535,15 +555,17 @@ run_locked(PgConn *pc, Work *w, bool parent, LockMode mode, LockedBody body, dou
 	LockStats st;
 	bool ok;
 
+	n = 0;
 	for (i = 0; i < w->job.sources.n; i++)
-	{
-		lt[i].rel = w->src_oid[i];
-		lt[i].mode = mode;
-	}
+		if (w->src_oid[i] != 0) /* 0: detached meanwhile (an abort goes on without it) */
+		{
+			lt[n].rel = w->src_oid[i];
+			lt[n++].mode = mode;
+		}
 	if (parent)
 	{
-		lt[n - 1].rel = w->cfg.parent;
-		lt[n - 1].mode = LOCK_ACCESS_EXCLUSIVE;
+		lt[n].rel = w->cfg.parent;
+		lt[n++].mode = LOCK_ACCESS_EXCLUSIVE;
 	}
 	memset(&st, 0, sizeof(st));
 	ok = lock_run_txn_on(pc, &w->lock, lt, n, body, w, &st, err);
@@ -673,12 +695,46 @@ copy_source(PgConn *pc, Work *w, int i, Progress *prog, PgpError *err)
 	return ok;
 }
 
+/*
+ * The mirror triggers of every source still enabled ALWAYS: a write made
+ * while one was off (a bulk load with DISABLE TRIGGER ALL, a restore with
+ * --disable-triggers) is missing from the new partitions, and a swap then
+ * would lose it
+ */
+static bool
+check_mirror(PgConn *pc, const Work *w, PgpError *err)
+{
+	int i;
+
+	for (i = 0; i < w->job.sources.n; i++)
+	{
+		char *prefix = pg_xasprintf("pgpart_reshape_%d_%d", w->job.id, i);
+		char *bad = NULL;
+		bool ok = mirror_inactive_triggers(pc, w->src_oid[i], prefix, &bad, err);
+
+		free(prefix);
+		if (ok && bad)
+		{
+			err_set(err, EXIT_RUNTIME, "the mirror triggers of %s are not all enabled: %s", w->src_q[i],
+					bad);
+			err_detail(err, "Writes made while they were off may be missing from the new "
+							"partitions; nothing was swapped, the old partition is intact.");
+			err_hint(err, "Undo with --abort, then run the %s again.", w->job.kind);
+			ok = false;
+		}
+		free(bad);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 /* ---- verify ---- */
 
 static bool
 verify(PgConn *pc, Work *w, PgpError *err)
 {
-	bool ok = true;
+	bool ok = check_mirror(pc, w, err);
 	int i;
 
 	for (i = 0; ok && i < w->job.sources.n; i++)
@@ -738,6 +794,8 @@ swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		ok = tiermove_lock_exclusive(pc, w->src_q[i], false, err);
 	if (ok)
 		lock_txn_mark_locked(stats);
+	/* no write can come in now: the triggers were on since the copy began, or it is refused */
+	ok = ok && check_mirror(pc, w, err);
 	for (i = 0; ok && i < w->job.sources.n; i++)
 		ok = reshape_drop_mirror_triggers(pc, w->job.id, i, w->src_q[i], err);
 	for (i = 0; ok && i < w->job.targets.n; i++)
@@ -853,7 +911,8 @@ abort_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	int i;
 
 	for (i = 0; ok && i < w->job.sources.n; i++)
-		ok = reshape_drop_mirror_triggers(pc, w->job.id, i, w->src_q[i], err);
+		if (w->src_oid[i] != 0)
+			ok = reshape_drop_mirror_triggers(pc, w->job.id, i, w->src_q[i], err);
 	lock_txn_mark_locked(stats);
 	return ok && tiermove_drop_table(pc, w->shadow_q, err) &&
 		   reshape_drop_mirror_functions(pc, w->job.id, w->job.sources.n, err) &&
@@ -1035,7 +1094,7 @@ ops_reshape(PgConn *pc, const ReshapeOptions *opt, ReshapeResult *res, PgpError 
 			if (catalog_estimate_rows(pc, w.src_oid[i], &e, err) && e > 0)
 				est += (long long) e;
 		}
-		ok = throttle_settle(&w.throttle, pc, &opt->health, err);
+		ok = check_mirror(pc, &w, err) && throttle_settle(&w.throttle, pc, &opt->health, err);
 		progress_start(&prog, "rows", est, opt->show_progress);
 		for (i = w.job.copied_source; ok && i < w.job.sources.n; i++)
 			ok = copy_source(pc, &w, i, &prog, err);

@@ -209,6 +209,12 @@ reshape_blockers(PgConn *pc, RelOid part, NameList *blockers, PgpError *err)
 		"FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $1::pg_catalog.oid AND NOT t.tgisinternal "
 		"  AND t.tgparentid = 0 AND t.tgname !~ '^pgpart_(rollup|reshape)_[0-9]+_' "
 		"UNION ALL "
+		/* a foreign key of the table is checked over every row by ATTACH, under its lock */
+		"SELECT 'the table has foreign key ' || pg_catalog.quote_ident(k.conname) || ' to ' "
+		"       || k.confrelid::pg_catalog.regclass::text || ' (ATTACH would check every row of "
+		"the new partitions while the table is locked; not supported yet)' "
+		"FROM pg_catalog.pg_constraint k WHERE k.conrelid = $1::pg_catalog.oid AND k.contype = 'f' "
+		"UNION ALL "
 		"SELECT 'its replica identity is an index (not carried over to the new partitions)' "
 		"FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid AND c.relreplident = 'i'",
 		part, err);
