@@ -252,6 +252,10 @@ SKIP:
 	my @q2 = ('"Fin Ops"."Rev""s_2025_q2"');
 	my @months = map { qq{"Fin Ops"."Rev""s_2025_0$_"} } 4 .. 6;
 	start_paused('prepared', 'split', $t, @q2, '--interval', 'month', '--batch-rows', '3000');
+	is(psql_ok($node, q{SELECT count(*) || ' ' || count(*) FILTER (WHERE p.prosecdef AND p.proacl IS NOT NULL
+		AND NOT EXISTS (SELECT FROM aclexplode(p.proacl) a WHERE a.grantee = 0)) FROM pg_proc p
+		WHERE p.pronamespace = 'pgpart'::regnamespace AND p.proname LIKE 'reshape_%'}), '2 2',
+		'the mirror functions are SECURITY DEFINER with EXECUTE revoked from PUBLIC');
 	write_some();
 	same_as_control('killed after prepare');
 	pgpart_ok($node, 'the split continues', 'split', $t, @q2, '--interval', 'month');

@@ -10,11 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg/partition.h"
 #include "pg/privilege.h"
 #include "util/mem.h"
 
-char *
-mirror_function_sql(PgConn *pc, const char *func, const char *guard, const char *body)
+static char *
+function_sql(PgConn *pc, const char *func, const char *guard, const char *body)
 {
 	StrBuf sb;
 	char *full = pg_xasprintf("BEGIN\n%s%s", guard, body);
@@ -37,8 +38,8 @@ mirror_function_sql(PgConn *pc, const char *func, const char *guard, const char 
 	return sb_steal(&sb);
 }
 
-char *
-mirror_row_function_sql(PgConn *pc, const TableCopy *m, const char *func, const char *guard)
+static char *
+row_function_sql(PgConn *pc, const TableCopy *m, const char *func, const char *guard)
 {
 	StrBuf body;
 	char *sql;
@@ -82,23 +83,64 @@ mirror_row_function_sql(PgConn *pc, const TableCopy *m, const char *func, const 
 	sb_append(&body, ") OVERRIDING SYSTEM VALUE VALUES (");
 	tablecopy_append_columns(&body, &m->columns, "NEW");
 	sb_append(&body, ");\n  END IF;\n  RETURN NULL;\nEND");
-	sql = mirror_function_sql(pc, func, guard, body.data);
+	sql = function_sql(pc, func, guard, body.data);
 	sb_free(&body);
 	return sql;
 }
 
-char *
-mirror_truncate_function_sql(PgConn *pc, const TableCopy *m, const char *func,
-							 const char *guard)
+/*
+ * TRUNCATE of the source: the copy truncated, or with range_column the
+ * source's range [lo, hi) deleted from it (a copy shared by several sources)
+ */
+static char *
+truncate_function_sql(PgConn *pc, const TableCopy *m, const char *func, const char *guard,
+					  const char *range_column, const char *lo, const char *hi)
 {
 	StrBuf body;
 	char *sql;
 
 	sb_init(&body);
-	sb_appendf(&body, "  TRUNCATE %s;\n  RETURN NULL;\nEND", m->to);
-	sql = mirror_function_sql(pc, func, guard, body.data);
+	if (range_column)
+	{
+		sb_appendf(&body, "  DELETE FROM %s c WHERE ", m->to);
+		partition_append_bounds(pc, &body, range_column, lo, hi);
+		sb_append(&body, ";\n  RETURN NULL;\nEND");
+	}
+	else
+		sb_appendf(&body, "  TRUNCATE %s;\n  RETURN NULL;\nEND", m->to);
+	sql = function_sql(pc, func, guard, body.data);
 	sb_free(&body);
 	return sql;
+}
+
+/*
+ * Runs sql (CREATE OR REPLACE FUNCTION func(), SECURITY DEFINER) and, in the
+ * same transaction, takes EXECUTE from PUBLIC (priv_secure_function): no
+ * SECURITY DEFINER function of pgpart's exists for a moment without that
+ */
+static bool
+install(PgConn *pc, char *sql, const char *func, RelOid table, const PrivNeed *needs, int nneeds,
+		PgpError *err)
+{
+	char *sig = pg_xasprintf("%s()", func);
+	bool ok = pgc_change(pc, sql, 0, NULL, err) &&
+			  priv_secure_function(pc, sig, table, needs, nneeds, err);
+
+	free(sig);
+	free(sql);
+	return ok;
+}
+
+bool
+mirror_create_copy_functions(PgConn *pc, const TableCopy *m, const char *row_func,
+							 const char *truncate_func, const char *guard,
+							 const char *range_column, const char *lo, const char *hi,
+							 RelOid table, const PrivNeed *needs, int nneeds, PgpError *err)
+{
+	return install(pc, row_function_sql(pc, m, row_func, guard), row_func, table, needs, nneeds,
+				   err) &&
+		   install(pc, truncate_function_sql(pc, m, truncate_func, guard, range_column, lo, hi),
+				   truncate_func, table, needs, nneeds, err);
 }
 
 /*
@@ -397,9 +439,9 @@ mirror_create_functions(PgConn *pc, const Migration *m, const TableCopy *fwd, Pg
 	char *old_q = pgc_quote_qualified(pc, m->schema, m->old_name);
 	char *new_q = pgc_quote_qualified(pc, m->schema, m->name);
 	char *g_fwd = guard_sql(m, true), *g_rev = guard_sql(m, false);
-	char *f[4], *sql[4];
+	char *f[4];
 	int i;
-	bool ok = true;
+	bool ok;
 
 	/* same columns and key; after switch the tables have traded names, and the
 	 * reverse bodies must use the names valid then */
@@ -410,21 +452,12 @@ mirror_create_functions(PgConn *pc, const Migration *m, const TableCopy *fwd, Pg
 	f[1] = function_name(m, "forward_truncate");
 	f[2] = function_name(m, "reverse");
 	f[3] = function_name(m, "reverse_truncate");
-	sql[0] = mirror_row_function_sql(pc, fwd, f[0], g_fwd);
-	sql[1] = mirror_truncate_function_sql(pc, fwd, f[1], g_fwd);
-	sql[2] = mirror_row_function_sql(pc, &rev, f[2], g_rev);
-	sql[3] = mirror_truncate_function_sql(pc, &rev, f[3], g_rev);
+	ok = mirror_create_copy_functions(pc, fwd, f[0], f[1], g_fwd, NULL, NULL, NULL, m->source,
+									  priv_migration_needs, priv_migration_nneeds, err) &&
+		 mirror_create_copy_functions(pc, &rev, f[2], f[3], g_rev, NULL, NULL, NULL, m->source,
+									  priv_migration_needs, priv_migration_nneeds, err);
 	for (i = 0; i < 4; i++)
-	{
-		char *sig = pg_xasprintf("%s()", f[i]);
-
-		ok = ok && pgc_change(pc, sql[i], 0, NULL, err) &&
-			 priv_secure_function(pc, sig, m->source, priv_migration_needs,
-								  priv_migration_nneeds, err);
-		free(sig);
-		free(sql[i]);
 		free(f[i]);
-	}
 	free(g_fwd);
 	free(g_rev);
 	free(old_q);

@@ -18,21 +18,21 @@
 
 #include "commands/migrate/migration_sql.h"
 #include "pg/compare.h"
+#include "pg/privilege.h"
 
 /*
- * CREATE OR REPLACE FUNCTION func() RETURNS trigger, SECURITY DEFINER with an
- * empty search_path, whose PL/pgSQL is guard then body (body ends with END)
+ * The two trigger functions that keep m->to a copy of m->from, in the
+ * caller's transaction: row_func (every row change) and truncate_func (the
+ * copy truncated, or with range_column only the source's range [lo, hi)
+ * deleted: a copy several sources share).  Both SECURITY DEFINER with an
+ * empty search_path, guard (priv_append_trigger_guard) run first, and each
+ * REVOKEd from PUBLIC and given to table's owner as it is created
+ * (priv_secure_function, with needs).
  */
-char *mirror_function_sql(PgConn *pc, const char *func, const char *guard, const char *body);
-
-/*
- * CREATE OR REPLACE FUNCTION func() for the row trigger, and for TRUNCATE;
- * guard: PL/pgSQL run first (priv_append_trigger_guard), or "".
- */
-char *mirror_row_function_sql(PgConn *pc, const TableCopy *m, const char *func,
-							  const char *guard);
-char *mirror_truncate_function_sql(PgConn *pc, const TableCopy *m, const char *func,
-								   const char *guard);
+bool mirror_create_copy_functions(PgConn *pc, const TableCopy *m, const char *row_func,
+								  const char *truncate_func, const char *guard,
+								  const char *range_column, const char *lo, const char *hi,
+								  RelOid table, const PrivNeed *needs, int nneeds, PgpError *err);
 
 /*
  * The row and TRUNCATE triggers of migration m on table_q (dir "forward":

@@ -282,7 +282,36 @@ tiermove_foreign_keys(PgConn *pc, RelOid part, const char *copy_q, NameList *add
 	return true;
 }
 
-/* $1 the partition's OID, $2 its regclass text (the name the copy carries when they run) */
+/* $1 a partition's OID, $2 the regclass text of the table that takes its place */
+static const char carry_over_sql[] =
+	"SELECT s FROM ("
+	"SELECT 'ALTER TABLE ' || $2 || ' OWNER TO ' "
+	"       || pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(c.relowner)) AS s, 1 AS ord "
+	"FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid "
+	"UNION ALL "
+	"SELECT 'GRANT ' || a.privilege_type || ' ON ' || $2 || ' TO ' "
+	"       || CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
+	"          ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END "
+	"       || CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END, 2 "
+	"FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a "
+	"WHERE c.oid = $1::pg_catalog.oid AND a.grantee <> c.relowner "
+	"UNION ALL "
+	"SELECT 'GRANT ' || a.privilege_type || ' (' || pg_catalog.quote_ident(att.attname) || ') ON ' "
+	"       || $2 || ' TO ' "
+	"       || CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
+	"          ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END "
+	"       || CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END, 3 "
+	"FROM pg_catalog.pg_attribute att, pg_catalog.aclexplode(att.attacl) a "
+	"WHERE att.attrelid = $1::pg_catalog.oid AND att.attacl IS NOT NULL AND NOT att.attisdropped "
+	"UNION ALL "
+	"SELECT 'ALTER TABLE ' || $2 || ' ENABLE ROW LEVEL SECURITY', 4 "
+	"FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid AND c.relrowsecurity "
+	"UNION ALL "
+	"SELECT 'ALTER TABLE ' || $2 || ' FORCE ROW LEVEL SECURITY', 5 "
+	"FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid AND c.relforcerowsecurity "
+	") x ORDER BY ord";
+
+/* $1 the partition's OID, $2 its regclass text: what only a copy under its names takes */
 static const char after_rename_sql[] =
 	"SELECT s FROM ("
 	"SELECT 'COMMENT ON TABLE ' || $2 || ' IS ' "
@@ -291,37 +320,12 @@ static const char after_rename_sql[] =
 	"  AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0 "
 	"WHERE c.oid = $1::pg_catalog.oid "
 	"UNION ALL "
-	"SELECT 'ALTER TABLE ' || $2 || ' OWNER TO ' "
-	"       || pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(c.relowner)), 2, '' "
-	"FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid "
-	"UNION ALL "
-	"SELECT 'GRANT ' || a.privilege_type || ' ON ' || $2 || ' TO ' "
-	"       || CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
-	"          ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END "
-	"       || CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END, 3, '' "
-	"FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a "
-	"WHERE c.oid = $1::pg_catalog.oid AND a.grantee <> c.relowner "
-	"UNION ALL "
-	"SELECT 'GRANT ' || a.privilege_type || ' (' || pg_catalog.quote_ident(att.attname) || ') ON ' "
-	"       || $2 || ' TO ' "
-	"       || CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
-	"          ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END "
-	"       || CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END, 4, '' "
-	"FROM pg_catalog.pg_attribute att, pg_catalog.aclexplode(att.attacl) a "
-	"WHERE att.attrelid = $1::pg_catalog.oid AND att.attacl IS NOT NULL AND NOT att.attisdropped "
-	"UNION ALL "
 	"SELECT 'ALTER TABLE ' || $2 || ' REPLICA IDENTITY ' || CASE c.relreplident "
 	"         WHEN 'f' THEN 'FULL' WHEN 'n' THEN 'NOTHING' "
 	"         ELSE 'USING INDEX ' || (SELECT pg_catalog.quote_ident(ic.relname) "
 	"           FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
 	"           WHERE i.indrelid = c.oid AND i.indisreplident) END, 5, '' "
 	"FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid AND c.relreplident IN ('f', 'n', 'i') "
-	"UNION ALL "
-	"SELECT 'ALTER TABLE ' || $2 || ' ENABLE ROW LEVEL SECURITY', 6, '' "
-	"FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid AND c.relrowsecurity "
-	"UNION ALL "
-	"SELECT 'ALTER TABLE ' || $2 || ' FORCE ROW LEVEL SECURITY', 7, '' "
-	"FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid AND c.relforcerowsecurity "
 	"UNION ALL "
 	"SELECT 'COMMENT ON INDEX ' || pg_catalog.quote_ident(n.nspname) || '.' "
 	"       || pg_catalog.quote_ident(ic.relname) || ' IS ' "
@@ -346,13 +350,24 @@ static const char after_rename_sql[] =
 	") x ORDER BY ord, k";
 
 bool
+tiermove_carry_over(PgConn *pc, RelOid part, const char *table_regclass, NameList *stmts,
+					PgpError *err)
+{
+	char oid[16];
+
+	snprintf(oid, sizeof(oid), "%u", part);
+	return collect2(pc, carry_over_sql, oid, table_regclass, stmts, err);
+}
+
+bool
 tiermove_after_rename(PgConn *pc, RelOid part, const char *part_regclass, NameList *stmts,
 					  PgpError *err)
 {
 	char oid[16];
 
 	snprintf(oid, sizeof(oid), "%u", part);
-	return collect2(pc, after_rename_sql, oid, part_regclass, stmts, err);
+	return tiermove_carry_over(pc, part, part_regclass, stmts, err) &&
+		   collect2(pc, after_rename_sql, oid, part_regclass, stmts, err);
 }
 
 /* ---- the guard ---- */

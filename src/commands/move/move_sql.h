@@ -101,6 +101,13 @@ bool tiermove_reloptions(PgConn *pc, RelOid part, char **options, PgpError *err)
  */
 bool tiermove_after_rename(PgConn *pc, RelOid part, const char *part_regclass, NameList *stmts,
 						   PgpError *err);
+/*
+ * Of those, what any table that takes the partition's place gets (a split's
+ * or merge's new partitions too), naming it by table_regclass: owner,
+ * grants on the table and its columns, row security flags
+ */
+bool tiermove_carry_over(PgConn *pc, RelOid part, const char *table_regclass, NameList *stmts,
+						 PgpError *err);
 
 /* creates the guard function when missing (it raises object_in_use, 55006) */
 bool tiermove_ensure_guard_function(PgConn *pc, PgpError *err);

@@ -265,30 +265,27 @@ plan_new(PgConn *pc, Work *w, PgpError *err)
 	}
 	if (opt->merge)
 	{
+		/* in range order, names with their bounds, as the record keeps them */
+		for (i = 1; i < n; i++)
+		{
+			int j;
+
+			for (j = i; j > 0 && cal_compare(src[j].lo, src[j - 1].lo) < 0; j--)
+			{
+				ReshapeSource t = src[j];
+				char *name = w->job.sources.items[j];
+
+				src[j] = src[j - 1];
+				src[j - 1] = t;
+				w->job.sources.items[j] = w->job.sources.items[j - 1];
+				w->job.sources.items[j - 1] = name;
+			}
+		}
 		if (!reshape_merge(src, n, opt->has_unit, &unit, &one, &why))
 			goto refused;
 		nt = 1;
 		periods = pg_xcalloc(1, sizeof(Period));
 		periods[0] = one;
-		/* the sources in range order, as the record keeps them (reshape_merge sorted src) */
-		{
-			NameList given = w->job.sources;
-			CivilDate lo, hi;
-			int j;
-
-			memset(&w->job.sources, 0, sizeof(w->job.sources));
-			for (i = 0; i < n; i++)
-				for (j = 0; j < given.n; j++)
-				{
-					const PartitionInfo *p = find_partition(pc, &parts, given.items[j], err);
-
-					if (p && reshape_civil_bounds(pc, w->key_type, w->cfg.time_zone, p->lo_text,
-												  p->hi_text, &lo, &hi, err) &&
-						cal_compare(lo, src[i].lo) == 0)
-						namelist_add(&w->job.sources, p->name);
-				}
-			namelist_free(&given);
-		}
 	}
 	else if (!reshape_split(src[0], unit, &periods, &nt, &why))
 		goto refused;
@@ -448,19 +445,6 @@ load_tables(PgConn *pc, Work *w, PgpError *err)
 	return true;
 }
 
-/*
- * The source whose settings, tablespace and grants a target takes: a
- * split's one source, a merge's first (a merge's sources share one
- * tablespace: see plan_new)
- */
-static int
-source_of(const Work *w, int target)
-{
-	(void) w;
-	(void) target;
-	return 0;
-}
-
 static bool
 copy_for(PgConn *pc, const Work *w, int i, bool check, TableCopy *t, PgpError *err)
 {
@@ -478,7 +462,7 @@ copy_for(PgConn *pc, const Work *w, int i, bool check, TableCopy *t, PgpError *e
 static bool
 prepare_target(PgConn *pc, Work *w, int t, PgpError *err)
 {
-	int s = source_of(w, t);
+	int s = 0; /* a split's one source, a merge's first: they share one tablespace */
 	char *reloptions = NULL;
 	NameList settings = {0};
 	TierIndexList idx;
@@ -767,6 +751,18 @@ verify(PgConn *pc, Work *w, PgpError *err)
 
 /* ---- swap ---- */
 
+/* the new partition table_q gets the old one's owner, grants and row security */
+static bool
+carry_over(PgConn *pc, RelOid source, const char *table_q, PgpError *err)
+{
+	NameList stmts = {0};
+	bool ok = tiermove_carry_over(pc, source, table_q, &stmts, err) &&
+			  stmt_change_list(pc, &stmts, err);
+
+	namelist_free(&stmts);
+	return ok;
+}
+
 static bool
 swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
@@ -811,7 +807,7 @@ swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		ok = reshape_attach(pc, w->parent_q, w->tgt_q[i], w->job.target_from.items[i],
 							w->job.target_to.items[i], err) &&
 			 tiermove_drop_bounds_check(pc, w->tgt_q[i], err) &&
-			 reshape_carry_over(pc, w->src_oid[source_of(w, i)], w->tgt_q[i], err) &&
+			 carry_over(pc, w->src_oid[0], w->tgt_q[i], err) &&
 			 tiermove_comment(pc, w->tgt_q[i], NULL, err);
 		for (j = 0; ok && j < nrollups; j++)
 			ok = rollup_ensure_triggers(pc, &rollups[j], w->job.part_schema,

@@ -268,21 +268,13 @@ reshape_create_mirror(PgConn *pc, int id, int i, RelOid source, const char *sour
 					  const TableCopy *copy, const char *column, const char *lo, const char *hi,
 					  PgpError *err)
 {
-	StrBuf guard, body;
-	char *fn[2], *fq[2], *trig[2], *sql[2];
-	bool ok = true;
+	StrBuf guard;
+	char *fn[2], *fq[2], *trig[2];
+	bool ok;
 	int k;
 
 	sb_init(&guard);
 	priv_append_trigger_guard(&guard, source, "false");
-	/*
-	 * TRUNCATE of a source empties its range of the shadow only: a merge's
-	 * shadow holds the rows of the other sources too
-	 */
-	sb_init(&body);
-	sb_appendf(&body, "  DELETE FROM %s c WHERE ", copy->to);
-	partition_append_bounds(pc, &body, column, lo, hi);
-	sb_append(&body, ";\n  RETURN NULL;\nEND");
 	fn[0] = mirror_name(id, i, "");
 	fn[1] = mirror_name(id, i, "_truncate");
 	for (k = 0; k < 2; k++)
@@ -295,24 +287,15 @@ reshape_create_mirror(PgConn *pc, int id, int i, RelOid source, const char *sour
 		fq[k] = sb_steal(&q);
 		trig[k] = pg_xasprintf("pgpart_%s", fn[k]);
 	}
-	sql[0] = mirror_row_function_sql(pc, copy, fq[0], guard.data);
-	sql[1] = mirror_function_sql(pc, fq[1], guard.data, body.data);
-	for (k = 0; k < 2; k++)
-	{
-		char *sig = pg_xasprintf("%s()", fq[k]);
-
-		ok = ok && pgc_change(pc, sql[k], 0, NULL, err) &&
-			 priv_secure_function(pc, sig, source, NULL, 0, err);
-		free(sig);
-	}
-	ok = ok &&
+	/* TRUNCATE of a source empties its range only: a merge's shadow holds the others' rows too */
+	ok = mirror_create_copy_functions(pc, copy, fq[0], fq[1], guard.data, column, lo, hi, source,
+									  NULL, 0, err) &&
 		 priv_create_trigger(pc, trig[0], "INSERT OR UPDATE OR DELETE", source_q, NULL, "ROW",
 							 fq[0], err) &&
 		 priv_create_trigger(pc, trig[1], "TRUNCATE", source_q, NULL, "STATEMENT", fq[1], err);
 	for (k = 0; k < 2; k++)
-		FREE_ALL(fn[k], fq[k], trig[k], sql[k]);
+		FREE_ALL(fn[k], fq[k], trig[k]);
 	sb_free(&guard);
-	sb_free(&body);
 	return ok;
 }
 
@@ -380,55 +363,6 @@ reshape_shadow_range_sql(PgConn *pc, const char *shadow_q, const char *column, c
 	partition_append_bounds(pc, &sb, column, lo, hi);
 	sb_append(&sb, ")");
 	return sb_steal(&sb);
-}
-
-/* $1 the old partition's OID, $2 the new one's regclass text */
-static const char carry_over_sql[] =
-	"SELECT 'ALTER TABLE ' || $2 || ' OWNER TO ' "
-	"       || pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(c.relowner)) "
-	"FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid "
-	"UNION ALL "
-	"SELECT 'GRANT ' || a.privilege_type || ' ON ' || $2 || ' TO ' "
-	"       || CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
-	"          ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END "
-	"       || CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END "
-	"FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a "
-	"WHERE c.oid = $1::pg_catalog.oid AND a.grantee <> c.relowner "
-	"UNION ALL "
-	"SELECT 'GRANT ' || a.privilege_type || ' (' || pg_catalog.quote_ident(att.attname) || ') ON ' "
-	"       || $2 || ' TO ' "
-	"       || CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
-	"          ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END "
-	"       || CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END "
-	"FROM pg_catalog.pg_attribute att, pg_catalog.aclexplode(att.attacl) a "
-	"WHERE att.attrelid = $1::pg_catalog.oid AND att.attacl IS NOT NULL AND NOT att.attisdropped "
-	"UNION ALL "
-	"SELECT 'ALTER TABLE ' || $2 || ' ENABLE ROW LEVEL SECURITY' "
-	"FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid AND c.relrowsecurity "
-	"UNION ALL "
-	"SELECT 'ALTER TABLE ' || $2 || ' FORCE ROW LEVEL SECURITY' "
-	"FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid AND c.relforcerowsecurity";
-
-bool
-reshape_carry_over(PgConn *pc, RelOid source, const char *table_q, PgpError *err)
-{
-	char oid[16];
-	const char *params[2] = {oid, table_q};
-	PGresult *res;
-	NameList stmts = {0};
-	bool ok;
-	int i;
-
-	snprintf(oid, sizeof(oid), "%u", source);
-	res = pgc_query(pc, carry_over_sql, 2, params, err);
-	if (res == NULL)
-		return false;
-	for (i = 0; i < PQntuples(res); i++)
-		namelist_add(&stmts, PQgetvalue(res, i, 0));
-	PQclear(res);
-	ok = stmt_change_list(pc, &stmts, err);
-	namelist_free(&stmts);
-	return ok;
 }
 
 bool

@@ -101,12 +101,6 @@ bool reshape_detach(PgConn *pc, const char *parent_q, const char *table_q, PgpEr
 char *reshape_shadow_range_sql(PgConn *pc, const char *shadow_q, const char *column,
 							   const char *lo, const char *hi);
 
-/*
- * What the new partition table_q takes from the partition it replaces
- * (source): owner, grants on the table and its columns, row security flags
- * (the rollups' triggers are made by their own module)
- */
-bool reshape_carry_over(PgConn *pc, RelOid source, const char *table_q, PgpError *err);
 
 /*
  * The rollup coverage of the sources given to the new partitions: when
