@@ -341,8 +341,25 @@ static const char *const step_9[] = {
 	NULL,
 };
 
+/*
+ * version 10: foreign partitions (file_fdw archives, postgres_fdw remote
+ * tiers) of a table with a unique index cannot sit under the table itself, so
+ * they sit under a companion partitioned table without unique indexes, read
+ * together with the table through a view (src/pg/companion.c).  regclass
+ * follows renames; both are NULL until the first foreign partition needs them.
+ */
+static const char *const step_10[] = {
+	"ALTER TABLE pgpart.part_config ADD COLUMN foreign_parent regclass, "
+	"ADD COLUMN foreign_view regclass",
+	"COMMENT ON COLUMN pgpart.part_config.foreign_parent IS 'the partitioned table without "
+	"unique indexes that holds this table''s archived and remote partitions (NULL: none)'",
+	"COMMENT ON COLUMN pgpart.part_config.foreign_view IS 'the view reading the table and "
+	"foreign_parent together (UNION ALL)'",
+	NULL,
+};
+
 static const char *const *const upgrade_steps[PGPART_SCHEMA_VERSION] = {
-	step_1, step_2, step_3, step_4, step_5, step_6, step_7, step_8, step_9};
+	step_1, step_2, step_3, step_4, step_5, step_6, step_7, step_8, step_9, step_10};
 
 static bool
 read_version(PgConn *pc, int *version, PgpError *err)
