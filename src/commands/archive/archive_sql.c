@@ -398,9 +398,7 @@ archive_sql_foreign_blocker(PgConn *pc, RelOid parent, const char **why, PgpErro
 	*why = NULL;
 	res = catalog_oid_query(
 		pc,
-		"SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i "
-		"  WHERE i.indrelid = $1::pg_catalog.oid AND i.indisunique), "
-		"EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a "
+		"SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a "
 		"  WHERE a.attrelid = $1::pg_catalog.oid AND a.attgenerated <> '' "
 		"  AND NOT a.attisdropped), "
 		"(SELECT r.rolsuper OR pg_catalog.pg_has_role(r.oid, "
@@ -411,15 +409,13 @@ archive_sql_foreign_blocker(PgConn *pc, RelOid parent, const char **why, PgpErro
 		parent, err);
 	if (res == NULL)
 		return false;
+	/* unique indexes are no blocker: the foreign partition goes under a companion */
 	if (PQgetvalue(res, 0, 0)[0] == 't')
-		*why = "the table has unique indexes (a primary key), and PostgreSQL attaches no foreign "
-			   "partition under those";
-	else if (PQgetvalue(res, 0, 1)[0] == 't')
 		*why = "the table has generated columns";
-	else if (PQgetvalue(res, 0, 2)[0] != 't')
+	else if (PQgetvalue(res, 0, 1)[0] != 't')
 		*why = "the server does not let this role run programs (it needs superuser or "
 			   "pg_execute_server_program for file_fdw's program option)";
-	else if (PQgetvalue(res, 0, 3)[0] != 't')
+	else if (PQgetvalue(res, 0, 2)[0] != 't')
 		*why = "the server has no file_fdw extension available";
 	PQclear(res);
 	return true;

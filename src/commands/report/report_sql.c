@@ -188,7 +188,9 @@ static void
 append_detail(PgConn *pc, StrBuf *sb, const ReportQuery *q, const DateRanges *only)
 {
 	Rollup day = *q->shape;
-	char *source_q = pgc_quote_qualified(pc, q->shape->source_schema, q->shape->source_name);
+	char *source_q = pgc_quote_qualified(pc, q->shape->source_schema,
+										 q->rollup == NULL && q->detail_view ? q->detail_view
+																			 : q->shape->source_name);
 	int i;
 
 	sb_append(sb, "SELECT ");
