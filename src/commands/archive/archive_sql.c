@@ -192,9 +192,16 @@ archive_status_lines(PgConn *pc, const char *schema, const char *name, NameList 
 							  "SELECT partition_name || ' [' || lo || ', ' || hi || '): ' || "
 							  "CASE phase WHEN 'archived' THEN 'archived, ' || rows || ' rows, ' || "
 							  "compressed_bytes || ' bytes in ' || location || '/' || manifest_key || "
-							  "CASE WHEN foreign_table THEN ' (queryable in place)' ELSE '' END "
+							  "CASE WHEN foreign_table THEN ' (queryable in place' || COALESCE(("
+							  "  SELECT ' through the view ' || c.foreign_view::text "
+							  "  FROM pgpart.part_config c "
+							  "  JOIN pg_catalog.pg_inherits h ON h.inhparent = c.foreign_parent "
+							  "  JOIN pg_catalog.pg_class r ON r.oid = h.inhrelid "
+							  "  JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace "
+							  "  WHERE n.nspname = j.partition_schema AND r.relname = j.partition_name "
+							  "  LIMIT 1), '') || ')' ELSE '' END "
 							  "ELSE 'archive in progress (' || phase || ') to ' || location END "
-							  "FROM pgpart.archive_job WHERE parent_schema = $1 AND parent_name = $2 "
+							  "FROM pgpart.archive_job j WHERE parent_schema = $1 AND parent_name = $2 "
 							  "AND phase IN ('started', 'detached', 'uploaded', 'verified', 'archived') "
 							  "ORDER BY lo, id",
 							  2, params, lines, err);
