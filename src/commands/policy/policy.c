@@ -276,6 +276,8 @@ tier_archive(TierStep *t, const PartitionInfo *p, const char *pq, bool retention
 	ao.to = t->pol->archive_to;
 	ao.storage.allow_insecure_endpoint = t->pol->allow_insecure_endpoint;
 	ao.lock = *t->lock;
+	/* past --drop-after the rows leave the database: no foreign partition reads them in place */
+	ao.no_foreign_table = retention;
 	ok = ops_archive(pc, &ao, &ar, err);
 	if (ok)
 		namelist_addf(t->notes, "%s %s.%s to %s%s", pc->dry_run ? "would archive" : "archived",
