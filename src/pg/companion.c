@@ -129,62 +129,99 @@ repeat_grants(PgConn *pc, const char *table_q, const char *target_q, PgpError *e
 	return pgc_change_each(pc, grants_sql, 2, params, err);
 }
 
+/* the view over the table and its companion, the table's owner's, with its SELECT grants */
 static bool
-make_companion(PgConn *pc, const char *schema, const char *table_q, const char *owner,
-			   const char *column, const ForeignHome *home, char **why, PgpError *err)
+make_view(PgConn *pc, const char *table_q, const char *owner_q, const char *comp_q,
+		  const char *view_q, PgpError *err)
 {
-	char *comp_q, *view_q, *col_q, *owner_q, *cols = NULL;
 	const char *params[1] = {table_q};
-	bool taken = false, ok;
+	const char *rp[2] = {view_q, table_q};
+	char *cols = NULL;
+	bool ok;
 
+	if (!pgc_query_value(pc, columns_sql, 1, params, &cols, err))
+		return false;
+	/* security_invoker: each branch is read with the reader's own grants */
+	ok = stmt_change_f(pc, err,
+					   "CREATE VIEW %s WITH (security_invoker = true) AS "
+					   "SELECT %s FROM %s UNION ALL SELECT %s FROM %s",
+					   view_q, cols ? cols : "", table_q, cols ? cols : "", comp_q) &&
+		 (owner_q == NULL || stmt_change_f(pc, err, "ALTER VIEW %s OWNER TO %s", view_q, owner_q)) &&
+		 pgc_change(pc,
+					"UPDATE pgpart.part_config SET foreign_view = $1::pg_catalog.regclass "
+					"WHERE parent_table = $2::pg_catalog.regclass",
+					2, rp, err) &&
+		 repeat_grants(pc, table_q, view_q, err);
+	free(cols);
+	return ok;
+}
+
+/* the companion itself: the table's columns, its key, no index */
+static bool
+make_table(PgConn *pc, const char *table_q, const char *owner_q, const char *column,
+		   const char *comp_q, PgpError *err)
+{
+	const char *rp[2] = {comp_q, table_q};
+	char *col_q = pgc_quote_ident(pc, column);
+	bool ok;
+
+	/* LIKE without INCLUDING: the columns, their types and NOT NULL; no key, no index */
+	ok = stmt_change_f(pc, err, "CREATE TABLE %s (LIKE %s) PARTITION BY RANGE (%s)", comp_q,
+					   table_q, col_q) &&
+		 (owner_q == NULL ||
+		  stmt_change_f(pc, err, "ALTER TABLE %s OWNER TO %s", comp_q, owner_q)) &&
+		 stmt_change_f(pc, err,
+					   "COMMENT ON TABLE %s IS 'pgpart: the archived and remote partitions of "
+					   "the table beside it (read both through the view)'",
+					   comp_q) &&
+		 pgc_change(pc,
+					"UPDATE pgpart.part_config SET foreign_parent = $1::pg_catalog.regclass "
+					"WHERE parent_table = $2::pg_catalog.regclass",
+					2, rp, err) &&
+		 repeat_grants(pc, table_q, comp_q, err);
+	free(col_q);
+	return ok;
+}
+
+/*
+ * What is missing of home (the companion, or only its view, dropped by
+ * someone since), made under the names pgpart derives, when they are free
+ */
+static bool
+make_missing(PgConn *pc, const char *schema, const char *table, const char *table_q,
+			 const char *owner, const char *column, ForeignHome *home, char **why, PgpError *err)
+{
+	bool make_comp = home->name == NULL, taken = false, ok = true;
+	char *comp_q, *view_q, *owner_q;
+
+	if (make_comp)
+	{
+		home->schema = pg_xstrdup(schema);
+		home->name = naming_derive(table, COMPANION_SUFFIX);
+		home->companion = true;
+	}
+	home->view_name = naming_derive(table, VIEW_SUFFIX);
 	if (home->name == NULL || home->view_name == NULL)
 	{
 		*why = pg_xstrdup("the table's name leaves no room for its companion's name");
 		return true;
 	}
-	if (!name_taken(pc, schema, home->name, &taken, err) ||
+	if ((make_comp && !name_taken(pc, schema, home->name, &taken, err)) ||
 		(!taken && !name_taken(pc, schema, home->view_name, &taken, err)))
 		return false;
 	if (taken)
 	{
-		*why = pg_xasprintf("%s.%s or %s.%s exists already and is not this table's companion",
+		*why = pg_xasprintf("%s.%s or %s.%s exists already and is not this table's companion "
+							"or its view",
 							schema, home->name, schema, home->view_name);
 		return true;
 	}
-	if (!pgc_query_value(pc, columns_sql, 1, params, &cols, err))
-		return false;
-	comp_q = pgc_quote_qualified(pc, schema, home->name);
-	view_q = pgc_quote_qualified(pc, schema, home->view_name);
-	col_q = pgc_quote_ident(pc, column);
+	comp_q = pgc_quote_qualified(pc, home->schema, home->name);
+	view_q = pgc_quote_qualified(pc, home->schema, home->view_name);
 	owner_q = owner ? pgc_quote_ident(pc, owner) : NULL;
-	{
-		const char *rp[3] = {comp_q, view_q, table_q};
-
-		/* LIKE without INCLUDING: the columns, their types and NOT NULL; no key, no index */
-		ok = stmt_change_f(pc, err, "CREATE TABLE %s (LIKE %s) PARTITION BY RANGE (%s)", comp_q,
-						   table_q, col_q) &&
-			 /* security_invoker: each branch is read with the reader's own grants */
-			 stmt_change_f(pc, err,
-						   "CREATE VIEW %s WITH (security_invoker = true) AS "
-						   "SELECT %s FROM %s UNION ALL SELECT %s FROM %s",
-						   view_q, cols ? cols : "", table_q, cols ? cols : "", comp_q) &&
-			 (owner_q == NULL ||
-			  (stmt_change_f(pc, err, "ALTER TABLE %s OWNER TO %s", comp_q, owner_q) &&
-			   stmt_change_f(pc, err, "ALTER VIEW %s OWNER TO %s", view_q, owner_q))) &&
-			 stmt_change_f(pc, err,
-						   "COMMENT ON TABLE %s IS 'pgpart: the archived and remote partitions of "
-						   "the table beside it (read both through the view)'",
-						   comp_q) &&
-			 pgc_change(pc,
-						"UPDATE pgpart.part_config SET foreign_parent = $1::pg_catalog.regclass, "
-						"foreign_view = $2::pg_catalog.regclass "
-						"WHERE parent_table = $3::pg_catalog.regclass",
-						3, rp, err) &&
-			 repeat_grants(pc, table_q, comp_q, err) && repeat_grants(pc, table_q, view_q, err);
-	}
+	ok = (!make_comp || make_table(pc, table_q, owner_q, column, comp_q, err)) &&
+		 make_view(pc, table_q, owner_q, comp_q, view_q, err);
 	free(owner_q);
-	free(col_q);
-	free(cols);
 	free(comp_q);
 	free(view_q);
 	return ok;
@@ -242,25 +279,20 @@ companion_prepare(PgConn *pc, const char *schema, const char *table, ForeignHome
 		*why = pg_xasprintf("the table's columns differ from those of its companion %s.%s, made "
 							"before they changed",
 							home->schema, home->name);
-	else if (home->name)
+	else if (home->name && home->view_name)
 	{
 		/* grants given on the table since: readers of the view need them on both */
-		ok = repeat_grants(pc, table_q, comp_regclass, err);
-		if (ok && home->view_name)
-		{
-			char *view_q = pgc_quote_qualified(pc, home->schema, home->view_name);
+		char *view_q = pgc_quote_qualified(pc, home->schema, home->view_name);
 
-			ok = repeat_grants(pc, table_q, view_q, err);
-			free(view_q);
-		}
+		ok = repeat_grants(pc, table_q, comp_regclass, err) &&
+			 repeat_grants(pc, table_q, view_q, err);
+		free(view_q);
 	}
 	else
 	{
-		home->schema = pg_xstrdup(schema);
-		home->name = naming_derive(table, COMPANION_SUFFIX);
-		home->view_name = naming_derive(table, VIEW_SUFFIX);
-		home->companion = true;
-		ok = make_companion(pc, schema, table_q, owner, column, home, why, err);
+		if (home->name)
+			ok = repeat_grants(pc, table_q, comp_regclass, err);
+		ok = ok && make_missing(pc, schema, table, table_q, owner, column, home, why, err);
 	}
 	if (ok && *why)
 		foreign_home_free(home);

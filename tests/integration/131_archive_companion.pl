@@ -77,7 +77,8 @@ is(table_fingerprint($node, 'revenues_pgpart_all'), $all_before, 'and every row 
 # reports from detail rows: the same answers, read through the view
 my $y2 = report('yearly', 'revenues', '--org', '3', '--year', '2025');
 is(rows_of($y2), rows_of($yearly), 'yearly report over the archived quarter equals the one before');
-like($y2->{source}, qr/through public\.revenues_pgpart_all/, 'it says it read through the view');
+like($y2->{source}, qr/with the archived and remote partitions of public\.revenues_pgpart_foreign/,
+	'it says it read the companion too');
 my $c2 = report('cross-org', 'revenues', '--from', '2025-01-01', '--to', '2026-01-01', '--by', 'status');
 is(rows_of($c2), rows_of($cross), 'cross-org report over the year equals the one before');
 my $c3 = report('cross-org', 'revenues', '--from', '2025-04-01', '--to', '2025-07-01', '--by', 'status');
@@ -115,11 +116,18 @@ is(psql_ok($node, q{SELECT count(*) FROM revenues_pgpart_all WHERE occurred_at =
 	'1', 'and is read through the view once');
 psql_ok($node, q{DELETE FROM revenues WHERE occurred_at = '2025-02-02' AND amount = 1.00 AND org_id = 3});
 
+# a dropped view hides nothing from report, and the next archive makes it again
+psql_ok($node, qq{SET ROLE $owner; DROP VIEW revenues_pgpart_all});
+is(rows_of(report('yearly', 'revenues', '--org', '3', '--year', '2025')), rows_of($yearly),
+	'without the view, the report still reads the archived quarter');
+
 # a second archive reuses the companion, and carries grants given since
 my $q2_before = table_fingerprint($node, q{(SELECT * FROM revenues WHERE occurred_at >= '2025-04-01' AND occurred_at < '2025-07-01')});
 psql_ok($node, qq{SET ROLE $owner; GRANT SELECT ON revenues TO late_reader});
 pgpart_ok($node, 'archive q2', 'archive', 'revenues', 'revenues_2025_q2', '--to', $url);
 is(psql_ok($node, q{SELECT count(*) FROM pg_class WHERE relname LIKE 'revenues_pgpart_foreign%'}), '1', 'one companion');
+is(psql_ok($node, q{SELECT foreign_view::text FROM pgpart.part_config WHERE parent_table = 'revenues'::regclass}),
+	'revenues_pgpart_all', 'the view is made again');
 is(psql_ok($node, q{SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid WHERE h.inhparent = 'revenues_pgpart_foreign'::regclass}),
 	'revenues_2025_q1,revenues_2025_q2', 'holding both archived quarters');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM revenues_pgpart_all}, extra_params => [ '-U', 'late_reader' ]),
@@ -127,6 +135,15 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM revenues_pgpart_all}, ext
 is(rows_of(report('yearly', 'revenues', '--org', '3', '--year', '2025')), rows_of($yearly), 'yearly report over two archived quarters');
 like(pgpart_ok($node, 'status', 'status', 'revenues'), qr/revenues_2025_q1 .*archived.*revenues_pgpart_all/s,
 	'status lists the archived quarters and the view');
+
+# a column added to the table since: the companion cannot take new archives in place
+psql_ok($node, qq{SET ROLE $owner; ALTER TABLE revenues ADD COLUMN note2 text});
+my $q3 = pgpart_ok($node, 'archive q3 after a new column', 'archive', 'revenues', 'revenues_2025_q3', '--to', $url);
+like($q3, qr/not queryable in place: the table's columns differ from those of its companion public\.revenues_pgpart_foreign/,
+	'says the columns changed');
+my ($m3) = $q3 =~ m{(file://\S+\.manifest\.json)};
+pgpart_ok($node, 'restore q3', 'restore', 'revenues', '--from', $m3);
+psql_ok($node, qq{SET ROLE $owner; ALTER TABLE revenues DROP COLUMN note2});
 
 # ---- restore Q1: back under the table, out of the companion
 my ($m1) = $out =~ m{(file://\S+\.manifest\.json)};

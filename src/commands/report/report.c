@@ -253,21 +253,20 @@ fetch(PgConn *pc, const char *sql, const char **params, int np, ReportResult *re
 }
 
 /*
- * home->name set (with view_name) when detail rows of the report's range
- * live under the table's companion: archived in place or on a remote server
+ * home->name set when detail rows of the report's range live under the
+ * table's companion: archived in place or on a remote server
  */
 static bool
-detail_view(PgConn *pc, const Rollup *shape, const ReportOptions *opt, ForeignHome *home,
-			PgpError *err)
+detail_companion(PgConn *pc, const Rollup *shape, const ReportOptions *opt, ForeignHome *home,
+				 PgpError *err)
 {
 	bool yes = false;
 
 	if (!companion_find(pc, shape->source_schema, shape->source_name, home, err))
 		return false;
-	if (home->name && home->view_name &&
-		!partition_overlaps(pc, shape, home->oid, opt->from, opt->to, &yes, err))
+	if (home->name && !partition_overlaps(pc, shape, home->oid, opt->from, opt->to, &yes, err))
 		return false;
-	if (!yes || home->view_name == NULL)
+	if (!yes)
 		foreign_home_free(home);
 	return true;
 }
@@ -361,9 +360,9 @@ run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Roll
 	q.org_bits = q.rollup && q.count_orgs && !has(&use->group_by, opt->org_column);
 	q.skip_marked = use_rollup && dirty.n > 0;
 	q.detail = &detail;
-	if (!use_rollup && !(ok = detail_view(pc, shape, opt, &home, err)))
+	if (!use_rollup && !(ok = detail_companion(pc, shape, opt, &home, err)))
 		goto out;
-	q.detail_view = home.name ? home.view_name : NULL;
+	q.detail_companion = home.name;
 	if (q.skip_marked)
 		params[np++] = dirty_literal;
 	sql = report_sql(pc, &q);
@@ -371,9 +370,9 @@ run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Roll
 	res->query_ms = clock_ms() - t0;
 	if (use_rollup)
 		res->source = pg_xasprintf("rollup %s.%s", use->summary_schema, use->summary_name);
-	else if (q.detail_view)
-		res->source = pg_xasprintf("detail, with the archived and remote partitions through %s.%s",
-								   home.schema, home.view_name);
+	else if (q.detail_companion)
+		res->source = pg_xasprintf("detail, with the archived and remote partitions of %s.%s",
+								   home.schema, home.name);
 	else
 		res->source = pg_xstrdup("detail");
 	free(sql);
