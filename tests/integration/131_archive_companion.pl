@@ -12,6 +12,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use File::Path qw(make_path);
 use JSON::PP qw(decode_json);
+use IPC::Run;
 
 my $node = new_cluster('companion');
 my $owner = create_owner_role($node);
@@ -186,7 +187,31 @@ is(rows_of(report('yearly', 'revenues', '--org', '3', '--year', '2025')), rows_o
 
 # ---- restore Q1: back under the table, out of the companion
 my ($m1) = $out =~ m{(file://\S+\.manifest\.json)};
-pgpart_ok($node, 'restore q1', 'restore', 'revenues', '--from', $m1);
+{
+	# a reader of the view holds the companion: restore waits for it holding nothing of the table,
+	# so the application's writers never queue behind that reader
+	my $reader = $node->background_psql('postgres', extra_params => [ '-U', 'reporting' ]);
+	$reader->query_safe(q{BEGIN; SELECT count(*) FROM revenues_pgpart_all WHERE occurred_at < '2025-04-01'});
+	my ($rout, $rerr) = ('', '');
+	my $h = IPC::Run::start([ $ENV{PGPART}, '-d', connstr_as($node, $owner), 'restore', 'revenues', '--from', $m1,
+			'--lock-timeout', '2s', '--retries', '30' ], '<', \undef, '>', \$rout, '2>', \$rerr);
+	my $seen = '';
+	for (my $i = 0; $i < 600 && $seen eq ''; $i++)
+	{
+		$seen = psql_ok($node, q{SELECT 'holds the table: ' || coalesce(bool_or(l.relation = 'revenues'::regclass), false)::text FROM pg_locks w
+			JOIN pg_stat_activity a ON a.pid = w.pid AND a.application_name LIKE 'pgpart%'
+			LEFT JOIN pg_locks l ON l.pid = w.pid AND l.granted AND l.locktype = 'relation'
+			WHERE w.relation = 'revenues_pgpart_foreign'::regclass AND NOT w.granted GROUP BY w.pid});
+		select(undef, undef, undef, 0.05) if $seen eq '';
+	}
+	is($seen, 'holds the table: false', 'restore waits for the view\'s reader holding no lock on the table')
+		or diag(psql_ok($node, q{SELECT string_agg(a.application_name || ' ' || l.pid || ' ' || coalesce(l.relation::regclass::text, l.locktype) || ' ' || l.mode || ' ' || l.granted, E'\n') FROM pg_locks l JOIN pg_stat_activity a USING (pid)}));
+	$reader->query_safe('COMMIT');
+	$reader->quit;
+	$h->finish;
+	is($? >> 8, 0, 'restore q1 once the reader is gone') or diag($rerr);
+	note("restore: $rout$rerr");
+}
 is(psql_ok($node, q{SELECT c.relkind::text || ' ' || h.inhparent::regclass::text FROM pg_class c JOIN pg_inherits h ON h.inhrelid = c.oid WHERE c.oid = 'revenues_2025_q1'::regclass}),
 	'r revenues', 'restored as a partition of the table');
 is(table_fingerprint($node, $q1), $q1_before, 'with the archived rows');
