@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/naming.h"
+#include "pg/citus.h"
 #include "pg/companion.h"
 #include "pg/stmt.h"
 #include "util/mem.h"
@@ -89,7 +90,8 @@ static const char facts_sql[] =
 	"     EXCEPT SELECT a.attname, a.atttypid, a.atttypmod FROM pg_catalog.pg_attribute a "
 	"      WHERE a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped)), "
 	"  EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = t.oid "
-	"    AND a.attgenerated <> '' AND NOT a.attisdropped) "
+	"    AND a.attgenerated <> '' AND NOT a.attisdropped), "
+	"  t.oid "
 	"FROM pg_catalog.pg_class t WHERE t.oid = $1::pg_catalog.regclass";
 
 /*
@@ -274,7 +276,8 @@ companion_prepare(PgConn *pc, const char *schema, const char *table, ForeignHome
 	char *comp_regclass = NULL;
 	const char *params[2];
 	PGresult *r;
-	bool unique, rowsec, columns_match, generated, ok = false;
+	bool unique, rowsec, columns_match, generated, distributed = false, ok = false;
+	RelOid oid;
 	char *owner = NULL, *column = NULL;
 
 	*why = NULL;
@@ -298,7 +301,11 @@ companion_prepare(PgConn *pc, const char *schema, const char *table, ForeignHome
 	column = PQgetisnull(r, 0, 3) ? NULL : pg_xstrdup(PQgetvalue(r, 0, 3));
 	columns_match = PQgetvalue(r, 0, 4)[0] == 't';
 	generated = PQgetvalue(r, 0, 5)[0] == 't';
+	oid = (RelOid) strtoul(PQgetvalue(r, 0, 6), NULL, 10);
 	PQclear(r);
+	/* a local companion beside a distributed table: Citus would plan the view across both */
+	if (!citus_is_managed(pc, oid, &distributed, err))
+		goto out;
 	ok = true;
 	/* an existing companion follows the table's grants and row security first, whatever comes next */
 	if (home->name && (ok = repeat_grants(pc, table_q, comp_regclass, true, err)) && home->view_name)
@@ -310,7 +317,10 @@ companion_prepare(PgConn *pc, const char *schema, const char *table, ForeignHome
 	}
 	if (!ok)
 		goto out;
-	if (!unique && home->name == NULL)
+	if (distributed && unique && home->name == NULL)
+		*why = pg_xstrdup("the table is distributed by Citus, and a companion table would be local "
+						  "to the coordinator");
+	else if (!unique && home->name == NULL)
 	{
 		/* the table takes its foreign partitions itself */
 		home->schema = pg_xstrdup(schema);
