@@ -80,7 +80,7 @@ my $rid; # the filtered rollup's id (refused ones used up some)
 # ---- every command as the table owner (not a superuser)
 {
 	local $PgpartTest::ROLE = 'app_owner';
-	like(pgpart_ok($node, 'init as the owner', 'init'), qr/created pgpart schema \(version 10\)/,
+	like(pgpart_ok($node, 'init as the owner', 'init'), qr/created pgpart schema \(version 11\)/,
 		'init needs only CREATE on the database');
 	pgpart_ok($node, 'create', 'create', 'revenues', '--column', 'occurred_at', '--start', '2025-01-01',
 		'--premake', '1');
@@ -402,7 +402,7 @@ is(scalar(grep { !/revenues_bad/ } @{ $j->{problems} }), 0, 'json: only the refu
 {
 	local $PgpartTest::ROLE = 'app_owner';
 	pgpart_ok($node, 'drop the rollup with the refused --where', 'rollup', 'drop', '--name', 'revenues_bad');
-	like(pgpart_ok($node, 'init again', 'init'), qr/^pgpart schema is up to date \(version 10\)\n$/, 'then init has nothing to do');
+	like(pgpart_ok($node, 'init again', 'init'), qr/^pgpart schema is up to date \(version 11\)\n$/, 'then init has nothing to do');
 }
 is(psql_ok($node, q{SELECT count(*) FROM pg_proc p WHERE p.pronamespace = 'pgpart'::regnamespace
 	AND (p.proacl IS NULL OR EXISTS (SELECT FROM aclexplode(p.proacl) a WHERE a.grantee = 0))}), '0',
