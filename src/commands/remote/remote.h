@@ -1,0 +1,87 @@
+/*
+ * remote.h - the remote tier: closed partitions on another PostgreSQL
+ * server, read in place through postgres_fdw.
+ *
+ *   pgpart remote add NAME --remote CONNINFO   the foreign server
+ *                                               pgpart_remote_NAME and the
+ *                                               current user's mapping
+ *   pgpart remote list | drop NAME
+ *   pgpart remote send TABLE PARTITION --to NAME
+ *   pgpart remote fetch TABLE PARTITION
+ *
+ * Credentials live only in PostgreSQL's own user mapping: pgpart reads
+ * them from pg_user_mappings to connect to the remote itself, never prints
+ * or stores them.
+ */
+#ifndef PGPART_COMMANDS_REMOTE_H
+#define PGPART_COMMANDS_REMOTE_H
+
+#include <signal.h>
+
+#include "core/throttle.h"
+#include "pg/catalog.h"
+#include "pg/conn.h"
+#include "pg/lock.h"
+#include "util/error.h"
+
+typedef struct RemoteOptions
+{
+	const char *name;	  /* pgpart's NAME of the remote (add, drop, send --to) */
+	const char *conninfo; /* add: how to reach it (a password in it is never printed) */
+	const char *table;	  /* send, fetch: the partitioned table, as typed */
+	const char *partition;
+	LockPolicy lock;
+	bool abort; /* send, fetch: undo an interrupted one */
+	HealthArgs health;
+	volatile sig_atomic_t *cancel;
+} RemoteOptions;
+
+typedef struct RemoteResult
+{
+	char *name;
+	char *server; /* pgpart_remote_NAME */
+	char *host, *port, *dbname, *user; /* add: what the server and mapping say (no password) */
+	char *partition;	/* schema.name */
+	char *remote_table; /* schema.name on the remote */
+	char *job_id;
+	long long rows;
+	char *checksum;
+	bool resumed;	/* an interrupted job was continued */
+	bool aborted;	/* --abort: undone */
+	bool nothing;	/* --abort without a job to undo */
+	int lock_attempts;
+	double copy_ms;
+	double swap_lock_held_ms;
+	double duration_ms;
+	LockFelt felt;
+	NameList notes;
+} RemoteResult;
+
+void remoteresult_free(RemoteResult *r);
+
+/* NAME is 1 to 49 lower-case letters, digits and underscores, starting with a letter */
+bool remote_name_valid(const char *name);
+
+bool ops_remote_add(PgConn *pc, const RemoteOptions *opt, RemoteResult *res, PgpError *err);
+/* refused while a foreign partition uses it */
+bool ops_remote_drop(PgConn *pc, const RemoteOptions *opt, RemoteResult *res, PgpError *err);
+/* rows: name, host, port, dbname, user, foreign partitions, their rows (PQclear it) */
+bool ops_remote_list(PgConn *pc, PGresult **rows, PgpError *err);
+
+/*
+ * Sends a closed partition to remote NAME: writes to it refused (move's
+ * guard), the table made on the remote, its rows streamed by COPY, count and
+ * checksum compared on both sides, then one short transaction under the lock
+ * rules replaces the partition by a foreign table (attached to the table, or
+ * to its companion: pg/companion.h).  Each phase in pgpart.remote_job; kill
+ * -9 anywhere leaves the rows in one verified place, a re-run continues and
+ * --abort undoes (only before the swap).
+ */
+bool ops_remote_send(PgConn *pc, const RemoteOptions *opt, RemoteResult *res, PgpError *err);
+/* brings a sent partition back: the remote table is dropped after the local commit */
+bool ops_remote_fetch(PgConn *pc, const RemoteOptions *opt, RemoteResult *res, PgpError *err);
+
+/* a connection to remote NAME, from its server's options and the user mapping */
+bool remote_connect(PgConn *pc, const char *name, PgConn *rpc, PgpError *err);
+
+#endif
