@@ -49,6 +49,7 @@ typedef struct RemoteResult
 	bool resumed;	/* an interrupted job was continued */
 	bool aborted;	/* --abort: undone */
 	bool nothing;	/* --abort without a job to undo */
+	bool already;	/* send: the partition is on the remote already */
 	int lock_attempts;
 	double copy_ms;
 	double swap_lock_held_ms;

@@ -129,7 +129,7 @@ print_result(const GlobalOpts *g, const char *step, const RemoteResult *r)
 			cli_json_string_or_null(r->partition), "remote_table",
 			cli_json_string_or_null(r->remote_table), "rows", (json_int_t) r->rows, "checksum",
 			cli_json_string_or_null(r->checksum), "resumed", r->resumed, "aborted", r->aborted,
-			"nothing_to_abort", r->nothing, "lock_attempts", r->lock_attempts, "copy_ms",
+			"nothing_to_abort", r->nothing || r->already, "lock_attempts", r->lock_attempts, "copy_ms",
 			r->copy_ms, "swap_lock_held_ms", r->swap_lock_held_ms, "duration_ms",
 			r->duration_ms, "notes", cli_json_list(&r->notes), "dry_run", g->dry_run);
 
@@ -147,6 +147,8 @@ print_result(const GlobalOpts *g, const char *step, const RemoteResult *r)
 	else if (strcmp(step, "drop") == 0)
 		printf("remote %s dropped (foreign server %s and the current user's mapping)\n", r->name,
 			   r->server);
+	else if (r->already)
+		printf("%s: on remote %s already (%s)\n", r->partition, r->name, r->remote_table);
 	else if (r->nothing)
 		printf("%s: no unfinished remote %s to abort\n", r->partition, step);
 	else if (r->aborted)
@@ -156,10 +158,10 @@ print_result(const GlobalOpts *g, const char *step, const RemoteResult *r)
 	{
 		char felt[LOCK_FELT_TEXT_SIZE];
 
-		printf("%s: %s %s remote %s (%s): %lld rows, checksum %s; swap held the table's lock "
+		printf("%s: %s remote %s (%s): %lld rows, checksum %s; swap held the table's lock "
 			   "%.1f ms; %s%s\n",
-			   r->partition, strcmp(step, "send") == 0 ? "sent to" : "fetched from",
-			   strcmp(step, "send") == 0 ? "" : "", r->name, r->remote_table, r->rows,
+			   r->partition, strcmp(step, "send") == 0 ? "sent to" : "fetched from", r->name,
+			   r->remote_table, r->rows,
 			   r->checksum ? r->checksum : "-", r->swap_lock_held_ms,
 			   lock_felt_text(&r->felt, felt, sizeof(felt)), r->resumed ? " (resumed)" : "");
 	}

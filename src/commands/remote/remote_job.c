@@ -293,8 +293,9 @@ load_job(Trip *t, const char *kind, bool *found, PgpError *err)
 		err_set(err, EXIT_USAGE, "%s.%s has an unfinished remote %s of %s.%s (job %s, phase %s)",
 				t->cfg.parent_schema, t->cfg.parent_name, t->job.kind, t->job.pschema,
 				t->job.pname, t->job.id, t->job.phase);
-		err_hint(err, "Run \"pgpart remote %s %s %s\" again to finish it, or with --abort.",
-				 t->job.kind, t->opt->table, t->job.pname);
+		err_hint(err, "Run \"pgpart remote %s\" of that partition again to finish it, or "
+					  "with --abort.",
+				 t->job.kind);
 		return false;
 	}
 	t->res->resumed = true;
@@ -736,6 +737,22 @@ do_send(Trip *t, PgpError *err)
 			return false;
 		relkind = rel.relkind;
 		relinfo_free(&rel);
+		if (relkind == 'f')
+		{
+			char *srv = NULL, *rs = NULL, *rn = NULL;
+
+			if (!remote_sql_foreign_facts(t->pc, t->part->oid, &srv, &rs, &rn, err))
+				return false;
+			if (srv && strcmp(srv + strlen(REMOTE_SERVER_PREFIX), opt->name) == 0)
+			{
+				t->res->already = true;
+				t->res->name = pg_xstrdup(opt->name);
+				t->res->remote_table = pg_xasprintf("%s.%s", rs, rn);
+			}
+			FREE_ALL(srv, rs, rn);
+			if (t->res->already)
+				return true;
+		}
 		if (relkind != 'r')
 		{
 			err_set(err, EXIT_USAGE, "%s.%s is not a plain table (a foreign or partitioned "
@@ -866,10 +883,14 @@ fetch_swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 
 	if (!tiermove_lock_exclusive(pc, t->parent_q, true, err) ||
 		(t->home_q && !tiermove_lock_exclusive(pc, t->home_q, true, err)) ||
-		!tiermove_lock_exclusive(pc, t->part_q, false, err) ||
 		(t->default_q && !tiermove_lock_exclusive(pc, t->default_q, false, err)) ||
 		!tiermove_lock_exclusive(pc, t->copy_q, false, err))
 		return false;
+	/*
+	 * The foreign table itself takes no LOCK TABLE (PostgreSQL 15 refuses
+	 * it): no query reaches it through the table while the table is locked,
+	 * and the DETACH below locks it.
+	 */
 	lock_txn_mark_locked(stats);
 	namelist_free(&t->carry);
 	return tiermove_carry_over(pc, t->part->oid, t->part_regclass, &t->carry, err) &&

@@ -157,7 +157,7 @@ ops_remote_add(PgConn *pc, const RemoteOptions *opt, RemoteResult *res, PgpError
 	memset(res, 0, sizeof(*res));
 	memset(&rpc, 0, sizeof(rpc));
 	memset(&s, 0, sizeof(s));
-	if (!check_name(opt->name, err) || !schema_require(pc, err) || !require_fdw(pc, err))
+	if (!check_name(opt->name, err) || !require_fdw(pc, err) || !schema_require(pc, err))
 		return false;
 	res->name = pg_xstrdup(opt->name);
 	res->server = pg_xasprintf(REMOTE_SERVER_PREFIX "%s", opt->name);

@@ -620,8 +620,8 @@ remote_sql_guard_stamp(PgConn *pc, RelOid part, char **stamp, PgpError *err)
 {
 	return catalog_oid_value(
 		pc,
-		"SELECT c.relfilenode || ' ' || COALESCE((SELECT pg_catalog.string_agg("
-		"  t.oid || ':' || t.xmin || ':' || t.tgenabled, ',' ORDER BY t.tgname) "
+		"SELECT c.relfilenode::text || ' ' || COALESCE((SELECT pg_catalog.string_agg("
+		"  t.oid::text || ':' || t.xmin::text || ':' || t.tgenabled::text, ',' ORDER BY t.tgname) "
 		"  FROM pg_catalog.pg_trigger t WHERE t.tgrelid = c.oid "
 		"  AND t.tgname IN ('" TIERMOVE_GUARD_ROW "', '" TIERMOVE_GUARD_TRUNCATE "')), '-') "
 		"FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid",
