@@ -106,7 +106,7 @@ trip_free(Trip *t)
 	if (t->connected)
 	{
 		if (t->remote_txn)
-			pgc_exec_quiet(&t->rpc, "ROLLBACK", 0, NULL);
+			remote_sql_rollback(&t->rpc);
 		pgc_close(&t->rpc);
 	}
 	partconfig_free(&t->cfg);
@@ -334,10 +334,10 @@ check_home(Trip *t, PgpError *err)
 
 	if (t->pc->dry_run)
 		return true;
-	if (!pgc_exec(t->pc, "BEGIN", 0, NULL, err))
+	if (!remote_sql_begin_check(t->pc, err))
 		return false;
 	ok = companion_prepare(t->pc, t->cfg.parent_schema, t->cfg.parent_name, &home, &why, err);
-	pgc_exec_quiet(t->pc, "ROLLBACK", 0, NULL);
+	remote_sql_rollback(t->pc);
 	foreign_home_free(&home);
 	if (ok && why)
 	{
@@ -448,7 +448,7 @@ send_copy(Trip *t, PgpError *err)
 	}
 	ok = ok && remote_sql_analyze(r, t->job.rschema, t->job.rname, err) && stmt_commit(r, err);
 	if (!ok && !r->dry_run)
-		pgc_exec_quiet(r, "ROLLBACK", 0, NULL);
+		remote_sql_rollback(r);
 	tierindexlist_free(&idx);
 	free(rq);
 	t->res->copy_ms = clock_ms() - t0;
@@ -669,7 +669,7 @@ send_undo(Trip *t, PgpError *err)
 
 	if (t->remote_txn)
 	{
-		pgc_exec_quiet(&t->rpc, "ROLLBACK", 0, NULL);
+		remote_sql_rollback(&t->rpc);
 		t->remote_txn = false;
 	}
 	if (!connect_remote(t, err) || !remote_table(t, &exists, &ours, err))

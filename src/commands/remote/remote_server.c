@@ -213,7 +213,7 @@ ops_remote_add(PgConn *pc, const RemoteOptions *opt, RemoteResult *res, PgpError
 		 remote_sql_create_server(pc, res->server, host, port, dbname, err) &&
 		 remote_sql_create_mapping(pc, res->server, user, password, err) && stmt_commit(pc, err);
 	if (!ok && !pc->dry_run)
-		pgc_exec_quiet(pc, "ROLLBACK", 0, NULL);
+		remote_sql_rollback(pc);
 done:
 	pgc_close(&rpc);
 	return ok;
@@ -260,7 +260,7 @@ ops_remote_drop(PgConn *pc, const RemoteOptions *opt, RemoteResult *res, PgpErro
 	ok = stmt_begin(pc, err) && remote_sql_drop_server(pc, res->server, err) &&
 		 stmt_commit(pc, err);
 	if (!ok && !pc->dry_run)
-		pgc_exec_quiet(pc, "ROLLBACK", 0, NULL);
+		remote_sql_rollback(pc);
 	return ok;
 }
 

@@ -370,6 +370,18 @@ remote_sql_drop_table(PgConn *pc, const char *schema, const char *name, PgpError
 }
 
 bool
+remote_sql_begin_check(PgConn *pc, PgpError *err)
+{
+	return pgc_exec(pc, "BEGIN", 0, NULL, err);
+}
+
+void
+remote_sql_rollback(PgConn *pc)
+{
+	pgc_exec_quiet(pc, "ROLLBACK", 0, NULL);
+}
+
+bool
 remote_sql_begin_snapshot(PgConn *pc, PgpError *err)
 {
 	return pgc_change(pc, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL, err);

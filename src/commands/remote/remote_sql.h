@@ -95,6 +95,9 @@ bool remote_sql_table_state(PgConn *pc, const char *schema, const char *name, bo
 bool remote_sql_create_table(PgConn *pc, const char *schema, const char *name,
 							 const RemoteColumns *c, const char *mark, PgpError *err);
 bool remote_sql_drop_table(PgConn *pc, const char *schema, const char *name, PgpError *err);
+/* BEGIN of a transaction that is always rolled back (a check), and ROLLBACK, errors dropped */
+bool remote_sql_begin_check(PgConn *pc, PgpError *err);
+void remote_sql_rollback(PgConn *pc);
 /* BEGIN ISOLATION LEVEL REPEATABLE READ: the COPY and the checksum see one snapshot */
 bool remote_sql_begin_snapshot(PgConn *pc, PgpError *err);
 /* LOCK TABLE ... IN SHARE MODE: writers wait, readers (the foreign scans) go on */
