@@ -17,12 +17,13 @@
 
 #include <stdbool.h>
 
-#include "pg/conn.h"
+#include "pg/catalog.h"
 
 typedef struct ForeignHome
 {
 	char *schema;	   /* the partitioned table a foreign partition is attached to */
 	char *name;		   /* NULL from companion_find: the table has no companion */
+	RelOid oid;		   /* companion_find only */
 	bool companion;	   /* name is the companion, not the table itself */
 	char *view_name;   /* companion only: the view over both, in schema */
 } ForeignHome;

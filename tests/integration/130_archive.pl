@@ -74,8 +74,13 @@ is(parts(), $parts_before, 'dry run changed nothing');
 my $out = pgpart_ok($node, 'archive q1', 'archive', 'revenues', 'revenues_2025_q1', '--to', $url);
 like($out, qr/archived public.revenues_2025_q1 \[2025-01-01 00:00:00\+00, 2025-04-01 00:00:00\+00\): \d+ rows/,
 	'archive reports');
-like($out, qr/note: not queryable in place: the table has unique indexes/, 'says why it is not queryable in place');
-is(psql_ok($node, q{SELECT to_regclass('revenues_2025_q1') IS NULL}), 't', 'partition dropped');
+# a primary key takes no foreign partition: the archive is read in place under the companion
+like($out, qr/note: queryable in place: read-only file_fdw partition of public.revenues_pgpart_foreign .*read its rows through the view public.revenues_pgpart_all/,
+	'says where it stays queryable');
+is(psql_ok($node, q{SELECT c.relkind::text || ' ' || h.inhparent::regclass::text FROM pg_class c JOIN pg_inherits h ON h.inhrelid = c.oid WHERE c.oid = 'revenues_2025_q1'::regclass}),
+	'f revenues_pgpart_foreign', 'the table is gone: a foreign partition of the companion has its name');
+is(table_fingerprint($node, q{(SELECT * FROM revenues_pgpart_all WHERE occurred_at >= '2025-01-01' AND occurred_at < '2025-04-01')}),
+	$q1_before, 'its rows, read through the view, are those archived');
 is(psql_ok($node, q{SELECT phase FROM pgpart.archive_job}), 'archived', 'job archived');
 my ($manifest) = $out =~ m{(file://\S+\.manifest\.json)};
 ok($manifest, 'manifest url printed');
@@ -124,8 +129,8 @@ pgpart_fails($node, 'damaged manifest', 3, qr/manifest .* is not valid JSON/, 'r
 	'--from', $badman);
 pgpart_fails($node, 'missing manifest', 1, qr/does not exist/, 'restore', 'revenues', '--from',
 	"$url/public.revenues/none.manifest.json");
-is(psql_ok($node, q{SELECT to_regclass('revenues_2025_q1') IS NULL}), 't',
-	'refused restores left no table behind');
+is(psql_ok($node, q{SELECT string_agg(relkind::text, '') FROM pg_class WHERE relname = 'revenues_2025_q1'}), 'f',
+	'refused restores left no table behind (the archive read in place stays)');
 {
 	my ($rc, $o) = pgpart($node, 'archive', 'list', "file://$base/badmanifest");
 	is($rc, 3, 'archive list: an unreadable manifest exits 3');

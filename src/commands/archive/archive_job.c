@@ -16,6 +16,7 @@
 
 #include "commands/archive/archive_sql.h"
 #include "commands/archive/manifest.h"
+#include "pg/companion.h"
 #include "pg/partition.h"
 #include "pg/stmt.h"
 #include "util/clock.h"
@@ -609,10 +610,17 @@ fdw_prepare(PartCtx *c, PgpError *err)
 	return true;
 }
 
-/* the foreign table attached in the dropped table's place; false with ferr when not */
+/*
+ * The foreign table attached in the dropped table's place, under the table
+ * or (it has unique indexes) its companion; false with ferr when not.
+ */
 static bool
 foreign_in_place(PgConn *pc, PartCtx *c, PgpError *ferr)
 {
+	ForeignHome home;
+	char *why = NULL, *home_q;
+	bool ok;
+
 	if (!archive_sql_create_foreign(pc, c->qualified, c->columns, c->fdw_program, ferr))
 		return false;
 	/*
@@ -622,18 +630,36 @@ foreign_in_place(PgConn *pc, PartCtx *c, PgpError *ferr)
 	 */
 	if (!archive_sql_read_one_row(pc, c->qualified, ferr))
 	{
-		char *why = pg_xasprintf("the server cannot read the object (%s); the database server's "
+		char *msg = pg_xasprintf("the server cannot read the object (%s); the database server's "
 								 "OS user must be able to read the archive files",
 								 ferr->message ? ferr->message : "?");
 
+		err_set(ferr, EXIT_RUNTIME, "%s", msg);
+		free(msg);
+		return false;
+	}
+	if (!companion_prepare(pc, c->parent_schema, c->parent_name, &home, &why, ferr))
+		return false;
+	if (why)
+	{
 		err_set(ferr, EXIT_RUNTIME, "%s", why);
 		free(why);
 		return false;
 	}
-	return partition_lock_for_attach(pc, c->parent_q, ferr) &&
-		   archive_sql_attach(pc, c->parent_q, c->qualified, c->job->lo, c->job->hi, ferr) &&
-		   archive_sql_job_foreign(pc, c->job->id, ferr) &&
-		   stmt_savepoint(pc, SAVEPOINT_RELEASE, ARCHIVE_FDW_SAVEPOINT, ferr);
+	home_q = pgc_quote_qualified(pc, home.schema, home.name);
+	ok = partition_lock_for_attach(pc, home_q, ferr) &&
+		 archive_sql_attach(pc, home_q, c->qualified, c->job->lo, c->job->hi, ferr) &&
+		 archive_sql_job_foreign(pc, c->job->id, ferr) &&
+		 stmt_savepoint(pc, SAVEPOINT_RELEASE, ARCHIVE_FDW_SAVEPOINT, ferr);
+	if (ok && home.companion)
+		set_note(c, "queryable in place: read-only file_fdw partition of %s.%s (the table's unique "
+					"keys take no foreign partition); read its rows through the view %s.%s",
+				 home.schema, home.name, home.schema, home.view_name ? home.view_name : "?");
+	else if (ok)
+		set_note(c, "queryable in place: read-only file_fdw partition reading the archive");
+	free(home_q);
+	foreign_home_free(&home);
+	return ok;
 }
 
 /* in the drop transaction, after the DROP: the foreign partition, or a note why not */
@@ -649,10 +675,7 @@ attach_foreign(PgConn *pc, PartCtx *c, PgpError *err)
 		return false;
 	err_init(&ferr);
 	if (foreign_in_place(pc, c, &ferr))
-	{
-		set_note(c, "queryable in place: read-only file_fdw partition reading the archive");
 		ok = true;
-	}
 	else if (pgc_error_is_retryable_lock(&ferr))
 	{
 		/* the whole transaction is tried again */

@@ -192,9 +192,16 @@ archive_status_lines(PgConn *pc, const char *schema, const char *name, NameList 
 							  "SELECT partition_name || ' [' || lo || ', ' || hi || '): ' || "
 							  "CASE phase WHEN 'archived' THEN 'archived, ' || rows || ' rows, ' || "
 							  "compressed_bytes || ' bytes in ' || location || '/' || manifest_key || "
-							  "CASE WHEN foreign_table THEN ' (queryable in place)' ELSE '' END "
+							  "CASE WHEN foreign_table THEN ' (queryable in place' || COALESCE(("
+							  "  SELECT ' through the view ' || c.foreign_view::text "
+							  "  FROM pgpart.part_config c "
+							  "  JOIN pg_catalog.pg_inherits h ON h.inhparent = c.foreign_parent "
+							  "  JOIN pg_catalog.pg_class r ON r.oid = h.inhrelid "
+							  "  JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace "
+							  "  WHERE n.nspname = j.partition_schema AND r.relname = j.partition_name "
+							  "  LIMIT 1), '') || ')' ELSE '' END "
 							  "ELSE 'archive in progress (' || phase || ') to ' || location END "
-							  "FROM pgpart.archive_job WHERE parent_schema = $1 AND parent_name = $2 "
+							  "FROM pgpart.archive_job j WHERE parent_schema = $1 AND parent_name = $2 "
 							  "AND phase IN ('started', 'detached', 'uploaded', 'verified', 'archived') "
 							  "ORDER BY lo, id",
 							  2, params, lines, err);
@@ -398,9 +405,7 @@ archive_sql_foreign_blocker(PgConn *pc, RelOid parent, const char **why, PgpErro
 	*why = NULL;
 	res = catalog_oid_query(
 		pc,
-		"SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i "
-		"  WHERE i.indrelid = $1::pg_catalog.oid AND i.indisunique), "
-		"EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a "
+		"SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a "
 		"  WHERE a.attrelid = $1::pg_catalog.oid AND a.attgenerated <> '' "
 		"  AND NOT a.attisdropped), "
 		"(SELECT r.rolsuper OR pg_catalog.pg_has_role(r.oid, "
@@ -411,15 +416,13 @@ archive_sql_foreign_blocker(PgConn *pc, RelOid parent, const char **why, PgpErro
 		parent, err);
 	if (res == NULL)
 		return false;
+	/* unique indexes are no blocker: the foreign partition goes under a companion */
 	if (PQgetvalue(res, 0, 0)[0] == 't')
-		*why = "the table has unique indexes (a primary key), and PostgreSQL attaches no foreign "
-			   "partition under those";
-	else if (PQgetvalue(res, 0, 1)[0] == 't')
 		*why = "the table has generated columns";
-	else if (PQgetvalue(res, 0, 2)[0] != 't')
+	else if (PQgetvalue(res, 0, 1)[0] != 't')
 		*why = "the server does not let this role run programs (it needs superuser or "
 			   "pg_execute_server_program for file_fdw's program option)";
-	else if (PQgetvalue(res, 0, 3)[0] != 't')
+	else if (PQgetvalue(res, 0, 2)[0] != 't')
 		*why = "the server has no file_fdw extension available";
 	PQclear(res);
 	return true;

@@ -491,7 +491,8 @@ typedef struct AttachCtx
 	const char *qualified, *parent_q, *tmp_q;
 	const char *pname_q;  /* the partition's own name, quoted (for RENAME) */
 	const char *job_id;	  /* the archive job to mark restored, or NULL */
-	bool replace_foreign; /* a file_fdw partition of this archive holds the range */
+	/* a file_fdw partition of this archive holds the range under this table or its companion */
+	const char *foreign_holder_q;
 } AttachCtx;
 
 /* indexes made on the loaded table are named after it: rename them after the partition */
@@ -535,10 +536,12 @@ attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 
 	if (!partition_lock_for_attach(pc, a->parent_q, err))
 		return false;
-	if (a->replace_foreign)
+	if (a->foreign_holder_q)
 	{
 		/* the archive read in place gives way to the real rows, in one transaction */
-		if (!archive_sql_detach(pc, a->parent_q, a->qualified, ARCH_DETACH_PLAIN, err))
+		if ((strcmp(a->foreign_holder_q, a->parent_q) != 0 &&
+			 !partition_lock_for_attach(pc, a->foreign_holder_q, err)) ||
+			!archive_sql_detach(pc, a->foreign_holder_q, a->qualified, ARCH_DETACH_PLAIN, err))
 			return false;
 		lock_txn_mark_locked(stats);
 		if (!restore_sql_drop_foreign(pc, a->qualified, err))
@@ -555,24 +558,23 @@ attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 
 /*
  * The names restore takes must be free: the partition's (or a file_fdw
- * partition of this table reading an archive holds it: *replace_foreign),
+ * partition of this table or its companion reading an archive holds it:
+ * *foreign_holder_q, the table it is attached to),
  * and the one it loads under (or an earlier run of this archive loaded the
  * table and stopped before ATTACH: *loaded).
  */
 static bool
 check_names_free(PgConn *pc, const PartConfig *cfg, const char *dest, const char *tmp_name,
-				 const char *sha256, bool *replace_foreign, bool *loaded, PgpError *err)
+				 const char *sha256, char **foreign_holder_q, bool *loaded, PgpError *err)
 {
-	bool exists, archive_foreign, owners;
+	bool exists, owners;
 	char *comment = NULL, *want;
 
-	*replace_foreign = *loaded = false;
+	*loaded = false;
 	if (!restore_sql_foreign_state(pc, cfg->parent_schema, dest, cfg->parent, &exists,
-								   &archive_foreign, err))
+								   foreign_holder_q, err))
 		return false;
-	if (archive_foreign)
-		*replace_foreign = true;
-	else if (exists)
+	if (exists && *foreign_holder_q == NULL)
 	{
 		err_set(err, EXIT_USAGE, "%s.%s already exists", cfg->parent_schema, dest);
 		err_hint(err, "The partition is there (or another table has its name); drop or "
@@ -671,7 +673,8 @@ ops_restore(PgConn *pc, const RestoreOptions *opt, RestoreResult *res, PgpError 
 	char *tmp_name = NULL, *tmp_q = NULL, *pname_q = NULL, *dest = NULL, *job_id = NULL;
 	ResolvedBound b[2];
 	bool have_bounds = false;
-	bool replace_foreign = false, loaded = false;
+	char *foreign_holder_q = NULL;
+	bool loaded = false;
 	Storage *st = NULL;
 	Manifest m;
 	bool ok = false, cfg_loaded = false;
@@ -706,7 +709,7 @@ ops_restore(PgConn *pc, const RestoreOptions *opt, RestoreResult *res, PgpError 
 	tmp_name = pg_xasprintf("pgpart_restore_%.16s", m.sha256);
 	tmp_q = pgc_quote_qualified(pc, cfg.parent_schema, tmp_name);
 	pname_q = pgc_quote_ident(pc, dest);
-	if (!check_names_free(pc, &cfg, dest, tmp_name, m.sha256, &replace_foreign, &loaded, err))
+	if (!check_names_free(pc, &cfg, dest, tmp_name, m.sha256, &foreign_holder_q, &loaded, err))
 		goto done;
 	if (!loaded)
 	{
@@ -735,7 +738,7 @@ ops_restore(PgConn *pc, const RestoreOptions *opt, RestoreResult *res, PgpError 
 	{
 		AttachCtx a = {cfg.parent_schema, dest,	   tmp_name, b[0].literal,	 b[1].literal,
 					   qualified,		  parent_q, tmp_q,	  pname_q,		job_id,
-					   replace_foreign};
+					   foreign_holder_q};
 
 		bool attached = citus_distribute_as_parent(pc, tmp_q, cfg.parent, err) &&
 						lock_run_txn(pc, &opt->lock, attach_body, &a, &ls, err);
@@ -778,5 +781,6 @@ done:
 	free(pname_q);
 	free(dest);
 	free(job_id);
+	free(foreign_holder_q);
 	return ok;
 }

@@ -140,22 +140,31 @@ query_named(PgConn *pc, const char *sql, const char *schema, const char *name, R
 
 bool
 restore_sql_foreign_state(PgConn *pc, const char *schema, const char *name, RelOid parent,
-						  bool *exists, bool *archive_foreign, PgpError *err)
+						  bool *exists, char **holder_q, PgpError *err)
 {
 	PGresult *r = query_named(pc,
-							  "SELECT c.relkind = 'f' AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h "
-							  "  WHERE h.inhrelid = c.oid AND h.inhparent = $1::pg_catalog.oid) "
+							  "SELECT (SELECT h.inhparent::pg_catalog.regclass::text "
+							  "  FROM pg_catalog.pg_inherits h WHERE h.inhrelid = c.oid "
+							  "  AND (h.inhparent = $1::pg_catalog.oid OR h.inhparent = "
+							  "    (SELECT p.foreign_parent FROM pgpart.part_config p "
+							  "     WHERE p.parent_table = $1::pg_catalog.oid))) "
+							  "FROM pg_catalog.pg_class c "
+							  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+							  "WHERE n.nspname = $2 AND c.relname = $3 AND c.relkind = 'f' "
 							  "AND EXISTS (SELECT 1 FROM pg_catalog.pg_foreign_table ft "
 							  "  JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver "
 							  "  WHERE ft.ftrelid = c.oid AND s.srvname = 'pgpart_archive') "
-							  "FROM pg_catalog.pg_class c "
+							  "UNION ALL SELECT NULL FROM pg_catalog.pg_class c "
 							  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-							  "WHERE n.nspname = $2 AND c.relname = $3",
+							  "WHERE n.nspname = $2 AND c.relname = $3 AND c.relkind <> 'f' "
+							  "LIMIT 1",
 							  schema, name, parent, exists, err);
 
+	*holder_q = NULL;
 	if (r == NULL)
 		return false;
-	*archive_foreign = *exists && PQgetvalue(r, 0, 0)[0] == 't';
+	if (*exists && !PQgetisnull(r, 0, 0))
+		*holder_q = pg_xstrdup(PQgetvalue(r, 0, 0));
 	PQclear(r);
 	return true;
 }

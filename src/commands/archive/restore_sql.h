@@ -45,11 +45,12 @@ PGresult *restore_sql_bounds(PgConn *pc, KeyType kt, const char *lo, const char 
 /* how many indexes the parent has */
 bool restore_sql_count_indexes(PgConn *pc, RelOid parent, long long *n, PgpError *err);
 /*
- * schema.name: whether it exists, and whether it is a file_fdw partition of
- * parent reading an archive (server pgpart_archive)
+ * schema.name: whether it exists, and when it is a file_fdw partition
+ * reading an archive (server pgpart_archive) of parent or of its companion,
+ * *holder_q (malloc'd): the one it is attached to, as regclass text
  */
 bool restore_sql_foreign_state(PgConn *pc, const char *schema, const char *name, RelOid parent,
-							   bool *exists, bool *archive_foreign, PgpError *err);
+							   bool *exists, char **holder_q, PgpError *err);
 /*
  * A table schema.name left by an earlier run: whether it exists, its comment
  * (malloc'd, NULL when none), and whether it is an unattached plain table

@@ -14,6 +14,7 @@
 #include "commands/move/move.h"
 #include "commands/policy/policy_sql.h"
 #include "core/tierplan.h"
+#include "pg/companion.h"
 #include "util/mem.h"
 
 void
@@ -275,6 +276,8 @@ tier_archive(TierStep *t, const PartitionInfo *p, const char *pq, bool retention
 	ao.to = t->pol->archive_to;
 	ao.storage.allow_insecure_endpoint = t->pol->allow_insecure_endpoint;
 	ao.lock = *t->lock;
+	/* past --drop-after the rows leave the database: no foreign partition reads them in place */
+	ao.no_foreign_table = retention;
 	ok = ops_archive(pc, &ao, &ar, err);
 	if (ok)
 		namelist_addf(t->notes, "%s %s.%s to %s%s", pc->dry_run ? "would archive" : "archived",
@@ -320,6 +323,28 @@ tier_partition(TierStep *t, const TierCutoffs *cut, const PartitionInfo *p, PgpE
 	return ok;
 }
 
+/* the archived (and remote) partitions under the table's companion: only retention touches them */
+static bool
+tier_companion(TierStep *t, const TierCutoffs *cut, PgpError *err)
+{
+	ForeignHome home;
+	PartitionList parts;
+	int i;
+	bool ok;
+
+	if (!companion_find(t->pc, t->cfg->parent_schema, t->cfg->parent_name, &home, err))
+		return false;
+	ok = home.name == NULL || catalog_partitions(t->pc, home.oid, &parts, err);
+	if (ok && home.name)
+	{
+		for (i = 0; i < parts.n && ok; i++)
+			ok = tier_partition(t, cut, &parts.items[i], err);
+		partitionlist_free(&parts);
+	}
+	foreign_home_free(&home);
+	return ok;
+}
+
 bool
 ops_apply_policy(PgConn *pc, RelOid parent, const LockPolicy *lock, NameList *notes,
 				 PgpError *err)
@@ -355,6 +380,7 @@ ops_apply_policy(PgConn *pc, RelOid parent, const LockPolicy *lock, NameList *no
 		ok = true;
 		for (i = 0; i < parts.n && ok; i++)
 			ok = tier_partition(&t, &cut, &parts.items[i], err);
+		ok = ok && tier_companion(&t, &cut, err);
 	}
 done:
 	free(parent_q);

@@ -18,6 +18,7 @@
 #include "pg/bounds.h"
 #include "pg/catalog.h"
 #include "pg/citus.h"
+#include "pg/companion.h"
 #include "pg/config.h"
 #include "commands/report/report_sql.h"
 #include "commands/rollup/rollup_sql.h"
@@ -151,10 +152,10 @@ in_ranges(const DateRanges *d, const char *date)
 	return false;
 }
 
-/* whether an attached partition of the source (not the default) overlaps [lo, hi) */
+/* whether an attached partition of table (not the default) overlaps [lo, hi) of r's calendar */
 static bool
-partition_overlaps(PgConn *pc, const Rollup *r, const char *lo, const char *hi, bool *yes,
-				   PgpError *err)
+partition_overlaps(PgConn *pc, const Rollup *r, RelOid table, const char *lo, const char *hi,
+				   bool *yes, PgpError *err)
 {
 	CivilDate d[2];
 	ResolvedBound b[2];
@@ -170,7 +171,7 @@ partition_overlaps(PgConn *pc, const Rollup *r, const char *lo, const char *hi, 
 	memset(b, 0, sizeof(b));
 	if (!bounds_resolve(pc, r->key_type, r->time_zone, d, 2, b, err))
 		return false;
-	if (!catalog_partitions(pc, r->source, &parts, err))
+	if (!catalog_partitions(pc, table, &parts, err))
 	{
 		bounds_free(b, 2);
 		return false;
@@ -214,8 +215,8 @@ shortfall(PgConn *pc, const Rollup *r, const ReportOptions *opt, DateRanges *ext
 	{
 		bool taken = false;
 
-		if (gap[i] && !(ok = partition_overlaps(pc, r, ranges.lo.items[i], ranges.hi.items[i],
-												&taken, err)))
+		if (gap[i] && !(ok = partition_overlaps(pc, r, r->source, ranges.lo.items[i],
+												ranges.hi.items[i], &taken, err)))
 			break;
 		if (taken)
 			*fits = false;
@@ -251,6 +252,25 @@ fetch(PgConn *pc, const char *sql, const char **params, int np, ReportResult *re
 	return true;
 }
 
+/*
+ * home->name set when detail rows of the report's range live under the
+ * table's companion: archived in place or on a remote server
+ */
+static bool
+detail_companion(PgConn *pc, const Rollup *shape, const ReportOptions *opt, ForeignHome *home,
+				 PgpError *err)
+{
+	bool yes = false;
+
+	if (!companion_find(pc, shape->source_schema, shape->source_name, home, err))
+		return false;
+	if (home->name && !partition_overlaps(pc, shape, home->oid, opt->from, opt->to, &yes, err))
+		return false;
+	if (!yes)
+		foreign_home_free(home);
+	return true;
+}
+
 static bool
 run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Rollup *use,
 		   const DateRanges *extra, const NameList *by, ReportResult *res, PgpError *err)
@@ -265,6 +285,7 @@ run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Roll
 	int np = 0, i;
 	bool ok = true, use_rollup = use != NULL;
 	double t0 = clock_ms();
+	ForeignHome home = {0};
 
 	if (use_rollup)
 	{
@@ -339,6 +360,9 @@ run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Roll
 	q.org_bits = q.rollup && q.count_orgs && !has(&use->group_by, opt->org_column);
 	q.skip_marked = use_rollup && dirty.n > 0;
 	q.detail = &detail;
+	if (!use_rollup && !(ok = detail_companion(pc, shape, opt, &home, err)))
+		goto out;
+	q.detail_companion = home.name;
 	if (q.skip_marked)
 		params[np++] = dirty_literal;
 	sql = report_sql(pc, &q);
@@ -346,9 +370,14 @@ run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Roll
 	res->query_ms = clock_ms() - t0;
 	if (use_rollup)
 		res->source = pg_xasprintf("rollup %s.%s", use->summary_schema, use->summary_name);
+	else if (q.detail_companion)
+		res->source = pg_xasprintf("detail, with the archived and remote partitions of %s.%s",
+								   home.schema, home.name);
 	else
 		res->source = pg_xstrdup("detail");
 	free(sql);
+out:
+	foreign_home_free(&home);
 	free(dirty_literal);
 	namelist_free(&dirty);
 	dateranges_free(&detail);

@@ -183,12 +183,63 @@ append_time_range(PgConn *pc, StrBuf *sb, const Rollup *shape, const char *lo, c
 	free(s1);
 }
 
+static void
+add_once(NameList *l, const char *name)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->items[i], name) == 0)
+			return;
+	namelist_add(l, name);
+}
+
+/*
+ * The FROM item of the detail rows: the source, or the source and its
+ * companion as one UNION ALL (what the view TABLE_pgpart_all is, inlined so
+ * that a dropped or stale view cannot hide rows), of only the columns the
+ * report reads.  UNION ALL of simple SELECTs is flattened into one append,
+ * so the time range still prunes the partitions of both.
+ */
+static char *
+detail_source(PgConn *pc, const ReportQuery *q)
+{
+	NameList cols = {0};
+	StrBuf sb, list;
+	int i;
+
+	if (q->rollup || q->detail_companion == NULL)
+		return pgc_quote_qualified(pc, q->shape->source_schema, q->shape->source_name);
+	add_once(&cols, q->shape->column);
+	add_once(&cols, q->amount_column);
+	if (q->with_org || q->count_orgs || q->one_org)
+		add_once(&cols, q->org_column);
+	for (i = 0; q->by && i < q->by->n; i++)
+		add_once(&cols, q->by->items[i]);
+	sb_init(&list);
+	for (i = 0; i < cols.n; i++)
+	{
+		if (i)
+			sb_append(&list, ", ");
+		pgc_append_ident(pc, &list, cols.items[i]);
+	}
+	sb_init(&sb);
+	sb_appendf(&sb, "(SELECT %s FROM ", list.data);
+	pgc_append_qualified(pc, &sb, q->shape->source_schema, q->shape->source_name);
+	sb_appendf(&sb, " UNION ALL SELECT %s FROM ", list.data);
+	pgc_append_qualified(pc, &sb, q->shape->source_schema, q->detail_companion);
+	sb_append(&sb, ")");
+	sb_free(&list);
+	namelist_free(&cols);
+	return sb_steal(&sb);
+}
+
 /* the detail rows' branch: every row of the range, or only those of the ranges in only */
 static void
 append_detail(PgConn *pc, StrBuf *sb, const ReportQuery *q, const DateRanges *only)
 {
 	Rollup day = *q->shape;
-	char *source_q = pgc_quote_qualified(pc, q->shape->source_schema, q->shape->source_name);
+	char *source_q = detail_source(pc, q);
 	int i;
 
 	sb_append(sb, "SELECT ");

@@ -67,6 +67,14 @@ typedef struct ReportQuery
 	bool org_bits;
 	bool skip_marked;		  /* the summary's marked buckets are left out */
 	const DateRanges *detail; /* with a rollup: the ranges read from the detail rows beside it */
+	/*
+	 * without a rollup: the companion (in the source's schema) that holds the
+	 * source's archived or remote partitions of the range (pg/companion.h),
+	 * read with the source as the view over both does; NULL: the source alone.
+	 * With a rollup the source alone is right: the summary holds the rows
+	 * that went away.
+	 */
+	const char *detail_companion;
 } ReportQuery;
 
 /* the statement, malloc'd */
