@@ -177,19 +177,13 @@ resolve(Trip *t, bool fetch, PgpError *err)
 		relinfo_free(&rel);
 		return false;
 	}
-	if (t->part == NULL && t->found_in.name)
+	if (t->part == NULL && t->found_in.name && t->found_in.oid &&
+		catalog_partitions(pc, t->found_in.oid, &t->cparts, err))
+		t->part = find_in(&t->cparts, found ? rel.oid : 0, opt->partition);
+	if (t->part == NULL && err_is_set(err))
 	{
-		RelInfo home;
-		bool hfound;
-
-		if (!catalog_resolve_table(pc, t->found_in.name, &home, &hfound, err))
-		{
-			relinfo_free(&rel);
-			return false;
-		}
-		if (hfound && catalog_partitions(pc, home.oid, &t->cparts, err))
-			t->part = find_in(&t->cparts, found ? rel.oid : 0, opt->partition);
-		relinfo_free(&home);
+		relinfo_free(&rel);
+		return false;
 	}
 	relinfo_free(&rel);
 	if (t->part == NULL)
@@ -831,24 +825,23 @@ do_send(Trip *t, PgpError *err)
 	return true;
 
 undo:
-	if (!t->pc->dry_run && err->exit_code == EXIT_CHECK)
+	/* as move does: any failure before the swap committed gives the rows back to the partition alone */
+	if (!t->pc->dry_run)
 	{
-		/* the copy is wrong: start over next time */
 		PgpError uerr;
 
 		err_init(&uerr);
 		if (!send_undo(t, &uerr))
-			err_hint(err, "Undoing failed too (%s): run \"pgpart remote send %s %s --abort\".",
-					 uerr.message ? uerr.message : "error", opt->table, t->part->name);
+			err_hint(err, "Writes to %s.%s stay refused: undoing failed too (%s); run \"pgpart "
+						  "remote send %s %s --abort\" (or the send again).",
+					 t->part->schema, t->part->name, uerr.message ? uerr.message : "error",
+					 opt->table, opt->partition);
 		else
-			err_hint(err, "The remote copy was dropped and writes are accepted again; run the "
-						  "send again.");
+			err_detail(err, "Nothing was changed: the remote copy was dropped and writes to "
+							"%s.%s are accepted again.",
+					   t->part->schema, t->part->name);
 		err_clear(&uerr);
 	}
-	else if (!t->pc->dry_run)
-		err_hint(err, "Writes to %s.%s stay refused until the send ends: run it again to go on, "
-					  "or \"pgpart remote send %s %s --abort\" to undo it.",
-				 t->part->schema, t->part->name, opt->table, t->part->name);
 	return false;
 }
 

@@ -344,9 +344,13 @@ remote_sql_create_table(PgConn *pc, const char *schema, const char *name, const 
 	char *table_q = pgc_quote_qualified(pc, schema, name);
 	StrBuf sql;
 	bool ok;
+	const char *params[1] = {schema};
+	bool have = false;
 
 	sb_init(&sql);
-	ok = stmt_change_f(pc, err, "CREATE SCHEMA IF NOT EXISTS %s", schema_q);
+	ok = stmt_query_bool(pc, "SELECT pg_catalog.to_regnamespace(pg_catalog.quote_ident($1)) IS NOT NULL",
+						 1, params, &have, err) &&
+		 (have || stmt_change_f(pc, err, "CREATE SCHEMA %s", schema_q));
 	if (ok)
 	{
 		sb_appendf(&sql, "CREATE TABLE %s (", table_q);
