@@ -371,7 +371,7 @@ static const char *const step_11[] = {
 	"CREATE TABLE pgpart.remote_job ("
 	" id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
 	" parent_table regclass NOT NULL REFERENCES pgpart.part_config ON DELETE CASCADE,"
-	" kind text NOT NULL CHECK (kind IN ('send', 'fetch')),"
+	" kind text NOT NULL CHECK (kind IN ('send', 'fetch', 'drop')),"
 	" server name NOT NULL,"
 	" part_schema name NOT NULL,"
 	" part_name name NOT NULL,"
@@ -391,8 +391,13 @@ static const char *const step_11[] = {
 	"WHERE phase IN ('started', 'copied', 'swapped')",
 	"REVOKE ALL ON TABLE pgpart.remote_job FROM PUBLIC",
 	"COMMENT ON TABLE pgpart.remote_job IS 'partitions sent to another PostgreSQL server and "
-	"read through postgres_fdw (pgpart remote send), and fetched back: phase and figures, "
-	"never credentials'",
+	"read through postgres_fdw (pgpart remote send), fetched back, or dropped there by "
+	"retention: phase and figures, never credentials'",
+	/* the remote tier of the policy: after remote_after, closed partitions go to remote_server */
+	"ALTER TABLE pgpart.tier_policy ADD COLUMN remote_after text, ADD COLUMN remote_server name, "
+	"ADD CHECK ((remote_after IS NULL) = (remote_server IS NULL))",
+	"COMMENT ON COLUMN pgpart.tier_policy.remote_server IS 'pgpart''s NAME of the remote "
+	"(foreign server pgpart_remote_NAME) closed partitions go to after remote_after'",
 	NULL,
 };
 

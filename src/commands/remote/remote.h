@@ -82,6 +82,21 @@ bool ops_remote_send(PgConn *pc, const RemoteOptions *opt, RemoteResult *res, Pg
 /* brings a sent partition back: the remote table is dropped after the local commit */
 bool ops_remote_fetch(PgConn *pc, const RemoteOptions *opt, RemoteResult *res, PgpError *err);
 
+/*
+ * Retention of a partition the remote tier holds (maintain's tier step):
+ * a "drop" job, then one transaction that drops the foreign table, runs
+ * in_txn (the caller's record in pgpart.retention_log) and marks the job
+ * "swapped", then the remote table is dropped and the job is "done".
+ * *remote is false (and nothing done) when p is no partition on a remote.
+ */
+typedef bool (*RemoteInTxn)(PgConn *pc, void *arg, PgpError *err);
+bool remote_retention_drop(PgConn *pc, RelOid parent, const char *column, const PartitionInfo *p,
+						   const LockPolicy *lock, RemoteInTxn in_txn, void *arg, bool *remote,
+						   PgpError *err);
+/* finishes the drops of remote tables that a killed retention left (their foreign tables are gone) */
+bool remote_retention_resume(PgConn *pc, RelOid parent, const LockPolicy *lock, NameList *notes,
+							 PgpError *err);
+
 /* a connection to remote NAME, from its server's options and the user mapping */
 bool remote_connect(PgConn *pc, const char *name, PgConn *rpc, PgpError *err);
 

@@ -1172,3 +1172,138 @@ ops_remote_fetch(PgConn *pc, const RemoteOptions *opt, RemoteResult *res, PgpErr
 {
 	return run_trip(pc, opt, res, true, err);
 }
+
+/* ---- retention -------------------------------------------------------------------------- */
+
+typedef struct RetentionCtx
+{
+	Trip *t;
+	const PartitionInfo *p;
+	RemoteInTxn in_txn;
+	void *arg;
+} RetentionCtx;
+
+static bool
+retention_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
+{
+	RetentionCtx *r = arg;
+	char *q = pgc_quote_qualified(pc, r->p->schema, r->p->name);
+	bool ok = remote_sql_drop_foreign(pc, q, err);
+
+	lock_txn_mark_locked(stats);
+	free(q);
+	return ok && (r->in_txn == NULL || r->in_txn(pc, r->arg, err)) &&
+		   remote_sql_job_phase(pc, &r->t->job, "swapped", NULL, err);
+}
+
+/* the remote table of a job whose foreign table is gone, then "done" */
+static bool
+retention_finish(Trip *t, PgpError *err)
+{
+	bool exists = false, ours = false;
+
+	if (!connect_remote(t, err) || !remote_table(t, &exists, &ours, err))
+		return false;
+	if (exists && ours && !remote_sql_drop_table(&t->rpc, t->job.rschema, t->job.rname, err))
+		return false;
+	return lock_run_txn(t->pc, &t->opt->lock, done_body, t, NULL, err);
+}
+
+bool
+remote_retention_drop(PgConn *pc, RelOid parent, const char *column, const PartitionInfo *p,
+					  const LockPolicy *lock, RemoteInTxn in_txn, void *arg, bool *remote,
+					  PgpError *err)
+{
+	RemoteOptions opt;
+	RemoteResult res;
+	Trip t;
+	RetentionCtx r;
+	char *srv = NULL, *rschema = NULL, *rname = NULL;
+	bool found = false, ok = false;
+
+	*remote = false;
+	if (!remote_sql_foreign_facts(pc, p->oid, &srv, &rschema, &rname, err))
+		return false;
+	if (srv == NULL)
+		return true;
+	*remote = true;
+	memset(&opt, 0, sizeof(opt));
+	memset(&res, 0, sizeof(res));
+	memset(&t, 0, sizeof(t));
+	opt.lock = *lock;
+	t.opt = &opt;
+	t.res = &res;
+	t.pc = pc;
+	t.part = p;
+	t.cfg.parent = parent;
+	t.parts.default_index = t.cparts.default_index = -1;
+	if (!remote_sql_job_unfinished(pc, parent, &t.job, &found, err))
+		goto done;
+	if (found && (strcmp(t.job.kind, "drop") != 0 || strcmp(t.job.pschema, p->schema) != 0 ||
+				  strcmp(t.job.pname, p->name) != 0))
+	{
+		err_set(err, EXIT_BUSY, "an unfinished remote %s of %s.%s (job %s) comes first",
+				t.job.kind, t.job.pschema, t.job.pname, t.job.id);
+		goto done;
+	}
+	if (!found)
+	{
+		t.job.kind = pg_xstrdup("drop");
+		t.job.server = pg_xstrdup(srv + strlen(REMOTE_SERVER_PREFIX));
+		t.job.pschema = pg_xstrdup(p->schema);
+		t.job.pname = pg_xstrdup(p->name);
+		t.job.rschema = pg_xstrdup(rschema);
+		t.job.rname = pg_xstrdup(rname);
+		t.job.column = pg_xstrdup(column);
+		t.job.lo = p->lo_text ? pg_xstrdup(p->lo_text) : NULL;
+		t.job.hi = pg_xstrdup(p->hi_text ? p->hi_text : "");
+		if (!lock_run_txn(pc, lock, insert_body, &t, NULL, err))
+			goto done;
+	}
+	r.t = &t;
+	r.p = p;
+	r.in_txn = in_txn;
+	r.arg = arg;
+	if (!lock_run_txn(pc, lock, retention_body, &r, NULL, err))
+		goto done;
+	TEST_KILL("after_retention_local");
+	ok = pc->dry_run || retention_finish(&t, err);
+done:
+	t.part = NULL;
+	trip_free(&t);
+	remoteresult_free(&res);
+	FREE_ALL(srv, rschema, rname);
+	return ok;
+}
+
+bool
+remote_retention_resume(PgConn *pc, RelOid parent, const LockPolicy *lock, NameList *notes,
+						PgpError *err)
+{
+	RemoteOptions opt;
+	RemoteResult res;
+	Trip t;
+	bool found = false, ok = true;
+
+	memset(&opt, 0, sizeof(opt));
+	memset(&res, 0, sizeof(res));
+	memset(&t, 0, sizeof(t));
+	opt.lock = *lock;
+	t.opt = &opt;
+	t.res = &res;
+	t.pc = pc;
+	t.parts.default_index = t.cparts.default_index = -1;
+	if (!remote_sql_job_unfinished(pc, parent, &t.job, &found, err))
+		ok = false;
+	else if (found && strcmp(t.job.kind, "drop") == 0 && strcmp(t.job.phase, "swapped") == 0)
+	{
+		make_mark(&t);
+		ok = pc->dry_run || retention_finish(&t, err);
+		if (ok)
+			namelist_addf(notes, "dropped %s.%s on remote %s (a retention drop interrupted earlier)",
+						  t.job.rschema, t.job.rname, t.job.server);
+	}
+	trip_free(&t);
+	remoteresult_free(&res);
+	return ok;
+}
