@@ -255,6 +255,38 @@ is(table_fingerprint($node, 'revenues'), $rev_before, 'revenues: the same rows i
 is(psql_ok($node, q{SELECT count(*) FROM pg_index WHERE indrelid = 'revenues_2025_q1'::regclass AND indisprimary}), '1',
 	'revenues: the partition has its primary key again');
 
+# ---- the policy: closed partitions older than a year go to the remote, retention drops them there
+sub part_of { my ($q) = @_; return qq{"Billing"."Ev'ent ""Log""_$q"} }
+sub part_lit { my ($q) = @_; return qq{"Billing"."Ev''ent ""Log""_$q"} }
+sub kind_of { my ($q) = @_; return psql_ok($node, "SELECT relkind FROM pg_class WHERE oid = to_regclass('" . part_lit($q) . "')") }
+sub remote_has { my ($q) = @_; return $remote->safe_psql('postgres', "SELECT to_regclass('" . part_lit($q) . "') IS NOT NULL") }
+like(ok_pgpart('policy with a remote tier', 'policy', $events, '--remote-after', '1 year', '--remote-server', 'cold'),
+	qr/remote after 1 year: to remote cold/, 'policy: the remote tier');
+fails_pgpart('policy: --remote-after alone', 2, qr/--remote-after and --remote-server go together/, 'policy', $events,
+	'--remote-after', '1 year');
+my $maint = ok_pgpart('maintain applies the remote tier', 'maintain', $events);
+like($maint, qr/sent Billing\.\Q$q1_name\E to remote cold/, 'maintain: sent 2025 Q1');
+is(join(' ', map { kind_of($_) } qw(2025_q1 2025_q2 2025_q3 2025_q4)), 'f f f r', 'partitions ended a year ago are remote, Q4 2025 is not');
+is(table_fingerprint($node, $events), $all_before, 'the policy kept every row');
+ok_pgpart('policy with retention', 'policy', $events, '--remote-after', '1 year', '--remote-server', 'cold',
+	'--drop-after', '5 quarters', '--drop-unarchived');
+SKIP:
+{
+	skip 'kill points need the test build', 3 unless $test_build;
+	ok(killed_at('after_retention_local', 'maintain', $events), 'retention killed after the local drop');
+	is(kind_of('2025_q1'), '', 'the foreign table of Q1 is gone');
+	is(remote_has('2025_q1'), 't', 'its remote table is still there');
+}
+like(ok_pgpart('maintain applies retention', 'maintain', $events), qr/dropped .*2025_q2 and its table on the remote/, 'retention: Q2 dropped');
+is(join(' ', map { kind_of($_) } qw(2025_q1 2025_q2 2025_q3)), '  f', 'Q1 and Q2 dropped here, Q3 stays remote');
+is(join(' ', map { remote_has($_) } qw(2025_q1 2025_q2 2025_q3)), 'f f t', 'and on the remote');
+is(psql_ok($node, q{SELECT string_agg(partition_name, ',' ORDER BY partition_name) FROM pgpart.retention_log}),
+	q{Ev'ent "Log"_2025_q1,Ev'ent "Log"_2025_q2}, 'retention_log records both');
+is(psql_ok($node, qq{SELECT count(*) FROM $events}), psql_ok($node, qq{SELECT count(*) FROM $events WHERE "Occurred At" >= '2025-07-01'}),
+	'only the dropped ranges are gone');
+ok_pgpart('policy cleared', 'policy', $events, '--clear');
+ok_pgpart('fetch Q3 back', 'remote', 'fetch', $events, part_of('2025_q3'));
+
 # ---- the password is nowhere pgpart wrote
 my $tables = psql_ok($node, q{SELECT string_agg(t::text, ' ') FROM (
 	SELECT c::text AS t FROM pgpart.change_log c UNION ALL SELECT j::text FROM pgpart.remote_job j
