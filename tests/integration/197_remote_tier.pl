@@ -191,6 +191,15 @@ SKIP:
 my $sent = ok_pgpart('send', 'remote', 'send', $events, $q1, '--to', 'cold');
 like($sent, qr/\Q$q1_name\E: sent to remote cold \(Billing\.\Q$q1_name\E\): \d+ rows, checksum -?\d+/, 'send reports rows and checksum');
 is(relkind(), 'f', 'the partition is a foreign table now');
+{
+	my $st = ok_pgpart('status', 'status', $events);
+	like($st, qr/remote:cold/, 'status: the tier of the partition names the remote');
+	like($st, qr/remote Billing\.\Q$q1_name\E on remote cold \(server pgpart_remote_cold, table Billing\.\Q$q1_name\E\): \d+ rows/,
+		'status: where the range lives, with its rows');
+	my $sj = decode_json(ok_pgpart('status --json', 'status', $events, '--json'));
+	my ($tj) = @{ $sj->{tables} // [] };
+	like(($tj->{remote} // [])->[0] // '', qr/on remote cold/, 'status --json: remote');
+}
 is(table_fingerprint($node, $events), $all_before, 'the same rows through the table');
 is(psql_ok($node, qq{SELECT count(*), sum(amount) FROM $events}), $sum_before, 'the same count and sum');
 is(remote_rows(), psql_ok($node, "SELECT count(*) FROM $q1"), 'the rows are on the remote');
@@ -244,6 +253,8 @@ like(ok_pgpart('send a partition of revenues', 'remote', 'send', 'revenues', 're
 is(psql_ok($node, q{SELECT c.relkind::text || ' ' || i.inhparent::regclass::text FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid
 	WHERE c.oid = 'revenues_2025_q1'::regclass}), 'f revenues_pgpart_foreign', 'revenues: the foreign partition is under the companion');
 is(table_fingerprint($node, 'revenues_pgpart_all'), $rev_before, 'revenues: the same rows through its view');
+like(ok_pgpart('status of revenues', 'status', 'revenues'), qr/remote public\.revenues_2025_q1 on remote cold .*: 5000 rows/,
+	'status: a remote partition under the companion');
 is(psql_ok($node, q{SELECT count(*), sum(amount) FROM revenues_pgpart_all WHERE occurred_at >= '2025-01-01' AND occurred_at < '2026-01-01'}),
 	$rev_sum, 'revenues: a yearly total through the view, from detail rows, equals the one before');
 is($remote->safe_psql('postgres', q{SELECT count(*) FROM pg_index WHERE indrelid = 'public.revenues_2025_q1'::regclass AND indisprimary}), '1',

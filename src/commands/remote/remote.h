@@ -97,6 +97,16 @@ bool remote_retention_drop(PgConn *pc, RelOid parent, const char *column, const 
 bool remote_retention_resume(PgConn *pc, RelOid parent, const LockPolicy *lock, NameList *notes,
 							 PgpError *err);
 
+/*
+ * The partitions of the table (or of its companion) on a remote, one line
+ * each: "PARTITION on remote NAME (server S, table SCHEMA.TABLE): N rows"
+ */
+bool remote_status_lines(PgConn *pc, RelOid parent, NameList *lines, PgpError *err);
+
+/* the remote NAME the foreign partition schema.table reads (*name NULL: it is on none) */
+bool remote_partition_server(PgConn *pc, const char *schema, const char *table, char **name,
+							 PgpError *err);
+
 /* a connection to remote NAME, from its server's options and the user mapping */
 bool remote_connect(PgConn *pc, const char *name, PgConn *rpc, PgpError *err);
 

@@ -272,3 +272,40 @@ ops_remote_list(PgConn *pc, PGresult **rows, PgpError *err)
 	*rows = remote_sql_list_servers(pc, err);
 	return *rows != NULL;
 }
+
+bool
+remote_status_lines(PgConn *pc, RelOid parent, NameList *lines, PgpError *err)
+{
+	PGresult *res = remote_sql_partitions(pc, parent, err);
+	int i;
+
+	if (res == NULL)
+		return false;
+	for (i = 0; i < PQntuples(res); i++)
+		namelist_addf(lines, "%s on remote %s (server %s, table %s): %s rows",
+					  PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+					  PQgetvalue(res, i, 3), PQgetisnull(res, i, 4) ? "?" : PQgetvalue(res, i, 4));
+	PQclear(res);
+	return true;
+}
+
+bool
+remote_partition_server(PgConn *pc, const char *schema, const char *table, char **name,
+						PgpError *err)
+{
+	char *srv = NULL, *rs = NULL, *rn = NULL, *comment = NULL;
+	RelOid rel = 0;
+
+	*name = NULL;
+	if (!tiermove_find_table(pc, schema, table, &rel, &comment, err))
+		return false;
+	free(comment);
+	if (rel == 0)
+		return true;
+	if (!remote_sql_foreign_facts(pc, rel, &srv, &rs, &rn, err))
+		return false;
+	if (srv)
+		*name = pg_xstrdup(srv + strlen(REMOTE_SERVER_PREFIX));
+	FREE_ALL(srv, rs, rn);
+	return true;
+}

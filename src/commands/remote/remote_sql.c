@@ -765,6 +765,28 @@ remote_sql_row_xmin(PgConn *pc, const char *table_q, char **xid, PgpError *err)
 	return ok;
 }
 
+PGresult *
+remote_sql_partitions(PgConn *pc, RelOid parent, PgpError *err)
+{
+	return catalog_oid_query(
+		pc,
+		"SELECT n.nspname || '.' || c.relname, "
+		"  pg_catalog.substr(s.srvname, pg_catalog.length('" REMOTE_SERVER_PREFIX "') + 1), s.srvname, "
+		"  (SELECT option_value FROM pg_catalog.pg_options_to_table(ft.ftoptions) WHERE option_name = 'schema_name') "
+		"  || '.' || (SELECT option_value FROM pg_catalog.pg_options_to_table(ft.ftoptions) WHERE option_name = 'table_name'), "
+		"  (SELECT j.rows::text FROM pgpart.remote_job j WHERE j.kind = 'send' AND j.phase = 'done' "
+		"   AND j.part_schema = n.nspname AND j.part_name = c.relname ORDER BY j.id DESC LIMIT 1) "
+		"FROM pg_catalog.pg_inherits h JOIN pg_catalog.pg_class c ON c.oid = h.inhrelid "
+		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		"JOIN pg_catalog.pg_foreign_table ft ON ft.ftrelid = c.oid "
+		"JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver "
+		"WHERE pg_catalog.starts_with(s.srvname, '" REMOTE_SERVER_PREFIX "') "
+		"AND (h.inhparent = $1::pg_catalog.oid OR h.inhparent = (SELECT foreign_parent FROM "
+		"  pgpart.part_config WHERE parent_table = $1::pg_catalog.oid)) "
+		"ORDER BY pg_catalog.pg_get_expr(c.relpartbound, c.oid)",
+		parent, err);
+}
+
 /* ---- pgpart.remote_job -------------------------------------------------- */
 
 void

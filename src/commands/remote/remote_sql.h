@@ -164,6 +164,13 @@ bool remote_sql_parent_indexes(PgConn *pc, RelOid parent, const char *parent_nam
 /* the xmin of one row of table_q (the transaction that wrote it; NULL: empty) */
 bool remote_sql_row_xmin(PgConn *pc, const char *table_q, char **xid, PgpError *err);
 
+/*
+ * The foreign partitions of parent and of its companion on pgpart's remotes:
+ * partition (schema.name), NAME, server, remote schema.table, rows (from the
+ * job that sent it; NULL if none)
+ */
+PGresult *remote_sql_partitions(PgConn *pc, RelOid parent, PgpError *err);
+
 /* ---- pgpart.remote_job ------------------------------------------------- */
 
 typedef struct RemoteJob
