@@ -291,6 +291,25 @@ pgc_change_each(PgConn *pc, const char *sql, int nparams, const char *const *par
 }
 
 void
+pgc_copy_abandon(PgConn *pc)
+{
+	PGcancel *cancel = PQgetCancel(pc->conn);
+	char errbuf[256];
+	char *buf;
+	PGresult *res;
+
+	if (cancel)
+	{
+		PQcancel(cancel, errbuf, sizeof(errbuf));
+		PQfreeCancel(cancel);
+	}
+	while (PQgetCopyData(pc->conn, &buf, 0) > 0)
+		PQfreemem(buf);
+	while ((res = PQgetResult(pc->conn)) != NULL)
+		PQclear(res);
+}
+
+void
 pgc_dry_run_note(PgConn *pc, const char *note)
 {
 	if (pc->dry_run)

@@ -95,6 +95,11 @@ bool pgc_exec(PgConn *pc, const char *sql, int nparams, const char *const *param
  * A statement that changes something: in --dry-run mode it is printed to
  * stdout (with its parameters substituted as literals) instead of run.
  */
+/*
+ * Ends a COPY ... TO STDOUT whose rows are no longer wanted: the statement
+ * is cancelled and the connection drained, ready for the next one.
+ */
+void pgc_copy_abandon(PgConn *pc);
 /* --dry-run: a comment among the printed statements, for a step that is not SQL */
 void pgc_dry_run_note(PgConn *pc, const char *note);
 bool pgc_change(PgConn *pc, const char *sql, int nparams, const char *const *params,

@@ -502,13 +502,28 @@ remote_release(Trip *t, PgpError *err)
 	return stmt_commit(&t->rpc, err);
 }
 
-static bool
-copied_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
+/* one phase of the job recorded, in a transaction of its own */
+typedef struct PhaseCtx
 {
-	Trip *t = arg;
+	Trip *t;
+	const char *phase;
+} PhaseCtx;
+
+static bool
+phase_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
+{
+	PhaseCtx *c = arg;
 
 	lock_txn_mark_locked(stats);
-	return remote_sql_job_phase(pc, &t->job, "copied", NULL, err);
+	return remote_sql_job_phase(pc, &c->t->job, c->phase, NULL, err);
+}
+
+static bool
+record_phase(Trip *t, const char *phase, PgpError *err)
+{
+	PhaseCtx c = {t, phase};
+
+	return lock_run_txn(t->pc, &t->opt->lock, phase_body, &c, NULL, err);
 }
 
 static bool
@@ -533,7 +548,7 @@ send_verify(Trip *t, PgpError *err)
 		return false;
 	}
 	return compare_sides(t, t->part->schema, t->part->name, err) &&
-		   lock_run_txn(t->pc, &t->opt->lock, copied_body, t, NULL, err);
+		   record_phase(t, "copied", err);
 }
 
 /* ---- send: the swap ----------------------------------------------------------------- */
@@ -972,15 +987,6 @@ fetch_undo_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 }
 
 static bool
-done_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
-{
-	Trip *t = arg;
-
-	lock_txn_mark_locked(stats);
-	return remote_sql_job_phase(pc, &t->job, "done", NULL, err);
-}
-
-static bool
 fetch_drop_remote(Trip *t, PgpError *err)
 {
 	bool exists = false, ours = false;
@@ -993,7 +999,7 @@ fetch_drop_remote(Trip *t, PgpError *err)
 	else if (exists && !remote_sql_drop_table(&t->rpc, t->job.rschema, t->job.rname, err))
 		return false;
 	TEST_KILL("after_remote_drop");
-	return lock_run_txn(t->pc, &t->opt->lock, done_body, t, NULL, err);
+	return record_phase(t, "done", err);
 }
 
 static bool
@@ -1175,6 +1181,22 @@ ops_remote_fetch(PgConn *pc, const RemoteOptions *opt, RemoteResult *res, PgpErr
 
 /* ---- retention -------------------------------------------------------------------------- */
 
+/* a trip of maintain's tier step: no command line, the table's work lock already held */
+static void
+bare_trip(Trip *t, RemoteOptions *opt, RemoteResult *res, PgConn *pc, const LockPolicy *lock,
+		  RelOid parent)
+{
+	memset(opt, 0, sizeof(*opt));
+	memset(res, 0, sizeof(*res));
+	memset(t, 0, sizeof(*t));
+	opt->lock = *lock;
+	t->opt = opt;
+	t->res = res;
+	t->pc = pc;
+	t->cfg.parent = parent;
+	t->parts.default_index = t->cparts.default_index = -1;
+}
+
 typedef struct RetentionCtx
 {
 	Trip *t;
@@ -1206,7 +1228,7 @@ retention_finish(Trip *t, PgpError *err)
 		return false;
 	if (exists && ours && !remote_sql_drop_table(&t->rpc, t->job.rschema, t->job.rname, err))
 		return false;
-	return lock_run_txn(t->pc, &t->opt->lock, done_body, t, NULL, err);
+	return record_phase(t, "done", err);
 }
 
 bool
@@ -1227,16 +1249,8 @@ remote_retention_drop(PgConn *pc, RelOid parent, const char *column, const Parti
 	if (srv == NULL)
 		return true;
 	*remote = true;
-	memset(&opt, 0, sizeof(opt));
-	memset(&res, 0, sizeof(res));
-	memset(&t, 0, sizeof(t));
-	opt.lock = *lock;
-	t.opt = &opt;
-	t.res = &res;
-	t.pc = pc;
+	bare_trip(&t, &opt, &res, pc, lock, parent);
 	t.part = p;
-	t.cfg.parent = parent;
-	t.parts.default_index = t.cparts.default_index = -1;
 	if (!remote_sql_job_unfinished(pc, parent, &t.job, &found, err))
 		goto done;
 	if (found && (strcmp(t.job.kind, "drop") != 0 || strcmp(t.job.pschema, p->schema) != 0 ||
@@ -1285,14 +1299,7 @@ remote_retention_resume(PgConn *pc, RelOid parent, const LockPolicy *lock, NameL
 	Trip t;
 	bool found = false, ok = true;
 
-	memset(&opt, 0, sizeof(opt));
-	memset(&res, 0, sizeof(res));
-	memset(&t, 0, sizeof(t));
-	opt.lock = *lock;
-	t.opt = &opt;
-	t.res = &res;
-	t.pc = pc;
-	t.parts.default_index = t.cparts.default_index = -1;
+	bare_trip(&t, &opt, &res, pc, lock, parent);
 	if (!remote_sql_job_unfinished(pc, parent, &t.job, &found, err))
 		ok = false;
 	else if (found && strcmp(t.job.kind, "drop") == 0 && strcmp(t.job.phase, "swapped") == 0)

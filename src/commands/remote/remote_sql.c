@@ -412,26 +412,6 @@ copy_error(PgConn *pc, PGresult *res, PgpError *err, const char *what)
 		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
 }
 
-/* ends a COPY OUT we no longer want and drains the connection */
-static void
-abandon_out(PgConn *pc)
-{
-	PGcancel *cancel = PQgetCancel(pc->conn);
-	char errbuf[256];
-	char *buf;
-	PGresult *res;
-
-	if (cancel)
-	{
-		PQcancel(cancel, errbuf, sizeof(errbuf));
-		PQfreeCancel(cancel);
-	}
-	while (PQgetCopyData(pc->conn, &buf, 0) > 0)
-		PQfreemem(buf);
-	while ((res = PQgetResult(pc->conn)) != NULL)
-		PQclear(res);
-}
-
 static void
 abandon_in(PgConn *pc)
 {
@@ -535,7 +515,7 @@ remote_sql_stream(PgConn *from, const char *from_schema, const char *from_name, 
 		PQclear(res);
 done:
 	if (out_open)
-		abandon_out(from);
+		pgc_copy_abandon(from);
 	if (in_open)
 		abandon_in(to);
 	if (!ok)
