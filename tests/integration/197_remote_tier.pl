@@ -124,7 +124,7 @@ fails_pgpart('no --remote', 2, qr/needs --remote/, 'remote', 'add', 'cold');
 fails_pgpart('wrong password', 1, qr/remote "cold".*password authentication failed/,
 	'remote', 'add', 'cold', '--remote', $remote_ci =~ s/password='(?:[^'\\]|\\.)*'/password='nope'/r);
 my $dry = ok_pgpart('add --dry-run', 'remote', 'add', 'cold', '--remote', $remote_ci, '--dry-run');
-like($dry, qr/CREATE SERVER "pgpart_remote_cold" FOREIGN DATA WRAPPER postgres_fdw OPTIONS \(host '127\.0\.0\.1', port '\d+', dbname 'postgres', async_capable 'true'\)/,
+like($dry, qr/CREATE SERVER "pgpart_remote_cold" FOREIGN DATA WRAPPER postgres_fdw OPTIONS \(host '127\.0\.0\.1', port '\d+', dbname 'postgres', async_capable 'true', fetch_size '10000'\)/,
 	'dry-run: the server');
 like($dry, qr/CREATE USER MAPPING FOR CURRENT_USER SERVER "pgpart_remote_cold" OPTIONS \(user 'tier owner', password '\*\*\*\*\*\*\*\*'\)/,
 	'dry-run: the mapping, password masked');

@@ -135,6 +135,13 @@ remote_sql_create_server(PgConn *pc, const char *srvname, const char *host, cons
 	append_option(pc, &sql, "dbname", dbname, &first);
 	/* reads of several remote partitions run at once (async Append) */
 	append_option(pc, &sql, "async_capable", "true", &first);
+	/*
+	 * a closed partition is read whole or by ranges: 10000 rows per round
+	 * trip instead of postgres_fdw's 100.  Over loopback bench/remote sees no
+	 * difference; over a network each round trip costs its latency (2000 of
+	 * them for a quarter of 200000 rows at 100 rows each).
+	 */
+	append_option(pc, &sql, "fetch_size", "10000", &first);
 	sb_append(&sql, ")");
 	ok = stmt_change_sb(pc, &sql, err);
 	sb_free(&sql);
