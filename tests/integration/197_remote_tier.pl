@@ -207,6 +207,12 @@ like(psql_ok($node, qq{EXPLAIN SELECT count(*) FROM $events WHERE "Occurred At" 
 like(ok_pgpart('send again', 'remote', 'send', $events, $q1, '--to', 'cold'), qr/on remote cold already/, 'a second send has nothing to do');
 eval { $node->safe_psql('postgres', qq{INSERT INTO $events VALUES (1, '2025-02-01', 1, 'x')}) };
 like($@, qr/does not allow inserts/, 'the remote range refuses writes');
+{
+	my $m = ok_pgpart('metrics', 'metrics');
+	like($m, qr/^pgpart_remote_partitions\{table="Billing\.Ev'ent \\"Log\\"",remote="cold"\} 1$/m, 'metrics: remote partitions');
+	like($m, qr/^pgpart_remote_rows\{table="Billing\.Ev'ent \\"Log\\"",remote="cold"\} \d+$/m, 'metrics: remote rows');
+	like($m, qr/^pgpart_partitions\{table="Billing\.Ev'ent \\"Log\\"",tier="remote:cold"/m, 'metrics: the tier of the partition');
+}
 like(ok_pgpart('list after send', 'remote', 'list'), qr/^cold\s.*\s1\s+\d+$/m, 'list counts the partition');
 fails_pgpart('drop while in use', 2, qr/remote "cold" is in use/, 'remote', 'drop', 'cold');
 
