@@ -265,6 +265,13 @@ is(psql_ok($node, q{SELECT count(*), sum(amount) FROM revenues_pgpart_all WHERE 
 	$rev_sum, 'revenues: a yearly total through the view, from detail rows, equals the one before');
 is($remote->safe_psql('postgres', q{SELECT count(*) FROM pg_index WHERE indrelid = 'public.revenues_2025_q1'::regclass AND indisprimary}), '1',
 	'revenues: the remote table has the primary key');
+# a late row of the remote range lands in the default partition: the range cannot come back over it
+psql_ok($node, q{INSERT INTO revenues (org_id, property_id, occurred_at, amount) VALUES (1, 1, '2025-02-02', 7)});
+fails_pgpart('fetch over a late row in the default partition', 2,
+	qr/1 rows of the range of public\.revenues_2025_q1 wait in the default partition public\.revenues_default/,
+	'remote', 'fetch', 'revenues', 'revenues_2025_q1');
+is(psql_ok($node, q{SELECT relkind FROM pg_class WHERE oid = 'revenues_2025_q1'::regclass}), 'f', 'the refused fetch changed nothing');
+psql_ok($node, q{DELETE FROM revenues WHERE occurred_at = '2025-02-02' AND amount = 7});
 like(ok_pgpart('fetch revenues back', 'remote', 'fetch', 'revenues', 'revenues_2025_q1'), qr/fetched from remote cold/, 'revenues: fetched');
 is(psql_ok($node, q{SELECT c.relkind::text || ' ' || i.inhparent::regclass::text FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid
 	WHERE c.oid = 'revenues_2025_q1'::regclass}), 'r revenues', 'revenues: a local partition of the table again');
@@ -299,6 +306,7 @@ is(join(' ', map { kind_of($_) } qw(2025_q1 2025_q2 2025_q3)), '  f', 'Q1 and Q2
 is(join(' ', map { remote_has($_) } qw(2025_q1 2025_q2 2025_q3)), 'f f t', 'and on the remote');
 is(psql_ok($node, q{SELECT string_agg(partition_name, ',' ORDER BY partition_name) FROM pgpart.retention_log}),
 	q{Ev'ent "Log"_2025_q1,Ev'ent "Log"_2025_q2}, 'retention_log records both');
+is(psql_ok($node, q{SELECT string_agg((rows > 0)::text, ',') FROM pgpart.retention_log}), 'true,true', 'with the rows their sends counted');
 is(psql_ok($node, qq{SELECT count(*) FROM $events}), psql_ok($node, qq{SELECT count(*) FROM $events WHERE "Occurred At" >= '2025-07-01'}),
 	'only the dropped ranges are gone');
 ok_pgpart('policy cleared', 'policy', $events, '--clear');

@@ -222,11 +222,11 @@ tier_cutoffs(PgConn *pc, const TierPolicyRow *pol, const PartConfig *cfg, TierCu
 
 /* the retention_log row of a remote partition, in the transaction that drops its foreign table */
 static bool
-log_remote_drop(PgConn *pc, void *arg, PgpError *err)
+log_remote_drop(PgConn *pc, void *arg, const char *rows, PgpError *err)
 {
 	DropCtx *d = arg;
 
-	return policy_sql_log_drop(pc, d->cfg, d->p, err);
+	return policy_sql_log_remote_drop(pc, d->cfg, d->p, rows, err);
 }
 
 /* a retention drop of p in its own short transaction under lock_timeout */

@@ -139,6 +139,19 @@ policy_sql_log_drop(PgConn *pc, const PartConfig *cfg, const PartitionInfo *p, P
 }
 
 bool
+policy_sql_log_remote_drop(PgConn *pc, const PartConfig *cfg, const PartitionInfo *p,
+						   const char *rows, PgpError *err)
+{
+	const char *params[6] = {cfg->parent_schema, cfg->parent_name, p->name,
+							 p->lo_text, p->hi_text, rows};
+
+	return pgc_change(pc,
+					  "INSERT INTO pgpart.retention_log (parent_schema, parent_name, "
+					  "partition_name, lo, hi, rows) VALUES ($1, $2, $3, $4, $5, $6::bigint)",
+					  6, params, err);
+}
+
+bool
 policy_sql_log_archived_drop(PgConn *pc, const PartConfig *cfg, const PartitionInfo *p,
 							 PgpError *err)
 {

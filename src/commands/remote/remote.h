@@ -85,11 +85,12 @@ bool ops_remote_fetch(PgConn *pc, const RemoteOptions *opt, RemoteResult *res, P
 /*
  * Retention of a partition the remote tier holds (maintain's tier step):
  * a "drop" job, then one transaction that drops the foreign table, runs
- * in_txn (the caller's record in pgpart.retention_log) and marks the job
+ * in_txn (the caller's record in pgpart.retention_log, with the rows the
+ * send counted, NULL if unknown) and marks the job
  * "swapped", then the remote table is dropped and the job is "done".
  * *remote is false (and nothing done) when p is no partition on a remote.
  */
-typedef bool (*RemoteInTxn)(PgConn *pc, void *arg, PgpError *err);
+typedef bool (*RemoteInTxn)(PgConn *pc, void *arg, const char *rows, PgpError *err);
 bool remote_retention_drop(PgConn *pc, RelOid parent, const char *column, const PartitionInfo *p,
 						   const LockPolicy *lock, RemoteInTxn in_txn, void *arg, bool *remote,
 						   PgpError *err);

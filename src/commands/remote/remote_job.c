@@ -44,6 +44,7 @@
 #include "pg/compare.h"
 #include "pg/config.h"
 #include "pg/health.h"
+#include "pg/partition.h"
 #include "pg/schema.h"
 #include "pg/stmt.h"
 #include "pg/worklock.h"
@@ -1002,6 +1003,32 @@ fetch_drop_remote(Trip *t, PgpError *err)
 	return record_phase(t, "done", err);
 }
 
+/*
+ * A range under the companion is a gap in the table: the application's late
+ * rows of it land in the default partition, and ATTACH would refuse the range
+ * back.  Said before anything is copied.
+ */
+static bool
+default_has_rows(Trip *t, PgpError *err)
+{
+	long n = 0;
+
+	if (t->def == NULL || t->pc->dry_run)
+		return true;
+	if (!partition_count_default_rows(t->pc, t->def->schema, t->def->name, t->job.column,
+									  t->job.lo, t->job.hi, &n, err))
+		return false;
+	if (n == 0)
+		return true;
+	err_set(err, EXIT_USAGE, "%ld rows of the range of %s.%s wait in the default partition %s.%s",
+			n, t->part->schema, t->part->name, t->def->schema, t->def->name);
+	err_detail(err, "ATTACH would refuse the range back while they are there; nothing was "
+					"changed.");
+	err_hint(err, "Copy them aside and delete them there, fetch, then insert them again: they "
+				  "land in the fetched partition.");
+	return false;
+}
+
 static bool
 do_fetch(Trip *t, PgpError *err)
 {
@@ -1075,6 +1102,8 @@ do_fetch(Trip *t, PgpError *err)
 			goto done;
 		}
 		if (exists && !lock_run_txn(t->pc, &opt->lock, drop_copy_body, t, NULL, err))
+			goto done;
+		if (!default_has_rows(t, err))
 			goto done;
 		if (!connect_remote(t, err) || !remote_hold(t, err) ||
 			!remote_sql_parent_indexes(t->pc, t->cfg.parent, t->cfg.parent_name, t->copy_q,
@@ -1214,7 +1243,7 @@ retention_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 
 	lock_txn_mark_locked(stats);
 	free(q);
-	return ok && (r->in_txn == NULL || r->in_txn(pc, r->arg, err)) &&
+	return ok && (r->in_txn == NULL || r->in_txn(pc, r->arg, r->t->job.rows, err)) &&
 		   remote_sql_job_phase(pc, &r->t->job, "swapped", NULL, err);
 }
 
@@ -1273,6 +1302,17 @@ remote_retention_drop(PgConn *pc, RelOid parent, const char *column, const Parti
 		t.job.hi = pg_xstrdup(p->hi_text ? p->hi_text : "");
 		if (!lock_run_txn(pc, lock, insert_body, &t, NULL, err))
 			goto done;
+	}
+	{
+		/* the rows the send counted, for the retention log */
+		RemoteJob sent;
+		bool was = false;
+
+		if (!remote_sql_job_last_sent(pc, parent, p->schema, p->name, &sent, &was, err))
+			goto done;
+		if (was && sent.rows && t.job.rows == NULL)
+			t.job.rows = pg_xstrdup(sent.rows);
+		remotejob_free(&sent);
 	}
 	r.t = &t;
 	r.p = p;
