@@ -223,6 +223,18 @@ psql_as($node, $owner, sprintf(q{CREATE USER MAPPING FOR reporter SERVER pgpart_
 is($node->safe_psql('postgres', qq{SELECT count(*), sum(amount) FROM $events}, extra_params => [ '-U', 'reporter' ]),
 	$sum_before, 'the reporting role reads the remote rows through the table');
 
+# ---- a fetch waits for snapshots older than its copy: they would find the range empty after the swap
+{
+	my $rr = $node->background_psql('postgres', on_error_stop => 0);
+	$rr->query_safe(q{BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM pgpart.schema_version});
+	fails_pgpart('fetch under an older snapshot', 1, qr/transactions older than the fetched copy are still open/,
+		'--lock-timeout', '100ms', '--retries', '3', 'remote', 'fetch', $events, $q1);
+	is(relkind(), 'f', 'the fetch did not swap');
+	is(table_fingerprint($node, $events), $all_before, 'and the rows are read from the remote');
+	$rr->quit;
+	ok_pgpart('abort that fetch', 'remote', 'fetch', $events, $q1, '--abort');
+}
+
 # ---- fetch back, with kill -9 at its steps
 SKIP:
 {

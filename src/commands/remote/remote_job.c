@@ -288,9 +288,12 @@ load_job(Trip *t, const char *kind, bool *found, PgpError *err)
 		err_set(err, EXIT_USAGE, "%s.%s has an unfinished remote %s of %s.%s (job %s, phase %s)",
 				t->cfg.parent_schema, t->cfg.parent_name, t->job.kind, t->job.pschema,
 				t->job.pname, t->job.id, t->job.phase);
-		err_hint(err, "Run \"pgpart remote %s\" of that partition again to finish it, or "
-					  "with --abort.",
-				 t->job.kind);
+		if (strcmp(t->job.kind, "drop") == 0)
+			err_hint(err, "A retention drop was interrupted: \"pgpart maintain\" finishes it.");
+		else
+			err_hint(err, "Run \"pgpart remote %s\" of that partition again to finish it, or "
+						  "with --abort.",
+					 t->job.kind);
 		return false;
 	}
 	t->res->resumed = true;
@@ -912,12 +915,44 @@ fetch_swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		   remote_sql_job_phase(pc, &t->job, "swapped", NULL, err);
 }
 
-/* the copy's rows are new row versions: wait for snapshots older than them to end (as move does) */
+/*
+ * The swap through lock_run_txn_on: the look before each attempt covers the
+ * table, the foreign partition, the default partition and the copy.
+ */
+static bool
+fetch_swap(Trip *t, LockStats *st, PgpError *err)
+{
+	LockTarget targets[5];
+	int n = 0;
+	RelOid copy = 0;
+	char *comment = NULL;
+
+	if (!tiermove_find_table(t->pc, t->part->schema, t->copy_name, &copy, &comment, err))
+		return false;
+	free(comment);
+	targets[n++] = (LockTarget){t->cfg.parent, LOCK_ACCESS_EXCLUSIVE};
+	if (t->found_in.oid)
+		targets[n++] = (LockTarget){t->found_in.oid, LOCK_ACCESS_EXCLUSIVE};
+	targets[n++] = (LockTarget){t->part->oid, LOCK_ACCESS_EXCLUSIVE};
+	if (t->def)
+		targets[n++] = (LockTarget){t->def->oid, LOCK_ACCESS_EXCLUSIVE};
+	if (copy)
+		targets[n++] = (LockTarget){copy, LOCK_ACCESS_EXCLUSIVE};
+	return lock_run_txn_on(t->pc, &t->opt->lock, targets, n, fetch_swap_body, t, st, err);
+}
+
+/*
+ * The copy's rows are new row versions, written by the copy's transaction: a
+ * REPEATABLE READ or SERIALIZABLE snapshot taken before it committed does not
+ * see them, and would find the range empty once the copy is swapped in (it
+ * read the foreign table until then).  So, as move does, wait before the swap
+ * until every transaction whose snapshot may predate the copy has ended.
+ */
 static bool
 wait_old_snapshots(Trip *t, PgpError *err)
 {
 	char *xid = NULL, *waiting = NULL;
-	char *sql_table = t->part_q; /* after the swap, the copy has the partition's name */
+	char *sql_table = t->copy_q;
 	double t0 = clock_ms();
 	double limit = (double) t->opt->lock.lock_timeout_ms * t->opt->lock.max_attempts;
 	bool ok = false;
@@ -1124,9 +1159,11 @@ do_fetch(Trip *t, PgpError *err)
 				!compare_sides(t, t->part->schema, t->copy_name, err))
 				goto done;
 		}
+		/* before the swap: a snapshot older than the copy would find the range empty after it */
+		if (!wait_old_snapshots(t, err))
+			goto done;
 		memset(&st, 0, sizeof(st));
-		if (cancelled(t, err) ||
-			!lock_run_txn(t->pc, &opt->lock, fetch_swap_body, t, &st, err))
+		if (cancelled(t, err) || !fetch_swap(t, &st, err))
 		{
 			lock_felt_note(&t->res->felt, &st);
 			goto done;
@@ -1136,11 +1173,6 @@ do_fetch(Trip *t, PgpError *err)
 		TEST_KILL("after_fetch_swap");
 		if (!remote_release(t, err))
 			err_clear(err);
-		if (!wait_old_snapshots(t, err))
-		{
-			namelist_addf(&t->res->notes, "%s", err->message ? err->message : "");
-			err_clear(err);
-		}
 	}
 	if (strcmp(t->job.phase, "swapped") == 0 && !fetch_drop_remote(t, err))
 	{
@@ -1186,6 +1218,10 @@ run_trip(PgConn *pc, const RemoteOptions *opt, RemoteResult *res, bool fetch, Pg
 	if (!worklock_take(pc, &wl, fetch ? "remote fetch" : "remote send", &t.cfg.parent, 1, err))
 		goto done;
 	ok = fetch ? do_fetch(&t, err) : do_send(&t, err);
+	if (!ok && fetch && t.job.id && !opt->abort && !t.pc->dry_run &&
+		(strcmp(t.job.phase, "started") == 0 || strcmp(t.job.phase, "copied") == 0) && !err->hint)
+		err_hint(err, "The rows are on the remote and read from there: run the fetch again to "
+					  "go on, or with --abort to drop what it made here.");
 done:
 	worklock_release(pc, &wl);
 	res->duration_ms = clock_ms() - t0;
