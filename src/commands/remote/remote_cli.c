@@ -60,6 +60,12 @@ typedef struct RemoteArgs
 	RemoteOptions opt;
 } RemoteArgs;
 
+static json_t *
+value_or_null(PGresult *rows, int i, int col)
+{
+	return cli_json_string_or_null(PQgetisnull(rows, i, col) ? NULL : PQgetvalue(rows, i, col));
+}
+
 static void
 print_list(const GlobalOpts *g, PGresult *rows)
 {
@@ -70,25 +76,17 @@ print_list(const GlobalOpts *g, PGresult *rows)
 		json_t *a = json_array();
 
 		for (i = 0; i < PQntuples(rows); i++)
+		{
+			char *srv = pg_xasprintf("pgpart_remote_%s", PQgetvalue(rows, i, 0));
+
 			json_array_append_new(
 				a, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:I, s:I}", "name",
-							 PQgetvalue(rows, i, 0), "server",
-							 "", "host",
-							 cli_json_string_or_null(PQgetisnull(rows, i, 1) ? NULL : PQgetvalue(rows, i, 1)),
-							 "port",
-							 cli_json_string_or_null(PQgetisnull(rows, i, 2) ? NULL : PQgetvalue(rows, i, 2)),
-							 "dbname",
-							 cli_json_string_or_null(PQgetisnull(rows, i, 3) ? NULL : PQgetvalue(rows, i, 3)),
-							 "user",
-							 cli_json_string_or_null(PQgetisnull(rows, i, 4) ? NULL : PQgetvalue(rows, i, 4)),
-							 "partitions", (json_int_t) atoll(PQgetvalue(rows, i, 5)), "rows",
+							 PQgetvalue(rows, i, 0), "server", srv, "host",
+							 value_or_null(rows, i, 1), "port", value_or_null(rows, i, 2),
+							 "dbname", value_or_null(rows, i, 3), "user",
+							 value_or_null(rows, i, 4), "partitions",
+							 (json_int_t) atoll(PQgetvalue(rows, i, 5)), "rows",
 							 (json_int_t) atoll(PQgetvalue(rows, i, 6))));
-		for (i = 0; i < (int) json_array_size(a); i++)
-		{
-			json_t *o = json_array_get(a, (size_t) i);
-			char *srv = pg_xasprintf("pgpart_remote_%s", json_string_value(json_object_get(o, "name")));
-
-			json_object_set_new(o, "server", json_string(srv));
 			free(srv);
 		}
 		cli_print_json(json_pack("{s:o}", "remotes", a));
