@@ -136,6 +136,24 @@ like(ok_pgpart('add', 'remote', 'add', 'cold', '--remote', $remote_ci),
 psql_ok($node, qq{CREATE USER MAPPING FOR CURRENT_USER SERVER pgpart_remote_cold OPTIONS (user 'tier owner', password '$secret_sql')});
 fails_pgpart('add twice', 2, qr/remote "cold" exists already/, 'remote', 'add', 'cold', '--remote', $remote_ci);
 like(ok_pgpart('list', 'remote', 'list'), qr/^cold\s+127\.0\.0\.1:\d+\/postgres\s+tier owner\s+pgpart_remote_cold\s+0\s+0$/m, 'remote list');
+# the password from a password file; a remote that asks for none is refused
+{
+	my $passfile = $node->basedir . '/pgpass';
+	(my $pp = $secret) =~ s/([:\\])/\\$1/g;
+	open(my $fh, '>', $passfile) or die "$passfile: $!";
+	print $fh "127.0.0.1:" . $remote->port . ":postgres:tier owner:$pp\n";
+	close($fh);
+	chmod(0600, $passfile);
+	local $ENV{PGPASSFILE} = $passfile;
+	like(ok_pgpart('add with the password from PGPASSFILE', 'remote', 'add', 'spare', '--remote',
+		sprintf(q{host=127.0.0.1 port=%d dbname=postgres user='tier owner'}, $remote->port)),
+		qr/remote spare added/, 'PGPASSFILE: added');
+	ok_pgpart('drop spare', 'remote', 'drop', 'spare');
+}
+fails_pgpart('a remote that asks for no password', 2, qr/remote "trusting" did not ask for a password/,
+	'remote', 'add', 'trusting', '--remote', sprintf(q{host=%s port=%d dbname=postgres user='tier owner'},
+		$remote->host, $remote->port));
+is(psql_ok($node, q{SELECT string_agg(srvname, ',') FROM pg_foreign_server}), 'pgpart_remote_cold', 'only cold is left');
 my $list = decode_json(ok_pgpart('list --json', 'remote', 'list', '--json'));
 is($list->{remotes}[0]{user}, 'tier owner', 'list --json: the user, no password');
 
