@@ -40,6 +40,7 @@
 #include "commands/remote/remote.h"
 #include "commands/remote/remote_sql.h"
 #include "core/naming.h"
+#include "pg/citus.h"
 #include "pg/companion.h"
 #include "pg/compare.h"
 #include "pg/config.h"
@@ -1212,7 +1213,8 @@ run_trip(PgConn *pc, const RemoteOptions *opt, RemoteResult *res, bool fetch, Pg
 		err_set(err, EXIT_USAGE, "invalid remote name \"%s\"", opt->name ? opt->name : "");
 		return false;
 	}
-	if (!schema_require(pc, err) || !resolve(&t, fetch, err))
+	if (!schema_require(pc, err) || !resolve(&t, fetch, err) ||
+		(!fetch && !citus_refuse_remote(pc, t.cfg.parent, err)))
 		goto done;
 	wl.cancel = opt->cancel;
 	if (!worklock_take(pc, &wl, fetch ? "remote fetch" : "remote send", &t.cfg.parent, 1, err))
