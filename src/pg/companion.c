@@ -92,14 +92,50 @@ static const char facts_sql[] =
 	"    AND a.attgenerated <> '' AND NOT a.attisdropped) "
 	"FROM pg_catalog.pg_class t WHERE t.oid = $1::pg_catalog.regclass";
 
-/* $1 the table, $2 the regclass text of the companion or the view: the SELECT grants to repeat */
+/*
+ * $1 the table, $2 the companion or the view (regclass text): each role's
+ * rights on it brought in line with the table's, SELECT or nothing.  First
+ * REVOKE ALL from whoever holds more or other than the table allows (a
+ * revoke on the table, a default privilege of the role that made it), then
+ * GRANT SELECT to whoever may read the table and cannot read this.
+ */
+static const char revokes_sql[] =
+	"SELECT DISTINCT 'REVOKE ALL ON ' || $2 || ' FROM ' "
+	"  || CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
+	"     ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END "
+	"FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a "
+	"WHERE c.oid = $2::pg_catalog.regclass AND a.grantee <> c.relowner "
+	"  AND (a.privilege_type <> 'SELECT' OR a.is_grantable OR NOT EXISTS ("
+	"    SELECT 1 FROM pg_catalog.pg_class t, pg_catalog.aclexplode(t.relacl) b "
+	"    WHERE t.oid = $1::pg_catalog.regclass AND b.grantee = a.grantee "
+	"      AND b.privilege_type = 'SELECT'))";
 static const char grants_sql[] =
 	"SELECT 'GRANT SELECT ON ' || $2 || ' TO ' "
 	"  || CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
 	"     ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END "
 	"FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a "
 	"WHERE c.oid = $1::pg_catalog.regclass AND a.grantee <> c.relowner "
-	"  AND a.privilege_type = 'SELECT' ORDER BY 1";
+	"  AND a.privilege_type = 'SELECT' AND NOT EXISTS ("
+	"    SELECT 1 FROM pg_catalog.pg_class x, pg_catalog.aclexplode(x.relacl) b "
+	"    WHERE x.oid = $2::pg_catalog.regclass AND b.grantee = a.grantee "
+	"      AND b.privilege_type = 'SELECT') "
+	"ORDER BY 1";
+/*
+ * $1 the table, $2 the companion: row security as the table's.  With no
+ * policy on the companion, enabled means nobody but its owner reads it.
+ */
+static const char rowsec_sql[] =
+	"SELECT 'ALTER TABLE ' || $2 || CASE WHEN t.relrowsecurity THEN ' ENABLE' ELSE ' DISABLE' END "
+	"  || ' ROW LEVEL SECURITY' "
+	"FROM pg_catalog.pg_class t, pg_catalog.pg_class c "
+	"WHERE t.oid = $1::pg_catalog.regclass AND c.oid = $2::pg_catalog.regclass "
+	"  AND t.relrowsecurity <> c.relrowsecurity "
+	"UNION ALL "
+	"SELECT 'ALTER TABLE ' || $2 || CASE WHEN t.relforcerowsecurity THEN ' FORCE' ELSE ' NO FORCE' END "
+	"  || ' ROW LEVEL SECURITY' "
+	"FROM pg_catalog.pg_class t, pg_catalog.pg_class c "
+	"WHERE t.oid = $1::pg_catalog.regclass AND c.oid = $2::pg_catalog.regclass "
+	"  AND t.relforcerowsecurity <> c.relforcerowsecurity";
 
 /* the table's columns, quoted, in their order: the view's select list */
 static const char columns_sql[] =
@@ -120,13 +156,16 @@ name_taken(PgConn *pc, const char *schema, const char *name, bool *taken, PgpErr
 						   2, params, taken, err);
 }
 
-/* GRANT SELECT on target (regclass text) to whoever may read the table */
+/* target's (regclass text) rights as the table's (SELECT or nothing); its row security too */
 static bool
-repeat_grants(PgConn *pc, const char *table_q, const char *target_q, PgpError *err)
+repeat_grants(PgConn *pc, const char *table_q, const char *target_q, bool rowsec,
+			  PgpError *err)
 {
 	const char *params[2] = {table_q, target_q};
 
-	return pgc_change_each(pc, grants_sql, 2, params, err);
+	return pgc_change_each(pc, revokes_sql, 2, params, err) &&
+		   pgc_change_each(pc, grants_sql, 2, params, err) &&
+		   (!rowsec || pgc_change_each(pc, rowsec_sql, 2, params, err));
 }
 
 /* the view over the table and its companion, the table's owner's, with its SELECT grants */
@@ -151,7 +190,7 @@ make_view(PgConn *pc, const char *table_q, const char *owner_q, const char *comp
 					"UPDATE pgpart.part_config SET foreign_view = $1::pg_catalog.regclass "
 					"WHERE parent_table = $2::pg_catalog.regclass",
 					2, rp, err) &&
-		 repeat_grants(pc, table_q, view_q, err);
+		 repeat_grants(pc, table_q, view_q, false, err);
 	free(cols);
 	return ok;
 }
@@ -178,7 +217,7 @@ make_table(PgConn *pc, const char *table_q, const char *owner_q, const char *col
 					"UPDATE pgpart.part_config SET foreign_parent = $1::pg_catalog.regclass "
 					"WHERE parent_table = $2::pg_catalog.regclass",
 					2, rp, err) &&
-		 repeat_grants(pc, table_q, comp_q, err);
+		 repeat_grants(pc, table_q, comp_q, true, err);
 	free(col_q);
 	return ok;
 }
@@ -261,6 +300,16 @@ companion_prepare(PgConn *pc, const char *schema, const char *table, ForeignHome
 	generated = PQgetvalue(r, 0, 5)[0] == 't';
 	PQclear(r);
 	ok = true;
+	/* an existing companion follows the table's grants and row security first, whatever comes next */
+	if (home->name && (ok = repeat_grants(pc, table_q, comp_regclass, true, err)) && home->view_name)
+	{
+		char *view_q = pgc_quote_qualified(pc, home->schema, home->view_name);
+
+		ok = repeat_grants(pc, table_q, view_q, false, err);
+		free(view_q);
+	}
+	if (!ok)
+		goto out;
 	if (!unique && home->name == NULL)
 	{
 		/* the table takes its foreign partitions itself */
@@ -279,27 +328,40 @@ companion_prepare(PgConn *pc, const char *schema, const char *table, ForeignHome
 		*why = pg_xasprintf("the table's columns differ from those of its companion %s.%s, made "
 							"before they changed",
 							home->schema, home->name);
-	else if (home->name && home->view_name)
-	{
-		/* grants given on the table since: readers of the view need them on both */
-		char *view_q = pgc_quote_qualified(pc, home->schema, home->view_name);
-
-		ok = repeat_grants(pc, table_q, comp_regclass, err) &&
-			 repeat_grants(pc, table_q, view_q, err);
-		free(view_q);
-	}
-	else
-	{
-		if (home->name)
-			ok = repeat_grants(pc, table_q, comp_regclass, err);
-		ok = ok && make_missing(pc, schema, table, table_q, owner, column, home, why, err);
-	}
-	if (ok && *why)
-		foreign_home_free(home);
+	else if (home->name == NULL || home->view_name == NULL)
+		ok = make_missing(pc, schema, table, table_q, owner, column, home, why, err);
 out:
+	if (!ok || *why)
+		foreign_home_free(home);
 	free(owner);
 	free(column);
 	free(comp_regclass);
 	free(table_q);
+	return ok;
+}
+
+bool
+companion_sync(PgConn *pc, const char *schema, const char *table, PgpError *err)
+{
+	ForeignHome home;
+	char *table_q, *comp_q, *view_q;
+	bool ok;
+
+	if (!companion_find(pc, schema, table, &home, err))
+		return false;
+	if (home.name == NULL)
+		return true;
+	table_q = pgc_quote_qualified(pc, schema, table);
+	comp_q = pgc_quote_qualified(pc, home.schema, home.name);
+	ok = repeat_grants(pc, table_q, comp_q, true, err);
+	if (ok && home.view_name)
+	{
+		view_q = pgc_quote_qualified(pc, home.schema, home.view_name);
+		ok = repeat_grants(pc, table_q, view_q, false, err);
+		free(view_q);
+	}
+	free(comp_q);
+	free(table_q);
+	foreign_home_free(&home);
 	return ok;
 }

@@ -43,6 +43,15 @@ bool companion_prepare(PgConn *pc, const char *schema, const char *table, Foreig
 bool companion_find(PgConn *pc, const char *schema, const char *table, ForeignHome *home,
 					PgpError *err);
 
+/*
+ * The companion's and its view's rights brought in line with the table's
+ * (SELECT for whoever may read the table, nothing else for anyone) and the
+ * companion's row security with the table's (enabled without policies: only
+ * its owner reads it); "maintain" runs it, so a REVOKE on the table reaches
+ * them by the next run.  Nothing to do without a companion.
+ */
+bool companion_sync(PgConn *pc, const char *schema, const char *table, PgpError *err);
+
 void foreign_home_free(ForeignHome *home);
 
 #endif

@@ -19,6 +19,7 @@ tablecopy_free(TableCopy *t)
 	FREE_ALL(t->from, t->to);
 	NAMELIST_FREE_ALL(&t->columns, &t->key, &t->key_types);
 	free(t->part_column);
+	free(t->digest_as_text);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -41,18 +42,34 @@ tablecopy_load(PgConn *pc, RelOid from_oid, const char *to, const NameList *key,
 							 2, params, &t->from, 1, &t->part_not_null, err))
 		return false;
 	t->to = pg_xstrdup(to);
+	/*
+	 * The types whose equal values always print the same (so hashing the
+	 * value, without its text, sees every change the text would): exact
+	 * types, no domains, and strings only under deterministic collations
+	 */
 	res = pgc_query(pc,
-					"SELECT a.attname FROM pg_catalog.pg_attribute a "
+					"SELECT a.attname, a.atttypid NOT IN ('pg_catalog.int2'::pg_catalog.regtype, "
+					"  'pg_catalog.int4'::pg_catalog.regtype, 'pg_catalog.int8'::pg_catalog.regtype, "
+					"  'pg_catalog.bool'::pg_catalog.regtype, 'pg_catalog.date'::pg_catalog.regtype, "
+					"  'pg_catalog.timestamp'::pg_catalog.regtype, "
+					"  'pg_catalog.timestamptz'::pg_catalog.regtype, "
+					"  'pg_catalog.uuid'::pg_catalog.regtype, 'pg_catalog.bytea'::pg_catalog.regtype, "
+					"  'pg_catalog.text'::pg_catalog.regtype, 'pg_catalog.varchar'::pg_catalog.regtype) "
+					"OR NOT COALESCE((SELECT c.collisdeterministic FROM pg_catalog.pg_collation c "
+					"  WHERE c.oid = a.attcollation), true) "
+					"FROM pg_catalog.pg_attribute a "
 					"WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 "
 					"  AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum",
 					1, params, err);
 	if (res == NULL)
 		return false;
+	t->digest_as_text = pg_xcalloc((size_t) PQntuples(res) + 1, sizeof(bool));
 	for (i = 0; i < PQntuples(res); i++)
 	{
 		char *q = pgc_quote_ident(pc, PQgetvalue(res, i, 0));
 
 		namelist_add(&t->columns, q);
+		t->digest_as_text[i] = PQgetvalue(res, i, 1)[0] == 't';
 		free(q);
 	}
 	PQclear(res);

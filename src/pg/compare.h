@@ -17,6 +17,12 @@ typedef struct TableCopy
 	char *from;			/* qualified, quoted: the table written by the application */
 	char *to;			/* qualified, quoted: the copy */
 	NameList columns;	/* quoted names of the columns copied (not generated, not dropped) */
+	/*
+	 * per column: the batch check hashes its text, not its value, because
+	 * values its type calls equal can print differently (numeric 1.0 and
+	 * 1.00, intervals, floats' -0, non-deterministic collations)
+	 */
+	bool *digest_as_text;
 	NameList key;		/* quoted names of the unique key columns, in key order (may be none) */
 	NameList key_types; /* their types: format_type() of the source's columns, read at load */
 	char *part_column;	/* quoted; compared too when not null, so lookups are pruned */

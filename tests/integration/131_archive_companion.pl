@@ -12,6 +12,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use File::Path qw(make_path);
 use JSON::PP qw(decode_json);
+use IPC::Run;
 
 my $node = new_cluster('companion');
 my $owner = create_owner_role($node);
@@ -54,6 +55,9 @@ my $yearly = report('yearly', 'revenues', '--org', '3', '--year', '2025');
 my $cross = report('cross-org', 'revenues', '--from', '2025-01-01', '--to', '2026-01-01', '--by', 'status');
 ok(@{ $yearly->{rows} } > 3 && @{ $cross->{rows} } > 1, 'reports have rows before');
 
+# a default privilege of the owner must not reach the companion it makes
+psql_ok($node, qq{ALTER DEFAULT PRIVILEGES FOR ROLE $owner IN SCHEMA public GRANT INSERT, SELECT ON TABLES TO view_only});
+
 # ---- archive Q1: it stays queryable under the companion
 my $out = pgpart_ok($node, 'archive q1', 'archive', 'revenues', 'revenues_2025_q1', '--to', $url);
 like($out, qr/queryable in place: read-only file_fdw partition of public\.revenues_pgpart_foreign .* view public\.revenues_pgpart_all/,
@@ -84,6 +88,18 @@ is(rows_of($c2), rows_of($cross), 'cross-org report over the year equals the one
 my $c3 = report('cross-org', 'revenues', '--from', '2025-04-01', '--to', '2025-07-01', '--by', 'status');
 is($c3->{source}, 'detail', 'a range that does not reach the archive reads the table alone');
 
+# a rollup made after the archive never summarised it: the report must not trust it there
+pgpart_ok($node, 'rollup after the archive', 'rollup', 'add', 'revenues', '--name', 'rev_m', '--grain', 'month',
+	'--group-by', 'org_id, status', '--measures', 'sum(amount), count(*)');
+{
+	my ($rc, $o) = pgpart($node, 'report', 'yearly', 'revenues', '--org', '3', '--year', '2025', '--json');
+	is($rc, 0, 'report with the source left to pgpart');
+	is(rows_of(decode_json($o)), rows_of($yearly), 'it equals the report from before the archive');
+	my ($rc2, $o2) = pgpart($node, 'report', 'yearly', 'revenues', '--org', '3', '--year', '2026', '--json');
+	like(decode_json($o2)->{source}, qr/rollup public\.rev_m/, 'a year the archive does not reach comes from the rollup');
+}
+pgpart_ok($node, 'rollup drop', 'rollup', 'drop', '--name', 'rev_m');
+
 # partition pruning on both branches
 my $plan_q2 = psql_ok($node, q{EXPLAIN (COSTS OFF) SELECT count(*) FROM revenues_pgpart_all WHERE occurred_at >= '2025-04-01' AND occurred_at < '2025-07-01'});
 like($plan_q2, qr/revenues_2025_q2/, 'Q2 through the view reads Q2');
@@ -104,6 +120,8 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM revenues_pgpart_all WHERE
 }
 is(psql_ok($node, q{SELECT has_table_privilege('reporting', 'revenues_pgpart_foreign', 'INSERT')::text || has_table_privilege('reporting', 'revenues_pgpart_all', 'SELECT')::text}),
 	'falsetrue', 'the reporting role got SELECT, not more');
+is(psql_ok($node, q{SELECT has_table_privilege('view_only', 'revenues_pgpart_foreign', 'SELECT')::text || has_table_privilege('view_only', 'revenues_pgpart_foreign', 'INSERT')::text}),
+	'falsefalse', 'the owner\'s default privileges gave nothing on the companion');
 psql_ok($node, qq{SET ROLE $owner; GRANT SELECT ON revenues_pgpart_all TO view_only});
 my ($rcv, undef, $errv) = $node->psql('postgres', 'SELECT count(*) FROM revenues_pgpart_all', extra_params => [ '-U', 'view_only' ]);
 ok($rcv != 0 && $errv =~ /permission denied for table revenues/, 'the view gives nothing to a role without rights on the table');
@@ -120,11 +138,14 @@ psql_ok($node, q{DELETE FROM revenues WHERE occurred_at = '2025-02-02' AND amoun
 psql_ok($node, qq{SET ROLE $owner; DROP VIEW revenues_pgpart_all});
 is(rows_of(report('yearly', 'revenues', '--org', '3', '--year', '2025')), rows_of($yearly),
 	'without the view, the report still reads the archived quarter');
+my $st = pgpart_ok($node, 'status without the view', 'status', 'revenues');
+like($st, qr/revenues_2025_q1 .*queryable in place\)/, 'status: still queryable in place');
+unlike($st, qr/through the view/, 'and names no view (nor an OID)');
 
 # a second archive reuses the companion, and carries grants given since
 my $q2_before = table_fingerprint($node, q{(SELECT * FROM revenues WHERE occurred_at >= '2025-04-01' AND occurred_at < '2025-07-01')});
 psql_ok($node, qq{SET ROLE $owner; GRANT SELECT ON revenues TO late_reader});
-pgpart_ok($node, 'archive q2', 'archive', 'revenues', 'revenues_2025_q2', '--to', $url);
+my $out2 = pgpart_ok($node, 'archive q2', 'archive', 'revenues', 'revenues_2025_q2', '--to', $url);
 is(psql_ok($node, q{SELECT count(*) FROM pg_class WHERE relname LIKE 'revenues_pgpart_foreign%'}), '1', 'one companion');
 is(psql_ok($node, q{SELECT foreign_view::text FROM pgpart.part_config WHERE parent_table = 'revenues'::regclass}),
 	'revenues_pgpart_all', 'the view is made again');
@@ -145,13 +166,64 @@ my ($m3) = $q3 =~ m{(file://\S+\.manifest\.json)};
 pgpart_ok($node, 'restore q3', 'restore', 'revenues', '--from', $m3);
 psql_ok($node, qq{SET ROLE $owner; ALTER TABLE revenues DROP COLUMN note2});
 
+# a REVOKE on the table reaches the companion and the view at the next maintain
+psql_ok($node, qq{SET ROLE $owner; REVOKE SELECT ON revenues FROM late_reader});
+pgpart_ok($node, 'maintain after a revoke', 'maintain', 'revenues');
+is(psql_ok($node, q{SELECT has_table_privilege('late_reader', 'revenues_pgpart_foreign', 'SELECT')::text || has_table_privilege('late_reader', 'revenues_pgpart_all', 'SELECT')::text}),
+	'falsefalse', 'revoked on both');
+
+# row security turned on later: the companion (no policies) shuts, and report refuses the range
+psql_ok($node, qq{SET ROLE $owner; ALTER TABLE revenues ENABLE ROW LEVEL SECURITY; CREATE POLICY everyone ON revenues USING (true)});
+pgpart_ok($node, 'maintain after row security', 'maintain', 'revenues');
+is(psql_ok($node, q{SELECT relrowsecurity FROM pg_class WHERE oid = 'revenues_pgpart_foreign'::regclass}), 't',
+	'the companion has row security too');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM revenues_pgpart_foreign}, extra_params => [ '-U', 'reporting' ]),
+	'0', 'and without policies the reporting role reads none of it');
+pgpart_fails($node, 'report refuses the archived range under row security', 2, qr/has row security/,
+	'report', 'yearly', 'revenues', '--org', '3', '--year', '2025', '--source', 'detail');
+psql_ok($node, qq{SET ROLE $owner; DROP POLICY everyone ON revenues; ALTER TABLE revenues DISABLE ROW LEVEL SECURITY});
+pgpart_ok($node, 'maintain after row security is off', 'maintain', 'revenues');
+is(rows_of(report('yearly', 'revenues', '--org', '3', '--year', '2025')), rows_of($yearly), 'and reports again');
+
 # ---- restore Q1: back under the table, out of the companion
 my ($m1) = $out =~ m{(file://\S+\.manifest\.json)};
-pgpart_ok($node, 'restore q1', 'restore', 'revenues', '--from', $m1);
+{
+	# a reader of the view holds the companion: restore waits for it holding nothing of the table,
+	# so the application's writers never queue behind that reader
+	my $reader = $node->background_psql('postgres', extra_params => [ '-U', 'reporting' ]);
+	$reader->query_safe(q{BEGIN; SELECT count(*) FROM revenues_pgpart_all WHERE occurred_at < '2025-04-01'});
+	my ($rout, $rerr) = ('', '');
+	my $h = IPC::Run::start([ $ENV{PGPART}, '-d', connstr_as($node, $owner), 'restore', 'revenues', '--from', $m1,
+			'--lock-timeout', '2s', '--retries', '30' ], '<', \undef, '>', \$rout, '2>', \$rerr);
+	my $seen = '';
+	for (my $i = 0; $i < 600 && $seen eq ''; $i++)
+	{
+		$seen = psql_ok($node, q{SELECT 'holds the table: ' || coalesce(bool_or(l.relation = 'revenues'::regclass), false)::text FROM pg_locks w
+			JOIN pg_stat_activity a ON a.pid = w.pid AND a.application_name LIKE 'pgpart%'
+			LEFT JOIN pg_locks l ON l.pid = w.pid AND l.granted AND l.locktype = 'relation'
+			WHERE w.relation = 'revenues_pgpart_foreign'::regclass AND NOT w.granted GROUP BY w.pid});
+		select(undef, undef, undef, 0.05) if $seen eq '';
+	}
+	is($seen, 'holds the table: false', 'restore waits for the view\'s reader holding no lock on the table')
+		or diag(psql_ok($node, q{SELECT string_agg(a.application_name || ' ' || l.pid || ' ' || coalesce(l.relation::regclass::text, l.locktype) || ' ' || l.mode || ' ' || l.granted, E'\n') FROM pg_locks l JOIN pg_stat_activity a USING (pid)}));
+	$reader->query_safe('COMMIT');
+	$reader->quit;
+	$h->finish;
+	is($? >> 8, 0, 'restore q1 once the reader is gone') or diag($rerr);
+	note("restore: $rout$rerr");
+}
 is(psql_ok($node, q{SELECT c.relkind::text || ' ' || h.inhparent::regclass::text FROM pg_class c JOIN pg_inherits h ON h.inhrelid = c.oid WHERE c.oid = 'revenues_2025_q1'::regclass}),
 	'r revenues', 'restored as a partition of the table');
 is(table_fingerprint($node, $q1), $q1_before, 'with the archived rows');
 is(table_fingerprint($node, 'revenues_pgpart_all'), $all_before, 'the view still gives every row once');
+
+# the companion's partition of a range under another name: restoring the range would read it twice
+my ($m2) = $out2 =~ m{(file://\S+\.manifest\.json)};
+psql_ok($node, qq{SET ROLE $owner; ALTER TABLE revenues_2025_q2 RENAME TO "old q2"});
+pgpart_fails($node, 'restore over a range the companion holds', 2, qr/"?old q2"?, a partition of public\.revenues_pgpart_foreign, already holds rows of the range/,
+	'restore', 'revenues', '--from', $m2);
+is(psql_ok($node, q{SELECT to_regclass('revenues_2025_q2') IS NULL}), 't', 'nothing restored');
+psql_ok($node, qq{SET ROLE $owner; ALTER TABLE "old q2" RENAME TO revenues_2025_q2});
 
 # ---- retention drops the companion's partition; the archive stays
 pgpart_ok($node, 'policy', 'policy', 'revenues', '--drop-after', '17 months', '--drop-unarchived');

@@ -38,6 +38,7 @@
 #include "commands/archive/manifest.h"
 #include "commands/archive/restore_sql.h"
 #include "core/naming.h"
+#include "pg/companion.h"
 #include "pg/bounds.h"
 #include "pg/citus.h"
 #include "pg/health.h"
@@ -534,14 +535,23 @@ attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
 	AttachCtx *a = arg;
 
+	bool companion = a->foreign_holder_q && strcmp(a->foreign_holder_q, a->parent_q) != 0;
+
+	/*
+	 * The archive read in place gives way to the real rows, in one
+	 * transaction.  Under a companion it leaves first: its DETACH waits for
+	 * the readers of the view while nothing of the table is locked yet, so
+	 * the application's writers never queue behind them.
+	 */
+	if (companion &&
+		(!archive_sql_detach(pc, a->foreign_holder_q, a->qualified, ARCH_DETACH_PLAIN, err) ||
+		 !restore_sql_drop_foreign(pc, a->qualified, err)))
+		return false;
 	if (!partition_lock_for_attach(pc, a->parent_q, err))
 		return false;
-	if (a->foreign_holder_q)
+	if (a->foreign_holder_q && !companion)
 	{
-		/* the archive read in place gives way to the real rows, in one transaction */
-		if ((strcmp(a->foreign_holder_q, a->parent_q) != 0 &&
-			 !partition_lock_for_attach(pc, a->foreign_holder_q, err)) ||
-			!archive_sql_detach(pc, a->foreign_holder_q, a->qualified, ARCH_DETACH_PLAIN, err))
+		if (!archive_sql_detach(pc, a->foreign_holder_q, a->qualified, ARCH_DETACH_PLAIN, err))
 			return false;
 		lock_txn_mark_locked(stats);
 		if (!restore_sql_drop_foreign(pc, a->qualified, err))
@@ -663,6 +673,50 @@ check_manifest(PgConn *pc, const RestoreOptions *opt, const PartConfig *cfg, Key
 	return compare_indexes(pc, cfg->parent, m, &res->notes, err);
 }
 
+/*
+ * No other partition of the table's companion may hold any of the range: the
+ * restored rows and its would both be read through the view, twice.  (The
+ * one named dest is the archive read in place, which the restore replaces.)
+ */
+static bool
+check_companion_free(PgConn *pc, const PartConfig *cfg, const char *dest, const ResolvedBound *b,
+					 PgpError *err)
+{
+	ForeignHome home;
+	PartitionList parts;
+	int i;
+	bool ok = true;
+
+	if (!companion_find(pc, cfg->parent_schema, cfg->parent_name, &home, err))
+		return false;
+	if (home.name == NULL)
+		return true;
+	if (!catalog_partitions(pc, home.oid, &parts, err))
+	{
+		foreign_home_free(&home);
+		return false;
+	}
+	for (i = 0; ok && i < parts.n; i++)
+	{
+		const PartitionInfo *p = &parts.items[i];
+
+		if (strcmp(p->schema, cfg->parent_schema) == 0 && strcmp(p->name, dest) == 0)
+			continue;
+		if (!p->bounds_known || ((p->lo_unbounded || p->lo_us < b[1].us) &&
+								 (p->hi_unbounded || p->hi_us > b[0].us)))
+		{
+			err_set(err, EXIT_USAGE, "%s.%s, a partition of %s.%s, already holds rows of the range",
+					p->schema, p->name, home.schema, home.name);
+			err_detail(err, "Restored, those rows would be read twice through the view.");
+			err_hint(err, "Restore the archive %s.%s reads, or drop it first.", p->schema, p->name);
+			ok = false;
+		}
+	}
+	partitionlist_free(&parts);
+	foreign_home_free(&home);
+	return ok;
+}
+
 bool
 ops_restore(PgConn *pc, const RestoreOptions *opt, RestoreResult *res, PgpError *err)
 {
@@ -709,7 +763,8 @@ ops_restore(PgConn *pc, const RestoreOptions *opt, RestoreResult *res, PgpError 
 	tmp_name = pg_xasprintf("pgpart_restore_%.16s", m.sha256);
 	tmp_q = pgc_quote_qualified(pc, cfg.parent_schema, tmp_name);
 	pname_q = pgc_quote_ident(pc, dest);
-	if (!check_names_free(pc, &cfg, dest, tmp_name, m.sha256, &foreign_holder_q, &loaded, err))
+	if (!check_names_free(pc, &cfg, dest, tmp_name, m.sha256, &foreign_holder_q, &loaded, err) ||
+		!check_companion_free(pc, &cfg, dest, b, err))
 		goto done;
 	if (!loaded)
 	{

@@ -143,21 +143,18 @@ restore_sql_foreign_state(PgConn *pc, const char *schema, const char *name, RelO
 						  bool *exists, char **holder_q, PgpError *err)
 {
 	PGresult *r = query_named(pc,
-							  "SELECT (SELECT h.inhparent::pg_catalog.regclass::text "
+							  "SELECT CASE WHEN c.relkind = 'f' AND EXISTS ("
+							  "  SELECT 1 FROM pg_catalog.pg_foreign_table ft "
+							  "  JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver "
+							  "  WHERE ft.ftrelid = c.oid AND s.srvname = 'pgpart_archive') "
+							  "THEN (SELECT h.inhparent::pg_catalog.regclass::text "
 							  "  FROM pg_catalog.pg_inherits h WHERE h.inhrelid = c.oid "
 							  "  AND (h.inhparent = $1::pg_catalog.oid OR h.inhparent = "
 							  "    (SELECT p.foreign_parent FROM pgpart.part_config p "
-							  "     WHERE p.parent_table = $1::pg_catalog.oid))) "
+							  "     WHERE p.parent_table = $1::pg_catalog.oid))) END "
 							  "FROM pg_catalog.pg_class c "
 							  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-							  "WHERE n.nspname = $2 AND c.relname = $3 AND c.relkind = 'f' "
-							  "AND EXISTS (SELECT 1 FROM pg_catalog.pg_foreign_table ft "
-							  "  JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver "
-							  "  WHERE ft.ftrelid = c.oid AND s.srvname = 'pgpart_archive') "
-							  "UNION ALL SELECT NULL FROM pg_catalog.pg_class c "
-							  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-							  "WHERE n.nspname = $2 AND c.relname = $3 AND c.relkind <> 'f' "
-							  "LIMIT 1",
+							  "WHERE n.nspname = $2 AND c.relname = $3",
 							  schema, name, parent, exists, err);
 
 	*holder_q = NULL;

@@ -13,6 +13,7 @@
 #include "commands/archive/archive.h"
 #include "commands/policy/policy.h"
 #include "commands/rollup/rollup.h"
+#include "pg/companion.h"
 #include "pg/target.h"
 #include "pg/config.h"
 #include "commands/migrate/migration_sql.h"
@@ -251,6 +252,18 @@ ops_maintain_drained(PgConn *pc, const char *table, const LockPolicy *lock,
 		/* the tier policy last: partitions are summarised before they are archived */
 		if (tm->ok && cfgs[i].parent_exists)
 			tm->ok = ops_apply_policy(pc, cfgs[i].parent, lock, &tm->notes, &terr);
+		/* a REVOKE on the table, or row security turned on, reaches its archived rows too */
+		if (tm->ok && cfgs[i].parent_exists && !pc->dry_run)
+		{
+			PgpError cerr;
+
+			err_init(&cerr);
+			if (!companion_sync(pc, cfgs[i].parent_schema, cfgs[i].parent_name, &cerr))
+				namelist_addf(&tm->notes, "the rights on the companion of the archived partitions "
+										  "could not follow the table's: %s",
+							  cerr.message ? cerr.message : "?");
+			err_clear(&cerr);
+		}
 		tm->duration_ms = clock_ms() - t0;
 		if (!tm->ok)
 		{

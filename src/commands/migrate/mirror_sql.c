@@ -313,10 +313,14 @@ static void
 append_range_digest(StrBuf *sb, const TableCopy *m, const KeyRange *r, const char *table,
 					const char *only, const char *alias)
 {
+	int i;
+
 	sb_append(sb, "SELECT pg_catalog.count(*) AS n, COALESCE(pg_catalog.sum("
-				  "pg_catalog.hashtextextended(ROW(");
-	tablecopy_append_columns(sb, &m->columns, alias);
-	sb_appendf(sb, ")::text, 0)), 0) AS h FROM %s%s %s WHERE ", only, table, alias);
+				  "pg_catalog.hash_record_extended(ROW(");
+	for (i = 0; i < m->columns.n; i++)
+		sb_appendf(sb, "%s%s.%s%s", i ? ", " : "", alias, m->columns.items[i],
+				   m->digest_as_text && m->digest_as_text[i] ? "::pg_catalog.text" : "");
+	sb_appendf(sb, "), 0)), 0) AS h FROM %s%s %s WHERE ", only, table, alias);
 	tablecopy_append_range(sb, m, r, alias);
 }
 

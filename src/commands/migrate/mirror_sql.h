@@ -101,10 +101,13 @@ bool mirror_delete_range(PgConn *pc, const TableCopy *m, const KeyRange *r, PgpE
 
 /*
  * The batch's check: count and checksum of the range in table and copy, in
- * the columns of tablecopy_compare_sql.  The checksum hashes the same text
- * of each row as verify's (so a change between equal-looking values, 1.0 to
- * 1.00, is seen), with hashtextextended instead of md5: a third of the
- * batch's time went to md5, and a batch needs no cryptographic digest.
+ * the columns of tablecopy_compare_sql.  The checksum is a sum of 64-bit
+ * hashes of each row (hash_record_extended), of the values of the types
+ * whose equal values print alike and of the text of the others (so a change
+ * between equal-looking values, 1.0 to 1.00, is seen, as verify's md5 of
+ * each row's text sees it).  Printing every value took most of the check's
+ * time: md5 first, then the text itself; a batch needs no cryptographic
+ * digest, and verify keeps its md5.
  */
 char *mirror_batch_compare_sql(const TableCopy *m, const KeyRange *r);
 /* synchronous_commit off for the rest of the session (a batch's own WAL flush) */

@@ -209,14 +209,24 @@ shortfall(PgConn *pc, const Rollup *r, const ReportOptions *opt, DateRanges *ext
 	int i;
 	bool ok;
 
+	ForeignHome home = {0};
+
 	*fits = true;
-	ok = report_shortfall(pc, r, opt->from, opt->to, &ranges, &gap, err);
+	ok = report_shortfall(pc, r, opt->from, opt->to, &ranges, &gap, err) &&
+		 companion_find(pc, r->source_schema, r->source_name, &home, err);
 	for (i = 0; ok && *fits && i < ranges.lo.n; i++)
 	{
 		bool taken = false;
 
-		if (gap[i] && !(ok = partition_overlaps(pc, r, r->source, ranges.lo.items[i],
-												ranges.hi.items[i], &taken, err)))
+		/*
+		 * a gap the companion holds: archived before the rollup summarised
+		 * it, so its rows are in neither the summary nor the table
+		 */
+		if (gap[i] && (!(ok = partition_overlaps(pc, r, r->source, ranges.lo.items[i],
+												 ranges.hi.items[i], &taken, err)) ||
+					   (!taken && home.name &&
+						!(ok = partition_overlaps(pc, r, home.oid, ranges.lo.items[i],
+												  ranges.hi.items[i], &taken, err)))))
 			break;
 		if (taken)
 			*fits = false;
@@ -225,6 +235,7 @@ shortfall(PgConn *pc, const Rollup *r, const ReportOptions *opt, DateRanges *ext
 	}
 	free(gap);
 	dateranges_free(&ranges);
+	foreign_home_free(&home);
 	return ok;
 }
 
@@ -267,7 +278,23 @@ detail_companion(PgConn *pc, const Rollup *shape, const ReportOptions *opt, Fore
 	if (home->name && !partition_overlaps(pc, shape, home->oid, opt->from, opt->to, &yes, err))
 		return false;
 	if (!yes)
+	{
 		foreign_home_free(home);
+		return true;
+	}
+	if (!report_row_security(pc, shape->source, &yes, err))
+		return false;
+	if (yes)
+	{
+		/* the companion has no policies: what it would give is not what the table's allow */
+		err_set(err, EXIT_USAGE,
+				"the range reaches archived partitions of %s.%s, but the table has row security, "
+				"which its companion %s.%s cannot apply",
+				shape->source_schema, shape->source_name, home->schema, home->name);
+		err_hint(err, "Restore those partitions (pgpart restore), or report on a range after them.");
+		foreign_home_free(home);
+		return false;
+	}
 	return true;
 }
 
@@ -363,6 +390,7 @@ run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Roll
 	if (!use_rollup && !(ok = detail_companion(pc, shape, opt, &home, err)))
 		goto out;
 	q.detail_companion = home.name;
+	q.detail_companion_schema = home.schema;
 	if (q.skip_marked)
 		params[np++] = dirty_literal;
 	sql = report_sql(pc, &q);

@@ -227,7 +227,7 @@ detail_source(PgConn *pc, const ReportQuery *q)
 	sb_appendf(&sb, "(SELECT %s FROM ", list.data);
 	pgc_append_qualified(pc, &sb, q->shape->source_schema, q->shape->source_name);
 	sb_appendf(&sb, " UNION ALL SELECT %s FROM ", list.data);
-	pgc_append_qualified(pc, &sb, q->shape->source_schema, q->detail_companion);
+	pgc_append_qualified(pc, &sb, q->detail_companion_schema, q->detail_companion);
 	sb_append(&sb, ")");
 	sb_free(&list);
 	namelist_free(&cols);
@@ -415,4 +415,13 @@ report_sql(PgConn *pc, const ReportQuery *q)
 			sb_appendf(&sql, "%s%d", i ? ", " : "", i + 1);
 	}
 	return sb_steal(&sql);
+}
+
+bool
+report_row_security(PgConn *pc, RelOid table, bool *yes, PgpError *err)
+{
+	return catalog_oid_bool(pc,
+							"SELECT relrowsecurity FROM pg_catalog.pg_class "
+							"WHERE oid = $1::pg_catalog.oid",
+							table, yes, err);
 }

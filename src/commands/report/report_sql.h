@@ -75,7 +75,11 @@ typedef struct ReportQuery
 	 * that went away.
 	 */
 	const char *detail_companion;
+	const char *detail_companion_schema;
 } ReportQuery;
+
+/* *yes: the table has row security enabled */
+bool report_row_security(PgConn *pc, RelOid table, bool *yes, PgpError *err);
 
 /* the statement, malloc'd */
 char *report_sql(PgConn *pc, const ReportQuery *q);
