@@ -295,6 +295,12 @@ is(psql_ok($node, q{SELECT count(*), sum(amount) FROM revenues_pgpart_all WHERE 
 	$rev_sum, 'revenues: a yearly total through the view, from detail rows, equals the one before');
 is($remote->safe_psql('postgres', q{SELECT count(*) FROM pg_index WHERE indrelid = 'public.revenues_2025_q1'::regclass AND indisprimary}), '1',
 	'revenues: the remote table has the primary key');
+# the reporting role reads the remote quarter of revenues through the view, with its own mapping
+psql_ok($node, q{GRANT SELECT ON revenues TO reporter});
+$remote->safe_psql('postgres', q{GRANT SELECT ON public.revenues_2025_q1 TO remote_reader});
+ok_pgpart('maintain carries the grant to the companion', 'maintain', 'revenues');
+is($node->safe_psql('postgres', q{SELECT count(*), sum(amount) FROM revenues_pgpart_all WHERE occurred_at >= '2025-01-01' AND occurred_at < '2026-01-01'},
+	extra_params => [ '-U', 'reporter' ]), $rev_sum, 'the reporting role: the yearly total through the view');
 # a late row of the remote range lands in the default partition: the range cannot come back over it
 psql_ok($node, q{INSERT INTO revenues (org_id, property_id, occurred_at, amount) VALUES (1, 1, '2025-02-02', 7)});
 fails_pgpart('fetch over a late row in the default partition', 2,
