@@ -225,7 +225,6 @@ cmd_remote(int argc, char **argv, GlobalOpts *g)
 	static const int nargs[] = {1, 0, 1, 2, 2};
 	RemoteArgs a;
 	const char *remote = NULL;
-	char **remote_arg = NULL;
 	const CliOption options[] = {
 		CLI_STRING("remote", 0, &remote),
 		CLI_STRING("to", 0, &a.opt.name),
@@ -234,7 +233,7 @@ cmd_remote(int argc, char **argv, GlobalOpts *g)
 		CLI_END,
 	};
 	const CliSpec spec = {"remote", help, options, NULL, false};
-	int s, first, rc, i, n;
+	int s, first, rc, n;
 	const char *to;
 
 	s = cli_subcommand("remote", argc, argv, names);
@@ -249,15 +248,14 @@ cmd_remote(int argc, char **argv, GlobalOpts *g)
 	a.step = names[s];
 	if ((rc = cli_parse(&spec, argc - 1, argv + 1, g, &first)) != CLI_PARSED)
 		return rc;
-	/* "ps" shows argv to every local user: keep a copy of --remote and mask its password */
-	for (i = 1; remote && i < argc; i++)
-		if (argv[i] == remote || (strncmp(argv[i], "--remote=", 9) == 0 && argv[i] + 9 == remote))
-			remote_arg = &argv[i];
+	/*
+	 * "ps" shows argv to every local user: keep a copy of --remote and mask
+	 * its password where the parser found it (in argv itself, as -d's is)
+	 */
 	if (remote)
 	{
 		remote_copy = pg_xstrdup(remote);
-		if (remote_arg)
-			conninfo_mask_password((char *) remote);
+		conninfo_mask_password((char *) remote);
 		remote = remote_copy;
 	}
 	n = argc - 1 - first;
