@@ -92,6 +92,11 @@ psql_ok($node, q{
 	GRANT USAGE ON SCHEMA "Billing" TO reporter;
 	GRANT SELECT ON "Billing"."Ev'ent ""Log""" TO reporter});
 my $events = q{"Billing"."Ev'ent ""Log"""};
+{
+	local $PgpartTest::ROLE = $owner;
+	ok_pgpart('a rollup of the hostile table', 'rollup', 'add', $events, '--name', 'events_daily', '--grain', 'day',
+		'--group-by', 'org_id', '--measures', 'sum(amount), count(*)');
+}
 my $q1 = q{"Billing"."Ev'ent ""Log""_2025_q1"};
 my $q1_name = q{Ev'ent "Log"_2025_q1};
 (my $events_lit = $events) =~ s/'/''/g;
@@ -268,6 +273,8 @@ is(relkind(), 'r', 'the partition is local again');
 is(table_fingerprint($node, $q1), $q1_before, 'the partition has its rows');
 is(table_fingerprint($node, $events), $all_before, 'the same rows through the table');
 is(remote_rows(), 'none', 'the remote table was dropped');
+is(psql_ok($node, qq{SELECT count(*) > 0 FROM pg_trigger WHERE tgrelid = '$q1_lit'::regclass AND tgname LIKE 'pgpart_rollup%'}), 't',
+	'the fetched partition has the rollup\'s triggers again');
 is(psql_ok($node, qq{SELECT count(*) FROM pg_constraint WHERE conrelid = '$q1_lit'::regclass AND conname = 'pgpart_remote_bounds'}), '0', 'no bounds CHECK left');
 
 # ---- the last send is killed after its swap: a re-run has nothing to do

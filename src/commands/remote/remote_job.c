@@ -39,6 +39,7 @@
 #include "commands/move/move_sql.h"
 #include "commands/remote/remote.h"
 #include "commands/remote/remote_sql.h"
+#include "commands/rollup/rollup.h"
 #include "core/naming.h"
 #include "pg/citus.h"
 #include "pg/companion.h"
@@ -1181,6 +1182,23 @@ do_fetch(Trip *t, PgpError *err)
 		err_hint(err, "Run \"pgpart remote fetch %s %s\" again to drop it.", opt->table,
 				 t->part->name);
 		goto done;
+	}
+	if (!t->pc->dry_run)
+	{
+		/*
+		 * The table's rollups mark the buckets of every write: the fetched
+		 * partition gets their triggers now, as maintain would give them
+		 */
+		PgpError rerr;
+
+		err_init(&rerr);
+		if (!ops_rollup_refresh_table(t->pc, t->cfg.parent, &opt->lock, &t->res->notes, &rerr))
+			namelist_addf(&t->res->notes, "the rollups of %s.%s were not refreshed (%s): the "
+										  "next maintain gives the fetched partition their "
+										  "triggers",
+						  t->cfg.parent_schema, t->cfg.parent_name,
+						  rerr.message ? rerr.message : "error");
+		err_clear(&rerr);
 	}
 	t->res->job_id = pg_xstrdup(t->job.id);
 	if (t->job.rows)
