@@ -799,13 +799,16 @@ do_send(Trip *t, PgpError *err)
 	}
 	if (!found)
 	{
+		/* SHARE ROW EXCLUSIVE, what CREATE TRIGGER takes: the look skips long writers */
+		LockTarget guard_target = {t->part->oid, LOCK_SHARE_ROW_EXCLUSIVE};
+
 		if (!send_checks(t, err))
 			return false;
 		if (!health_wait(t->pc, t->part->oid, t->res->partition, &opt->health, "the copy",
 						 &t->res->notes, err))
 			return false;
 		memset(&st, 0, sizeof(st));
-		if (!lock_run_txn(t->pc, &opt->lock, guard_body, t, &st, err))
+		if (!lock_run_txn_on(t->pc, &opt->lock, &guard_target, 1, guard_body, t, &st, err))
 			return false;
 		note_locks(t, &st);
 		log_info("writes to %s.%s are refused from now on; sending it to remote %s",
