@@ -265,10 +265,13 @@ static bool
 remote_table(Trip *t, bool *exists, bool *ours, PgpError *err)
 {
 	char *comment = NULL;
+	RelOid oid = 0;
 
 	*ours = false;
-	if (!remote_sql_table_state(&t->rpc, t->job.rschema, t->job.rname, exists, &comment, err))
+	/* the same catalog read on the remote connection as for move's leftovers here */
+	if (!tiermove_find_table(&t->rpc, t->job.rschema, t->job.rname, &oid, &comment, err))
 		return false;
+	*exists = oid != 0;
 	if (*exists && comment)
 		*ours = strncmp(comment, REMOTE_TABLE_MARK, strlen(REMOTE_TABLE_MARK)) == 0;
 	free(comment);

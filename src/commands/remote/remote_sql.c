@@ -319,31 +319,6 @@ quoted_list(PgConn *pc, const RemoteColumns *c)
 /* ---- the table on the remote server ------------------------------------ */
 
 bool
-remote_sql_table_state(PgConn *pc, const char *schema, const char *name, bool *exists,
-					   char **comment, PgpError *err)
-{
-	const char *params[2] = {schema, name};
-	PGresult *res;
-
-	*exists = false;
-	*comment = NULL;
-	res = pgc_query(pc,
-					"SELECT pg_catalog.obj_description(c.oid, 'pg_class') "
-					"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-					"WHERE n.nspname = $1 AND c.relname = $2",
-					2, params, err);
-	if (res == NULL)
-		return false;
-	if (PQntuples(res) > 0)
-	{
-		*exists = true;
-		*comment = value_or_null(res, 0, 0);
-	}
-	PQclear(res);
-	return true;
-}
-
-bool
 remote_sql_create_table(PgConn *pc, const char *schema, const char *name, const RemoteColumns *c,
 						const char *mark, PgpError *err)
 {

@@ -88,9 +88,6 @@ bool remote_sql_columns(PgConn *pc, RelOid rel, RemoteColumns *c, PgpError *err)
 
 /* ---- the table on the remote server ----------------------------------- */
 
-/* schema.name on this connection: *exists, and *comment its table comment (NULL: none) */
-bool remote_sql_table_state(PgConn *pc, const char *schema, const char *name, bool *exists,
-							char **comment, PgpError *err);
 /* CREATE SCHEMA IF NOT EXISTS, CREATE TABLE with the columns, COMMENT mark */
 bool remote_sql_create_table(PgConn *pc, const char *schema, const char *name,
 							 const RemoteColumns *c, const char *mark, PgpError *err);
