@@ -128,7 +128,7 @@ fails_pgpart('bad name', 2, qr/invalid remote name "Cold!"/, 'remote', 'add', 'C
 fails_pgpart('no --remote', 2, qr/needs --remote/, 'remote', 'add', 'cold');
 fails_pgpart('wrong password', 1, qr/remote "cold".*password authentication failed/,
 	'remote', 'add', 'cold', '--remote', $remote_ci =~ s/password='(?:[^'\\]|\\.)*'/password='nope'/r);
-my $dry = ok_pgpart('add --dry-run', 'remote', 'add', 'cold', '--remote', $remote_ci, '--dry-run');
+my $dry = ok_pgpart('add --dry-run', '-v', '-v', 'remote', 'add', 'cold', '--remote', $remote_ci, '--dry-run');
 like($dry, qr/CREATE SERVER "pgpart_remote_cold" FOREIGN DATA WRAPPER postgres_fdw OPTIONS \(host '127\.0\.0\.1', port '\d+', dbname 'postgres', async_capable 'true', fetch_size '10000'\)/,
 	'dry-run: the server');
 like($dry, qr/CREATE USER MAPPING FOR CURRENT_USER SERVER "pgpart_remote_cold" OPTIONS \(user 'tier owner', password '\*\*\*\*\*\*\*\*'\)/,
@@ -211,7 +211,7 @@ SKIP:
 	is(job_phases(), 'send:aborted,send:aborted,send:copied', 'the job is recorded as copied');
 }
 # (a re-run continues a killed send; without the test build, a fresh send)
-my $sent = ok_pgpart('send', 'remote', 'send', $events, $q1, '--to', 'cold');
+my $sent = ok_pgpart('send', '-v', '-v', 'remote', 'send', $events, $q1, '--to', 'cold');
 like($sent, qr/\Q$q1_name\E: sent to remote cold \(Billing\.\Q$q1_name\E\): \d+ rows, checksum -?\d+/, 'send reports rows and checksum');
 is(relkind(), 'f', 'the partition is a foreign table now');
 {
@@ -227,7 +227,7 @@ is(table_fingerprint($node, $events), $all_before, 'the same rows through the ta
 is(psql_ok($node, qq{SELECT count(*), sum(amount) FROM $events}), $sum_before, 'the same count and sum');
 is(remote_rows(), psql_ok($node, "SELECT count(*) FROM $q1"), 'the rows are on the remote');
 like(psql_ok($node, qq{EXPLAIN SELECT count(*) FROM $events WHERE "Occurred At" < '2025-02-01'}), qr/Foreign Scan|Async/, 'the plan reads the foreign partition');
-like(ok_pgpart('send again', 'remote', 'send', $events, $q1, '--to', 'cold'), qr/on remote cold already/, 'a second send has nothing to do');
+like(ok_pgpart('send again', '-v', '-v', 'remote', 'send', $events, $q1, '--to', 'cold'), qr/on remote cold already/, 'a second send has nothing to do');
 eval { $node->safe_psql('postgres', qq{INSERT INTO $events VALUES (1, '2025-02-01', 1, 'x')}) };
 like($@, qr/does not allow inserts/, 'the remote range refuses writes');
 {
@@ -360,7 +360,7 @@ my $tables = psql_ok($node, q{SELECT string_agg(t::text, ' ') FROM (
 	SELECT c::text AS t FROM pgpart.change_log c UNION ALL SELECT j::text FROM pgpart.remote_job j
 	UNION ALL SELECT r::text FROM pgpart.run_log r) x});
 unlike($tables, qr/\Q$secret\E|Sek/, 'no password in pgpart\'s tables');
-unlike($printed, qr/\Q$secret\E|Sek/, 'no password in stdout, stderr, --dry-run or --json');
+unlike($printed, qr/\Q$secret\E|Sek/, 'no password in stdout, stderr (-v -v too), --dry-run or --json');
 like($tables, qr/password '\*\*\*\*\*\*\*\*'/, 'the change log has the masked mapping');
 
 fails_pgpart('drop while other roles have mappings', 1, qr/other objects depend on it/, 'remote', 'drop', 'cold');
