@@ -211,7 +211,19 @@ ops_remote_add(PgConn *pc, const RemoteOptions *opt, RemoteResult *res, PgpError
 	res->user = user ? pg_xstrdup(user) : NULL;
 	ok = stmt_begin(pc, err) &&
 		 remote_sql_create_server(pc, res->server, host, port, dbname, err) &&
-		 remote_sql_create_mapping(pc, res->server, user, password, err) && stmt_commit(pc, err);
+		 remote_sql_create_mapping(pc, res->server, user, password, err);
+	/* the database server, not only this client, must reach the remote with the mapping */
+	if (ok && !remote_sql_probe(pc, res->server, err))
+	{
+		err_prefix(err, "the database server cannot use remote \"%s\"", opt->name);
+		err_detail(err, "pgpart reached %s:%s itself, but postgres_fdw, connecting from the "
+						"database server with the user mapping, did not; nothing was changed.",
+				   host ? host : "?", port ? port : "?");
+		err_hint(err, "Give --remote an address the database server can reach, and let the "
+					  "remote accept it (pg_hba.conf, scram-sha-256).");
+		ok = false;
+	}
+	ok = ok && stmt_commit(pc, err);
 	if (!ok && !pc->dry_run)
 		remote_sql_rollback(pc);
 done:

@@ -180,6 +180,33 @@ remote_sql_create_mapping(PgConn *pc, const char *srvname, const char *user, con
 	return ok;
 }
 
+#define REMOTE_PROBE_SAVEPOINT "pgpart_remote_probe"
+
+bool
+remote_sql_probe(PgConn *pc, const char *srvname, PgpError *err)
+{
+	char *srv_q;
+	bool ok;
+	long long n = 0;
+
+	if (pc->dry_run)
+		return true;
+	if (!stmt_savepoint(pc, SAVEPOINT_SET, REMOTE_PROBE_SAVEPOINT, err))
+		return false;
+	srv_q = pgc_quote_ident(pc, srvname);
+	ok = stmt_change_f(pc, err,
+					   "CREATE FOREIGN TABLE pgpart.pgpart_remote_probe (datname name) SERVER %s "
+					   "OPTIONS (schema_name 'pg_catalog', table_name 'pg_database')",
+					   srv_q) &&
+		 stmt_query_number(pc, "SELECT pg_catalog.count(*) FROM pgpart.pgpart_remote_probe", 0,
+						   NULL, &n, err);
+	free(srv_q);
+	if (!ok)
+		return false;
+	return stmt_savepoint(pc, SAVEPOINT_ROLLBACK, REMOTE_PROBE_SAVEPOINT, err) &&
+		   stmt_savepoint(pc, SAVEPOINT_RELEASE, REMOTE_PROBE_SAVEPOINT, err);
+}
+
 bool
 remote_sql_drop_server(PgConn *pc, const char *srvname, PgpError *err)
 {

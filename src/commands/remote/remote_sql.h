@@ -52,6 +52,13 @@ bool remote_sql_create_server(PgConn *pc, const char *srvname, const char *host,
 /* CREATE USER MAPPING FOR CURRENT_USER ...: the password is shown as ******** everywhere */
 bool remote_sql_create_mapping(PgConn *pc, const char *srvname, const char *user,
 							   const char *password, PgpError *err);
+/*
+ * In the caller's transaction, undone before it returns: a foreign table of
+ * srvname over the remote's pg_catalog.pg_database, read once, so that the
+ * database server itself connects to the remote with the user mapping (its
+ * address, its network, the password rule of postgres_fdw).  Not in --dry-run.
+ */
+bool remote_sql_probe(PgConn *pc, const char *srvname, PgpError *err);
 /* DROP USER MAPPING IF EXISTS FOR CURRENT_USER, then DROP SERVER (no CASCADE) */
 bool remote_sql_drop_server(PgConn *pc, const char *srvname, PgpError *err);
 /*
