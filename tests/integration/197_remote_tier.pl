@@ -192,7 +192,7 @@ is(remote_rows(), 'none', 'dry-run changed nothing there');
 # ---- kill -9 at each step of a send
 SKIP:
 {
-	skip 'kill points need the test build', 12 unless $test_build;
+	skip 'kill points need the test build', 18 unless $test_build;
 	ok(killed_at('after_guard', 'remote', 'send', $events, $q1, '--to', 'cold'), 'killed after the guard');
 	my ($rc, $out, $err);
 	eval { $node->safe_psql('postgres', qq{INSERT INTO $events VALUES (1, '2025-02-01', 1, 'x')}) };
@@ -201,6 +201,11 @@ SKIP:
 	like(ok_pgpart('abort', 'remote', 'send', $events, $q1, '--abort'), qr/undone/, 'abort after the guard');
 	is(psql_ok($node, qq{SELECT count(*) FROM pg_trigger WHERE tgrelid = '$q1_lit'::regclass AND tgname LIKE 'pgpart_tier_move_guard%'}), '0', 'the guard is gone');
 
+	ok(killed_at('mid_copy', 'remote', 'send', $events, $q1, '--to', 'cold'), 'killed with the remote copy not committed');
+	is(table_fingerprint($node, $events), $all_before, 'killed mid-copy: rows in place');
+	like(ok_pgpart('abort mid-copy', 'remote', 'send', $events, $q1, '--abort'), qr/undone/, 'abort mid-copy');
+	is(remote_rows(), 'none', 'nothing is left on the remote');
+
 	ok(killed_at('after_remote_copy', 'remote', 'send', $events, $q1, '--to', 'cold'), 'killed after the remote copy');
 	is(table_fingerprint($node, $events), $all_before, 'killed after the remote copy: rows here');
 	is(remote_rows(), psql_ok($node, "SELECT count(*) FROM $q1"), 'the remote copy is there');
@@ -208,7 +213,7 @@ SKIP:
 	is(remote_rows(), 'none', 'abort dropped the remote copy');
 
 	ok(killed_at('after_verify', 'remote', 'send', $events, $q1, '--to', 'cold'), 'killed after the verify');
-	is(job_phases(), 'send:aborted,send:aborted,send:copied', 'the job is recorded as copied');
+	is(job_phases(), 'send:aborted,send:aborted,send:aborted,send:copied', 'the job is recorded as copied');
 }
 # (a re-run continues a killed send; without the test build, a fresh send)
 my $sent = ok_pgpart('send', '-v', '-v', 'remote', 'send', $events, $q1, '--to', 'cold');
@@ -280,7 +285,7 @@ is(psql_ok($node, qq{SELECT count(*) FROM pg_constraint WHERE conrelid = '$q1_li
 # ---- the last send is killed after its swap: a re-run has nothing to do
 SKIP:
 {
-	skip 'kill points need the test build', 2 unless $test_build;
+	skip 'kill points need the test build', 3 unless $test_build;
 	ok(killed_at('after_swap', 'remote', 'send', $events, $q1, '--to', 'cold'), 'killed after the swap');
 	like(ok_pgpart('re-run after the swap', 'remote', 'send', $events, $q1, '--to', 'cold'), qr/already/, 'the re-run finds it sent');
 }

@@ -429,6 +429,7 @@ send_copy(Trip *t, PgpError *err)
 		log_info("streamed %lld rows of %s.%s to remote %s", rows, t->part->schema,
 				 t->part->name, t->job.server);
 	TEST_PAUSE("copy");
+	TEST_KILL("mid_copy");
 	/* the partition's indexes, written by the local server (as move repeats them) */
 	ok = ok && tiermove_capture_indexes_as(t->pc, t->part->oid, t->part->name, rq,
 										   t->job.rname, &idx, err);
