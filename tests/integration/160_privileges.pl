@@ -366,6 +366,7 @@ psql_ok($node, qq{
 	DROP TABLE pgpart.reshape_job;
 	ALTER TABLE pgpart.part_config DROP COLUMN foreign_parent, DROP COLUMN foreign_view;
 	DROP TABLE pgpart.remote_job;
+	ALTER TABLE pgpart.tier_policy DROP COLUMN remote_after, DROP COLUMN remote_server;
 	UPDATE pgpart.schema_version SET version = 4;
 });
 is(psql_ok($node, q{SELECT count(*) FROM pg_proc WHERE pronamespace = 'pgpart'::regnamespace
