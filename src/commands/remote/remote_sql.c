@@ -647,11 +647,8 @@ remote_sql_attach(PgConn *pc, const char *parent_q, const char *part_q, const ch
 	bool ok;
 
 	sb_init(&sql);
-	sb_appendf(&sql, "ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (", parent_q, part_q);
-	pgc_append_literal(pc, &sql, lo);
-	sb_append(&sql, ") TO (");
-	pgc_append_literal(pc, &sql, hi);
-	sb_append(&sql, ")");
+	sb_appendf(&sql, "ALTER TABLE %s ATTACH PARTITION %s", parent_q, part_q);
+	partition_append_bound_spec(pc, &sql, lo, hi);
 	ok = stmt_change_sb(pc, &sql, err);
 	sb_free(&sql);
 	return ok;
