@@ -41,7 +41,7 @@ typedef struct GlobalOpts
 	"                           (for at most DUR), instead of exiting with status 4\n" \
 	"      --json               machine-readable output on stdout\n"              \
 	"  -v, --verbose            more messages on stderr (-v -v: every statement)\n" \
-	"      --lock-timeout=DUR   longest wait for one lock, e.g. 50ms, 2s (default 100ms)\n" \
+	"      --lock-timeout=DUR   longest wait for one lock, e.g. 20ms, 2s (default 50ms)\n" \
 	"      --retries=N          attempts at a lock (default 30; with the backoff of\n" \
 	"                           0.1 s doubling to 2 s, about 25 to 55 s in all); an\n" \
 	"                           attempt is skipped, not queued, while another session\n" \

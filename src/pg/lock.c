@@ -82,6 +82,23 @@ lock_backoff_ms(const LockPolicy *policy, int attempt)
 	return (int) (ms / 2 + (rand() % (ms / 2 + 1)));
 }
 
+int
+lock_backoff_after(const LockPolicy *policy, int attempt, double queued_ms)
+{
+	int ms = lock_backoff_ms(policy, attempt);
+
+	/*
+	 * While the attempt queued, the writers' requests queued behind it; at a
+	 * fixed arrival rate they come back as a backlog that the server works
+	 * off only with the capacity it has to spare.  Twice the stall is what
+	 * that takes while the writers use up to two thirds of the capacity (a
+	 * stall of q leaves rate * q requests, drained at capacity - rate).
+	 */
+	if (queued_ms > 0 && ms < 2 * queued_ms)
+		ms = (int) (2 * queued_ms + 0.5);
+	return ms;
+}
+
 static bool
 run_one_attempt(PgConn *pc, const LockPolicy *policy, LockedBody body, void *arg,
 				LockStats *stats, PgpError *err)
@@ -138,14 +155,18 @@ copy_field(char *dst, size_t size, const PGresult *res, int col)
 	snprintf(dst, size, "%s", PQgetisnull(res, 0, col) ? "" : PQgetvalue(res, 0, col));
 }
 
-/* the pairs (relation, conflicting mode) of targets as two array literals */
+/*
+ * The triples (relation, conflicting mode, scope) of targets as three array
+ * literals: the look matches every mode that conflicts with the one needed.
+ */
 static void
-conflict_arrays(const LockTarget *targets, int n, StrBuf *rels, StrBuf *modes)
+conflict_arrays(const LockTarget *targets, int n, StrBuf *rels, StrBuf *modes, StrBuf *scopes)
 {
 	int i, k;
 
 	sb_append(rels, "{");
 	sb_append(modes, "{");
+	sb_append(scopes, "{");
 	for (i = 0; i < n; i++)
 	{
 		const char *names[LOCK_MODE_COUNT + 1];
@@ -157,24 +178,33 @@ conflict_arrays(const LockTarget *targets, int n, StrBuf *rels, StrBuf *modes)
 
 			sb_appendf(rels, "%s%u", sep, targets[i].rel);
 			sb_appendf(modes, "%s%s", sep, names[k]);
+			sb_appendf(scopes, "%s%d", sep, (int) targets[i].scope);
 		}
 	}
 	sb_append(rels, "}");
 	sb_append(modes, "}");
+	sb_append(scopes, "}");
+}
+
+int
+lock_long_xact_ms(const LockPolicy *policy)
+{
+	return policy->lock_timeout_ms / 2;
 }
 
 /*
  * Sessions whose state this role may not see (other roles' without
- * pg_read_all_stats) count as short: their attempt is still bounded by
- * lock_timeout.  The granted ones first, oldest first.
+ * pg_read_all_stats) count as short unless their mode says otherwise: their
+ * attempt is still bounded by lock_timeout.  The granted ones first, oldest
+ * first.
  */
 bool
 lock_find_long_holder(PgConn *pc, const LockPolicy *policy, const LockTarget *targets, int n,
 					  LockHolder *h, PgpError *err)
 {
-	StrBuf rels, modes;
+	StrBuf rels, modes, scopes;
 	char min_age[16];
-	const char *params[3];
+	const char *params[4];
 	PGresult *res;
 
 	memset(h, 0, sizeof(*h));
@@ -183,22 +213,44 @@ lock_find_long_holder(PgConn *pc, const LockPolicy *policy, const LockTarget *ta
 		return true;
 	sb_init(&rels);
 	sb_init(&modes);
-	conflict_arrays(targets, n, &rels, &modes);
-	snprintf(min_age, sizeof(min_age), "%d", policy->lock_timeout_ms);
+	sb_init(&scopes);
+	conflict_arrays(targets, n, &rels, &modes, &scopes);
+	snprintf(min_age, sizeof(min_age), "%d", lock_long_xact_ms(policy));
 	params[0] = rels.data;
 	params[1] = modes.data;
-	params[2] = min_age;
+	params[2] = scopes.data;
+	params[3] = min_age;
 	res = pgc_query(
 		pc,
+		/*
+		 * What the attempt will lock (LockScope): the relation; with its
+		 * inheritance descendants, as LOCK TABLE and DROP TABLE recurse; with
+		 * their TOAST tables and indexes, which DROP TABLE locks too.
+		 */
+		"WITH RECURSIVE t(rel, mode, scope) AS ("
+		"  SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), "
+		"    pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.int4[]))), "
+		"tree(rel, mode, scope) AS ("
+		"  SELECT rel, mode, scope FROM t "
+		"  UNION SELECT i.inhrelid, tree.mode, tree.scope FROM tree "
+		"    JOIN pg_catalog.pg_inherits i ON i.inhparent = tree.rel WHERE tree.scope >= 1), "
+		"heaps(rel, mode, scope) AS ("
+		"  SELECT rel, mode, scope FROM tree "
+		"  UNION SELECT c.reltoastrelid, tree.mode, tree.scope FROM tree "
+		"    JOIN pg_catalog.pg_class c ON c.oid = tree.rel "
+		"    WHERE tree.scope >= 2 AND c.reltoastrelid <> 0), "
+		"a(rel, mode) AS ("
+		"  SELECT rel, mode FROM heaps "
+		"  UNION SELECT x.indexrelid, heaps.mode FROM heaps "
+		"    JOIN pg_catalog.pg_index x ON x.indrelid = heaps.rel WHERE heaps.scope >= 2) "
 		"SELECT coalesce(l.pid, 0), "
 		"  CASE WHEN l.pid IS NULL THEN pg_catalog.format('prepared transaction %L', p.gid) "
 		"  ELSE coalesce(nullif(s.application_name, ''), s.backend_type, 'unknown') END, "
 		"  s.state, coalesce(s.xact_start, p.prepared)::pg_catalog.text, l.mode, l.granted, "
 		"  l.relation::pg_catalog.regclass::pg_catalog.text "
-		"FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), "
-		"  pg_catalog.unnest($2::pg_catalog.text[])) AS t(rel, mode) "
-		"JOIN pg_catalog.pg_locks l ON l.locktype = 'relation' AND l.relation = t.rel "
-		"  AND l.mode = t.mode AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d "
+		"FROM a "
+		"JOIN pg_catalog.pg_locks l ON l.locktype = 'relation' AND l.relation = a.rel "
+		"  AND l.mode = a.mode AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d "
 		"    WHERE d.datname = pg_catalog.current_database()) "
 		"LEFT JOIN pg_catalog.pg_stat_activity s ON s.pid = l.pid "
 		/* a prepared transaction's locks have no pid; its xid is on its transactionid lock */
@@ -206,12 +258,15 @@ lock_find_long_holder(PgConn *pc, const LockPolicy *policy, const LockTarget *ta
 		"  AND x.locktype = 'transactionid' AND x.virtualtransaction = l.virtualtransaction "
 		"LEFT JOIN pg_catalog.pg_prepared_xacts p ON p.transaction = x.transactionid "
 		"WHERE l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid() "
-		"  AND (l.pid IS NULL OR s.state LIKE 'idle in transaction%' "
-		"    OR s.backend_type = 'autovacuum worker' "
+		"  AND (l.pid IS NULL OR s.backend_type = 'autovacuum worker' "
+		/* modes no SELECT, INSERT, UPDATE or DELETE takes: VACUUM, DDL, LOCK TABLE */
+		"    OR l.mode NOT IN ('AccessShareLock', 'RowShareLock', 'RowExclusiveLock') "
+		/* an application's transaction (idle in it or not) is short unless it is old */
 		"    OR s.xact_start <= pg_catalog.clock_timestamp() "
-		"       - pg_catalog.make_interval(secs => $3::pg_catalog.float8 / 1000)) "
+		"       - pg_catalog.make_interval(secs => $4::pg_catalog.float8 / 1000)) "
 		"ORDER BY l.granted DESC, coalesce(s.xact_start, p.prepared) LIMIT 1",
-		3, params, err);
+		4, params, err);
+	sb_free(&scopes);
 	sb_free(&rels);
 	sb_free(&modes);
 	if (res == NULL)
@@ -345,7 +400,7 @@ lock_run_txn_on(PgConn *pc, const LockPolicy *policy, const LockTarget *targets,
 			lock_error_not_granted(err, policy, stats->attempts, stats->skipped, &stats->holder);
 			return false;
 		}
-		sleep = lock_backoff_ms(policy, attempt);
+		sleep = lock_backoff_after(policy, attempt, h.seen ? 0 : stats->queued_ms);
 		if (h.seen)
 			log_info("lock attempt %d of %d skipped: %s; retrying in %d ms", attempt,
 					 policy->max_attempts, why, sleep);

@@ -12,15 +12,25 @@
  * behind it, so a writer's worst wait is queue time + hold time, and a failed
  * attempt that queued until lock_timeout made writers wait that long too.
  *
- * A caller that names the relations its transaction will lock, and the mode
- * it needs on each (lock_run_txn_on), gets one more guard: before each attempt
- * pg_locks and pg_stat_activity are read for a session that holds, or is
- * already queued for, a conflicting lock on one of them and will not let go
- * soon (its transaction has been open for lock_timeout or longer, it is idle
- * in transaction, it is autovacuum, or it is a prepared transaction).  Then
- * the attempt is skipped, not sent: nothing queues behind pgpart, so writers
+ * A caller that names the relations its transaction will lock, the mode it
+ * needs on each and how far its statements reach from there (partitions,
+ * TOAST tables, indexes: LockScope) (lock_run_txn_on), gets one more guard:
+ * before each attempt pg_locks and pg_stat_activity are read for a session
+ * that holds, or is already queued for, a conflicting lock on one of them and
+ * will not let go soon: it is autovacuum or a prepared transaction, its lock
+ * is one no SELECT/INSERT/UPDATE/DELETE takes (SHARE UPDATE EXCLUSIVE or
+ * stronger: VACUUM, DDL, an explicit LOCK TABLE), or its transaction has
+ * been open for half of lock_timeout or longer (lock_long_xact_ms; idle in
+ * it or not: an application's transaction between two of its statements is
+ * idle in transaction for a moment, and is not a long holder).  Then the
+ * attempt is skipped, not sent: nothing queues behind pgpart, so writers
  * wait nothing for it.  A holder that appears between the look and the
  * request is still bounded by lock_timeout.
+ *
+ * After an attempt that was sent and not granted, the next one waits at
+ * least twice as long as that one queued (lock_backoff_after): under a fixed
+ * arrival rate the writers it held back form a backlog, which must drain
+ * before the next attempt queues them again, or the stalls add up.
  */
 #ifndef PGPART_PG_LOCK_H
 #define PGPART_PG_LOCK_H
@@ -41,12 +51,16 @@ typedef struct LockPolicy
 } LockPolicy;
 
 /*
- * 100 ms per attempt, 30 attempts, sleeps of 100 ms doubling up to 2 s with
- * full jitter (each 50-100 % of its nominal value): if every attempt failed,
- * pgpart gives up after about 25 to 50 s of sleeping plus at most 3 s spent
- * queued, and writers never wait behind it for more than 100 ms at a time.
+ * 50 ms per attempt, 30 attempts, sleeps of 100 ms doubling up to 2 s with
+ * full jitter (each 50-100 % of its nominal value, and at least twice the
+ * time the attempt before queued): if every attempt failed, pgpart gives up
+ * after about 25 to 50 s of sleeping plus at most 1.5 s spent queued, and
+ * writers never wait behind a failed attempt for more than 50 ms at a time.
+ * 50 ms, not more: a writer that arrives while an attempt queues waits the
+ * queue time and then the hold time of the swap (15-70 ms measured by
+ * bench/migrate on 2 cores), and issue 21 asks for under 150 ms in all.
  */
-#define LOCK_POLICY_DEFAULT {100, 30, 100, 2000}
+#define LOCK_POLICY_DEFAULT {50, 30, 100, 2000}
 
 /*
  * VACUUM, ANALYZE and REINDEX CONCURRENTLY take SHARE UPDATE EXCLUSIVE, which
@@ -57,11 +71,24 @@ typedef struct LockPolicy
  */
 #define LOCK_TIMEOUT_WEAK_MS 1000
 
-/* a relation the locked transaction will lock, and the strongest mode it takes there */
+/*
+ * Which relations a statement locks besides the one it names, so that the
+ * look covers them all (a conflicting lock on a partition makes LOCK TABLE
+ * of the parent wait exactly as one on the parent does)
+ */
+typedef enum LockScope
+{
+	LOCK_SCOPE_RELATION = 0, /* the relation alone (LOCK TABLE ONLY, ATTACH, DETACH) */
+	LOCK_SCOPE_TREE,		 /* and its inheritance descendants (LOCK TABLE, ALTER TABLE) */
+	LOCK_SCOPE_DROP			 /* and their TOAST tables and indexes (DROP TABLE) */
+} LockScope;
+
+/* a relation the locked transaction will lock, the strongest mode it takes there, and how far */
 typedef struct LockTarget
 {
 	RelOid rel;
 	LockMode mode;
+	LockScope scope; /* 0 (LOCK_SCOPE_RELATION) unless given */
 } LockTarget;
 
 /*
@@ -175,6 +202,13 @@ bool lock_find_long_holder(PgConn *pc, const LockPolicy *policy, const LockTarge
 						   LockHolder *h, PgpError *err);
 /* the sleep before attempt + 1, in ms: exponential with full jitter */
 int lock_backoff_ms(const LockPolicy *policy, int attempt);
+/*
+ * the same after an attempt that queued queued_ms and was not granted (0: it
+ * was skipped): at least twice that, so that the writers' backlog drains
+ */
+int lock_backoff_after(const LockPolicy *policy, int attempt, double queued_ms);
+/* how long a transaction must have been open to count as a long holder: lock_timeout / 2 */
+int lock_long_xact_ms(const LockPolicy *policy);
 /*
  * The error when the attempts ran out (kind ERR_KIND_LOCKS_NOT_GRANTED),
  * naming h when an attempt was skipped because of it (h NULL or not seen: none)

@@ -695,10 +695,13 @@ attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 static int
 attach_targets(const NewPartition *np, LockTarget targets[2])
 {
+	/* ATTACH locks the parent alone (LOCK TABLE ONLY), and the default partition */
 	targets[0].rel = np->parent_oid;
 	targets[0].mode = np->default_name ? LOCK_SHARE_ROW_EXCLUSIVE : LOCK_SHARE_UPDATE_EXCLUSIVE;
+	targets[0].scope = LOCK_SCOPE_RELATION;
 	targets[1].rel = np->default_oid;
 	targets[1].mode = LOCK_ACCESS_EXCLUSIVE;
+	targets[1].scope = LOCK_SCOPE_RELATION;
 	return np->parent_oid == 0 ? 0 : np->default_oid == 0 ? 1 : 2;
 }
 

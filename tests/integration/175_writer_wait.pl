@@ -28,16 +28,17 @@ for my $k (qw(writers_wait_ms lock_queued_ms lock_held_ms))
 cmp_ok($t->{writers_wait_ms} + 0.05, '>=', $t->{lock_queued_ms} + $t->{lock_held_ms},
 	'W covers queued + held');
 
-# a reader holds ACCESS SHARE on the default partition for 4 s: ATTACH needs
+# a reader holds ACCESS SHARE on the default partition for 8 s: ATTACH needs
 # ACCESS EXCLUSIVE on it.  The first attempt, made while the reader's
-# transaction is younger than --lock-timeout (2 s), queues until it times out;
-# the next ones see a transaction open for longer than that and are skipped
-# (176_lock_skip.pl) until the reader is gone.
+# transaction is younger than half of --lock-timeout (1 s), queues until it
+# times out (2 s); pgpart then sleeps at least twice that (the writers'
+# backlog drains), and the next looks see a transaction open for longer than
+# 1 s and are skipped (176_lock_skip.pl) until the reader is gone.
 psql_ok($node, q{DROP TABLE revenues_2027_q2});
 my ($hout, $herr) = ('', '');
 my $holder = IPC::Run::start(
 	[ 'psql', '-X', '-q', '-d', $node->connstr('postgres'), '-c',
-	  'BEGIN; LOCK TABLE revenues_default IN ACCESS SHARE MODE; SELECT pg_sleep(4); COMMIT;' ],
+	  'BEGIN; LOCK TABLE revenues_default IN ACCESS SHARE MODE; SELECT pg_sleep(8); COMMIT;' ],
 	'>', \$hout, '2>', \$herr);
 my $t0 = time;
 until (psql_ok($node, q{SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation

@@ -124,11 +124,11 @@ detach_targets(PartCtx *c, LockTarget *t, int *n, PgpError *err)
 	*n = 0;
 	if (!catalog_partitions(c->pc, c->parent, &parts, err))
 		return false;
-	t[(*n)++] = (LockTarget){c->parent, LOCK_ACCESS_EXCLUSIVE};
+	t[(*n)++] = (LockTarget){c->parent, LOCK_ACCESS_EXCLUSIVE, LOCK_SCOPE_RELATION};
 	for (i = 0; i < parts.n; i++)
 		if (i == parts.default_index || (strcmp(parts.items[i].schema, c->job->pschema) == 0 &&
 										 strcmp(parts.items[i].name, c->job->pname) == 0))
-			t[(*n)++] = (LockTarget){parts.items[i].oid, LOCK_ACCESS_EXCLUSIVE};
+			t[(*n)++] = (LockTarget){parts.items[i].oid, LOCK_ACCESS_EXCLUSIVE, LOCK_SCOPE_TREE};
 	partitionlist_free(&parts);
 	return true;
 }

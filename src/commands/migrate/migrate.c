@@ -1469,9 +1469,17 @@ run_swap(PgConn *pc, const MigrateOptions *opt, Active *a, LockedBody body, cons
 	SwapCtx c = {opt, a, step};
 	LockStats st;
 	char felt[LOCK_FELT_TEXT_SIZE];
-	/* every body locks both tables (or drops the copy): skip while a long holder is there */
-	LockTarget both[2] = {{a->m.source, LOCK_ACCESS_EXCLUSIVE},
-						  {a->m.shadow, LOCK_ACCESS_EXCLUSIVE}};
+	/*
+	 * Every body locks both tables (or drops the copy): skip while a long
+	 * holder is there.  LOCK TABLE of the partitioned one locks each of its
+	 * partitions too, and DROP TABLE their TOAST tables and indexes as well:
+	 * an autovacuum of one partition makes the attempt wait exactly as one
+	 * of the parent would.
+	 */
+	LockTarget both[2] = {
+		{a->m.source, LOCK_ACCESS_EXCLUSIVE, LOCK_SCOPE_TREE},
+		{a->m.shadow, LOCK_ACCESS_EXCLUSIVE,
+		 body == rollback_unswitched_body ? LOCK_SCOPE_DROP : LOCK_SCOPE_TREE}};
 	bool ok = lock_run_txn_on(pc, &opt->lock, both, 2, body, &c, &st, err);
 
 	/* a failed attempt queued up to lock_timeout: writers felt that too */

@@ -28,10 +28,22 @@ function_sql(PgConn *pc, const char *func, const char *guard, const char *body)
 	 * else may attach it: the caller runs REVOKE ALL ... FROM PUBLIC in the
 	 * creating transaction (priv_secure_function, pg/privilege.c), and the
 	 * guard refuses any other table.
+	 *
+	 * plan_cache_mode: the body's DELETE of the old row from a partitioned
+	 * copy has a parameter for each key column, and the plan cache, which
+	 * costs a generic plan over every partition but a custom plan over the
+	 * one partition the values pick, keeps choosing custom plans: it planned
+	 * the DELETE again for every row (perf: a quarter of an UPDATE's time
+	 * went to the planner).  The generic plan prunes the other partitions
+	 * when it starts and gives the same rows; measured on a 14-partition copy,
+	 * the trigger's cost per updated row went from about 78 to 39 us (plain
+	 * table: 21 us per UPDATE), per inserted row it stayed about 16 us.
+	 * Set for the function's statements only, like search_path, and restored
+	 * when it returns.
 	 */
 	sb_appendf(&sb,
 			   "CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql "
-			   "SECURITY DEFINER SET search_path = '' AS ",
+			   "SECURITY DEFINER SET search_path = '' SET plan_cache_mode = force_generic_plan AS ",
 			   func);
 	pgc_append_literal(pc, &sb, full);
 	free(full);

@@ -346,7 +346,10 @@ switch_lock_holders(PgConn *pc, RelOid source, RelOid shadow)
 			"  AND x.locktype = 'transactionid' AND x.virtualtransaction = l.virtualtransaction "
 			"LEFT JOIN pg_catalog.pg_prepared_xacts p ON p.transaction = x.transactionid "
 			"WHERE l.locktype = 'relation' AND l.granted "
-			"  AND l.relation IN ($1::pg_catalog.oid, $2::pg_catalog.oid) "
+			/* the partitions too: LOCK TABLE of the partitioned one waits for them as well */
+			"  AND l.relation IN (SELECT $1::pg_catalog.oid UNION SELECT $2::pg_catalog.oid "
+			"    UNION SELECT t.relid FROM pg_catalog.pg_partition_tree($1::pg_catalog.oid) t "
+			"    UNION SELECT t.relid FROM pg_catalog.pg_partition_tree($2::pg_catalog.oid) t) "
 			"  AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid()",
 			2, oid_pair(&p, source, shadow), &text, &e))
 		err_clear(&e);

@@ -568,10 +568,11 @@ swap_targets(Trip *t, LockTarget *targets)
 {
 	int n = 0;
 
-	targets[n++] = (LockTarget){t->cfg.parent, LOCK_ACCESS_EXCLUSIVE};
-	targets[n++] = (LockTarget){t->part->oid, LOCK_ACCESS_EXCLUSIVE};
+	/* LOCK TABLE ONLY the table; the partition is dropped; LOCK TABLE the default */
+	targets[n++] = (LockTarget){t->cfg.parent, LOCK_ACCESS_EXCLUSIVE, LOCK_SCOPE_RELATION};
+	targets[n++] = (LockTarget){t->part->oid, LOCK_ACCESS_EXCLUSIVE, LOCK_SCOPE_DROP};
 	if (t->def)
-		targets[n++] = (LockTarget){t->def->oid, LOCK_ACCESS_EXCLUSIVE};
+		targets[n++] = (LockTarget){t->def->oid, LOCK_ACCESS_EXCLUSIVE, LOCK_SCOPE_TREE};
 	return n;
 }
 
@@ -804,7 +805,7 @@ do_send(Trip *t, PgpError *err)
 	if (!found)
 	{
 		/* SHARE ROW EXCLUSIVE, what CREATE TRIGGER takes: the look skips long writers */
-		LockTarget guard_target = {t->part->oid, LOCK_SHARE_ROW_EXCLUSIVE};
+		LockTarget guard_target = {t->part->oid, LOCK_SHARE_ROW_EXCLUSIVE, LOCK_SCOPE_TREE};
 
 		if (!send_checks(t, err))
 			return false;
@@ -939,14 +940,15 @@ fetch_swap(Trip *t, LockStats *st, PgpError *err)
 	if (!tiermove_find_table(t->pc, t->part->schema, t->copy_name, &copy, &comment, err))
 		return false;
 	free(comment);
-	targets[n++] = (LockTarget){t->cfg.parent, LOCK_ACCESS_EXCLUSIVE};
+	/* LOCK TABLE ONLY the table and the companion; the foreign table is dropped */
+	targets[n++] = (LockTarget){t->cfg.parent, LOCK_ACCESS_EXCLUSIVE, LOCK_SCOPE_RELATION};
 	if (t->found_in.oid)
-		targets[n++] = (LockTarget){t->found_in.oid, LOCK_ACCESS_EXCLUSIVE};
-	targets[n++] = (LockTarget){t->part->oid, LOCK_ACCESS_EXCLUSIVE};
+		targets[n++] = (LockTarget){t->found_in.oid, LOCK_ACCESS_EXCLUSIVE, LOCK_SCOPE_RELATION};
+	targets[n++] = (LockTarget){t->part->oid, LOCK_ACCESS_EXCLUSIVE, LOCK_SCOPE_DROP};
 	if (t->def)
-		targets[n++] = (LockTarget){t->def->oid, LOCK_ACCESS_EXCLUSIVE};
+		targets[n++] = (LockTarget){t->def->oid, LOCK_ACCESS_EXCLUSIVE, LOCK_SCOPE_TREE};
 	if (copy)
-		targets[n++] = (LockTarget){copy, LOCK_ACCESS_EXCLUSIVE};
+		targets[n++] = (LockTarget){copy, LOCK_ACCESS_EXCLUSIVE, LOCK_SCOPE_TREE};
 	return lock_run_txn_on(t->pc, &t->opt->lock, targets, n, fetch_swap_body, t, st, err);
 }
 
