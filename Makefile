@@ -115,6 +115,7 @@ bench: deps-bench pgpart $(BUILD)/bench-gen
 	bench/migrate
 	bench/rollup
 	bench/tiermove
+	bench/remote
 	bench/archive
 	bench/reports
 	bench/operations

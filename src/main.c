@@ -51,6 +51,8 @@ static const Command commands[] = {
 	{"archive", "move closed partitions to file:// or s3:// storage; \"archive list\"",
 	 cmd_archive, "list", "list"},
 	{"restore", "bring an archived partition back into its table", cmd_restore, NULL, NULL},
+	{"remote", "closed partitions on another PostgreSQL server, read through postgres_fdw",
+	 cmd_remote, "list", "add list drop send fetch"},
 	{"log", "every change pgpart made: DDL, locks and rows moved (pgpart.change_log)", cmd_log,
 	 CMD_READS_ALL, NULL},
 };

@@ -111,5 +111,6 @@ int cmd_parallel(int argc, char **argv, GlobalOpts *g);
 int cmd_run(int argc, char **argv, GlobalOpts *g);
 int cmd_metrics(int argc, char **argv, GlobalOpts *g);
 int cmd_log(int argc, char **argv, GlobalOpts *g);
+int cmd_remote(int argc, char **argv, GlobalOpts *g);
 
 #endif

@@ -17,6 +17,8 @@ tierplan_action(const TierCutoffs *c, const TierPartition *p)
 		return TIER_DROP;
 	if (c->has_archive && p->hi_us <= c->archive_us)
 		return TIER_ARCHIVE;
+	if (c->has_remote && p->hi_us <= c->remote_us)
+		return TIER_REMOTE;
 	if (c->has_warm && p->hi_us <= c->warm_us && !p->in_warm_tablespace)
 		return TIER_WARM;
 	return TIER_NONE;
@@ -33,6 +35,8 @@ tier_action_name(TierAction a)
 			return "archive";
 		case TIER_DROP:
 			return "drop";
+		case TIER_REMOTE:
+			return "remote";
 		case TIER_NONE:
 			break;
 	}

@@ -6,7 +6,7 @@
  * A partition is due for a tier when its whole range ended at least that age
  * ago: hi <= cutoff, where cutoff = today - age.  So nothing whose range is
  * not entirely in the past ever moves.  The oldest applicable step wins: drop
- * over archive over warm.
+ * over archive over remote over warm.
  */
 #ifndef PGPART_CORE_TIERPLAN_H
 #define PGPART_CORE_TIERPLAN_H
@@ -19,7 +19,8 @@ typedef enum TierAction
 	TIER_NONE,
 	TIER_WARM,	  /* move to the warm tablespace */
 	TIER_ARCHIVE, /* archive to the archive location, then drop */
-	TIER_DROP	  /* retention: drop (archived first unless the policy says not to) */
+	TIER_DROP,	  /* retention: drop (archived first unless the policy says not to) */
+	TIER_REMOTE	  /* send to the remote server (pgpart remote send) */
 } TierAction;
 
 typedef struct TierCutoffs
@@ -27,6 +28,8 @@ typedef struct TierCutoffs
 	bool has_warm, has_archive, has_drop;
 	int64_t warm_us, archive_us, drop_us; /* instants: ranges ending at or before are due */
 	int64_t now_us;
+	bool has_remote;
+	int64_t remote_us;
 } TierCutoffs;
 
 typedef struct TierPartition

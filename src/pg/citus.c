@@ -278,6 +278,17 @@ citus_refuse_move(PgConn *pc, RelOid rel, PgpError *err)
 }
 
 bool
+citus_refuse_remote(PgConn *pc, RelOid rel, PgpError *err)
+{
+	return refuse_managed(pc, rel, "pgpart sends none of its partitions to a remote server",
+						  "Its rows are in shards on the workers; the coordinator's partition "
+						  "holds none of them.",
+						  "Keep old shards of %s on cheaper workers with Citus "
+						  "(citus_move_shard_placement); see docs/scale-out.md.",
+						  err);
+}
+
+bool
 citus_refuse_migrate(PgConn *pc, const char *table, PgpError *err)
 {
 	RelInfo rel;

@@ -103,6 +103,8 @@ bool citus_refuse_convert(PgConn *pc, RelOid rel, PgpError *err);
  * table Citus manages: its rows are on the workers.
  */
 bool citus_refuse_move(PgConn *pc, RelOid rel, PgpError *err);
+/* the same for "pgpart remote send" (and a policy's remote tier) */
+bool citus_refuse_remote(PgConn *pc, RelOid rel, PgpError *err);
 
 /*
  * Refuses "migrate plan" and "migrate start" of a table Citus manages

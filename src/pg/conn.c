@@ -232,6 +232,35 @@ pgc_change(PgConn *pc, const char *sql, int nparams, const char *const *params, 
 }
 
 bool
+pgc_change_secret(PgConn *pc, const char *sql, const char *shown, PgpError *err)
+{
+	PGresult *res;
+	double started;
+	bool ok;
+
+	if (pc->dry_run)
+		return pgc_change(pc, shown, 0, NULL, err);
+	log_debug("SQL: %s", shown);
+	started = clock_ms();
+	res = PQexecParams(pc->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		/* the server's words only: a position or context could quote the statement */
+		const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+		err_set(err, EXIT_RUNTIME, "%s", primary ? primary : "lost connection to the server");
+		if (state)
+			snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
+		PQclear(res);
+		return false;
+	}
+	ok = changelog_record(pc, shown, res, clock_ms() - started, err);
+	PQclear(res);
+	return ok;
+}
+
+bool
 pgc_commit(PgConn *pc, PgpError *err)
 {
 	return changelog_record_holds(pc, err) && pgc_change(pc, "COMMIT", 0, NULL, err);
@@ -259,6 +288,25 @@ pgc_change_each(PgConn *pc, const char *sql, int nparams, const char *const *par
 		ok = pgc_change(pc, PQgetvalue(res, i, 0), 0, NULL, err);
 	PQclear(res);
 	return ok;
+}
+
+void
+pgc_copy_abandon(PgConn *pc)
+{
+	PGcancel *cancel = PQgetCancel(pc->conn);
+	char errbuf[256];
+	char *buf;
+	PGresult *res;
+
+	if (cancel)
+	{
+		PQcancel(cancel, errbuf, sizeof(errbuf));
+		PQfreeCancel(cancel);
+	}
+	while (PQgetCopyData(pc->conn, &buf, 0) > 0)
+		PQfreemem(buf);
+	while ((res = PQgetResult(pc->conn)) != NULL)
+		PQclear(res);
 }
 
 void

@@ -95,10 +95,22 @@ bool pgc_exec(PgConn *pc, const char *sql, int nparams, const char *const *param
  * A statement that changes something: in --dry-run mode it is printed to
  * stdout (with its parameters substituted as literals) instead of run.
  */
+/*
+ * Ends a COPY ... TO STDOUT whose rows are no longer wanted: the statement
+ * is cancelled and the connection drained, ready for the next one.
+ */
+void pgc_copy_abandon(PgConn *pc);
 /* --dry-run: a comment among the printed statements, for a step that is not SQL */
 void pgc_dry_run_note(PgConn *pc, const char *note);
 bool pgc_change(PgConn *pc, const char *sql, int nparams, const char *const *params,
 				PgpError *err);
+/*
+ * pgc_change of a statement that carries a secret (a user mapping's
+ * password): sql runs, shown stands for it everywhere pgpart writes a
+ * statement (--dry-run, -v -v, the change log), and an error of the server
+ * is reported without the statement's text.
+ */
+bool pgc_change_secret(PgConn *pc, const char *sql, const char *shown, PgpError *err);
 /*
  * COMMIT of a transaction that may have taken a LOCK (pgc_change): the only
  * way pgpart commits, so that each LOCK row gets its lock_hold_ms in the

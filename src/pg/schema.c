@@ -358,8 +358,51 @@ static const char *const step_10[] = {
 	NULL,
 };
 
+/*
+ * version 11: the remote tier (pgpart remote send|fetch): one row per move of
+ * a closed partition to another PostgreSQL server through postgres_fdw, or
+ * back, its phase written in the transaction of each step, so a crash
+ * leaves a state the next run continues from or undoes.  The server is
+ * named by pgpart's NAME only (the foreign server pgpart_remote_NAME): its
+ * address is in pg_foreign_server and the credentials only in PostgreSQL's
+ * own user mapping, never here.
+ */
+static const char *const step_11[] = {
+	"CREATE TABLE pgpart.remote_job ("
+	" id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	" parent_table regclass NOT NULL REFERENCES pgpart.part_config ON DELETE CASCADE,"
+	" kind text NOT NULL CHECK (kind IN ('send', 'fetch', 'drop')),"
+	" server name NOT NULL,"
+	" part_schema name NOT NULL,"
+	" part_name name NOT NULL,"
+	" remote_schema name NOT NULL,"
+	" remote_name name NOT NULL,"
+	" part_column name NOT NULL,"
+	" lo text,"
+	" hi text NOT NULL,"
+	" phase text NOT NULL CHECK (phase IN ('started', 'copied', 'swapped', 'done', 'aborted')),"
+	" rows bigint,"
+	" checksum text,"
+	" note text,"
+	" started_at timestamptz NOT NULL DEFAULT pg_catalog.now(),"
+	" swapped_at timestamptz,"
+	" ended_at timestamptz)",
+	"CREATE UNIQUE INDEX remote_job_one_at_a_time ON pgpart.remote_job (parent_table) "
+	"WHERE phase IN ('started', 'copied', 'swapped')",
+	"REVOKE ALL ON TABLE pgpart.remote_job FROM PUBLIC",
+	"COMMENT ON TABLE pgpart.remote_job IS 'partitions sent to another PostgreSQL server and "
+	"read through postgres_fdw (pgpart remote send), fetched back, or dropped there by "
+	"retention: phase and figures, never credentials'",
+	/* the remote tier of the policy: after remote_after, closed partitions go to remote_server */
+	"ALTER TABLE pgpart.tier_policy ADD COLUMN remote_after text, ADD COLUMN remote_server name, "
+	"ADD CHECK ((remote_after IS NULL) = (remote_server IS NULL))",
+	"COMMENT ON COLUMN pgpart.tier_policy.remote_server IS 'pgpart''s NAME of the remote "
+	"(foreign server pgpart_remote_NAME) closed partitions go to after remote_after'",
+	NULL,
+};
+
 static const char *const *const upgrade_steps[PGPART_SCHEMA_VERSION] = {
-	step_1, step_2, step_3, step_4, step_5, step_6, step_7, step_8, step_9, step_10};
+	step_1, step_2, step_3, step_4, step_5, step_6, step_7, step_8, step_9, step_10, step_11};
 
 static bool
 read_version(PgConn *pc, int *version, PgpError *err)

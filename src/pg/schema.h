@@ -7,7 +7,7 @@
 
 #include "pg/conn.h"
 
-#define PGPART_SCHEMA_VERSION 10
+#define PGPART_SCHEMA_VERSION 11
 
 /*
  * Work of an upgrade that needs more than statements (what earlier versions

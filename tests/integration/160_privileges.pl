@@ -80,7 +80,7 @@ my $rid; # the filtered rollup's id (refused ones used up some)
 # ---- every command as the table owner (not a superuser)
 {
 	local $PgpartTest::ROLE = 'app_owner';
-	like(pgpart_ok($node, 'init as the owner', 'init'), qr/created pgpart schema \(version 10\)/,
+	like(pgpart_ok($node, 'init as the owner', 'init'), qr/created pgpart schema \(version 11\)/,
 		'init needs only CREATE on the database');
 	pgpart_ok($node, 'create', 'create', 'revenues', '--column', 'occurred_at', '--start', '2025-01-01',
 		'--premake', '1');
@@ -365,6 +365,8 @@ psql_ok($node, qq{
 	ALTER TABLE pgpart.rollup DROP COLUMN distinct_column;
 	DROP TABLE pgpart.reshape_job;
 	ALTER TABLE pgpart.part_config DROP COLUMN foreign_parent, DROP COLUMN foreign_view;
+	DROP TABLE pgpart.remote_job;
+	ALTER TABLE pgpart.tier_policy DROP COLUMN remote_after, DROP COLUMN remote_server;
 	UPDATE pgpart.schema_version SET version = 4;
 });
 is(psql_ok($node, q{SELECT count(*) FROM pg_proc WHERE pronamespace = 'pgpart'::regnamespace
@@ -375,7 +377,7 @@ write_as_app(q{INSERT INTO ledger VALUES (5000, '2025-06-01', 1); UPDATE ledger 
 	local $PgpartTest::ROLE = 'app_owner';
 	($rc, $out, $err) = pgpart($node, 'init');
 	is($rc, 3, 'init as the owner upgrades, and says what it could not do (exit 3)');
-	like($out, qr/upgraded pgpart schema from version 4 to 10/, 'upgraded');
+	like($out, qr/upgraded pgpart schema from version 4 to 11/, 'upgraded');
 	like($out, qr/revoked EXECUTE from PUBLIC on pgpart\.rollup_${rid}_insert\(\)/, 'revoked on what version 4 made');
 	like($out, qr/rollup public\.revenues_approved: --where checked and kept as a function: \(\(status = 'approved'::text\) AND/,
 		'the --where stored as text is checked and converted');
@@ -395,7 +397,7 @@ write_as_app(q{INSERT INTO ledger VALUES (5000, '2025-06-01', 1); UPDATE ledger 
 ($rc, $out, $err) = PgpartTest::run_raw('-d', $node->connstr('postgres'), '--json', 'init');
 is($rc, 3, 'init as the superuser: the refused --where remains');
 my $j = decode_json($out);
-is($j->{from_version}, 10, 'json: from_version (the owner had upgraded it)');
+is($j->{from_version}, 11, 'json: from_version (the owner had upgraded it)');
 ok((grep { /rollup_${rid}_truncate\(\): owner \Q$super\E -> app_owner/ } @{ $j->{done} }),
 	'json: the superuser gives the function to the table\'s owner');
 ok((grep { /revenues_daily: trigger functions rebuilt/ } @{ $j->{done} }), 'json: and rebuilds the rollup it could not');
@@ -403,7 +405,7 @@ is(scalar(grep { !/revenues_bad/ } @{ $j->{problems} }), 0, 'json: only the refu
 {
 	local $PgpartTest::ROLE = 'app_owner';
 	pgpart_ok($node, 'drop the rollup with the refused --where', 'rollup', 'drop', '--name', 'revenues_bad');
-	like(pgpart_ok($node, 'init again', 'init'), qr/^pgpart schema is up to date \(version 10\)\n$/, 'then init has nothing to do');
+	like(pgpart_ok($node, 'init again', 'init'), qr/^pgpart schema is up to date \(version 11\)\n$/, 'then init has nothing to do');
 }
 is(psql_ok($node, q{SELECT count(*) FROM pg_proc p WHERE p.pronamespace = 'pgpart'::regnamespace
 	AND (p.proacl IS NULL OR EXISTS (SELECT FROM aclexplode(p.proacl) a WHERE a.grantee = 0))}), '0',

@@ -72,6 +72,20 @@ for my $k (qw(plain_set_tablespace_ms move_swap_lock_ms move_copy_ms move_under_
 }
 
 {
+	local $ENV{BENCH_ROWS} = 20000;
+	($out, $err) = ('', '');
+	$ok = IPC::Run::run([ "$top/bench/remote" ], '<', \undef, '>', \$out, '2>', \$err);
+	ok($ok, 'bench/remote completes') or diag("$out\n$err");
+	($json) = glob("$dir/results/remote-*.json");
+	$r = decode_json(do { local $/; open(my $fh, '<', $json) or die; <$fh> });
+	for my $k (qw(report_all_local_ms report_one_remote_async_ms report_one_remote_sync_ms ratio_async send_ms))
+	{
+		like($r->{$k} // '', qr/^[\d.]+$/, "remote result has $k");
+	}
+	is($r->{answers_equal}, 'true', 'remote: the report gives the same answer with a quarter remote');
+}
+
+{
 	local $ENV{BENCH_DRAIN_ROWS} = 2000;
 	local $ENV{BENCH_RATE} = 50;
 	local $ENV{BENCH_CLIENTS} = 2;

@@ -235,7 +235,7 @@ for my $code (0 .. 3)
 my %page_of = map { $_ => 'pgpart' } @commands;
 $page_of{migrate} = 'pgpart-migrate';
 $page_of{$_} = 'pgpart-rollup' for qw(rollup report);
-$page_of{$_} = 'pgpart-archive' for qw(policy move archive restore);
+$page_of{$_} = 'pgpart-archive' for qw(policy move archive restore remote);
 $page_of{$_} = 'pgpart-run' for qw(run metrics);
 
 sub has_option { my ($text, $o) = @_; return $text =~ /(?<![\w-])\Q$o\E(?![\w-])/ }

@@ -12,7 +12,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(new_cluster pgpart pgpart_ok pgpart_fails table_fingerprint psql_ok
-  seed_schema connstr_as psql_as create_owner_role new_standby citus_missing new_citus_cluster);
+  seed_schema connstr_as psql_as create_owner_role new_standby citus_missing new_citus_cluster
+  new_tcp_cluster);
 
 # The role pgpart connects as; undef: the cluster's bootstrap superuser.
 # "local $PgpartTest::ROLE = 'app_owner';" runs the commands of a block as
@@ -54,6 +55,23 @@ sub new_standby
 	$standby->start;
 	$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
 	return $standby;
+}
+
+# A cluster reached on 127.0.0.1 over TCP with scram-sha-256 passwords (its
+# Unix socket stays trusted, for the test's own psql): the remote server of a
+# postgres_fdw user mapping, which a role that is not a superuser may use only
+# when the remote asks for a password.  Returns the node; $node->port is its
+# TCP port.
+sub new_tcp_cluster
+{
+	my ($name) = @_;
+	my $node = new_cluster($name,
+		conf => join("\n", "listen_addresses = '127.0.0.1'", "password_encryption = 'scram-sha-256'"));
+	open(my $hba, '>', $node->data_dir . '/pg_hba.conf') or die "pg_hba.conf: $!";
+	print $hba "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n";
+	close($hba);
+	$node->reload;
+	return $node;
 }
 
 # Why the Citus tests cannot run here (undef: they can): Citus 13.2 must be

@@ -185,7 +185,7 @@ main(void)
 	check_sub((CivilDate){2026, 1, 5}, "1 week", (CivilDate){2025, 12, 29});
 
 	{
-		TierCutoffs c = {true, true, true, 300, 200, 100, 400};
+		TierCutoffs c = {true, true, true, 300, 200, 100, 400, false, 0};
 		TierPartition p = {false, true, false, 0, false};
 
 		p.hi_us = 500;

@@ -1,7 +1,7 @@
 /*
  * test_tierplan - which tier a partition is due for: only ranges that ended
  * at or before a cutoff move, the oldest applicable step wins (drop over
- * archive over warm), and the default partition or open ranges never move.
+ * archive over remote over warm), and the default partition or open ranges never move.
  */
 #include "core/tierplan.h"
 #include "tap.h"
@@ -20,8 +20,8 @@ int
 main(void)
 {
 	/* now = day 1000; warm after 100 days, archive after 400, drop after 2000 */
-	TierCutoffs c = {true, true, true, 900 * DAY, 600 * DAY, -1000 * DAY, 1000 * DAY};
-	TierCutoffs only_warm = {true, false, false, 900 * DAY, 0, 0, 1000 * DAY};
+	TierCutoffs c = {true, true, true, 900 * DAY, 600 * DAY, -1000 * DAY, 1000 * DAY, false, 0};
+	TierCutoffs only_warm = {true, false, false, 900 * DAY, 0, 0, 1000 * DAY, false, 0};
 	TierPartition p;
 
 	is_int(tierplan_action(&c, &(TierPartition){false, true, false, 950 * DAY, false}), TIER_NONE,
@@ -54,6 +54,20 @@ main(void)
 	p = part(1100 * DAY);
 	is_int(tierplan_action(&c, &p), TIER_NONE, "a range ending in the future never moves");
 
+	{
+		/* a remote step after 200 days: between warm and archive */
+		TierCutoffs r = c;
+
+		r.has_remote = true;
+		r.remote_us = 800 * DAY;
+		p = part(850 * DAY);
+		is_int(tierplan_action(&r, &p), TIER_WARM, "past warm, not remote: warm");
+		p = part(800 * DAY);
+		is_int(tierplan_action(&r, &p), TIER_REMOTE, "past the remote cutoff: remote wins over warm");
+		p = part(600 * DAY);
+		is_int(tierplan_action(&r, &p), TIER_ARCHIVE, "past the archive cutoff: archive wins over remote");
+		is_str(tier_action_name(TIER_REMOTE), "remote", "names: remote");
+	}
 	is_str(tier_action_name(TIER_WARM), "warm", "names: warm");
 	is_str(tier_action_name(TIER_ARCHIVE), "archive", "names: archive");
 	is_str(tier_action_name(TIER_DROP), "drop", "names: drop");

@@ -323,26 +323,6 @@ upload_flush(Upload *u, ZSTD_inBuffer *in, ZSTD_EndDirective mode, PgpError *err
 	}
 }
 
-/* stops a COPY OUT that we no longer want and drains the connection */
-static void
-abandon_copy(PgConn *pc)
-{
-	PGcancel *cancel = PQgetCancel(pc->conn);
-	char errbuf[256];
-	char *buf;
-	PGresult *res;
-
-	if (cancel)
-	{
-		PQcancel(cancel, errbuf, sizeof(errbuf));
-		PQfreeCancel(cancel);
-	}
-	while (PQgetCopyData(pc->conn, &buf, 0) > 0)
-		PQfreemem(buf);
-	while ((res = PQgetResult(pc->conn)) != NULL)
-		PQclear(res);
-}
-
 /* the rows of the COPY into u, until the COPY ends */
 static bool
 upload_rows(PartCtx *c, Upload *u, Progress *prog, PgpError *err)
@@ -420,7 +400,7 @@ step_upload(PartCtx *c, PgpError *err)
 done:
 	progress_finish(&prog);
 	if (copying)
-		abandon_copy(c->pc);
+		pgc_copy_abandon(c->pc);
 	if (u.w)
 		c->st->ops->put_finish(u.w, false, NULL);
 	sha256_finish(u.sha, sha);

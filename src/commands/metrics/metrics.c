@@ -239,6 +239,14 @@ static const PromQuery queries[] = {
 		 "Compressed bytes of the table's partitions held in archives.", 1},
 		{"pgpart_archive_oldest_unfinished_seconds", "gauge",
 		 "Age of the oldest archive job of the table that has not ended.", 1}}},
+	/* the remote tier: where the table's closed ranges live (pgpart remote) */
+	{METRICS_REMOTE, NULL, {"table", "remote"}, 2, {
+		{"pgpart_remote_partitions", "gauge",
+		 "Partitions of the table on a remote server, read through postgres_fdw.", 2},
+		{"pgpart_remote_rows", "gauge",
+		 "Rows of the table on a remote server (counted when each partition was sent).", 2},
+		{"pgpart_remote_job_unfinished_seconds", "gauge",
+		 "Age of the table's remote send, fetch or drop that has not ended.", 1}}},
 };
 
 static bool

@@ -61,6 +61,35 @@ static const char *const reads[] = {
 		"    WHEN j.phase = 'reattached' THEN 'failed' ELSE 'in_progress' END), "
 		"  ('restore', CASE WHEN j.phase = 'restored' THEN 'ok' END)) v(op, result) "
 		"WHERE v.result IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+
+	/*
+	 * per managed table and remote: the foreign partitions (of the table or
+	 * of its companion) on pgpart's remote servers, their rows (from the send
+	 * that put each there), and the age of the table's remote job that has
+	 * not ended (one at most per table)
+	 */
+	[METRICS_REMOTE] =
+		"SELECT x.tbl, x.remote, x.parts, x.nrows, "
+		"  CASE WHEN pg_catalog.row_number() OVER (PARTITION BY x.tbl ORDER BY x.remote) = 1 "
+		"  THEN (SELECT EXTRACT(epoch FROM pg_catalog.now() - pg_catalog.min(j.started_at))::text "
+		"    FROM pgpart.remote_job j WHERE j.parent_table = x.parent_table "
+		"    AND j.phase IN ('started', 'copied', 'swapped')) END "
+		"FROM (SELECT pn.nspname || '.' || pcl.relname AS tbl, pc.parent_table, "
+		"  pg_catalog.substr(s.srvname, pg_catalog.length('pgpart_remote_') + 1) AS remote, "
+		"  pg_catalog.count(*)::text AS parts, "
+		"  pg_catalog.sum((SELECT j.rows FROM pgpart.remote_job j WHERE j.kind = 'send' "
+		"    AND j.phase = 'done' AND j.part_schema = n.nspname AND j.part_name = c.relname "
+		"    ORDER BY j.id DESC LIMIT 1))::text AS nrows "
+		"FROM pgpart.part_config pc "
+		"JOIN pg_catalog.pg_class pcl ON pcl.oid = pc.parent_table "
+		"JOIN pg_catalog.pg_namespace pn ON pn.oid = pcl.relnamespace "
+		"JOIN pg_catalog.pg_inherits h ON h.inhparent IN (pc.parent_table, pc.foreign_parent) "
+		"JOIN pg_catalog.pg_class c ON c.oid = h.inhrelid "
+		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		"JOIN pg_catalog.pg_foreign_table ft ON ft.ftrelid = c.oid "
+		"JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver "
+		"WHERE pg_catalog.starts_with(s.srvname, 'pgpart_remote_') "
+		"GROUP BY 1, 2, 3) x ORDER BY 1, 3",
 };
 
 PGresult *

@@ -14,7 +14,8 @@ typedef enum MetricsRead
 	METRICS_RUNS,		  /* maintain's outcomes per table, from run_log */
 	METRICS_WRITERS_WAIT, /* per table and command: the last and the largest writers' wait */
 	METRICS_MIGRATIONS,	  /* the newest migration of each table */
-	METRICS_ARCHIVE		  /* archive and restore outcomes */
+	METRICS_ARCHIVE,	  /* archive and restore outcomes */
+	METRICS_REMOTE		  /* partitions on remote servers, and the remote jobs not ended */
 } MetricsRead;
 
 PGresult *metrics_sql_read(PgConn *pc, MetricsRead which, PgpError *err);

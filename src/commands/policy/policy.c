@@ -13,6 +13,7 @@
 #include "commands/archive/archive.h"
 #include "commands/move/move.h"
 #include "commands/policy/policy_sql.h"
+#include "commands/remote/remote.h"
 #include "core/tierplan.h"
 #include "pg/companion.h"
 #include "util/mem.h"
@@ -20,7 +21,8 @@
 void
 tierpolicyrow_free(TierPolicyRow *p)
 {
-	FREE_ALL(p->warm_after, p->warm_tablespace, p->archive_after, p->archive_to, p->drop_after);
+	FREE_ALL(p->warm_after, p->warm_tablespace, p->archive_after, p->archive_to, p->drop_after,
+			 p->remote_after, p->remote_server);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -51,7 +53,7 @@ ops_policy(PgConn *pc, const PolicyOptions *opt, TierPolicyRow *out, bool *has, 
 	bool ok = false, ts_exists;
 	bool setting = opt->warm_after || opt->warm_tablespace || opt->archive_after ||
 				   opt->archive_to || opt->drop_after || opt->drop_unarchived ||
-				   opt->allow_insecure_endpoint;
+				   opt->allow_insecure_endpoint || opt->remote_after || opt->remote_server;
 
 	memset(out, 0, sizeof(*out));
 	*has = false;
@@ -70,8 +72,20 @@ ops_policy(PgConn *pc, const PolicyOptions *opt, TierPolicyRow *out, bool *has, 
 	}
 	if (!check_age("--warm-after", opt->warm_after, &row.warm_after, err) ||
 		!check_age("--archive-after", opt->archive_after, &row.archive_after, err) ||
-		!check_age("--drop-after", opt->drop_after, &row.drop_after, err))
+		!check_age("--drop-after", opt->drop_after, &row.drop_after, err) ||
+		!check_age("--remote-after", opt->remote_after, &row.remote_after, err))
 		goto done;
+	if ((opt->remote_after == NULL) != (opt->remote_server == NULL))
+	{
+		err_set(err, EXIT_USAGE, "--remote-after and --remote-server go together");
+		goto done;
+	}
+	if (opt->remote_server && !remote_name_valid(opt->remote_server))
+	{
+		err_set(err, EXIT_USAGE, "invalid remote name \"%s\"", opt->remote_server);
+		err_hint(err, "\"pgpart remote list\" lists the remotes.");
+		goto done;
+	}
 	if ((opt->warm_after == NULL) != (opt->warm_tablespace == NULL))
 	{
 		err_set(err, EXIT_USAGE, "--warm-after and --warm-tablespace go together");
@@ -129,6 +143,7 @@ ops_policy(PgConn *pc, const PolicyOptions *opt, TierPolicyRow *out, bool *has, 
 	}
 	row.warm_tablespace = opt->warm_tablespace ? pg_xstrdup(opt->warm_tablespace) : NULL;
 	row.archive_to = opt->archive_to ? pg_xstrdup(opt->archive_to) : NULL;
+	row.remote_server = opt->remote_server ? pg_xstrdup(opt->remote_server) : NULL;
 	row.drop_unarchived = opt->drop_unarchived;
 	row.allow_insecure_endpoint = opt->allow_insecure_endpoint;
 	/* the policy is replaced whole: consent to http lasts only while given again */
@@ -182,16 +197,17 @@ tier_cutoffs(PgConn *pc, const TierPolicyRow *pol, const PartConfig *cfg, TierCu
 		const char *text;
 		bool *has;
 		int64_t *us;
-	} steps[3] = {{pol->warm_after, &cut->has_warm, &cut->warm_us},
+	} steps[4] = {{pol->warm_after, &cut->has_warm, &cut->warm_us},
 				  {pol->archive_after, &cut->has_archive, &cut->archive_us},
-				  {pol->drop_after, &cut->has_drop, &cut->drop_us}};
+				  {pol->drop_after, &cut->has_drop, &cut->drop_us},
+				  {pol->remote_after, &cut->has_remote, &cut->remote_us}};
 	ColumnInfo col;
 	bool found, ok = true;
 	int i;
 
 	if (!catalog_column(pc, cfg->parent, cfg->column, &col, &found, err))
 		return false;
-	for (i = 0; i < 3 && ok; i++)
+	for (i = 0; i < 4 && ok; i++)
 	{
 		Age a;
 
@@ -204,11 +220,32 @@ tier_cutoffs(PgConn *pc, const TierPolicyRow *pol, const PartConfig *cfg, TierCu
 	return ok && archive_now_us(pc, &cut->now_us, err);
 }
 
+/* the retention_log row of a remote partition, in the transaction that drops its foreign table */
+static bool
+log_remote_drop(PgConn *pc, void *arg, const char *rows, PgpError *err)
+{
+	DropCtx *d = arg;
+
+	return policy_sql_log_remote_drop(pc, d->cfg, d->p, rows, err);
+}
+
 /* a retention drop of p in its own short transaction under lock_timeout */
 static bool
 tier_drop(TierStep *t, const PartitionInfo *p, bool foreign, PgpError *err)
 {
 	DropCtx d = {t->cfg, p, foreign};
+	bool remote = false;
+
+	/* a partition on a remote server: its remote table goes too, after the local commit */
+	if (foreign && !remote_retention_drop(t->pc, t->cfg->parent, t->cfg->column, p, t->lock,
+										  log_remote_drop, &d, &remote, err))
+		return false;
+	if (remote)
+	{
+		namelist_addf(t->notes, "%s %s.%s and its table on the remote (retention)",
+					  t->pc->dry_run ? "would drop" : "dropped", p->schema, p->name);
+		return true;
+	}
 
 	if (!lock_run_txn(t->pc, t->lock, retention_drop_body, &d, NULL, err))
 		return false;
@@ -221,6 +258,40 @@ tier_drop(TierStep *t, const PartitionInfo *p, bool foreign, PgpError *err)
 		namelist_addf(t->notes, "%s %s.%s (retention, not archived)",
 					  t->pc->dry_run ? "would drop" : "dropped", p->schema, p->name);
 	return true;
+}
+
+/* p (quoted: pq) to the remote server of the policy */
+static bool
+tier_remote(TierStep *t, const PartitionInfo *p, const char *pq, PgpError *err)
+{
+	RemoteOptions ro;
+	RemoteResult rr;
+	PgpError rerr;
+	bool ok = true;
+
+	memset(&ro, 0, sizeof(ro));
+	ro.name = t->pol->remote_server;
+	ro.table = t->parent_q;
+	ro.partition = pq;
+	ro.lock = *t->lock;
+	err_init(&rerr);
+	if (ops_remote_send(t->pc, &ro, &rr, &rerr))
+		namelist_addf(t->notes, "%s %s.%s to remote %s%s",
+					  t->pc->dry_run ? "would send" : "sent", p->schema, p->name,
+					  t->pol->remote_server, rr.already ? " (there already)" : "");
+	else if (t->pc->dry_run)
+		namelist_addf(t->notes, "would send %s.%s to remote %s (the send says: %s)", p->schema,
+					  p->name, t->pol->remote_server, rerr.message ? rerr.message : "?");
+	else
+	{
+		err_set(err, rerr.exit_code, "remote send of %s.%s failed: %s", p->schema, p->name,
+				rerr.message ? rerr.message : "?");
+		err->kind = rerr.kind;
+		ok = false;
+	}
+	remoteresult_free(&rr);
+	err_clear(&rerr);
+	return ok;
 }
 
 /* p (quoted: pq) to the warm tablespace; in --dry-run a move that would fail is only noted */
@@ -313,6 +384,8 @@ tier_partition(TierStep *t, const TierCutoffs *cut, const PartitionInfo *p, PgpE
 	pq = pgc_quote_qualified(t->pc, p->schema, p->name);
 	if (foreign)
 		ok = tier_drop(t, p, true, err);
+	else if (act == TIER_REMOTE)
+		ok = tier_remote(t, p, pq, err);
 	else if (act == TIER_WARM)
 		ok = tier_warm(t, p, pq, err);
 	else if (act == TIER_ARCHIVE || (act == TIER_DROP && !pol->drop_unarchived))
@@ -374,6 +447,9 @@ ops_apply_policy(PgConn *pc, RelOid parent, const LockPolicy *lock, NameList *no
 		!catalog_partitions(pc, parent, &parts, err))
 		goto done;
 	parent_q = pgc_quote_qualified(pc, cfgs[0].parent_schema, cfgs[0].parent_name);
+	/* a retention drop of a remote table that a crash interrupted */
+	if (!remote_retention_resume(pc, parent, lock, notes, err))
+		goto done;
 	{
 		TierStep t = {pc, lock, &pol, &cfgs[0], parent_q, notes};
 

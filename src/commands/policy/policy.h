@@ -16,6 +16,7 @@ typedef struct PolicyOptions
 	const char *warm_after, *warm_tablespace;
 	const char *archive_after, *archive_to;
 	const char *drop_after;
+	const char *remote_after, *remote_server;
 	bool drop_unarchived;
 	bool allow_insecure_endpoint; /* archives may go to a plain-http S3 endpoint */
 	bool clear;					  /* remove the policy */
@@ -24,6 +25,7 @@ typedef struct PolicyOptions
 typedef struct TierPolicyRow
 {
 	char *warm_after, *warm_tablespace, *archive_after, *archive_to, *drop_after;
+	char *remote_after, *remote_server;
 	bool drop_unarchived;
 	bool allow_insecure_endpoint; /* given explicitly to "pgpart policy" */
 } TierPolicyRow;

@@ -14,18 +14,23 @@
 static const char help[] =
 	"pgpart policy stores a table's storage tiers; \"pgpart maintain\" applies them to\n"
 	"closed partitions (whose whole range is in the past): after --warm-after a\n"
-	"partition moves to --warm-tablespace, after --archive-after it is archived to\n"
+	"partition moves to --warm-tablespace, after --remote-after to the remote\n"
+	"server --remote-server, after --archive-after it is archived to\n"
 	"--archive-to and dropped from the database, after --drop-after it is dropped\n"
 	"(archived first unless --drop-unarchived).  \"maintain --dry-run\" shows what it\n"
 	"would do.  Options replace the whole policy; with none, the policy is shown.\n\n"
 	"Usage:\n"
 	"  pgpart policy TABLE [--warm-after AGE --warm-tablespace NAME]\n"
+	"                      [--remote-after AGE --remote-server NAME]\n"
 	"                      [--archive-after AGE --archive-to URL]\n"
 	"                      [--drop-after AGE [--drop-unarchived]] [OPTION]...\n"
 	"  pgpart policy TABLE --clear\n\n"
 	"Options:\n"
 	"      --warm-after=AGE        e.g. \"1 quarter\"\n"
 	"      --warm-tablespace=NAME  an existing tablespace on cheaper disks\n"
+	"      --remote-after=AGE      e.g. \"2 quarters\": closed partitions go to a remote\n"
+	"      --remote-server=NAME    the remote (\"pgpart remote add\"), read through\n"
+	"                              postgres_fdw; only retention touches them there\n"
 	"      --archive-after=AGE     e.g. \"1 year\"\n"
 	"      --archive-to=URL        file:///DIR or s3://BUCKET/PREFIX\n"
 	"      --drop-after=AGE        e.g. \"7 years\"\n"
@@ -42,10 +47,12 @@ print_policy(const char *table, const TierPolicyRow *p, bool has, bool json)
 {
 	if (json)
 	{
-		json_t *o = has ? json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:b, s:b}", "table",
+		json_t *o = has ? json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:b, s:b}",
+									"table",
 									table, "warm_after", p->warm_after, "warm_tablespace",
 									p->warm_tablespace, "archive_after", p->archive_after,
-									"archive_to", p->archive_to, "drop_after", p->drop_after,
+									"archive_to", p->archive_to, "remote_after", p->remote_after,
+									"remote_server", p->remote_server, "drop_after", p->drop_after,
 									"drop_unarchived", p->drop_unarchived,
 									"allow_insecure_endpoint", p->allow_insecure_endpoint)
 						: json_pack("{s:s, s:n}", "table", table, "policy");
@@ -61,6 +68,8 @@ print_policy(const char *table, const TierPolicyRow *p, bool has, bool json)
 	printf("%s: tier policy\n", table);
 	if (p->warm_after)
 		printf("  warm after %s: tablespace %s\n", p->warm_after, p->warm_tablespace);
+	if (p->remote_after)
+		printf("  remote after %s: to remote %s\n", p->remote_after, p->remote_server);
 	if (p->archive_after)
 		printf("  archive after %s: to %s%s\n", p->archive_after, p->archive_to,
 			   p->allow_insecure_endpoint ? " (a plain-http S3 endpoint allowed)" : "");
@@ -100,6 +109,8 @@ cmd_policy(int argc, char **argv, GlobalOpts *g)
 		CLI_STRING("archive-after", 0, &o.archive_after),
 		CLI_STRING("archive-to", 0, &o.archive_to),
 		CLI_STRING("drop-after", 0, &o.drop_after),
+		CLI_STRING("remote-after", 0, &o.remote_after),
+		CLI_STRING("remote-server", 0, &o.remote_server),
 		CLI_TRUE("drop-unarchived", 0, &o.drop_unarchived),
 		CLI_TRUE("allow-insecure-endpoint", 0, &o.allow_insecure_endpoint),
 		CLI_TRUE("clear", 0, &o.clear),
@@ -113,7 +124,7 @@ cmd_policy(int argc, char **argv, GlobalOpts *g)
 		return rc;
 	o.table = argv[first];
 	sets = o.warm_after || o.warm_tablespace || o.archive_after || o.archive_to || o.drop_after ||
-		   o.drop_unarchived || o.allow_insecure_endpoint;
+		   o.drop_unarchived || o.allow_insecure_endpoint || o.remote_after || o.remote_server;
 	if (o.clear && sets)
 		return cli_usage_error("policy", "--clear takes no other policy option");
 	if (!o.clear && !sets)

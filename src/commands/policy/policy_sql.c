@@ -28,7 +28,8 @@ policy_load(PgConn *pc, RelOid parent, TierPolicyRow *out, bool *has, PgpError *
 	memset(out, 0, sizeof(*out));
 	res = catalog_oid_query(pc,
 							"SELECT warm_after, warm_tablespace, archive_after, archive_to, drop_after, "
-							"drop_unarchived, allow_insecure_endpoint FROM pgpart.tier_policy "
+							"drop_unarchived, allow_insecure_endpoint, remote_after, remote_server "
+							"FROM pgpart.tier_policy "
 							"WHERE parent_table = $1::pg_catalog.oid",
 							parent, err);
 	if (res == NULL)
@@ -43,6 +44,8 @@ policy_load(PgConn *pc, RelOid parent, TierPolicyRow *out, bool *has, PgpError *
 		out->drop_after = dup_or_null(res, 4);
 		out->drop_unarchived = PQgetvalue(res, 0, 5)[0] == 't';
 		out->allow_insecure_endpoint = PQgetvalue(res, 0, 6)[0] == 't';
+		out->remote_after = dup_or_null(res, 7);
+		out->remote_server = dup_or_null(res, 8);
 	}
 	PQclear(res);
 	return true;
@@ -63,29 +66,33 @@ bool
 policy_sql_store(PgConn *pc, RelOid parent, const TierPolicyRow *row, PgpError *err)
 {
 	char oid[16];
-	const char *params[8] = {oid,
+	const char *params[10] = {oid,
 							 row->warm_after,
 							 row->warm_tablespace,
 							 row->archive_after,
 							 row->archive_to,
 							 row->drop_after,
 							 row->drop_unarchived ? "true" : "false",
-							 row->allow_insecure_endpoint ? "true" : "false"};
+							 row->allow_insecure_endpoint ? "true" : "false",
+							 row->remote_after,
+							 row->remote_server};
 
 	snprintf(oid, sizeof(oid), "%u", parent);
 	return pgc_change(pc,
 					  "INSERT INTO pgpart.tier_policy (parent_table, warm_after, warm_tablespace, "
 					  "archive_after, archive_to, drop_after, drop_unarchived, "
-					  "allow_insecure_endpoint) "
-					  "VALUES ($1::pg_catalog.oid, $2, $3, $4, $5, $6, $7::boolean, $8::boolean) "
+					  "allow_insecure_endpoint, remote_after, remote_server) "
+					  "VALUES ($1::pg_catalog.oid, $2, $3, $4, $5, $6, $7::boolean, $8::boolean, "
+					  "$9, $10) "
 					  "ON CONFLICT (parent_table) DO UPDATE SET warm_after = EXCLUDED.warm_after, "
 					  "warm_tablespace = EXCLUDED.warm_tablespace, "
 					  "archive_after = EXCLUDED.archive_after, archive_to = EXCLUDED.archive_to, "
 					  "drop_after = EXCLUDED.drop_after, "
 					  "drop_unarchived = EXCLUDED.drop_unarchived, "
 					  "allow_insecure_endpoint = EXCLUDED.allow_insecure_endpoint, "
+					  "remote_after = EXCLUDED.remote_after, remote_server = EXCLUDED.remote_server, "
 					  "updated_at = pg_catalog.now()",
-					  8, params, err);
+					  10, params, err);
 }
 
 bool
@@ -128,6 +135,19 @@ policy_sql_log_drop(PgConn *pc, const PartConfig *cfg, const PartitionInfo *p, P
 					  "  WHERE partition_schema = $6 AND partition_name = $3 "
 					  "  AND phase = 'archived' AND foreign_table ORDER BY id DESC LIMIT 1) j "
 					  "ON true",
+					  6, params, err);
+}
+
+bool
+policy_sql_log_remote_drop(PgConn *pc, const PartConfig *cfg, const PartitionInfo *p,
+						   const char *rows, PgpError *err)
+{
+	const char *params[6] = {cfg->parent_schema, cfg->parent_name, p->name,
+							 p->lo_text, p->hi_text, rows};
+
+	return pgc_change(pc,
+					  "INSERT INTO pgpart.retention_log (parent_schema, parent_name, "
+					  "partition_name, lo, hi, rows) VALUES ($1, $2, $3, $4, $5, $6::bigint)",
 					  6, params, err);
 }
 

@@ -23,6 +23,9 @@ bool policy_sql_drop_partition(PgConn *pc, const PartitionInfo *p, bool foreign,
  */
 bool policy_sql_log_drop(PgConn *pc, const PartConfig *cfg, const PartitionInfo *p,
 						 PgpError *err);
+/* the drop of a partition on a remote server (rows: as its send counted; NULL: unknown) */
+bool policy_sql_log_remote_drop(PgConn *pc, const PartConfig *cfg, const PartitionInfo *p,
+								const char *rows, PgpError *err);
 /* the drop of an archived partition (archive dropped it), from its archive job */
 bool policy_sql_log_archived_drop(PgConn *pc, const PartConfig *cfg, const PartitionInfo *p,
 								  PgpError *err);

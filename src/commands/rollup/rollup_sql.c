@@ -18,6 +18,7 @@
 #include "pg/citus.h"
 #include "pg/textarray.h"
 #include "pg/privilege.h"
+#include "pg/stmt.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
 
@@ -882,9 +883,24 @@ rollup_ensure_triggers(PgConn *pc, const Rollup *r, const char *schema, const ch
 		{"truncate", "TRUNCATE", ""},
 	};
 	char *table_q = pgc_quote_qualified(pc, schema, table);
+	const char *rel[1] = {table_q};
 	size_t i;
-	bool ok = true;
+	bool ok, foreign = false;
 
+	/*
+	 * A foreign partition (a remote tier's, updatable 'false', or an archive's
+	 * file_fdw) takes no writes, and PostgreSQL refuses it statement triggers
+	 * with transition tables: nothing to mark there.
+	 */
+	ok = stmt_query_bool(pc,
+						 "SELECT relkind = 'f' FROM pg_catalog.pg_class "
+						 "WHERE oid = $1::pg_catalog.regclass",
+						 1, rel, &foreign, err);
+	if (!ok || foreign)
+	{
+		free(table_q);
+		return ok;
+	}
 	/*
 	 * Statement triggers of a partitioned table do not fire for statements
 	 * that name a partition directly, so every partition gets them too: each

@@ -11,6 +11,7 @@
 
 #include "commands/archive/archive.h"
 #include "commands/policy/policy.h"
+#include "commands/remote/remote.h"
 #include "commands/rollup/rollup.h"
 #include "pg/target.h"
 #include "pg/bounds.h"
@@ -29,7 +30,8 @@ statusresult_free(StatusResult *r)
 
 		FREE_ALL(t->schema, t->name, t->column, t->time_zone, t->last_maintain_at);
 		partitionstatslist_free(&t->parts);
-		NAMELIST_FREE_ALL(&t->warnings, &t->rollups, &t->tiers, &t->archived, &t->intervals);
+		NAMELIST_FREE_ALL(&t->warnings, &t->rollups, &t->tiers, &t->archived, &t->remote,
+						 &t->intervals);
 		sched_free(&t->sched);
 		free(t->policy);
 	}
@@ -194,6 +196,9 @@ tier_lines(PgConn *pc, const PartConfig *cfg, TableStatus *t, PgpError *err)
 		sb_init(&sb);
 		if (pol.warm_after)
 			sb_appendf(&sb, "warm after %s (tablespace %s)", pol.warm_after, pol.warm_tablespace);
+		if (pol.remote_after)
+			sb_appendf(&sb, "%sremote after %s to %s", sb.len ? ", " : "", pol.remote_after,
+					   pol.remote_server);
 		if (pol.archive_after)
 			sb_appendf(&sb, "%sarchive after %s to %s", sb.len ? ", " : "", pol.archive_after,
 					   pol.archive_to);
@@ -205,8 +210,21 @@ tier_lines(PgConn *pc, const PartConfig *cfg, TableStatus *t, PgpError *err)
 	for (i = 0; i < t->parts.n; i++)
 	{
 		const char *ts = t->parts.items[i].tablespace;
+		char *remote = NULL;
 
-		/* a foreign partition is an archive read in place */
+		/* a foreign partition is on a remote server, or an archive read in place */
+		if (t->parts.items[i].is_foreign &&
+			!remote_partition_server(pc, t->schema, t->parts.items[i].name, &remote, err))
+		{
+			tierpolicyrow_free(&pol);
+			return false;
+		}
+		if (remote)
+		{
+			namelist_addf(&t->tiers, "remote:%s", remote);
+			free(remote);
+			continue;
+		}
 		namelist_add(&t->tiers, t->parts.items[i].is_foreign ? "archived"
 								: has && pol.warm_tablespace && ts &&
 										strcmp(ts, pol.warm_tablespace) == 0
@@ -214,7 +232,8 @@ tier_lines(PgConn *pc, const PartConfig *cfg, TableStatus *t, PgpError *err)
 									: "hot");
 	}
 	tierpolicyrow_free(&pol);
-	return archive_status_lines(pc, t->schema, t->name, &t->archived, err);
+	return archive_status_lines(pc, t->schema, t->name, &t->archived, err) &&
+		   remote_status_lines(pc, cfg->parent, &t->remote, err);
 }
 
 bool

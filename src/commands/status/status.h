@@ -31,6 +31,7 @@ typedef struct TableStatus
 	NameList intervals; /* per partition: "quarter", ...; "" when not one period */
 	char *policy;	  /* the tier policy in words; NULL: none */
 	NameList archived; /* archived (or being archived) partitions, one line each */
+	NameList remote;   /* partitions on a remote server (pgpart remote), one line each */
 	NameList warnings;
 } TableStatus;
 

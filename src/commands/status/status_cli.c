@@ -87,6 +87,7 @@ table_json(const TableStatus *t)
 	json_object_set_new(o, "warnings", cli_json_list(&t->warnings));
 	json_object_set_new(o, "rollups", cli_json_list(&t->rollups));
 	json_object_set_new(o, "archived", cli_json_list(&t->archived));
+	json_object_set_new(o, "remote", cli_json_list(&t->remote));
 	json_object_set_new(o, "tier_policy", cli_json_string_or_null(t->policy));
 	return o;
 }
@@ -151,6 +152,7 @@ print_table(const TableStatus *t)
 	if (t->policy)
 		printf("  tier policy: %s\n", t->policy);
 	cli_print_list("  archived ", &t->archived);
+	cli_print_list("  remote ", &t->remote);
 	cli_print_list("  WARNING: ", &t->warnings);
 }
 
