@@ -296,6 +296,15 @@ is($json->{rows}, psql_ok($node, "SELECT count(*) FROM $q1"), 'fetch --json: row
 
 # ---- a table with a primary key: the foreign partition goes under its companion, read through the view
 my $rev_sum = psql_ok($node, q{SELECT count(*), sum(amount) FROM revenues WHERE occurred_at >= '2025-01-01' AND occurred_at < '2026-01-01'});
+# pgpart's own yearly reports from detail rows, before any quarter leaves
+sub detail_yearly
+{
+	my ($org) = @_;
+	my $o = ok_pgpart("yearly report of org $org", 'report', 'yearly', 'revenues', '--org', $org, '--year', '2025',
+		'--source', 'detail', '--json');
+	return JSON::PP->new->canonical->encode(decode_json($o)->{rows});
+}
+my %yearly_before = map { $_ => detail_yearly($_) } (1, 2);
 like(ok_pgpart('send a partition of revenues', 'remote', 'send', 'revenues', 'revenues_2025_q1', '--to', 'cold'),
 	qr/revenues_2025_q1: sent to remote cold/, 'revenues: sent');
 is(psql_ok($node, q{SELECT c.relkind::text || ' ' || i.inhparent::regclass::text FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid
@@ -305,6 +314,21 @@ like(ok_pgpart('status of revenues', 'status', 'revenues'), qr/remote public\.re
 	'status: a remote partition under the companion');
 is(psql_ok($node, q{SELECT count(*), sum(amount) FROM revenues_pgpart_all WHERE occurred_at >= '2025-01-01' AND occurred_at < '2026-01-01'}),
 	$rev_sum, 'revenues: a yearly total through the view, from detail rows, equals the one before');
+# a second quarter archived in place beside the remote one: the same yearly reports, from detail rows
+psql_ok($node, qq{CREATE EXTENSION IF NOT EXISTS file_fdw SCHEMA pgpart;
+	GRANT USAGE ON FOREIGN DATA WRAPPER file_fdw TO $owner; GRANT pg_execute_server_program TO $owner});
+my $arch = PostgreSQL::Test::Utils::tempdir();
+my $aout = ok_pgpart('archive 2025 Q2 of revenues', 'archive', 'revenues', 'revenues_2025_q2', '--to', "file://$arch");
+like($aout, qr/queryable in place: read-only file_fdw partition of public\.revenues_pgpart_foreign/, 'revenues: Q2 archived in place');
+is(psql_ok($node, q{SELECT string_agg(c.relname || ':' || s.srvname, ',' ORDER BY c.relname) FROM pg_inherits i
+	JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_foreign_table f ON f.ftrelid = c.oid JOIN pg_foreign_server s ON s.oid = f.ftserver
+	WHERE i.inhparent = 'revenues_pgpart_foreign'::regclass}), 'revenues_2025_q1:pgpart_remote_cold,revenues_2025_q2:pgpart_archive',
+	'the companion holds a remote and an archived quarter');
+is(psql_ok($node, q{SELECT count(*), sum(amount) FROM revenues_pgpart_all WHERE occurred_at >= '2025-01-01' AND occurred_at < '2026-01-01'}),
+	$rev_sum, 'revenues: the yearly total through the view, with a remote and an archived quarter');
+is(detail_yearly($_), $yearly_before{$_}, "pgpart report yearly of org $_ from detail rows: the answers of before") for (1, 2);
+my ($amanifest) = $aout =~ m{(file://\S+\.manifest\.json)};
+ok_pgpart('restore 2025 Q2 of revenues', 'restore', 'revenues', '--from', $amanifest);
 is($remote->safe_psql('postgres', q{SELECT count(*) FROM pg_index WHERE indrelid = 'public.revenues_2025_q1'::regclass AND indisprimary}), '1',
 	'revenues: the remote table has the primary key');
 # the reporting role reads the remote quarter of revenues through the view, with its own mapping
@@ -372,6 +396,6 @@ fails_pgpart('drop while other roles have mappings', 1, qr/other objects depend 
 is(psql_ok($node, q{SELECT count(*) FROM pg_user_mappings WHERE srvname = 'pgpart_remote_cold'}), '3', 'the failed drop dropped nothing');
 psql_ok($node, q{DROP USER MAPPING FOR CURRENT_USER SERVER pgpart_remote_cold; DROP USER MAPPING FOR reporter SERVER pgpart_remote_cold});
 ok_pgpart('drop', 'remote', 'drop', 'cold');
-is(psql_ok($node, q{SELECT count(*) FROM pg_foreign_server}), '0', 'the server is gone');
+is(psql_ok($node, q{SELECT count(*) FROM pg_foreign_server WHERE srvname <> 'pgpart_archive'}), '0', 'the server is gone (pgpart_archive, of the archive read in place, stays)');
 
 done_testing();
