@@ -59,8 +59,15 @@ cmp_ok($bf->{rows_min}, '<=', 100, 'backfill: the first batch is small');
 cmp_ok($bf->{rows_max}, '<=', 1000, 'backfill: no batch above --batch-size');
 is(psql_ok($node, q{SELECT batches FROM pgpart.migration WHERE table_name = 'revenues'}), $bf->{count},
 	'backfill: the batches reported are the batches recorded');
-like(pgpart_ok($node, 'verify', 'migrate', 'verify', 'revenues', '--batch-size', '2000'),
-	qr/result\s+equal/, 'verify: equal');
+my $vo = pgpart_ok($node, 'verify', 'migrate', 'verify', 'revenues', '--batch-size', '2000');
+like($vo, qr/result\s+equal/, 'verify: equal');
+# before it becomes the application's table, the copy has statistics, the partitioned parent's too
+like($vo, qr/statistics\s+the copy vacuumed and analyzed/, 'verify: the copy vacuumed and analyzed');
+is(psql_ok($node, q{SELECT count(*) > 0 FROM pg_statistic WHERE starelid = 'revenues_pgpart_new'::regclass AND stainherit}), 't',
+	'the partitioned copy has statistics of its own');
+is(psql_ok($node, q{SELECT bool_and(s.last_vacuum IS NOT NULL AND s.last_analyze IS NOT NULL) FROM pg_inherits i
+	JOIN pg_stat_user_tables s ON s.relid = i.inhrelid WHERE i.inhparent = 'revenues_pgpart_new'::regclass}), 't',
+	'and each of its partitions was vacuumed and analyzed');
 my $sw = pgpart_ok($node, 'switch', 'migrate', 'switch', 'revenues', '--lock-timeout', '2s');
 like($sw, qr/locks held\s+[\d.]+ ms/, 'switch reports how long locks were held');
 is(psql_ok($node, q{SELECT relkind FROM pg_class WHERE oid = 'revenues'::regclass}), 'p',

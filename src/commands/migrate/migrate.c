@@ -1298,6 +1298,21 @@ verify_conclude(PgConn *pc, const MigrateOptions *opt, const Active *a, long lon
 	}
 	report_fact(r, "result", "%s", clean ? (passed ? "equal" : "equal in the ranges checked")
 										 : "differences remain");
+	if (passed && a->m.phase == MIGRATION_BACKFILLED)
+	{
+		/* before it becomes the application's table: statistics, and no autovacuum pass pending */
+		PgpError verr;
+		double t0 = clock_ms();
+
+		err_init(&verr);
+		if (mirror_vacuum_analyze(pc, &a->spec, &verr))
+			report_fact(r, "statistics", "the copy vacuumed and analyzed in %.1f s",
+						(clock_ms() - t0) / 1000.0);
+		else
+			report_fact(r, "statistics", "the copy could not be vacuumed and analyzed: %s",
+						verr.message ? verr.message : "?");
+		err_clear(&verr);
+	}
 	report_fact(r, "next step", "%s", next_step(&a->m));
 	return true;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg/stmt.h"
 #include "pg/partition.h"
 #include "pg/privilege.h"
 #include "util/mem.h"
@@ -355,6 +356,12 @@ mirror_batch_compare(PgConn *pc, const TableCopy *m, const KeyRange *r, TableCom
 					 PgpError *err)
 {
 	return tablecomparison_run(pc, mirror_batch_compare_sql(m, r), r, c, err);
+}
+
+bool
+mirror_vacuum_analyze(PgConn *pc, const TableCopy *m, PgpError *err)
+{
+	return stmt_change_f(pc, err, "VACUUM (ANALYZE, SKIP_LOCKED) %s", m->to);
 }
 
 bool

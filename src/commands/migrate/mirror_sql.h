@@ -110,6 +110,14 @@ bool mirror_delete_range(PgConn *pc, const TableCopy *m, const KeyRange *r, PgpE
  * digest, and verify keeps its md5.
  */
 char *mirror_batch_compare_sql(const TableCopy *m, const KeyRange *r);
+/*
+ * VACUUM (ANALYZE, SKIP_LOCKED) of the copy (to, quoted): its statistics,
+ * the partitioned parent's too, which autovacuum never gathers; and its
+ * first vacuum after the bulk copy, so that autovacuum has no pass to make
+ * over every new partition during switch (where the look before each attempt
+ * would skip behind it)
+ */
+bool mirror_vacuum_analyze(PgConn *pc, const TableCopy *m, PgpError *err);
 /* synchronous_commit off for the rest of the session (a batch's own WAL flush) */
 bool mirror_session_async_commit(PgConn *pc, PgpError *err);
 /* runs it (ACCESS SHARE on both tables) */
