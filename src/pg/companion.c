@@ -170,6 +170,24 @@ repeat_grants(PgConn *pc, const char *table_q, const char *target_q, bool rowsec
 		   (!rowsec || pgc_change_each(pc, rowsec_sql, 2, params, err));
 }
 
+/* the companion's and its view's rights (and the companion's row security) as the table's */
+static bool
+sync_home(PgConn *pc, const char *table_q, const ForeignHome *home, PgpError *err)
+{
+	char *comp_q = pgc_quote_qualified(pc, home->schema, home->name);
+	bool ok = repeat_grants(pc, table_q, comp_q, true, err);
+
+	if (ok && home->view_name)
+	{
+		char *view_q = pgc_quote_qualified(pc, home->schema, home->view_name);
+
+		ok = repeat_grants(pc, table_q, view_q, false, err);
+		free(view_q);
+	}
+	free(comp_q);
+	return ok;
+}
+
 /* the view over the table and its companion, the table's owner's, with its SELECT grants */
 static bool
 make_view(PgConn *pc, const char *table_q, const char *owner_q, const char *comp_q,
@@ -308,14 +326,7 @@ companion_prepare(PgConn *pc, const char *schema, const char *table, ForeignHome
 		goto out;
 	ok = true;
 	/* an existing companion follows the table's grants and row security first, whatever comes next */
-	if (home->name && (ok = repeat_grants(pc, table_q, comp_regclass, true, err)) && home->view_name)
-	{
-		char *view_q = pgc_quote_qualified(pc, home->schema, home->view_name);
-
-		ok = repeat_grants(pc, table_q, view_q, false, err);
-		free(view_q);
-	}
-	if (!ok)
+	if (home->name && !(ok = sync_home(pc, table_q, home, err)))
 		goto out;
 	if (distributed && unique && home->name == NULL)
 		*why = pg_xstrdup("the table is distributed by Citus, and a companion table would be local "
@@ -354,7 +365,7 @@ bool
 companion_sync(PgConn *pc, const char *schema, const char *table, PgpError *err)
 {
 	ForeignHome home;
-	char *table_q, *comp_q, *view_q;
+	char *table_q;
 	bool ok;
 
 	if (!companion_find(pc, schema, table, &home, err))
@@ -362,15 +373,7 @@ companion_sync(PgConn *pc, const char *schema, const char *table, PgpError *err)
 	if (home.name == NULL)
 		return true;
 	table_q = pgc_quote_qualified(pc, schema, table);
-	comp_q = pgc_quote_qualified(pc, home.schema, home.name);
-	ok = repeat_grants(pc, table_q, comp_q, true, err);
-	if (ok && home.view_name)
-	{
-		view_q = pgc_quote_qualified(pc, home.schema, home.view_name);
-		ok = repeat_grants(pc, table_q, view_q, false, err);
-		free(view_q);
-	}
-	free(comp_q);
+	ok = sync_home(pc, table_q, &home, err);
 	free(table_q);
 	foreign_home_free(&home);
 	return ok;

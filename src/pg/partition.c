@@ -857,6 +857,27 @@ partition_lock_for_attach(PgConn *pc, const char *parent_q, PgpError *err)
 }
 
 bool
+partition_attach_range(PgConn *pc, const char *parent_q, const char *part_q, const char *lo,
+					   const char *hi, PgpError *err)
+{
+	StrBuf sql;
+	bool ok;
+
+	sb_init(&sql);
+	sb_appendf(&sql, "ALTER TABLE %s ATTACH PARTITION %s", parent_q, part_q);
+	partition_append_bound_spec(pc, &sql, lo, hi);
+	ok = stmt_change_sb(pc, &sql, err);
+	sb_free(&sql);
+	return ok;
+}
+
+bool
+partition_drop_foreign(PgConn *pc, const char *part_q, PgpError *err)
+{
+	return stmt_change_f(pc, err, "DROP FOREIGN TABLE %s", part_q);
+}
+
+bool
 partition_create_of(PgConn *pc, const NewPartition *np, PgpError *err)
 {
 	StrBuf sql;

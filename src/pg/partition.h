@@ -81,6 +81,15 @@ bool partition_attach_new(PgConn *pc, const LockPolicy *policy, const NewPartiti
  * Call first in the transaction, under lock_timeout.
  */
 bool partition_lock_for_attach(PgConn *pc, const char *parent_q, PgpError *err);
+/*
+ * ALTER TABLE parent_q ATTACH PARTITION part_q FOR VALUES FROM (lo) TO (hi):
+ * SHARE UPDATE EXCLUSIVE on the parent, ACCESS EXCLUSIVE on the table and on
+ * a default partition, so callers take partition_lock_for_attach first
+ */
+bool partition_attach_range(PgConn *pc, const char *parent_q, const char *part_q, const char *lo,
+							const char *hi, PgpError *err);
+/* DROP FOREIGN TABLE part_q: an archive read in place or a remote partition, given way */
+bool partition_drop_foreign(PgConn *pc, const char *part_q, PgpError *err);
 
 /* CREATE TABLE name PARTITION OF parent FOR VALUES ... / DEFAULT (lo NULL) */
 bool partition_create_of(PgConn *pc, const NewPartition *np, PgpError *err);

@@ -628,7 +628,7 @@ foreign_in_place(PgConn *pc, PartCtx *c, PgpError *ferr)
 	}
 	home_q = pgc_quote_qualified(pc, home.schema, home.name);
 	ok = partition_lock_for_attach(pc, home_q, ferr) &&
-		 archive_sql_attach(pc, home_q, c->qualified, c->job->lo, c->job->hi, ferr) &&
+		 partition_attach_range(pc, home_q, c->qualified, c->job->lo, c->job->hi, ferr) &&
 		 archive_sql_job_foreign(pc, c->job->id, ferr) &&
 		 stmt_savepoint(pc, SAVEPOINT_RELEASE, ARCHIVE_FDW_SAVEPOINT, ferr);
 	if (ok && home.companion)
@@ -756,7 +756,7 @@ reattach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	ReattachCtx *r = arg;
 
 	if (!partition_lock_for_attach(pc, r->parent_q, err) ||
-		!archive_sql_attach(pc, r->parent_q, r->qualified, r->job->lo, r->job->hi, err))
+		!partition_attach_range(pc, r->parent_q, r->qualified, r->job->lo, r->job->hi, err))
 		return false;
 	lock_txn_mark_locked(stats);
 	return archive_sql_drop_bounds_check(pc, r->qualified, true, err) &&

@@ -442,21 +442,6 @@ archive_sql_detach(PgConn *pc, const char *parent_q, const char *qualified, Arch
 }
 
 bool
-archive_sql_attach(PgConn *pc, const char *parent_q, const char *qualified, const char *lo,
-				   const char *hi, PgpError *err)
-{
-	StrBuf sql;
-	bool ok;
-
-	sb_init(&sql);
-	sb_appendf(&sql, "ALTER TABLE %s ATTACH PARTITION %s", parent_q, qualified);
-	partition_append_bound_spec(pc, &sql, lo, hi);
-	ok = stmt_change_sb(pc, &sql, err);
-	sb_free(&sql);
-	return ok;
-}
-
-bool
 archive_sql_set_lock_timeout(PgConn *pc, int ms, PgpError *err)
 {
 	char *set = pg_xasprintf("SET lock_timeout = '%dms'", ms);

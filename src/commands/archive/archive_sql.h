@@ -86,13 +86,6 @@ typedef enum ArchDetach
 
 bool archive_sql_detach(PgConn *pc, const char *parent_q, const char *qualified, ArchDetach how,
 						PgpError *err);
-/*
- * ATTACH PARTITION ... FOR VALUES FROM (lo) TO (hi): SHARE UPDATE EXCLUSIVE
- * on the parent, ACCESS EXCLUSIVE on the table and on a default partition,
- * so callers take partition_lock_for_attach first, under lock_timeout.
- */
-bool archive_sql_attach(PgConn *pc, const char *parent_q, const char *qualified, const char *lo,
-						const char *hi, PgpError *err);
 /* a session-wide lock_timeout for the statements that cannot run in a transaction */
 bool archive_sql_set_lock_timeout(PgConn *pc, int ms, PgpError *err);
 void archive_sql_reset_lock_timeout(PgConn *pc);

@@ -545,7 +545,7 @@ attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	 */
 	if (companion &&
 		(!archive_sql_detach(pc, a->foreign_holder_q, a->qualified, ARCH_DETACH_PLAIN, err) ||
-		 !restore_sql_drop_foreign(pc, a->qualified, err)))
+		 !partition_drop_foreign(pc, a->qualified, err)))
 		return false;
 	if (!partition_lock_for_attach(pc, a->parent_q, err))
 		return false;
@@ -554,11 +554,11 @@ attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		if (!archive_sql_detach(pc, a->foreign_holder_q, a->qualified, ARCH_DETACH_PLAIN, err))
 			return false;
 		lock_txn_mark_locked(stats);
-		if (!restore_sql_drop_foreign(pc, a->qualified, err))
+		if (!partition_drop_foreign(pc, a->qualified, err))
 			return false;
 	}
 	if (!restore_sql_rename_table(pc, a->tmp_q, a->pname_q, err) ||
-		!archive_sql_attach(pc, a->parent_q, a->qualified, a->lo, a->hi, err))
+		!partition_attach_range(pc, a->parent_q, a->qualified, a->lo, a->hi, err))
 		return false;
 	lock_txn_mark_locked(stats);
 	return archive_sql_drop_bounds_check(pc, a->qualified, false, err) &&

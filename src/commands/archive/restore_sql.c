@@ -382,12 +382,6 @@ restore_sql_build_indexes(PgConn *pc, RelOid parent, const char *target_q, PgpEr
 /* ---- attaching --------------------------------------------------------- */
 
 bool
-restore_sql_drop_foreign(PgConn *pc, const char *qualified, PgpError *err)
-{
-	return stmt_change_f(pc, err, "DROP FOREIGN TABLE %s", qualified);
-}
-
-bool
 restore_sql_rename_table(PgConn *pc, const char *from_q, const char *to_ident, PgpError *err)
 {
 	return stmt_change_f(pc, err, "ALTER TABLE %s RENAME TO %s", from_q, to_ident);

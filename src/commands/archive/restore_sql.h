@@ -91,8 +91,6 @@ bool restore_sql_build_indexes(PgConn *pc, RelOid parent, const char *target_q, 
 
 /* ---- attaching (under lock_timeout, in lock_run_txn) ------------------- */
 
-/* DROP FOREIGN TABLE (ACCESS EXCLUSIVE on a detached foreign table) */
-bool restore_sql_drop_foreign(PgConn *pc, const char *qualified, PgpError *err);
 /* ALTER TABLE from_q RENAME TO to_ident (ACCESS EXCLUSIVE on the loaded table) */
 bool restore_sql_rename_table(PgConn *pc, const char *from_q, const char *to_ident, PgpError *err);
 bool restore_sql_rename_index(PgConn *pc, const char *schema, const char *old, const char *want,

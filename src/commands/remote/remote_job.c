@@ -631,7 +631,7 @@ send_swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		 tiermove_drop_table(pc, t->part_q, err) &&
 		 remote_sql_create_foreign(pc, t->part->schema, t->part->name, &t->cols, t->srvname,
 								   t->job.rschema, t->job.rname, err) &&
-		 remote_sql_attach(pc, home_q, t->part_q, t->job.lo, t->job.hi, err) &&
+		 partition_attach_range(pc, home_q, t->part_q, t->job.lo, t->job.hi, err) &&
 		 stmt_change_list(pc, &t->carry, err) &&
 		 remote_sql_job_phase(pc, &t->job, "done", NULL, err);
 	free(home_q);
@@ -917,9 +917,9 @@ fetch_swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 	namelist_free(&t->carry);
 	return tiermove_carry_over(pc, t->part->oid, t->part_regclass, &t->carry, err) &&
 		   remote_sql_detach(pc, t->home_q ? t->home_q : t->parent_q, t->part_q, err) &&
-		   remote_sql_drop_foreign(pc, t->part_q, err) &&
+		   partition_drop_foreign(pc, t->part_q, err) &&
 		   tiermove_rename(pc, false, t->part->schema, t->copy_name, t->part->name, err) &&
-		   remote_sql_attach(pc, t->parent_q, t->part_q, t->job.lo, t->job.hi, err) &&
+		   partition_attach_range(pc, t->parent_q, t->part_q, t->job.lo, t->job.hi, err) &&
 		   remote_sql_drop_bounds_check(pc, t->part_q, err) &&
 		   tiermove_comment(pc, t->part_q, NULL, err) && stmt_change_list(pc, &t->carry, err) &&
 		   remote_sql_job_phase(pc, &t->job, "swapped", NULL, err);
@@ -1304,7 +1304,7 @@ retention_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 {
 	RetentionCtx *r = arg;
 	char *q = pgc_quote_qualified(pc, r->p->schema, r->p->name);
-	bool ok = remote_sql_drop_foreign(pc, q, err);
+	bool ok = partition_drop_foreign(pc, q, err);
 
 	lock_txn_mark_locked(stats);
 	free(q);

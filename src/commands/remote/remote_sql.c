@@ -640,27 +640,6 @@ remote_sql_detach(PgConn *pc, const char *parent_q, const char *part_q, PgpError
 }
 
 bool
-remote_sql_attach(PgConn *pc, const char *parent_q, const char *part_q, const char *lo,
-				  const char *hi, PgpError *err)
-{
-	StrBuf sql;
-	bool ok;
-
-	sb_init(&sql);
-	sb_appendf(&sql, "ALTER TABLE %s ATTACH PARTITION %s", parent_q, part_q);
-	partition_append_bound_spec(pc, &sql, lo, hi);
-	ok = stmt_change_sb(pc, &sql, err);
-	sb_free(&sql);
-	return ok;
-}
-
-bool
-remote_sql_drop_foreign(PgConn *pc, const char *table_q, PgpError *err)
-{
-	return stmt_change_f(pc, err, "DROP FOREIGN TABLE %s", table_q);
-}
-
-bool
 remote_sql_create_local_copy(PgConn *pc, const char *copy_q, const char *parent_q,
 							 const char *column, const char *lo, const char *hi, PgpError *err)
 {

@@ -145,10 +145,6 @@ bool remote_sql_foreign_facts(PgConn *pc, RelOid rel, char **srvname, char **rem
  */
 bool remote_sql_guard_stamp(PgConn *pc, RelOid part, char **stamp, PgpError *err);
 bool remote_sql_detach(PgConn *pc, const char *parent_q, const char *part_q, PgpError *err);
-/* ATTACH PARTITION ... FOR VALUES FROM (lo) TO (hi) */
-bool remote_sql_attach(PgConn *pc, const char *parent_q, const char *part_q, const char *lo,
-					   const char *hi, PgpError *err);
-bool remote_sql_drop_foreign(PgConn *pc, const char *table_q, PgpError *err);
 /* the copy of a fetch: LIKE the table, with the bounds' CHECK so that ATTACH skips its scan */
 bool remote_sql_create_local_copy(PgConn *pc, const char *copy_q, const char *parent_q,
 								  const char *column, const char *lo, const char *hi,

@@ -201,19 +201,16 @@ partition_overlaps(PgConn *pc, const Rollup *r, RelOid table, const char *lo, co
  * (not summarised yet) means it cannot answer.
  */
 static bool
-shortfall(PgConn *pc, const Rollup *r, const ReportOptions *opt, DateRanges *extra, bool *fits,
-		  PgpError *err)
+shortfall(PgConn *pc, const Rollup *r, const ReportOptions *opt, const ForeignHome *home,
+		  DateRanges *extra, bool *fits, PgpError *err)
 {
 	DateRanges ranges = {{0}, {0}};
 	bool *gap = NULL;
 	int i;
 	bool ok;
 
-	ForeignHome home = {0};
-
 	*fits = true;
-	ok = report_shortfall(pc, r, opt->from, opt->to, &ranges, &gap, err) &&
-		 companion_find(pc, r->source_schema, r->source_name, &home, err);
+	ok = report_shortfall(pc, r, opt->from, opt->to, &ranges, &gap, err);
 	for (i = 0; ok && *fits && i < ranges.lo.n; i++)
 	{
 		bool taken = false;
@@ -224,8 +221,8 @@ shortfall(PgConn *pc, const Rollup *r, const ReportOptions *opt, DateRanges *ext
 		 */
 		if (gap[i] && (!(ok = partition_overlaps(pc, r, r->source, ranges.lo.items[i],
 												 ranges.hi.items[i], &taken, err)) ||
-					   (!taken && home.name &&
-						!(ok = partition_overlaps(pc, r, home.oid, ranges.lo.items[i],
+					   (!taken && home->name &&
+						!(ok = partition_overlaps(pc, r, home->oid, ranges.lo.items[i],
 												  ranges.hi.items[i], &taken, err)))))
 			break;
 		if (taken)
@@ -235,7 +232,6 @@ shortfall(PgConn *pc, const Rollup *r, const ReportOptions *opt, DateRanges *ext
 	}
 	free(gap);
 	dateranges_free(&ranges);
-	foreign_home_free(&home);
 	return ok;
 }
 
@@ -264,27 +260,25 @@ fetch(PgConn *pc, const char *sql, const char **params, int np, ReportResult *re
 }
 
 /*
- * home->name set when detail rows of the report's range live under the
- * table's companion: archived in place or on a remote server
+ * *reaches: detail rows of the report's range live under the table's
+ * companion (home, found once by ops_report): archived in place or remote
  */
 static bool
-detail_companion(PgConn *pc, const Rollup *shape, const ReportOptions *opt, ForeignHome *home,
-				 PgpError *err)
+detail_reaches_companion(PgConn *pc, const Rollup *shape, const ReportOptions *opt,
+						 const ForeignHome *home, bool *reaches, PgpError *err)
 {
-	bool yes = false;
+	bool rowsec = false;
 
-	if (!companion_find(pc, shape->source_schema, shape->source_name, home, err))
-		return false;
-	if (home->name && !partition_overlaps(pc, shape, home->oid, opt->from, opt->to, &yes, err))
-		return false;
-	if (!yes)
-	{
-		foreign_home_free(home);
+	*reaches = false;
+	if (home->name == NULL)
 		return true;
-	}
-	if (!report_row_security(pc, shape->source, &yes, err))
+	if (!partition_overlaps(pc, shape, home->oid, opt->from, opt->to, reaches, err))
 		return false;
-	if (yes)
+	if (!*reaches)
+		return true;
+	if (!report_row_security(pc, shape->source, &rowsec, err))
+		return false;
+	if (rowsec)
 	{
 		/* the companion has no policies: what it would give is not what the table's allow */
 		err_set(err, EXIT_USAGE,
@@ -292,7 +286,6 @@ detail_companion(PgConn *pc, const Rollup *shape, const ReportOptions *opt, Fore
 				"which its companion %s.%s cannot apply",
 				shape->source_schema, shape->source_name, home->schema, home->name);
 		err_hint(err, "Restore those partitions (pgpart restore), or report on a range after them.");
-		foreign_home_free(home);
 		return false;
 	}
 	return true;
@@ -300,7 +293,8 @@ detail_companion(PgConn *pc, const Rollup *shape, const ReportOptions *opt, Fore
 
 static bool
 run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Rollup *use,
-		   const DateRanges *extra, const NameList *by, ReportResult *res, PgpError *err)
+		   const ForeignHome *home, const DateRanges *extra, const NameList *by,
+		   ReportResult *res, PgpError *err)
 {
 	char *sql;
 	ReportQuery q;
@@ -312,7 +306,7 @@ run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Roll
 	int np = 0, i;
 	bool ok = true, use_rollup = use != NULL;
 	double t0 = clock_ms();
-	ForeignHome home = {0};
+	bool reaches = false;
 
 	if (use_rollup)
 	{
@@ -387,10 +381,10 @@ run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Roll
 	q.org_bits = q.rollup && q.count_orgs && !has(&use->group_by, opt->org_column);
 	q.skip_marked = use_rollup && dirty.n > 0;
 	q.detail = &detail;
-	if (!use_rollup && !(ok = detail_companion(pc, shape, opt, &home, err)))
+	if (!use_rollup && !(ok = detail_reaches_companion(pc, shape, opt, home, &reaches, err)))
 		goto out;
-	q.detail_companion = home.name;
-	q.detail_companion_schema = home.schema;
+	q.detail_companion = reaches ? home->name : NULL;
+	q.detail_companion_schema = home->schema;
 	if (q.skip_marked)
 		params[np++] = dirty_literal;
 	sql = report_sql(pc, &q);
@@ -400,12 +394,11 @@ run_report(PgConn *pc, const ReportOptions *opt, const Rollup *shape, const Roll
 		res->source = pg_xasprintf("rollup %s.%s", use->summary_schema, use->summary_name);
 	else if (q.detail_companion)
 		res->source = pg_xasprintf("detail, with the archived and remote partitions of %s.%s",
-								   home.schema, home.name);
+								   home->schema, home->name);
 	else
 		res->source = pg_xstrdup("detail");
 	free(sql);
 out:
-	foreign_home_free(&home);
 	free(dirty_literal);
 	namelist_free(&dirty);
 	dateranges_free(&detail);
@@ -419,6 +412,7 @@ ops_report(PgConn *pc, const ReportOptions *opt, ReportResult *res, PgpError *er
 	PartConfig *cfg = NULL;
 	int ncfg = 0, n = 0, i;
 	Rollup *list = NULL, shape;
+	ForeignHome home = {0};
 	const Rollup *use = NULL;
 	DateRanges extra = {{0}, {0}};
 	NameList by = {0};
@@ -480,6 +474,9 @@ ops_report(PgConn *pc, const ReportOptions *opt, ReportResult *res, PgpError *er
 
 	if (!report_begin(pc, err))
 		goto out_rel;
+	/* the companion's partitions: read by every rollup's coverage and by the detail rows */
+	if (!companion_find(pc, rel.schema, rel.name, &home, err))
+		goto out_txn;
 	if (opt->source != SOURCE_DETAIL)
 	{
 		if (!rollup_load(pc, rel.oid, 0, &list, &n, err))
@@ -499,7 +496,7 @@ ops_report(PgConn *pc, const ReportOptions *opt, ReportResult *res, PgpError *er
 
 			if (no == NULL)
 			{
-				if (!shortfall(pc, cand, opt, &ex, &cov, err))
+				if (!shortfall(pc, cand, opt, &home, &ex, &cov, err))
 				{
 					dateranges_free(&ex);
 					goto out_txn;
@@ -542,7 +539,7 @@ ops_report(PgConn *pc, const ReportOptions *opt, ReportResult *res, PgpError *er
 			goto out_txn;
 		}
 	}
-	ok = run_report(pc, opt, &shape, use, &extra, &by, res, err);
+	ok = run_report(pc, opt, &shape, use, &home, &extra, &by, res, err);
 	if (ok && res->why == NULL)
 	{
 		if (use)
@@ -576,6 +573,7 @@ ops_report(PgConn *pc, const ReportOptions *opt, ReportResult *res, PgpError *er
 	}
 out_txn:
 	report_end(pc);
+	foreign_home_free(&home);
 out_rel:
 	relinfo_free(&rel);
 out_by:
