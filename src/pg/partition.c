@@ -872,6 +872,18 @@ partition_attach_range(PgConn *pc, const char *parent_q, const char *part_q, con
 }
 
 bool
+partition_drop_check(PgConn *pc, const char *table_q, const char *name, bool if_exists,
+					 PgpError *err)
+{
+	char *name_q = pgc_quote_ident(pc, name);
+	bool ok = stmt_change_f(pc, err, "ALTER TABLE %s DROP CONSTRAINT %s%s", table_q,
+							if_exists ? "IF EXISTS " : "", name_q);
+
+	free(name_q);
+	return ok;
+}
+
+bool
 partition_drop_foreign(PgConn *pc, const char *part_q, PgpError *err)
 {
 	return stmt_change_f(pc, err, "DROP FOREIGN TABLE %s", part_q);

@@ -88,6 +88,12 @@ bool partition_lock_for_attach(PgConn *pc, const char *parent_q, PgpError *err);
  */
 bool partition_attach_range(PgConn *pc, const char *parent_q, const char *part_q, const char *lo,
 							const char *hi, PgpError *err);
+/*
+ * ALTER TABLE table_q DROP CONSTRAINT [IF EXISTS] name: the CHECK of its
+ * bounds that spared ATTACH its scan, once it is attached
+ */
+bool partition_drop_check(PgConn *pc, const char *table_q, const char *name, bool if_exists,
+						  PgpError *err);
 /* DROP FOREIGN TABLE part_q: an archive read in place or a remote partition, given way */
 bool partition_drop_foreign(PgConn *pc, const char *part_q, PgpError *err);
 

@@ -759,7 +759,7 @@ reattach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		!partition_attach_range(pc, r->parent_q, r->qualified, r->job->lo, r->job->hi, err))
 		return false;
 	lock_txn_mark_locked(stats);
-	return archive_sql_drop_bounds_check(pc, r->qualified, true, err) &&
+	return partition_drop_check(pc, r->qualified, ARCHIVE_BOUNDS_CONSTRAINT, true, err) &&
 		   archive_sql_job_reattached(pc, r->job->id, r->why, err);
 }
 

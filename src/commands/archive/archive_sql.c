@@ -465,19 +465,12 @@ archive_sql_add_bounds_check(PgConn *pc, const char *qualified, const char *colu
 	bool ok;
 
 	sb_init(&sql);
-	sb_appendf(&sql, "ALTER TABLE %s ADD CONSTRAINT pgpart_archive_bounds CHECK (", qualified);
+	sb_appendf(&sql, "ALTER TABLE %s ADD CONSTRAINT " ARCHIVE_BOUNDS_CONSTRAINT " CHECK (", qualified);
 	partition_append_bounds(pc, &sql, column, lo, hi);
 	sb_append(&sql, ")");
 	ok = stmt_change_sb(pc, &sql, err);
 	sb_free(&sql);
 	return ok;
-}
-
-bool
-archive_sql_drop_bounds_check(PgConn *pc, const char *qualified, bool if_exists, PgpError *err)
-{
-	return stmt_change_f(pc, err, "ALTER TABLE %s DROP CONSTRAINT %spgpart_archive_bounds", qualified,
-					 if_exists ? "IF EXISTS " : "");
 }
 
 bool

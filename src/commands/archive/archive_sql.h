@@ -96,8 +96,6 @@ void archive_sql_reset_lock_timeout(PgConn *pc);
  */
 bool archive_sql_add_bounds_check(PgConn *pc, const char *qualified, const char *column,
 								  const char *lo, const char *hi, PgpError *err);
-bool archive_sql_drop_bounds_check(PgConn *pc, const char *qualified, bool if_exists,
-								   PgpError *err);
 /* LOCK TABLE ... IN ACCESS EXCLUSIVE MODE: on the detached table, before its last count */
 bool archive_sql_lock_exclusive(PgConn *pc, const char *qualified, PgpError *err);
 bool archive_sql_count_rows(PgConn *pc, const char *qualified, long long *rows, PgpError *err);
@@ -134,5 +132,8 @@ bool archive_sql_copy_out_begin(PgConn *pc, const char *qualified, const char *c
 bool archive_sql_copy_out_end(PgConn *pc, ArchCopy *copy, PgpError *err);
 /* the error of a COPY result (the helpers in pg/conn.c cover ordinary statements) */
 void archive_sql_copy_error(PgConn *pc, PGresult *res, PgpError *err, const char *what);
+
+/* the CHECK of its bounds a table loaded for ATTACH carries (restore, a reattached archive) */
+#define ARCHIVE_BOUNDS_CONSTRAINT "pgpart_archive_bounds"
 
 #endif

@@ -561,7 +561,7 @@ attach_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		!partition_attach_range(pc, a->parent_q, a->qualified, a->lo, a->hi, err))
 		return false;
 	lock_txn_mark_locked(stats);
-	return archive_sql_drop_bounds_check(pc, a->qualified, false, err) &&
+	return partition_drop_check(pc, a->qualified, ARCHIVE_BOUNDS_CONSTRAINT, false, err) &&
 		   restore_sql_mark(pc, a->qualified, NULL, err) && rename_indexes(pc, a, err) &&
 		   (a->job_id == NULL || restore_sql_job_restored(pc, a->job_id, err));
 }

@@ -228,7 +228,7 @@ restore_sql_create_like(PgConn *pc, const char *qualified, const char *parent_q,
 	sb_appendf(&sql,
 			   "CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
 			   "INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION, "
-			   "CONSTRAINT pgpart_archive_bounds CHECK (",
+			   "CONSTRAINT " ARCHIVE_BOUNDS_CONSTRAINT " CHECK (",
 			   qualified, parent_q);
 	partition_append_bounds(pc, &sql, column, lo, hi);
 	sb_append(&sql, "))");

@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "core/naming.h"
+#include "pg/partition.h"
 #include "pg/lock.h"
 #include "pg/worklock.h"
 #include "pg/catalog.h"
@@ -725,7 +726,7 @@ swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 							 err))
 			return false;
 	/* the partition constraint guarantees the same now */
-	if (!tiermove_drop_bounds_check(pc, m->part_q, err) ||
+	if (!partition_drop_check(pc, m->part_q, TIERMOVE_BOUNDS_CONSTRAINT, false, err) ||
 		!stmt_change_list(pc, &m->after, err))
 		return false;
 	mark = pg_xasprintf("%s; it was %s.%s until the move to tablespace %s",

@@ -766,13 +766,6 @@ tiermove_rename(PgConn *pc, bool index, const char *schema, const char *from, co
 }
 
 bool
-tiermove_drop_bounds_check(PgConn *pc, const char *table_q, PgpError *err)
-{
-	return stmt_change_f(pc, err, "ALTER TABLE %s DROP CONSTRAINT " TIERMOVE_BOUNDS_CONSTRAINT,
-					table_q);
-}
-
-bool
 tiermove_partition_bound(PgConn *pc, RelOid part, char **bound_sql, PgpError *err)
 {
 	return catalog_oid_value(pc,

@@ -205,8 +205,6 @@ bool tiermove_exchange(PgConn *pc, const char *parent_q, const char *part_q, con
 /* ALTER TABLE|INDEX schema.from RENAME TO to */
 bool tiermove_rename(PgConn *pc, bool index, const char *schema, const char *from,
 					 const char *to, PgpError *err);
-/* the bounds' CHECK constraint, once the partition constraint guarantees the same */
-bool tiermove_drop_bounds_check(PgConn *pc, const char *table_q, PgpError *err);
 
 /* the partition's bound, "FOR VALUES FROM (...) TO (...)" */
 bool tiermove_partition_bound(PgConn *pc, RelOid part, char **bound_sql, PgpError *err);

@@ -920,7 +920,7 @@ fetch_swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 		   partition_drop_foreign(pc, t->part_q, err) &&
 		   tiermove_rename(pc, false, t->part->schema, t->copy_name, t->part->name, err) &&
 		   partition_attach_range(pc, t->parent_q, t->part_q, t->job.lo, t->job.hi, err) &&
-		   remote_sql_drop_bounds_check(pc, t->part_q, err) &&
+		   partition_drop_check(pc, t->part_q, REMOTE_BOUNDS_CONSTRAINT, true, err) &&
 		   tiermove_comment(pc, t->part_q, NULL, err) && stmt_change_list(pc, &t->carry, err) &&
 		   remote_sql_job_phase(pc, &t->job, "swapped", NULL, err);
 }

@@ -659,13 +659,6 @@ remote_sql_create_local_copy(PgConn *pc, const char *copy_q, const char *parent_
 }
 
 bool
-remote_sql_drop_bounds_check(PgConn *pc, const char *table_q, PgpError *err)
-{
-	return stmt_change_f(pc, err, "ALTER TABLE %s DROP CONSTRAINT IF EXISTS " REMOTE_BOUNDS_CONSTRAINT,
-						 table_q);
-}
-
-bool
 remote_sql_parent_indexes(PgConn *pc, RelOid parent, const char *parent_name, const char *copy_q,
 						  const char *part_name, NameList *stmts, PgpError *err)
 {

@@ -150,7 +150,6 @@ bool remote_sql_create_local_copy(PgConn *pc, const char *copy_q, const char *pa
 								  const char *column, const char *lo, const char *hi,
 								  PgpError *err);
 #define REMOTE_BOUNDS_CONSTRAINT "pgpart_remote_bounds"
-bool remote_sql_drop_bounds_check(PgConn *pc, const char *table_q, PgpError *err);
 /*
  * The table's (partitioned parent's) indexes as statements on copy_q, so that
  * ATTACH finds them (no build under its lock): unique and primary keys with

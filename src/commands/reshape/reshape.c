@@ -806,7 +806,7 @@ swap_body(PgConn *pc, void *arg, LockStats *stats, PgpError *err)
 
 		ok = reshape_attach(pc, w->parent_q, w->tgt_q[i], w->job.target_from.items[i],
 							w->job.target_to.items[i], err) &&
-			 tiermove_drop_bounds_check(pc, w->tgt_q[i], err) &&
+			 partition_drop_check(pc, w->tgt_q[i], TIERMOVE_BOUNDS_CONSTRAINT, false, err) &&
 			 carry_over(pc, w->src_oid[0], w->tgt_q[i], err) &&
 			 tiermove_comment(pc, w->tgt_q[i], NULL, err);
 		for (j = 0; ok && j < nrollups; j++)
