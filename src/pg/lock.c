@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include "pg/catalog.h"
+#include "pg/lock_after.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/testhook.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
 
@@ -36,6 +38,9 @@ lock_felt_note(LockFelt *worst, const LockStats *st)
 		worst->writers_wait_ms = st->felt_ms;
 		worst->queued_ms = st->felt_queued_ms;
 		worst->held_ms = st->felt_held_ms;
+		worst->after_ms = st->after_ms;
+		worst->after_waiters = st->after_waiters;
+		worst->after_capped = st->after_capped;
 	}
 }
 
@@ -54,8 +59,18 @@ lock_felt_note_statement(LockFelt *worst, double started, double granted_at, dou
 const char *
 lock_felt_text(const LockFelt *f, char *buf, size_t size)
 {
-	snprintf(buf, size, "writers could have waited up to %.1f ms (queued %.1f ms + held %.1f ms)",
-			 f->writers_wait_ms, f->queued_ms, f->held_ms);
+	if (f->after_ms <= 0)
+		snprintf(buf, size,
+				 "writers could have waited up to %.1f ms (queued %.1f ms + held %.1f ms)",
+				 f->writers_wait_ms, f->queued_ms, f->held_ms);
+	else
+		snprintf(buf, size,
+				 "writers could have waited up to %.1f ms (queued %.1f ms + held %.1f ms + "
+				 "%.1f ms after the COMMIT, until the %d transaction%s waiting then and the "
+				 "writers behind them had ended%s)",
+				 f->writers_wait_ms, f->queued_ms, f->held_ms, f->after_ms, f->after_waiters,
+				 f->after_waiters == 1 ? "" : "s",
+				 f->after_capped ? "; some had not, counted up to there" : "");
 	return buf;
 }
 
@@ -101,18 +116,27 @@ lock_backoff_after(const LockPolicy *policy, int attempt, double queued_ms)
 
 static bool
 run_one_attempt(PgConn *pc, const LockPolicy *policy, LockedBody body, void *arg,
-				LockStats *stats, PgpError *err)
+				LockStats *stats, LockAfter *after, PgpError *err)
 {
 	char timeout[32];
 	const char *params[1];
+	bool ok;
 
 	if (!pgc_change(pc, "BEGIN", 0, NULL, err))
 		return false;
 	snprintf(timeout, sizeof(timeout), "%dms", policy->lock_timeout_ms);
 	params[0] = timeout;
-	if (!pgc_change(pc, "SELECT pg_catalog.set_config('lock_timeout', $1, true)", 1, params,
-					err) ||
-		!body(pc, arg, stats, err) || !pgc_commit(pc, err))
+	ok = pgc_change(pc, "SELECT pg_catalog.set_config('lock_timeout', $1, true)", 1, params,
+					err) &&
+		 body(pc, arg, stats, err);
+	if (ok && stats->locked_at != 0)
+	{
+		/* a test holds the locks here while its writers queue */
+		testhook_pause("PGPART_TEST_LOCK_PAUSE", "held");
+		/* as late as can be: what it misses, lock_after_follow picks up */
+		ok = pc->dry_run || lock_after_note(pc, after, err);
+	}
+	if (!ok || !pgc_commit(pc, err))
 	{
 		if (!pc->dry_run)
 			pgc_exec_quiet(pc, "ROLLBACK", 0, NULL);
@@ -139,6 +163,10 @@ lock_felt_json(json_t *o, const LockFelt *f)
 {
 	json_object_set_new(o, "writers_wait_ms", json_real(f->writers_wait_ms));
 	json_object_set_new(o, "lock_queued_ms", json_real(f->queued_ms));
+	json_object_set_new(o, "lock_after_ms", json_real(f->after_ms));
+	json_object_set_new(o, "lock_waiters", json_integer(f->after_waiters));
+	if (f->after_capped)
+		json_object_set_new(o, "lock_after_capped", json_true());
 	json_object_set_new(o, "skipped_attempts", json_integer(f->skipped_attempts));
 	if (!f->holder.seen)
 		return;
@@ -332,10 +360,11 @@ run_attempt_timed(PgConn *pc, const LockPolicy *policy, LockedBody body, void *a
 				  LockStats *stats, PgpError *err)
 {
 	double end;
+	LockAfter after = LOCK_AFTER_INIT;
 
 	stats->attempt_started = clock_ms();
 	stats->locked_at = 0;
-	if (run_one_attempt(pc, policy, body, arg, stats, err))
+	if (run_one_attempt(pc, policy, body, arg, stats, &after, err))
 	{
 		end = clock_ms();
 		if (stats->locked_at == 0)
@@ -343,11 +372,19 @@ run_attempt_timed(PgConn *pc, const LockPolicy *policy, LockedBody body, void *a
 		stats->held_ms = end - stats->locked_at;
 		stats->queued_ms = stats->locked_at - stats->attempt_started;
 		stats->waited_ms += stats->queued_ms;
-		stats->felt_ms += end - stats->attempt_started;
 		stats->felt_queued_ms += stats->queued_ms;
 		stats->felt_held_ms = stats->held_ms;
+		if (lock_after_follow(pc, &after, end))
+		{
+			stats->after_ms = after.after_ms;
+			stats->after_waiters = after.waiters_n;
+			stats->after_capped = after.capped;
+		}
+		lock_after_free(&after);
+		stats->felt_ms += end - stats->attempt_started + stats->after_ms;
 		return true;
 	}
+	lock_after_free(&after);
 	/* after the ROLLBACK: writers queued behind this attempt until now */
 	end = clock_ms();
 	stats->waited_ms += end - stats->attempt_started;

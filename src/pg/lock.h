@@ -134,6 +134,17 @@ typedef struct LockStats
 	double felt_ms;
 	double felt_queued_ms; /* of W: the queue times (a failed attempt only queued) */
 	double felt_held_ms;   /* of W: the committed attempt's hold time */
+	/*
+	 * of W: from the COMMIT until the last transaction that was waiting for
+	 * one of its locks when it committed had ended (A).  A DDL change makes
+	 * every backend that touches the table rebuild its cached catalog
+	 * entries and plans: bench/migrate measured the writers that waited for
+	 * a switch ending 15-25 ms after its COMMIT, which Q + H left out.
+	 * (lock_after.h says how it is measured.)
+	 */
+	double after_ms;
+	int after_waiters; /* how many transactions were waiting at the COMMIT */
+	bool after_capped; /* some were still open LOCK_AFTER_MAX_MS after it */
 	double waited_ms; /* lock waits and backoff sleeps, all attempts */
 	double attempt_started;
 	double locked_at; /* set by lock_txn_mark_locked() */
@@ -148,6 +159,9 @@ typedef struct LockFelt
 	double writers_wait_ms; /* W of the worst transaction (its attempts added up) */
 	double queued_ms;		/* Q of that transaction (all its attempts) */
 	double held_ms;			/* H of its committed attempt */
+	double after_ms;		/* A of it (LockStats.after_ms) */
+	int after_waiters;
+	bool after_capped;
 	int skipped_attempts;	/* all transactions' skipped attempts */
 	LockHolder holder;		/* the last holder that made one skip */
 } LockFelt;
@@ -161,11 +175,17 @@ void lock_felt_note(LockFelt *worst, const LockStats *st);
  * when the lock was granted (0: unknown)
  */
 void lock_felt_note_statement(LockFelt *worst, double started, double granted_at, double ended);
-/* "writers could have waited up to W ms (queued Q ms + held H ms)" into buf */
-const char *lock_felt_text(const LockFelt *f, char *buf, size_t size);
-#define LOCK_FELT_TEXT_SIZE 96
 /*
- * writers_wait_ms, lock_queued_ms, skipped_attempts and, when one was
+ * "writers could have waited up to W ms (queued Q ms + held H ms)", with
+ * " + A ms after the COMMIT, until ..." when some writers were followed
+ * after it, into buf
+ */
+const char *lock_felt_text(const LockFelt *f, char *buf, size_t size);
+#define LOCK_FELT_TEXT_SIZE 192
+
+/*
+ * writers_wait_ms, lock_queued_ms, lock_after_ms, lock_waiters (and
+ * lock_after_capped when it was), skipped_attempts and, when one was
  * skipped, lock_holder {pid, who, state, xact_start, mode, granted, relation}
  * into the JSON object o; lock_held_ms is the caller's, because some commands
  * report a hold other than the worst transaction's

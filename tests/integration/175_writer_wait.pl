@@ -1,7 +1,9 @@
 # What pgpart says writers could have waited: with a session holding a lock
 # that pgpart's ATTACH must queue behind, the reported wait W covers every
 # attempt that queued until lock_timeout (writers behind it waited too), and
-# is never less than the queue and hold times of the attempt it names.
+# is never less than the queue and hold times of the attempt it names; and a
+# writer that waited for pgpart's lock is followed after the COMMIT until its
+# transaction ends (A), up to a cap.
 use strict;
 use warnings;
 use PgpartTest;
@@ -63,5 +65,52 @@ cmp_ok($t->{writers_wait_ms} + 0.05, '>=', $t->{lock_queued_ms} + $t->{lock_held
 
 my $text = pgpart_ok($node, 'maintain text', 'maintain', 'revenues');
 unlike($text, qr/could have waited up to -/, 'no negative wait in text');
+
+# A: the test build holds pgpart's locks for a second before each COMMIT; a
+# writer of the default partition queues meanwhile, and its transaction goes
+# on for a while after its INSERT is granted
+my $test_build = `$ENV{PGPART} --version` =~ /test build/;
+sub maintain_with_writer
+{
+	my ($name, $after_insert) = @_;
+	psql_ok($node, q{DROP TABLE revenues_2027_q2});
+	local $ENV{PGPART_TEST_LOCK_PAUSE} = 'held:1';
+	my ($out, $err, $wout, $werr) = ('', '', '', '');
+	my $p = IPC::Run::start([ $ENV{PGPART}, '-d', $node->connstr('postgres'), '--json', 'maintain',
+			'revenues' ], '<', \undef, '>', \$out, '2>', \$err);
+	ok($node->poll_query_until('postgres', q{SELECT count(*) > 0 FROM pg_locks l
+		JOIN pg_stat_activity s USING (pid) WHERE s.application_name LIKE 'pgpart maintain%'
+		AND l.mode = 'AccessExclusiveLock' AND l.granted}), "$name: pgpart holds a lock");
+	my $w = IPC::Run::start([ 'psql', '-X', '-q', '-d', $node->connstr('postgres'), '-c',
+			"BEGIN; INSERT INTO revenues (org_id, property_id, occurred_at, amount) "
+			. "VALUES (1, 1, '2031-01-01', 1); $after_insert; COMMIT;" ],
+		'<', \undef, '>', \$wout, '2>', \$werr);
+	ok($node->poll_query_until('postgres', q{SELECT count(*) > 0 FROM pg_locks
+		WHERE mode = 'RowExclusiveLock' AND NOT granted}), "$name: the writer queues behind it");
+	$p->finish;
+	is($? >> 8, 0, "$name: maintain ran") or diag($err);
+	return (decode_json($out)->{tables}[0], $w);
+}
+SKIP:
+{
+	skip 'PGPART_TEST_LOCK_PAUSE needs a test build', 13 unless $test_build;
+	my ($t, $w) = maintain_with_writer('writer', 'SELECT pg_sleep(0.15)');
+	$w->finish;
+	cmp_ok($t->{lock_waiters}, '>=', 1, "the waiting writer was seen ($t->{lock_waiters})");
+	cmp_ok($t->{lock_after_ms}, '>=', 150,
+		"A lasts until the writer's transaction ended ($t->{lock_after_ms} ms)");
+	ok(!$t->{lock_after_capped}, 'it ended before the cap');
+	cmp_ok($t->{writers_wait_ms} + 0.05, '>=',
+		$t->{lock_queued_ms} + $t->{lock_held_ms} + $t->{lock_after_ms}, 'W = Q + H + A');
+
+	# a writer that stays in its transaction is followed only up to the cap
+	($t, $w) = maintain_with_writer('long writer', 'SELECT pg_sleep(60)');
+	is(psql_ok($node, q{SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'}), '1',
+		'pgpart finished while the writer was still in its transaction');
+	ok($t->{lock_after_capped}, 'A says it was cut');
+	cmp_ok($t->{lock_after_ms}, '>=', 250, "A is the cap ($t->{lock_after_ms} ms)");
+	psql_ok($node, q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE wait_event = 'PgSleep'});
+	$w->finish;
+}
 
 done_testing();

@@ -50,11 +50,13 @@ summary_json(const TableMaintenance *tm)
 					"\"rows_left_in_default\": %ld, \"lock_attempts\": %d, "
 					"\"max_lock_held_ms\": %.1f, \"writers_wait_ms\": %.1f, "
 					"\"lock_queued_ms\": %.1f, \"lock_held_ms\": %.1f, "
+					"\"lock_after_ms\": %.1f, \"lock_waiters\": %d, "
 					"\"skipped_attempts\": %d, \"duration_ms\": %.1f, \"created\": [",
 			   tm->partitions_created.n, tm->rows_moved, tm->drain_batches, tm->drain_paused_ms,
 			   tm->rows_left_in_default,
 			   tm->lock_attempts, tm->max_lock_held_ms, tm->felt.writers_wait_ms,
-			   tm->felt.queued_ms, tm->felt.held_ms, tm->felt.skipped_attempts,
+			   tm->felt.queued_ms, tm->felt.held_ms, tm->felt.after_ms, tm->felt.after_waiters,
+			   tm->felt.skipped_attempts,
 			   tm->duration_ms);
 	for (i = 0; i < tm->partitions_created.n; i++)
 	{

@@ -1073,8 +1073,11 @@ backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 		c.batch_size = sz.next;
 		if (!lock_run_txn(pc, &opt->lock, batch_body, &c, &st, err))
 			break;
-		/* request sent -> COMMIT done, every attempt: what a writer of its rows could wait */
-		batchsizer_observe(&sz, c.locked, st.felt_ms);
+		/*
+		 * request sent -> COMMIT done, every attempt: what a writer of its
+		 * rows could wait; its own rest after the COMMIT is not the batch's
+		 */
+		batchsizer_observe(&sz, c.locked, st.felt_ms - st.after_ms);
 		if (c.done)
 		{
 			r->done = !pc->dry_run;
@@ -1640,9 +1643,11 @@ log_swap(PgConn *pc, const Active *a, MigrationStep step, const char *name, bool
 		named = a->m.source;
 	summary = pg_xasprintf("{\"lock_attempts\": %d, \"lock_held_ms\": %.1f, "
 						   "\"writers_wait_ms\": %.1f, \"lock_queued_ms\": %.1f, "
+						   "\"lock_after_ms\": %.1f, \"lock_waiters\": %d, "
 						   "\"skipped_attempts\": %d}",
 						   r->lock_attempts, r->felt.held_ms, r->felt.writers_wait_ms,
-						   r->felt.queued_ms, r->felt.skipped_attempts);
+						   r->felt.queued_ms, r->felt.after_ms, r->felt.after_waiters,
+						   r->felt.skipped_attempts);
 	err_init(&lerr);
 	config_log_run(pc, named, command, started, ok, summary, &lerr);
 	err_clear(&lerr);

@@ -653,7 +653,7 @@ copy_source(PgConn *pc, Work *w, int i, Progress *prog, PgpError *err)
 		if (!ok || !b.found)
 			break;
 		/* writers of the rows a batch holds FOR SHARE wait for it: keep it near the budget */
-		batchsizer_observe(&w->sizer, b.locked, st.felt_ms);
+		batchsizer_observe(&w->sizer, b.locked, st.felt_ms - st.after_ms);
 		if (!(ok = throttle_between_batches(&w->throttle, pc, b.rows, err)))
 			break;
 		if (w->res->batches++ == 0)
