@@ -177,8 +177,9 @@ machine_json_args() {  # fills the array mj
 # counts in every window its completion time (time_epoch.time_us) falls in.
 # Prints per window: name transactions p50 p99 max max_schedule_lag (ms,
 # nearest rank over every transaction, "null" when none) and how many took
-# longer than threshold_ms, and failed (non-numeric time: failed or skipped).
-# The time (column 3) of a run with -R counts from the scheduled start, so it
+# longer than threshold_ms, failed (non-numeric time: failed or skipped), and
+# the worst time without its schedule lag (from when the transaction was
+# sent: what the server could see).  The time (column 3) of a run with -R counts from the scheduled start, so it
 # includes the schedule lag: what an application whose requests arrive at that
 # rate feels.
 pgbench_windows() {  # windows-file log-file...
@@ -189,7 +190,7 @@ pgbench_windows() {  # windows-file log-file...
 		while (<$w>) {
 			my ($n, $t0, $t1, $th) = split;
 			next unless defined $t1;
-			push @w, { n => $n, a => $t0, b => $t1, th => ($th // 0) * 1000, l => [], lag => 0, over => 0, failed => 0 };
+			push @w, { n => $n, a => $t0, b => $t1, th => ($th // 0) * 1000, l => [], lag => 0, over => 0, failed => 0, nolag => 0 };
 		}
 		for my $f (@ARGV) {
 			open(my $l, "<", $f) or die "$f: $!";
@@ -203,6 +204,9 @@ pgbench_windows() {  # windows-file log-file...
 					push @{ $x->{l} }, $c[2];
 					$x->{lag} = $c[6] if defined $c[6] && $c[6] =~ /^\d+$/ && $c[6] > $x->{lag};
 					$x->{over}++ if $x->{th} && $c[2] > $x->{th};
+					# the part the server could see: from when the transaction was sent
+					my $own = $c[2] - (defined $c[6] && $c[6] =~ /^\d+$/ ? $c[6] : 0);
+					$x->{nolag} = $own if $own > $x->{nolag};
 				}
 			}
 		}
@@ -211,10 +215,10 @@ pgbench_windows() {  # windows-file log-file...
 			my $n = @s;
 			my $rank = sub { my $i = int(($_[0] * $n + 99) / 100); $i = 1 if $i < 1; sprintf "%.2f", $s[$i - 1] / 1000 };
 			if ($n) {
-				printf "%s %d %s %s %.2f %.2f %d %d\n", $x->{n}, $n, $rank->(50), $rank->(99),
-					$s[-1] / 1000, $x->{lag} / 1000, $x->{over}, $x->{failed};
+				printf "%s %d %s %s %.2f %.2f %d %d %.2f\n", $x->{n}, $n, $rank->(50), $rank->(99),
+					$s[-1] / 1000, $x->{lag} / 1000, $x->{over}, $x->{failed}, $x->{nolag} / 1000;
 			} else {
-				printf "%s 0 null null null null 0 %d\n", $x->{n}, $x->{failed};
+				printf "%s 0 null null null null 0 %d null\n", $x->{n}, $x->{failed};
 			}
 		}' "$@"
 }

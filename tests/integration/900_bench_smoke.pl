@@ -29,7 +29,7 @@ for my $k (qw(rows ceiling_rows_per_s backfill_rows_per_s backfill_pct_of_ceilin
 }
 is($r->{pgbench_errors}, 0, 'the writers ran without errors');
 my %phase = map { $_->{phase} => $_ } @{ $r->{phases} };
-for my $p (qw(idle mirror backfill switch-1 rollback-1 switch-2 finish))
+for my $p (qw(idle mirror backfill plain-copy switch-1 rollback-1 switch-2 finish))
 {
 	ok($phase{$p} && $phase{$p}{transactions} > 0, "writers' transactions measured in phase $p");
 }
@@ -42,6 +42,9 @@ for my $s (@steps)
 {
 	like($s->{writers_wait_ms} // '', qr/^[\d.]+$/, "$s->{step}: pgpart's writers_wait_ms recorded");
 	like($s->{reported_ge_measured} // '', qr/^(yes|no)$/, "$s->{step}: reported vs measured compared");
+	like($s->{lock_after_ms} // '', qr/^[\d.]+$/, "$s->{step}: pgpart's lock_after_ms recorded");
+	like($s->{reported_ge_measured_without_lag} // '', qr/^(yes|no)$/,
+		"$s->{step}: reported vs measured without the schedule lag compared");
 }
 ok(exists $r->{targets}{backfill_p99_within_2x_idle}, 'the targets are evaluated');
 my ($md) = glob("$dir/results/migrate-*.md");
