@@ -16,9 +16,9 @@
 #include "pg/lock_after.h"
 #include "util/clock.h"
 #include "util/log.h"
-#include "util/testhook.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
+#include "util/testhook.h"
 
 void
 lock_txn_mark_locked(LockStats *stats)

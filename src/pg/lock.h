@@ -9,8 +9,10 @@
  * same way.  The caller learns how often it tried, how long the locks were
  * held, and what writers could have felt: while pgpart's request waits in the
  * lock queue, every later conflicting request (an application's INSERT) waits
- * behind it, so a writer's worst wait is queue time + hold time, and a failed
- * attempt that queued until lock_timeout made writers wait that long too.
+ * behind it, so a writer's worst wait is queue time + hold time + the time
+ * the writers that waited still took after the COMMIT (lock_after.h), and a
+ * failed attempt that queued until lock_timeout made writers wait that long
+ * too.
  *
  * A caller that names the relations its transaction will lock, the mode it
  * needs on each and how far its statements reach from there (partitions,
