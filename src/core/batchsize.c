@@ -40,6 +40,9 @@ batchsizer_init(BatchSizer *s, double budget_ms, int cap)
 	s->max_ms_rows = 0;
 	s->over_budget = 0;
 	s->smallest = s->largest = 0;
+	s->starved = 0;
+	s->fastest_ms = 0;
+	s->fastest_ms_rows = 0;
 }
 
 static void
@@ -59,6 +62,11 @@ note(BatchSizer *s, int rows, double ms)
 		s->smallest = rows;
 	if (rows > s->largest)
 		s->largest = rows;
+	if (s->batches == 1 || ms < s->fastest_ms)
+	{
+		s->fastest_ms = ms;
+		s->fastest_ms_rows = rows;
+	}
 }
 
 void
@@ -87,5 +95,16 @@ batchsizer_observe(BatchSizer *s, int rows, double ms)
 	/* growth is bounded relative to the batch just measured, shrinking is not */
 	if (want > rows * GROW_FACTOR)
 		want = rows * GROW_FACTOR;
+	if (want < s->min && s->min < s->cap)
+		s->starved++;
 	s->next = clamp(want, s->min, s->cap);
+}
+
+/* a few batches are how the sizer learns; then most must have been starved */
+#define STARVED_AFTER 10
+
+bool
+batchsizer_starved(const BatchSizer *s)
+{
+	return s->budget_ms > 0 && s->batches >= STARVED_AFTER && s->starved * 2 > s->batches;
 }

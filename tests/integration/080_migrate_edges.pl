@@ -52,6 +52,8 @@ psql_ok($node, qq{INSERT INTO $t ("Happened At", amount) VALUES (NULL, 1), ('210
 my $bf = decode_json(pgpart_ok($node, 'backfill', 'migrate', 'backfill', $t, '--batch-size', '700',
 		'--batch-time', '0', '--json'))->{batches};
 is($bf->{rows_max}, 700, '--batch-time 0: batches of --batch-size rows');
+ok(exists $bf->{budget_below_batch_cost} && !$bf->{budget_below_batch_cost},
+	'--batch-time 0: no budget, so none below what a batch costs');
 is($bf->{count}, psql_ok($node, qq{SELECT ceil(count(*) / 700.0) FROM ONLY $t}),
 	'--batch-time 0: as many batches as --batch-size rows make');
 like(pgpart_ok($node, 'verify', 'migrate', 'verify', $t), qr/result\s+equal/, 'equal');

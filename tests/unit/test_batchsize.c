@@ -82,6 +82,21 @@ main(void)
 	batchsizer_observe(&s, 100, 0);
 	is_int(s.next, 200, "0 ms: doubling, no division by zero");
 
+	/* a budget about the fixed cost of a batch: starved, and said */
+	s = run(5, 1000000, 4.5, 0.001, 40);
+	is_int(s.next, BATCHSIZE_MIN, "a budget under the fixed cost keeps batches minimal");
+	ok(batchsizer_starved(&s), "and is reported as starved (%d of %d)", s.starved, s.batches);
+	ok(s.fastest_ms >= 4.5 && s.fastest_ms_rows >= BATCHSIZE_MIN, "fastest batch %.2f ms, %d rows",
+	   s.fastest_ms, s.fastest_ms_rows);
+	s = run(50, 1000000, 1, 0.01, 40);
+	ok(!batchsizer_starved(&s), "a budget well above the fixed cost is not starved");
+	s = run(5, 1000000, 4.5, 0.001, 5);
+	ok(!batchsizer_starved(&s), "too few batches to say");
+	s = run(0, 5000, 4.5, 0.001, 40);
+	ok(!batchsizer_starved(&s), "no budget: never starved");
+	s = run(50, 5, 100, 1, 40);
+	ok(!batchsizer_starved(&s), "a cap under the minimum: the cap, not the budget, sizes them");
+
 	/* the report's figures */
 	batchsizer_init(&s, 50, 5000);
 	batchsizer_observe(&s, 100, 10);

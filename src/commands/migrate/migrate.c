@@ -994,8 +994,21 @@ report_batches(MigrateReport *r, const BatchSizer *sz)
 	else
 		report_fact(r, "batch time", "mean %.1f ms, max %.1f ms (%d rows); no budget",
 					r->batch_ms_mean, sz->max_ms, sz->max_ms_rows);
+	r->batches_starved = batchsizer_starved(sz);
+	if (r->batches_starved)
+	{
+		/* said instead of "too busy": a quiet server would not help */
+		char *w = pg_xasprintf("--batch-time %.0f ms is close to what a batch costs here with few "
+							   "rows (the fastest took %.1f ms for %d rows): most "
+							   "batches stayed at the smallest size, so the copy runs far "
+							   "below its speed; raise --batch-time (default 50ms)",
+							   sz->budget_ms, sz->fastest_ms, sz->fastest_ms_rows);
+
+		namelist_add(&r->warnings, w);
+		free(w);
+	}
 	/* a few over it are how the sizer learns; many mean it cannot be held */
-	if (sz->budget_ms > 0 && sz->over_budget >= 3 && sz->over_budget * 10 > sz->batches)
+	else if (sz->budget_ms > 0 && sz->over_budget >= 3 && sz->over_budget * 10 > sz->batches)
 	{
 		char *w = pg_xasprintf("%d of %d batches took longer than --batch-time %.0f ms: the "
 							   "server is too busy for that budget (raise it, or copy at a "

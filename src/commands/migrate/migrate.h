@@ -53,6 +53,7 @@ typedef struct MigrateReport
 	/* backfill: the batches of this run, to show the time budget held */
 	int batches;
 	int batches_over_budget;
+	bool batches_starved; /* the budget is about a batch's fixed cost */
 	int batch_rows_min, batch_rows_max;
 	double batch_ms_mean, batch_ms_max;
 } MigrateReport;

@@ -1125,6 +1125,16 @@ out:
 	res->batch_smallest = w.sizer.smallest;
 	res->batch_largest = w.sizer.largest;
 	res->batches_over_budget = w.sizer.over_budget;
+	if (batchsizer_starved(&w.sizer))
+	{
+		char *line = pg_xasprintf("--batch-time %.0f ms is close to what a batch costs here with "
+								  "few rows (the fastest took %.1f ms for %d rows): most "
+								  "batches stayed at the smallest size; raise --batch-time",
+								  w.sizer.budget_ms, w.sizer.fastest_ms, w.sizer.fastest_ms_rows);
+
+		namelist_add(&res->notes, line);
+		free(line);
+	}
 	if (res->phase == NULL)
 		res->phase = pg_xstrdup(w.job.phase ? w.job.phase : "not started");
 	worklock_release(pc, &wl);
