@@ -8,6 +8,8 @@
  */
 #include "core/batchsize.h"
 
+#include "util/mem.h"
+
 /* growth per batch: a cheap first batch (cache hits) must not make the
  * second one enormous */
 #define GROW_FACTOR 2.0
@@ -107,4 +109,14 @@ bool
 batchsizer_starved(const BatchSizer *s)
 {
 	return s->budget_ms > 0 && s->batches >= STARVED_AFTER && s->starved * 2 > s->batches;
+}
+
+char *
+batchsizer_starved_text(const BatchSizer *s)
+{
+	return pg_xasprintf("--batch-time %.0f ms is close to what a batch costs here with few rows "
+						"(the fastest took %.1f ms for %d rows): most batches stayed at the "
+						"smallest size, so the copy runs far below its speed; raise --batch-time "
+						"(default 50ms)",
+						s->budget_ms, s->fastest_ms, s->fastest_ms_rows);
 }

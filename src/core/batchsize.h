@@ -51,4 +51,7 @@ void batchsizer_observe(BatchSizer *s, int rows, double ms);
  */
 bool batchsizer_starved(const BatchSizer *s);
 
+/* what to tell the user when starved (caller frees) */
+char *batchsizer_starved_text(const BatchSizer *s);
+
 #endif

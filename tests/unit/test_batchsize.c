@@ -2,6 +2,9 @@
 #include "core/batchsize.h"
 #include "tap.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 /* a table whose batches cost fixed_ms + per_row_ms per row; n batches */
 static BatchSizer
 run(double budget, int cap, double fixed_ms, double per_row_ms, int n)
@@ -88,6 +91,13 @@ main(void)
 	ok(batchsizer_starved(&s), "and is reported as starved (%d of %d)", s.starved, s.batches);
 	ok(s.fastest_ms >= 4.5 && s.fastest_ms_rows >= BATCHSIZE_MIN, "fastest batch %.2f ms, %d rows",
 	   s.fastest_ms, s.fastest_ms_rows);
+	{
+		char *t = batchsizer_starved_text(&s);
+
+		ok(strstr(t, "--batch-time 5 ms") && strstr(t, "raise --batch-time"),
+		   "the warning names the budget and what to do");
+		free(t);
+	}
 	s = run(50, 1000000, 1, 0.01, 40);
 	ok(!batchsizer_starved(&s), "a budget well above the fixed cost is not starved");
 	s = run(5, 1000000, 4.5, 0.001, 5);

@@ -998,11 +998,7 @@ report_batches(MigrateReport *r, const BatchSizer *sz)
 	if (r->batches_starved)
 	{
 		/* said instead of "too busy": a quiet server would not help */
-		char *w = pg_xasprintf("--batch-time %.0f ms is close to what a batch costs here with few "
-							   "rows (the fastest took %.1f ms for %d rows): most "
-							   "batches stayed at the smallest size, so the copy runs far "
-							   "below its speed; raise --batch-time (default 50ms)",
-							   sz->budget_ms, sz->fastest_ms, sz->fastest_ms_rows);
+		char *w = batchsizer_starved_text(sz);
 
 		namelist_add(&r->warnings, w);
 		free(w);

@@ -1127,10 +1127,7 @@ out:
 	res->batches_over_budget = w.sizer.over_budget;
 	if (batchsizer_starved(&w.sizer))
 	{
-		char *line = pg_xasprintf("--batch-time %.0f ms is close to what a batch costs here with "
-								  "few rows (the fastest took %.1f ms for %d rows): most "
-								  "batches stayed at the smallest size; raise --batch-time",
-								  w.sizer.budget_ms, w.sizer.fastest_ms, w.sizer.fastest_ms_rows);
+		char *line = batchsizer_starved_text(&w.sizer);
 
 		namelist_add(&res->notes, line);
 		free(line);
