@@ -64,7 +64,8 @@ note(BatchSizer *s, int rows, double ms)
 		s->smallest = rows;
 	if (rows > s->largest)
 		s->largest = rows;
-	if (s->batches == 1 || ms < s->fastest_ms)
+	/* a short last batch says nothing about the cost of a batch */
+	if (rows >= s->min && (s->fastest_ms_rows == 0 || ms < s->fastest_ms))
 	{
 		s->fastest_ms = ms;
 		s->fastest_ms_rows = rows;
@@ -94,21 +95,29 @@ batchsizer_observe(BatchSizer *s, int rows, double ms)
 	else
 		s->ms_per_row = WEIGHT_NEW * per_row + (1 - WEIGHT_NEW) * s->ms_per_row;
 	want = s->ms_per_row > 0 ? s->budget_ms * AIM / s->ms_per_row : (double) s->cap;
+	/* before the growth bound, which alone holds a short last batch's successor small */
+	if (want < s->min && rows >= s->min && s->min < s->cap)
+		s->starved++;
 	/* growth is bounded relative to the batch just measured, shrinking is not */
 	if (want > rows * GROW_FACTOR)
 		want = rows * GROW_FACTOR;
-	if (want < s->min && s->min < s->cap)
-		s->starved++;
 	s->next = clamp(want, s->min, s->cap);
 }
 
 /* a few batches are how the sizer learns; then most must have been starved */
 #define STARVED_AFTER 10
+/*
+ * and even the fastest batch took this share of the budget: otherwise small
+ * batches can be fast, and what made the others slow was the server (or a
+ * writer holding their rows), which the "too busy" warning says
+ */
+#define STARVED_FASTEST_SHARE 0.25
 
 bool
 batchsizer_starved(const BatchSizer *s)
 {
-	return s->budget_ms > 0 && s->batches >= STARVED_AFTER && s->starved * 2 > s->batches;
+	return s->budget_ms > 0 && s->batches >= STARVED_AFTER && s->starved * 2 > s->batches &&
+		   s->fastest_ms_rows > 0 && s->fastest_ms >= STARVED_FASTEST_SHARE * s->budget_ms;
 }
 
 char *

@@ -183,7 +183,7 @@ void lock_felt_note_statement(LockFelt *worst, double started, double granted_at
  * after it, into buf
  */
 const char *lock_felt_text(const LockFelt *f, char *buf, size_t size);
-#define LOCK_FELT_TEXT_SIZE 192
+#define LOCK_FELT_TEXT_SIZE 320
 
 /*
  * writers_wait_ms, lock_queued_ms, lock_after_ms, lock_waiters (and

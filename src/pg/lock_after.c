@@ -21,17 +21,24 @@ lock_after_note(PgConn *pc, LockAfter *a, PgpError *err)
 {
 	PGresult *res = pgc_query(
 		pc,
-		"WITH l AS MATERIALIZED ("
+		"WITH RECURSIVE l AS MATERIALIZED ("
 		"  SELECT locktype, relation, virtualtransaction, pid, mode, granted "
-		"  FROM pg_catalog.pg_locks) "
+		"  FROM pg_catalog.pg_locks), "
+		/* a writer that waits: a table's ROW EXCLUSIVE, or a row (another's
+		 * transaction id, or the row's tuple lock a first waiter holds) */
+		" w AS MATERIALIZED (SELECT DISTINCT pid, virtualtransaction FROM l "
+		"   WHERE NOT granted AND pid <> pg_catalog.pg_backend_pid() "
+		"     AND (mode = 'RowExclusiveLock' OR locktype IN ('transactionid', 'tuple'))), "
+		/* pg_blocking_pids briefly takes the whole lock manager: once per waiter */
+		" b AS MATERIALIZED (SELECT pid, virtualtransaction, "
+		"   pg_catalog.pg_blocking_pids(pid) AS by FROM w), "
+		/* waiting for pgpart, or for a writer that waits for it (a second
+		 * UPDATE of a row waits for the first one's tuple lock) */
+		" chain (pid, vxid) AS (SELECT pid, virtualtransaction FROM b "
+		"   WHERE pg_catalog.pg_backend_pid() = ANY (by) "
+		"   UNION SELECT b.pid, b.virtualtransaction FROM b JOIN chain c ON c.pid = ANY (b.by)) "
 		"SELECT "
-		"  (SELECT pg_catalog.array_agg(DISTINCT w.virtualtransaction) FROM l w "
-		"   WHERE NOT w.granted AND w.pid <> pg_catalog.pg_backend_pid() "
-		/* a writer: a table's ROW EXCLUSIVE, or a row (another's transaction id) */
-		"     AND (w.mode = 'RowExclusiveLock' OR w.locktype IN ('transactionid', 'tuple')) "
-		/* pg_blocking_pids briefly takes the whole lock manager: for waiters only */
-		"     AND CASE WHEN w.granted THEN false ELSE pg_catalog.pg_backend_pid() "
-		"       = ANY (pg_catalog.pg_blocking_pids(w.pid)) END)::pg_catalog.text, "
+		"  (SELECT pg_catalog.array_agg(DISTINCT vxid) FROM chain)::pg_catalog.text, "
 		"  (SELECT pg_catalog.array_agg(DISTINCT h.relation) FROM l h "
 		"   WHERE h.pid = pg_catalog.pg_backend_pid() AND h.granted AND h.locktype = 'relation' "
 		"     AND h.mode IN ('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', "
@@ -131,6 +138,8 @@ lock_after_follow(PgConn *pc, LockAfter *a, double committed)
 		free(open_all);
 		if (a->after_ms >= LOCK_AFTER_MAX_MS)
 		{
+			/* the header's promise: then exactly the cap, whatever one poll took */
+			a->after_ms = LOCK_AFTER_MAX_MS;
 			a->capped = true;
 			break;
 		}

@@ -11,7 +11,9 @@
  * Measured from pg_locks alone, which shows every role's sessions (no
  * privilege needed):
  * - just before the COMMIT (lock_after_note): the transactions waiting in a
- *   writer's lock mode for one of this transaction's locks, and the
+ *   writer's lock mode for one of this transaction's locks, or for one of
+ *   those waiters (a second UPDATE of a row a batch holds waits for the
+ *   first UPDATE's tuple lock, not for pgpart), and the
  *   relations it holds in a mode that excludes writers (while it holds them,
  *   no other transaction can hold ROW EXCLUSIVE there);
  * - after the COMMIT (lock_after_follow), every millisecond: until those

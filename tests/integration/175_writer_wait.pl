@@ -113,4 +113,42 @@ SKIP:
 	$w->finish;
 }
 
+# a backfill batch holds its rows FOR SHARE: the first UPDATE of a row waits
+# for the batch's transaction, a second UPDATE of it waits for the first's
+# tuple lock; both waited for pgpart, and both are followed
+psql_ok($node, q{CREATE TABLE "Row Chain" (id bigint, at timestamptz NOT NULL,
+	amount numeric NOT NULL, PRIMARY KEY (id, at));
+	INSERT INTO "Row Chain" SELECT g, '2025-01-01'::timestamptz + g * interval '1 hour', g
+	FROM generate_series(1, 300) g});
+pgpart_ok($node, 'start the row-chain migration', 'migrate', 'start', '"Row Chain"', '--column', 'at');
+SKIP:
+{
+	skip 'PGPART_TEST_LOCK_PAUSE needs a test build', 7 unless $test_build;
+	local $ENV{PGPART_TEST_LOCK_PAUSE} = 'held:1';
+	my ($out, $err) = ('', '');
+	my $p = IPC::Run::start([ $ENV{PGPART}, '-d', $node->connstr('postgres'), '--json', 'migrate',
+			'backfill', '"Row Chain"', '--max-rows', '50' ], '<', \undef, '>', \$out, '2>', \$err);
+	# the pause: idle in its transaction for longer than between two statements
+	ok($node->poll_query_until('postgres', q{SELECT count(*) > 0 FROM pg_stat_activity
+		WHERE application_name LIKE 'pgpart migrate%' AND state = 'idle in transaction'
+		AND now() - state_change > interval '100 ms'}), 'a batch holds its rows');
+	my @w;
+	for my $n (1, 2)
+	{
+		my ($wo, $we) = ('', '');
+		push @w, IPC::Run::start([ 'psql', '-X', '-q', '-d', $node->connstr('postgres'), '-c',
+				q{UPDATE "Row Chain" SET amount = amount + 1 WHERE id = 1} ],
+			'<', \undef, '>', \$wo, '2>', \$we);
+		ok($node->poll_query_until('postgres', qq{SELECT count(DISTINCT pid) = $n FROM pg_locks
+			WHERE NOT granted AND locktype IN ('transactionid', 'tuple')}), "writer $n waits");
+	}
+	$p->finish;
+	is($? >> 8, 0, 'the backfill ran') or diag($err);
+	$_->finish for @w;
+	my $b = decode_json($out)->{batches};
+	is($b->{writers_waited}, 2, 'both writers are counted, the one behind the other too');
+	cmp_ok($b->{lock_after_ms_max}, '>', 0, "and followed after the COMMIT ($b->{lock_after_ms_max} ms)");
+	is(psql_ok($node, q{SELECT amount FROM "Row Chain" WHERE id = 1}), '3', 'both updates are in');
+}
+
 done_testing();

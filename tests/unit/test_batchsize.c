@@ -106,6 +106,17 @@ main(void)
 	ok(!batchsizer_starved(&s), "no budget: never starved");
 	s = run(50, 5, 100, 1, 40);
 	ok(!batchsizer_starved(&s), "a cap under the minimum: the cap, not the budget, sizes them");
+	/* many short batches (the last of each of many small sources) on a fast server */
+	batchsizer_init(&s, 50, 5000);
+	for (i = 0; i < 40; i++)
+		batchsizer_observe(&s, i % 2 ? 3 : 200, i % 2 ? 0.3 : 4);
+	ok(!batchsizer_starved(&s), "short last batches are not starvation (%d)", s.starved);
+	is_int(s.fastest_ms_rows, 200, "the fastest is a batch of at least the smallest size");
+	/* small batches are fast, but the server (or a writer on the rows) makes most slow */
+	batchsizer_init(&s, 50, 5000);
+	for (i = 0; i < 40; i++)
+		batchsizer_observe(&s, s.next, i % 4 ? 400 : 2);
+	ok(!batchsizer_starved(&s), "a busy server is not called a budget under the batch cost");
 
 	/* the report's figures */
 	batchsizer_init(&s, 50, 5000);

@@ -994,6 +994,10 @@ report_batches(MigrateReport *r, const BatchSizer *sz)
 	else
 		report_fact(r, "batch time", "mean %.1f ms, max %.1f ms (%d rows); no budget",
 					r->batch_ms_mean, sz->max_ms, sz->max_ms_rows);
+	if (r->batch_waiters > 0)
+		report_fact(r, "writers waited", "%lld time%s for a batch's row locks; the longest "
+					"ended %.1f ms after its batch's COMMIT",
+					r->batch_waiters, r->batch_waiters == 1 ? "" : "s", r->batch_after_ms_max);
 	r->batches_starved = batchsizer_starved(sz);
 	if (r->batches_starved)
 	{
@@ -1087,6 +1091,9 @@ backfill(PgConn *pc, const MigrateOptions *opt, MigrateReport *r, PgpError *err)
 		 * rows could wait; its own rest after the COMMIT is not the batch's
 		 */
 		batchsizer_observe(&sz, c.locked, st.felt_ms - st.after_ms);
+		r->batch_waiters += st.after_waiters;
+		if (st.after_ms > r->batch_after_ms_max)
+			r->batch_after_ms_max = st.after_ms;
 		if (c.done)
 		{
 			r->done = !pc->dry_run;

@@ -56,6 +56,9 @@ typedef struct MigrateReport
 	bool batches_starved; /* the budget is about a batch's fixed cost */
 	int batch_rows_min, batch_rows_max;
 	double batch_ms_mean, batch_ms_max;
+	/* writers that waited for a batch's row locks, and the longest A of one */
+	long long batch_waiters;
+	double batch_after_ms_max;
 } MigrateReport;
 
 void migratereport_free(MigrateReport *r);

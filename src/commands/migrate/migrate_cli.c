@@ -148,12 +148,14 @@ print_report(const GlobalOpts *g, const char *step, const MigrateReport *r)
 											(json_int_t) r->repaired, "dry_run", g->dry_run));
 		if (r->batches > 0)
 			json_object_set_new(o, "batches",
-								json_pack("{s:i, s:i, s:b, s:i, s:i, s:f, s:f}", "count",
-										  r->batches, "over_budget", r->batches_over_budget,
-										  "budget_below_batch_cost", r->batches_starved, "rows_min",
-										  r->batch_rows_min, "rows_max", r->batch_rows_max,
-										  "ms_mean", r->batch_ms_mean, "ms_max",
-										  r->batch_ms_max));
+								json_pack("{s:i, s:i, s:b, s:i, s:i, s:f, s:f, s:I, s:f}",
+										  "count", r->batches, "over_budget",
+										  r->batches_over_budget, "budget_below_batch_cost",
+										  r->batches_starved, "rows_min", r->batch_rows_min,
+										  "rows_max", r->batch_rows_max, "ms_mean",
+										  r->batch_ms_mean, "ms_max", r->batch_ms_max,
+										  "writers_waited", (json_int_t) r->batch_waiters,
+										  "lock_after_ms_max", r->batch_after_ms_max));
 		cli_print_json(o);
 		return;
 	}
