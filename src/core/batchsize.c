@@ -116,8 +116,9 @@ batchsizer_observe(BatchSizer *s, int rows, double ms)
 bool
 batchsizer_starved(const BatchSizer *s)
 {
+	/* no batch of the smallest size yet: fastest_ms is 0, below any share */
 	return s->budget_ms > 0 && s->batches >= STARVED_AFTER && s->starved * 2 > s->batches &&
-		   s->fastest_ms_rows > 0 && s->fastest_ms >= STARVED_FASTEST_SHARE * s->budget_ms;
+		   s->fastest_ms >= STARVED_FASTEST_SHARE * s->budget_ms;
 }
 
 char *
